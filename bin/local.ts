@@ -1,0 +1,60 @@
+// Local server entry: `npm start` runs the whole gateway in one Node process on the embedded
+// in-memory default. Reads the seed's environment variables; bad values stop it with a message.
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from '../functions/core/config';
+import { createJsonLogger } from '../functions/core/logger';
+import { composeLocalGateway } from '../functions/local/compose';
+import { startServer } from '../functions/local/server';
+import pkg from '../package.json';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), pkg.version);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ai-gateway: configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
+  const { gateway } = composeLocalGateway(config, logger);
+  const running = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    handle: (req) => gateway.handle(req),
+  });
+  logger.info('ai-gateway listening', {
+    url: running.url,
+    default_provider: config.defaultProvider,
+    openai: config.openai.apiKey || config.openai.explicitBaseUrl ? 'configured' : 'unconfigured',
+    ollama: config.ollama.baseUrl,
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal, in_flight: running.inFlight() });
+    // Hard stop if draining and closing take longer than SHUTDOWN_TIMEOUT.
+    setTimeout(() => {
+      logger.error('shutdown timeout reached; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    running.shutdown(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    }, () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`ai-gateway: unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
+});
+
+void main();

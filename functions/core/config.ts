@@ -1,0 +1,241 @@
+// Gateway configuration: environment variables (the seed's names) plus the optional
+// GATEWAY_CONFIG JSON file. Every bad value fails at start with a message naming its source.
+
+export const PROVIDER_NAMES = ['openai', 'anthropic', 'bedrock', 'ollama'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface RouteTarget {
+  provider: string;
+  model: string;
+}
+
+export interface PriceOverride {
+  input_per_mtok: number;
+  output_per_mtok: number;
+  cache_read_per_mtok?: number;
+  cache_write_per_mtok?: number;
+}
+
+export interface BreakerSettings {
+  failure_threshold: number;
+  success_threshold: number;
+  open_seconds: number;
+}
+
+export interface RoutingFile {
+  routes: Record<string, { targets: RouteTarget[] }>;
+  providers: Record<string, { default_model?: string }>;
+  fallback_providers?: string[];
+  prices: Record<string, PriceOverride>;
+  circuit_breaker: BreakerSettings;
+  cache: { default_ttl_seconds: number; max_bytes: number };
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  openai: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };
+  ollama: { baseUrl: string };
+  defaultProvider: string;
+  routing: RoutingFile;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  drainTimeoutMs: number;
+  version: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export const DEFAULT_BREAKER: BreakerSettings = { failure_threshold: 5, success_threshold: 3, open_seconds: 30 };
+
+/** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
+export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
+  const { host, port } = parseListen(env);
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
+  }
+  const defaultProvider = (env.DEFAULT_PROVIDER ?? 'ollama').toLowerCase();
+  if (!(PROVIDER_NAMES as readonly string[]).includes(defaultProvider)) {
+    throw new ConfigError(`DEFAULT_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}; got "${env.DEFAULT_PROVIDER}"`);
+  }
+  return {
+    host,
+    port,
+    logLevel: logLevel as LogLevel,
+    openai: {
+      apiKey: nonEmpty(env.OPENAI_API_KEY),
+      baseUrl: parseUrl(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+      explicitBaseUrl: nonEmpty(env.OPENAI_BASE_URL) !== undefined,
+    },
+    ollama: { baseUrl: parseUrl(env, 'OLLAMA_BASE_URL', 'http://localhost:11434') },
+    defaultProvider,
+    routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
+    maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
+    upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120) * 1000,
+    shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30) * 1000,
+    drainTimeoutMs: parsePositiveInt(env, 'DRAIN_TIMEOUT', 15) * 1000,
+    version,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parseListen(env: Env): { host: string; port: number } {
+  const addr = nonEmpty(env.ADDR);
+  if (addr) {
+    const match = /^(.*):(\d{1,5})$/.exec(addr);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port > 65535) throw new ConfigError(`ADDR must look like ":8080" or "127.0.0.1:8080"; got "${addr}"`);
+    return { host: match[1] === '' ? '0.0.0.0' : (match[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''), port };
+  }
+  const port = nonEmpty(env.PORT);
+  if (port === undefined) return { host: '0.0.0.0', port: 8080 };
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be an integer between 0 and 65535; got "${port}"`);
+  return { host: '0.0.0.0', port: n };
+}
+
+function parseUrl(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env[name]) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL; got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must use http or https; got "${url.protocol}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function parsePositiveInt(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer; got "${raw}"`);
+  return n;
+}
+
+function parseRoutingFile(path: string, readText: (path: string) => string): RoutingFile {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (err) {
+    throw new ConfigError(`GATEWAY_CONFIG: cannot read "${path}": ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`GATEWAY_CONFIG: "${path}" is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseRoutingJson(json, `GATEWAY_CONFIG (${path})`);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates the routing JSON; exported so the same rules apply wherever the config comes from. */
+export function parseRoutingJson(json: unknown, source: string): RoutingFile {
+  const fail = (field: string, why: string): never => {
+    throw new ConfigError(`${source}: ${field} ${why}`);
+  };
+  if (!isObject(json)) fail('the document', 'must be a JSON object');
+  const doc = json as Record<string, unknown>;
+  const known = ['routes', 'providers', 'fallback_providers', 'prices', 'circuit_breaker', 'cache'];
+  for (const key of Object.keys(doc)) if (!known.includes(key)) fail(key, `is not a known field (known: ${known.join(', ')})`);
+
+  const routes: RoutingFile['routes'] = {};
+  if (doc.routes !== undefined) {
+    if (!isObject(doc.routes)) fail('routes', 'must be an object');
+    for (const [alias, route] of Object.entries(doc.routes as Record<string, unknown>)) {
+      if (!isObject(route) || !Array.isArray(route.targets) || route.targets.length === 0) {
+        fail(`routes.${alias}.targets`, 'must be a non-empty array');
+      }
+      const targets = ((route as Record<string, unknown>).targets as unknown[]).map((t, i) => {
+        const where = `routes.${alias}.targets[${i}]`;
+        if (!isObject(t) || typeof t.provider !== 'string' || typeof t.model !== 'string' || t.model === '') {
+          return fail(where, 'must be {"provider": string, "model": string}');
+        }
+        if (!(PROVIDER_NAMES as readonly string[]).includes(t.provider)) fail(`${where}.provider`, `must be one of ${PROVIDER_NAMES.join(', ')}`);
+        return { provider: t.provider as string, model: t.model as string };
+      });
+      routes[alias] = { targets };
+    }
+  }
+
+  const providers: RoutingFile['providers'] = {};
+  if (doc.providers !== undefined) {
+    if (!isObject(doc.providers)) fail('providers', 'must be an object');
+    for (const [name, p] of Object.entries(doc.providers as Record<string, unknown>)) {
+      if (!(PROVIDER_NAMES as readonly string[]).includes(name)) fail(`providers.${name}`, `is not a provider (${PROVIDER_NAMES.join(', ')})`);
+      if (!isObject(p)) fail(`providers.${name}`, 'must be an object');
+      const dm = (p as Record<string, unknown>).default_model;
+      if (dm !== undefined && (typeof dm !== 'string' || dm === '')) fail(`providers.${name}.default_model`, 'must be a non-empty string');
+      providers[name] = dm === undefined ? {} : { default_model: dm as string };
+    }
+  }
+
+  let fallbackProviders: string[] | undefined;
+  if (doc.fallback_providers !== undefined) {
+    const fp = doc.fallback_providers;
+    if (!Array.isArray(fp) || fp.some((p) => !(PROVIDER_NAMES as readonly string[]).includes(p as string))) {
+      fail('fallback_providers', `must be an array of ${PROVIDER_NAMES.join(', ')}`);
+    }
+    fallbackProviders = fp as string[];
+  }
+
+  const prices: RoutingFile['prices'] = {};
+  if (doc.prices !== undefined) {
+    if (!isObject(doc.prices)) fail('prices', 'must be an object');
+    for (const [model, p] of Object.entries(doc.prices as Record<string, unknown>)) {
+      if (!isObject(p)) fail(`prices.${model}`, 'must be an object');
+      const entry = p as Record<string, unknown>;
+      for (const f of ['input_per_mtok', 'output_per_mtok', 'cache_read_per_mtok', 'cache_write_per_mtok']) {
+        const v = entry[f];
+        const required = f === 'input_per_mtok' || f === 'output_per_mtok';
+        if ((v === undefined && required) || (v !== undefined && (typeof v !== 'number' || !(v >= 0)))) {
+          fail(`prices.${model}.${f}`, 'must be a non-negative number');
+        }
+      }
+      prices[model] = entry as unknown as PriceOverride;
+    }
+  }
+
+  const circuit = { ...DEFAULT_BREAKER };
+  if (doc.circuit_breaker !== undefined) {
+    if (!isObject(doc.circuit_breaker)) fail('circuit_breaker', 'must be an object');
+    for (const [k, v] of Object.entries(doc.circuit_breaker as Record<string, unknown>)) {
+      if (!(k in circuit)) fail(`circuit_breaker.${k}`, 'is not a known field');
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`circuit_breaker.${k}`, 'must be a positive integer');
+      circuit[k as keyof BreakerSettings] = v as number;
+    }
+  }
+
+  const cache = { default_ttl_seconds: 300, max_bytes: 64 * 1024 * 1024 };
+  if (doc.cache !== undefined) {
+    if (!isObject(doc.cache)) fail('cache', 'must be an object');
+    for (const [k, v] of Object.entries(doc.cache as Record<string, unknown>)) {
+      if (!(k in cache)) fail(`cache.${k}`, 'is not a known field');
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`cache.${k}`, 'must be a non-negative integer');
+      cache[k as keyof typeof cache] = v as number;
+    }
+  }
+
+  return { routes, providers, fallback_providers: fallbackProviders, prices, circuit_breaker: circuit, cache };
+}

@@ -1,0 +1,60 @@
+import type { ErrorBody } from './openai-types';
+
+/**
+ * Every failure the gateway reports to a client, in OpenAI's error shape.
+ * `retryable` marks provider-side faults that a later fallback step may route around.
+ */
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly retryable: boolean;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    message: string,
+    opts: { type?: string; param?: string | null; code?: string | null; retryable?: boolean; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+    this.status = status;
+    this.type = opts.type ?? defaultType(status);
+    this.param = opts.param ?? null;
+    this.code = opts.code ?? null;
+    this.retryable = opts.retryable ?? false;
+    this.headers = opts.headers ?? {};
+  }
+
+  toBody(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+function defaultType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null): GatewayError =>
+  new GatewayError(400, message, { type: 'invalid_request_error', param, code });
+
+export const unauthorized = (message: string): GatewayError =>
+  new GatewayError(401, message, { type: 'invalid_request_error', code: 'invalid_api_key' });
+
+export const notFound = (message: string): GatewayError =>
+  new GatewayError(404, message, { type: 'invalid_request_error', code: 'not_found' });
+
+/** Converts anything thrown into a GatewayError without leaking internals to the client. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError(500, 'The gateway hit an internal error while processing the request.', {
+    type: 'api_error',
+    code: 'internal_error',
+  });
+}

@@ -1,0 +1,24 @@
+import type { LogLevel } from './config';
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Structured one-line JSON logs. Callers pass ids and counts, never keys or prompts. */
+export function createJsonLogger(level: LogLevel, write: (line: string) => void): Logger {
+  const min = RANK[level];
+  const log = (lvl: LogLevel) => (message: string, fields?: LogFields): void => {
+    if (RANK[lvl] < min) return;
+    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, message, ...fields })}\n`);
+  };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

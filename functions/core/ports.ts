@@ -1,0 +1,103 @@
+// The gateway core's ports: each pipeline step depends on one of these interfaces, never on a
+// concrete store. Memory implementations live in functions/adapters/memory; shared backends
+// (DynamoDB, Redis, SQS) implement the same interfaces.
+
+export interface Tenant {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** Requests per minute; 0 means unlimited. */
+  rate_limit_rpm: number;
+  /** Tokens per minute; 0 means unlimited. */
+  rate_limit_tpm: number;
+  budget_usd: number;
+  allow_overage: boolean;
+  /** Empty means every model is allowed. */
+  allowed_models: string[];
+  default_provider?: string;
+  fallback_providers?: string[];
+}
+
+/** Auth step: resolves a presented API key's SHA-256 hash to its tenant. */
+export interface TenantStore {
+  findByKeyHash(keyHash: string): Promise<Tenant | null>;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
+}
+
+/** Rate-limit step: admits or refuses one request for a tenant within its per-minute limit. */
+export interface RateLimiter {
+  consumeRequest(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision>;
+}
+
+export interface CachedCompletion {
+  /** The completion JSON as the provider produced it, without gateway metadata. */
+  body: string;
+  provider: string;
+  model: string;
+  storedAtMs: number;
+}
+
+/** Cache step: exact-match response cache with a TTL per entry. */
+export interface ResponseCache {
+  get(key: string, nowMs: number): Promise<CachedCompletion | null>;
+  set(key: string, value: CachedCompletion, ttlSeconds: number, nowMs: number): Promise<void>;
+}
+
+export type BreakerPhase = 'closed' | 'open' | 'half_open';
+
+export interface BreakerState {
+  phase: BreakerPhase;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** When the breaker opened (ms since epoch); 0 when closed. */
+  openedAtMs: number;
+}
+
+/** Circuit-breaker step: where each provider's breaker state is kept. */
+export interface BreakerStateStore {
+  get(provider: string): Promise<BreakerState>;
+  put(provider: string, state: BreakerState): Promise<void>;
+  all(): Promise<Record<string, BreakerState>>;
+}
+
+export interface UsageEvent {
+  request_id: string;
+  tenant_id: string;
+  provider: string;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+  latency_ms: number;
+  cache_hit: boolean;
+  status: number;
+  stream: boolean;
+  timestamp: string;
+}
+
+/** Account step: hands one usage event per request to the aggregation pipeline. */
+export interface UsageSink {
+  publish(event: UsageEvent): Promise<void>;
+}
+
+export interface UsageTotals {
+  request_count: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  cache_hits: number;
+}
+
+/** Read side of accounting: per-tenant totals for a period. */
+export interface UsageReader {
+  totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals>;
+}

@@ -1,0 +1,121 @@
+// OpenAI: the gateway's client wire format is OpenAI's own, so both directions are nearly a
+// pass-through. The request is forwarded as the client's bytes when nothing needs changing; the
+// response bytes reach the client unchanged except for the gateway's metadata.
+import type { ChatCompletion, ChatCompletionRequest, ModelObject, Usage } from '../openai-types';
+import type { PriceBook } from '../pricing/pricing';
+import { GatewayError } from '../errors';
+import type { CallContext, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
+import { getJson, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
+import { sseData } from './stream-framing';
+import { upstreamStatusError } from './upstream-errors';
+
+export interface OpenAIOptions {
+  apiKey?: string;
+  baseUrl: string;
+  /** True when OPENAI_BASE_URL was set: an OpenAI-compatible server may need no key. */
+  explicitBaseUrl: boolean;
+  prices: PriceBook;
+}
+
+export class OpenAIProvider implements Provider {
+  readonly name = 'openai';
+  readonly configured: boolean;
+  private readonly chatUrl: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly opts: OpenAIOptions) {
+    this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
+    this.chatUrl = `${opts.baseUrl}/chat/completions`;
+    this.headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    if (opts.apiKey) this.headers.authorization = `Bearer ${opts.apiKey}`;
+  }
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
+    const body = this.requestBody(request, ctx.rawBody);
+    const res = await sendUpstream({
+      provider: this.name, url: this.chatUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (request.stream) return streamFrom(res, request.model);
+    const raw = await readText(res);
+    let completion: ChatCompletion;
+    try {
+      completion = JSON.parse(raw) as ChatCompletion;
+    } catch {
+      throw new GatewayError(502, 'openai sent a completion that is not valid JSON.', { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+    }
+    return { kind: 'json', completion, raw };
+  }
+
+  /**
+   * Usage is always requested on streams so cost can be computed; the client's own bytes are
+   * forwarded when they already ask for it (or for non-streaming calls).
+   */
+  private requestBody(request: ChatCompletionRequest, rawBody: Buffer | undefined): string | Buffer {
+    const wantsUsage = request.stream_options?.include_usage === true;
+    if (rawBody && (!request.stream || wantsUsage)) return rawBody;
+    if (!request.stream) return JSON.stringify(request);
+    return JSON.stringify({ ...request, stream_options: { ...request.stream_options, include_usage: true } });
+  }
+
+  async listModels(): Promise<ModelObject[]> {
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'openai' }));
+  }
+
+  async health(signal: AbortSignal): Promise<ProviderHealth> {
+    if (!this.configured) return 'unconfigured';
+    try {
+      await getJson(this.name, `${this.opts.baseUrl}/models`, this.headers, signal, 2000);
+      return 'ok';
+    } catch (err) {
+      return (err as GatewayError).code === 'upstream_unreachable' || (err as GatewayError).status === 504 ? 'unreachable' : 'error';
+    }
+  }
+}
+
+async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
+  const text = await readText(res).catch(() => '');
+  let detail: { message: string; type?: string; param?: string | null; code?: string | null } = { message: text.slice(0, 500) || `HTTP ${res.statusCode}` };
+  try {
+    const parsed = JSON.parse(text) as { error?: typeof detail };
+    if (parsed.error && typeof parsed.error.message === 'string') detail = parsed.error;
+  } catch {
+    // not JSON: keep the text
+  }
+  return upstreamStatusError('openai', res.statusCode, detail);
+}
+
+/** Forwards each SSE event's JSON as it arrives; parses only the events that may carry usage. */
+async function streamFrom(res: UpstreamResponse, requestedModel: string): Promise<StreamResult> {
+  const events = sseData(res, 'openai')[Symbol.asyncIterator]();
+  const first = await events.next();
+  const head = first.done || first.value === '[DONE]' ? undefined : first.value;
+  const meta = head ? chunkMeta(head) : { id: 'chatcmpl-empty', created: Math.floor(Date.now() / 1000), model: requestedModel };
+
+  async function* chunks(): AsyncGenerator<StreamChunk> {
+    if (head !== undefined) yield toChunk(head);
+    for (;;) {
+      const next = await events.next();
+      if (next.done || next.value === '[DONE]') return;
+      yield toChunk(next.value);
+    }
+  }
+  return { kind: 'stream', ...meta, chunks: chunks() };
+}
+
+function toChunk(data: string): StreamChunk {
+  if (data.startsWith('{"error"')) {
+    const parsed = JSON.parse(data) as { error?: { message?: string } };
+    throw new GatewayError(502, `openai failed mid-stream: ${parsed.error?.message ?? 'unknown error'}`, { type: 'api_error', code: 'upstream_error' });
+  }
+  // Only usage-bearing chunks are parsed; every other chunk passes through as bytes.
+  if (!data.includes('"usage"') || /"usage"\s*:\s*null/.test(data)) return { json: data };
+  const parsed = JSON.parse(data) as { usage?: Usage | null; choices?: unknown[] };
+  if (!parsed.usage) return { json: data };
+  return { json: data, usage: parsed.usage, usageOnly: Array.isArray(parsed.choices) && parsed.choices.length === 0 };
+}
+
+function chunkMeta(data: string): { id: string; created: number; model: string } {
+  const parsed = JSON.parse(data) as { id?: string; created?: number; model?: string };
+  return { id: parsed.id ?? 'chatcmpl', created: parsed.created ?? Math.floor(Date.now() / 1000), model: parsed.model ?? '' };
+}

@@ -1,0 +1,36 @@
+import { GatewayError } from '../errors';
+
+/** Statuses that are the client's own fault: returned as they are, never retried elsewhere. */
+const CLIENT_FAULTS = new Set([400, 404, 413, 422]);
+
+export interface UpstreamErrorDetail {
+  message: string;
+  type?: string;
+  param?: string | null;
+  code?: string | null;
+}
+
+/**
+ * Turns a provider's non-2xx answer into the error the gateway reports. Client faults keep the
+ * provider's status and message; everything else (auth failure on the gateway's own key, 408,
+ * 409, 429, 5xx) is a provider-side fault: retryable, reported as 502 naming the provider.
+ */
+export function upstreamStatusError(provider: string, status: number, detail: UpstreamErrorDetail): GatewayError {
+  if (CLIENT_FAULTS.has(status)) {
+    return new GatewayError(status, detail.message, {
+      type: detail.type ?? (status === 404 ? 'not_found_error' : 'invalid_request_error'),
+      param: detail.param ?? null,
+      code: detail.code ?? (status === 404 ? 'model_not_found' : null),
+    });
+  }
+  const why = status === 401 || status === 403 ? 'rejected the gateway\'s credentials' : `failed with status ${status}`;
+  return new GatewayError(502, `${provider} ${why}: ${truncate(detail.message, 300)}`, {
+    type: 'api_error',
+    code: 'upstream_error',
+    retryable: true,
+  });
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,34 @@
+-- wrk script for all three paths: the POST body and Authorization header come from the
+-- environment (BENCH_BODY, BENCH_AUTH) so one script serves direct, floor and gateway.
+-- done() prints one machine-readable line: "BENCH_JSON {...}" (latencies in microseconds).
+
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_BODY")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+
+local threads = {}
+
+function setup(thread)
+  -- Threads get an index so a pacing script can stagger their schedules.
+  thread:set("thread_index", #threads)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  -- Pacing counters live in each thread's own Lua state; sum them here (0 when not paced).
+  local slots, late, max_late = 0, 0, 0
+  for _, t in ipairs(threads) do
+    slots = slots + (t:get("slots") or 0)
+    late = late + (t:get("late_sends") or 0)
+    max_late = math.max(max_late, t:get("max_late_ms") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"p50":%.1f,"p90":%.1f,"p99":%.1f,"max":%.1f,"mean":%.1f},' ..
+    '"pacing":{"slots":%d,"late_sends":%d,"max_late_ms":%.3f}}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    slots, late, max_late))
+end

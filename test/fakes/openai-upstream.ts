@@ -1,0 +1,272 @@
+/**
+ * Fake OpenAI Chat Completions upstream speaking the real wire format, built from the recorded
+ * fixtures in test/fixtures/openai/. All response bytes are prepared at module load.
+ */
+import { STATUS_CODES } from 'node:http';
+import {
+  firstToolName,
+  isRecord,
+  lastMessage,
+  memo,
+  messageText,
+  readFixture,
+  sendBody,
+  splitSse,
+  startFakeServer,
+  writeStream,
+  type Exchange,
+  type FakeUpstream,
+} from './fixtures';
+
+export type { Behaviour, FakeUpstream, RecordedRequest } from './fixtures';
+
+// ---------------------------------------------------------------------------------------------
+// Fixture-derived bytes (module load only)
+// ---------------------------------------------------------------------------------------------
+
+interface ToolCallFixture {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+interface CompletionFixture {
+  choices: Array<{ message: Record<string, unknown> & { tool_calls?: ToolCallFixture[] } } & Record<string, unknown>>;
+  [k: string]: unknown;
+}
+interface ChunkFixture {
+  choices: Array<{ delta: Record<string, unknown> } & Record<string, unknown>>;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } & Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+const JSON_CT = 'application/json';
+const SSE_HEADERS: Record<string, string> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
+const CHAT_RAW = readFixture('openai/chat-nonstream.recorded.response.json');
+const CHAT_BUF = Buffer.from(CHAT_RAW);
+const CHAT = JSON.parse(CHAT_RAW) as CompletionFixture;
+const TOOLS = JSON.parse(readFixture('openai/tools-nonstream.recorded.response.json')) as CompletionFixture;
+const MODELS_BUF = Buffer.from(readFixture('openai/models-list.response.json'));
+
+const isUsageEvent = (e: string): boolean => e.includes('"choices":[]');
+const isDoneEvent = (e: string): boolean => e.startsWith('data: [DONE]');
+const eventJson = (e: string): ChunkFixture => JSON.parse(e.slice('data: '.length)) as ChunkFixture;
+const toEvent = (o: unknown): string => `data: ${JSON.stringify(o)}\n\n`;
+
+interface SseSet {
+  withUsage: Buffer[];
+  withoutUsage: Buffer[];
+}
+function sseSet(events: readonly string[]): SseSet {
+  return {
+    withUsage: events.map((e) => Buffer.from(e)),
+    withoutUsage: events.filter((e) => !isUsageEvent(e)).map((e) => Buffer.from(e)),
+  };
+}
+
+// Text stream (recorded): role chunk, content chunks, finish chunk, usage chunk, [DONE].
+const TEXT_EVENTS = splitSse(readFixture('openai/chat-stream.sse.txt'));
+const TEXT_SSE = sseSet(TEXT_EVENTS);
+
+// Pieces for synthetic streams (streamChunks): same id / created / model / fingerprint as the fixture.
+const ROLE_EVENT = TEXT_EVENTS[0]!;
+const CONTENT_EVENT_TEMPLATE = (() => {
+  const src = TEXT_EVENTS.find((e) => !isDoneEvent(e) && typeof eventJson(e).choices[0]?.delta.content === 'string' && eventJson(e).choices[0]?.delta.content !== '');
+  if (!src) throw new Error('openai fixture: no content chunk in chat-stream.sse.txt');
+  const o = eventJson(src);
+  o.choices[0]!.delta = { content: '__FAKE_TOKEN__' };
+  const [prefix, suffix] = toEvent(o).split('"__FAKE_TOKEN__"') as [string, string];
+  return { prefix, suffix };
+})();
+const FINISH_EVENT = TEXT_EVENTS.find((e) => !isDoneEvent(e) && !isUsageEvent(e) && eventJson(e).choices[0]?.finish_reason != null)!;
+const USAGE_TEMPLATE = eventJson(TEXT_EVENTS.find(isUsageEvent)!);
+const DONE_EVENT = TEXT_EVENTS.find(isDoneEvent)!;
+
+// Tool-call stream (recorded): the first delta carries the function name.
+const TOOL_EVENTS = splitSse(readFixture('openai/tools-stream.sse.txt'));
+const TOOL_NAME_INDEX = TOOL_EVENTS.findIndex((e) => e.includes('"name":'));
+const TOOL_FIXTURE_NAME = (() => {
+  const calls = eventJson(TOOL_EVENTS[TOOL_NAME_INDEX]!).choices[0]?.delta.tool_calls as ToolCallFixture[] | undefined;
+  const name = calls?.[0]?.function.name;
+  if (!name) throw new Error('openai fixture: no tool name in tools-stream.sse.txt');
+  return name;
+})();
+const TOOL_NAME_TOKEN = `"name":${JSON.stringify(TOOL_FIXTURE_NAME)}`;
+const TOOL_SSE_CACHE = new Map<string, SseSet>();
+function toolSse(name: string): SseSet {
+  return memo(TOOL_SSE_CACHE, name, () =>
+    sseSet(TOOL_EVENTS.map((e, i) => (i === TOOL_NAME_INDEX ? e.replace(TOOL_NAME_TOKEN, `"name":${JSON.stringify(name)}`) : e))),
+  );
+}
+toolSse(TOOL_FIXTURE_NAME);
+
+const SYNTH_CACHE = new Map<string, SseSet>();
+function syntheticSse(n: number): SseSet {
+  return memo(SYNTH_CACHE, String(n), () => {
+    const events = [ROLE_EVENT];
+    for (let i = 0; i < n; i++) events.push(`${CONTENT_EVENT_TEMPLATE.prefix}${JSON.stringify(`tok${i} `)}${CONTENT_EVENT_TEMPLATE.suffix}`);
+    events.push(FINISH_EVENT);
+    const prompt = USAGE_TEMPLATE.usage?.prompt_tokens ?? 0;
+    events.push(toEvent({ ...USAGE_TEMPLATE, usage: { ...USAGE_TEMPLATE.usage, prompt_tokens: prompt, completion_tokens: n, total_tokens: prompt + n } }));
+    events.push(DONE_EVENT);
+    return sseSet(events);
+  });
+}
+
+const TOOL_NONSTREAM_CACHE = new Map<string, Buffer>();
+function toolCallCompletion(name: string): Buffer {
+  return memo(TOOL_NONSTREAM_CACHE, name, () =>
+    Buffer.from(
+      JSON.stringify({
+        ...TOOLS,
+        choices: TOOLS.choices.map((c) => ({
+          ...c,
+          message: { ...c.message, tool_calls: (c.message.tool_calls ?? []).map((tc) => ({ ...tc, function: { ...tc.function, name } })) },
+        })),
+      }),
+    ),
+  );
+}
+
+function textCompletion(content: string): string {
+  return JSON.stringify({ ...CHAT, choices: CHAT.choices.map((c) => ({ ...c, message: { ...c.message, content } })) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (shape: fixtures/openai/errors.json)
+// ---------------------------------------------------------------------------------------------
+
+function errorBody(message: string, type: string, param: string | null, code: string | null): string {
+  return JSON.stringify({ error: { message, type, param, code } });
+}
+
+const INVALID_JSON_MESSAGE =
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)";
+
+function maskKey(key: string): string {
+  return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(Math.min(key.length - 7, 20))}${key.slice(-4)}`;
+}
+
+const RATE_LIMIT_HEADERS: Record<string, string> = {
+  'x-ratelimit-limit-requests': '60',
+  'x-ratelimit-remaining-requests': '0',
+  'x-ratelimit-reset-requests': '1s',
+};
+
+function defaultError(status: number, model: string | undefined): { body: string; headers?: Record<string, string> } {
+  switch (status) {
+    case 400:
+      return { body: errorBody('Invalid request.', 'invalid_request_error', null, null) };
+    case 401:
+      return { body: errorBody('Incorrect API key provided.', 'invalid_request_error', null, 'invalid_api_key') };
+    case 403:
+      return { body: errorBody('Country, region, or territory not supported', 'request_forbidden', null, 'unsupported_country_region_territory') };
+    case 404:
+      return {
+        body: errorBody(`The model \`${model ?? 'unknown'}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found'),
+      };
+    case 429:
+      // errors.json example (type 'requests' is flagged there as community-reported, not official).
+      return { body: errorBody('Rate limit reached for requests', 'requests', null, 'rate_limit_exceeded'), headers: RATE_LIMIT_HEADERS };
+    case 500:
+      return { body: errorBody('The server had an error while processing your request', 'server_error', null, null) };
+    case 503:
+      return { body: errorBody('The engine is currently overloaded, please try again later', 'server_error', null, null) };
+    default:
+      return {
+        body: errorBody(
+          STATUS_CODES[status] ?? `HTTP ${status}`,
+          status >= 500 ? 'server_error' : 'invalid_request_error',
+          null,
+          null,
+        ),
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------
+
+export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUpstream> {
+  const expected = `Bearer ${opts?.apiKey ?? 'sk-test'}`;
+  let seq = 0;
+
+  const handler = (ex: Exchange): void => {
+    const { req, res, pathname, behaviour: b } = ex;
+    res.setHeader('x-request-id', `req_fake${(++seq).toString(16).padStart(8, '0')}`);
+
+    // Authentication first, as the real API does.
+    const auth = req.headers.authorization;
+    if (auth !== expected) {
+      const key = auth?.replace(/^Bearer\s+/i, '').trim() ?? '';
+      const message = key
+        ? `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`
+        : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
+      sendBody(res, 401, JSON_CT, errorBody(message, 'invalid_request_error', null, 'invalid_api_key'));
+      return;
+    }
+
+    const body = isRecord(ex.recorded.json) ? ex.recorded.json : undefined;
+
+    if (b?.status !== undefined) {
+      const err = defaultError(b.status, typeof body?.model === 'string' ? body.model : undefined);
+      sendBody(res, b.status, JSON_CT, b.body ?? err.body, b.body === undefined ? err.headers : undefined);
+      return;
+    }
+
+    const method = req.method ?? 'GET';
+    if ((method === 'GET' || method === 'HEAD') && pathname === '/v1/models') {
+      sendBody(res, 200, JSON_CT, MODELS_BUF);
+      return;
+    }
+    if (method !== 'POST' || pathname !== '/v1/chat/completions') {
+      sendBody(res, 404, JSON_CT, errorBody(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null, null));
+      return;
+    }
+
+    if (ex.invalidJson || !body) {
+      sendBody(res, 400, JSON_CT, errorBody(INVALID_JSON_MESSAGE, 'invalid_request_error', null, null));
+      return;
+    }
+    if (typeof body.model !== 'string' || body.model === '') {
+      sendBody(res, 400, JSON_CT, errorBody('you must provide a model parameter', 'invalid_request_error', null, null));
+      return;
+    }
+    if (!Array.isArray(body.messages)) {
+      sendBody(res, 400, JSON_CT, errorBody("Missing required parameter: 'messages'.", 'invalid_request_error', 'messages', 'missing_required_parameter'));
+      return;
+    }
+
+    const last = lastMessage(body);
+    const toolResult = last?.role === 'tool';
+    const toolsPresent = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none';
+    const toolName = firstToolName(body) ?? TOOL_FIXTURE_NAME;
+
+    if (body.stream !== true) {
+      if (toolResult) sendBody(res, 200, JSON_CT, textCompletion(`The tool said: ${messageText(last)}`));
+      else if (toolsPresent) sendBody(res, 200, JSON_CT, toolCallCompletion(toolName));
+      else sendBody(res, 200, JSON_CT, CHAT_BUF);
+      return;
+    }
+
+    const so = body.stream_options;
+    const includeUsage = isRecord(so) && so.include_usage === true;
+    const set =
+      b?.streamChunks !== undefined
+        ? syntheticSse(Math.max(0, Math.floor(b.streamChunks)))
+        : toolsPresent && !toolResult
+          ? toolSse(toolName)
+          : TEXT_SSE;
+    const events = includeUsage ? set.withUsage : set.withoutUsage;
+    writeStream(
+      ex,
+      200,
+      SSE_HEADERS,
+      events,
+      b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => ex.destroyConnection() } : undefined,
+    );
+  };
+
+  return startFakeServer(handler, '/v1');
+}
