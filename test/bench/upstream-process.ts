@@ -2,9 +2,7 @@
 // generator or the proxy under test. Prints its base URL (".../v1") as the first stdout line,
 // then accepts one JSON command per stdin line: {"behaviour": {...} | null}, answered "ok".
 import { createInterface } from 'node:readline';
-import { startOpenAIUpstream } from '../fakes/openai-upstream';
-
-type Behaviour = Parameters<Awaited<ReturnType<typeof startOpenAIUpstream>>['setBehaviour']>[0];
+import { type Behaviour, startOpenAIUpstream } from '../fakes/openai-upstream';
 
 async function main(): Promise<void> {
   const fake = await startOpenAIUpstream({ apiKey: 'sk-test' });
@@ -12,7 +10,7 @@ async function main(): Promise<void> {
 
   createInterface({ input: process.stdin }).on('line', (line) => {
     try {
-      const cmd = JSON.parse(line) as { behaviour?: Behaviour };
+      const cmd = JSON.parse(line) as { behaviour?: Behaviour | null };
       fake.setBehaviour(cmd.behaviour ?? null);
       process.stdout.write('ok\n');
     } catch (err) {

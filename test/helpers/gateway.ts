@@ -1,0 +1,25 @@
+// Starts the local gateway in-process on a random 127.0.0.1 port, configured like `npm start`
+// but from an explicit environment, for tests that talk to it over real sockets.
+import { readFileSync } from 'node:fs';
+import { loadConfig, type Env } from '../../functions/core/config';
+import { createJsonLogger, silentLogger } from '../../functions/core/logger';
+import { composeLocalGateway, type LocalGateway } from '../../functions/local/compose';
+import { startServer, type RunningServer } from '../../functions/local/server';
+
+export interface TestGateway extends LocalGateway {
+  url: string;
+  /** The OpenAI-SDK base URL, `<url>/v1`. */
+  baseURL: string;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: Env, opts: { log?: boolean; now?: () => number } = {}): Promise<TestGateway> {
+  const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, (p) => readFileSync(p, 'utf8'), 'test');
+  const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
+  const local = composeLocalGateway(config, logger, opts.now);
+  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, handle: (r) => local.gateway.handle(r) });
+  return { ...local, server, url: server.url, baseURL: `${server.url}/v1`, close: () => server.shutdown(1000) };
+}
+
+export const DEFAULT_KEY = 'gw-default-key';
