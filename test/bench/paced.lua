@@ -28,6 +28,9 @@ local next_slot = nil
 slots = 0
 late_sends = 0
 max_late_ms = 0
+responses = 0
+first_response_ms = 0
+last_response_ms = 0
 
 function delay()
   local now = now_ms()
@@ -47,4 +50,12 @@ function delay()
   end
   if wait <= 0 then return 0 end
   return math.floor(wait + 0.5)
+end
+
+-- Timestamps of responses, for the achieved rate reported by done().
+function response(status, headers, body)
+  local now = now_ms()
+  if responses == 0 then first_response_ms = now end
+  last_response_ms = now
+  responses = responses + 1
 end

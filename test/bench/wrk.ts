@@ -24,7 +24,8 @@ export interface WrkResult {
   badStatus: number;
   socketErrors: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
-  pacing: { slots: number; lateSends: number; maxLateMs: number };
+  /** Paced runs only (zeros otherwise); achievedRps is measured between first and last response. */
+  pacing: { slots: number; lateSends: number; maxLateMs: number; achievedRps: number };
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
@@ -78,6 +79,6 @@ function parse(raw: unknown): WrkResult {
     badStatus: num(e, 'status'),
     socketErrors: num(e, 'connect') + num(e, 'read') + num(e, 'write') + num(e, 'timeout'),
     latencyMs: { p50: ms('p50'), p90: ms('p90'), p99: ms('p99'), max: ms('max'), mean: ms('mean') },
-    pacing: { slots: num(p, 'slots'), lateSends: num(p, 'late_sends'), maxLateMs: num(p, 'max_late_ms') },
+    pacing: { slots: num(p, 'slots'), lateSends: num(p, 'late_sends'), maxLateMs: num(p, 'max_late_ms'), achievedRps: num(p, 'achieved_rps') },
   };
 }
