@@ -1,0 +1,149 @@
+// The pipeline's steps seen from a client: cache, rate limit, circuit breaker, accounting.
+import OpenAI from 'openai';
+import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { DEFAULT_TENANT } from '../../functions/core/tenants';
+import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
+
+interface Meta {
+  x_gateway: { cache_hit: boolean; cost_usd: number; provider: string };
+}
+
+const auth = (key = DEFAULT_KEY): Record<string, string> => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+const body = (extra: Record<string, unknown> = {}): string => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'cache me' }], ...extra });
+
+describe('pipeline steps', () => {
+  let upstream: FakeUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startOpenAIUpstream();
+    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    gw.tenants.put('gw-limited', { ...DEFAULT_TENANT, id: 'limited', name: 'limited', rate_limit_rpm: 3 });
+    gw.tenants.put('gw-other', { ...DEFAULT_TENANT, id: 'other', name: 'other' });
+    gw.tenants.put('gw-off', { ...DEFAULT_TENANT, id: 'off', name: 'off', enabled: false });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  afterEach(() => upstream.setBehaviour(null));
+
+  const post = (b: string, headers = auth()): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers, body: b });
+
+  describe('cache', () => {
+    test('a deterministic request is served from cache the second time, at zero cost', async () => {
+      const b = body({ temperature: 0, messages: [{ role: 'user', content: 'deterministic 1' }] });
+      const first = (await (await post(b)).json()) as Meta;
+      const calls = upstream.requests.length;
+      const second = (await (await post(b)).json()) as Meta;
+      expect(first.x_gateway.cache_hit).toBe(false);
+      expect(first.x_gateway.cost_usd).toBeGreaterThan(0);
+      expect(second.x_gateway).toMatchObject({ cache_hit: true, cost_usd: 0, provider: 'openai' });
+      expect(upstream.requests.length).toBe(calls);
+    });
+
+    test('non-deterministic requests are not cached unless X-Cache-TTL asks', async () => {
+      const b = body({ messages: [{ role: 'user', content: 'creative' }] });
+      await post(b);
+      expect(((await (await post(b)).json()) as Meta).x_gateway.cache_hit).toBe(false);
+      await post(b, { ...auth(), 'x-cache-ttl': '60' });
+      expect(((await (await post(b, { ...auth(), 'x-cache-ttl': '60' })).json()) as Meta).x_gateway.cache_hit).toBe(true);
+      // X-Cache-TTL: 0 turns caching off even for a deterministic request.
+      const d = body({ temperature: 0, messages: [{ role: 'user', content: 'no cache' }] });
+      await post(d, { ...auth(), 'x-cache-ttl': '0' });
+      expect(((await (await post(d, { ...auth(), 'x-cache-ttl': '0' })).json()) as Meta).x_gateway.cache_hit).toBe(false);
+    });
+
+    test('a cached answer is never served to another tenant', async () => {
+      const b = body({ temperature: 0, messages: [{ role: 'user', content: 'tenant scoped' }] });
+      await post(b);
+      expect(((await (await post(b)).json()) as Meta).x_gateway.cache_hit).toBe(true);
+      expect(((await (await post(b, auth('gw-other'))).json()) as Meta).x_gateway.cache_hit).toBe(false);
+    });
+
+    test('a streaming request is served from cache as a replayed SSE stream', async () => {
+      const messages = [{ role: 'user' as const, content: 'replay me' }];
+      const client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
+      const sync = await client.chat.completions.create({ model: 'gpt-4o', messages, temperature: 0 });
+      const calls = upstream.requests.length;
+      const final = await client.chat.completions.stream({ model: 'gpt-4o', messages, temperature: 0 }).finalChatCompletion();
+      expect(upstream.requests.length).toBe(calls);
+      expect(final.choices[0]?.message.content).toBe(sync.choices[0]?.message.content);
+    });
+  });
+
+  describe('rate limit', () => {
+    test('requests over the tenant\'s per-minute limit get 429 with Retry-After and x-ratelimit headers', async () => {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 4; i++) {
+        last = await post(body(), auth('gw-limited'));
+        statuses.push(last.status);
+        if (i === 0) {
+          expect(last.headers.get('x-ratelimit-limit-requests')).toBe('3');
+          expect(last.headers.get('x-ratelimit-remaining-requests')).toBe('2');
+          expect(last.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
+        }
+        if (i < 3) await last.arrayBuffer();
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(last?.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      const err = (await last?.json()) as { error: { code: string; type: string } };
+      expect(err.error).toMatchObject({ code: 'rate_limit_exceeded' });
+    });
+
+    test('a disabled tenant gets 403', async () => {
+      const res = await post(body(), auth('gw-off'));
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('tenant_disabled');
+    });
+  });
+
+  describe('accounting', () => {
+    test('each completed request emits one usage event that the aggregator totals for the tenant', async () => {
+      gw.tenants.put('gw-acct', { ...DEFAULT_TENANT, id: 'acct', name: 'acct' });
+      const costs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = (await (await post(body({ messages: [{ role: 'user', content: `acct ${i}` }] }), auth('gw-acct'))).json()) as Meta;
+        costs.push(res.x_gateway.cost_usd);
+      }
+      const day = new Date().toISOString();
+      const totals = await gw.usage.totals('acct', day, day);
+      expect(totals.request_count).toBe(3);
+      expect(totals.cost_usd).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
+      expect(totals.prompt_tokens).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('circuit breaker', () => {
+  test('opens after consecutive provider failures: requests then fail fast with 503 and /health shows it', async () => {
+    const upstream = await startOpenAIUpstream();
+    let now = 1_000_000;
+    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { now: () => now });
+    try {
+      upstream.setBehaviour({ status: 503 });
+      const send = (): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: body() });
+      for (let i = 0; i < 5; i++) expect((await send()).status).toBe(502);
+      const calls = upstream.requests.length;
+      const rejected = await send();
+      expect(rejected.status).toBe(503);
+      expect(((await rejected.json()) as { error: { code: string } }).error.code).toBe('circuit_open');
+      expect(upstream.requests.length).toBe(calls); // no network call while open
+      const health = (await (await fetch(`${gw.url}/health`)).json()) as { circuit_breakers: Record<string, string> };
+      expect(health.circuit_breakers.openai).toBe('open');
+
+      // After open_seconds, a probe goes through; success_threshold (3) successes close it.
+      upstream.setBehaviour(null);
+      now += 30_000;
+      for (let i = 0; i < 3; i++) expect((await send()).status).toBe(200);
+      now += 6_000; // past the health cache
+      const healed = (await (await fetch(`${gw.url}/health`)).json()) as { circuit_breakers: Record<string, string> };
+      expect(healed.circuit_breakers.openai).toBe('closed');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
