@@ -1,0 +1,156 @@
+// loadConfig: environment variables and the GATEWAY_CONFIG file.
+import { ConfigError, loadConfig, type Env, type GatewayConfig } from '../../functions/core/config';
+import { thrownBy } from './fixture-files';
+
+const noFile = (path: string): string => {
+  throw new Error(`unexpected read of ${path}`);
+};
+
+function load(env: Env, readText: (path: string) => string = noFile): GatewayConfig {
+  return loadConfig(env, readText, '9.9.9');
+}
+
+function configError(env: Env, readText: (path: string) => string = noFile): ConfigError {
+  const err = thrownBy(() => load(env, readText));
+  expect(err).toBeInstanceOf(ConfigError);
+  return err as ConfigError;
+}
+
+/** A readText that serves one file and records what was asked for. */
+function fileServer(path: string, text: string): { read: (p: string) => string; reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    read: (p: string) => {
+      reads.push(p);
+      if (p !== path) throw new Error(`ENOENT: no such file ${p}`);
+      return text;
+    },
+  };
+}
+
+describe('loadConfig defaults', () => {
+  it('listens on port 8080 on every interface, routes to ollama, and allows 6 MiB bodies', () => {
+    const c = load({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.defaultProvider).toBe('ollama');
+    expect(c.maxBodyBytes).toBe(6 * 1024 * 1024);
+    expect(c.version).toBe('9.9.9');
+  });
+
+  it('uses the 5/3/30 circuit breaker and no routes', () => {
+    const c = load({});
+    expect(c.routing.circuit_breaker).toEqual({ failure_threshold: 5, success_threshold: 3, open_seconds: 30 });
+    expect(c.routing.routes).toEqual({});
+    expect(c.routing.prices).toEqual({});
+  });
+
+  it('does not read any file when GATEWAY_CONFIG is unset', () => {
+    expect(() => load({})).not.toThrow();
+  });
+});
+
+describe('listen address', () => {
+  it('takes the port from ADDR ":9090" and listens on every interface', () => {
+    const c = load({ ADDR: ':9090' });
+    expect(c.port).toBe(9090);
+    expect(c.host).toBe('0.0.0.0');
+  });
+
+  it('takes host and port from ADDR "127.0.0.1:9091"', () => {
+    const c = load({ ADDR: '127.0.0.1:9091' });
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(9091);
+  });
+
+  it('takes the port from PORT', () => {
+    expect(load({ PORT: '3000' }).port).toBe(3000);
+  });
+});
+
+describe('bad environment values fail with a ConfigError naming the variable', () => {
+  it.each<[string, Env]>([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['ADDR', { ADDR: 'nonsense' }],
+    ['ADDR', { ADDR: ':99999' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['DEFAULT_PROVIDER', { DEFAULT_PROVIDER: 'foo' }],
+    ['OPENAI_BASE_URL', { OPENAI_BASE_URL: 'not a url' }],
+    ['OLLAMA_BASE_URL', { OLLAMA_BASE_URL: 'ftp://localhost:11434' }],
+    ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '-1' }],
+    ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '1.5' }],
+    ['SHUTDOWN_TIMEOUT', { SHUTDOWN_TIMEOUT: '0' }],
+    ['UPSTREAM_TIMEOUT', { UPSTREAM_TIMEOUT: 'soon' }],
+  ])('%s (%j)', (name, env) => {
+    expect(configError(env).message).toContain(name);
+  });
+});
+
+describe('accepted environment values', () => {
+  it('reads LOG_LEVEL, DEFAULT_PROVIDER, base URLs and limits', () => {
+    const c = load({
+      LOG_LEVEL: 'debug',
+      DEFAULT_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://127.0.0.1:4010/v1',
+      OLLAMA_BASE_URL: 'http://ollama:11434',
+      MAX_BODY_BYTES: '1024',
+      SHUTDOWN_TIMEOUT: '5',
+    });
+    expect(c.logLevel).toBe('debug');
+    expect(c.defaultProvider).toBe('openai');
+    expect(c.openai.apiKey).toBe('sk-test');
+    expect(new URL(c.openai.baseUrl).href).toBe(new URL('http://127.0.0.1:4010/v1').href);
+    expect(new URL(c.ollama.baseUrl).host).toBe('ollama:11434');
+    expect(c.maxBodyBytes).toBe(1024);
+    expect(c.shutdownTimeoutMs).toBe(5000);
+  });
+});
+
+describe('GATEWAY_CONFIG file', () => {
+  const doc = {
+    routes: {
+      smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'ollama', model: 'llama3.2' }] },
+    },
+    prices: { 'llama3.2': { input_per_mtok: 0.1, output_per_mtok: 0.2 } },
+    circuit_breaker: { failure_threshold: 2, open_seconds: 10 },
+  };
+
+  it('reads the file through readText and applies routes, prices and circuit_breaker', () => {
+    const files = fileServer('/etc/gateway.json', JSON.stringify(doc));
+    const c = load({ GATEWAY_CONFIG: '/etc/gateway.json' }, files.read);
+    expect(files.reads).toEqual(['/etc/gateway.json']);
+    expect(c.routing.routes.smart?.targets).toEqual(doc.routes.smart.targets);
+    expect(c.routing.prices['llama3.2']).toEqual(doc.prices['llama3.2']);
+    // fields the file sets win; the others keep their defaults
+    expect(c.routing.circuit_breaker).toEqual({ failure_threshold: 2, success_threshold: 3, open_seconds: 10 });
+  });
+
+  it('reports an unreadable file as a ConfigError naming GATEWAY_CONFIG', () => {
+    const files = fileServer('/etc/gateway.json', '{}');
+    expect(configError({ GATEWAY_CONFIG: '/etc/missing.json' }, files.read).message).toContain('GATEWAY_CONFIG');
+  });
+
+  it('reports invalid JSON as a ConfigError naming GATEWAY_CONFIG', () => {
+    const files = fileServer('/c.json', '{"routes": ');
+    expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain('GATEWAY_CONFIG');
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an unknown top-level field', { rutes: {} }, 'rutes'],
+    ['a route target without a model', { routes: { smart: { targets: [{ provider: 'openai' }] } } }, 'routes.smart.targets[0]'],
+    ['a route with no targets', { routes: { smart: { targets: [] } } }, 'routes.smart.targets'],
+    ['a route target with an unknown provider', { routes: { smart: { targets: [{ provider: 'mistral', model: 'x' }] } } }, 'routes.smart.targets[0].provider'],
+    ['an unknown provider section', { providers: { mistral: {} } }, 'providers.mistral'],
+    ['an unknown circuit_breaker field', { circuit_breaker: { failure_treshold: 3 } }, 'circuit_breaker.failure_treshold'],
+    ['a non-positive circuit_breaker value', { circuit_breaker: { open_seconds: 0 } }, 'circuit_breaker.open_seconds'],
+    ['a negative price', { prices: { 'gpt-4o': { input_per_mtok: -1, output_per_mtok: 1 } } }, 'prices.gpt-4o.input_per_mtok'],
+    ['a price without output_per_mtok', { prices: { 'gpt-4o': { input_per_mtok: 1 } } }, 'prices.gpt-4o.output_per_mtok'],
+    ['a document that is an array', [], 'GATEWAY_CONFIG'],
+  ])('rejects %s with a ConfigError naming the field', (_label, json, field) => {
+    const files = fileServer('/c.json', JSON.stringify(json));
+    expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain(field);
+  });
+});
