@@ -10,7 +10,7 @@ import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-type
 import type { RateLimiter, ResponseCache, Tenant, TenantStore, UsageSink } from './ports';
 import { tokenCountsOf, type PriceBook } from './pricing/pricing';
 import type { Provider, StreamResult, SyncResult } from './providers/provider';
-import { cacheKey, cacheTtl, completionToChunks } from './response-cache';
+import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { resolveTargets } from './routing';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import { hashApiKey } from './tenants';
@@ -118,7 +118,7 @@ export class ChatPipeline {
           void deps.breaker.recordSuccess(provider.name, admission);
           return this.respondJson(ctx, request, provider.name, result, key, ttl);
         }
-        return this.respondStream(ctx, request, provider.name, admission, result, attemptStart);
+        return this.respondStream(ctx, request, provider.name, admission, result, attemptStart, key, ttl);
       } catch (err) {
         const error = toGatewayError(err);
         ctx.attempts.push({ provider: provider.name, model: target.model, status: error.status, latency_ms: deps.now() - attemptStart, error: error.message });
@@ -174,15 +174,18 @@ export class ChatPipeline {
     const model = completion.model || request.model;
     const cost = this.account(ctx, request, provider, model, completion.usage, 200, false, false);
     const raw = result.raw ?? JSON.stringify(completion);
-    if (key && completion.choices?.length) {
-      void this.deps.cache.set(key, { body: raw, provider, model, storedAtMs: this.deps.now() }, ttl, this.deps.now())
-        .catch((err: unknown) => this.deps.logger.warn('cache write failed', { request_id: ctx.requestId, error: String(err) }));
-    }
+    if (key && completion.choices?.length) this.store(ctx, key, raw, provider, model, ttl);
     return {
       status: 200,
       headers: { 'content-type': 'application/json', ...this.gatewayHeaders(ctx, provider) },
       body: spliceMetadata(raw, this.metadata(ctx, provider, model, cost, false)),
     };
+  }
+
+  private store(ctx: RequestContext, key: string, body: string, provider: string, model: string, ttl: number): void {
+    const now = this.deps.now();
+    this.deps.cache.set(key, { body, provider, model, storedAtMs: now }, ttl, now)
+      .catch((err: unknown) => this.deps.logger.warn('cache write failed', { request_id: ctx.requestId, error: String(err) }));
   }
 
   private fromCache(ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string): ApiResponse {
@@ -200,7 +203,10 @@ export class ChatPipeline {
     return { status: 200, headers: { ...sseHeaders, ...headers }, body: (async function* () { yield* events; })() };
   }
 
-  private respondStream(ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult, attemptStart: number): ApiResponse {
+  private respondStream(
+    ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult, attemptStart: number,
+    key: string | undefined, ttl: number,
+  ): ApiResponse {
     const self = this;
     const { deps } = this;
     const clientWantsUsage = request.stream_options?.include_usage === true;
@@ -211,14 +217,18 @@ export class ChatPipeline {
       let usage: Usage | undefined;
       let status = 499; // stays so if the client leaves before the end
       let providerFailed = false;
+      const assembler = key ? new StreamAssembler() : undefined;
       try {
         for await (const chunk of result.chunks) {
           if (chunk.usage) usage = chunk.usage;
+          assembler?.add(chunk.json);
           if (chunk.usageOnly && !clientWantsUsage) continue;
           yield sseEvent(chunk.json);
         }
         status = 200;
         const cost = self.account(ctx, request, provider, attempt.model, usage, status, false, true);
+        const assembled = assembler?.result();
+        if (key && assembled) self.store(ctx, key, JSON.stringify(assembled), provider, attempt.model, ttl);
         const final = { id: result.id, object: 'chat.completion.chunk', created: result.created, model: attempt.model, choices: [], x_gateway: self.metadata(ctx, provider, attempt.model, cost, false) };
         yield sseEvent(JSON.stringify(final));
         yield SSE_DONE;

@@ -36,3 +36,42 @@ export function completionToChunks(c: ChatCompletion): ChatCompletionChunk[] {
   }
   return chunks;
 }
+
+/**
+ * Rebuilds a completion from the chunks of a stream, so a streamed answer can be cached and
+ * replayed to sync and streaming clients alike. Used only for cacheable requests.
+ */
+export class StreamAssembler {
+  private completion: ChatCompletion | undefined;
+
+  add(chunkJson: string): void {
+    const chunk = JSON.parse(chunkJson) as ChatCompletionChunk;
+    const c = (this.completion ??= {
+      id: chunk.id, object: 'chat.completion', created: chunk.created, model: chunk.model, choices: [], system_fingerprint: chunk.system_fingerprint,
+    });
+    if (chunk.usage) c.usage = chunk.usage;
+    for (const part of chunk.choices ?? []) {
+      let choice = c.choices.find((x) => x.index === part.index);
+      if (!choice) {
+        choice = { index: part.index, message: { role: 'assistant', content: null }, finish_reason: null };
+        c.choices.push(choice);
+      }
+      const { content, tool_calls: calls } = part.delta;
+      if (typeof content === 'string') choice.message.content = (choice.message.content ?? '') + content;
+      for (const call of calls ?? []) {
+        const list = (choice.message.tool_calls ??= []);
+        const existing = list[call.index];
+        if (!existing) list[call.index] = { id: call.id ?? '', type: 'function', function: { name: call.function?.name ?? '', arguments: call.function?.arguments ?? '' } };
+        else existing.function.arguments += call.function?.arguments ?? '';
+      }
+      if (part.finish_reason) choice.finish_reason = part.finish_reason;
+    }
+  }
+
+  /** The assembled completion, or undefined if the stream had no complete choice. */
+  result(): ChatCompletion | undefined {
+    const c = this.completion;
+    if (!c || c.choices.length === 0 || c.choices.some((x) => x.finish_reason === null)) return undefined;
+    return c;
+  }
+}

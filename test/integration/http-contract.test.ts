@@ -47,7 +47,7 @@ describe('HTTP contract', () => {
     fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers, body });
 
   describe('bad input gets a 4xx naming what is wrong, before anything goes upstream', () => {
-    const cases: Array<[string, string, number, { param?: string | null; code?: string | null; message: RegExp }]> = [
+    const cases: Array<[string, string, number, { param?: string | null; code?: string | null; message?: RegExp }]> = [
       ['malformed JSON', '{"model": "gpt-4o", "messages": [', 400, { param: null, message: /not valid JSON/ }],
       ['empty body', '', 400, { message: /empty/ }],
       ['array body', '[]', 400, { message: /JSON object/ }],

@@ -70,6 +70,18 @@ describe('pipeline steps', () => {
       expect(upstream.requests.length).toBe(calls);
       expect(final.choices[0]?.message.content).toBe(sync.choices[0]?.message.content);
     });
+
+    test('a streamed deterministic answer is cached too, and replays to a sync client', async () => {
+      const messages = [{ role: 'user' as const, content: 'stream first' }];
+      const client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
+      const streamed = await client.chat.completions.stream({ model: 'gpt-4o', messages, temperature: 0 }).finalChatCompletion();
+      const calls = upstream.requests.length;
+      const sync = await client.chat.completions.create({ model: 'gpt-4o', messages, temperature: 0 });
+      expect(upstream.requests.length).toBe(calls);
+      expect((sync as unknown as Meta).x_gateway.cache_hit).toBe(true);
+      expect(sync.choices[0]?.message.content).toBe(streamed.choices[0]?.message.content);
+      expect(sync.choices[0]?.finish_reason).toBe('stop');
+    });
   });
 
   describe('rate limit', () => {
