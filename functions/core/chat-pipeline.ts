@@ -40,11 +40,18 @@ export interface Attempt {
 /** Per-request facts that end up in x_gateway, headers, logs and the usage event. */
 interface RequestContext {
   requestId: string;
+  correlationId?: string;
   traceId: string;
   startedMs: number;
   tenant: Tenant;
   headers: Record<string, string>;
   attempts: Attempt[];
+}
+
+export interface RequestIds {
+  requestId: string;
+  correlationId?: string;
+  traceId: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,12 +60,18 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 export class ChatPipeline {
   constructor(private readonly deps: ChatDeps) {}
 
-  /** Identifies the request; both ids are echoed on errors too. */
-  static requestIds(req: ApiRequest): { requestId: string; traceId: string } {
+  /**
+   * Identifies the request. The request id is always minted here, so it is unique and usage
+   * accounting can be idempotent by it; a client's X-Request-ID is kept as its correlation id.
+   */
+  static requestIds(req: ApiRequest): RequestIds {
     const given = req.headers['x-request-id'];
-    const requestId = given && REQUEST_ID.test(given) ? given : `req-${randomBytes(12).toString('hex')}`;
     const trace = TRACEPARENT.exec(req.headers.traceparent ?? '');
-    return { requestId, traceId: trace?.[1] ?? randomBytes(16).toString('hex') };
+    return {
+      requestId: `req-${randomBytes(12).toString('hex')}`,
+      correlationId: given && REQUEST_ID.test(given) ? given : undefined,
+      traceId: trace?.[1] ?? randomBytes(16).toString('hex'),
+    };
   }
 
   /** Auth step: `Authorization: Bearer <key>` → tenant, by the key's hash. */
@@ -74,7 +87,7 @@ export class ChatPipeline {
     return tenant;
   }
 
-  async handle(req: ApiRequest, ids: { requestId: string; traceId: string }): Promise<ApiResponse> {
+  async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     const tenant = await this.authenticate(req);
     const request = validateChatRequest(parseJsonBody(req.body));
@@ -158,6 +171,7 @@ export class ChatPipeline {
 
   private gatewayHeaders(ctx: RequestContext, provider?: string): Record<string, string> {
     const headers: Record<string, string> = { ...ctx.headers, 'x-request-id': ctx.requestId };
+    if (ctx.correlationId) headers['x-correlation-id'] = ctx.correlationId;
     if (provider) headers['x-gateway-provider'] = provider;
     return headers;
   }
@@ -165,7 +179,7 @@ export class ChatPipeline {
   private metadata(ctx: RequestContext, provider: string, model: string, costUsd: number, cacheHit: boolean): Record<string, unknown> {
     return {
       provider, model, latency_ms: this.deps.now() - ctx.startedMs, cost_usd: costUsd, cache_hit: cacheHit,
-      request_id: ctx.requestId, trace_id: ctx.traceId, attempts: ctx.attempts,
+      request_id: ctx.requestId, ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}), trace_id: ctx.traceId, attempts: ctx.attempts,
     };
   }
 
@@ -264,6 +278,7 @@ export class ChatPipeline {
     }
     deps.usage.publish({
       request_id: ctx.requestId,
+      ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),
       tenant_id: ctx.tenant.id,
       provider,
       model: model || request.model,

@@ -1,7 +1,7 @@
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
 // chat pipeline, the models list or the health report, and shapes every error the OpenAI way.
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
-import { ChatPipeline, type ChatDeps } from './chat-pipeline';
+import { ChatPipeline, type ChatDeps, type RequestIds } from './chat-pipeline';
 import { PROVIDER_NAMES } from './config';
 import { GatewayError, notFound, toGatewayError } from './errors';
 import type { ModelObject } from './openai-types';
@@ -9,7 +9,7 @@ import type { ProviderHealth } from './providers/provider';
 
 const HEALTH_CACHE_MS = 5000;
 
-type Handler = (req: ApiRequest, ids: { requestId: string; traceId: string }) => Promise<ApiResponse>;
+type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
 
 export class Gateway {
   private readonly chat: ChatPipeline;
@@ -44,7 +44,9 @@ export class Gateway {
       if (error.status >= 500 && !(err instanceof GatewayError)) {
         this.deps.logger.error('unhandled error', { request_id: ids.requestId, error: err instanceof Error ? err.stack : String(err) });
       }
-      return jsonResponse(error.status, error.toBody(), { 'x-request-id': ids.requestId, ...error.headers });
+      const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
+      if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
+      return jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers });
     }
   }
 

@@ -68,7 +68,10 @@ export interface BreakerStateStore {
 }
 
 export interface UsageEvent {
+  /** Minted by the gateway, unique per request: the idempotency key of accounting. */
   request_id: string;
+  /** The client's X-Request-ID, when it sent one. */
+  correlation_id?: string;
   tenant_id: string;
   provider: string;
   model: string;

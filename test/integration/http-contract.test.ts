@@ -187,12 +187,17 @@ describe('HTTP contract', () => {
   });
 
   describe('headers and metadata', () => {
-    test('X-Request-ID is honoured and traceparent gives the trace id', async () => {
+    test('X-Request-ID is kept as the correlation id and traceparent gives the trace id', async () => {
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const res = await post(chatBody(), { ...auth, 'x-request-id': 'my-req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-      expect(res.headers.get('x-request-id')).toBe('my-req-1');
+      expect(res.headers.get('x-correlation-id')).toBe('my-req-1');
       const body = (await res.json()) as { x_gateway: { request_id: string; trace_id: string; attempts: unknown[] } };
-      expect(body.x_gateway).toMatchObject({ request_id: 'my-req-1', trace_id: traceId });
+      expect(body.x_gateway).toMatchObject({ correlation_id: 'my-req-1', trace_id: traceId });
+      // The request id stays the gateway's own, unique even when clients reuse theirs.
+      expect(body.x_gateway.request_id).toMatch(/^req-[0-9a-f]{24}$/);
+      expect(res.headers.get('x-request-id')).toBe(body.x_gateway.request_id);
+      const again = (await (await post(chatBody(), { ...auth, 'x-request-id': 'my-req-1' })).json()) as { x_gateway: { request_id: string } };
+      expect(again.x_gateway.request_id).not.toBe(body.x_gateway.request_id);
       expect(body.x_gateway.attempts).toEqual([expect.objectContaining({ provider: 'openai', status: 200 })]);
     });
 

@@ -153,4 +153,15 @@ describe('GATEWAY_CONFIG file', () => {
     const files = fileServer('/c.json', JSON.stringify(json));
     expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain(field);
   });
+
+  // Field names inherited from Object.prototype are not known fields either.
+  it('rejects circuit_breaker / cache fields named like Object.prototype members', () => {
+    for (const [json, field] of [
+      [{ circuit_breaker: { constructor: 5 } }, 'circuit_breaker.constructor'],
+      [{ cache: { toString: 1 } }, 'cache.toString'],
+    ] as const) {
+      const files = fileServer('/c.json', JSON.stringify(json));
+      expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain(field);
+    }
+  });
 });

@@ -1,5 +1,7 @@
 import type { UsageEvent, UsageReader, UsageSink, UsageTotals } from '../../core/ports';
 
+const SEEN_DAYS = 3;
+
 const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
 
 /**
@@ -9,7 +11,8 @@ const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, co
  */
 export class MemoryUsagePipeline implements UsageSink, UsageReader {
   private readonly queue: UsageEvent[] = [];
-  private readonly seen = new Set<string>();
+  /** Request ids already applied, per event day; only the last few days are kept. */
+  private readonly seenByDay = new Map<string, Set<string>>();
   /** tenant → day (YYYY-MM-DD) → totals */
   private readonly daily = new Map<string, Map<string, UsageTotals>>();
   private scheduled = false;
@@ -29,11 +32,18 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   }
 
   private apply(event: UsageEvent): void {
-    if (this.seen.has(event.request_id)) return;
-    this.seen.add(event.request_id);
+    const day = event.timestamp.slice(0, 10);
+    for (const ids of this.seenByDay.values()) if (ids.has(event.request_id)) return;
+    let ids = this.seenByDay.get(day);
+    if (!ids) {
+      this.seenByDay.set(day, (ids = new Set()));
+      // Redeliveries come within minutes; keeping three days of ids bounds memory.
+      const kept = [...this.seenByDay.keys()].sort();
+      for (const old of kept.slice(0, Math.max(0, kept.length - SEEN_DAYS))) this.seenByDay.delete(old);
+    }
+    ids.add(event.request_id);
     let days = this.daily.get(event.tenant_id);
     if (!days) this.daily.set(event.tenant_id, (days = new Map()));
-    const day = event.timestamp.slice(0, 10);
     const t = days.get(day) ?? emptyTotals();
     t.request_count += 1;
     t.prompt_tokens += event.prompt_tokens;
