@@ -41,6 +41,9 @@ export class CircuitBreaker {
       if (state.consecutiveFailures !== 0) await this.store.put(provider, CLOSED);
       return;
     }
+    // Only half-open probes can close the breaker; calls let through before it opened that
+    // succeed late say nothing about the provider's health now.
+    if (state.phase === 'open' || admission !== 'probe') return;
     const successes = state.consecutiveSuccesses + 1;
     await this.store.put(provider, successes >= this.settings.success_threshold ? CLOSED : { ...state, consecutiveSuccesses: successes });
   }
@@ -48,6 +51,7 @@ export class CircuitBreaker {
   async recordFailure(provider: string, admission: Admission, nowMs: number): Promise<void> {
     this.release(provider, admission);
     const state = await this.store.get(provider);
+    if (state.phase === 'open') return; // already open: a late failure must not extend the open time
     const failures = state.consecutiveFailures + 1;
     const open = state.phase === 'half_open' || failures >= this.settings.failure_threshold;
     await this.store.put(provider, open

@@ -63,11 +63,11 @@ export const DEFAULT_BREAKER: BreakerSettings = { failure_threshold: 5, success_
 /** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
 export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
   const { host, port } = parseListen(env);
-  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  const logLevel = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
   }
-  const defaultProvider = (env.DEFAULT_PROVIDER ?? 'ollama').toLowerCase();
+  const defaultProvider = (nonEmpty(env.DEFAULT_PROVIDER) ?? 'ollama').toLowerCase();
   if (!(PROVIDER_NAMES as readonly string[]).includes(defaultProvider)) {
     throw new ConfigError(`DEFAULT_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}; got "${env.DEFAULT_PROVIDER}"`);
   }
@@ -84,9 +84,9 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     defaultProvider,
     routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
-    upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120) * 1000,
-    shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30) * 1000,
-    drainTimeoutMs: parsePositiveInt(env, 'DRAIN_TIMEOUT', 15) * 1000,
+    upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
+    shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30, MAX_TIMEOUT_SECONDS) * 1000,
+    drainTimeoutMs: parsePositiveInt(env, 'DRAIN_TIMEOUT', 15, MAX_TIMEOUT_SECONDS) * 1000,
     version,
   };
 }
@@ -124,11 +124,14 @@ function parseUrl(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-function parsePositiveInt(env: Env, name: string, fallback: number): number {
+/** Timeouts are capped at one day: longer ones overflow Node's timers, which then fire at once. */
+const MAX_TIMEOUT_SECONDS = 86_400;
+
+function parsePositiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer; got "${raw}"`);
+  if (!Number.isInteger(n) || n <= 0 || n > max) throw new ConfigError(`${name} must be a positive integer up to ${max}; got "${raw}"`);
   return n;
 }
 
@@ -221,7 +224,7 @@ export function parseRoutingJson(json: unknown, source: string): RoutingFile {
   if (doc.circuit_breaker !== undefined) {
     if (!isObject(doc.circuit_breaker)) fail('circuit_breaker', 'must be an object');
     for (const [k, v] of Object.entries(doc.circuit_breaker as Record<string, unknown>)) {
-      if (!(k in circuit)) fail(`circuit_breaker.${k}`, 'is not a known field');
+      if (!Object.hasOwn(circuit, k)) fail(`circuit_breaker.${k}`, 'is not a known field');
       if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`circuit_breaker.${k}`, 'must be a positive integer');
       circuit[k as keyof BreakerSettings] = v as number;
     }
@@ -231,7 +234,7 @@ export function parseRoutingJson(json: unknown, source: string): RoutingFile {
   if (doc.cache !== undefined) {
     if (!isObject(doc.cache)) fail('cache', 'must be an object');
     for (const [k, v] of Object.entries(doc.cache as Record<string, unknown>)) {
-      if (!(k in cache)) fail(`cache.${k}`, 'is not a known field');
+      if (!Object.hasOwn(cache, k)) fail(`cache.${k}`, 'is not a known field');
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`cache.${k}`, 'must be a non-negative integer');
       cache[k as keyof typeof cache] = v as number;
     }

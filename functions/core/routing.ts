@@ -20,8 +20,8 @@ export interface RoutingInput {
  * then DEFAULT_PROVIDER.
  */
 export function resolveTargets(input: RoutingInput, routing: RoutingFile, prices: PriceBook, defaultProvider: string): RouteTarget[] {
-  const route = routing.routes[input.model];
-  if (route) return route.targets;
+  // Own properties only: a model called "constructor" is a model, not Object.prototype's.
+  if (Object.hasOwn(routing.routes, input.model)) return (routing.routes[input.model] as { targets: RouteTarget[] }).targets;
 
   const slash = input.model.indexOf('/');
   if (slash > 0) {

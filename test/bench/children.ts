@@ -109,7 +109,7 @@ async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promis
   }
 }
 
-/** Runs a command to completion (tracked like any child); rejects on timeout. */
+/** Runs a command to completion (tracked like any child); one still running after timeoutMs is stopped. */
 export async function runCommand(
   name: string,
   cmd: string,
@@ -127,7 +127,10 @@ export async function runCommand(
     proc.on('exit', (code) => (live.delete(proc), resolve(code)));
     proc.on('error', (err) => (live.delete(proc), all.push(err.message), resolve(null)));
   });
-  const timer = setTimeout(() => void stopProcess(proc, exited), timeoutMs);
+  const timer = setTimeout(() => {
+    all.push(`${name}: stopped after ${timeoutMs} ms`);
+    void stopProcess(proc, exited);
+  }, timeoutMs);
   const code = await exited;
   clearTimeout(timer);
   // readline may still hold the last buffered line for one tick after 'exit'.

@@ -1,6 +1,6 @@
 // CircuitBreaker over the in-memory state store, driven by explicit clock values.
 import { MemoryBreakerStore } from '../../functions/adapters/memory/breaker-store';
-import { CircuitBreaker } from '../../functions/core/breaker';
+import { CircuitBreaker, type Admission } from '../../functions/core/breaker';
 import type { BreakerSettings } from '../../functions/core/config';
 
 const settings: BreakerSettings = { failure_threshold: 3, success_threshold: 2, open_seconds: 10 };
@@ -59,7 +59,7 @@ describe('CircuitBreaker', () => {
     const b = newBreaker();
     await failCalls(b, settings.failure_threshold, T0);
     const t = T0 + OPEN_MS + 1;
-    const admitted = [];
+    const admitted: Admission[] = [];
     for (let i = 0; i < settings.success_threshold; i++) admitted.push(await b.admit(P, t));
     expect(admitted).toEqual(Array(settings.success_threshold).fill('probe'));
     expect(await b.admit(P, t)).toBe('rejected');
@@ -67,6 +67,19 @@ describe('CircuitBreaker', () => {
     b.release(P, 'probe');
     expect(await b.admit(P, t)).toBe('probe');
     expect(await b.admit(P, t)).toBe('rejected');
+  });
+
+  it('frees every probe slot once its probe has ended', async () => {
+    const b = newBreaker();
+    await failCalls(b, settings.failure_threshold, T0);
+    const t = T0 + OPEN_MS + 1;
+    for (let round = 0; round < 3; round++) {
+      const probes: Admission[] = [];
+      for (let i = 0; i < settings.success_threshold; i++) probes.push(await b.admit(P, t));
+      expect(probes).toEqual(Array(settings.success_threshold).fill('probe'));
+      for (const a of probes) b.release(P, a);
+    }
+    expect(await phaseOf(b)).toBe('half_open');
   });
 
   it('closes after success_threshold successful probes', async () => {
@@ -116,7 +129,7 @@ describe('CircuitBreaker', () => {
   it('stays open when calls admitted before it opened succeed late (open only ends after open_seconds)', async () => {
     const b = newBreaker();
     // five calls in flight at once, all admitted while closed
-    const inFlight = [];
+    const inFlight: Admission[] = [];
     for (let i = 0; i < settings.failure_threshold + settings.success_threshold; i++) inFlight.push(await b.admit(P, T0));
     expect(inFlight.every((a) => a === 'normal')).toBe(true);
     for (let i = 0; i < settings.failure_threshold; i++) await b.recordFailure(P, 'normal', T0 + 10);

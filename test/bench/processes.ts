@@ -1,0 +1,94 @@
+// Starting the three long-running processes of the bench (fake upstream, floor, gateway) and
+// waiting until each is ready. Everything is started through children.ts, so it is cleaned up.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { build, stop as stopEsbuild } from 'esbuild';
+import { type Child, runCommand, sleep, startChild } from './children';
+import { assertLocal, request } from './http-util';
+
+export interface BenchPaths {
+  root: string;
+  benchDir: string;
+  outDir: string;
+}
+
+/** A small, explicit environment so the caller's shell (NODE_OPTIONS, provider keys) cannot skew a run. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const k of ['HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
+  return { ...env, ...extra };
+}
+
+/** The fake OpenAI upstream in its own process; resolves with its base URL (".../v1"). */
+export async function startUpstream(p: BenchPaths): Promise<{ child: Child; url: string }> {
+  const child = startChild('upstream', process.execPath, ['--import', 'tsx', path.join(p.benchDir, 'upstream-process.ts')], {
+    cwd: p.root,
+    env: childEnv({}),
+    stdin: true,
+  });
+  const line = await child.waitForLine((l) => /^http:\/\/127\.0\.0\.1:\d+/.test(l), 30_000);
+  const url = line.trim().replace(/\/+$/, '');
+  assertLocal(url);
+  return { child, url };
+}
+
+export async function setBehaviour(upstream: Child, behaviour: { streamChunks?: number } | null): Promise<void> {
+  const reply = upstream.waitForLine((l) => l === 'ok' || l.startsWith('error '), 5000);
+  upstream.writeLine(JSON.stringify({ behaviour }));
+  const line = await reply;
+  if (line !== 'ok') throw new Error(`upstream setBehaviour failed: ${line}`);
+}
+
+/** Bundled to plain JS so the floor runs on bare `node`, exactly like the gateway's dist bundle. */
+export async function bundleBareProxy(p: BenchPaths): Promise<string> {
+  const outfile = path.join(p.outDir, 'bare-proxy.mjs');
+  await build({
+    entryPoints: [path.join(p.benchDir, 'bare-proxy.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  await stopEsbuild();
+  return outfile;
+}
+
+export async function startFloor(bundle: string, upstreamUrl: string): Promise<{ child: Child; port: number }> {
+  const origin = new URL(upstreamUrl).origin;
+  const child = startChild('floor', process.execPath, [bundle], { env: childEnv({ UPSTREAM_ORIGIN: origin, PORT: '0' }), stdin: true });
+  const line = await child.waitForLine((l) => l.startsWith('listening '), 10_000);
+  return { child, port: Number(line.split(' ')[1]) };
+}
+
+export function spawnGateway(p: BenchPaths, entry: string, port: number, upstreamUrl: string, upstreamKey: string): Child {
+  return startChild('gateway', process.execPath, [entry], {
+    cwd: p.root,
+    env: childEnv({ PORT: String(port), OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: upstreamKey, LOG_LEVEL: 'error' }),
+  });
+}
+
+export async function waitHealthy(child: Child, baseUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (!child.isRunning()) throw new Error(`${child.name} exited before becoming healthy\n${child.tail()}`);
+    try {
+      const r = await request(`${baseUrl}/health`, { method: 'GET', timeoutMs: 2000 });
+      if (r.status === 200) return;
+      last = `status ${r.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${child.name} not healthy within ${timeoutMs} ms (${last})\n${child.tail()}`);
+}
+
+export async function ensureGatewayBuilt(p: BenchPaths, entry: string): Promise<void> {
+  if (existsSync(entry)) return;
+  console.log(`${path.relative(p.root, entry)} missing: running npm run build`);
+  const r = await runCommand('npm run build', 'npm', ['run', 'build'], process.env, 5 * 60_000);
+  if (r.code !== 0 || !existsSync(entry)) throw new Error(`npm run build failed (exit ${r.code}):\n${r.output}`);
+}
