@@ -6,7 +6,7 @@ import type {
 } from '../openai-types';
 import { badRequest, GatewayError } from '../errors';
 import type { CallContext, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
-import { getJson, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
+import { getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { ndjsonLines } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
 
@@ -225,14 +225,7 @@ export class OllamaProvider implements Provider {
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
     if (!request.stream) {
-      const text = await readText(res);
-      let parsed: OllamaChatResponse;
-      try {
-        parsed = JSON.parse(text) as OllamaChatResponse;
-      } catch {
-        throw new GatewayError(502, 'ollama sent an answer that is not valid JSON.', { type: 'api_error', code: 'upstream_bad_response', retryable: true });
-      }
-      return { kind: 'json', completion: toOpenAICompletion(parsed) };
+      return { kind: 'json', completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res))) };
     }
     return this.stream(res, request.model);
   }
@@ -263,13 +256,8 @@ export class OllamaProvider implements Provider {
     }));
   }
 
-  async health(signal: AbortSignal): Promise<ProviderHealth> {
-    try {
-      await getJson(this.name, `${this.baseUrl}/api/tags`, {}, signal, 1500);
-      return 'ok';
-    } catch (err) {
-      return (err as GatewayError).code === 'upstream_unreachable' || (err as GatewayError).status === 504 ? 'unreachable' : 'error';
-    }
+  health(signal: AbortSignal): Promise<ProviderHealth> {
+    return probe(this.name, `${this.baseUrl}/api/tags`, {}, signal);
   }
 }
 

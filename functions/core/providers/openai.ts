@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatCompletionRequest, ModelObject, Usage } from '
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
 import type { CallContext, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
-import { getJson, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
+import { parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { sseData } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
 
@@ -38,13 +38,7 @@ export class OpenAIProvider implements Provider {
     if (res.statusCode >= 300) throw await errorFrom(res);
     if (request.stream) return streamFrom(res, request.model);
     const raw = await readText(res);
-    let completion: ChatCompletion;
-    try {
-      completion = JSON.parse(raw) as ChatCompletion;
-    } catch {
-      throw new GatewayError(502, 'openai sent a completion that is not valid JSON.', { type: 'api_error', code: 'upstream_bad_response', retryable: true });
-    }
-    return { kind: 'json', completion, raw };
+    return { kind: 'json', completion: parseUpstreamJson<ChatCompletion>(this.name, raw), raw };
   }
 
   /**
@@ -64,12 +58,7 @@ export class OpenAIProvider implements Provider {
 
   async health(signal: AbortSignal): Promise<ProviderHealth> {
     if (!this.configured) return 'unconfigured';
-    try {
-      await getJson(this.name, `${this.opts.baseUrl}/models`, this.headers, signal, 2000);
-      return 'ok';
-    } catch (err) {
-      return (err as GatewayError).code === 'upstream_unreachable' || (err as GatewayError).status === 504 ? 'unreachable' : 'error';
-    }
+    return probe(this.name, `${this.opts.baseUrl}/models`, this.headers, signal);
   }
 }
 

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { GatewayError } from '../errors';
+import type { ProviderHealth } from './provider';
 
 const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
 const httpAgent = new http.Agent(agentOptions);
@@ -90,6 +91,15 @@ export async function readText(res: http.IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** Parses a provider's JSON body; malformed JSON is a provider fault (retryable 502). */
+export function parseUpstreamJson<T>(provider: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new GatewayError(502, `${provider} sent a body that is not valid JSON.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+  }
+}
+
 /** Short GET used by health checks and model listing. */
 export async function getJson(provider: string, url: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
   const res = await sendUpstream({ provider, url, method: 'GET', headers, signal, timeoutMs });
@@ -97,9 +107,16 @@ export async function getJson(provider: string, url: string, headers: Record<str
   if (res.statusCode >= 400) {
     throw new GatewayError(502, `${provider} answered ${res.statusCode} on ${new URL(url).pathname}.`, { type: 'api_error', code: 'upstream_error' });
   }
+  return parseUpstreamJson(provider, text);
+}
+
+/** Health probe: a cheap authenticated GET; tells an unreachable provider from a failing one. */
+export async function probe(provider: string, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<ProviderHealth> {
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new GatewayError(502, `${provider} sent a body that is not JSON.`, { type: 'api_error', code: 'upstream_bad_response' });
+    await getJson(provider, url, headers, signal, 2000);
+    return 'ok';
+  } catch (err) {
+    const e = err as GatewayError;
+    return e.code === 'upstream_unreachable' || e.status === 504 ? 'unreachable' : 'error';
   }
 }
