@@ -1,3 +1,5 @@
+import type { CancelSignal } from './cancel';
+
 // The framework-free request and response the core handles. Each runtime (node:http locally,
 // Lambda function URLs in AWS) converts to and from these in a thin adapter.
 
@@ -9,8 +11,8 @@ export interface ApiRequest {
   /** Header names in lower case. */
   headers: Record<string, string | undefined>;
   body: Buffer;
-  /** Aborted when the client disconnects. */
-  signal: AbortSignal;
+  /** Cancelled when the client disconnects. */
+  signal: CancelSignal;
 }
 
 export interface ApiResponse {

@@ -1,6 +1,6 @@
 // The chat-completions pipeline: auth → rate limit → cache → route → circuit breaker →
 // provider → account. Each step talks to a port; nothing here knows which backend is behind it.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { CircuitBreaker, Admission } from './breaker';
 import type { GatewayConfig, RouteTarget } from './config';
@@ -54,6 +54,9 @@ export interface RequestIds {
   traceId: string;
 }
 
+/** 32 random hex digits; randomUUID draws from a pre-filled entropy pool, far cheaper than randomBytes per call. */
+const hex32 = (): string => randomUUID().replaceAll('-', '');
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
@@ -68,9 +71,9 @@ export class ChatPipeline {
     const given = req.headers['x-request-id'];
     const trace = TRACEPARENT.exec(req.headers.traceparent ?? '');
     return {
-      requestId: `req-${randomBytes(12).toString('hex')}`,
+      requestId: `req-${hex32()}`,
       correlationId: given && REQUEST_ID.test(given) ? given : undefined,
-      traceId: trace?.[1] ?? randomBytes(16).toString('hex'),
+      traceId: trace?.[1] ?? hex32(),
     };
   }
 

@@ -68,7 +68,7 @@ export class Gateway {
     const entries = await Promise.all(PROVIDER_NAMES.map(async (name): Promise<[string, ProviderHealth]> => {
       const provider = this.deps.providers.get(name);
       if (!provider?.configured) return [name, 'unconfigured'];
-      return [name, await provider.health(AbortSignal.timeout(3000)).catch((): ProviderHealth => 'error')];
+      return [name, await provider.health().catch((): ProviderHealth => 'error')];
     }));
     return Object.fromEntries(entries);
   }
@@ -82,7 +82,7 @@ export class Gateway {
     }));
     const lists = await Promise.all([...this.deps.providers.values()].filter((p) => p.configured).map(async (p) => {
       try {
-        return (await p.listModels(AbortSignal.timeout(3000))).map((m) => ({ ...m, x_gateway: this.modelInfo(p.name, m.id) }));
+        return (await p.listModels()).map((m) => ({ ...m, x_gateway: this.modelInfo(p.name, m.id) }));
       } catch (err) {
         this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
         return [];

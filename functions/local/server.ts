@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiRequest, ApiResponse } from '../core/api-types';
+import { CancelSignal } from '../core/cancel';
 import { jsonResponse } from '../core/api-types';
 import { bodyTooLarge } from '../core/gateway';
 import type { Logger } from '../core/logger';
@@ -25,18 +26,20 @@ export interface RunningServer {
 export function createServer(opts: ServerOptions): { server: http.Server; inFlight: () => number; drained: () => Promise<void> } {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
-  const done = (): void => {
-    inFlight -= 1;
-    if (inFlight === 0) {
-      for (const w of waiters) w();
-      waiters = [];
-    }
-  };
 
   const server = http.createServer((req, res) => {
     inFlight += 1;
-    res.once('close', done);
-    serve(req, res, opts).catch((err: unknown) => {
+    const cancel = new CancelSignal();
+    // 'close' before the response finished means the client went away: cancel upstream work.
+    res.once('close', () => {
+      if (!res.writableFinished) cancel.cancel();
+      inFlight -= 1;
+      if (inFlight === 0) {
+        for (const w of waiters) w();
+        waiters = [];
+      }
+    });
+    serve(req, res, cancel, opts).catch((err: unknown) => {
       opts.logger.error('response failed', { error: err instanceof Error ? err.message : String(err) });
       res.destroy();
     });
@@ -51,13 +54,7 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
   };
 }
 
-async function serve(req: http.IncomingMessage, res: http.ServerResponse, opts: ServerOptions): Promise<void> {
-  const abort = new AbortController();
-  // 'close' on the response before it finished means the client went away: cancel upstream work.
-  res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-
+async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel: CancelSignal, opts: ServerOptions): Promise<void> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > opts.maxBodyBytes) {
     res.shouldKeepAlive = false;
@@ -73,15 +70,15 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, opts: 
   }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  // Node already lower-cases names and joins repeated headers; only set-cookie stays an array.
+  const headers = req.headers as Record<string, string | undefined>;
   const response = await opts.handle({
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
     headers,
     body,
-    signal: abort.signal,
+    signal: cancel,
   });
   await write(res, response);
 }

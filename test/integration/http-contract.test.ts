@@ -194,7 +194,7 @@ describe('HTTP contract', () => {
       const body = (await res.json()) as { x_gateway: { request_id: string; trace_id: string; attempts: unknown[] } };
       expect(body.x_gateway).toMatchObject({ correlation_id: 'my-req-1', trace_id: traceId });
       // The request id stays the gateway's own, unique even when clients reuse theirs.
-      expect(body.x_gateway.request_id).toMatch(/^req-[0-9a-f]{24}$/);
+      expect(body.x_gateway.request_id).toMatch(/^req-[0-9a-f]{32}$/);
       expect(res.headers.get('x-request-id')).toBe(body.x_gateway.request_id);
       const again = (await (await post(chatBody(), { ...auth, 'x-request-id': 'my-req-1' })).json()) as { x_gateway: { request_id: string } };
       expect(again.x_gateway.request_id).not.toBe(body.x_gateway.request_id);

@@ -246,8 +246,8 @@ export class OllamaProvider implements Provider {
     return { kind: 'stream', id, created, model, chunks: toOpenAIChunks(parsed(), id, created, model) };
   }
 
-  async listModels(signal: AbortSignal): Promise<ModelObject[]> {
-    const tags = (await getJson(this.name, `${this.baseUrl}/api/tags`, {}, signal, 1500)) as OllamaTags;
+  async listModels(): Promise<ModelObject[]> {
+    const tags = (await getJson(this.name, `${this.baseUrl}/api/tags`, {}, 1500)) as OllamaTags;
     return (tags.models ?? []).map((m) => ({
       id: m.name,
       object: 'model',
@@ -256,8 +256,8 @@ export class OllamaProvider implements Provider {
     }));
   }
 
-  health(signal: AbortSignal): Promise<ProviderHealth> {
-    return probe(this.name, `${this.baseUrl}/api/tags`, {}, signal);
+  health(): Promise<ProviderHealth> {
+    return probe(this.name, `${this.baseUrl}/api/tags`, {});
   }
 }
 

@@ -56,9 +56,9 @@ export class OpenAIProvider implements Provider {
     return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'openai' }));
   }
 
-  async health(signal: AbortSignal): Promise<ProviderHealth> {
+  async health(): Promise<ProviderHealth> {
     if (!this.configured) return 'unconfigured';
-    return probe(this.name, `${this.opts.baseUrl}/models`, this.headers, signal);
+    return probe(this.name, `${this.opts.baseUrl}/models`, this.headers);
   }
 }
 

@@ -1,9 +1,10 @@
+import type { CancelSignal } from '../cancel';
 import type { ChatCompletion, ChatCompletionRequest, ModelObject, Usage } from '../openai-types';
 
 /** What a provider call knows besides the request itself. */
 export interface CallContext {
-  /** Aborted when the client goes away or the gateway gives up on the attempt. */
-  signal: AbortSignal;
+  /** Cancelled when the client goes away. */
+  signal: CancelSignal;
   requestId: string;
   /** Milliseconds to wait for the upstream's response head, and for each body chunk after it. */
   timeoutMs: number;
@@ -56,6 +57,7 @@ export interface Provider {
   readonly configured: boolean;
   /** Resolves once the upstream answered 2xx; before that every failure throws a GatewayError. */
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult>;
-  listModels(signal: AbortSignal): Promise<ModelObject[]>;
-  health(signal: AbortSignal): Promise<ProviderHealth>;
+  listModels(): Promise<ModelObject[]>;
+  /** A cheap probe with its own short timeout. */
+  health(): Promise<ProviderHealth>;
 }

@@ -3,11 +3,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { GatewayError } from '../errors';
+import type { CancelSignal } from '../cancel';
 import type { ProviderHealth } from './provider';
-
-const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
-const httpAgent = new http.Agent(agentOptions);
-const httpsAgent = new https.Agent(agentOptions);
 
 export interface UpstreamRequest {
   provider: string;
@@ -15,36 +12,69 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string | Buffer;
-  signal: AbortSignal;
+  /** Cancels the call when the client goes away; absent for the gateway's own probes. */
+  signal?: CancelSignal;
   timeoutMs: number;
 }
 
 export type UpstreamResponse = http.IncomingMessage & { statusCode: number };
 
-/** Thrown (as the request's abort reason) when the client disconnected. */
+/** Raised when the client disconnected and its upstream call was cancelled. */
 export const clientGone = (): GatewayError =>
   new GatewayError(499, 'The client closed the request.', { type: 'api_error', code: 'client_closed_request' });
 
+interface Endpoint {
+  module: typeof http | typeof https;
+  agent: http.Agent;
+  options: http.RequestOptions;
+}
+
+/**
+ * One keep-alive pool per (scheme, timeout). The idle timeout lives on the agent so that a reused
+ * socket keeps it: setting it per request re-arms timers and costs ~10 µs on the hot path.
+ */
+const agents = new Map<string, http.Agent>();
+/** Parsed request options per URL, so no URL is parsed per request. */
+const endpoints = new Map<string, Endpoint>();
+
+function endpoint(url: string, timeoutMs: number): Endpoint {
+  const key = `${timeoutMs} ${url}`;
+  let found = endpoints.get(key);
+  if (found) return found;
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:';
+  const agentKey = `${secure ? 'https' : 'http'} ${timeoutMs}`;
+  let agent = agents.get(agentKey);
+  if (!agent) {
+    const options = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: timeoutMs };
+    agent = secure ? new https.Agent(options) : new http.Agent(options);
+    agents.set(agentKey, agent);
+  }
+  found = {
+    module: secure ? https : http,
+    agent,
+    options: { protocol: parsed.protocol, hostname: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port, path: `${parsed.pathname}${parsed.search}`, agent },
+  };
+  if (endpoints.size < 1000) endpoints.set(key, found);
+  return found;
+}
+
 /**
  * Sends one request and resolves with the response head; the body is left to the caller to read
- * or stream. Network failures become retryable 502s, timeouts 504s.
+ * or stream. Network failures become retryable 502s, timeouts 504s; a cancelled call fails with
+ * 499. A failure after the head is raised by the body stream itself.
  */
 export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
-  const url = new URL(req.url);
-  const isHttps = url.protocol === 'https:';
+  const target = endpoint(req.url, req.timeoutMs);
   const headers: Record<string, string | number> = { ...req.headers };
   if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
 
   return new Promise((resolve, reject) => {
-    if (req.signal.aborted) {
+    if (req.signal?.cancelled) {
       reject(clientGone());
       return;
     }
-    const outgoing = (isHttps ? https : http).request(url, {
-      method: req.method,
-      headers,
-      agent: isHttps ? httpsAgent : httpAgent,
-    });
+    const outgoing = target.module.request({ ...target.options, method: req.method, headers });
     let response: http.IncomingMessage | undefined;
     // Before the head arrives a failure rejects the promise; after it, the failure is raised by
     // the body stream, so readers see the same GatewayError instead of a bare "aborted".
@@ -56,11 +86,10 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
       reject(err);
       outgoing.destroy(err);
     };
-    const onAbort = (): void => fail(clientGone());
-    req.signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = req.signal?.onCancel(() => fail(clientGone()));
 
-    // Idle timeout: fires when neither the head nor a body chunk arrived for timeoutMs.
-    outgoing.setTimeout(req.timeoutMs, () => {
+    // The agent's idle timeout: neither the head nor a body chunk arrived for timeoutMs.
+    outgoing.on('timeout', () => {
       fail(new GatewayError(504, `${req.provider} did not answer within ${req.timeoutMs} ms.`, {
         type: 'api_error', code: 'upstream_timeout', retryable: true,
       }));
@@ -72,23 +101,26 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
       }
       const message = response
         ? `The connection to ${req.provider} broke mid-response: ${err.code ?? err.message}.`
-        : `Could not reach ${req.provider} at ${url.host}: ${err.code ?? err.message}.`;
+        : `Could not reach ${req.provider} at ${target.options.hostname}:${target.options.port || (target.module === https ? 443 : 80)}: ${err.code ?? err.message}.`;
       fail(new GatewayError(502, message, { type: 'api_error', code: 'upstream_unreachable', retryable: true }));
     });
     outgoing.on('response', (res) => {
       response = res;
-      res.on('close', () => req.signal.removeEventListener('abort', onAbort));
+      if (unsubscribe) res.once('close', unsubscribe);
       resolve(res as UpstreamResponse);
     });
     outgoing.end(req.body);
   });
 }
 
-/** Reads a whole (small) response body as UTF-8 text. */
-export async function readText(res: http.IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const chunk of res) parts.push(chunk as Buffer);
-  return Buffer.concat(parts).toString('utf8');
+/** Reads a whole (small) response body as UTF-8 text (events, not an async iterator: cheaper per call). */
+export function readText(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => parts.push(chunk));
+    res.once('end', () => resolve(parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8')));
+    res.once('error', reject);
+  });
 }
 
 /** Parses a provider's JSON body; malformed JSON is a provider fault (retryable 502). */
@@ -101,8 +133,8 @@ export function parseUpstreamJson<T>(provider: string, text: string): T {
 }
 
 /** Short GET used by health checks and model listing. */
-export async function getJson(provider: string, url: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
-  const res = await sendUpstream({ provider, url, method: 'GET', headers, signal, timeoutMs });
+export async function getJson(provider: string, url: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
+  const res = await sendUpstream({ provider, url, method: 'GET', headers, timeoutMs });
   const text = await readText(res);
   if (res.statusCode >= 400) {
     throw new GatewayError(502, `${provider} answered ${res.statusCode} on ${new URL(url).pathname}.`, { type: 'api_error', code: 'upstream_error' });
@@ -111,9 +143,9 @@ export async function getJson(provider: string, url: string, headers: Record<str
 }
 
 /** Health probe: a cheap authenticated GET; tells an unreachable provider from a failing one. */
-export async function probe(provider: string, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<ProviderHealth> {
+export async function probe(provider: string, url: string, headers: Record<string, string>): Promise<ProviderHealth> {
   try {
-    await getJson(provider, url, headers, signal, 2000);
+    await getJson(provider, url, headers, 2000);
     return 'ok';
   } catch (err) {
     const e = err as GatewayError;
