@@ -1,6 +1,6 @@
 import type { UsageEvent, UsageReader, UsageSink, UsageTotals } from '../../core/ports';
 
-const SEEN_DAYS = 3;
+const SEEN_IDS = 10_000;
 
 const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
 
@@ -11,8 +11,14 @@ const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, co
  */
 export class MemoryUsagePipeline implements UsageSink, UsageReader {
   private readonly queue: UsageEvent[] = [];
-  /** Request ids already applied, per event day; only the last few days are kept. */
-  private readonly seenByDay = new Map<string, Set<string>>();
+  /**
+   * Request ids already applied, the most recent SEEN_IDS of them: in process an event can only
+   * be repeated by a duplicate publish shortly after the first, and a bounded window keeps a
+   * long-running server's memory flat.
+   */
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private seenHead = 0;
   /** tenant → day (YYYY-MM-DD) → totals */
   private readonly daily = new Map<string, Map<string, UsageTotals>>();
   private scheduled = false;
@@ -32,16 +38,9 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   }
 
   private apply(event: UsageEvent): void {
+    if (this.seen.has(event.request_id)) return;
+    this.remember(event.request_id);
     const day = event.timestamp.slice(0, 10);
-    for (const ids of this.seenByDay.values()) if (ids.has(event.request_id)) return;
-    let ids = this.seenByDay.get(day);
-    if (!ids) {
-      this.seenByDay.set(day, (ids = new Set()));
-      // Redeliveries come within minutes; keeping three days of ids bounds memory.
-      const kept = [...this.seenByDay.keys()].sort();
-      for (const old of kept.slice(0, Math.max(0, kept.length - SEEN_DAYS))) this.seenByDay.delete(old);
-    }
-    ids.add(event.request_id);
     let days = this.daily.get(event.tenant_id);
     if (!days) this.daily.set(event.tenant_id, (days = new Map()));
     const t = days.get(day) ?? emptyTotals();
@@ -51,6 +50,18 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
     t.cost_usd = Math.round((t.cost_usd + event.cost_usd) * 1e10) / 1e10;
     if (event.cache_hit) t.cache_hits += 1;
     days.set(day, t);
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seenOrder.length < SEEN_IDS) {
+      this.seenOrder.push(id);
+      return;
+    }
+    // Ring buffer: overwrite (and forget) the oldest id.
+    this.seen.delete(this.seenOrder[this.seenHead] as string);
+    this.seenOrder[this.seenHead] = id;
+    this.seenHead = (this.seenHead + 1) % SEEN_IDS;
   }
 
   async totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals> {
