@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
-import { composeLocalGateway } from '../functions/local/compose';
+import { composeGateway } from '../functions/adapters/compose';
 import { startServer } from '../functions/local/server';
 import pkg from '../package.json';
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-  const { gateway } = composeLocalGateway(config, logger);
+  const { gateway } = composeGateway(config, logger);
   const running = await startServer({
     host: config.host,
     port: config.port,

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
-import { composeLocalGateway, type LocalGateway } from '../../functions/local/compose';
+import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { startServer, type RunningServer } from '../../functions/local/server';
 
-export interface TestGateway extends LocalGateway {
+export interface TestGateway extends ComposedGateway {
   url: string;
   /** The OpenAI-SDK base URL, `<url>/v1`. */
   baseURL: string;
@@ -17,7 +17,7 @@ export interface TestGateway extends LocalGateway {
 export async function startGateway(env: Env, opts: { log?: boolean; now?: () => number } = {}): Promise<TestGateway> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, (p) => readFileSync(p, 'utf8'), 'test');
   const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
-  const local = composeLocalGateway(config, logger, opts.now);
+  const local = composeGateway(config, logger, opts.now);
   const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, handle: (r) => local.gateway.handle(r) });
   return { ...local, server, url: server.url, baseURL: `${server.url}/v1`, close: () => server.shutdown(1000) };
 }

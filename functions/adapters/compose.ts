@@ -1,9 +1,10 @@
-// Wires the core to its in-memory adapters and the configured providers: the local embedded default.
-import { MemoryBreakerStore } from '../adapters/memory/breaker-store';
-import { MemoryRateLimiter } from '../adapters/memory/rate-limiter';
-import { MemoryResponseCache } from '../adapters/memory/response-cache';
-import { MemoryTenantStore } from '../adapters/memory/tenant-store';
-import { MemoryUsagePipeline } from '../adapters/memory/usage';
+// Wires the core to its adapters and the configured providers. Today every store is the in-memory
+// one (the embedded default); shared backends are chosen here as they arrive.
+import { MemoryBreakerStore } from './memory/breaker-store';
+import { MemoryRateLimiter } from './memory/rate-limiter';
+import { MemoryResponseCache } from './memory/response-cache';
+import { MemoryTenantStore } from './memory/tenant-store';
+import { MemoryUsagePipeline } from './memory/usage';
 import { CircuitBreaker } from '../core/breaker';
 import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
@@ -13,13 +14,13 @@ import { OllamaProvider } from '../core/providers/ollama';
 import { OpenAIProvider } from '../core/providers/openai';
 import type { Provider } from '../core/providers/provider';
 
-export interface LocalGateway {
+export interface ComposedGateway {
   gateway: Gateway;
   tenants: MemoryTenantStore;
   usage: MemoryUsagePipeline;
 }
 
-export function composeLocalGateway(config: GatewayConfig, logger: Logger, now: () => number = Date.now): LocalGateway {
+export function composeGateway(config: GatewayConfig, logger: Logger, now: () => number = Date.now): ComposedGateway {
   const prices = new PriceBook(config.routing.prices);
   const providers: Provider[] = [
     new OpenAIProvider({ ...config.openai, prices }),
