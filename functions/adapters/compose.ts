@@ -20,17 +20,24 @@ export interface ComposedGateway {
   usage: MemoryUsagePipeline;
 }
 
-export function composeGateway(config: GatewayConfig, logger: Logger, now: () => number = Date.now): ComposedGateway {
+export interface ComposeOptions {
+  now?: () => number;
+  /** Replaces the built-in provider of the same name (tests inject instrumented ones). */
+  providers?: Provider[];
+}
+
+export function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): ComposedGateway {
+  const now = opts.now ?? Date.now;
   const prices = new PriceBook(config.routing.prices);
-  const providers: Provider[] = [
-    new OpenAIProvider({ ...config.openai, prices }),
-    new OllamaProvider(config.ollama.baseUrl),
-  ];
+  const byName = new Map<string, Provider>();
+  for (const p of [new OpenAIProvider({ ...config.openai, prices }), new OllamaProvider(config.ollama.baseUrl), ...(opts.providers ?? [])]) {
+    byName.set(p.name, p);
+  }
   const tenants = new MemoryTenantStore();
   const usage = new MemoryUsagePipeline();
   const gateway = new Gateway({
     config,
-    providers: new Map(providers.map((p) => [p.name, p])),
+    providers: byName,
     tenants,
     limiter: new MemoryRateLimiter(),
     cache: new MemoryResponseCache(config.routing.cache.max_bytes),

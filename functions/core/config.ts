@@ -36,6 +36,9 @@ export interface GatewayConfig {
   port: number;
   logLevel: LogLevel;
   openai: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };
+  anthropic: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };
+  /** Bedrock is configured when a region is known; credentials come from the AWS SDK's default chain. */
+  bedrock: { region?: string };
   ollama: { baseUrl: string };
   defaultProvider: string;
   routing: RoutingFile;
@@ -80,6 +83,12 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       baseUrl: parseUrl(env, 'OPENAI_BASE_URL', 'https://api.openai.com/v1'),
       explicitBaseUrl: nonEmpty(env.OPENAI_BASE_URL) !== undefined,
     },
+    anthropic: {
+      apiKey: nonEmpty(env.ANTHROPIC_API_KEY),
+      baseUrl: parseUrl(env, 'ANTHROPIC_BASE_URL', 'https://api.anthropic.com'),
+      explicitBaseUrl: nonEmpty(env.ANTHROPIC_BASE_URL) !== undefined,
+    },
+    bedrock: { region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) },
     ollama: { baseUrl: parseUrl(env, 'OLLAMA_BASE_URL', 'http://localhost:11434') },
     defaultProvider,
     routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),

@@ -117,6 +117,23 @@ export interface ModelObject {
   [key: string]: unknown;
 }
 
+export interface EmbeddingsRequest {
+  model: string;
+  input: string | string[] | number[] | number[][];
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+  [key: string]: unknown;
+}
+
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+  [key: string]: unknown;
+}
+
 export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }

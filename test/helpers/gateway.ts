@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import type { Provider } from '../../functions/core/providers/provider';
 import { startServer, type RunningServer } from '../../functions/local/server';
 
 export interface TestGateway extends ComposedGateway {
@@ -14,10 +15,10 @@ export interface TestGateway extends ComposedGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(env: Env, opts: { log?: boolean; now?: () => number } = {}): Promise<TestGateway> {
+export async function startGateway(env: Env, opts: { log?: boolean; now?: () => number; providers?: Provider[] } = {}): Promise<TestGateway> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, (p) => readFileSync(p, 'utf8'), 'test');
   const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
-  const local = composeGateway(config, logger, opts.now);
+  const local = composeGateway(config, logger, { now: opts.now, providers: opts.providers });
   const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, handle: (r) => local.gateway.handle(r) });
   return { ...local, server, url: server.url, baseURL: `${server.url}/v1`, close: () => server.shutdown(1000) };
 }

@@ -1,5 +1,5 @@
 import type { CancelSignal } from '../cancel';
-import type { ChatCompletion, ChatCompletionRequest, ModelObject, Usage } from '../openai-types';
+import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject, Usage } from '../openai-types';
 
 /** What a provider call knows besides the request itself. */
 export interface CallContext {
@@ -45,6 +45,12 @@ export interface StreamResult {
   chunks: AsyncIterable<StreamChunk>;
 }
 
+export interface EmbeddingsResult {
+  response: EmbeddingsResponse;
+  /** The exact OpenAI-shaped JSON bytes when the provider already speaks OpenAI's format. */
+  raw?: string;
+}
+
 export type ProviderHealth = 'ok' | 'unconfigured' | 'unreachable' | 'error';
 
 /**
@@ -57,6 +63,8 @@ export interface Provider {
   readonly configured: boolean;
   /** Resolves once the upstream answered 2xx; before that every failure throws a GatewayError. */
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult>;
+  /** Present on providers that embed; resolves once the upstream answered 2xx. */
+  embed?(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult>;
   listModels(): Promise<ModelObject[]>;
   /** A cheap probe with its own short timeout. */
   health(): Promise<ProviderHealth>;
