@@ -5,7 +5,9 @@ import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
 import { MemoryTenantStore } from './memory/tenant-store';
 import { MemoryUsagePipeline } from './memory/usage';
+import { MetricsRegistry } from './memory/metrics-registry';
 import { CircuitBreaker } from '../core/breaker';
+import { BREAKER_STATE_VALUE, METRIC } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
 import type { Logger } from '../core/logger';
@@ -15,6 +17,7 @@ import { OpenAIProvider } from '../core/providers/openai';
 import type { Provider } from '../core/providers/provider';
 
 export interface ComposedGateway {
+  metrics: MetricsRegistry;
   gateway: Gateway;
   tenants: MemoryTenantStore;
   usage: MemoryUsagePipeline;
@@ -35,17 +38,25 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   }
   const tenants = new MemoryTenantStore();
   const usage = new MemoryUsagePipeline();
+  const metrics = new MetricsRegistry();
+  const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
+    metrics.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
+    logger.warn('circuit breaker changed state', { provider, state: phase });
+  };
+  for (const p of byName.values()) if (p.configured) metrics.gauge(METRIC.breakerState, { provider: p.name }, BREAKER_STATE_VALUE.closed);
   const gateway = new Gateway({
     config,
     providers: byName,
     tenants,
     limiter: new MemoryRateLimiter(),
     cache: new MemoryResponseCache(config.routing.cache.max_bytes),
-    breaker: new CircuitBreaker(new MemoryBreakerStore(), config.routing.circuit_breaker),
+    breaker: new CircuitBreaker(new MemoryBreakerStore(), config.routing.circuit_breaker, onPhase),
     usage,
     prices,
     logger,
     now,
+    metrics,
+    renderMetrics: () => metrics.render(),
   });
-  return { gateway, tenants, usage };
+  return { gateway, tenants, usage, metrics };
 }

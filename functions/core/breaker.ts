@@ -15,15 +15,26 @@ export class CircuitBreaker {
   /** Probes in flight per provider while half-open (in-process: each instance probes on its own). */
   private readonly probes = new Map<string, number>();
 
-  constructor(private readonly store: BreakerStateStore, private readonly settings: BreakerSettings) {}
+  constructor(
+    private readonly store: BreakerStateStore,
+    private readonly settings: BreakerSettings,
+    /** Told of every phase change (the breaker-state gauge listens here). */
+    private readonly onPhase: (provider: string, phase: BreakerPhase) => void = () => {},
+  ) {}
+
+  private async save(provider: string, before: BreakerState, after: BreakerState): Promise<void> {
+    await this.store.put(provider, after);
+    if (before.phase !== after.phase) this.onPhase(provider, after.phase);
+  }
 
   /** Whether a call to the provider may go ahead now; moves open → half-open when it is time. */
   async admit(provider: string, nowMs: number): Promise<Admission> {
     let state = await this.store.get(provider);
     if (state.phase === 'open') {
       if (nowMs - state.openedAtMs < this.settings.open_seconds * 1000) return 'rejected';
-      state = { ...state, phase: 'half_open', consecutiveSuccesses: 0 };
-      await this.store.put(provider, state);
+      const halfOpen: BreakerState = { ...state, phase: 'half_open', consecutiveSuccesses: 0 };
+      await this.save(provider, state, halfOpen);
+      state = halfOpen;
     }
     if (state.phase === 'half_open') {
       const inFlight = this.probes.get(provider) ?? 0;
@@ -38,14 +49,14 @@ export class CircuitBreaker {
     this.release(provider, admission);
     const state = await this.store.get(provider);
     if (state.phase === 'closed') {
-      if (state.consecutiveFailures !== 0) await this.store.put(provider, CLOSED);
+      if (state.consecutiveFailures !== 0) await this.save(provider, state, CLOSED);
       return;
     }
     // Only half-open probes can close the breaker; calls let through before it opened that
     // succeed late say nothing about the provider's health now.
     if (state.phase === 'open' || admission !== 'probe') return;
     const successes = state.consecutiveSuccesses + 1;
-    await this.store.put(provider, successes >= this.settings.success_threshold ? CLOSED : { ...state, consecutiveSuccesses: successes });
+    await this.save(provider, state, successes >= this.settings.success_threshold ? CLOSED : { ...state, consecutiveSuccesses: successes });
   }
 
   async recordFailure(provider: string, admission: Admission, nowMs: number): Promise<void> {
@@ -54,7 +65,7 @@ export class CircuitBreaker {
     if (state.phase === 'open') return; // already open: a late failure must not extend the open time
     const failures = state.consecutiveFailures + 1;
     const open = state.phase === 'half_open' || failures >= this.settings.failure_threshold;
-    await this.store.put(provider, open
+    await this.save(provider, state, open
       ? { phase: 'open', consecutiveFailures: failures, consecutiveSuccesses: 0, openedAtMs: nowMs }
       : { ...state, consecutiveFailures: failures });
   }

@@ -44,6 +44,8 @@ export interface GatewayConfig {
   routing: RoutingFile;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  /** No new fallback attempt starts after this long since the request began. */
+  requestDeadlineMs: number;
   shutdownTimeoutMs: number;
   drainTimeoutMs: number;
   version: string;
@@ -94,6 +96,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
+    requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
     shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30, MAX_TIMEOUT_SECONDS) * 1000,
     drainTimeoutMs: parsePositiveInt(env, 'DRAIN_TIMEOUT', 15, MAX_TIMEOUT_SECONDS) * 1000,
     version,

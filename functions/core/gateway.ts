@@ -1,33 +1,69 @@
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
-// chat pipeline, the models list or the health report, and shapes every error the OpenAI way.
+// chat or embeddings pipeline, the models list, the health report or the metrics, and shapes
+// every error the OpenAI way.
+import { Accountant } from './accounting';
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
-import { ChatPipeline, type ChatDeps, type RequestIds } from './chat-pipeline';
-import { PROVIDER_NAMES } from './config';
+import type { CircuitBreaker } from './breaker';
+import { ChatPipeline } from './chat-pipeline';
+import { PROVIDER_NAMES, type GatewayConfig } from './config';
+import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError, notFound, toGatewayError } from './errors';
+import type { Logger } from './logger';
+import { noMetrics, type Metrics } from './metrics';
 import type { ModelObject } from './openai-types';
-import type { ProviderHealth } from './providers/provider';
+import type { RateLimiter, ResponseCache, TenantStore, UsageSink } from './ports';
+import type { PriceBook } from './pricing/pricing';
+import type { Provider, ProviderHealth } from './providers/provider';
+import { requestIds, type RequestIds } from './request-context';
+import { TenantGate } from './tenant-gate';
 
 const HEALTH_CACHE_MS = 5000;
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  providers: ReadonlyMap<string, Provider>;
+  tenants: TenantStore;
+  limiter: RateLimiter;
+  cache: ResponseCache;
+  breaker: CircuitBreaker;
+  usage: UsageSink;
+  prices: PriceBook;
+  logger: Logger;
+  now: () => number;
+  metrics?: Metrics;
+  /** Prometheus text for GET /metrics; absent where metrics go elsewhere (CloudWatch in Lambda). */
+  renderMetrics?: () => string;
+}
 
 type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
 
 export class Gateway {
-  private readonly chat: ChatPipeline;
+  private readonly gate: TenantGate;
   private readonly routes: Record<string, Record<string, Handler>>;
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
 
-  constructor(private readonly deps: ChatDeps) {
-    this.chat = new ChatPipeline(deps);
+  constructor(private readonly deps: GatewayDeps) {
+    const metrics = deps.metrics ?? noMetrics;
+    this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
+    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now);
+    const shared = { ...deps, metrics, gate: this.gate, accountant };
+    const chat = new ChatPipeline(shared);
+    const embeddings = new EmbeddingsPipeline(shared);
     this.routes = {
       '/health': { GET: () => this.health() },
       '/v1/models': { GET: (req) => this.models(req) },
-      '/v1/chat/completions': { POST: (req, ids) => this.chat.handle(req, ids) },
+      '/v1/chat/completions': { POST: (req, ids) => chat.handle(req, ids) },
+      '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
     };
+    const render = deps.renderMetrics;
+    if (render) {
+      this.routes['/metrics'] = { GET: async () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: render() }) };
+    }
   }
 
   /** Never throws: every failure becomes an OpenAI-shaped error response. */
   async handle(req: ApiRequest): Promise<ApiResponse> {
-    const ids = ChatPipeline.requestIds(req);
+    const ids = requestIds(req);
     try {
       const route = this.routes[req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path];
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
@@ -75,7 +111,7 @@ export class Gateway {
 
   /** Route aliases, then every configured provider's models, each with its provider and price. */
   private async models(req: ApiRequest): Promise<ApiResponse> {
-    await this.chat.authenticate(req);
+    await this.gate.authenticate(req);
     const { routing } = this.deps.config;
     const data: ModelObject[] = Object.entries(routing.routes).map(([alias, route]) => ({
       id: alias, object: 'model', created: 0, owned_by: 'gateway', x_gateway: { route: route.targets },

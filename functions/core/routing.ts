@@ -6,6 +6,16 @@ import type { PriceBook } from './pricing/pricing';
 
 const OPENAI_MODEL = /^(gpt-|chatgpt-|text-embedding-|o\d+(-|$)|dall-e-|whisper-|tts-|omni-moderation)/;
 const ANTHROPIC_MODEL = /^claude-/;
+/** Bedrock model ids: `vendor.model…`, optionally behind a cross-region inference-profile prefix. */
+const BEDROCK_MODEL = /^((us|eu|apac|au|jp|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.[\w.:-]+$/;
+
+/** Each provider's model for provider-level fallback when config names none (`providers.<p>.default_model`). */
+export const BUILT_IN_DEFAULT_MODELS: Readonly<Record<string, string>> = {
+  openai: 'gpt-4o-mini',
+  anthropic: 'claude-haiku-4-5',
+  bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
+  ollama: 'llama3.2',
+};
 
 export interface RoutingInput {
   model: string;
@@ -48,7 +58,43 @@ export function catalogProvider(model: string, prices: PriceBook): string | unde
   if (listed) return listed;
   if (OPENAI_MODEL.test(model)) return 'openai';
   if (ANTHROPIC_MODEL.test(model)) return 'anthropic';
+  if (BEDROCK_MODEL.test(model)) return 'bedrock';
   return undefined;
+}
+
+export interface PlannedTarget extends RouteTarget {
+  /** Why this target is in the plan: the resolved one, or a provider-level fallback. */
+  via: 'route' | 'primary' | 'fallback';
+}
+
+/**
+ * The whole ordered plan for a request: a route alias's own targets, or the resolved target
+ * followed by provider-level fallbacks. Fallback providers come from the tenant, else the config,
+ * else every configured provider in the order openai, anthropic, bedrock, ollama; each serves the
+ * requested model if the catalog says it does, otherwise its default model. A provider forced
+ * with X-Provider gets no fallback (the client asked for that provider only), and neither does a
+ * model whose provider is not configured (a 404 tells the client more than another model would).
+ */
+export function planTargets(
+  input: RoutingInput, routing: RoutingFile, prices: PriceBook, defaultProvider: string, configured: readonly string[],
+): PlannedTarget[] {
+  if (Object.hasOwn(routing.routes, input.model)) {
+    return (routing.routes[input.model] as { targets: RouteTarget[] }).targets.map((t) => ({ ...t, via: 'route' as const }));
+  }
+  const primary = resolveTargets(input, routing, prices, defaultProvider).map((t) => ({ ...t, via: 'primary' as const }));
+  // A forced provider, or one that is not configured at all (the client's mistake), gets no fallback.
+  if (input.forcedProvider !== undefined || !configured.includes(primary[0]?.provider ?? '')) return primary;
+  const order = input.tenant.fallback_providers ?? routing.fallback_providers ?? PROVIDER_NAMES.filter((p) => configured.includes(p));
+  const first = primary[0];
+  const plan: PlannedTarget[] = [...primary];
+  for (const provider of order) {
+    if (provider === first?.provider || !configured.includes(provider)) continue;
+    const model = first && catalogProvider(first.model, prices) === provider
+      ? first.model
+      : routing.providers[provider]?.default_model ?? BUILT_IN_DEFAULT_MODELS[provider];
+    if (model) plan.push({ provider, model, via: 'fallback' });
+  }
+  return plan;
 }
 
 function isProviderName(name: string): boolean {

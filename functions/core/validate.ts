@@ -1,6 +1,6 @@
 // Validation of client request bodies: each problem is a 400 that names the offending field.
 import { badRequest } from './errors';
-import type { ChatCompletionRequest } from './openai-types';
+import type { ChatCompletionRequest, EmbeddingsRequest } from './openai-types';
 
 type Json = Record<string, unknown>;
 
@@ -144,4 +144,24 @@ function validatePart(c: Checker, part: unknown, p: string): void {
   } else if (typeof part.type !== 'string') {
     c.fail(`${p}.type`, 'a string', part.type);
   }
+}
+
+/** Checks an embeddings request: model, and input as a string, strings, tokens or token arrays. */
+export function validateEmbeddingsRequest(body: Json): EmbeddingsRequest {
+  const c: Checker = new Checker(body);
+  if (body.model === undefined) throw badRequest("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
+  if (typeof body.model !== 'string' || body.model.trim() === '') c.fail('model', 'a non-empty string', body.model);
+  const input = body.input;
+  if (input === undefined) throw badRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+  const isTokens = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((t) => Number.isInteger(t));
+  const valid = (typeof input === 'string' && input !== '')
+    || (Array.isArray(input) && input.length > 0 && (input.every((s) => typeof s === 'string' && s !== '') || isTokens(input) || input.every(isTokens)));
+  if (!valid) {
+    throw badRequest("Invalid value for 'input': expected a non-empty string, an array of non-empty strings, or token arrays.", 'input', 'invalid_value');
+  }
+  if (body.encoding_format !== undefined && body.encoding_format !== 'float' && body.encoding_format !== 'base64') {
+    throw badRequest("Invalid value for 'encoding_format': expected 'float' or 'base64'.", 'encoding_format', 'invalid_value');
+  }
+  c.optionalNumber('dimensions', 1, 65536, true);
+  return body as unknown as EmbeddingsRequest;
 }

@@ -15,8 +15,19 @@ export interface TestGateway extends ComposedGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(env: Env, opts: { log?: boolean; now?: () => number; providers?: Provider[] } = {}): Promise<TestGateway> {
-  const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, (p) => readFileSync(p, 'utf8'), 'test');
+export interface StartOptions {
+  log?: boolean;
+  now?: () => number;
+  providers?: Provider[];
+  /** A GATEWAY_CONFIG document, handed over as the file the variable names. */
+  routing?: Record<string, unknown>;
+}
+
+export async function startGateway(env: Env, opts: StartOptions = {}): Promise<TestGateway> {
+  const files: Record<string, string> = {};
+  if (opts.routing) files['gateway-config.json'] = JSON.stringify(opts.routing);
+  const fullEnv = { ADDR: '127.0.0.1:0', ...(opts.routing ? { GATEWAY_CONFIG: 'gateway-config.json' } : {}), ...env };
+  const config = loadConfig(fullEnv, (p) => files[p] ?? readFileSync(p, 'utf8'), 'test');
   const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
   const local = composeGateway(config, logger, { now: opts.now, providers: opts.providers });
   const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, handle: (r) => local.gateway.handle(r) });

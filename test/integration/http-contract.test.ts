@@ -31,7 +31,12 @@ describe('HTTP contract', () => {
   beforeAll(async () => {
     openai = await startOpenAIUpstream();
     ollama = await startOllamaUpstream();
-    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, MAX_BODY_BYTES: '2048', UPSTREAM_TIMEOUT: '1' });
+    // Provider-level fallback is off here so each failure shows as the client would see it from
+    // a single provider; test/integration/fallback.test.ts covers falling back.
+    gw = await startGateway(
+      { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, MAX_BODY_BYTES: '2048', UPSTREAM_TIMEOUT: '1' },
+      { routing: { fallback_providers: [] } },
+    );
   });
   afterAll(async () => {
     await gw.close();

@@ -133,7 +133,7 @@ describe('circuit breaker', () => {
   test('opens after consecutive provider failures: requests then fail fast with 503 and /health shows it', async () => {
     const upstream = await startOpenAIUpstream();
     let now = 1_000_000;
-    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { now: () => now });
+    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { now: () => now, routing: { fallback_providers: [] } });
     try {
       upstream.setBehaviour({ status: 503 });
       const send = (): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: body() });

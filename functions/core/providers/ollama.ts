@@ -2,10 +2,11 @@
 // to OpenAI's chat-completions wire format.
 import { randomBytes } from 'node:crypto';
 import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ContentPart, FinishReason, ModelObject, ToolCall, Usage,
+  ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ContentPart, EmbeddingsRequest, EmbeddingsResponse, FinishReason,
+  ModelObject, ToolCall, Usage,
 } from '../openai-types';
 import { badRequest, GatewayError } from '../errors';
-import type { CallContext, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
 import { getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { ndjsonLines } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
@@ -244,6 +245,32 @@ export class OllamaProvider implements Provider {
       }
     }
     return { kind: 'stream', id, created, model, chunks: toOpenAIChunks(parsed(), id, created, model) };
+  }
+
+  /** OpenAI embeddings → Ollama's /api/embed, and back (base64 = little-endian float32, as OpenAI encodes). */
+  async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
+    const input = request.input;
+    if (typeof input !== 'string' && !(Array.isArray(input) && input.every((i) => typeof i === 'string'))) {
+      throw badRequest('Ollama embeds text only; token-id inputs are not supported.', 'input', 'invalid_value');
+    }
+    const body: Record<string, unknown> = { model: request.model, input };
+    if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+    const res = await sendUpstream({
+      provider: this.name, url: `${this.baseUrl}/api/embed`, method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(this.name, await readText(res));
+    const tokens = parsed.prompt_eval_count ?? 0;
+    const response: EmbeddingsResponse = {
+      object: 'list',
+      data: (parsed.embeddings ?? []).map((vector, index) => ({
+        object: 'embedding', index, embedding: request.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      model: parsed.model ?? request.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+    return { response };
   }
 
   async listModels(): Promise<ModelObject[]> {

@@ -1,10 +1,10 @@
 // OpenAI: the gateway's client wire format is OpenAI's own, so both directions are nearly a
 // pass-through. The request is forwarded as the client's bytes when nothing needs changing; the
 // response bytes reach the client unchanged except for the gateway's metadata.
-import type { ChatCompletion, ChatCompletionRequest, ModelObject, Usage } from '../openai-types';
+import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject, Usage } from '../openai-types';
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
-import type { CallContext, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
 import { parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { sseData } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
@@ -39,6 +39,16 @@ export class OpenAIProvider implements Provider {
     if (request.stream) return streamFrom(res, request.model);
     const raw = await readText(res);
     return { kind: 'json', completion: parseUpstreamJson<ChatCompletion>(this.name, raw), raw };
+  }
+
+  async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
+    const res = await sendUpstream({
+      provider: this.name, url: `${this.opts.baseUrl}/embeddings`, method: 'POST', headers: this.headers,
+      body: ctx.rawBody ?? JSON.stringify(request), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    const raw = await readText(res);
+    return { response: parseUpstreamJson<EmbeddingsResponse>(this.name, raw), raw };
   }
 
   /**

@@ -1,0 +1,70 @@
+// The account step: prices a request from its usage, records metrics, and hands exactly one
+// usage event per request to the usage pipeline without making the client wait for it.
+import type { Logger } from './logger';
+import { METRIC, type Metrics } from './metrics';
+import type { Usage } from './openai-types';
+import type { UsageSink } from './ports';
+import { tokenCountsOf, type PriceBook } from './pricing/pricing';
+import type { RequestContext } from './request-context';
+
+/** Providers that cost nothing per token. */
+const FREE_PROVIDERS = new Set(['ollama']);
+
+export interface Outcome {
+  provider: string;
+  model: string;
+  usage: Usage | undefined;
+  status: number;
+  cacheHit: boolean;
+  stream: boolean;
+}
+
+export class Accountant {
+  constructor(
+    private readonly prices: PriceBook,
+    private readonly usage: UsageSink,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Records the request's outcome and returns its cost in USD (0 on cache hits and unknown prices). */
+  record(ctx: RequestContext, o: Outcome): number {
+    const tokens = tokenCountsOf(o.usage);
+    const tenant = ctx.tenant.id;
+    let cost = 0;
+    if (!o.cacheHit && o.usage) {
+      const priced = this.prices.cost(o.model, tokens, FREE_PROVIDERS.has(o.provider));
+      if (priced === undefined) {
+        this.logger.warn('no price known for model; cost recorded as 0', { request_id: ctx.requestId, provider: o.provider, model: o.model });
+        this.metrics.count(METRIC.unpricedModels, { provider: o.provider, model: o.model });
+      } else cost = priced;
+    }
+    const nowMs = this.now();
+    const labels = { tenant, provider: o.provider, model: o.model };
+    this.metrics.count(METRIC.requests, { ...labels, status: String(o.status) });
+    this.metrics.observe(METRIC.duration, { provider: o.provider }, (nowMs - ctx.startedMs) / 1000);
+    if (tokens.prompt_tokens) this.metrics.count(METRIC.tokens, { ...labels, type: 'input' }, tokens.prompt_tokens);
+    if (tokens.completion_tokens) this.metrics.count(METRIC.tokens, { ...labels, type: 'output' }, tokens.completion_tokens);
+    if (cost) this.metrics.count(METRIC.cost, labels, cost);
+
+    this.usage.publish({
+      request_id: ctx.requestId,
+      ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),
+      tenant_id: tenant,
+      provider: o.provider,
+      model: o.model,
+      prompt_tokens: tokens.prompt_tokens,
+      completion_tokens: tokens.completion_tokens,
+      cached_tokens: tokens.cached_tokens,
+      reasoning_tokens: o.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+      cost_usd: cost,
+      latency_ms: nowMs - ctx.startedMs,
+      cache_hit: o.cacheHit,
+      status: o.status,
+      stream: o.stream,
+      timestamp: new Date(nowMs).toISOString(),
+    }).catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
+    return cost;
+  }
+}

@@ -1,0 +1,80 @@
+// POST /v1/embeddings: auth → rate limit → route → circuit breaker → provider → account, over
+// the providers that embed.
+import type { Accountant } from './accounting';
+import type { ApiRequest, ApiResponse } from './api-types';
+import type { CircuitBreaker } from './breaker';
+import type { GatewayConfig } from './config';
+import { badRequest } from './errors';
+import { tryTargets, type FallbackDeps } from './fallback';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { PriceBook } from './pricing/pricing';
+import type { Provider } from './providers/provider';
+import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
+import { planTargets } from './routing';
+import { spliceMetadata } from './sse';
+import type { TenantGate } from './tenant-gate';
+import { parseJsonBody, validateEmbeddingsRequest } from './validate';
+
+export interface EmbeddingsDeps {
+  config: GatewayConfig;
+  providers: ReadonlyMap<string, Provider>;
+  gate: TenantGate;
+  breaker: CircuitBreaker;
+  accountant: Accountant;
+  prices: PriceBook;
+  metrics: Metrics;
+  logger: Logger;
+  now: () => number;
+}
+
+export class EmbeddingsPipeline {
+  private readonly fallback: FallbackDeps;
+  private readonly configured: string[];
+
+  constructor(private readonly deps: EmbeddingsDeps) {
+    this.fallback = { ...deps, deadlineMs: deps.config.requestDeadlineMs };
+    this.configured = [...deps.providers.values()].filter((p) => p.configured && p.embed).map((p) => p.name);
+  }
+
+  async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
+    const { deps } = this;
+    const tenant = await deps.gate.authenticate(req);
+    const request = validateEmbeddingsRequest(parseJsonBody(req.body));
+    const ctx: RequestContext = { ...ids, startedMs: deps.now(), tenant, headers: {}, attempts: [] };
+    if (tenant.rate_limit_rpm > 0) await deps.gate.rateLimit(ctx);
+
+    // Chat models' default models are no use for embeddings: fall back only to explicit routes.
+    const plan = planTargets({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }, deps.config.routing, deps.prices, deps.config.defaultProvider, this.configured)
+      .filter((t) => t.via !== 'fallback');
+    const first = plan[0];
+    if (first && !deps.providers.get(first.provider)?.embed) {
+      throw badRequest(`Provider "${first.provider}" does not offer embeddings; use an OpenAI, Ollama or Bedrock embedding model.`, 'model', 'model_not_supported');
+    }
+    const answer = await tryTargets(ctx, plan, this.fallback, (provider, target) => {
+      if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
+      const sameModel = target.model === request.model;
+      return provider.embed(sameModel ? request : { ...request, model: target.model }, {
+        signal: req.signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, rawBody: sameModel ? req.body : undefined,
+      });
+    }).catch((err: unknown) => {
+      const last = ctx.attempts.at(-1);
+      const status = (err as { status?: number }).status ?? 500;
+      if (last && status !== 499) deps.accountant.record(ctx, { provider: last.provider, model: last.model, usage: undefined, status, cacheHit: false, stream: false });
+      throw err;
+    });
+    const { value, provider, target, admission, attemptStartedMs } = answer;
+    void deps.breaker.recordSuccess(provider.name, admission);
+    ctx.attempts.push({ provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs });
+    const model = value.response.model || target.model;
+    const tokens = value.response.usage?.prompt_tokens ?? 0;
+    const cost = deps.accountant.record(ctx, {
+      provider: provider.name, model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, status: 200, cacheHit: false, stream: false,
+    });
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider.name) },
+      body: spliceMetadata(value.raw ?? JSON.stringify(value.response), gatewayMetadata(ctx, deps.now(), provider.name, model, cost, false)),
+    };
+  }
+}

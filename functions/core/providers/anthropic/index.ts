@@ -1,0 +1,60 @@
+// Anthropic through its Messages API (POST /v1/messages), translated both ways to OpenAI's
+// chat-completions wire format: to-anthropic.ts (requests), from-anthropic.ts (answers, usage,
+// errors), stream.ts (SSE events → chunks).
+import type { ChatCompletionRequest, ModelObject } from '../../openai-types';
+import type { PriceBook } from '../../pricing/pricing';
+import type { CallContext, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
+import { parseUpstreamJson, probe, readText, sendUpstream } from '../upstream-http';
+import { sseData } from '../stream-framing';
+import { errorFromBody, PROVIDER, toOpenAICompletion } from './from-anthropic';
+import { streamResultFrom } from './stream';
+import { toAnthropicRequest } from './to-anthropic';
+import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
+
+export { CACHE_WRITE_FIELD } from './from-anthropic';
+
+export interface AnthropicOptions {
+  apiKey?: string;
+  /** Without /v1, e.g. https://api.anthropic.com (ANTHROPIC_BASE_URL). */
+  baseUrl: string;
+  /** True when ANTHROPIC_BASE_URL was set: a proxy in front of Anthropic may hold the key itself. */
+  explicitBaseUrl: boolean;
+  prices: PriceBook;
+}
+
+export class AnthropicProvider implements Provider {
+  readonly name = PROVIDER;
+  readonly configured: boolean;
+  private readonly baseUrl: string;
+  private readonly messagesUrl: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly opts: AnthropicOptions) {
+    this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.messagesUrl = `${this.baseUrl}/v1/messages`;
+    this.headers = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION };
+    if (opts.apiKey) this.headers['x-api-key'] = opts.apiKey;
+  }
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
+    // Translated before anything is sent, so a request Anthropic cannot take is the client's 400.
+    const body = JSON.stringify(toAnthropicRequest(request, request.model));
+    const res = await sendUpstream({
+      provider: this.name, url: this.messagesUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res).catch(() => ''));
+    if (request.stream) return streamResultFrom(sseData(res, this.name), request.model);
+    const answer = parseUpstreamJson<AnthropicResponse>(this.name, await readText(res));
+    return { kind: 'json', completion: toOpenAICompletion(answer) };
+  }
+
+  async listModels(): Promise<ModelObject[]> {
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'anthropic' }));
+  }
+
+  async health(): Promise<ProviderHealth> {
+    if (!this.configured) return 'unconfigured';
+    return probe(this.name, `${this.baseUrl}/v1/models`, this.headers);
+  }
+}

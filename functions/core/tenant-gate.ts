@@ -1,0 +1,48 @@
+// The pipeline's first two steps: auth (API key → tenant) and the tenant's rate limit.
+import type { ApiRequest } from './api-types';
+import { GatewayError, unauthorized } from './errors';
+import { METRIC, type Metrics } from './metrics';
+import type { RateLimiter, Tenant, TenantStore } from './ports';
+import type { RequestContext } from './request-context';
+import { hashApiKey } from './tenants';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export class TenantGate {
+  constructor(
+    private readonly tenants: TenantStore,
+    private readonly limiter: RateLimiter,
+    private readonly metrics: Metrics,
+    private readonly now: () => number,
+  ) {}
+
+  /** Auth step: `Authorization: Bearer <key>` → tenant, looked up by the key's hash. */
+  async authenticate(req: ApiRequest): Promise<Tenant> {
+    const header = req.headers.authorization;
+    const match = header ? BEARER.exec(header) : null;
+    if (!match?.[1]) {
+      throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer gw-...'.");
+    }
+    const tenant = await this.tenants.findByKeyHash(hashApiKey(match[1]));
+    if (!tenant) throw unauthorized('Incorrect API key provided.');
+    if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
+    return tenant;
+  }
+
+  /** Rate-limit step: admits the request or throws 429 with Retry-After and x-ratelimit headers. */
+  async rateLimit(ctx: RequestContext): Promise<void> {
+    const limit = ctx.tenant.rate_limit_rpm;
+    if (limit <= 0) return;
+    const d = await this.limiter.consumeRequest(ctx.tenant.id, limit, this.now());
+    ctx.headers['x-ratelimit-limit-requests'] = String(d.limit);
+    ctx.headers['x-ratelimit-remaining-requests'] = String(d.remaining);
+    ctx.headers['x-ratelimit-reset-requests'] = `${Math.ceil(d.resetMs / 1000)}s`;
+    if (!d.allowed) {
+      this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
+      throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${limit} requests per minute. Retry after the reset.`, {
+        type: 'requests', code: 'rate_limit_exceeded',
+        headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
+      });
+    }
+  }
+}
