@@ -9,6 +9,6 @@ new AiGatewayStack(app, 'AiGateway', {
   description: 'OpenAI-compatible LLM gateway (chat function URL with response streaming)',
   ...propsFromContext(app.node),
   providerKeys: Object.fromEntries(PROVIDER_KEY_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
-  // Account and region from the CLI's profile when deploying; synth works without either.
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // No `env`: the stack needs no lookups, so it stays environment-agnostic and deploys to the
+  // CLI profile's account and region.
 });

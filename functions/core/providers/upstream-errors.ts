@@ -23,7 +23,7 @@ export function upstreamStatusError(provider: string, status: number, detail: Up
       code: detail.code ?? (status === 404 ? 'model_not_found' : null),
     });
   }
-  const why = status === 401 || status === 403 ? 'rejected the gateway\'s credentials' : `failed with status ${status}`;
+  const why = status === 401 || status === 403 ? `rejected the gateway's credentials (status ${status})` : `failed with status ${status}`;
   return new GatewayError(502, `${provider} ${why}: ${truncate(detail.message, 300)}`, {
     type: 'api_error',
     code: 'upstream_error',
