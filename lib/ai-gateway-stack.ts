@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Architecture, FunctionUrlAuthType, InvokeMode, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct, Node } from 'constructs';
 import { ConfigError, loadConfig } from '../functions/core/config';
@@ -92,13 +92,17 @@ export class AiGatewayStack extends Stack {
         target: 'node22',
         minify: true,
         sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
+        // Linked (a separate .map plus a sourceMappingURL comment): EXTERNAL drops the comment, and
+        // Node's --enable-source-maps then finds no map.
+        sourceMapMode: SourceMapMode.DEFAULT,
         // Stack traces still map to file:line without embedding every source in the map.
         sourcesContent: false,
         // ESM output has no `require`; some dependencies still call it.
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         // Provided by the Node.js runtime, so not bundled.
         externalModules: ['@aws-sdk/*'],
+        // esbuild's per-file size summary is noise in synth and test output; warnings still show.
+        logLevel: LogLevel.WARNING,
       },
     });
     if (keys.length > 0) {

@@ -189,6 +189,15 @@ export function startOllamaUpstream(): Promise<FakeUpstream> {
     if (isGet && pathname === '/') return sendBody(res, 200, TEXT_CT, RUNNING_BUF);
     if (isGet && pathname === '/api/tags') return sendBody(res, 200, JSON_CT, TAGS_BUF);
     if (isGet && pathname === '/api/version') return sendBody(res, 200, JSON_CT, VERSION_BUF);
+    if (method === 'POST' && pathname === '/api/embed' && body) {
+      // docs/api.md "Generate Embeddings": one vector per input, prompt_eval_count for the tokens.
+      const model = String(body.model ?? '');
+      if (!ACCEPTED_MODELS.has(model)) return sendBody(res, 404, JSON_CT, errorJson(defaultErrorMessage(404, model)));
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      return sendBody(res, 200, JSON_CT, JSON.stringify({
+        model, embeddings: inputs.map(() => [0.010071029, -0.0017594862, 0.05007221]), total_duration: 14143917, load_duration: 1019500, prompt_eval_count: 8 * inputs.length,
+      }));
+    }
     if (method !== 'POST' || pathname !== '/api/chat') return sendBody(res, 404, TEXT_CT, NOT_FOUND_BUF);
 
     if (ex.recorded.body.trim() === '') return sendBody(res, 400, JSON_CT, errorJson('missing request body'));

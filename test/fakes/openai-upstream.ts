@@ -10,6 +10,7 @@ import {
   memo,
   messageText,
   readFixture,
+  readFixtureJson,
   sendBody,
   splitSse,
   startFakeServer,
@@ -185,6 +186,26 @@ function defaultError(status: number, model: string | undefined): { body: string
 }
 
 // ---------------------------------------------------------------------------------------------
+// Embeddings: the documented example's vector, once per input, as floats or as OpenAI's base64
+// (little-endian float32, which the SDK asks for by default)
+// ---------------------------------------------------------------------------------------------
+
+const EMBEDDING_EXAMPLE = readFixtureJson<{ data: Array<{ embedding: number[] }>; usage: { prompt_tokens: number } }>('openai/embeddings.response.json');
+
+function embeddingsAnswer(body: Record<string, unknown>): string {
+  const inputs = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
+  const vector = EMBEDDING_EXAMPLE.data[0]?.embedding ?? [];
+  const encoded = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+  const tokens = EMBEDDING_EXAMPLE.usage.prompt_tokens * inputs.length;
+  return JSON.stringify({
+    object: 'list',
+    data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encoded })),
+    model: body.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------------------------
 
@@ -218,6 +239,10 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
     const method = req.method ?? 'GET';
     if ((method === 'GET' || method === 'HEAD') && pathname === '/v1/models') {
       sendBody(res, 200, JSON_CT, MODELS_BUF);
+      return;
+    }
+    if (method === 'POST' && pathname === '/v1/embeddings' && body) {
+      sendBody(res, 200, JSON_CT, embeddingsAnswer(body));
       return;
     }
     if (method !== 'POST' || pathname !== '/v1/chat/completions') {

@@ -1,7 +1,8 @@
 // Anthropic SSE events → OpenAI chat.completion.chunk objects, one event at a time.
 //
-// message_start        → the role chunk (id, model and input usage remembered)
-// content_block_start  → text: nothing; tool_use: a tool_calls delta (index, id, type, name, "")
+// message_start        → nothing yet (id, model and input usage remembered)
+// content_block_start  → text: the role chunk {role, content: ""} if first, else nothing;
+//                        tool_use: a tool_calls delta (index, id, type, name, arguments "")
 // content_block_delta  → text_delta: content; input_json_delta: an arguments fragment for the
 //                        same tool index; thinking_delta: `reasoning`; signature/citations: nothing
 // content_block_stop   → nothing (but "{}" for a tool call that got no arguments at all)
@@ -57,7 +58,7 @@ export class StreamTranslator {
         if (typeof m?.id === 'string') this.id = m.id;
         if (typeof m?.model === 'string' && m.model !== '') this.model = m.model;
         this.mergeUsage(m?.usage);
-        return [this.chunk({ content: '' })];
+        return []; // the role goes out with the first block, shaped as OpenAI shapes it
       }
       case 'content_block_start':
         return this.blockStart(e);
@@ -99,8 +100,12 @@ export class StreamTranslator {
         tool_calls: [{ index, id: typeof b.id === 'string' ? b.id : '', type: 'function', function: { name: typeof b.name === 'string' ? b.name : '', arguments: '' } }],
       })];
     }
-    // Text blocks start empty in practice; should one carry text, it is not lost.
-    if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') return [this.chunk({ content: block.text })];
+    if (block.type === 'text') {
+      // Text blocks start empty in practice; should one carry text, it is not lost. OpenAI's own
+      // first chunk of a text answer is {role, content: ""}.
+      const text = typeof block.text === 'string' ? block.text : '';
+      return text !== '' || !this.sentRole ? [this.chunk({ content: text })] : [];
+    }
     return [];
   }
 
@@ -136,7 +141,8 @@ export class StreamTranslator {
     // The first chunk names the role, which OpenAI's stream helpers require.
     if (!this.sentRole) {
       this.sentRole = true;
-      delta = { role: 'assistant', ...delta };
+      // Like OpenAI: a first chunk that opens with tool calls says content null.
+      delta = delta.tool_calls && delta.content === undefined ? { role: 'assistant', content: null, ...delta } : { role: 'assistant', ...delta };
     }
     const c: ChatCompletionChunk = {
       id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model,

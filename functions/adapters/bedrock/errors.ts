@@ -1,0 +1,85 @@
+// Bedrock Runtime failures → GatewayError. The SDK raises every failure as an exception named
+// after its Smithy shape (HTTP errors, and exception frames inside a ConverseStream alike), so
+// the mapping goes by name; transport failures carry a Node error code instead.
+import { GatewayError } from '../../core/errors';
+import { upstreamStatusError } from '../../core/providers/upstream-errors';
+
+export const PROVIDER = 'bedrock';
+
+/** The gateway's own AWS identity was refused or could not be found: a provider-side fault. */
+const CREDENTIAL_FAULTS = new Set([
+  'AccessDeniedException', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidSignatureException',
+  'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch',
+  'CredentialsProviderError', 'TokenProviderError',
+]);
+
+/** Bedrock's side is busy or failing; another provider (or a later try) may do better. */
+const SERVICE_FAULTS = new Set([
+  'ThrottlingException', 'ServiceQuotaExceededException', 'ModelNotReadyException', 'ServiceUnavailableException',
+  'InternalServerException', 'ModelErrorException', 'ModelStreamErrorException',
+]);
+
+/** Transport failures before or during the response: nothing Bedrock said, the network broke. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+]);
+
+interface ErrorFacts {
+  name: string;
+  message: string;
+  status?: number;
+  code?: string;
+}
+
+function factsOf(err: unknown): ErrorFacts {
+  if (typeof err !== 'object' || err === null) return { name: 'Error', message: String(err) };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = e.$metadata?.httpStatusCode;
+  return {
+    // Exception frames are named in lowerCamel (throttlingException); HTTP errors in UpperCamel.
+    name: typeof e.name === 'string' && e.name !== '' ? e.name.charAt(0).toUpperCase() + e.name.slice(1) : 'Error',
+    message: typeof e.message === 'string' ? e.message : '',
+    ...(typeof status === 'number' ? { status } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
+/** AWS messages may echo an access key id; none of it reaches a client or a log. */
+function clean(message: string): string {
+  const scrubbed = message.replace(/\b(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g, '[redacted]').trim();
+  return scrubbed.length > 300 ? `${scrubbed.slice(0, 300)}…` : scrubbed;
+}
+
+/** Maps anything the SDK threw (or an exception event it delivered) to the gateway's error. */
+export function bedrockError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const f = factsOf(err);
+  const message = clean(f.message) || f.name;
+
+  if (f.name === 'ValidationException') {
+    return new GatewayError(400, message, { type: 'invalid_request_error', code: 'invalid_request' });
+  }
+  if (f.name === 'ResourceNotFoundException') {
+    return new GatewayError(404, message, { type: 'not_found_error', param: 'model', code: 'model_not_found' });
+  }
+  if (CREDENTIAL_FAULTS.has(f.name)) {
+    // The AWS text may quote the canonical request (signed headers, a session token): never echo it.
+    return new GatewayError(502, `${PROVIDER} rejected the gateway's credentials (${f.name}).`, { type: 'api_error', code: 'upstream_error', retryable: true });
+  }
+  if (f.name === 'ModelTimeoutException') {
+    return new GatewayError(504, `${PROVIDER} timed out running the model (ModelTimeoutException): ${message}`, { type: 'api_error', code: 'upstream_timeout', retryable: true });
+  }
+  if (SERVICE_FAULTS.has(f.name)) {
+    const status = f.status !== undefined ? ` (HTTP ${f.status})` : '';
+    return new GatewayError(502, `${PROVIDER} failed with ${f.name}${status}: ${message}`, { type: 'api_error', code: 'upstream_error', retryable: true });
+  }
+  if ((f.code !== undefined && NETWORK_CODES.has(f.code)) || f.name === 'TimeoutError') {
+    return new GatewayError(502, `Could not reach ${PROVIDER}: ${f.code ?? f.name}.`, { type: 'api_error', code: 'upstream_unreachable', retryable: true });
+  }
+  if (f.status !== undefined) {
+    const credentials = f.status === 401 || f.status === 403;
+    return upstreamStatusError(PROVIDER, f.status, { message: credentials ? f.name : `${f.name}: ${message}` });
+  }
+  return new GatewayError(502, `${PROVIDER} failed: ${f.name}.`, { type: 'api_error', code: 'upstream_error', retryable: true });
+}
