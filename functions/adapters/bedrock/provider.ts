@@ -1,0 +1,106 @@
+// AWS Bedrock through the Converse / ConverseStream API, which serves every Bedrock chat model
+// with one request shape: to-converse.ts (requests), from-converse.ts (answers and stream
+// events), errors.ts (exceptions), embeddings.ts (InvokeModel for Titan and Cohere).
+// It lives outside functions/core because it needs the AWS SDK (SigV4, the event-stream codec).
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { randomBytes } from 'node:crypto';
+import { GatewayError } from '../../core/errors';
+import type { ChatCompletionRequest, EmbeddingsRequest, ModelObject } from '../../core/openai-types';
+import type { PriceBook } from '../../core/pricing/pricing';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../../core/providers/provider';
+import { CallGuard } from './call';
+import { embed } from './embeddings';
+import { PROVIDER } from './errors';
+import { toOpenAIChunks, toOpenAICompletion, type AnswerMeta } from './from-converse';
+import { toConverseInput } from './to-converse';
+
+export interface BedrockOptions {
+  /** AWS_REGION; the provider is configured when it is known. */
+  region?: string;
+  prices: PriceBook;
+  /** A ready client (tests); otherwise one is created for the region. */
+  client?: BedrockRuntimeClient;
+}
+
+/** How long health() waits for the SDK to find credentials (the default chain may ask IMDS). */
+const HEALTH_TIMEOUT_MS = 2000;
+
+export class BedrockProvider implements Provider {
+  readonly name = PROVIDER;
+  readonly configured: boolean;
+  private readonly client: BedrockRuntimeClient | undefined;
+
+  constructor(private readonly opts: BedrockOptions) {
+    this.configured = opts.region !== undefined || opts.client !== undefined;
+    // One client for the process: it owns the keep-alive pool and caches the resolved
+    // credentials. Credentials come from the SDK's default chain, and the endpoint honours
+    // AWS_ENDPOINT_URL_BEDROCK_RUNTIME. maxAttempts 1: the gateway's fallback and circuit
+    // breaker decide about retries, and SDK retries would hide failures from both.
+    this.client = opts.client ?? (opts.region !== undefined ? new BedrockRuntimeClient({ region: opts.region, maxAttempts: 1 }) : undefined);
+  }
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
+    const client = this.requireClient();
+    // Translated before anything is sent, so a request Converse cannot take is the client's 400.
+    const input = toConverseInput(request, request.model);
+    const meta: AnswerMeta = { id: `chatcmpl-${randomBytes(12).toString('base64url')}`, created: Math.floor(Date.now() / 1000), model: request.model };
+    const guard = new CallGuard(ctx);
+    if (!request.stream) {
+      try {
+        const out = await guard.run((abortSignal) => client.send(new ConverseCommand(input), { abortSignal }));
+        return { kind: 'json', completion: toOpenAICompletion(out, meta) };
+      } finally {
+        guard.close(false);
+      }
+    }
+    // Resolves with the response head; the events are read as the client reads the chunks.
+    let stream;
+    try {
+      stream = (await guard.run((abortSignal) => client.send(new ConverseStreamCommand(input), { abortSignal }))).stream;
+    } catch (err) {
+      guard.close(true);
+      throw err;
+    }
+    if (!stream) {
+      guard.close(true);
+      throw new GatewayError(502, `${PROVIDER} answered ConverseStream without an event stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+    }
+    return { kind: 'stream', ...meta, chunks: toOpenAIChunks(guard.events(stream), meta) };
+  }
+
+  async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
+    return embed(this.requireClient(), request, ctx);
+  }
+
+  async listModels(): Promise<ModelObject[]> {
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'bedrock' }));
+  }
+
+  /**
+   * 'ok' when the SDK can find credentials to sign with. Bedrock Runtime has no free, permission-
+   * less read to probe, and /health is unauthenticated and polled: calling AWS from it would cost
+   * requests, IAM grants and CloudTrail noise. Resolved credentials are cached by the SDK.
+   */
+  async health(): Promise<ProviderHealth> {
+    if (!this.configured || !this.client) return 'unconfigured';
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), HEALTH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.client.config.credentials(), timeout]);
+      return 'ok';
+    } catch {
+      return 'error';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private requireClient(): BedrockRuntimeClient {
+    if (!this.client) {
+      throw new GatewayError(404, 'Bedrock is not configured on this gateway (set AWS_REGION).', { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    }
+    return this.client;
+  }
+}
