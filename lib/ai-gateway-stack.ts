@@ -107,7 +107,8 @@ export class AiGatewayStack extends Stack {
     });
     if (keys.length > 0) {
       Annotations.of(chat).addWarningV2('ai-gateway:provider-keys-in-environment',
-        `${keys.map(([k]) => k).join(', ')} set as plain environment variables (visible in the template and the Lambda console); interim until Secrets Manager.`);
+        `${keys.map(([k]) => k).join(', ')} set as plain environment variables (visible in the template and the Lambda console); interim until Secrets Manager. ` +
+        'Until tenants are stored, the only tenant key is the built-in default one, so anyone with the URL can spend these keys.');
     }
 
     // Auth NONE: the function URL is the public OpenAI-compatible endpoint, and every request is

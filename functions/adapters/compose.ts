@@ -12,6 +12,7 @@ import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
 import type { Logger } from '../core/logger';
 import { PriceBook } from '../core/pricing/pricing';
+import { AnthropicProvider } from '../core/providers/anthropic';
 import { OllamaProvider } from '../core/providers/ollama';
 import { OpenAIProvider } from '../core/providers/openai';
 import type { Provider } from '../core/providers/provider';
@@ -33,7 +34,12 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   const now = opts.now ?? Date.now;
   const prices = new PriceBook(config.routing.prices);
   const byName = new Map<string, Provider>();
-  for (const p of [new OpenAIProvider({ ...config.openai, prices }), new OllamaProvider(config.ollama.baseUrl), ...(opts.providers ?? [])]) {
+  const builtIn: Provider[] = [
+    new OpenAIProvider({ ...config.openai, prices }),
+    new AnthropicProvider({ ...config.anthropic, prices }),
+    new OllamaProvider(config.ollama.baseUrl),
+  ];
+  for (const p of [...builtIn, ...(opts.providers ?? [])]) {
     byName.set(p.name, p);
   }
   const tenants = new MemoryTenantStore();

@@ -57,6 +57,7 @@ export class Accountant {
       prompt_tokens: tokens.prompt_tokens,
       completion_tokens: tokens.completion_tokens,
       cached_tokens: tokens.cached_tokens,
+      cache_write_tokens: tokens.cache_write_tokens,
       reasoning_tokens: o.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
       cost_usd: cost,
       latency_ms: nowMs - ctx.startedMs,

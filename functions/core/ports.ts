@@ -78,6 +78,7 @@ export interface UsageEvent {
   prompt_tokens: number;
   completion_tokens: number;
   cached_tokens: number;
+  cache_write_tokens: number;
   reasoning_tokens: number;
   cost_usd: number;
   latency_ms: number;

@@ -167,30 +167,32 @@ function resultText(block: Record<string, unknown>): string {
 }
 
 /**
- * Anthropic's own check that every tool_result answers a tool_use of the turn before it
- * (consecutive same-role turns count as one, as the API combines them). Returns the recorded
- * 400 message (error-400.recorded.json) for the first mismatch.
+ * Anthropic's own check that every tool_result answers a tool_use of the turn before it. The API
+ * first combines consecutive same-role messages into one turn and numbers blocks within it (the
+ * recorded 400 says `messages.0.content.1` for [user "text", user [tool_result]]); the fake does
+ * the same and returns the recorded message (error-400.recorded.json) for the first mismatch.
  */
 function unpairedToolResult(messages: unknown[]): string | undefined {
+  const turns: Array<{ role: unknown; blocks: Array<Record<string, unknown>> }> = [];
+  for (const m of messages) {
+    const role = isRecord(m) ? m.role : undefined;
+    const blocks = isRecord(m) && typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : blocksOf(m);
+    const prev = turns[turns.length - 1];
+    if (prev && prev.role === role) prev.blocks.push(...blocks);
+    else turns.push({ role, blocks });
+  }
   let prevIds = new Set<string>();
-  let turnIds = new Set<string>();
-  let role: unknown;
-  for (let k = 0; k < messages.length; k++) {
-    const m = messages[k];
-    const r = isRecord(m) ? m.role : undefined;
-    if (r !== role) {
-      prevIds = turnIds;
-      turnIds = new Set();
-      role = r;
-    }
-    const blocks = blocksOf(m);
+  for (let k = 0; k < turns.length; k++) {
+    const ids = new Set<string>();
+    const blocks = turns[k]!.blocks;
     for (let j = 0; j < blocks.length; j++) {
       const b = blocks[j]!;
-      if (b.type === 'tool_use' && typeof b.id === 'string') turnIds.add(b.id);
+      if (b.type === 'tool_use' && typeof b.id === 'string') ids.add(b.id);
       if (b.type === 'tool_result' && !(typeof b.tool_use_id === 'string' && prevIds.has(b.tool_use_id))) {
         return `messages.${k}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(b.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
       }
     }
+    prevIds = ids;
   }
   return undefined;
 }

@@ -130,7 +130,7 @@ describe('MemoryRateLimiter', () => {
 describe('MemoryUsagePipeline', () => {
   const event = (over: Partial<UsageEvent>): UsageEvent => ({
     request_id: 'req-1', tenant_id: 'default', provider: 'openai', model: 'gpt-4o',
-    prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, reasoning_tokens: 0, cost_usd: 0.1,
+    prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.1,
     latency_ms: 100, cache_hit: false, status: 200, stream: false, timestamp: '2025-01-15T12:00:00.000Z',
     ...over,
   });

@@ -3,6 +3,7 @@
 // events), errors.ts (exceptions), embeddings.ts (InvokeModel for Titan and Cohere).
 // It lives outside functions/core because it needs the AWS SDK (SigV4, the event-stream codec).
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../core/errors';
 import type { ChatCompletionRequest, EmbeddingsRequest, ModelObject } from '../../core/openai-types';
@@ -25,6 +26,25 @@ export interface BedrockOptions {
 /** How long health() waits for the SDK to find credentials (the default chain may ask IMDS). */
 const HEALTH_TIMEOUT_MS = 2000;
 
+/**
+ * The client for one region. Credentials come from the SDK's default chain and the endpoint
+ * honours AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
+ * - HTTP/1.1 with keep-alive: this client's default handler is HTTP/2 with
+ *   `disableConcurrentStreams`, which opens (and closes) a new TLS connection for every call.
+ *   Converse, ConverseStream and InvokeModel work over HTTP/1.1; only the bidirectional stream
+ *   (unused here) needs HTTP/2. 512 sockets, as for the other providers: a stream holds one.
+ * - maxAttempts 1: the gateway's fallback and circuit breaker decide about retries; SDK retries
+ *   would hide failures from both and multiply load on a throttled account.
+ */
+export function bedrockClient(region: string): BedrockRuntimeClient {
+  const agent = { keepAlive: true, maxSockets: 512 };
+  return new BedrockRuntimeClient({
+    region,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent }),
+  });
+}
+
 export class BedrockProvider implements Provider {
   readonly name = PROVIDER;
   readonly configured: boolean;
@@ -32,11 +52,8 @@ export class BedrockProvider implements Provider {
 
   constructor(private readonly opts: BedrockOptions) {
     this.configured = opts.region !== undefined || opts.client !== undefined;
-    // One client for the process: it owns the keep-alive pool and caches the resolved
-    // credentials. Credentials come from the SDK's default chain, and the endpoint honours
-    // AWS_ENDPOINT_URL_BEDROCK_RUNTIME. maxAttempts 1: the gateway's fallback and circuit
-    // breaker decide about retries, and SDK retries would hide failures from both.
-    this.client = opts.client ?? (opts.region !== undefined ? new BedrockRuntimeClient({ region: opts.region, maxAttempts: 1 }) : undefined);
+    // One client for the process: it owns the connection pool and caches resolved credentials.
+    this.client = opts.client ?? (opts.region !== undefined ? bedrockClient(opts.region) : undefined);
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {

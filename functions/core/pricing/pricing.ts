@@ -38,7 +38,8 @@ export function tokenCountsOf(usage: Usage | undefined): TokenCounts {
     prompt_tokens: usage?.prompt_tokens ?? 0,
     completion_tokens: usage?.completion_tokens ?? 0,
     cached_tokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
-    cache_write_tokens: 0,
+    // Anthropic and Bedrock report prompt-cache writes here (see their providers' usage mapping).
+    cache_write_tokens: Number(usage?.prompt_tokens_details?.cache_creation_tokens ?? 0),
   };
 }
 
