@@ -51,6 +51,9 @@ export class AiGatewayStack extends Stack {
     const environment: Record<string, string> = {
       DEFAULT_PROVIDER: props.defaultProvider ?? 'ollama',
       NODE_OPTIONS: '--enable-source-maps',
+      // The documented local key must never open a deployed gateway: tenants and their keys
+      // come from the tenant store.
+      DEFAULT_TENANT_ENABLED: 'false',
     };
     if (props.openaiBaseUrl) environment.OPENAI_BASE_URL = props.openaiBaseUrl;
     if (props.ollamaBaseUrl) environment.OLLAMA_BASE_URL = props.ollamaBaseUrl;
@@ -108,7 +111,7 @@ export class AiGatewayStack extends Stack {
     if (keys.length > 0) {
       Annotations.of(chat).addWarningV2('ai-gateway:provider-keys-in-environment',
         `${keys.map(([k]) => k).join(', ')} set as plain environment variables (visible in the template and the Lambda console); interim until Secrets Manager. ` +
-        'Until tenants are stored, the only tenant key is the built-in default one, so anyone with the URL can spend these keys.');
+        'The built-in default key is off in the deployed function, so until tenants are stored every chat request is refused with 401.');
     }
 
     // Auth NONE: the function URL is the public OpenAI-compatible endpoint, and every request is

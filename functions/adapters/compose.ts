@@ -42,7 +42,7 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {
     byName.set(p.name, p);
   }
-  const tenants = new MemoryTenantStore();
+  const tenants = new MemoryTenantStore(config.defaultTenantEnabled ? undefined : []);
   const usage = new MemoryUsagePipeline();
   const metrics = new MetricsRegistry();
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {

@@ -4,6 +4,7 @@
 import { jsonResponse, type ApiRequest, type ApiResponse } from '../core/api-types';
 import { CancelSignal } from '../core/cancel';
 import { bodyTooLarge } from '../core/gateway';
+import { settle, writeChunks } from '../adapters/stream-writer';
 
 /** The fields of a function URL request event that the gateway reads. */
 export interface FunctionUrlEvent {
@@ -89,19 +90,7 @@ export async function writeBody(stream: ResponseStream, body: ApiResponse['body'
     await endAndFinish(stream);
     return;
   }
-  const iterator = body[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      if (stream.destroyed) break;
-      const next = await iterator.next();
-      if (next.done || stream.destroyed) break;
-      // Back-pressure: a slow client must not make the function buffer a whole stream. (A stream
-      // destroyed meanwhile may already have emitted 'close', so do not wait on it then.)
-      if (!stream.write(next.value) && !stream.destroyed) await settle(stream, ['drain', 'close', 'error']);
-    }
-  } finally {
-    if (stream.destroyed) await iterator.return?.();
-  }
+  await writeChunks(stream, body);
   await endAndFinish(stream);
 }
 
@@ -112,13 +101,3 @@ async function endAndFinish(stream: ResponseStream): Promise<void> {
   await finished;
 }
 
-/** Resolves on the first of `events`, then removes its listeners. */
-function settle(stream: ResponseStream, events: Array<'drain' | 'finish' | 'close' | 'error'>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      for (const e of events) stream.off(e, done);
-      resolve();
-    };
-    for (const e of events) stream.once(e, done);
-  });
-}

@@ -42,6 +42,8 @@ export interface GatewayConfig {
   ollama: { baseUrl: string };
   defaultProvider: string;
   routing: RoutingFile;
+  /** Whether the documented local key gw-default-key works (never in a deployed stack). */
+  defaultTenantEnabled: boolean;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   /** No new fallback attempt starts after this long since the request began. */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     ollama: { baseUrl: parseUrl(env, 'OLLAMA_BASE_URL', 'http://localhost:11434') },
     defaultProvider,
     routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
+    defaultTenantEnabled: parseBoolean(env, 'DEFAULT_TENANT_ENABLED', true),
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
     requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
@@ -134,6 +137,14 @@ function parseUrl(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name} must use http or https; got "${url.protocol}"`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name])?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false; got "${env[name]}"`);
 }
 
 /** Timeouts are capped at one day: longer ones overflow Node's timers, which then fire at once. */

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiRequest, ApiResponse } from '../core/api-types';
+import { writeChunks } from '../adapters/stream-writer';
 import { CancelSignal } from '../core/cancel';
 import { jsonResponse } from '../core/api-types';
 import { bodyTooLarge } from '../core/gateway';
@@ -110,17 +111,9 @@ async function write(res: http.ServerResponse, response: ApiResponse): Promise<v
   }
   res.writeHead(response.status, response.headers);
   res.flushHeaders();
-  const iterator = response.body[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      if (res.destroyed) break;
-      const next = await iterator.next();
-      if (next.done) break;
-      // Respect back-pressure so a slow client cannot make the gateway buffer a whole stream.
-      if (!res.write(next.value)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
-    }
+    await writeChunks(res, response.body);
   } finally {
-    if (res.destroyed) await iterator.return?.();
     res.end();
   }
 }

@@ -27,7 +27,7 @@ describe('AiGatewayStack', () => {
       Handler: 'index.handler',
       Timeout: 900,
       MemorySize: 1024,
-      Environment: { Variables: { DEFAULT_PROVIDER: 'ollama', NODE_OPTIONS: '--enable-source-maps' } },
+      Environment: { Variables: { DEFAULT_PROVIDER: 'ollama', NODE_OPTIONS: '--enable-source-maps', DEFAULT_TENANT_ENABLED: 'false' } },
     });
   });
 
@@ -71,7 +71,7 @@ describe('AiGatewayStack', () => {
     // Without keys, none of that.
     const plain = synth();
     const fn = Object.values(plain.template.findResources('AWS::Lambda::Function'))[0] as { Properties: { Environment: { Variables: Record<string, string> } } };
-    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(['DEFAULT_PROVIDER', 'NODE_OPTIONS']);
+    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(['DEFAULT_PROVIDER', 'DEFAULT_TENANT_ENABLED', 'NODE_OPTIONS']);
     expect(Annotations.fromStack(plain.stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 

@@ -159,3 +159,15 @@ describe('circuit breaker', () => {
     }
   });
 });
+
+describe('the documented local key', () => {
+  test('DEFAULT_TENANT_ENABLED=false turns gw-default-key off (as the deployed stack does)', async () => {
+    const gw = await startGateway({ DEFAULT_TENANT_ENABLED: 'false' });
+    try {
+      const res = await fetch(`${gw.url}/v1/models`, { headers: auth() });
+      expect(res.status).toBe(401);
+    } finally {
+      await gw.close();
+    }
+  });
+});
