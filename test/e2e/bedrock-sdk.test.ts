@@ -321,7 +321,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
   });
 
   describe('provider.embed (InvokeModel)', () => {
-    const embedReq = (r: Omit<EmbeddingsRequest, 'model'> & { model: string }): EmbeddingsRequest => r;
+    const embedReq = (r: EmbeddingsRequest): EmbeddingsRequest => r;
 
     test('Titan v2: one InvokeModel per input, dimensions, token counts from the body', async () => {
       const before = upstream.requests.length;
