@@ -102,8 +102,9 @@ export class AiGatewayStack extends Stack {
         sourcesContent: false,
         // ESM output has no `require`; some dependencies still call it.
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        // Provided by the Node.js runtime, so not bundled.
-        externalModules: ['@aws-sdk/*'],
+        // The AWS SDK and its @smithy building blocks come with the Node.js runtime: taking both
+        // from there keeps the bundle small and their versions consistent with each other.
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
         // esbuild's per-file size summary is noise in synth and test output; warnings still show.
         logLevel: LogLevel.WARNING,
       },

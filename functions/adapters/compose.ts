@@ -5,6 +5,7 @@ import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
 import { MemoryTenantStore } from './memory/tenant-store';
 import { MemoryUsagePipeline } from './memory/usage';
+import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
 import { CircuitBreaker } from '../core/breaker';
 import { BREAKER_STATE_VALUE, METRIC } from '../core/metrics';
@@ -37,6 +38,7 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   const builtIn: Provider[] = [
     new OpenAIProvider({ ...config.openai, prices }),
     new AnthropicProvider({ ...config.anthropic, prices }),
+    new LazyBedrockProvider({ region: config.bedrock.region, prices }),
     new OllamaProvider(config.ollama.baseUrl),
   ];
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {

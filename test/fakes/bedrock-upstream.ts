@@ -158,7 +158,7 @@ const toBuffer = (d: SourceData): Buffer =>
   typeof d === 'string' ? Buffer.from(d, 'utf8') : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) from node:crypto, in the SDK's Checksum shape. */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh();
