@@ -7,6 +7,7 @@ import type {
 } from '@aws-sdk/client-bedrock-runtime';
 import { badRequest } from '../../core/errors';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../core/openai-types';
+import { parseToolArguments } from '../../core/providers/tool-arguments';
 
 /** The SDK's JSON document type (tool schemas, tool inputs), named without importing @smithy/types. */
 type Document = NonNullable<ToolInputSchema.JsonMember['json']>;
@@ -109,21 +110,12 @@ function assistantBlocks(m: ChatMessage, i: number): ContentBlock[] {
   }
   (m.tool_calls ?? []).forEach((call, k) => {
     blocks.push({
-      toolUse: { toolUseId: call.id, name: call.function.name, input: parseArguments(call.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`) },
+      toolUse: { toolUseId: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`) as Document },
     });
   });
   return blocks;
 }
 
-function parseArguments(args: string, param: string): Document {
-  try {
-    const parsed: unknown = JSON.parse(args === '' ? '{}' : args);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Document;
-  } catch {
-    // reported below
-  }
-  throw badRequest('Tool call arguments must be a JSON object encoded as a string.', param);
-}
 
 function inferenceConfig(req: ChatCompletionRequest): InferenceConfiguration | undefined {
   const config: InferenceConfiguration = {};

@@ -10,6 +10,7 @@ import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamChu
 import { getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { ndjsonLines } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
+import { parseToolArguments } from './tool-arguments';
 
 // ---- Ollama's native shapes -------------------------------------------------------------
 
@@ -91,7 +92,7 @@ function toOllamaMessage(m: ChatMessage, index: number, toolNames: Map<string, s
   if (m.role === 'assistant' && m.tool_calls?.length) {
     out.tool_calls = m.tool_calls.map((call, j) => {
       toolNames.set(call.id, call.function.name);
-      return { function: { name: call.function.name, arguments: parseArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`) } };
+      return { function: { name: call.function.name, arguments: parseToolArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`) } };
     });
   }
   if (m.role === 'tool' && m.tool_call_id) {
@@ -122,15 +123,6 @@ function flattenContent(content: ChatMessage['content'], index: number): { text:
   return { text: texts.join('\n'), images };
 }
 
-function parseArguments(args: string, param: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(args === '' ? '{}' : args);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw badRequest('Tool call arguments must be a JSON object encoded as a string.', param);
-}
 
 // ---- Ollama → OpenAI --------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import type {
   AnthropicDocumentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicRequest, AnthropicRequestBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice,
   AnthropicToolResultBlock,
 } from './types';
+import { parseToolArguments } from '../tool-arguments';
 
 export const DEFAULT_MAX_TOKENS = 4096;
 
@@ -104,7 +105,7 @@ function toAnthropicMessage(m: ChatMessage, index: number): AnthropicMessage | u
         type: 'tool_use',
         id: toolUseId(call.id),
         name: call.function.name,
-        input: parseArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`),
+        input: parseToolArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`),
       });
     });
     if (blocks.length === 0) return undefined;
@@ -193,15 +194,6 @@ function toolUseId(id: string): string {
   return safe === '' ? 'toolu_missing' : safe;
 }
 
-function parseArguments(args: string, param: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(args === '' ? '{}' : args);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw badRequest('Tool call arguments must be a JSON object encoded as a string.', param);
-}
 
 // ---- tools --------------------------------------------------------------------------------
 
