@@ -171,6 +171,21 @@ describe('toConverseInput', () => {
     ]);
   });
 
+  it('declares the tools a history used when the request carries none (Converse refuses tool blocks without toolConfig)', () => {
+    const history: ChatMessage[] = [
+      { role: 'user', content: 'weather in Paris?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
+    ];
+    expect(toConverseInput(req(history), MODEL).toolConfig).toEqual({ tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] });
+    // tool_choice "none" with the definitions at hand: those definitions, and no toolChoice.
+    const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    expect(toConverseInput(req(history, { tools, tool_choice: 'none' }), MODEL).toolConfig).toEqual({
+      tools: [{ toolSpec: { name: 'get_weather', description: 'Weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }],
+    });
+    expect(toConverseInput(req([{ role: 'user', content: 'hi' }]), MODEL).toolConfig).toBeUndefined();
+  });
+
   it('refuses tool-call arguments that are not a JSON object, naming the call', () => {
     for (const args of ['{not json', '[1,2]', '"text"']) {
       expect(badRequestParam(() => toConverseInput(req([

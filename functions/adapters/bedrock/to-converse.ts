@@ -46,7 +46,7 @@ export function toConverseInput(req: ChatCompletionRequest, modelId: string): Co
   if (system.length > 0) input.system = system;
   const inference = inferenceConfig(req);
   if (inference) input.inferenceConfig = inference;
-  const tools = toolConfig(req);
+  const tools = toolConfig(req) ?? historyToolConfig(req, messages);
   if (tools) input.toolConfig = tools;
   const output = outputConfig(req);
   if (output) input.outputConfig = output;
@@ -151,6 +151,31 @@ function toolConfig(req: ChatCompletionRequest): ToolConfiguration | undefined {
     throw badRequest('tool_choice must be "auto", "required", "none" or {"type": "function", "function": {"name": ...}}.', 'tool_choice');
   }
   return config;
+}
+
+/**
+ * Converse refuses a conversation holding toolUse/toolResult blocks unless toolConfig is present,
+ * yet OpenAI clients often drop `tools` (or send tool_choice "none") once the tools have run.
+ * Then the tools are declared from what the history used: the request's own definitions when
+ * given, otherwise a permissive schema per tool name, so the conversation goes through unchanged.
+ */
+function historyToolConfig(req: ChatCompletionRequest, messages: Message[]): ToolConfiguration | undefined {
+  const used = new Set<string>();
+  for (const m of messages) for (const block of m.content ?? []) if (block.toolUse?.name) used.add(block.toolUse.name);
+  const hasResults = messages.some((m) => m.content?.some((b) => b.toolResult !== undefined));
+  if (used.size === 0 && !hasResults) return undefined;
+  const declared = new Map((req.tools ?? []).map((t) => [t.function.name, t]));
+  const names = used.size > 0 ? [...used] : [...declared.keys()];
+  if (names.length === 0) return undefined;
+  return {
+    tools: names.map((name) => ({
+      toolSpec: {
+        name,
+        ...(declared.get(name)?.function.description !== undefined ? { description: declared.get(name)?.function.description } : {}),
+        inputSchema: { json: (declared.get(name)?.function.parameters ?? { type: 'object' }) as Document },
+      },
+    })),
+  };
 }
 
 /** json_schema → Converse structured output (on the models that support it; Bedrock says if not). */
