@@ -1,10 +1,11 @@
-// Starting the three long-running processes of the bench (fake upstream, floor, gateway) and
+// Starting the long-running processes of the bench (fake upstreams, floor, gateways) and
 // waiting until each is ready. Everything is started through children.ts, so it is cleaned up.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { type Child, runCommand, sleep, startChild } from './children';
 import { assertLocal, request } from './http-util';
+import type { ProviderName } from './provider-names';
 
 export interface BenchPaths {
   root: string;
@@ -19,9 +20,10 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** The fake OpenAI upstream in its own process; resolves with its base URL (".../v1"). */
-export async function startUpstream(p: BenchPaths): Promise<{ child: Child; url: string }> {
-  const child = startChild('upstream', process.execPath, ['--import', 'tsx', path.join(p.benchDir, 'upstream-process.ts')], {
+/** A fake upstream (OpenAI unless told) in its own process; resolves with its base URL (OpenAI: ".../v1"). */
+export async function startUpstream(p: BenchPaths, provider: ProviderName = 'openai'): Promise<{ child: Child; url: string }> {
+  const name = provider === 'openai' ? 'upstream' : `upstream-${provider}`;
+  const child = startChild(name, process.execPath, ['--import', 'tsx', path.join(p.benchDir, 'upstream-process.ts'), provider], {
     cwd: p.root,
     env: childEnv({}),
     stdin: true,
@@ -63,9 +65,14 @@ export async function startFloor(bundle: string, upstreamUrl: string): Promise<{
 }
 
 export function spawnGateway(p: BenchPaths, entry: string, port: number, upstreamUrl: string, upstreamKey: string): Child {
-  return startChild('gateway', process.execPath, [entry], {
+  return spawnGatewayWithEnv(p, entry, port, { OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: upstreamKey });
+}
+
+/** A gateway configured only by `providerEnv` (provider URLs and keys) on top of the bench's fixed settings. */
+export function spawnGatewayWithEnv(p: BenchPaths, entry: string, port: number, providerEnv: Record<string, string>, name = 'gateway'): Child {
+  return startChild(name, process.execPath, [entry], {
     cwd: p.root,
-    env: childEnv({ PORT: String(port), OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: upstreamKey, LOG_LEVEL: 'error' }),
+    env: childEnv({ ...providerEnv, PORT: String(port), LOG_LEVEL: 'error' }),
   });
 }
 

@@ -1,11 +1,32 @@
-// Runs the fake OpenAI upstream in its own process so its CPU is not shared with the load
-// generator or the proxy under test. Prints its base URL (".../v1") as the first stdout line,
-// then accepts one JSON command per stdin line: {"behaviour": {...} | null}, answered "ok".
+// Runs one fake upstream in its own process so its CPU is not shared with the load generator or
+// the proxy under test. argv[2] names the provider (openai (default), anthropic, bedrock, ollama).
+// Prints its base URL as the first stdout line (OpenAI: ".../v1"; the others: the origin), then
+// accepts one JSON command per stdin line: {"behaviour": {...} | null}, answered "ok".
 import { createInterface } from 'node:readline';
-import { type Behaviour, startOpenAIUpstream } from '../fakes/openai-upstream';
+import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
+import { startBedrockUpstream } from '../fakes/bedrock-upstream';
+import type { Behaviour, FakeUpstream } from '../fakes/fixtures';
+import { startOllamaUpstream } from '../fakes/ollama-upstream';
+import { startOpenAIUpstream } from '../fakes/openai-upstream';
+import { isProviderName, type ProviderName } from './provider-names';
+
+function start(provider: ProviderName): Promise<FakeUpstream> {
+  switch (provider) {
+    case 'openai':
+      return startOpenAIUpstream({ apiKey: 'sk-test' });
+    case 'anthropic':
+      return startAnthropicUpstream({ apiKey: 'sk-ant-test' });
+    case 'bedrock':
+      return startBedrockUpstream();
+    case 'ollama':
+      return startOllamaUpstream();
+  }
+}
 
 async function main(): Promise<void> {
-  const fake = await startOpenAIUpstream({ apiKey: 'sk-test' });
+  const arg = process.argv[2] ?? 'openai';
+  if (!isProviderName(arg)) throw new Error(`unknown provider "${arg}"`);
+  const fake = await start(arg);
   process.stdout.write(`${fake.url}\n`);
 
   createInterface({ input: process.stdin }).on('line', (line) => {

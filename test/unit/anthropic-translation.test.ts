@@ -272,6 +272,20 @@ describe('toAnthropicRequest', () => {
     ]);
   });
 
+  it('declares the tools a history used, and forbids new calls, when the request carries no tools', () => {
+    const out = translate({
+      model: 'claude-haiku-4-5',
+      messages: [
+        { role: 'user', content: 'weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'Sunny' },
+      ],
+    });
+    expect(out.tools).toEqual([{ name: 'get_weather', input_schema: { type: 'object' } }]);
+    expect(out.tool_choice).toEqual({ type: 'none' });
+    expect(translate({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }] }).tools).toBeUndefined();
+  });
+
   it('makes foreign tool-call ids safe for Anthropic the same way on the tool_use and the tool_result', () => {
     const out = translate({
       model: 'claude-haiku-4-5',

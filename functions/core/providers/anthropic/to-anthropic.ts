@@ -65,6 +65,16 @@ export function toAnthropicRequest(req: ChatCompletionRequest, model: string): A
     out.tools = req.tools.map(toAnthropicTool);
     const choice = toAnthropicToolChoice(req.tool_choice, req.parallel_tool_calls === false);
     if (choice) out.tool_choice = choice;
+  } else {
+    // Anthropic refuses tool_use blocks in a conversation that defines no tools, yet OpenAI
+    // clients often drop `tools` once the tools have run: declare the ones the history used,
+    // and forbid new calls, since the client offered none.
+    const used = [...new Set(messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)
+      .flatMap((b) => (b.type === 'tool_use' ? [b.name] : []))))];
+    if (used.length > 0) {
+      out.tools = used.map((name) => ({ name, input_schema: { type: 'object' } }));
+      out.tool_choice = { type: 'none' };
+    }
   }
   if (typeof req.user === 'string' && req.user !== '') out.metadata = { user_id: req.user };
   if (req.stream === true) out.stream = true;
