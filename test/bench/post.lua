@@ -1,11 +1,17 @@
--- wrk script for all three paths: the POST body and Authorization header come from the
--- environment (BENCH_BODY, BENCH_AUTH) so one script serves direct, floor and gateway.
+-- wrk script for all paths: the POST body and Authorization header come from the environment
+-- (BENCH_BODY, BENCH_AUTH; an empty BENCH_AUTH sends none) so one script serves every path.
+-- BENCH_HEADERS adds "Name: value" lines (a provider's own auth header, a SigV4 signature).
 -- done() prints one machine-readable line: "BENCH_JSON {...}" (latencies in microseconds).
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+local auth = os.getenv("BENCH_AUTH")
+if auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+  local name, value = line:match("^([^:]+):%s*(.*)$")
+  if name then wrk.headers[name] = value end
+end
 
 local threads = {}
 

@@ -1,44 +1,26 @@
-// `npm run bench`: direct vs floor (bare proxy) vs gateway, on the same fake upstream and load,
-// each in its own process. Env: BENCH_RUNS (default 3), BENCH_DURATION (seconds, default 5),
-// BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with `npm run build` if missing).
-// Prints a table of medians and writes .bench/results.json.
+// `npm run bench`: two sections, each process under test in its own process.
+//   core        direct vs floor (bare proxy) vs gateway on a fake OpenAI upstream (core.ts)
+//   translation gateway → each provider's fake vs direct to it, against the OpenAI pass-through (translation.ts)
+// Env: BENCH_SECTIONS (default "core,translation"), BENCH_RUNS (default 3), BENCH_DURATION
+// (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
+// run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
+// `npm run build` if missing). Prints a table of medians per section and writes .bench/results.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Child, freePort, installExitHooks, runCommand, stopAll } from './children';
-import { coldStartOnce } from './cold-start';
-import { request } from './http-util';
-import { cpuTimeMs, peakRssMb } from './procstat';
-import { bundleBareProxy, ensureGatewayBuilt, setBehaviour, spawnGateway, startFloor, startUpstream, waitHealthy, type BenchPaths } from './processes';
-import { PATHS, formatTable, type PathName, type PerPath } from './report';
-import { measureStreamTtfb, type StreamRun } from './stream-ttfb';
-import { type RawResults, type ThroughputRound, summarize } from './summarize';
-import { runWrk, type WrkResult } from './wrk';
+import { installExitHooks, runCommand, stopAll } from './children';
+import { runCore, type CoreResult } from './core';
+import { ensureGatewayBuilt, type BenchPaths } from './processes';
+import { formatTable } from './report';
+import { formatTranslationTable } from './translation-report';
+import { runTranslation, type TranslationResult } from './translation';
+import { allWarnings } from './warnings';
 
 const ROOT = process.cwd(); // npm run always starts in the package root
 const DIRS: BenchPaths = { root: ROOT, benchDir: path.join(ROOT, 'test', 'bench'), outDir: path.join(ROOT, '.bench') };
-
 const GATEWAY_AUTH = 'Bearer gw-default-key';
-const UPSTREAM_KEY = 'sk-test';
-const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hi' }] };
-const CHAT_BODY = JSON.stringify(CHAT);
-const STREAM_BODY = JSON.stringify({ ...CHAT, stream: true });
-const STREAM_CHUNKS = 20;
-const STREAM_REQUESTS = 300;
-const RATES = [300, 500] as const;
-const COLD_STARTS = 5;
-const THROUGHPUT_CONNECTIONS = 64;
-const PACED_CONNECTIONS = 10;
-const WRK_THREADS = 2;
-const WARMUP_S = 2;
-
-interface Endpoint {
-  name: PathName;
-  chatUrl: string;
-  auth: string;
-  /** The proxy process whose CPU is charged to this path (none for direct). */
-  proc?: Child;
-}
+const SECTIONS = ['core', 'translation'] as const;
+type Section = (typeof SECTIONS)[number];
 
 function intEnv(name: string, def: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -48,153 +30,53 @@ function intEnv(name: string, def: number, min: number, max: number): number {
   return n;
 }
 
-/** Rotates the path order each round so no path is always measured first (or last) on a noisy box. */
-function order(round: number): PathName[] {
-  return PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]!);
-}
-
-const warnings: string[] = [];
-function warn(msg: string): void {
-  warnings.push(msg);
-  console.log(`  WARNING: ${msg}`);
-}
-
-function checkErrors(what: string, r: WrkResult): void {
-  if (r.badStatus > 0 || r.socketErrors > 0) warn(`${what}: ${r.badStatus} HTTP errors, ${r.socketErrors} socket errors of ${r.requests} requests`);
-}
-
-const ms = (x: number): string => x.toFixed(3);
-
-async function smokeCheck(ep: Endpoint): Promise<void> {
-  const r = await request(ep.chatUrl, { method: 'POST', body: CHAT_BODY, headers: { authorization: ep.auth }, timeoutMs: 10_000 });
-  if (r.status !== 200 || !r.body.includes('"choices"')) {
-    throw new Error(`${ep.name}: smoke request failed with status ${r.status}: ${r.body.slice(0, 500)}${ep.proc ? `\n${ep.proc.tail()}` : ''}`);
-  }
-}
-
-async function throughputRound(ep: Endpoint, upstream: Child, durationS: number): Promise<ThroughputRound> {
-  const cpu0 = ep.proc ? cpuTimeMs(ep.proc.pid) : 0;
-  const up0 = cpuTimeMs(upstream.pid);
-  const wrk = await runWrk({ url: ep.chatUrl, auth: ep.auth, body: CHAT_BODY, threads: WRK_THREADS, connections: THROUGHPUT_CONNECTIONS, durationS, luaDir: DIRS.benchDir });
-  const cpu1 = ep.proc ? cpuTimeMs(ep.proc.pid) : 0;
-  const up1 = cpuTimeMs(upstream.pid);
-  checkErrors(`${ep.name} throughput`, wrk);
-  const n = Math.max(1, wrk.requests);
-  return { wrk, cpuMsPerRequest: (cpu1 - cpu0) / n, upstreamCpuMsPerRequest: (up1 - up0) / n };
-}
-
-async function pacedRound(ep: Endpoint, rate: number, durationS: number): Promise<WrkResult> {
-  const wrk = await runWrk({ url: ep.chatUrl, auth: ep.auth, body: CHAT_BODY, threads: WRK_THREADS, connections: PACED_CONNECTIONS, durationS, rate, luaDir: DIRS.benchDir });
-  checkErrors(`${ep.name} @${rate} req/s`, wrk);
-  // The pacing must be real: the achieved rate has to match the offered one.
-  const achieved = wrk.pacing.achievedRps;
-  if (Math.abs(achieved / rate - 1) > 0.03) warn(`${ep.name} @${rate} req/s: achieved only ${achieved.toFixed(1)} req/s`);
-  if (wrk.pacing.lateSends > wrk.pacing.slots * 0.01) {
-    warn(`${ep.name} @${rate} req/s: ${wrk.pacing.lateSends}/${wrk.pacing.slots} sends >1 ms late (max ${wrk.pacing.maxLateMs.toFixed(1)} ms)`);
-  }
-  return wrk;
+function sectionsEnv(): Section[] {
+  const raw = process.env.BENCH_SECTIONS;
+  if (raw === undefined || raw.trim() === '') return [...SECTIONS];
+  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const bad = names.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (bad.length > 0 || names.length === 0) throw new Error(`BENCH_SECTIONS must list some of ${SECTIONS.join(', ')}; got "${raw}"`);
+  // Always in the documented order, whatever order they were listed in.
+  return SECTIONS.filter((s) => names.includes(s));
 }
 
 async function main(): Promise<void> {
   installExitHooks();
   const started = Date.now();
+  const sections = sectionsEnv();
   const runs = intEnv('BENCH_RUNS', 3, 1, 50);
   const durationS = intEnv('BENCH_DURATION', 5, 1, 120);
+  // Shorter by default: the section has eight paths to load, and the whole bench should stay near 5 minutes.
+  const translationDurationS = intEnv('BENCH_TRANSLATION_DURATION', Math.min(3, durationS), 1, 120);
   const gatewayEntry = path.resolve(ROOT, process.env.BENCH_GATEWAY_ENTRY || 'dist/local.mjs');
   if (!existsSync(path.join(DIRS.benchDir, 'run.ts'))) throw new Error(`run from the package root (no test/bench/run.ts under ${ROOT})`);
   const wrkCheck = await runCommand('wrk', 'wrk', ['--version'], process.env, 5000);
   if (!wrkCheck.output.includes('wrk')) throw new Error('wrk not found on PATH (apt-get install wrk)');
   mkdirSync(DIRS.outDir, { recursive: true });
   await ensureGatewayBuilt(DIRS, gatewayEntry);
-  const bundle = await bundleBareProxy(DIRS);
 
-  console.log(`bench: ${runs} run(s) x ${durationS}s, ${os.cpus().length} CPUs, node ${process.version}`);
-  const upstream = await startUpstream(DIRS);
-  const floor = await startFloor(bundle, upstream.url);
-  const gwPort = await freePort();
-  const gateway = spawnGateway(DIRS, gatewayEntry, gwPort, upstream.url, UPSTREAM_KEY);
-  await waitHealthy(gateway, `http://127.0.0.1:${gwPort}`, 20_000);
-
-  const eps: PerPath<Endpoint> = {
-    direct: { name: 'direct', chatUrl: `${upstream.url}/chat/completions`, auth: `Bearer ${UPSTREAM_KEY}` },
-    // The floor forwards headers untouched, so its clients present the upstream's key.
-    floor: { name: 'floor', chatUrl: `http://127.0.0.1:${floor.port}/v1/chat/completions`, auth: `Bearer ${UPSTREAM_KEY}`, proc: floor.child },
-    gateway: { name: 'gateway', chatUrl: `http://127.0.0.1:${gwPort}/v1/chat/completions`, auth: GATEWAY_AUTH, proc: gateway },
-  };
-  for (const p of PATHS) await smokeCheck(eps[p]);
-
-  // Warm-up (JIT, connection pools); not recorded.
-  for (const p of PATHS) {
-    await runWrk({ url: eps[p].chatUrl, auth: eps[p].auth, body: CHAT_BODY, threads: WRK_THREADS, connections: THROUGHPUT_CONNECTIONS, durationS: WARMUP_S, luaDir: DIRS.benchDir });
+  const durations = [sections.includes('core') ? `core ${durationS}s` : '', sections.includes('translation') ? `translation ${translationDurationS}s` : ''];
+  console.log(`bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`);
+  const common = { dirs: DIRS, gatewayEntry, gatewayAuth: GATEWAY_AUTH, runs };
+  let core: CoreResult | undefined;
+  let translation: TranslationResult | undefined;
+  if (sections.includes('core')) core = await runCore({ ...common, durationS });
+  if (sections.includes('translation')) {
+    console.log('translation section: one gateway and one fake per provider');
+    translation = await runTranslation({ ...common, durationS: translationDurationS });
   }
 
-  const throughput: RawResults['throughput'] = [];
-  for (let r = 0; r < runs; r++) {
-    const round = {} as PerPath<ThroughputRound>;
-    for (const p of order(r)) round[p] = await throughputRound(eps[p], upstream.child, durationS);
-    throughput.push(round);
-    console.log(`throughput ${r + 1}/${runs}: ${PATHS.map((p) => `${p} ${round[p].wrk.rps.toFixed(0)}`).join(', ')} req/s`);
-  }
-
-  const paced: RawResults['paced'] = {};
-  for (const rate of RATES) {
-    const rounds: Array<PerPath<WrkResult>> = [];
-    for (let r = 0; r < runs; r++) {
-      const round = {} as PerPath<WrkResult>;
-      for (const p of order(r)) round[p] = await pacedRound(eps[p], rate, durationS);
-      rounds.push(round);
-      console.log(`latency @${rate} ${r + 1}/${runs}: ${PATHS.map((p) => `${p} p50 ${ms(round[p].latencyMs.p50)} p99 ${ms(round[p].latencyMs.p99)}`).join(', ')} ms`);
-    }
-    paced[rate] = rounds;
-  }
-
-  await setBehaviour(upstream.child, { streamChunks: STREAM_CHUNKS });
-  const streams: RawResults['streams'] = [];
-  for (let r = 0; r < runs; r++) {
-    const round = {} as PerPath<StreamRun>;
-    for (const p of order(r)) {
-      const ep = eps[p];
-      const s = await measureStreamTtfb({ url: ep.chatUrl, auth: ep.auth, body: STREAM_BODY, count: STREAM_REQUESTS, expectChunks: STREAM_CHUNKS, warmup: 20 });
-      if (s.badStatus > 0 || s.chunkMismatches > 0) warn(`${p} stream: ${s.badStatus} failed, ${s.chunkMismatches} with wrong chunk count; first: ${s.firstFailure}`);
-      round[p] = s;
-    }
-    streams.push(round);
-    console.log(`stream TTFB ${r + 1}/${runs}: ${PATHS.map((p) => `${p} p50 ${ms(round[p].p50)} p99 ${ms(round[p].p99)}`).join(', ')} ms`);
-  }
-  await setBehaviour(upstream.child, null);
-
-  // Peak memory after all the load; then the long-running proxies go away so cold starts run on a quiet box.
-  const peakRss = { floor: peakRssMb(floor.child.pid), gateway: peakRssMb(gateway.pid) };
-  await floor.child.stop();
-  await gateway.stop();
-
-  const coldStartsMs: number[] = [];
-  for (let i = 0; i < COLD_STARTS; i++) {
-    const t = await coldStartOnce({
-      start: (port) => spawnGateway(DIRS, gatewayEntry, port, upstream.url, UPSTREAM_KEY),
-      chatUrl: (port) => `http://127.0.0.1:${port}/v1/chat/completions`,
-      auth: GATEWAY_AUTH,
-      body: CHAT_BODY,
-      timeoutMs: 20_000,
-    });
-    coldStartsMs.push(t);
-  }
-  console.log(`cold start: ${coldStartsMs.map((x) => x.toFixed(0)).join(', ')} ms`);
-  await upstream.child.stop();
-
-  const raw: RawResults = { throughput, paced, streams, streamChunks: STREAM_CHUNKS, coldStartsMs, peakRssMb: peakRss };
-  const summary = summarize(raw);
-  // A gateway answering from its cache would make the upstream idle and the comparison meaningless.
-  if (summary.upstreamCpuMsPerRequest.gateway < 0.5 * summary.upstreamCpuMsPerRequest.direct) {
-    warn('the upstream did much less work per gateway request than per direct request: is the gateway answering from its cache?');
-  }
-  console.log(`\n${formatTable(summary, runs)}`);
+  if (core) console.log(`\n${formatTable(core.summary, runs)}`);
+  if (translation) console.log(`\n${formatTranslationTable(translation.summary, translation.config)}`);
+  const warnings = allWarnings();
   if (warnings.length > 0) console.log(`\n${warnings.length} warning(s); see above.`);
 
   const file = path.join(DIRS.outDir, 'results.json');
   const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), elapsedS: (Date.now() - started) / 1000 };
-  const config = { runs, durationS, gatewayEntry, rates: RATES, streamChunks: STREAM_CHUNKS, streamRequests: STREAM_REQUESTS, coldStarts: COLD_STARTS };
-  writeFileSync(file, `${JSON.stringify({ meta, config, summary, warnings, raw }, null, 2)}\n`);
+  // The core section keeps its top-level keys (config, summary, raw); the translation section has its own key.
+  const config = { sections, gatewayEntry, ...core?.config };
+  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation };
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`results: ${path.relative(ROOT, file)} (${meta.elapsedS.toFixed(0)} s)`);
 }
 

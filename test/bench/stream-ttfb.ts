@@ -1,11 +1,12 @@
-// Streaming time-to-first-byte: sequential streamed chat completions over one keep-alive
-// connection, timing from request start until the first body bytes containing "data:" arrive.
-// The whole stream is read and its content chunks counted, so a path that buffers or drops
-// chunks is caught rather than measured.
+// Streaming time-to-first-byte: sequential streamed requests over one keep-alive connection,
+// timing from request start until the body bytes received hold the first event (OpenAI SSE: the
+// first "data:"; other wire formats: see wire-formats.ts). The whole stream is read and its
+// content chunks counted, so a path that buffers or drops chunks is caught rather than measured.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { assertLocal } from './http-util';
 import { percentile } from './stats';
+import { openAiSse, type StreamFormat } from './wire-formats';
 
 export interface StreamRun {
   p50: number;
@@ -27,7 +28,7 @@ interface OneStream {
   text: string;
 }
 
-function streamOnce(u: URL, body: string, auth: string, agent: http.Agent, timeoutMs: number): Promise<OneStream> {
+function streamOnce(u: URL, body: string, headers: Record<string, string>, format: StreamFormat, agent: http.Agent, timeoutMs: number): Promise<OneStream> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let ttfbMs = Number.NaN;
@@ -36,21 +37,19 @@ function streamOnce(u: URL, body: string, auth: string, agent: http.Agent, timeo
       {
         method: 'POST',
         agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
-          authorization: auth,
-        },
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
       },
       (res) => {
-        res.setEncoding('utf8');
-        let text = '';
-        res.on('data', (c: string) => {
-          text += c;
-          // Checked on the accumulated text: "data:" may be split across two reads.
-          if (Number.isNaN(ttfbMs) && text.includes('data:')) ttfbMs = performance.now() - t0;
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          parts.push(c);
+          // Checked on all bytes so far: an event may be split across two reads.
+          if (Number.isNaN(ttfbMs) && format.hasFirstEvent(parts.length === 1 ? c : Buffer.concat(parts))) ttfbMs = performance.now() - t0;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ttfbMs, contentChunks: countContentChunks(text), text }));
+        res.on('end', () => {
+          const all = Buffer.concat(parts);
+          resolve({ status: res.statusCode ?? 0, ttfbMs, contentChunks: format.contentChunks(all), text: all.toString('utf8') });
+        });
         res.on('error', reject);
       },
     );
@@ -60,33 +59,22 @@ function streamOnce(u: URL, body: string, auth: string, agent: http.Agent, timeo
   });
 }
 
-/** Number of SSE events carrying a non-empty choices[0].delta.content. */
-export function countContentChunks(sse: string): number {
-  let n = 0;
-  for (const line of sse.split('\n')) {
-    if (!line.startsWith('data:')) continue;
-    const data = line.slice(5).trim();
-    if (data === '[DONE]') continue;
-    try {
-      const ev = JSON.parse(data) as { choices?: Array<{ delta?: { content?: unknown } }> };
-      const content = ev.choices?.[0]?.delta?.content;
-      if (typeof content === 'string' && content.length > 0) n++;
-    } catch {
-      // Not JSON: not a content chunk.
-    }
-  }
-  return n;
-}
-
 export async function measureStreamTtfb(o: {
   url: string;
-  auth: string;
+  /** Sent as the Authorization header, when given. */
+  auth?: string;
+  /** Further request headers (a provider's own auth, a SigV4 signature). */
+  headers?: Record<string, string>;
+  /** Wire format of the response; OpenAI SSE by default. */
+  format?: StreamFormat;
   body: string;
   count: number;
   expectChunks: number;
   warmup: number;
 }): Promise<StreamRun> {
   const u = assertLocal(o.url);
+  const headers: Record<string, string> = { ...o.headers, ...(o.auth !== undefined ? { authorization: o.auth } : {}) };
+  const format = o.format ?? openAiSse;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const samples: number[] = [];
   let badStatus = 0;
@@ -96,7 +84,7 @@ export async function measureStreamTtfb(o: {
   let firstFailure: string | undefined;
   try {
     for (let i = 0; i < o.warmup + o.count; i++) {
-      const r = await streamOnce(u, o.body, o.auth, agent, 10_000);
+      const r = await streamOnce(u, o.body, headers, format, agent, 10_000);
       if (i < o.warmup) continue;
       if (r.status !== 200 || Number.isNaN(r.ttfbMs)) {
         badStatus++;

@@ -5,7 +5,10 @@ import { assertLocal } from './http-util';
 
 export interface WrkOptions {
   url: string;
+  /** Authorization header value; '' sends none. */
   auth: string;
+  /** Further headers (a provider's own auth header, a SigV4 signature), name → value. */
+  headers?: Record<string, string>;
   body: string;
   threads: number;
   connections: number;
@@ -30,6 +33,9 @@ export interface WrkResult {
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   assertLocal(o.url);
+  for (const [k, v] of Object.entries(o.headers ?? {})) {
+    if (/[\r\n:]/.test(k) || /[\r\n]/.test(v)) throw new Error(`header ${JSON.stringify(k)} cannot be passed to wrk`);
+  }
   const script = path.join(o.luaDir, o.rate === undefined ? 'post.lua' : 'paced.lua');
   const args = [
     `-t${o.threads}`,
@@ -43,6 +49,8 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     ...process.env,
     BENCH_BODY: o.body,
     BENCH_AUTH: o.auth,
+    // One "Name: value" per line; post.lua adds them to every request.
+    BENCH_HEADERS: Object.entries(o.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n'),
     BENCH_LUA_DIR: o.luaDir,
     BENCH_THREADS: String(o.threads),
     BENCH_RATE: String(o.rate ?? 0),
