@@ -1,7 +1,7 @@
 // The account step: prices a request from its usage, records metrics, and hands exactly one
 // usage event per request to the usage pipeline without making the client wait for it.
 import type { Logger } from './logger';
-import { METRIC, type Metrics } from './metrics';
+import { METRIC, type Counter, type Histogram, type Metrics } from './metrics';
 import type { Usage } from './openai-types';
 import type { UsageSink } from './ports';
 import { tokenCountsOf, type PriceBook } from './pricing/pricing';
@@ -19,7 +19,21 @@ export interface Outcome {
   stream: boolean;
 }
 
+/** The metric series one (tenant, provider, model, status) writes to, bound once. */
+interface Series {
+  requests: Counter;
+  duration: Histogram;
+  input: Counter;
+  output: Counter;
+  cost: Counter;
+}
+
+/** Series are bound per label combination; past this many the map starts over (label churn). */
+const MAX_BOUND_SERIES = 10_000;
+
 export class Accountant {
+  private readonly bound = new Map<string, Series>();
+
   constructor(
     private readonly prices: PriceBook,
     private readonly usage: UsageSink,
@@ -41,12 +55,12 @@ export class Accountant {
       } else cost = priced;
     }
     const nowMs = this.now();
-    const labels = { tenant, provider: o.provider, model: o.model };
-    this.metrics.count(METRIC.requests, { ...labels, status: String(o.status) });
-    this.metrics.observe(METRIC.duration, { provider: o.provider }, (nowMs - ctx.startedMs) / 1000);
-    if (tokens.prompt_tokens) this.metrics.count(METRIC.tokens, { ...labels, type: 'input' }, tokens.prompt_tokens);
-    if (tokens.completion_tokens) this.metrics.count(METRIC.tokens, { ...labels, type: 'output' }, tokens.completion_tokens);
-    if (cost) this.metrics.count(METRIC.cost, labels, cost);
+    const series = this.series(tenant, o.provider, o.model, o.status);
+    series.requests.add();
+    series.duration.observe((nowMs - ctx.startedMs) / 1000);
+    if (tokens.prompt_tokens) series.input.add(tokens.prompt_tokens);
+    if (tokens.completion_tokens) series.output.add(tokens.completion_tokens);
+    if (cost) series.cost.add(cost);
 
     this.usage.publish({
       request_id: ctx.requestId,
@@ -67,5 +81,23 @@ export class Accountant {
       timestamp: new Date(nowMs).toISOString(),
     }).catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
     return cost;
+  }
+
+  private series(tenant: string, provider: string, model: string, status: number): Series {
+    const key = `${tenant}\u0000${provider}\u0000${model}\u0000${status}`;
+    let s = this.bound.get(key);
+    if (!s) {
+      if (this.bound.size >= MAX_BOUND_SERIES) this.bound.clear();
+      const labels = { tenant, provider, model };
+      s = {
+        requests: this.metrics.counter(METRIC.requests, { ...labels, status: String(status) }),
+        duration: this.metrics.histogram(METRIC.duration, { provider }),
+        input: this.metrics.counter(METRIC.tokens, { ...labels, type: 'input' }),
+        output: this.metrics.counter(METRIC.tokens, { ...labels, type: 'output' }),
+        cost: this.metrics.counter(METRIC.cost, labels),
+      };
+      this.bound.set(key, s);
+    }
+    return s;
   }
 }

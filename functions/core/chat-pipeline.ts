@@ -14,7 +14,7 @@ import type { PriceBook } from './pricing/pricing';
 import type { Provider, StreamChunk, StreamResult, SyncResult } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
-import { planTargets } from './routing';
+import { TargetPlanner } from './routing';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import type { TenantGate } from './tenant-gate';
 import { parseJsonBody, validateChatRequest } from './validate';
@@ -36,12 +36,13 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
 
 export class ChatPipeline {
   private readonly fallback: FallbackDeps;
-  private readonly configured: string[];
+  private readonly planner: TargetPlanner;
   private activeStreams = 0;
 
   constructor(private readonly deps: ChatDeps) {
     this.fallback = { ...deps, deadlineMs: deps.config.requestDeadlineMs };
-    this.configured = [...deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
+    const configured = [...deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
+    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
   }
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
@@ -59,7 +60,7 @@ export class ChatPipeline {
       if (hit) return this.fromCache(ctx, request, hit.body, hit.provider);
     }
 
-    const plan = planTargets({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }, deps.config.routing, deps.prices, deps.config.defaultProvider, this.configured);
+    const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
     let answer;
     try {
       answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {

@@ -11,7 +11,7 @@ import type { Metrics } from './metrics';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
-import { planTargets } from './routing';
+import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
 import type { TenantGate } from './tenant-gate';
 import { parseJsonBody, validateEmbeddingsRequest } from './validate';
@@ -30,11 +30,12 @@ export interface EmbeddingsDeps {
 
 export class EmbeddingsPipeline {
   private readonly fallback: FallbackDeps;
-  private readonly configured: string[];
+  private readonly planner: TargetPlanner;
 
   constructor(private readonly deps: EmbeddingsDeps) {
     this.fallback = { ...deps, deadlineMs: deps.config.requestDeadlineMs };
-    this.configured = [...deps.providers.values()].filter((p) => p.configured && p.embed).map((p) => p.name);
+    const configured = [...deps.providers.values()].filter((p) => p.configured && p.embed).map((p) => p.name);
+    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
   }
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
@@ -45,8 +46,7 @@ export class EmbeddingsPipeline {
     if (tenant.rate_limit_rpm > 0) await deps.gate.rateLimit(ctx);
 
     // Chat models' default models are no use for embeddings: fall back only to explicit routes.
-    const plan = planTargets({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }, deps.config.routing, deps.prices, deps.config.defaultProvider, this.configured)
-      .filter((t) => t.via !== 'fallback');
+    const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }).filter((t) => t.via !== 'fallback');
     const first = plan[0];
     if (first && !deps.providers.get(first.provider)?.embed) {
       throw badRequest(`Provider "${first.provider}" does not offer embeddings; use an OpenAI, Ollama or Bedrock embedding model.`, 'model', 'model_not_supported');

@@ -3,6 +3,16 @@
 
 export type Labels = Record<string, string>;
 
+/** One labelled counter series, bound once so the hot path only adds to it. */
+export interface Counter {
+  add(value?: number): void;
+}
+
+/** One labelled histogram series. */
+export interface Histogram {
+  observe(value: number): void;
+}
+
 export interface Metrics {
   /** Adds to a counter. */
   count(name: string, labels: Labels, value?: number): void;
@@ -10,9 +20,13 @@ export interface Metrics {
   observe(name: string, labels: Labels, value: number): void;
   /** Sets a gauge. */
   gauge(name: string, labels: Labels, value: number): void;
+  /** The series of a counter, for callers that add to it often. */
+  counter(name: string, labels: Labels): Counter;
+  histogram(name: string, labels: Labels): Histogram;
 }
 
-export const noMetrics: Metrics = { count() {}, observe() {}, gauge() {} };
+const noSeries = { add() {}, observe() {} };
+export const noMetrics: Metrics = { count() {}, observe() {}, gauge() {}, counter: () => noSeries, histogram: () => noSeries };
 
 /** The metric names, shared by every runtime (the seed's names plus the gateway's own). */
 export const METRIC = {

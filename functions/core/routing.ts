@@ -100,3 +100,34 @@ export function planTargets(
 function isProviderName(name: string): boolean {
   return (PROVIDER_NAMES as readonly string[]).includes(name);
 }
+
+const MAX_PLANS_PER_TENANT = 1000;
+
+/**
+ * planTargets with a per-tenant memo: a plan depends only on the config, the tenant record and
+ * the request's model and X-Provider, so it is computed once per combination. Keyed by the tenant
+ * object, a tenant record reloaded from its store starts with a fresh memo.
+ */
+export class TargetPlanner {
+  private readonly memo = new WeakMap<Tenant, Map<string, PlannedTarget[]>>();
+
+  constructor(
+    private readonly routing: RoutingFile,
+    private readonly prices: PriceBook,
+    private readonly defaultProvider: string,
+    private readonly configured: readonly string[],
+  ) {}
+
+  plan(input: RoutingInput): readonly PlannedTarget[] {
+    let plans = this.memo.get(input.tenant);
+    if (!plans) this.memo.set(input.tenant, (plans = new Map()));
+    const key = input.forcedProvider === undefined ? input.model : `${input.model}\u0000${input.forcedProvider}`;
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = planTargets(input, this.routing, this.prices, this.defaultProvider, this.configured);
+      if (plans.size >= MAX_PLANS_PER_TENANT) plans.clear();
+      plans.set(key, plan);
+    }
+    return plan;
+  }
+}

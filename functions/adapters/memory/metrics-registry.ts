@@ -1,4 +1,4 @@
-import type { Labels, Metrics } from '../../core/metrics';
+import type { Counter, Histogram as HistogramSeries, Labels, Metrics } from '../../core/metrics';
 
 const HELP: Record<string, string> = {
   aigateway_requests_total: 'Chat requests by tenant, provider, model and status.',
@@ -16,16 +16,24 @@ const HELP: Record<string, string> = {
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-interface Series {
-  labels: Labels;
-  value: number;
+class Series implements Counter {
+  value = 0;
+  constructor(readonly labels: Labels) {}
+  add(value = 1): void {
+    this.value += value;
+  }
 }
 
-interface Histogram {
-  labels: Labels;
-  counts: number[];
-  sum: number;
-  count: number;
+class Histogram implements HistogramSeries {
+  readonly counts = BUCKETS.map(() => 0);
+  sum = 0;
+  count = 0;
+  constructor(readonly labels: Labels) {}
+  observe(value: number): void {
+    for (let i = 0; i < BUCKETS.length; i++) if (value <= (BUCKETS[i] as number)) this.counts[i] = (this.counts[i] as number) + 1;
+    this.sum += value;
+    this.count += 1;
+  }
 }
 
 const labelKey = (labels: Labels): string => {
@@ -49,8 +57,20 @@ export class MetricsRegistry implements Metrics {
   private readonly histograms = new Map<string, Map<string, Histogram>>();
 
   count(name: string, labels: Labels, value = 1): void {
-    const s = series(this.counters, name, labels);
-    s.value += value;
+    series(this.counters, name, labels).add(value);
+  }
+
+  counter(name: string, labels: Labels): Counter {
+    return series(this.counters, name, labels);
+  }
+
+  histogram(name: string, labels: Labels): HistogramSeries {
+    let byLabels = this.histograms.get(name);
+    if (!byLabels) this.histograms.set(name, (byLabels = new Map()));
+    const key = labelKey(labels);
+    let h = byLabels.get(key);
+    if (!h) byLabels.set(key, (h = new Histogram(labels)));
+    return h;
   }
 
   gauge(name: string, labels: Labels, value: number): void {
@@ -58,14 +78,7 @@ export class MetricsRegistry implements Metrics {
   }
 
   observe(name: string, labels: Labels, value: number): void {
-    let byLabels = this.histograms.get(name);
-    if (!byLabels) this.histograms.set(name, (byLabels = new Map()));
-    const key = labelKey(labels);
-    let h = byLabels.get(key);
-    if (!h) byLabels.set(key, (h = { labels, counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < BUCKETS.length; i++) if (value <= (BUCKETS[i] as number)) h.counts[i] = (h.counts[i] as number) + 1;
-    h.sum += value;
-    h.count += 1;
+    this.histogram(name, labels).observe(value);
   }
 
   /** Current value of a counter or gauge series (0 when absent); for tests and health views. */
@@ -106,6 +119,6 @@ function series(map: Map<string, Map<string, Series>>, name: string, labels: Lab
   if (!byLabels) map.set(name, (byLabels = new Map()));
   const key = labelKey(labels);
   let s = byLabels.get(key);
-  if (!s) byLabels.set(key, (s = { labels, value: 0 }));
+  if (!s) byLabels.set(key, (s = new Series(labels)));
   return s;
 }
