@@ -1,6 +1,7 @@
 import type { UsageEvent, UsageReader, UsageSink, UsageTotals } from '../../core/ports';
 
 const SEEN_IDS = 10_000;
+const DONE = Promise.resolve();
 
 const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
 
@@ -23,13 +24,16 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   private readonly daily = new Map<string, Map<string, UsageTotals>>();
   private scheduled = false;
 
-  async publish(event: UsageEvent): Promise<void> {
+  publish(event: UsageEvent): Promise<void> {
     this.queue.push(event);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.drain());
+      setImmediate(this.drainSoon);
     }
+    return DONE; // queueing cannot fail: no promise per request
   }
+
+  private readonly drainSoon = (): void => this.drain();
 
   /** Applies every queued event now (also used by tests to avoid waiting a tick). */
   drain(): void {

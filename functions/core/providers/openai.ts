@@ -26,7 +26,7 @@ export class OpenAIProvider implements Provider {
   constructor(private readonly opts: OpenAIOptions) {
     this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
     this.chatUrl = `${opts.baseUrl}/chat/completions`;
-    this.headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    this.headers = { 'content-type': 'application/json' };
     if (opts.apiKey) this.headers.authorization = `Bearer ${opts.apiKey}`;
   }
 

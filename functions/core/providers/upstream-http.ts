@@ -46,7 +46,7 @@ function endpoint(url: string, timeoutMs: number): Endpoint {
   const agentKey = `${secure ? 'https' : 'http'} ${timeoutMs}`;
   let agent = agents.get(agentKey);
   if (!agent) {
-    const options = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: timeoutMs };
+    const options = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 512, maxFreeSockets: 512, scheduling: 'lifo' as const, timeout: timeoutMs };
     agent = secure ? new https.Agent(options) : new http.Agent(options);
     agents.set(agentKey, agent);
   }
