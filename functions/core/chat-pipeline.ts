@@ -17,7 +17,7 @@ import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './respo
 import { TargetPlanner } from './routing';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import type { TenantGate } from './tenant-gate';
-import { parseJsonBody, validateChatRequest } from './validate';
+import { validateChatRequest } from './validate';
 
 export interface ChatDeps {
   config: GatewayConfig;
@@ -47,10 +47,8 @@ export class ChatPipeline {
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
-    const tenant = await deps.gate.authenticate(req);
-    const request = validateChatRequest(parseJsonBody(req.body));
-    const ctx: RequestContext = { ...ids, startedMs: deps.now(), tenant, headers: {}, attempts: [] };
-    if (tenant.rate_limit_rpm > 0) await deps.gate.rateLimit(ctx);
+    const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest);
+    const { tenant } = ctx;
 
     const ttl = cacheTtl(request, req.headers['x-cache-ttl'], deps.config.routing.cache.default_ttl_seconds);
     const key = ttl > 0 ? cacheKey(tenant.id, request) : undefined;

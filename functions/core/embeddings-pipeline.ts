@@ -10,11 +10,11 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider } from './providers/provider';
-import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
+import { gatewayHeaders, gatewayMetadata, type RequestIds } from './request-context';
 import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
 import type { TenantGate } from './tenant-gate';
-import { parseJsonBody, validateEmbeddingsRequest } from './validate';
+import { validateEmbeddingsRequest } from './validate';
 
 export interface EmbeddingsDeps {
   config: GatewayConfig;
@@ -40,10 +40,8 @@ export class EmbeddingsPipeline {
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
-    const tenant = await deps.gate.authenticate(req);
-    const request = validateEmbeddingsRequest(parseJsonBody(req.body));
-    const ctx: RequestContext = { ...ids, startedMs: deps.now(), tenant, headers: {}, attempts: [] };
-    if (tenant.rate_limit_rpm > 0) await deps.gate.rateLimit(ctx);
+    const { request, ctx } = await deps.gate.admit(req, ids, validateEmbeddingsRequest);
+    const { tenant } = ctx;
 
     // Chat models' default models are no use for embeddings: fall back only to explicit routes.
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }).filter((t) => t.via !== 'fallback');

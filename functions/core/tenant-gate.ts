@@ -3,7 +3,8 @@ import type { ApiRequest } from './api-types';
 import { GatewayError, unauthorized } from './errors';
 import { METRIC, type Metrics } from './metrics';
 import type { RateLimiter, Tenant, TenantStore } from './ports';
-import type { RequestContext } from './request-context';
+import type { RequestContext, RequestIds } from './request-context';
+import { parseJsonBody } from './validate';
 import { hashApiKey } from './tenants';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -15,6 +16,18 @@ export class TenantGate {
     private readonly metrics: Metrics,
     private readonly now: () => number,
   ) {}
+
+  /**
+   * The steps every API request starts with: auth, then the body parsed and checked by
+   * `validate`, then the tenant's rate limit. Returns the request and its context.
+   */
+  async admit<T>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T): Promise<{ request: T; ctx: RequestContext }> {
+    const tenant = await this.authenticate(req);
+    const request = validate(parseJsonBody(req.body));
+    const ctx: RequestContext = { ...ids, startedMs: this.now(), tenant, headers: {}, attempts: [] };
+    if (tenant.rate_limit_rpm > 0) await this.rateLimit(ctx);
+    return { request, ctx };
+  }
 
   /** Auth step: `Authorization: Bearer <key>` → tenant, looked up by the key's hash. */
   async authenticate(req: ApiRequest): Promise<Tenant> {
