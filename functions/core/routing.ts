@@ -87,12 +87,15 @@ export function planTargets(
   const order = input.tenant.fallback_providers ?? routing.fallback_providers ?? PROVIDER_NAMES.filter((p) => configured.includes(p));
   const first = primary[0];
   const plan: PlannedTarget[] = [...primary];
+  const allowed = input.tenant.allowed_models;
   for (const provider of order) {
     if (provider === first?.provider || !configured.includes(provider)) continue;
     const model = first && catalogProvider(first.model, prices) === provider
       ? first.model
       : routing.providers[provider]?.default_model ?? BUILT_IN_DEFAULT_MODELS[provider];
-    if (model) plan.push({ provider, model, via: 'fallback' });
+    // A tenant limited to some models never falls back to one outside its list.
+    if (!model || (allowed.length > 0 && !allowed.includes(model) && !allowed.includes(`${provider}/${model}`))) continue;
+    plan.push({ provider, model, via: 'fallback' });
   }
   return plan;
 }

@@ -19,14 +19,26 @@ export class TenantGate {
 
   /**
    * The steps every API request starts with: auth, then the body parsed and checked by
-   * `validate`, then the tenant's rate limit. Returns the request and its context.
+   * `validate`, the tenant's model policy, then its rate limit. Returns the request and its context.
    */
-  async admit<T>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T): Promise<{ request: T; ctx: RequestContext }> {
+  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T): Promise<{ request: T; ctx: RequestContext }> {
     const tenant = await this.authenticate(req);
     const request = validate(parseJsonBody(req.body));
+    this.checkModel(tenant, request.model);
     const ctx: RequestContext = { ...ids, startedMs: this.now(), tenant, headers: {}, attempts: [] };
     if (tenant.rate_limit_rpm > 0) await this.rateLimit(ctx);
     return { request, ctx };
+  }
+
+  /**
+   * The tenant's model policy: with `allowed_models` set, the requested name (a model, a
+   * `provider/model` name or a route alias) must be on the list.
+   */
+  checkModel(tenant: Tenant, model: string): void {
+    if (tenant.allowed_models.length === 0 || tenant.allowed_models.includes(model)) return;
+    throw new GatewayError(403, `The model "${model}" is not allowed for tenant "${tenant.id}".`, {
+      type: 'permission_error', param: 'model', code: 'model_not_allowed',
+    });
   }
 
   /** Auth step: `Authorization: Bearer <key>` → tenant, looked up by the key's hash. */

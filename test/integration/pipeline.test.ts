@@ -171,3 +171,30 @@ describe('the documented local key', () => {
     }
   });
 });
+
+describe('tenant model policy', () => {
+  test('a model outside allowed_models gets 403 naming it, and fallback never leaves the list', async () => {
+    const upstream = await startOpenAIUpstream();
+    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1' });
+    try {
+      gw.tenants.put('gw-limited-models', { ...DEFAULT_TENANT, id: 'lm', name: 'lm', allowed_models: ['gpt-4o'] });
+      const ask = (model: string): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: auth('gw-limited-models'), body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect((await ask('gpt-4o')).status).toBe(200);
+      const refused = await ask('gpt-4o-mini');
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { message: string; param: string; code: string } }).error).toMatchObject({
+        param: 'model', code: 'model_not_allowed', message: expect.stringContaining('gpt-4o-mini'),
+      });
+      // OpenAI failing: the automatic fallback (ollama/llama3.2) is not on the list, so it is not tried.
+      upstream.setBehaviour({ status: 500 });
+      const failed = await ask('gpt-4o');
+      expect(failed.status).toBe(502);
+      expect(((await failed.json()) as { error: { message: string } }).error.message).not.toContain('ollama');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
