@@ -44,6 +44,11 @@ export interface GatewayConfig {
   routing: RoutingFile;
   /** Whether the documented local key gw-default-key works (never in a deployed stack). */
   defaultTenantEnabled: boolean;
+  /** Where tenants, admin users and the audit trail live: memory, or DynamoDB (endpoint for local use). */
+  storage: { kind: 'memory' } | { kind: 'dynamodb'; endpoint?: string; tenantsTable: string };
+  /** How long an instance may serve a tenant record it read (the bound on disable/delete/rotate taking effect). */
+  tenantCacheTtlMs: number;
+  admin: { authEnabled: boolean; password?: string };
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   /** No new fallback attempt starts after this long since the request began. */
@@ -97,6 +102,9 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     defaultProvider,
     routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
     defaultTenantEnabled: parseBoolean(env, 'DEFAULT_TENANT_ENABLED', true),
+    storage: parseStorage(env),
+    tenantCacheTtlMs: parsePositiveInt(env, 'TENANT_CACHE_TTL', 5, 3600) * 1000,
+    admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
     requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
@@ -137,6 +145,16 @@ function parseUrl(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name} must use http or https; got "${url.protocol}"`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** DYNAMODB_ENDPOINT (local DynamoDB, e.g. dynalite) or TENANTS_TABLE (deployed) selects DynamoDB. */
+function parseStorage(env: Env): GatewayConfig['storage'] {
+  const endpoint = nonEmpty(env.DYNAMODB_ENDPOINT);
+  const table = nonEmpty(env.TENANTS_TABLE);
+  if (endpoint === undefined && table === undefined) return { kind: 'memory' };
+  if (endpoint !== undefined) parseUrl(env, 'DYNAMODB_ENDPOINT', endpoint);
+  if (table !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError(`TENANTS_TABLE must be a DynamoDB table name; got "${table}"`);
+  return { kind: 'dynamodb', endpoint, tenantsTable: table ?? 'ai-gateway-tenants' };
 }
 
 function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
