@@ -1,0 +1,103 @@
+// Ollama through its native API (/api/chat, NDJSON streaming, /api/embed, /api/tags), translated
+// both ways to OpenAI's wire format: to-ollama.ts (requests), from-ollama.ts (answers and streams).
+import type { ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../../openai-types';
+import { badRequest, GatewayError } from '../../errors';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
+import { getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
+import { ndjsonLines } from '../stream-framing';
+import { upstreamStatusError } from '../upstream-errors';
+import { newCompletionId, toOpenAIChunks, toOpenAICompletion } from './from-ollama';
+import { toOllamaRequest } from './to-ollama';
+import type { OllamaChatResponse, OllamaTags } from './types';
+
+export { toOllamaRequest } from './to-ollama';
+export { toOpenAIChunks, toOpenAICompletion } from './from-ollama';
+export type { OllamaChatRequest } from './types';
+
+export class OllamaProvider implements Provider {
+  readonly name = 'ollama';
+  readonly configured = true;
+
+  constructor(private readonly baseUrl: string) {}
+
+  async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
+    const body = JSON.stringify(toOllamaRequest(request, request.model));
+    const res = await sendUpstream({
+      provider: this.name, url: `${this.baseUrl}/api/chat`, method: 'POST',
+      headers: { 'content-type': 'application/json' }, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (!request.stream) {
+      return { kind: 'json', completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res))) };
+    }
+    return this.stream(res, request.model);
+  }
+
+  private stream(res: UpstreamResponse, model: string): StreamResult {
+    const id = newCompletionId();
+    const created = Math.floor(Date.now() / 1000);
+    async function* parsed(): AsyncGenerator<OllamaChatResponse> {
+      for await (const line of ndjsonLines(res, 'ollama')) {
+        try {
+          yield JSON.parse(line) as OllamaChatResponse;
+        } catch (err) {
+          if (err instanceof SyntaxError) throw new GatewayError(502, 'ollama sent a stream line that is not JSON.', { type: 'api_error', code: 'upstream_bad_response' });
+          throw err;
+        }
+      }
+    }
+    return { kind: 'stream', id, created, model, chunks: toOpenAIChunks(parsed(), id, created, model) };
+  }
+
+  /** OpenAI embeddings → Ollama's /api/embed, and back (base64 = little-endian float32, as OpenAI encodes). */
+  async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
+    const input = request.input;
+    if (typeof input !== 'string' && !(Array.isArray(input) && input.every((i) => typeof i === 'string'))) {
+      throw badRequest('Ollama embeds text only; token-id inputs are not supported.', 'input', 'invalid_value');
+    }
+    const body: Record<string, unknown> = { model: request.model, input };
+    if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+    const res = await sendUpstream({
+      provider: this.name, url: `${this.baseUrl}/api/embed`, method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(this.name, await readText(res));
+    const tokens = parsed.prompt_eval_count ?? 0;
+    const response: EmbeddingsResponse = {
+      object: 'list',
+      data: (parsed.embeddings ?? []).map((vector, index) => ({
+        object: 'embedding', index, embedding: request.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      model: parsed.model ?? request.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    };
+    return { response };
+  }
+
+  async listModels(): Promise<ModelObject[]> {
+    const tags = (await getJson(this.name, `${this.baseUrl}/api/tags`, {}, 1500)) as OllamaTags;
+    return (tags.models ?? []).map((m) => ({
+      id: m.name,
+      object: 'model',
+      created: m.modified_at ? Math.floor(Date.parse(m.modified_at) / 1000) : 0,
+      owned_by: 'ollama',
+    }));
+  }
+
+  health(): Promise<ProviderHealth> {
+    return probe(this.name, `${this.baseUrl}/api/tags`, {});
+  }
+}
+
+async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
+  const text = await readText(res).catch(() => '');
+  let message = text.slice(0, 500) || `HTTP ${res.statusCode}`;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'string') message = parsed.error;
+  } catch {
+    // plain-text body: keep it
+  }
+  return upstreamStatusError('ollama', res.statusCode, { message });
+}
