@@ -3,7 +3,7 @@
 import { MemoryBreakerStore } from './memory/breaker-store';
 import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
-import { MemoryTenantStore } from './memory/tenant-store';
+import { MemoryTenantRepository } from './memory/tenant-repository';
 import { MemoryUsagePipeline } from './memory/usage';
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
@@ -21,7 +21,7 @@ import type { Provider } from '../core/providers/provider';
 export interface ComposedGateway {
   metrics: MetricsRegistry;
   gateway: Gateway;
-  tenants: MemoryTenantStore;
+  tenants: MemoryTenantRepository;
   usage: MemoryUsagePipeline;
 }
 
@@ -44,7 +44,7 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {
     byName.set(p.name, p);
   }
-  const tenants = new MemoryTenantStore(config.defaultTenantEnabled ? undefined : []);
+  const tenants = new MemoryTenantRepository(config.defaultTenantEnabled ? undefined : []);
   const usage = new MemoryUsagePipeline();
   const metrics = new MetricsRegistry();
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {

@@ -1,6 +1,7 @@
 // Lambda function URL adapter: a function URL event (payload format 2.0) becomes the core's
 // ApiRequest, and an ApiResponse is written to the runtime's response stream. No runtime globals
 // here, so every piece runs in unit tests against plain Node streams.
+import type { Writable } from 'node:stream';
 import { jsonResponse, type ApiRequest, type ApiResponse } from '../core/api-types';
 import { CancelSignal } from '../core/cancel';
 import { bodyTooLarge } from '../core/gateway';
@@ -20,7 +21,18 @@ export interface FunctionUrlEvent {
   isBase64Encoded?: boolean;
 }
 
-export type ResponseStream = awslambda.ResponseStream;
+/**
+ * The stream a streaming handler writes to. Recent runtimes pass an object with Writable's
+ * methods bound rather than a Writable instance, so this code relies only on these members
+ * (no `stream.pipeline` / `finished` internals).
+ */
+export type ResponseStream = Pick<Writable, 'write' | 'end' | 'on' | 'once' | 'off' | 'destroy' | 'destroyed' | 'writableFinished'>;
+
+/** Status and headers sent ahead of the body (the runtime writes them as a JSON prelude). */
+export interface HttpResponseMetadata {
+  statusCode: number;
+  headers: Record<string, string>;
+}
 
 export type Converted = { kind: 'request'; request: ApiRequest } | { kind: 'response'; response: ApiResponse };
 
@@ -55,7 +67,7 @@ export function toApiRequest(event: FunctionUrlEvent, signal: CancelSignal, maxB
 }
 
 /** The status and headers for `awslambda.HttpResponseStream.from`. */
-export function responseMetadata(response: ApiResponse): awslambda.HttpResponseMetadata {
+export function responseMetadata(response: ApiResponse): HttpResponseMetadata {
   // No content-length: the function URL sends a streamed response with chunked encoding.
   return { statusCode: response.status, headers: response.headers };
 }

@@ -1,3 +1,5 @@
+/// <reference types="aws-lambda" />
+// The runtime's `awslambda` globals (streamifyResponse, HttpResponseStream) are typed by @types/aws-lambda.
 // Lambda entry for the chat function URL (invoke mode RESPONSE_STREAM): the same core as the
 // local server, with SSE chunks written to the client as they come.
 import { readFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ export const handler = awslambda.streamifyResponse<FunctionUrlEvent>(async (even
   try {
     const converted = toApiRequest(event, signal, config.maxBodyBytes);
     const response = converted.kind === 'request' ? await gateway.handle(converted.request) : converted.response;
-    await writeBody(awslambda.HttpResponseStream.from(responseStream, responseMetadata(response)), response.body);
+    await writeBody(awslambda.HttpResponseStream.from(responseStream, { ...responseMetadata(response) }), response.body);
   } catch (err) {
     // Gateway.handle never throws; this is a write failure. Truncate rather than end cleanly, so
     // the client sees an incomplete response, not a complete-looking one.

@@ -1,3 +1,4 @@
+/// <reference types="aws-lambda" />
 // Local emulation of the Lambda Node.js runtime's response-streaming globals behind a function URL:
 // `awslambda.streamifyResponse` and `awslambda.HttpResponseStream.from`, served over a real
 // node:http server on 127.0.0.1. Install the globals BEFORE importing a handler module, since the
@@ -11,7 +12,19 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Context } from 'aws-lambda';
 import type { FunctionUrlEvent } from '../../functions/chat/function-url';
+
+/** The invocation context the runtime passes; only awsRequestId matters to the handlers here. */
+function invocationContext(): Context {
+  const awsRequestId = randomUUID();
+  return {
+    awsRequestId, callbackWaitsForEmptyEventLoop: false, functionName: 'emulated', functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:emulated', memoryLimitInMB: '1024',
+    logGroupName: '/aws/lambda/emulated', logStreamName: 'emulated', getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  };
+}
 
 /** A Writable over one http.ServerResponse, standing in for the runtime's response stream. */
 class ServerResponseStream extends Writable {
@@ -39,12 +52,15 @@ class ServerResponseStream extends Writable {
   }
 }
 
-const lambdaGlobals: typeof awslambda = {
-  streamifyResponse: (handler) => handler,
+/** The handler shape `awslambda.streamifyResponse` takes (as @types/aws-lambda declares it). */
+export type StreamingHandler<TEvent> = (event: TEvent, responseStream: awslambda.HttpResponseStream, context: Context) => void | Promise<void>;
+
+const lambdaGlobals = {
+  streamifyResponse: <TEvent>(handler: StreamingHandler<TEvent>): StreamingHandler<TEvent> => handler,
   HttpResponseStream: {
-    from(stream, metadata) {
+    from(stream: Writable, metadata: Record<string, unknown>): Writable {
       if (!(stream instanceof ServerResponseStream)) throw new Error('HttpResponseStream.from: not a stream created by the emulator');
-      stream.res.writeHead(metadata.statusCode, metadata.headers);
+      stream.res.writeHead(metadata.statusCode as number, metadata.headers as http.OutgoingHttpHeaders);
       stream.res.flushHeaders();
       return stream;
     },
@@ -107,7 +123,7 @@ function toEvent(req: http.IncomingMessage, body: Buffer): FunctionUrlEvent {
 }
 
 /** Serves a streaming handler the way a RESPONSE_STREAM function URL invokes it. */
-export async function serveFunctionUrl(handler: awslambda.StreamingHandler<FunctionUrlEvent>): Promise<EmulatedFunctionUrl> {
+export async function serveFunctionUrl(handler: StreamingHandler<FunctionUrlEvent>): Promise<EmulatedFunctionUrl> {
   const events: FunctionUrlEvent[] = [];
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -117,7 +133,8 @@ export async function serveFunctionUrl(handler: awslambda.StreamingHandler<Funct
       events.push(event);
       const stream = new ServerResponseStream(res);
       // Like the runtime: the invocation fails if the handler settles before its stream finished.
-      handler(event, stream, { awsRequestId: randomUUID() }).then(
+      // The emulator's stream is a plain Writable, like the runtime's (which is not its declared class either).
+      Promise.resolve(handler(event, stream as unknown as awslambda.HttpResponseStream, invocationContext())).then(
         () => { if (!stream.writableFinished) stream.destroy(); },
         () => stream.destroy(),
       );

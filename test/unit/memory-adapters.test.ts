@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { MemoryRateLimiter } from '../../functions/adapters/memory/rate-limiter';
 import { MemoryResponseCache } from '../../functions/adapters/memory/response-cache';
-import { MemoryTenantStore } from '../../functions/adapters/memory/tenant-store';
+import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
 import { MemoryUsagePipeline } from '../../functions/adapters/memory/usage';
 import type { CachedCompletion, UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../../functions/core/tenants';
@@ -186,26 +186,26 @@ describe('MemoryUsagePipeline', () => {
 
 // ---- tenant store --------------------------------------------------------------------------
 
-describe('MemoryTenantStore', () => {
+describe('MemoryTenantRepository', () => {
   it('hashes keys with SHA-256 (hex)', () => {
     expect(hashApiKey(DEFAULT_TENANT_KEY)).toBe(createHash('sha256').update(DEFAULT_TENANT_KEY).digest('hex'));
   });
 
   it('finds the default tenant by the hash of gw-default-key', async () => {
     expect(DEFAULT_TENANT_KEY).toBe('gw-default-key');
-    const store = new MemoryTenantStore();
+    const store = new MemoryTenantRepository();
     const t = await store.findByKeyHash(hashApiKey('gw-default-key'));
     expect(t).toEqual(DEFAULT_TENANT);
   });
 
   it('returns null for an unknown hash, and for the raw key itself', async () => {
-    const store = new MemoryTenantStore();
+    const store = new MemoryTenantRepository();
     expect(await store.findByKeyHash(hashApiKey('gw-wrong-key'))).toBeNull();
     expect(await store.findByKeyHash('gw-default-key')).toBeNull();
   });
 
   it('finds a tenant added with put()', async () => {
-    const store = new MemoryTenantStore();
+    const store = new MemoryTenantRepository();
     store.put('sk-team-a', { ...DEFAULT_TENANT, id: 'team-a', name: 'Team A' });
     expect((await store.findByKeyHash(hashApiKey('sk-team-a')))?.id).toBe('team-a');
     expect((await store.findByKeyHash(hashApiKey(DEFAULT_TENANT_KEY)))?.id).toBe(DEFAULT_TENANT.id);

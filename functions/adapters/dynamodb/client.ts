@@ -1,0 +1,50 @@
+// The DynamoDB client the adapters share. One per process: its keep-alive sockets are what keep
+// a warm Lambda's store calls at one round trip instead of a TLS handshake each.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface DynamoClientOptions {
+  /** Defaults to AWS_REGION, then us-east-1 (a local endpoint ignores it). */
+  region?: string;
+  /** A local DynamoDB (dynalite); defaults to DYNAMODB_ENDPOINT. Unset = the real regional endpoint. */
+  endpoint?: string;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** A local endpoint does not check signatures; it still needs some credentials to sign with. */
+function needsPlaceholderCredentials(endpoint: string | undefined): boolean {
+  if (endpoint === undefined || process.env.AWS_ACCESS_KEY_ID) return false;
+  try {
+    return LOOPBACK.has(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
+}
+
+export function createDocumentClient(opts: DynamoClientOptions = {}): DynamoDBDocumentClient {
+  const endpoint = opts.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
+  const client = new DynamoDBClient({
+    region: opts.region ?? (process.env.AWS_REGION || 'us-east-1'),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(needsPlaceholderCredentials(endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: true }),
+      httpsAgent: new HttpsAgent({ keepAlive: true }),
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+    },
+  });
+  return DynamoDBDocumentClient.from(client, {
+    // Optional fields (default_provider, expires_at, tenant_id) are simply left out of the item.
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/** A conditional write whose condition did not hold (the item changed or already exists). */
+export function isConditionFailed(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException
+    || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException');
+}
