@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-  const { gateway } = composeGateway(config, logger);
+  const { gateway } = await composeGateway(config, logger);
   const running = await startServer({
     host: config.host,
     port: config.port,

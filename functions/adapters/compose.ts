@@ -1,9 +1,10 @@
-// Wires the core to its adapters and the configured providers. Today every store is the in-memory
-// one (the embedded default); shared backends are chosen here as they arrive.
+// Wires the core to its adapters and the configured providers: the stores config.storage selects
+// (stores.ts), the in-memory limiter, cache, breaker state and usage pipeline, and metrics.
 import { MemoryBreakerStore } from './memory/breaker-store';
 import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
-import { MemoryTenantRepository } from './memory/tenant-repository';
+import { createStores, type Stores } from './stores';
+import { CachedTenantStore } from '../core/tenant-cache';
 import { MemoryUsagePipeline } from './memory/usage';
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
@@ -21,7 +22,7 @@ import type { Provider } from '../core/providers/provider';
 export interface ComposedGateway {
   metrics: MetricsRegistry;
   gateway: Gateway;
-  tenants: MemoryTenantRepository;
+  stores: Stores;
   usage: MemoryUsagePipeline;
 }
 
@@ -31,7 +32,7 @@ export interface ComposeOptions {
   providers?: Provider[];
 }
 
-export function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): ComposedGateway {
+export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
   const now = opts.now ?? Date.now;
   const prices = new PriceBook(config.routing.prices);
   const byName = new Map<string, Provider>();
@@ -44,7 +45,11 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {
     byName.set(p.name, p);
   }
-  const tenants = new MemoryTenantRepository(config.defaultTenantEnabled ? undefined : []);
+  const stores = await createStores(config, now);
+  // A shared store is read through a short in-process cache (TENANT_CACHE_TTL); memory needs none.
+  const tenants = stores.kind === 'memory'
+    ? stores.tenants
+    : new CachedTenantStore(stores.tenants, { ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), maxEntries: 10_000, now });
   const usage = new MemoryUsagePipeline();
   const metrics = new MetricsRegistry();
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
@@ -66,5 +71,5 @@ export function composeGateway(config: GatewayConfig, logger: Logger, opts: Comp
     metrics,
     renderMetrics: () => metrics.render(),
   });
-  return { gateway, tenants, usage, metrics };
+  return { gateway, stores, usage, metrics };
 }

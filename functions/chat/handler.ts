@@ -13,7 +13,9 @@ import { cancelOnEarlyClose, responseMetadata, toApiRequest, writeBody, type Fun
 // its log names the variable, as `npm start` does.
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-const { gateway } = composeGateway(config, logger);
+// Started during init; the first invocation waits for it (stores may need a moment to set up).
+const composed = composeGateway(config, logger);
+composed.catch((err: unknown) => logger.error('gateway setup failed', { error: err instanceof Error ? err.message : String(err) }));
 
 export const handler = awslambda.streamifyResponse<FunctionUrlEvent>(async (event, responseStream, context) => {
   // Note: the AWS runtime does not signal a client disconnect on the response stream today
@@ -22,7 +24,7 @@ export const handler = awslambda.streamifyResponse<FunctionUrlEvent>(async (even
   const signal = cancelOnEarlyClose(responseStream);
   try {
     const converted = toApiRequest(event, signal, config.maxBodyBytes);
-    const response = converted.kind === 'request' ? await gateway.handle(converted.request) : converted.response;
+    const response = converted.kind === 'request' ? await (await composed).gateway.handle(converted.request) : converted.response;
     await writeBody(awslambda.HttpResponseStream.from(responseStream, { ...responseMetadata(response) }), response.body);
   } catch (err) {
     // Gateway.handle never throws; this is a write failure. Truncate rather than end cleanly, so
