@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
 import { composeGateway } from '../functions/adapters/compose';
 import { startServer } from '../functions/local/server';
+import { adminApiFromApiRequest, ensureBootstrapAdmin, isAdminPath } from '../functions/admin';
 import pkg from '../package.json';
 
 async function main(): Promise<void> {
@@ -19,13 +20,20 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-  const { gateway } = await composeGateway(config, logger);
+  const { gateway, stores, usage } = await composeGateway(config, logger);
+  // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
+  const { authEnabled, password } = config.admin;
+  if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
+    logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
+  }
+  if (!authEnabled) logger.warn('the admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true): keep this port private');
+  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage, authEnabled, logger });
   const running = await startServer({
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    handle: (req) => gateway.handle(req),
+    handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),
   });
   logger.info('ai-gateway listening', {
     url: running.url,

@@ -33,8 +33,6 @@ export interface GatewayDeps {
   metrics?: Metrics;
   /** Prometheus text for GET /metrics; absent where metrics go elsewhere (CloudWatch in Lambda). */
   renderMetrics?: () => string;
-  /** The admin API, served under /admin/ where one process hosts everything (the local server). */
-  admin?: (req: ApiRequest) => Promise<ApiResponse>;
 }
 
 type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
@@ -67,10 +65,6 @@ export class Gateway {
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const ids = requestIds(req);
     try {
-      if (this.deps.admin && (req.path === '/admin' || req.path.startsWith('/admin/'))) {
-        if (req.body.length > this.deps.config.maxBodyBytes) throw bodyTooLarge(this.deps.config.maxBodyBytes);
-        return await this.deps.admin(req);
-      }
       const route = this.routes[req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path];
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
       const handler = route[req.method];

@@ -1,0 +1,69 @@
+// Admin authentication: HTTP Basic against scrypt-hashed users, with failed-login throttling.
+import type { AdminUserRepository } from '../core/admin-ports';
+import { GatewayError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import type { LoginThrottle } from './login-throttle';
+import { dummyVerify, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords';
+import type { Principal } from './services';
+import { USERNAME_PATTERN } from './user-input';
+
+export const ADMIN_REALM = 'ai-gateway-admin';
+const MAX_HEADER = 4096;
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/** `Basic base64(user:pass)` → credentials; null when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): BasicCredentials | null {
+  if (header === undefined || header.length > MAX_HEADER) return null;
+  const m = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+  if (!m) return null;
+  const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export const challenge = (message: string): GatewayError =>
+  new GatewayError(401, message, {
+    type: 'authentication_error',
+    code: 'invalid_admin_credentials',
+    headers: { 'www-authenticate': `Basic realm="${ADMIN_REALM}", charset="UTF-8"` },
+  });
+
+export interface Authenticator {
+  users: AdminUserRepository;
+  throttle: LoginThrottle;
+  now: () => number;
+  logger: Logger;
+}
+
+/** Resolves the caller or throws 401 (missing/bad credentials) or 429 (too many failures). */
+export async function authenticate(a: Authenticator, header: string | undefined, sourceIp: string): Promise<Principal> {
+  const creds = parseBasicAuth(header);
+  if (!creds) throw challenge('Admin credentials are required (HTTP Basic authentication).');
+  const decision = a.throttle.check(creds.username, sourceIp, a.now());
+  if (decision.blocked) {
+    // Refused before hashing: a locked-out guesser does not even cost us an scrypt run.
+    throw new GatewayError(429, `Too many failed admin logins; retry in ${decision.retryAfterSeconds} s.`, {
+      type: 'rate_limit_error',
+      code: 'too_many_failed_logins',
+      headers: { 'retry-after': String(decision.retryAfterSeconds) },
+    });
+  }
+  // A name no user can have is not looked up (a 4 KB "username" would also exceed DynamoDB's key size).
+  const user = USERNAME_PATTERN.test(creds.username) ? await a.users.get(creds.username) : null;
+  let ok = false;
+  if (user) ok = await verifyPassword(creds.password, user.password_hash);
+  else await dummyVerify(creds.password.slice(0, MAX_PASSWORD_LENGTH)); // same cost as a real check
+  if (!user || !ok) {
+    a.throttle.recordFailure(creds.username, sourceIp, a.now());
+    // No username in the log: people type passwords into the username field.
+    a.logger.warn('admin login failed', { source_ip: sourceIp });
+    throw challenge('Invalid admin credentials.');
+  }
+  a.throttle.recordSuccess(creds.username);
+  return { username: user.username, role: user.role };
+}

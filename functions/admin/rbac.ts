@@ -1,0 +1,21 @@
+// Role-based access control: the seed's permission table, exactly.
+import type { AdminRole } from '../core/admin-ports';
+
+export const PERMISSIONS = ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ADMIN_ROLES: readonly AdminRole[] = ['admin', 'editor', 'viewer'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<AdminRole, readonly Permission[]>> = {
+  admin: ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'],
+  editor: ['tenant:read', 'tenant:write', 'usage:read'],
+  viewer: ['tenant:read', 'usage:read'],
+};
+
+export function hasPermission(role: AdminRole, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+export function isAdminRole(value: unknown): value is AdminRole {
+  return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value);
+}

@@ -1,0 +1,36 @@
+// What the route handlers work with: the ports, a clock, and the caller's identity.
+import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
+import type { UsageReader } from '../core/ports';
+import type { Logger } from '../core/logger';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+export interface AdminServices {
+  tenants: TenantRepository;
+  users: AdminUserRepository;
+  audit: AuditLog;
+  usage?: UsageReader;
+  now: () => number;
+  logger: Logger;
+}
+
+export interface Principal {
+  username: string;
+  role: AdminRole;
+}
+
+/** When admin auth is off (local default), every request acts as this built-in admin. */
+export const ANONYMOUS_ADMIN: Principal = Object.freeze({ username: 'anonymous', role: 'admin' });
+
+export interface RouteCall {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body, or undefined when none was sent. */
+  body: unknown;
+  principal: Principal;
+}
+
+export type AdminResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+
+export type RouteHandler = (services: AdminServices, call: RouteCall) => Promise<AdminResult>;
+
+export const iso = (ms: number): string => new Date(ms).toISOString();

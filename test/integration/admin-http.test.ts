@@ -1,0 +1,161 @@
+// The admin API over real HTTP: the local server (functions/local/server.ts) with /admin/* routed
+// through adminApiFromApiRequest, beside the gateway composed as `npm start` composes it, so a key
+// minted by the admin API is used on /v1 right away.
+import { loadConfig } from '../../functions/core/config';
+import { silentLogger } from '../../functions/core/logger';
+import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import { startServer, type RunningServer } from '../../functions/local/server';
+import { adminApiFromApiRequest, ensureBootstrapAdmin, fromApiGatewayResult, isAdminPath, toApiGatewayEvent } from '../../functions/admin';
+import { CancelSignal } from '../../functions/core/cancel';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed response JSON in assertions */
+interface Started {
+  url: string;
+  local: ComposedGateway;
+  close: () => Promise<void>;
+}
+
+async function start(authEnabled: boolean): Promise<Started> {
+  const config = loadConfig({ ADDR: '127.0.0.1:0' }, () => '{}', 'test');
+  const local = await composeGateway(config, silentLogger);
+  const { tenants, users, audit } = local.stores;
+  if (authEnabled) await ensureBootstrapAdmin(users, { password: 'admin' });
+  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage, authEnabled, logger: silentLogger });
+  const running: RunningServer = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger: silentLogger,
+    handle: (req) => (isAdminPath(req.path) ? admin(req) : local.gateway.handle(req)),
+  });
+  return { url: running.url, local, close: () => running.shutdown(1000) };
+}
+
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+describe('admin API over HTTP, auth off (the seed\'s local default)', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await start(false);
+  });
+  afterAll(() => s.close());
+
+  it('runs the seed\'s curl walkthrough, and a minted key works on /v1 at once', async () => {
+    const list = await fetch(`${s.url}/admin/tenants`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('content-type')).toBe('application/json');
+    expect((await list.json() as any).data.map((t: any) => t.id)).toEqual(['default']);
+
+    const created = await fetch(`${s.url}/admin/tenants`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'my-service', rate_limit_rpm: 100, budget_usd: 50.0 }),
+    });
+    expect(created.status).toBe(201);
+    const tenant = await created.json() as any;
+    expect(tenant).toMatchObject({ name: 'my-service', rate_limit_rpm: 100, budget_usd: 50 });
+    const key: string = tenant.api_key;
+    expect(key).toMatch(/^gw-/);
+
+    const models = await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(models.status).toBe(200);
+
+    const got = await fetch(`${s.url}/admin/tenants/${tenant.id}`);
+    expect(await got.json()).toMatchObject({ id: tenant.id, keys: [{ prefix: key.slice(0, 10) }] });
+
+    const put = await fetch(`${s.url}/admin/tenants/${tenant.id}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ rate_limit_rpm: 200, budget_usd: 100 }),
+    });
+    expect(await put.json()).toMatchObject({ rate_limit_rpm: 200, budget_usd: 100 });
+
+    const rotated = await fetch(`${s.url}/admin/tenants/${tenant.id}/rotate-key`, { method: 'POST' });
+    expect(rotated.status).toBe(200);
+    const newKey: string = (await rotated.json() as any).api_key;
+    expect((await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+    expect((await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${newKey}` } })).status).toBe(200);
+
+    const del = await fetch(`${s.url}/admin/tenants/${tenant.id}`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    expect(await del.text()).toBe('');
+    expect((await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${newKey}` } })).status).toBe(401);
+
+    const trail = await s.local.stores.audit.list({ tenant_id: tenant.id });
+    expect(trail.map((e) => e.action).sort()).toEqual(['tenant.create', 'tenant.delete', 'tenant.rotate_key', 'tenant.update']);
+    expect(trail.every((e) => e.actor === 'anonymous')).toBe(true);
+  });
+
+  it('answers bad input in the OpenAI error shape', async () => {
+    const badJson = await fetch(`${s.url}/admin/tenants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    expect(badJson.status).toBe(400);
+    expect(await badJson.json()).toMatchObject({ error: { code: 'invalid_json', type: 'invalid_request_error' } });
+    const form = await fetch(`${s.url}/admin/tenants`, { method: 'POST', body: new URLSearchParams({ name: 'x' }) });
+    expect(form.status).toBe(415);
+    const unknown = await fetch(`${s.url}/admin/tenants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x","colour":"red"}' });
+    expect(await unknown.json()).toMatchObject({ error: { param: 'colour' } });
+    const wrong = await fetch(`${s.url}/admin/tenants`, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, POST');
+    expect((await fetch(`${s.url}/admin/whatever`)).status).toBe(404);
+  });
+});
+
+describe('admin API over HTTP, ADMIN_AUTH_ENABLED=true', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await start(true);
+  });
+  afterAll(() => s.close());
+
+  it('401 with a Basic challenge without credentials; admin:admin works (curl -u admin:admin)', async () => {
+    const anon = await fetch(`${s.url}/admin/tenants`);
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get('www-authenticate')).toMatch(/^Basic realm="ai-gateway-admin"/);
+    expect(await anon.json()).toMatchObject({ error: { type: 'authentication_error' } });
+    const ok = await fetch(`${s.url}/admin/tenants`, { headers: { authorization: basic('admin', 'admin') } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('a viewer created over HTTP can read but not write', async () => {
+    const created = await fetch(`${s.url}/admin/users`, {
+      method: 'POST',
+      headers: { authorization: basic('admin', 'admin'), 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'watcher', password: 'watcher-password', role: 'viewer' }),
+    });
+    expect(created.status).toBe(201);
+    const auth = { authorization: basic('watcher', 'watcher-password') };
+    expect((await fetch(`${s.url}/admin/tenants/default`, { headers: auth })).status).toBe(200);
+    const denied = await fetch(`${s.url}/admin/tenants/default`, { method: 'DELETE', headers: auth });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error: { type: 'permission_error', message: expect.stringContaining('tenant:delete') } });
+  });
+});
+
+describe('ApiRequest ↔ API Gateway v2 event conversion', () => {
+  const req = (body: Buffer, headers: Record<string, string> = {}) => ({
+    method: 'post', path: '/admin/tenants', query: new URLSearchParams('a=1&a=2&b=3'), headers, body, signal: new CancelSignal(),
+  });
+
+  it('builds a payload 2.0 event: lower-case headers, comma-joined query values, text body as text', () => {
+    const event = toApiGatewayEvent(req(Buffer.from('{"name":"x"}'), { 'content-type': 'application/json', host: 'localhost:8080', cookie: 'a=1; b=2' }), '127.0.0.1');
+    expect(event).toMatchObject({
+      version: '2.0', routeKey: '$default', rawPath: '/admin/tenants', rawQueryString: 'a=1&a=2&b=3',
+      queryStringParameters: { a: '1,2', b: '3' }, cookies: ['a=1', 'b=2'], body: '{"name":"x"}', isBase64Encoded: false,
+      requestContext: { http: { method: 'POST', path: '/admin/tenants', sourceIp: '127.0.0.1' }, stage: '$default', domainName: 'localhost:8080' },
+    });
+    expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+  });
+
+  it('base64-encodes a body that is not UTF-8, and sends no body when there is none', () => {
+    const binary = toApiGatewayEvent(req(Buffer.from([0xff, 0xfe, 0x00])));
+    expect(binary).toMatchObject({ body: '//4A', isBase64Encoded: true });
+    expect(toApiGatewayEvent(req(Buffer.alloc(0))).body).toBeUndefined();
+  });
+
+  it('turns a structured result back into an ApiResponse', () => {
+    expect(fromApiGatewayResult({ statusCode: 201, headers: { 'Content-Type': 'application/json', 'X-N': 5 }, body: '{}' }))
+      .toEqual({ status: 201, headers: { 'content-type': 'application/json', 'x-n': '5' }, body: '{}' });
+    expect(fromApiGatewayResult({ statusCode: 200, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true }).body).toBe('hi');
+  });
+});
