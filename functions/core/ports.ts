@@ -31,9 +31,16 @@ export interface RateLimitDecision {
   resetMs: number;
 }
 
-/** Rate-limit step: admits or refuses one request for a tenant within its per-minute limit. */
+/**
+ * Rate-limit step, in fixed one-minute windows shared by every instance using the same backend.
+ * Requests are counted exactly (admitted atomically up to the limit); tokens are known only after
+ * a call, so a request is admitted while the window's spent tokens are under the limit and its
+ * tokens are added when it ends.
+ */
 export interface RateLimiter {
   consumeRequest(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision>;
+  checkTokens(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision>;
+  addTokens(tenantId: string, tokens: number, nowMs: number): Promise<void>;
 }
 
 export interface CachedCompletion {

@@ -8,6 +8,21 @@ const WINDOW_MS = 60_000;
  */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly tokens = new Map<string, { start: number; count: number }>();
+
+  async checkTokens(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
+    const start = nowMs - (nowMs % WINDOW_MS);
+    const w = this.tokens.get(tenantId);
+    const used = w && w.start === start ? w.count : 0;
+    return { allowed: used < limitPerMinute, limit: limitPerMinute, remaining: Math.max(0, limitPerMinute - used), resetMs: start + WINDOW_MS - nowMs };
+  }
+
+  async addTokens(tenantId: string, tokens: number, nowMs: number): Promise<void> {
+    const start = nowMs - (nowMs % WINDOW_MS);
+    const w = this.tokens.get(tenantId);
+    if (!w || w.start !== start) this.tokens.set(tenantId, { start, count: tokens });
+    else w.count += tokens;
+  }
 
   async consumeRequest(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
     const start = nowMs - (nowMs % WINDOW_MS);
