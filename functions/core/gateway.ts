@@ -45,7 +45,7 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
-    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now);
+    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens) => this.gate.spendTokens(ctx.tenant, tokens));
     const shared = { ...deps, metrics, gate: this.gate, accountant };
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);

@@ -27,6 +27,7 @@ export class TenantGate {
     this.checkModel(tenant, request.model);
     const ctx: RequestContext = { ...ids, startedMs: this.now(), tenant, headers: {}, attempts: [] };
     if (tenant.rate_limit_rpm > 0) await this.rateLimit(ctx);
+    if (tenant.rate_limit_tpm > 0) await this.tokenLimit(ctx);
     return { request, ctx };
   }
 
@@ -52,6 +53,30 @@ export class TenantGate {
     if (!tenant) throw unauthorized('Incorrect API key provided.');
     if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
     return tenant;
+  }
+
+  /** Tokens per minute: admits while the window's spent tokens are under the limit. */
+  async tokenLimit(ctx: RequestContext): Promise<void> {
+    const limit = ctx.tenant.rate_limit_tpm;
+    const d = await this.limiter.checkTokens(ctx.tenant.id, limit, this.now());
+    ctx.headers['x-ratelimit-limit-tokens'] = String(d.limit);
+    ctx.headers['x-ratelimit-remaining-tokens'] = String(d.remaining);
+    ctx.headers['x-ratelimit-reset-tokens'] = `${Math.ceil(d.resetMs / 1000)}s`;
+    if (!d.allowed) {
+      this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
+      throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${limit} tokens per minute. Retry after the reset.`, {
+        type: 'tokens', code: 'rate_limit_exceeded',
+        headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
+      });
+    }
+  }
+
+  /** Counts a finished request's tokens against its tenant's per-minute token limit. */
+  spendTokens(tenant: Tenant, tokens: number): void {
+    if (tenant.rate_limit_tpm <= 0 || tokens <= 0) return;
+    this.limiter.addTokens(tenant.id, tokens, this.now()).catch(() => {
+      // A lost token count only loosens the limit for this window; the request already succeeded.
+    });
   }
 
   /** Rate-limit step: admits the request or throws 429 with Retry-After and x-ratelimit headers. */

@@ -105,6 +105,24 @@ describe('pipeline steps', () => {
       expect(err.error).toMatchObject({ code: 'rate_limit_exceeded' });
     });
 
+    test('tokens per minute: once a window\'s spent tokens reach the limit, requests get 429 with x-ratelimit-*-tokens', async () => {
+      // The recorded completion uses 51 tokens: the first request passes (0 spent), the second
+      // too (51 < 60), the third is refused (102 ≥ 60).
+      gw.tenants.put('gw-tpm', { ...DEFAULT_TENANT, id: 'tpm', name: 'tpm', rate_limit_tpm: 60 });
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await post(body({ messages: [{ role: 'user', content: `tpm ${i}` }] }), auth('gw-tpm'));
+        statuses.push(last.status);
+        if (i === 0) expect(last.headers.get('x-ratelimit-limit-tokens')).toBe('60');
+        await last.arrayBuffer();
+        await new Promise((r) => setImmediate(r)); // the token count is recorded after the answer
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(last?.headers.get('x-ratelimit-remaining-tokens')).toBe('0');
+      expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    });
+
     test('a disabled tenant gets 403', async () => {
       const res = await post(body(), auth('gw-off'));
       expect(res.status).toBe(403);
