@@ -8,6 +8,7 @@ import { CachedTenantStore } from '../core/tenant-cache';
 import { MemoryUsagePipeline } from './memory/usage';
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
+import { LogAlertSink, MemoryBudgetLedger } from './memory/budget-ledger';
 import { CircuitBreaker } from '../core/breaker';
 import { BREAKER_STATE_VALUE, METRIC } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
@@ -65,6 +66,8 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: new MemoryResponseCache(config.routing.cache.max_bytes),
     breaker: new CircuitBreaker(new MemoryBreakerStore(), config.routing.circuit_breaker, onPhase),
     usage,
+    budgetLedger: new MemoryBudgetLedger(),
+    alerts: new LogAlertSink(logger),
     prices,
     logger,
     now,

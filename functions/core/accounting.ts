@@ -40,8 +40,8 @@ export class Accountant {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly now: () => number,
-    /** Told the tokens each request used (the token rate limit counts them). */
-    private readonly onTokens: (ctx: RequestContext, tokens: number) => void = () => {},
+    /** Told what each request used once it is recorded (token rate limit, budget settlement). */
+    private readonly onRecorded: (ctx: RequestContext, tokens: number, costUsd: number, cacheHit: boolean) => void = () => {},
   ) {}
 
   /** Records the request's outcome and returns its cost in USD (0 on cache hits and unknown prices). */
@@ -56,7 +56,7 @@ export class Accountant {
         this.metrics.count(METRIC.unpricedModels, { provider: o.provider, model: o.model });
       } else cost = priced;
     }
-    if (!o.cacheHit) this.onTokens(ctx, tokens.prompt_tokens + tokens.completion_tokens);
+    this.onRecorded(ctx, tokens.prompt_tokens + tokens.completion_tokens, cost, o.cacheHit);
     const nowMs = this.now();
     const series = this.series(tenant, o.provider, o.model, o.status);
     series.requests.add();

@@ -1,6 +1,7 @@
 // The chat-completions pipeline: auth → rate limit → cache → route → circuit breaker →
 // provider → account. Each step talks to a port; nothing here knows which backend is behind it.
 import type { Accountant } from './accounting';
+import { estimateCost, settleBudget, type BudgetGuard } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission, CircuitBreaker } from './breaker';
 import type { GatewayConfig } from './config';
@@ -26,6 +27,7 @@ export interface ChatDeps {
   cache: ResponseCache;
   breaker: CircuitBreaker;
   accountant: Accountant;
+  budget: BudgetGuard;
   prices: PriceBook;
   metrics: Metrics;
   logger: Logger;
@@ -48,6 +50,17 @@ export class ChatPipeline {
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest);
+    ctx.reserved = await deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, deps.prices));
+    try {
+      return await this.serve(req, request, ctx);
+    } catch (err) {
+      settleBudget(deps.budget, ctx, 0); // nothing was billed: give the reservation back
+      throw err;
+    }
+  }
+
+  private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext): Promise<ApiResponse> {
+    const { deps } = this;
     const { tenant } = ctx;
 
     const ttl = cacheTtl(request, req.headers['x-cache-ttl'], deps.config.routing.cache.default_ttl_seconds);

@@ -1,6 +1,7 @@
 // POST /v1/embeddings: auth → rate limit → route → circuit breaker → provider → account, over
 // the providers that embed.
 import type { Accountant } from './accounting';
+import { settleBudget, type BudgetGuard } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import type { GatewayConfig } from './config';
@@ -10,7 +11,8 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider } from './providers/provider';
-import { gatewayHeaders, gatewayMetadata, type RequestIds } from './request-context';
+import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
+import type { EmbeddingsRequest } from './openai-types';
 import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
 import type { TenantGate } from './tenant-gate';
@@ -22,6 +24,7 @@ export interface EmbeddingsDeps {
   gate: TenantGate;
   breaker: CircuitBreaker;
   accountant: Accountant;
+  budget: BudgetGuard;
   prices: PriceBook;
   metrics: Metrics;
   logger: Logger;
@@ -41,6 +44,18 @@ export class EmbeddingsPipeline {
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     const { request, ctx } = await deps.gate.admit(req, ids, validateEmbeddingsRequest);
+    // Embeddings cost little: nothing is reserved, but a tenant at its budget is refused all the same.
+    ctx.reserved = await deps.budget.reserve(ctx.tenant, 0);
+    try {
+      return await this.serve(req, request, ctx);
+    } catch (err) {
+      settleBudget(deps.budget, ctx, 0);
+      throw err;
+    }
+  }
+
+  private async serve(req: ApiRequest, request: EmbeddingsRequest, ctx: RequestContext): Promise<ApiResponse> {
+    const { deps } = this;
     const { tenant } = ctx;
 
     // Chat models' default models are no use for embeddings: fall back only to explicit routes.

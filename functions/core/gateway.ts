@@ -2,6 +2,7 @@
 // chat or embeddings pipeline, the models list, the health report or the metrics, and shapes
 // every error the OpenAI way.
 import { Accountant } from './accounting';
+import { BudgetGuard, settleBudget, type AlertSink, type BudgetLedger } from './budget';
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   cache: ResponseCache;
   breaker: CircuitBreaker;
   usage: UsageSink;
+  budgetLedger: BudgetLedger;
+  alerts: AlertSink;
   prices: PriceBook;
   logger: Logger;
   now: () => number;
@@ -45,8 +48,12 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
-    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens) => this.gate.spendTokens(ctx.tenant, tokens));
-    const shared = { ...deps, metrics, gate: this.gate, accountant };
+    const budget = new BudgetGuard(deps.budgetLedger, deps.alerts, deps.logger, deps.now);
+    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cost, cacheHit) => {
+      if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
+      settleBudget(budget, ctx, cost);
+    });
+    const shared = { ...deps, metrics, gate: this.gate, accountant, budget };
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);
     this.routes = {

@@ -25,6 +25,8 @@ export interface RequestContext extends RequestIds {
   /** Headers every answer to this request carries (rate-limit state). */
   headers: Record<string, string>;
   attempts: Attempt[];
+  /** The budget reservation (USD) still held for this request; cleared when its real cost is settled. */
+  reserved?: number;
 }
 
 /**

@@ -123,6 +123,27 @@ describe('pipeline steps', () => {
       expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     });
 
+    test('a tenant whose monthly budget is spent gets 429 insufficient_quota, unless it allows overage', async () => {
+      // One recorded completion on gpt-4o costs about 0.0004 USD; the budget covers one request's reservation.
+      gw.tenants.put('gw-budget', { ...DEFAULT_TENANT, id: 'budget', name: 'budget', budget_usd: 0.002 });
+      gw.tenants.put('gw-overage', { ...DEFAULT_TENANT, id: 'overage', name: 'overage', budget_usd: 0.0000001, allow_overage: true });
+      const first = await post(body({ max_tokens: 50, messages: [{ role: 'user', content: 'budget 1' }] }), auth('gw-budget'));
+      expect(first.status).toBe(200);
+      await first.arrayBuffer();
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const res = await post(body({ max_tokens: 50, messages: [{ role: 'user', content: `budget more ${i}` }] }), auth('gw-budget'));
+        statuses.push(res.status);
+        if (res.status === 429) {
+          expect(((await res.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: 'insufficient_quota', type: 'insufficient_quota' });
+          break;
+        }
+        await res.arrayBuffer();
+      }
+      expect(statuses.at(-1)).toBe(429);
+      for (let i = 0; i < 3; i++) expect((await post(body({ messages: [{ role: 'user', content: `overage ${i}` }] }), auth('gw-overage'))).status).toBe(200);
+    });
+
     test('a disabled tenant gets 403', async () => {
       const res = await post(body(), auth('gw-off'));
       expect(res.status).toBe(403);

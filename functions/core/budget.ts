@@ -1,0 +1,96 @@
+// Monthly budgets: a request reserves its estimated cost before it is sent, so a burst of
+// concurrent requests cannot overshoot a budget by more than the reservations allow; the real cost
+// replaces the estimate when it is known. Crossing 50, 80 and 100 % alerts once per period.
+import { GatewayError } from './errors';
+import type { Logger } from './logger';
+import type { ChatCompletionRequest } from './openai-types';
+import type { Tenant } from './ports';
+import type { RequestContext } from './request-context';
+import type { PriceBook } from './pricing/pricing';
+
+/** Where each tenant's spend for a period is kept (memory here; shared backends implement the same). */
+export interface BudgetLedger {
+  /**
+   * Adds `amount` to the period's reserved spend if committed + reserved + amount stays within
+   * `limit` (or `force` is set, for tenants allowed to overspend). Atomic per tenant.
+   */
+  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Promise<{ admitted: boolean; committed: number }>;
+  /** Drops a reservation and commits the actual cost; returns committed spend before and after. */
+  settle(tenantId: string, period: string, reserved: number, actual: number): Promise<{ before: number; after: number }>;
+}
+
+export interface BudgetAlert {
+  tenant_id: string;
+  period: string;
+  threshold_pct: number;
+  spent_usd: number;
+  budget_usd: number;
+}
+
+/** Where threshold alerts go: SNS e-mail in AWS, the log (and an optional webhook) locally. */
+export interface AlertSink {
+  /** Sends the alert unless this (tenant, period, threshold) was already sent; true if sent now. */
+  sendOnce(alert: BudgetAlert): Promise<boolean>;
+}
+
+export const ALERT_THRESHOLDS = [50, 80, 100] as const;
+
+/** Output tokens assumed for a request that sets no max_tokens. */
+const DEFAULT_OUTPUT_TOKENS = 1024;
+
+/** The budget period of a moment: its UTC calendar month, "YYYY-MM". */
+export const budgetPeriod = (nowMs: number): string => new Date(nowMs).toISOString().slice(0, 7);
+
+/**
+ * Upper estimate of a chat request's cost: prompt tokens from its size (≈ 4 bytes per token)
+ * plus the output it may produce. Unknown prices estimate 0, as they are billed.
+ */
+export function estimateCost(request: ChatCompletionRequest, body: Buffer, model: string, prices: PriceBook): number {
+  const promptTokens = Math.ceil(body.length / 4);
+  const outputTokens = request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_OUTPUT_TOKENS;
+  return prices.cost(model, { prompt_tokens: promptTokens, completion_tokens: outputTokens, cached_tokens: 0, cache_write_tokens: 0 }) ?? 0;
+}
+
+export class BudgetGuard {
+  constructor(
+    private readonly ledger: BudgetLedger,
+    private readonly alerts: AlertSink,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns what was reserved. */
+  async reserve(tenant: Tenant, estimate: number): Promise<number> {
+    if (tenant.budget_usd <= 0) return 0;
+    const period = budgetPeriod(this.now());
+    const r = await this.ledger.reserve(tenant.id, period, estimate, tenant.budget_usd, tenant.allow_overage);
+    if (!r.admitted) {
+      throw new GatewayError(429, `Tenant "${tenant.id}" has used its monthly budget of ${tenant.budget_usd} USD (spent ${r.committed.toFixed(6)} USD this month).`, {
+        type: 'insufficient_quota', code: 'insufficient_quota',
+      });
+    }
+    return estimate;
+  }
+
+  /** Replaces the reservation with the real cost and sends any threshold alert this crossed. */
+  async settle(tenant: Tenant, reserved: number, actual: number): Promise<void> {
+    if (tenant.budget_usd <= 0) return;
+    const period = budgetPeriod(this.now());
+    const { before, after } = await this.ledger.settle(tenant.id, period, reserved, actual);
+    for (const threshold of ALERT_THRESHOLDS) {
+      const line = (tenant.budget_usd * threshold) / 100;
+      if (before < line && after >= line) {
+        const alert: BudgetAlert = { tenant_id: tenant.id, period, threshold_pct: threshold, spent_usd: after, budget_usd: tenant.budget_usd };
+        this.alerts.sendOnce(alert).catch((err: unknown) => this.logger.error('budget alert not sent', { tenant: tenant.id, threshold, error: String(err) }));
+      }
+    }
+  }
+}
+
+/** Settles the request's reservation (if it still holds one) against its real cost, once. */
+export function settleBudget(guard: BudgetGuard, ctx: RequestContext, costUsd: number): void {
+  const reserved = ctx.reserved;
+  if (reserved === undefined) return;
+  ctx.reserved = undefined;
+  void guard.settle(ctx.tenant, reserved, costUsd);
+}

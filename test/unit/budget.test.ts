@@ -1,0 +1,80 @@
+// Budgets: reserve before the call, settle with the real cost, alert once per threshold.
+import { LogAlertSink, MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledger';
+import { BudgetGuard, budgetPeriod, estimateCost, type BudgetAlert } from '../../functions/core/budget';
+import { GatewayError } from '../../functions/core/errors';
+import { silentLogger } from '../../functions/core/logger';
+import type { Tenant } from '../../functions/core/ports';
+import { PriceBook } from '../../functions/core/pricing/pricing';
+import { DEFAULT_TENANT } from '../../functions/core/tenants';
+
+const tenant = (over: Partial<Tenant> = {}): Tenant => ({ ...DEFAULT_TENANT, id: 't', budget_usd: 1, ...over });
+
+describe('BudgetGuard', () => {
+  const now = Date.UTC(2026, 10, 26);
+  const make = () => {
+    const alerts: BudgetAlert[] = [];
+    const sink = new LogAlertSink(silentLogger, async (a) => { alerts.push(a); });
+    return { guard: new BudgetGuard(new MemoryBudgetLedger(), sink, silentLogger, () => now), alerts };
+  };
+
+  it('admits reservations up to the budget and refuses past it with 429 insufficient_quota', async () => {
+    const { guard } = make();
+    expect(await guard.reserve(tenant(), 0.6)).toBe(0.6);
+    const refused = await guard.reserve(tenant(), 0.6).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
+  });
+
+  it('50 concurrent requests against an almost spent budget overshoot by no more than the reservations allow', async () => {
+    const { guard } = make();
+    const t = tenant();
+    await guard.settle(t, await guard.reserve(t, 0.9), 0.9); // 0.9 of 1 USD spent
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.reserve(t, 0.03)));
+    const admitted = results.filter((r) => r.status === 'fulfilled').length;
+    expect(admitted).toBe(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1; a fourth would pass the budget
+    for (let i = 0; i < admitted; i++) await guard.settle(t, 0.03, 0.03);
+    await expect(guard.reserve(t, 0.03)).rejects.toMatchObject({ status: 429 });
+  });
+
+  it('gives reservations back when settled at a lower real cost', async () => {
+    const { guard } = make();
+    const t = tenant();
+    const r = await guard.reserve(t, 0.8);
+    await guard.settle(t, r, 0.1);
+    expect(await guard.reserve(t, 0.8)).toBe(0.8); // 0.1 spent + 0.8 reserved ≤ 1
+  });
+
+  it('lets a tenant with allow_overage go past its budget', async () => {
+    const { guard } = make();
+    const t = tenant({ allow_overage: true });
+    await guard.settle(t, await guard.reserve(t, 2), 2);
+    expect(await guard.reserve(t, 1)).toBe(1);
+  });
+
+  it('alerts at 50, 80 and 100 %, each once per period', async () => {
+    const { guard, alerts } = make();
+    const t = tenant();
+    for (const cost of [0.3, 0.3, 0.1, 0.1, 0.2, 0.2]) await guard.settle(t, await guard.reserve(t, 0).catch(() => 0), cost);
+    await new Promise((r) => setImmediate(r));
+    expect(alerts.map((a) => a.threshold_pct)).toEqual([50, 80, 100]);
+    expect(alerts[0]).toMatchObject({ tenant_id: 't', period: budgetPeriod(now), budget_usd: 1 });
+  });
+
+  it('tenants without a budget are not limited', async () => {
+    const { guard } = make();
+    expect(await guard.reserve(tenant({ budget_usd: 0 }), 100)).toBe(0);
+  });
+});
+
+describe('estimateCost', () => {
+  it('prices the prompt by size and the output by max_tokens (or 1024)', () => {
+    const prices = new PriceBook();
+    const body = Buffer.alloc(4000);
+    const withMax = estimateCost({ model: 'gpt-4o', messages: [], max_tokens: 100 }, body, 'gpt-4o', prices);
+    const price = prices.lookup('gpt-4o');
+    if (!price) throw new Error('gpt-4o not in the catalog');
+    expect(withMax).toBeCloseTo((1000 * price.input_per_mtok + 100 * price.output_per_mtok) / 1e6, 10);
+    expect(estimateCost({ model: 'gpt-4o', messages: [] }, body, 'gpt-4o', prices)).toBeCloseTo((1000 * price.input_per_mtok + 1024 * price.output_per_mtok) / 1e6, 10);
+    expect(estimateCost({ model: 'x', messages: [] }, body, 'unknown-model', prices)).toBe(0);
+  });
+});
