@@ -66,6 +66,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: new MemoryResponseCache(config.routing.cache.max_bytes),
     breaker: new CircuitBreaker(new MemoryBreakerStore(), config.routing.circuit_breaker, onPhase),
     usage,
+    usageReader: usage,
     budgetLedger: new MemoryBudgetLedger(),
     alerts: new LogAlertSink(logger),
     prices,

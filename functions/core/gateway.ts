@@ -12,7 +12,7 @@ import { GatewayError, notFound, toGatewayError } from './errors';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import type { ModelObject } from './openai-types';
-import type { RateLimiter, ResponseCache, TenantStore, UsageSink } from './ports';
+import type { RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds, type RequestIds } from './request-context';
@@ -28,6 +28,8 @@ export interface GatewayDeps {
   cache: ResponseCache;
   breaker: CircuitBreaker;
   usage: UsageSink;
+  /** Totals for GET /v1/usage. */
+  usageReader: UsageReader;
   budgetLedger: BudgetLedger;
   alerts: AlertSink;
   prices: PriceBook;
@@ -61,6 +63,7 @@ export class Gateway {
       '/v1/models': { GET: (req) => this.models(req) },
       '/v1/chat/completions': { POST: (req, ids) => chat.handle(req, ids) },
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
+      '/v1/usage': { GET: (req) => this.usage(req) },
     };
     const render = deps.renderMetrics;
     if (render) {
@@ -133,6 +136,26 @@ export class Gateway {
     }));
     for (const list of lists) data.push(...list);
     return jsonResponse(200, { object: 'list', data });
+  }
+
+  /** The calling tenant's spend this month (UTC), in the seed's shape plus tokens and cache hits. */
+  private async usage(req: ApiRequest): Promise<ApiResponse> {
+    const tenant = await this.gate.authenticate(req);
+    const now = new Date(this.deps.now());
+    const periodStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const t = await this.deps.usageReader.totals(tenant.id, periodStart.toISOString(), now.toISOString());
+    return jsonResponse(200, {
+      tenant_id: tenant.id,
+      period_start: periodStart.toISOString().replace('.000Z', 'Z'),
+      total_cost_usd: t.cost_usd,
+      budget_usd: tenant.budget_usd,
+      budget_used_pct: tenant.budget_usd > 0 ? Math.round((t.cost_usd / tenant.budget_usd) * 100 * 1e6) / 1e6 : 0,
+      request_count: t.request_count,
+      prompt_tokens: t.prompt_tokens,
+      completion_tokens: t.completion_tokens,
+      cache_hits: t.cache_hits,
+      cache_hit_rate: t.request_count > 0 ? Math.round((t.cache_hits / t.request_count) * 1e4) / 1e4 : 0,
+    });
   }
 
   private modelInfo(provider: string, model: string): Record<string, unknown> {

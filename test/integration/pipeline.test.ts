@@ -164,6 +164,13 @@ describe('pipeline steps', () => {
       expect(totals.request_count).toBe(3);
       expect(totals.cost_usd).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
       expect(totals.prompt_tokens).toBeGreaterThan(0);
+
+      // The tenant sees the same through GET /v1/usage, in the seed's shape.
+      const usage = (await (await fetch(`${gw.url}/v1/usage`, { headers: auth('gw-acct') })).json()) as Record<string, unknown>;
+      expect(usage).toMatchObject({ tenant_id: 'acct', request_count: 3, budget_usd: DEFAULT_TENANT.budget_usd });
+      expect(usage.total_cost_usd).toBeCloseTo(totals.cost_usd, 10);
+      expect(usage.budget_used_pct).toBeCloseTo((totals.cost_usd / DEFAULT_TENANT.budget_usd) * 100, 5);
+      expect(String(usage.period_start)).toMatch(/^\d{4}-\d{2}-01T00:00:00Z$/);
     });
   });
 });
