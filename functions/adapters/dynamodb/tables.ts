@@ -12,14 +12,20 @@ export interface TableDefinition {
   partitionKey: { name: string; type: 'S' };
   sortKey: { name: string; type: 'S' };
   billingMode: 'PAY_PER_REQUEST';
+  /** The item attribute the stack enables TTL on (local DynamoDB ignores it). */
+  ttlAttribute?: string;
 }
 
 /**
  * "tenants" holds every management item under generic keys (see each adapter for its items):
  * tenant records, key-hash pointers, admin users and the audit trail.
+ * "state" holds the shared request-path state: rate-limit windows, cached responses and breaker
+ * states. Its items carry `ttl` (epoch seconds); the stack enables TTL on that attribute, and
+ * readers still filter on it because DynamoDB deletes expired items lazily (dynalite never).
  */
 export const TABLES = {
   tenants: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST' },
+  state: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST', ttlAttribute: 'ttl' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -27,7 +33,7 @@ export type TableNames = Record<TableName, string>;
 
 /** Names for a local DynamoDB: `<prefix>tenants`, ... */
 export function localTableNames(prefix = 'ai-gateway-'): TableNames {
-  return { tenants: `${prefix}tenants` };
+  return { tenants: `${prefix}tenants`, state: `${prefix}state` };
 }
 
 export interface EnsureTablesOptions {
@@ -36,18 +42,20 @@ export interface EnsureTablesOptions {
 }
 
 /**
- * Creates the tables that are missing and waits until all are ACTIVE. Polls DescribeTable itself:
- * the SDK's waiter sleeps at least 20 s, far longer than a local table takes.
+ * Creates those of the named tables that are missing and waits until they are ACTIVE; tables not
+ * named are left alone (a process using only "tenants" need not create "state"). Polls
+ * DescribeTable itself: the SDK's waiter sleeps at least 20 s, far longer than a local table takes.
  */
 export async function ensureTables(
   client: DynamoDBDocumentClient,
-  names: TableNames,
+  names: Partial<TableNames>,
   opts: EnsureTablesOptions = {},
 ): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 50;
   await Promise.all((Object.keys(TABLES) as TableName[]).map(async (logical) => {
     const name = names[logical];
+    if (name === undefined) return;
     const def = TABLES[logical];
     if ((await tableStatus(client, name)) === undefined) {
       try {
