@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-  const { gateway, stores, usage } = await composeGateway(config, logger);
+  const { gateway, stores, state, usage } = await composeGateway(config, logger);
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
   const { authEnabled, password } = config.admin;
   if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     default_provider: config.defaultProvider,
     openai: config.openai.apiKey || config.openai.explicitBaseUrl ? 'configured' : 'unconfigured',
     ollama: config.ollama.baseUrl,
+    tenants: stores.kind,
+    state: state.backends,
   });
 
   let stopping = false;

@@ -104,7 +104,9 @@ export class AiGatewayStack extends Stack {
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         // The AWS SDK and its @smithy building blocks come with the Node.js runtime: taking both
         // from there keeps the bundle small and their versions consistent with each other.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        // ioredis serves only the opt-in Redis backend (ElastiCache, off by default); left out of
+        // the bundle until the stack offers that option, it keeps the cold start small.
+        externalModules: ['@aws-sdk/*', '@smithy/*', 'ioredis'],
         // esbuild's per-file size summary is noise in synth and test output; warnings still show.
         logLevel: LogLevel.WARNING,
       },

@@ -1,8 +1,6 @@
 // Wires the core to its adapters and the configured providers: the stores config.storage selects
 // (stores.ts), the in-memory limiter, cache, breaker state and usage pipeline, and metrics.
-import { MemoryBreakerStore } from './memory/breaker-store';
-import { MemoryRateLimiter } from './memory/rate-limiter';
-import { MemoryResponseCache } from './memory/response-cache';
+import { createStateStores, type StateStores } from './state';
 import { createStores, type Stores } from './stores';
 import { CachedTenantStore } from '../core/tenant-cache';
 import { MemoryUsagePipeline } from './memory/usage';
@@ -24,6 +22,7 @@ export interface ComposedGateway {
   metrics: MetricsRegistry;
   gateway: Gateway;
   stores: Stores;
+  state: StateStores;
   usage: MemoryUsagePipeline;
 }
 
@@ -47,6 +46,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     byName.set(p.name, p);
   }
   const stores = await createStores(config, now);
+  const state = await createStateStores(config, now);
   // A shared store is read through a short in-process cache (TENANT_CACHE_TTL); memory needs none.
   const tenants = stores.kind === 'memory'
     ? stores.tenants
@@ -62,9 +62,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     config,
     providers: byName,
     tenants,
-    limiter: new MemoryRateLimiter(),
-    cache: new MemoryResponseCache(config.routing.cache.max_bytes),
-    breaker: new CircuitBreaker(new MemoryBreakerStore(), config.routing.circuit_breaker, onPhase),
+    limiter: state.limiter,
+    cache: state.cache,
+    breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage,
     usageReader: usage,
     budgetLedger: new MemoryBudgetLedger(),
@@ -75,5 +75,5 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     metrics,
     renderMetrics: () => metrics.render(),
   });
-  return { gateway, stores, usage, metrics };
+  return { gateway, stores, state, usage, metrics };
 }

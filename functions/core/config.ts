@@ -46,6 +46,8 @@ export interface GatewayConfig {
   defaultTenantEnabled: boolean;
   /** Where tenants, admin users and the audit trail live: memory, or DynamoDB (endpoint for local use). */
   storage: { kind: 'memory' } | { kind: 'dynamodb'; endpoint?: string; tenantsTable: string };
+  /** Where rate-limit windows, cached responses and breaker state live when shared. */
+  state: { redisUrl?: string; distributedBreaker: boolean; stateTable: string };
   /** How long an instance may serve a tenant record it read (the bound on disable/delete/rotate taking effect). */
   tenantCacheTtlMs: number;
   admin: { authEnabled: boolean; password?: string };
@@ -104,6 +106,11 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     defaultTenantEnabled: parseBoolean(env, 'DEFAULT_TENANT_ENABLED', true),
     storage: parseStorage(env),
     tenantCacheTtlMs: parsePositiveInt(env, 'TENANT_CACHE_TTL', 5, 3600) * 1000,
+    state: {
+      redisUrl: nonEmpty(env.REDIS_URL) === undefined ? undefined : parseRedisUrl(env),
+      distributedBreaker: parseBoolean(env, 'USE_DISTRIBUTED_CB', false),
+      stateTable: nonEmpty(env.STATE_TABLE) ?? 'ai-gateway-state',
+    },
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
@@ -155,6 +162,18 @@ function parseStorage(env: Env): GatewayConfig['storage'] {
   if (endpoint !== undefined) parseUrl(env, 'DYNAMODB_ENDPOINT', endpoint);
   if (table !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError(`TENANTS_TABLE must be a DynamoDB table name; got "${table}"`);
   return { kind: 'dynamodb', endpoint, tenantsTable: table ?? 'ai-gateway-tenants' };
+}
+
+function parseRedisUrl(env: Env): string {
+  const raw = (env.REDIS_URL ?? '').trim();
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`REDIS_URL must look like redis://host:6379; got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`REDIS_URL must use redis:// or rediss://; got "${url.protocol}"`);
+  return raw;
 }
 
 function parseBoolean(env: Env, name: string, fallback: boolean): boolean {

@@ -36,7 +36,7 @@ export async function startGateway(env: Env, opts: StartOptions = {}): Promise<T
   const tenants = local.stores.tenants;
   if (!(tenants instanceof MemoryTenantRepository)) throw new Error('startGateway: tests seed tenants in memory');
   const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, handle: (r) => local.gateway.handle(r) });
-  return { ...local, tenants, server, url: server.url, baseURL: `${server.url}/v1`, close: () => server.shutdown(1000) };
+  return { ...local, tenants, server, url: server.url, baseURL: `${server.url}/v1`, close: async () => { await server.shutdown(1000); await local.state.close(); } };
 }
 
 export const DEFAULT_KEY = 'gw-default-key';

@@ -1,0 +1,101 @@
+// Several gateway instances sharing rate-limit windows and cached answers: through Redis
+// (REDIS_URL) and through the DynamoDB state table (dynalite).
+import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
+import { startRedis, type RunningRedis } from '../helpers/redis';
+import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import { loadConfig, type Env } from '../../functions/core/config';
+import { silentLogger } from '../../functions/core/logger';
+import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
+import { startServer, type RunningServer } from '../../functions/local/server';
+
+interface Instance {
+  url: string;
+  composed: ComposedGateway;
+  server: RunningServer;
+}
+
+async function instance(env: Env): Promise<Instance> {
+  const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
+  const composed = await composeGateway(config, silentLogger);
+  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  return { url: server.url, composed, server };
+}
+
+async function stop(...instances: Instance[]): Promise<void> {
+  for (const i of instances) {
+    await i.server.shutdown(500);
+    await i.composed.state.close();
+  }
+}
+
+/** Gives the default tenant a per-minute request limit on every instance's store. */
+async function limitDefaultTenant(inst: Instance, rpm: number): Promise<void> {
+  const record = await inst.composed.stores.tenants.get(DEFAULT_TENANT.id);
+  if (!record) throw new Error('no default tenant');
+  await inst.composed.stores.tenants.update({ ...record, rate_limit_rpm: rpm, version: record.version + 1 });
+}
+
+const ask = (inst: Instance, content: string, extra: Record<string, unknown> = {}): Promise<Response> => fetch(`${inst.url}/v1/chat/completions`, {
+  method: 'POST', headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}` }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...extra }),
+});
+
+describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backend) => {
+  let upstream: FakeUpstream;
+  let redis: RunningRedis | undefined;
+  let dynalite: RunningDynalite | undefined;
+  let a: Instance;
+  let b: Instance;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    upstream = await startOpenAIUpstream();
+    const env: Env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1' };
+    if (backend === 'redis') {
+      redis = await startRedis();
+      env.REDIS_URL = redis.url;
+    } else {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });
+      dynalite = await startDynalite();
+      Object.assign(env, { DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `t-${Date.now()}`, STATE_TABLE: `s-${Date.now()}`, TENANT_CACHE_TTL: '1' });
+    }
+    a = await instance(env);
+    b = await instance(env);
+  });
+  afterAll(async () => {
+    await stop(a, b);
+    await redis?.stop();
+    await dynalite?.close();
+    await upstream.close();
+    process.env = saved;
+  });
+
+  test('a cached answer from one instance is a hit on the other', async () => {
+    const first = (await (await ask(a, `cache ${backend}`, { temperature: 0 })).json()) as { x_gateway: { cache_hit: boolean } };
+    await new Promise((r) => setTimeout(r, 50)); // the cache write happens after the answer
+    const second = (await (await ask(b, `cache ${backend}`, { temperature: 0 })).json()) as { x_gateway: { cache_hit: boolean; cost_usd: number } };
+    expect(first.x_gateway.cache_hit).toBe(false);
+    expect(second.x_gateway).toMatchObject({ cache_hit: true, cost_usd: 0 });
+  });
+
+  test('two instances together admit exactly the per-minute limit', async () => {
+    // Memory tenants are per instance: give each instance's store the same limit.
+    if (backend === 'redis') {
+      for (const inst of [a, b]) {
+        const store = inst.composed.stores.tenants as unknown as { put(key: string, tenant: typeof DEFAULT_TENANT): void };
+        store.put(DEFAULT_TENANT_KEY, { ...DEFAULT_TENANT, rate_limit_rpm: 6 });
+      }
+    } else {
+      await limitDefaultTenant(a, 6);
+      await new Promise((r) => setTimeout(r, 1100)); // past TENANT_CACHE_TTL
+    }
+    // Move to a fresh minute window if this one is nearly over, so the whole burst shares one.
+    const msLeft = 60_000 - (Date.now() % 60_000);
+    if (msLeft < 5_000) await new Promise((r) => setTimeout(r, msLeft + 100));
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => ask(i % 2 === 0 ? a : b, `limit ${backend} ${i}`)));
+    const statuses = responses.map((r) => r.status);
+    await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(6);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+  });
+});
