@@ -8,15 +8,28 @@ import type { Tenant } from './ports';
 import type { RequestContext } from './request-context';
 import type { PriceBook } from './pricing/pricing';
 
-/** Where each tenant's spend for a period is kept (memory here; shared backends implement the same). */
+export interface Reservation {
+  admitted: boolean;
+  committed: number;
+}
+
+export interface Settlement {
+  before: number;
+  after: number;
+}
+
+/**
+ * Where each tenant's spend for a period is kept. Results may come back synchronously (memory)
+ * or as promises (shared stores): the hot path then skips a promise round per request.
+ */
 export interface BudgetLedger {
   /**
    * Adds `amount` to the period's reserved spend if committed + reserved + amount stays within
    * `limit` (or `force` is set, for tenants allowed to overspend). Atomic per tenant.
    */
-  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Promise<{ admitted: boolean; committed: number }>;
+  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation | Promise<Reservation>;
   /** Drops a reservation and commits the actual cost; returns committed spend before and after. */
-  settle(tenantId: string, period: string, reserved: number, actual: number): Promise<{ before: number; after: number }>;
+  settle(tenantId: string, period: string, reserved: number, actual: number): Settlement | Promise<Settlement>;
 }
 
 export interface BudgetAlert {
@@ -38,8 +51,17 @@ export const ALERT_THRESHOLDS = [50, 80, 100] as const;
 /** Output tokens assumed for a request that sets no max_tokens. */
 const DEFAULT_OUTPUT_TOKENS = 1024;
 
-/** The budget period of a moment: its UTC calendar month, "YYYY-MM". */
-export const budgetPeriod = (nowMs: number): string => new Date(nowMs).toISOString().slice(0, 7);
+let currentMonth = { period: '', fromMs: 0, untilMs: -1 };
+
+/** The budget period of a moment: its UTC calendar month, "YYYY-MM" (computed once per month). */
+export function budgetPeriod(nowMs: number): string {
+  if (nowMs >= currentMonth.fromMs && nowMs < currentMonth.untilMs) return currentMonth.period;
+  const d = new Date(nowMs);
+  const fromMs = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const untilMs = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  currentMonth = { period: d.toISOString().slice(0, 7), fromMs, untilMs };
+  return currentMonth.period;
+}
 
 /**
  * Upper estimate of a chat request's cost: prompt tokens from its size (≈ 4 bytes per token)
@@ -59,11 +81,17 @@ export class BudgetGuard {
     private readonly now: () => number,
   ) {}
 
-  /** Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns what was reserved. */
-  async reserve(tenant: Tenant, estimate: number): Promise<number> {
+  /**
+   * Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns what
+   * was reserved (synchronously when the ledger answers so).
+   */
+  reserve(tenant: Tenant, estimate: number): number | Promise<number> {
     if (tenant.budget_usd <= 0) return 0;
-    const period = budgetPeriod(this.now());
-    const r = await this.ledger.reserve(tenant.id, period, estimate, tenant.budget_usd, tenant.allow_overage);
+    const r = this.ledger.reserve(tenant.id, budgetPeriod(this.now()), estimate, tenant.budget_usd, tenant.allow_overage);
+    return r instanceof Promise ? r.then((x) => this.admitted(tenant, x, estimate)) : this.admitted(tenant, r, estimate);
+  }
+
+  private admitted(tenant: Tenant, r: Reservation, estimate: number): number {
     if (!r.admitted) {
       throw new GatewayError(429, `Tenant "${tenant.id}" has used its monthly budget of ${tenant.budget_usd} USD (spent ${r.committed.toFixed(6)} USD this month).`, {
         type: 'insufficient_quota', code: 'insufficient_quota',
@@ -73,10 +101,16 @@ export class BudgetGuard {
   }
 
   /** Replaces the reservation with the real cost and sends any threshold alert this crossed. */
-  async settle(tenant: Tenant, reserved: number, actual: number): Promise<void> {
+  settle(tenant: Tenant, reserved: number, actual: number): void {
     if (tenant.budget_usd <= 0) return;
     const period = budgetPeriod(this.now());
-    const { before, after } = await this.ledger.settle(tenant.id, period, reserved, actual);
+    const s = this.ledger.settle(tenant.id, period, reserved, actual);
+    if (s instanceof Promise) {
+      s.then((x) => this.alertCrossings(tenant, period, x), (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }));
+    } else this.alertCrossings(tenant, period, s);
+  }
+
+  private alertCrossings(tenant: Tenant, period: string, { before, after }: Settlement): void {
     for (const threshold of ALERT_THRESHOLDS) {
       const line = (tenant.budget_usd * threshold) / 100;
       if (before < line && after >= line) {
@@ -92,5 +126,5 @@ export function settleBudget(guard: BudgetGuard, ctx: RequestContext, costUsd: n
   const reserved = ctx.reserved;
   if (reserved === undefined) return;
   ctx.reserved = undefined;
-  void guard.settle(ctx.tenant, reserved, costUsd);
+  guard.settle(ctx.tenant, reserved, costUsd);
 }

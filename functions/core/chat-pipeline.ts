@@ -50,13 +50,12 @@ export class ChatPipeline {
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest);
-    ctx.reserved = await deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, deps.prices));
-    try {
-      return await this.serve(req, request, ctx);
-    } catch (err) {
+    const reserved = deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, deps.prices));
+    ctx.reserved = typeof reserved === 'number' ? reserved : await reserved;
+    return this.serve(req, request, ctx).catch((err: unknown) => {
       settleBudget(deps.budget, ctx, 0); // nothing was billed: give the reservation back
       throw err;
-    }
+    });
   }
 
   private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext): Promise<ApiResponse> {

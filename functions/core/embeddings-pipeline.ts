@@ -45,13 +45,12 @@ export class EmbeddingsPipeline {
     const { deps } = this;
     const { request, ctx } = await deps.gate.admit(req, ids, validateEmbeddingsRequest);
     // Embeddings cost little: nothing is reserved, but a tenant at its budget is refused all the same.
-    ctx.reserved = await deps.budget.reserve(ctx.tenant, 0);
-    try {
-      return await this.serve(req, request, ctx);
-    } catch (err) {
+    const reserved = deps.budget.reserve(ctx.tenant, 0);
+    ctx.reserved = typeof reserved === 'number' ? reserved : await reserved;
+    return this.serve(req, request, ctx).catch((err: unknown) => {
       settleBudget(deps.budget, ctx, 0);
       throw err;
-    }
+    });
   }
 
   private async serve(req: ApiRequest, request: EmbeddingsRequest, ctx: RequestContext): Promise<ApiResponse> {

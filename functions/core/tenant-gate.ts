@@ -25,7 +25,11 @@ export class TenantGate {
     const tenant = await this.authenticate(req);
     const request = validate(parseJsonBody(req.body));
     this.checkModel(tenant, request.model);
-    const ctx: RequestContext = { ...ids, startedMs: this.now(), tenant, headers: {}, attempts: [] };
+    // Every field present from the start, so the object keeps one shape for V8.
+    const ctx: RequestContext = {
+      requestId: ids.requestId, correlationId: ids.correlationId, traceId: ids.traceId,
+      startedMs: this.now(), tenant, headers: {}, attempts: [], reserved: undefined,
+    };
     if (tenant.rate_limit_rpm > 0) await this.rateLimit(ctx);
     if (tenant.rate_limit_tpm > 0) await this.tokenLimit(ctx);
     return { request, ctx };

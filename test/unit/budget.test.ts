@@ -9,6 +9,9 @@ import { DEFAULT_TENANT } from '../../functions/core/tenants';
 
 const tenant = (over: Partial<Tenant> = {}): Tenant => ({ ...DEFAULT_TENANT, id: 't', budget_usd: 1, ...over });
 
+/** reserve() answers synchronously with a memory ledger (and may throw); as a promise here. */
+const reserve = (guard: BudgetGuard, t: Tenant, estimate: number): Promise<number> => Promise.resolve().then(() => guard.reserve(t, estimate));
+
 describe('BudgetGuard', () => {
   const now = Date.UTC(2026, 10, 26);
   const make = () => {
@@ -19,8 +22,8 @@ describe('BudgetGuard', () => {
 
   it('admits reservations up to the budget and refuses past it with 429 insufficient_quota', async () => {
     const { guard } = make();
-    expect(await guard.reserve(tenant(), 0.6)).toBe(0.6);
-    const refused = await guard.reserve(tenant(), 0.6).catch((e: unknown) => e);
+    expect(await reserve(guard, tenant(), 0.6)).toBe(0.6);
+    const refused = await reserve(guard, tenant(), 0.6).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GatewayError);
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
   });
@@ -28,33 +31,33 @@ describe('BudgetGuard', () => {
   it('50 concurrent requests against an almost spent budget overshoot by no more than the reservations allow', async () => {
     const { guard } = make();
     const t = tenant();
-    await guard.settle(t, await guard.reserve(t, 0.9), 0.9); // 0.9 of 1 USD spent
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.reserve(t, 0.03)));
+    await guard.settle(t, await reserve(guard, t, 0.9), 0.9); // 0.9 of 1 USD spent
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => reserve(guard, t, 0.03)));
     const admitted = results.filter((r) => r.status === 'fulfilled').length;
     expect(admitted).toBe(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1; a fourth would pass the budget
     for (let i = 0; i < admitted; i++) await guard.settle(t, 0.03, 0.03);
-    await expect(guard.reserve(t, 0.03)).rejects.toMatchObject({ status: 429 });
+    await expect(reserve(guard, t, 0.03)).rejects.toMatchObject({ status: 429 });
   });
 
   it('gives reservations back when settled at a lower real cost', async () => {
     const { guard } = make();
     const t = tenant();
-    const r = await guard.reserve(t, 0.8);
+    const r = await reserve(guard, t, 0.8);
     await guard.settle(t, r, 0.1);
-    expect(await guard.reserve(t, 0.8)).toBe(0.8); // 0.1 spent + 0.8 reserved ≤ 1
+    expect(await reserve(guard, t, 0.8)).toBe(0.8); // 0.1 spent + 0.8 reserved ≤ 1
   });
 
   it('lets a tenant with allow_overage go past its budget', async () => {
     const { guard } = make();
     const t = tenant({ allow_overage: true });
-    await guard.settle(t, await guard.reserve(t, 2), 2);
-    expect(await guard.reserve(t, 1)).toBe(1);
+    await guard.settle(t, await reserve(guard, t, 2), 2);
+    expect(await reserve(guard, t, 1)).toBe(1);
   });
 
   it('alerts at 50, 80 and 100 %, each once per period', async () => {
     const { guard, alerts } = make();
     const t = tenant();
-    for (const cost of [0.3, 0.3, 0.1, 0.1, 0.2, 0.2]) await guard.settle(t, await guard.reserve(t, 0).catch(() => 0), cost);
+    for (const cost of [0.3, 0.3, 0.1, 0.1, 0.2, 0.2]) await guard.settle(t, await reserve(guard, t, 0).catch(() => 0), cost);
     await new Promise((r) => setImmediate(r));
     expect(alerts.map((a) => a.threshold_pct)).toEqual([50, 80, 100]);
     expect(alerts[0]).toMatchObject({ tenant_id: 't', period: budgetPeriod(now), budget_usd: 1 });
@@ -62,7 +65,7 @@ describe('BudgetGuard', () => {
 
   it('tenants without a budget are not limited', async () => {
     const { guard } = make();
-    expect(await guard.reserve(tenant({ budget_usd: 0 }), 100)).toBe(0);
+    expect(await reserve(guard, tenant({ budget_usd: 0 }), 100)).toBe(0);
   });
 });
 

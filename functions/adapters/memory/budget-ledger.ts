@@ -1,4 +1,4 @@
-import type { AlertSink, BudgetAlert, BudgetLedger } from '../../core/budget';
+import type { AlertSink, BudgetAlert, BudgetLedger, Reservation, Settlement } from '../../core/budget';
 import type { Logger } from '../../core/logger';
 
 interface Account {
@@ -8,16 +8,22 @@ interface Account {
 
 /** Spend per tenant and period, in process: exact for one instance. */
 export class MemoryBudgetLedger implements BudgetLedger {
-  private readonly accounts = new Map<string, Account>();
+  /** tenant → period → account (nested maps: no key string built per request). */
+  private readonly accounts = new Map<string, Map<string, Account>>();
 
   private account(tenantId: string, period: string): Account {
-    const key = `${tenantId}\u0000${period}`;
-    let a = this.accounts.get(key);
-    if (!a) this.accounts.set(key, (a = { committed: 0, reserved: 0 }));
+    let periods = this.accounts.get(tenantId);
+    if (!periods) this.accounts.set(tenantId, (periods = new Map()));
+    let a = periods.get(period);
+    if (!a) {
+      // A new month starts from zero; earlier months are no longer needed here.
+      periods.clear();
+      periods.set(period, (a = { committed: 0, reserved: 0 }));
+    }
     return a;
   }
 
-  async reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Promise<{ admitted: boolean; committed: number }> {
+  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation {
     const a = this.account(tenantId, period);
     // At or over the budget nothing new starts, even a request estimated at 0.
     const admitted = force || (a.committed + a.reserved < limit && a.committed + a.reserved + amount <= limit);
@@ -25,7 +31,7 @@ export class MemoryBudgetLedger implements BudgetLedger {
     return { admitted, committed: a.committed };
   }
 
-  async settle(tenantId: string, period: string, reserved: number, actual: number): Promise<{ before: number; after: number }> {
+  settle(tenantId: string, period: string, reserved: number, actual: number): Settlement {
     const a = this.account(tenantId, period);
     const before = a.committed;
     a.reserved = Math.max(0, a.reserved - reserved);
