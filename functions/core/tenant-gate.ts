@@ -2,7 +2,7 @@
 import type { ApiRequest } from './api-types';
 import { GatewayError, unauthorized } from './errors';
 import { METRIC, type Metrics } from './metrics';
-import type { RateLimiter, Tenant, TenantStore } from './ports';
+import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
 import { parseJsonBody } from './validate';
 import { hashApiKey } from './tenants';
@@ -61,18 +61,7 @@ export class TenantGate {
 
   /** Tokens per minute: admits while the window's spent tokens are under the limit. */
   async tokenLimit(ctx: RequestContext): Promise<void> {
-    const limit = ctx.tenant.rate_limit_tpm;
-    const d = await this.limiter.checkTokens(ctx.tenant.id, limit, this.now());
-    ctx.headers['x-ratelimit-limit-tokens'] = String(d.limit);
-    ctx.headers['x-ratelimit-remaining-tokens'] = String(d.remaining);
-    ctx.headers['x-ratelimit-reset-tokens'] = `${Math.ceil(d.resetMs / 1000)}s`;
-    if (!d.allowed) {
-      this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
-      throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${limit} tokens per minute. Retry after the reset.`, {
-        type: 'tokens', code: 'rate_limit_exceeded',
-        headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
-      });
-    }
+    this.apply(ctx, 'tokens', await this.limiter.checkTokens(ctx.tenant.id, ctx.tenant.rate_limit_tpm, this.now()));
   }
 
   /** Counts a finished request's tokens against its tenant's per-minute token limit. */
@@ -85,18 +74,20 @@ export class TenantGate {
 
   /** Rate-limit step: admits the request or throws 429 with Retry-After and x-ratelimit headers. */
   async rateLimit(ctx: RequestContext): Promise<void> {
-    const limit = ctx.tenant.rate_limit_rpm;
-    if (limit <= 0) return;
-    const d = await this.limiter.consumeRequest(ctx.tenant.id, limit, this.now());
-    ctx.headers['x-ratelimit-limit-requests'] = String(d.limit);
-    ctx.headers['x-ratelimit-remaining-requests'] = String(d.remaining);
-    ctx.headers['x-ratelimit-reset-requests'] = `${Math.ceil(d.resetMs / 1000)}s`;
-    if (!d.allowed) {
-      this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
-      throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${limit} requests per minute. Retry after the reset.`, {
-        type: 'requests', code: 'rate_limit_exceeded',
-        headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
-      });
-    }
+    if (ctx.tenant.rate_limit_rpm <= 0) return;
+    this.apply(ctx, 'requests', await this.limiter.consumeRequest(ctx.tenant.id, ctx.tenant.rate_limit_rpm, this.now()));
+  }
+
+  /** Sets OpenAI's x-ratelimit-*-<kind> headers and refuses with 429 + Retry-After when over. */
+  private apply(ctx: RequestContext, kind: 'requests' | 'tokens', d: RateLimitDecision): void {
+    ctx.headers[`x-ratelimit-limit-${kind}`] = String(d.limit);
+    ctx.headers[`x-ratelimit-remaining-${kind}`] = String(d.remaining);
+    ctx.headers[`x-ratelimit-reset-${kind}`] = `${Math.ceil(d.resetMs / 1000)}s`;
+    if (d.allowed) return;
+    this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
+    throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${d.limit} ${kind} per minute. Retry after the reset.`, {
+      type: kind, code: 'rate_limit_exceeded',
+      headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
+    });
   }
 }
