@@ -1,18 +1,11 @@
 // GET /admin/tenants/{id}/usage?from&to&group_by=day|model: a tenant's usage for a range.
-// UsageReader only answers totals for a range, so group_by=day asks it once per day; grouping
-// by model needs a reader that can do it (UsageByModelReader), else the range totals come back
-// with group_by null and a note saying why.
+// UsageReader answers totals for a range, overall or per model; group_by=day asks it once per day.
 import type { UsageReader, UsageTotals } from '../core/ports';
 import { invalid } from './input';
 import { json } from './responses';
 import { iso, type RouteHandler } from './services';
 import { TENANT_ID_PATTERN } from './tenant-input';
 import { tenantNotFound } from './tenant-write';
-
-/** Optional capability of a usage store. */
-export interface UsageByModelReader extends UsageReader {
-  totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
-}
 
 export const MAX_DAYS_GROUPED = 366;
 const DAY_MS = 86_400_000;
@@ -34,10 +27,6 @@ export function parseIsoParam(value: string, param: 'from' | 'to'): number {
   const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw fail();
   return dateOnly && param === 'to' ? ms + DAY_MS - 1 : ms;
-}
-
-function hasByModel(reader: UsageReader): reader is UsageByModelReader {
-  return typeof (reader as Partial<UsageByModelReader>).totalsByModel === 'function';
 }
 
 export const tenantUsage: RouteHandler = async (s, { params, query }) => {
@@ -69,9 +58,6 @@ export const tenantUsage: RouteHandler = async (s, { params, query }) => {
     return json(200, { ...base, group_by: 'day', totals, groups: await byDay(reader, id, fromMs, toMs) });
   }
   if (groupBy === 'model') {
-    if (!hasByModel(reader)) {
-      return json(200, { ...base, group_by: null, totals, note: 'The usage store cannot group by model; totals for the range are returned.' });
-    }
     const models = await reader.totalsByModel(id, from, to);
     const groups = Object.entries(models).sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, t]) => ({ model, ...t }));
     return json(200, { ...base, group_by: 'model', totals, groups });

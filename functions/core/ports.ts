@@ -108,7 +108,8 @@ export interface UsageTotals {
   cache_hits: number;
 }
 
-/** Read side of accounting: per-tenant totals for a period. */
+/** Read side of accounting: per-tenant totals for a period, overall or per model. */
 export interface UsageReader {
   totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals>;
+  totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
 }

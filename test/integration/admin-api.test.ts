@@ -482,6 +482,7 @@ describe('usage', () => {
     await env.usage.publish(event({ timestamp: '2026-03-01T11:00:00.000Z', cache_hit: true }));
     await env.usage.publish(event({ timestamp: '2026-03-03T09:00:00.000Z', cost_usd: 0.5 }));
     await env.usage.publish(event({ timestamp: '2026-02-20T09:00:00.000Z', cost_usd: 9 }));
+    await env.usage.publish(event({ timestamp: '2026-02-25T09:00:00.000Z', model: 'claude-haiku-4-5', provider: 'anthropic', cost_usd: 0.25 }));
   });
 
   it('defaults to the current month up to now', async () => {
@@ -503,23 +504,15 @@ describe('usage', () => {
     ]);
   });
 
-  it('group_by=model falls back to range totals with a note when the store cannot group', async () => {
-    const r = await env.as('viewer', { method: 'GET', path: '/admin/tenants/acme/usage?from=2026-02-01T00:00:00Z&to=2026-02-28&group_by=model' });
+  it('group_by=model groups the range per model', async () => {
+    const r = await env.as('viewer', { method: 'GET', path: '/admin/tenants/acme/usage?from=2026-02-01&to=2026-03-03&group_by=model' });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ group_by: null, totals: { request_count: 1, cost_usd: 9 } });
-    expect(r.json.note).toMatch(/cannot group by model/);
-  });
-
-  it('group_by=model uses a store that can group', async () => {
-    const usage = new MemoryUsagePipeline();
-    const byModel = Object.assign(usage, {
-      totalsByModel: async () => ({ 'gpt-4o': { request_count: 2, prompt_tokens: 1, completion_tokens: 1, cost_usd: 1, cache_hits: 0 } }),
-    });
-    const e = await setup({ usage: byModel });
-    await e.tenants.create(record('acme'));
-    const r = await e.as('viewer', { method: 'GET', path: '/admin/tenants/acme/usage?group_by=model' });
     expect(r.json.group_by).toBe('model');
-    expect(r.json.groups).toEqual([{ model: 'gpt-4o', request_count: 2, prompt_tokens: 1, completion_tokens: 1, cost_usd: 1, cache_hits: 0 }]);
+    expect(r.json.groups).toEqual([
+      { model: 'claude-haiku-4-5', request_count: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.25, cache_hits: 0 },
+      { model: 'gpt-4o', request_count: 4, prompt_tokens: 40, completion_tokens: 20, cost_usd: 9.52, cache_hits: 1 },
+    ]);
+    expect(r.json.totals).toMatchObject({ request_count: 5, cost_usd: 9.77 });
   });
 
   it.each([

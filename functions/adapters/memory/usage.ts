@@ -3,6 +3,15 @@ import type { UsageEvent, UsageReader, UsageSink, UsageTotals } from '../../core
 const SEEN_IDS = 10_000;
 const DONE = Promise.resolve();
 
+/** Adds `b` into `a`, keeping cost exact to 1e-10 USD. */
+function add(a: UsageTotals, b: UsageTotals): void {
+  a.request_count += b.request_count;
+  a.prompt_tokens += b.prompt_tokens;
+  a.completion_tokens += b.completion_tokens;
+  a.cost_usd = Math.round((a.cost_usd + b.cost_usd) * 1e10) / 1e10;
+  a.cache_hits += b.cache_hits;
+}
+
 const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
 
 /**
@@ -20,8 +29,8 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   private readonly seen = new Set<string>();
   private readonly seenOrder: string[] = [];
   private seenHead = 0;
-  /** tenant → day (YYYY-MM-DD) → totals */
-  private readonly daily = new Map<string, Map<string, UsageTotals>>();
+  /** tenant → day (YYYY-MM-DD) → model → totals */
+  private readonly daily = new Map<string, Map<string, Map<string, UsageTotals>>>();
   private scheduled = false;
 
   publish(event: UsageEvent): Promise<void> {
@@ -47,13 +56,11 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
     const day = event.timestamp.slice(0, 10);
     let days = this.daily.get(event.tenant_id);
     if (!days) this.daily.set(event.tenant_id, (days = new Map()));
-    const t = days.get(day) ?? emptyTotals();
-    t.request_count += 1;
-    t.prompt_tokens += event.prompt_tokens;
-    t.completion_tokens += event.completion_tokens;
-    t.cost_usd = Math.round((t.cost_usd + event.cost_usd) * 1e10) / 1e10;
-    if (event.cache_hit) t.cache_hits += 1;
-    days.set(day, t);
+    let models = days.get(day);
+    if (!models) days.set(day, (models = new Map()));
+    let t = models.get(event.model);
+    if (!t) models.set(event.model, (t = emptyTotals()));
+    add(t, { request_count: 1, prompt_tokens: event.prompt_tokens, completion_tokens: event.completion_tokens, cost_usd: event.cost_usd, cache_hits: event.cache_hit ? 1 : 0 });
   }
 
   private remember(id: string): void {
@@ -69,18 +76,20 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   }
 
   async totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals> {
-    this.drain();
     const sum = emptyTotals();
+    for (const t of Object.values(await this.totalsByModel(tenantId, fromIso, toIso))) add(sum, t);
+    return sum;
+  }
+
+  async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    this.drain();
+    const byModel: Record<string, UsageTotals> = {};
     const from = fromIso.slice(0, 10);
     const to = toIso.slice(0, 10);
-    for (const [day, t] of this.daily.get(tenantId) ?? []) {
+    for (const [day, models] of this.daily.get(tenantId) ?? []) {
       if (day < from || day > to) continue;
-      sum.request_count += t.request_count;
-      sum.prompt_tokens += t.prompt_tokens;
-      sum.completion_tokens += t.completion_tokens;
-      sum.cost_usd = Math.round((sum.cost_usd + t.cost_usd) * 1e10) / 1e10;
-      sum.cache_hits += t.cache_hits;
+      for (const [model, t] of models) add((byModel[model] ??= emptyTotals()), t);
     }
-    return sum;
+    return byModel;
   }
 }
