@@ -1,7 +1,7 @@
 // Admin users in the "tenants" table: pk ADMIN#<username>, sk ADMIN, the user as attributes.
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../core/admin-ports';
-import { isConditionFailed } from './client';
+import { isConditionFailed, scanBySortKey } from './client';
 
 const ADMIN_SK = 'ADMIN';
 const userKey = (username: string) => ({ pk: `ADMIN#${username}`, sk: ADMIN_SK });
@@ -22,20 +22,7 @@ export class DynamoAdminUserRepository implements AdminUserRepository {
 
   /** A filtered Scan: admin users are few and listing them is rare. */
   async list(): Promise<AdminUser[]> {
-    const users: AdminUser[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(new ScanCommand({
-        TableName: this.opts.tableName,
-        FilterExpression: 'sk = :sk',
-        ExpressionAttributeValues: { ':sk': ADMIN_SK },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      for (const item of out.Items ?? []) users.push(toUser(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return users;
+    return (await scanBySortKey(this.doc, this.opts.tableName, ADMIN_SK)).map(toUser);
   }
 
   async create(user: AdminUser): Promise<void> {

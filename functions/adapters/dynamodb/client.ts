@@ -3,7 +3,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoClientOptions {
   /** Defaults to AWS_REGION, then us-east-1 (a local endpoint ignores it). */
@@ -47,4 +47,25 @@ export function createDocumentClient(opts: DynamoClientOptions = {}): DynamoDBDo
 export function isConditionFailed(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException
     || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException');
+}
+
+/**
+ * Every item of a table whose sort key is `sk`, over all scan pages. For admin listings only:
+ * a scan reads the whole table.
+ */
+export async function scanBySortKey(doc: DynamoDBDocumentClient, tableName: string, sk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(new ScanCommand({
+      TableName: tableName,
+      FilterExpression: 'sk = :sk',
+      ExpressionAttributeValues: { ':sk': sk },
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+    }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

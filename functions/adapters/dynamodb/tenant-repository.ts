@@ -10,11 +10,11 @@
 // an index. So a dangling pointer (a crash between the two writes, a lost update race, a deleted
 // tenant, a failed best-effort removal) can never authenticate anyone, and a claim that finds one
 // whose tenant no longer holds the key takes it over.
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/admin-ports';
 import type { Tenant } from '../../core/ports';
 import { keyExpiryMs, tenantOf } from '../tenant-record';
-import { isConditionFailed } from './client';
+import { isConditionFailed, scanBySortKey } from './client';
 
 const TENANT_SK = 'TENANT';
 const KEY_SK = 'KEY';
@@ -60,20 +60,7 @@ export class DynamoTenantRepository implements TenantRepository {
 
   /** A filtered Scan over the whole table: fine for an admin listing, never used on the hot path. */
   async list(): Promise<TenantRecord[]> {
-    const records: TenantRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(new ScanCommand({
-        TableName: this.table,
-        FilterExpression: 'sk = :sk',
-        ExpressionAttributeValues: { ':sk': TENANT_SK },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      for (const item of out.Items ?? []) records.push(toRecord(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return records;
+    return (await scanBySortKey(this.doc, this.table, TENANT_SK)).map(toRecord);
   }
 
   async create(record: TenantRecord): Promise<void> {
