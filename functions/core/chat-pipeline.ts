@@ -1,37 +1,23 @@
 // The chat-completions pipeline: auth → rate limit → cache → route → circuit breaker →
 // provider → account. Each step talks to a port; nothing here knows which backend is behind it.
-import type { Accountant } from './accounting';
-import { estimateCost, settleBudget, type BudgetGuard } from './budget';
+import { estimateCost, settleBudget } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
-import type { Admission, CircuitBreaker } from './breaker';
-import type { GatewayConfig } from './config';
+import type { Admission } from './breaker';
 import { GatewayError } from './errors';
 import { tryTargets, type FallbackDeps } from './fallback';
-import type { Logger } from './logger';
-import { METRIC, type Metrics } from './metrics';
+import { METRIC } from './metrics';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
 import type { ResponseCache } from './ports';
-import type { PriceBook } from './pricing/pricing';
-import type { Provider, StreamChunk, StreamResult, SyncResult } from './providers/provider';
+import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner } from './routing';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
-import type { TenantGate } from './tenant-gate';
 import { validateChatRequest } from './validate';
+import type { PipelineDeps } from './pipeline-deps';
 
-export interface ChatDeps {
-  config: GatewayConfig;
-  providers: ReadonlyMap<string, Provider>;
-  gate: TenantGate;
+export interface ChatDeps extends PipelineDeps {
   cache: ResponseCache;
-  breaker: CircuitBreaker;
-  accountant: Accountant;
-  budget: BudgetGuard;
-  prices: PriceBook;
-  metrics: Metrics;
-  logger: Logger;
-  now: () => number;
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };

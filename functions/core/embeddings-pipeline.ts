@@ -1,35 +1,17 @@
 // POST /v1/embeddings: auth → rate limit → route → circuit breaker → provider → account, over
 // the providers that embed.
-import type { Accountant } from './accounting';
-import { settleBudget, type BudgetGuard } from './budget';
+import { settleBudget } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
-import type { CircuitBreaker } from './breaker';
-import type { GatewayConfig } from './config';
 import { badRequest } from './errors';
 import { tryTargets, type FallbackDeps } from './fallback';
-import type { Logger } from './logger';
-import type { Metrics } from './metrics';
-import type { PriceBook } from './pricing/pricing';
-import type { Provider } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import type { EmbeddingsRequest } from './openai-types';
 import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
-import type { TenantGate } from './tenant-gate';
 import { validateEmbeddingsRequest } from './validate';
+import type { PipelineDeps } from './pipeline-deps';
 
-export interface EmbeddingsDeps {
-  config: GatewayConfig;
-  providers: ReadonlyMap<string, Provider>;
-  gate: TenantGate;
-  breaker: CircuitBreaker;
-  accountant: Accountant;
-  budget: BudgetGuard;
-  prices: PriceBook;
-  metrics: Metrics;
-  logger: Logger;
-  now: () => number;
-}
+export type EmbeddingsDeps = PipelineDeps;
 
 export class EmbeddingsPipeline {
   private readonly fallback: FallbackDeps;

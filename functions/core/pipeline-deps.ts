@@ -1,0 +1,23 @@
+// What every request pipeline (chat, embeddings) is built from.
+import type { Accountant } from './accounting';
+import type { CircuitBreaker } from './breaker';
+import type { BudgetGuard } from './budget';
+import type { GatewayConfig } from './config';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { PriceBook } from './pricing/pricing';
+import type { Provider } from './providers/provider';
+import type { TenantGate } from './tenant-gate';
+
+export interface PipelineDeps {
+  config: GatewayConfig;
+  providers: ReadonlyMap<string, Provider>;
+  gate: TenantGate;
+  breaker: CircuitBreaker;
+  accountant: Accountant;
+  budget: BudgetGuard;
+  prices: PriceBook;
+  metrics: Metrics;
+  logger: Logger;
+  now: () => number;
+}
