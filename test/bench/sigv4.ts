@@ -2,16 +2,9 @@
 // the real AWS SDK). wrk cannot compute HMACs per request, so a request is signed once and
 // replayed: the fake still verifies the signature on every request, so its per-request work is
 // what the gateway's requests cost it, and a signature stays valid well past a round.
-import { SignatureV4 } from '@smithy/signature-v4';
-import { FAKE_AWS, NodeSha256 } from '../fakes/bedrock-upstream';
+import { fakeSigner } from '../fakes/bedrock-upstream';
 
-const signer = new SignatureV4({
-  credentials: { accessKeyId: FAKE_AWS.accessKeyId, secretAccessKey: FAKE_AWS.secretAccessKey },
-  region: FAKE_AWS.region,
-  service: 'bedrock',
-  sha256: NodeSha256,
-  uriEscapePath: true,
-});
+const signer = fakeSigner();
 
 /**
  * The headers to add to a POST of `body` to `url`: x-amz-date, x-amz-content-sha256 and

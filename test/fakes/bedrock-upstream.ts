@@ -185,14 +185,22 @@ interface AwsError {
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
-const signer = new SignatureV4({
-  credentials: { accessKeyId: FAKE_AWS.accessKeyId, secretAccessKey: FAKE_AWS.secretAccessKey },
-  region: FAKE_AWS.region,
-  service: 'bedrock',
-  sha256: NodeSha256,
-  uriEscapePath: true,
-  applyChecksum: false,
-});
+/**
+ * A SigV4 signer for the fake credentials. The fake verifies with `applyChecksum: false` (it
+ * recomputes over exactly the headers a request signed); clients sign with the default.
+ */
+export function fakeSigner(opts: { applyChecksum?: boolean } = {}): SignatureV4 {
+  return new SignatureV4({
+    credentials: { accessKeyId: FAKE_AWS.accessKeyId, secretAccessKey: FAKE_AWS.secretAccessKey },
+    region: FAKE_AWS.region,
+    service: 'bedrock',
+    sha256: NodeSha256,
+    uriEscapePath: true,
+    ...opts,
+  });
+}
+
+const signer = fakeSigner({ applyChecksum: false });
 
 /** Recomputes the request's SigV4 signature over exactly the headers it says it signed. */
 async function checkSignature(req: IncomingMessage, body: string): Promise<AwsError | undefined> {
