@@ -22,10 +22,13 @@ export interface TableDefinition {
  * "state" holds the shared request-path state: rate-limit windows, cached responses and breaker
  * states. Its items carry `ttl` (epoch seconds); the stack enables TTL on that attribute, and
  * readers still filter on it because DynamoDB deletes expired items lazily (dynalite never).
+ * "usage" holds the aggregated usage per tenant per day and model, monthly totals, the
+ * per-request idempotency markers (with `ttl`) and the sent budget alerts.
  */
 export const TABLES = {
   tenants: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST' },
   state: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST', ttlAttribute: 'ttl' },
+  usage: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, billingMode: 'PAY_PER_REQUEST', ttlAttribute: 'ttl' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -33,7 +36,7 @@ export type TableNames = Record<TableName, string>;
 
 /** Names for a local DynamoDB: `<prefix>tenants`, ... */
 export function localTableNames(prefix = 'ai-gateway-'): TableNames {
-  return { tenants: `${prefix}tenants`, state: `${prefix}state` };
+  return { tenants: `${prefix}tenants`, state: `${prefix}state`, usage: `${prefix}usage` };
 }
 
 export interface EnsureTablesOptions {
