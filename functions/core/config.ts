@@ -51,6 +51,11 @@ export interface GatewayConfig {
   /** How long an instance may serve a tenant record it read (the bound on disable/delete/rotate taking effect). */
   tenantCacheTtlMs: number;
   admin: { authEnabled: boolean; password?: string };
+  /**
+   * Secrets Manager secrets (deployed stack): provider API keys, read at start and re-read every
+   * refreshMs; the generated first admin credential.
+   */
+  secrets: { providerSecretArn?: string; providerSecretRefreshMs: number; adminSecretArn?: string };
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   /** No new fallback attempt starts after this long since the request began. */
@@ -102,7 +107,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     bedrock: { region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) },
     ollama: { baseUrl: parseUrl(env, 'OLLAMA_BASE_URL', 'http://localhost:11434') },
     defaultProvider,
-    routing: env.GATEWAY_CONFIG ? parseRoutingFile(env.GATEWAY_CONFIG, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG'),
+    routing: parseRouting(env, readText),
     defaultTenantEnabled: parseBoolean(env, 'DEFAULT_TENANT_ENABLED', true),
     storage: parseStorage(env),
     tenantCacheTtlMs: parsePositiveInt(env, 'TENANT_CACHE_TTL', 5, 3600) * 1000,
@@ -112,6 +117,11 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       stateTable: nonEmpty(env.STATE_TABLE) ?? 'ai-gateway-state',
     },
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
+    secrets: {
+      providerSecretArn: parseSecretArn(env, 'PROVIDER_SECRET_ARN'),
+      providerSecretRefreshMs: parsePositiveInt(env, 'PROVIDER_SECRET_REFRESH', 300, MAX_TIMEOUT_SECONDS) * 1000,
+      adminSecretArn: parseSecretArn(env, 'ADMIN_SECRET_ARN'),
+    },
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
     requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
@@ -193,6 +203,36 @@ function parsePositiveInt(env: Env, name: string, fallback: number, max = Number
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0 || n > max) throw new ConfigError(`${name} must be a positive integer up to ${max}; got "${raw}"`);
   return n;
+}
+
+/** A Secrets Manager secret ARN (the deployed stack passes ARNs; a bare name is refused so a typo fails at start). */
+function parseSecretArn(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(raw)) {
+    throw new ConfigError(`${name} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); got "${raw}"`);
+  }
+  return raw;
+}
+
+/**
+ * The routing config comes from the GATEWAY_CONFIG file or, where no file can be shipped (the
+ * Lambda functions), from the GATEWAY_CONFIG_JSON text; both at once would be ambiguous.
+ */
+function parseRouting(env: Env, readText: (path: string) => string): RoutingFile {
+  const path = nonEmpty(env.GATEWAY_CONFIG);
+  const inline = nonEmpty(env.GATEWAY_CONFIG_JSON);
+  if (path !== undefined && inline !== undefined) throw new ConfigError('GATEWAY_CONFIG and GATEWAY_CONFIG_JSON are both set; set only one');
+  if (inline !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(inline);
+    } catch (err) {
+      throw new ConfigError(`GATEWAY_CONFIG_JSON is not valid JSON: ${(err as Error).message}`);
+    }
+    return parseRoutingJson(json, 'GATEWAY_CONFIG_JSON');
+  }
+  return path !== undefined ? parseRoutingFile(path, readText) : parseRoutingJson({}, 'GATEWAY_CONFIG');
 }
 
 function parseRoutingFile(path: string, readText: (path: string) => string): RoutingFile {

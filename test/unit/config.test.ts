@@ -165,3 +165,48 @@ describe('GATEWAY_CONFIG file', () => {
     }
   });
 });
+
+describe('GATEWAY_CONFIG_JSON (the routing config as text, for the Lambda functions)', () => {
+  const doc = { routes: { smart: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] } }, fallback_providers: [] };
+
+  it('applies the same document without reading any file', () => {
+    const c = load({ GATEWAY_CONFIG_JSON: JSON.stringify(doc) });
+    expect(c.routing.routes.smart?.targets).toEqual(doc.routes.smart.targets);
+    expect(c.routing.fallback_providers).toEqual([]);
+  });
+
+  it('validates it with the same rules, naming GATEWAY_CONFIG_JSON and the field', () => {
+    const err = configError({ GATEWAY_CONFIG_JSON: JSON.stringify({ routes: { smart: { targets: [] } } }) });
+    expect(err.message).toContain('GATEWAY_CONFIG_JSON');
+    expect(err.message).toContain('routes.smart.targets');
+    expect(configError({ GATEWAY_CONFIG_JSON: '{"routes": ' }).message).toContain('GATEWAY_CONFIG_JSON is not valid JSON');
+  });
+
+  it('refuses GATEWAY_CONFIG and GATEWAY_CONFIG_JSON together', () => {
+    expect(configError({ GATEWAY_CONFIG: '/c.json', GATEWAY_CONFIG_JSON: '{}' }).message).toMatch(/GATEWAY_CONFIG and GATEWAY_CONFIG_JSON/);
+  });
+});
+
+describe('Secrets Manager settings', () => {
+  const providerArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
+  const adminArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AdminCredential1A2B-xYz123';
+
+  it('has no secrets and a 300 s refresh by default', () => {
+    expect(load({}).secrets).toEqual({ providerSecretArn: undefined, providerSecretRefreshMs: 300_000, adminSecretArn: undefined });
+  });
+
+  it('reads PROVIDER_SECRET_ARN, PROVIDER_SECRET_REFRESH (seconds) and ADMIN_SECRET_ARN', () => {
+    const c = load({ PROVIDER_SECRET_ARN: providerArn, PROVIDER_SECRET_REFRESH: '60', ADMIN_SECRET_ARN: adminArn });
+    expect(c.secrets).toEqual({ providerSecretArn: providerArn, providerSecretRefreshMs: 60_000, adminSecretArn: adminArn });
+  });
+
+  it.each([
+    ['PROVIDER_SECRET_ARN', 'provider-keys'],
+    ['PROVIDER_SECRET_ARN', 'arn:aws:s3:::bucket'],
+    ['ADMIN_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123:secret:x'],
+    ['PROVIDER_SECRET_REFRESH', '0'],
+    ['PROVIDER_SECRET_REFRESH', '5m'],
+  ])('rejects %s=%s naming the variable', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name);
+  });
+});
