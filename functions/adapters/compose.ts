@@ -1,12 +1,12 @@
 // Wires the core to its adapters and the configured providers: the stores config.storage selects
-// (stores.ts), the in-memory limiter, cache, breaker state and usage pipeline, and metrics.
+// (stores.ts), the limiter, cache, budget and breaker state (state.ts), the usage pipeline
+// (usage/backends.ts), and metrics.
 import { createStateStores, type StateStores } from './state';
 import { createStores, type Stores } from './stores';
 import { CachedTenantStore } from '../core/tenant-cache';
-import { MemoryUsagePipeline } from './memory/usage';
+import { createUsagePipeline, createUsageStores, type UsagePipeline } from './usage/backends';
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
-import { LogAlertSink, MemoryBudgetLedger } from './memory/budget-ledger';
 import { CircuitBreaker } from '../core/breaker';
 import { BREAKER_STATE_VALUE, METRIC } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
@@ -23,7 +23,7 @@ export interface ComposedGateway {
   gateway: Gateway;
   stores: Stores;
   state: StateStores;
-  usage: MemoryUsagePipeline;
+  usage: UsagePipeline;
 }
 
 export interface ComposeOptions {
@@ -51,7 +51,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const tenants = stores.kind === 'memory'
     ? stores.tenants
     : new CachedTenantStore(stores.tenants, { ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), maxEntries: 10_000, now });
-  const usage = new MemoryUsagePipeline();
+  const usage = await createUsagePipeline(config, await createUsageStores(config, state, now), logger);
   const metrics = new MetricsRegistry();
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     metrics.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
@@ -65,10 +65,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     limiter: state.limiter,
     cache: state.cache,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
-    usage,
-    usageReader: usage,
-    budgetLedger: new MemoryBudgetLedger(),
-    alerts: new LogAlertSink(logger),
+    usage: usage.sink,
+    usageReader: usage.stores.store,
+    budgetLedger: state.budgetLedger,
     prices,
     logger,
     now,

@@ -82,6 +82,7 @@ export class Accountant {
       status: o.status,
       stream: o.stream,
       timestamp: new Date(nowMs).toISOString(),
+      budget_usd: ctx.tenant.budget_usd,
     }).catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
     return cost;
   }

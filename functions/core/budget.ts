@@ -1,6 +1,7 @@
 // Monthly budgets: a request reserves its estimated cost before it is sent, so a burst of
 // concurrent requests cannot overshoot a budget by more than the reservations allow; the real cost
-// replaces the estimate when it is known. Crossing 50, 80 and 100 % alerts once per period.
+// replaces the estimate when it is known. Threshold alerts are sent by the usage aggregator
+// (budget-alerts.ts), from the spend it has counted.
 import { GatewayError } from './errors';
 import type { Logger } from './logger';
 import type { ChatCompletionRequest } from './openai-types';
@@ -13,11 +14,6 @@ export interface Reservation {
   committed: number;
 }
 
-export interface Settlement {
-  before: number;
-  after: number;
-}
-
 /**
  * Where each tenant's spend for a period is kept. Results may come back synchronously (memory)
  * or as promises (shared stores): the hot path then skips a promise round per request.
@@ -28,25 +24,9 @@ export interface BudgetLedger {
    * `limit` (or `force` is set, for tenants allowed to overspend). Atomic per tenant.
    */
   reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation | Promise<Reservation>;
-  /** Drops a reservation and commits the actual cost; returns committed spend before and after. */
-  settle(tenantId: string, period: string, reserved: number, actual: number): Settlement | Promise<Settlement>;
+  /** Drops a reservation and commits the actual cost. */
+  settle(tenantId: string, period: string, reserved: number, actual: number): void | Promise<void>;
 }
-
-export interface BudgetAlert {
-  tenant_id: string;
-  period: string;
-  threshold_pct: number;
-  spent_usd: number;
-  budget_usd: number;
-}
-
-/** Where threshold alerts go: SNS e-mail in AWS, the log (and an optional webhook) locally. */
-export interface AlertSink {
-  /** Sends the alert unless this (tenant, period, threshold) was already sent; true if sent now. */
-  sendOnce(alert: BudgetAlert): Promise<boolean>;
-}
-
-export const ALERT_THRESHOLDS = [50, 80, 100] as const;
 
 /** Output tokens assumed for a request that sets no max_tokens. */
 const DEFAULT_OUTPUT_TOKENS = 1024;
@@ -74,9 +54,11 @@ export function estimateCost(request: ChatCompletionRequest, body: Buffer, model
 }
 
 export class BudgetGuard {
+  /** Settlements on their way to a shared ledger (a Lambda waits for them before it returns). */
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     private readonly ledger: BudgetLedger,
-    private readonly alerts: AlertSink,
     private readonly logger: Logger,
     private readonly now: () => number,
   ) {}
@@ -100,24 +82,19 @@ export class BudgetGuard {
     return estimate;
   }
 
-  /** Replaces the reservation with the real cost and sends any threshold alert this crossed. */
+  /** Replaces the reservation with the real cost (off the client's path: nothing waits on it). */
   settle(tenant: Tenant, reserved: number, actual: number): void {
     if (tenant.budget_usd <= 0) return;
-    const period = budgetPeriod(this.now());
-    const s = this.ledger.settle(tenant.id, period, reserved, actual);
-    if (s instanceof Promise) {
-      s.then((x) => this.alertCrossings(tenant, period, x), (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }));
-    } else this.alertCrossings(tenant, period, s);
+    const s = this.ledger.settle(tenant.id, budgetPeriod(this.now()), reserved, actual);
+    if (!(s instanceof Promise)) return;
+    const p = s.catch((err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
   }
 
-  private alertCrossings(tenant: Tenant, period: string, { before, after }: Settlement): void {
-    for (const threshold of ALERT_THRESHOLDS) {
-      const line = (tenant.budget_usd * threshold) / 100;
-      if (before < line && after >= line) {
-        const alert: BudgetAlert = { tenant_id: tenant.id, period, threshold_pct: threshold, spent_usd: after, budget_usd: tenant.budget_usd };
-        this.alerts.sendOnce(alert).catch((err: unknown) => this.logger.error('budget alert not sent', { tenant: tenant.id, threshold, error: String(err) }));
-      }
-    }
+  /** Resolves once every settlement started so far is written. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }
 

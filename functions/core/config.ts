@@ -55,6 +55,13 @@ export interface GatewayConfig {
    * Secrets Manager secrets (deployed stack): provider API keys, read at start and re-read every
    * refreshMs; the generated first admin credential.
    */
+  /**
+   * Usage accounting: USAGE_TABLE (DynamoDB usage totals when tenants are in DynamoDB) and
+   * USAGE_QUEUE_URL (SQS; unset = the in-process queue).
+   */
+  usage: { table: string; queueUrl?: string };
+  /** Budget alerts: ALERT_TOPIC_ARN (SNS) and ALERT_WEBHOOK_URL, besides the log. */
+  alerts: { topicArn?: string; webhookUrl?: string };
   secrets: { providerSecretArn?: string; providerSecretRefreshMs: number; adminSecretArn?: string };
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
@@ -117,6 +124,14 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       stateTable: nonEmpty(env.STATE_TABLE) ?? 'ai-gateway-state',
     },
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
+    usage: {
+      table: parseTableName(env, 'USAGE_TABLE', 'ai-gateway-usage'),
+      queueUrl: nonEmpty(env.USAGE_QUEUE_URL) === undefined ? undefined : parseUrl(env, 'USAGE_QUEUE_URL', ''),
+    },
+    alerts: {
+      topicArn: parseTopicArn(env, 'ALERT_TOPIC_ARN'),
+      webhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL) === undefined ? undefined : parseUrl(env, 'ALERT_WEBHOOK_URL', ''),
+    },
     secrets: {
       providerSecretArn: parseSecretArn(env, 'PROVIDER_SECRET_ARN'),
       providerSecretRefreshMs: parsePositiveInt(env, 'PROVIDER_SECRET_REFRESH', 300, MAX_TIMEOUT_SECONDS) * 1000,
@@ -206,6 +221,21 @@ function parsePositiveInt(env: Env, name: string, fallback: number, max = Number
 }
 
 /** A Secrets Manager secret ARN (the deployed stack passes ARNs; a bare name is refused so a typo fails at start). */
+function parseTableName(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env[name]) ?? fallback;
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(raw)) throw new ConfigError(`${name} must be a DynamoDB table name; got "${raw}"`);
+  return raw;
+}
+
+function parseTopicArn(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(raw)) {
+    throw new ConfigError(`${name} must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>); got "${raw}"`);
+  }
+  return raw;
+}
+
 function parseSecretArn(env: Env, name: string): string | undefined {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;

@@ -2,7 +2,7 @@
 // chat or embeddings pipeline, the models list, the health report or the metrics, and shapes
 // every error the OpenAI way.
 import { Accountant } from './accounting';
-import { BudgetGuard, settleBudget, type AlertSink, type BudgetLedger } from './budget';
+import { BudgetGuard, settleBudget, type BudgetLedger } from './budget';
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
@@ -31,7 +31,6 @@ export interface GatewayDeps {
   /** Totals for GET /v1/usage. */
   usageReader: UsageReader;
   budgetLedger: BudgetLedger;
-  alerts: AlertSink;
   prices: PriceBook;
   logger: Logger;
   now: () => number;
@@ -46,11 +45,13 @@ export class Gateway {
   private readonly gate: TenantGate;
   private readonly routes: Record<string, Record<string, Handler>>;
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
+  private readonly budget: BudgetGuard;
 
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
-    const budget = new BudgetGuard(deps.budgetLedger, deps.alerts, deps.logger, deps.now);
+    const budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now);
+    this.budget = budget;
     const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cost, cacheHit) => {
       if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
       settleBudget(budget, ctx, cost);
@@ -69,6 +70,14 @@ export class Gateway {
     if (render) {
       this.routes['/metrics'] = { GET: async () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: render() }) };
     }
+  }
+
+  /**
+   * Resolves once the work requests left behind (budget settlements, usage events) is handed
+   * over: a Lambda calls it before returning, since its environment freezes after that.
+   */
+  async flush(): Promise<void> {
+    await Promise.all([this.budget.settled(), this.deps.usage.flush()]);
   }
 
   /** Never throws: every failure becomes an OpenAI-shaped error response. */

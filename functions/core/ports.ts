@@ -93,11 +93,16 @@ export interface UsageEvent {
   status: number;
   stream: boolean;
   timestamp: string;
+  /** The tenant's monthly budget when the request ran (0: none): what alerts measure against. */
+  budget_usd: number;
 }
 
 /** Account step: hands one usage event per request to the aggregation pipeline. */
 export interface UsageSink {
+  /** Never rejects for a transport failure: the sink retries and then keeps the event elsewhere. */
   publish(event: UsageEvent): Promise<void>;
+  /** Resolves once every event published so far is handed over (a Lambda awaits it before returning). */
+  flush(): Promise<void>;
 }
 
 export interface UsageTotals {
@@ -112,4 +117,25 @@ export interface UsageTotals {
 export interface UsageReader {
   totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals>;
   totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
+}
+
+/** What applying one usage event left behind. */
+export interface UsageApplied {
+  /** False when the request id was already counted (a redelivery): nothing changed. */
+  counted: boolean;
+  /** The tenant's total cost in the event's UTC month, after the event. */
+  month_cost_usd: number;
+}
+
+/**
+ * Aggregation side of accounting: per-tenant totals per day and model and per month, idempotent
+ * by request id.
+ */
+export interface UsageStore extends UsageReader {
+  /**
+   * Counts the event unless its request id was counted before, then runs `then` (threshold
+   * alerts). The event is done only once `then` succeeds: if `then` throws, apply rejects, and a
+   * redelivery of the same event runs `then` again without counting twice.
+   */
+  apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied>;
 }

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { MemoryAdminUserRepository } from '../../functions/adapters/memory/admin-users';
 import { MemoryAuditLog } from '../../functions/adapters/memory/audit-log';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
-import { MemoryUsagePipeline } from '../../functions/adapters/memory/usage';
+import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
 import { StoreConflictError, type AdminRole, type TenantRecord } from '../../functions/core/admin-ports';
 import type { Logger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
@@ -47,7 +47,7 @@ interface Env {
   tenants: MemoryTenantRepository;
   users: MemoryAdminUserRepository;
   audit: MemoryAuditLog;
-  usage: MemoryUsagePipeline;
+  usage: MemoryUsageStore;
   handler: AdminHandler;
   logs: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
   /** Calls as a role's user (or with explicit auth / none in the spec). */
@@ -60,7 +60,7 @@ async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'te
   const tenants = new MemoryTenantRepository([], { now });
   const users = new MemoryAdminUserRepository();
   const audit = new MemoryAuditLog();
-  const usage = new MemoryUsagePipeline();
+  const usage = new MemoryUsageStore();
   expect(await ensureBootstrapAdmin(users, { password: 'admin', now })).toBe(true);
   for (const role of ['editor', 'viewer'] as const) {
     const [username, password] = PASSWORDS[role];
@@ -472,17 +472,17 @@ describe('usage', () => {
   const event = (over: Partial<UsageEvent>): UsageEvent => ({
     request_id: Math.random().toString(36), tenant_id: 'acme', provider: 'openai', model: 'gpt-4o', prompt_tokens: 10,
     completion_tokens: 5, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.01, latency_ms: 100,
-    cache_hit: false, status: 200, stream: false, timestamp: '2026-03-01T10:00:00.000Z', ...over,
+    cache_hit: false, status: 200, stream: false, timestamp: '2026-03-01T10:00:00.000Z', budget_usd: 0, ...over,
   });
 
   beforeAll(async () => {
     env = await setup();
     await env.tenants.create(record('acme'));
-    await env.usage.publish(event({ timestamp: '2026-03-01T10:00:00.000Z' }));
-    await env.usage.publish(event({ timestamp: '2026-03-01T11:00:00.000Z', cache_hit: true }));
-    await env.usage.publish(event({ timestamp: '2026-03-03T09:00:00.000Z', cost_usd: 0.5 }));
-    await env.usage.publish(event({ timestamp: '2026-02-20T09:00:00.000Z', cost_usd: 9 }));
-    await env.usage.publish(event({ timestamp: '2026-02-25T09:00:00.000Z', model: 'claude-haiku-4-5', provider: 'anthropic', cost_usd: 0.25 }));
+    env.usage.applyNow(event({ timestamp: '2026-03-01T10:00:00.000Z' }));
+    env.usage.applyNow(event({ timestamp: '2026-03-01T11:00:00.000Z', cache_hit: true }));
+    env.usage.applyNow(event({ timestamp: '2026-03-03T09:00:00.000Z', cost_usd: 0.5 }));
+    env.usage.applyNow(event({ timestamp: '2026-02-20T09:00:00.000Z', cost_usd: 9 }));
+    env.usage.applyNow(event({ timestamp: '2026-02-25T09:00:00.000Z', model: 'claude-haiku-4-5', provider: 'anthropic', cost_usd: 0.25 }));
   });
 
   it('defaults to the current month up to now', async () => {

@@ -20,7 +20,7 @@ async function start(authEnabled: boolean): Promise<Started> {
   const local = await composeGateway(config, silentLogger);
   const { tenants, users, audit } = local.stores;
   if (authEnabled) await ensureBootstrapAdmin(users, { password: 'admin' });
-  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage, authEnabled, logger: silentLogger });
+  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage.stores.store, authEnabled, logger: silentLogger });
   const running: RunningServer = await startServer({
     host: config.host,
     port: config.port,

@@ -160,7 +160,8 @@ describe('pipeline steps', () => {
         costs.push(res.x_gateway.cost_usd);
       }
       const day = new Date().toISOString();
-      const totals = await gw.usage.totals('acct', day, day);
+      await gw.gateway.flush();
+      const totals = await gw.usage.stores.store.totals('acct', day, day);
       expect(totals.request_count).toBe(3);
       expect(totals.cost_usd).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
       expect(totals.prompt_tokens).toBeGreaterThan(0);

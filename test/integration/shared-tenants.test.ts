@@ -18,7 +18,7 @@ async function instance(endpoint: string, table: string): Promise<Instance> {
     ADDR: '127.0.0.1:0', DYNAMODB_ENDPOINT: endpoint, TENANTS_TABLE: table, TENANT_CACHE_TTL: '1', OLLAMA_BASE_URL: 'http://127.0.0.1:1',
   }, () => '', 'test');
   const { gateway, stores, usage } = await composeGateway(config, silentLogger);
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage, authEnabled: false, logger: silentLogger });
+  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled: false, logger: silentLogger });
   const server = await startServer({
     host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger,
     handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),

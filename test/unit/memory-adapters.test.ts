@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto';
 import { MemoryRateLimiter } from '../../functions/adapters/memory/rate-limiter';
 import { MemoryResponseCache } from '../../functions/adapters/memory/response-cache';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
-import { MemoryUsagePipeline } from '../../functions/adapters/memory/usage';
-import type { CachedCompletion, UsageEvent } from '../../functions/core/ports';
+import type { CachedCompletion } from '../../functions/core/ports';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../../functions/core/tenants';
 import { fixtureText } from './fixture-files';
 
@@ -122,65 +121,6 @@ describe('MemoryRateLimiter', () => {
     await rl.consumeRequest('t1', 1, NOW);
     expect((await rl.consumeRequest('t1', 1, NOW)).allowed).toBe(false);
     expect((await rl.consumeRequest('t2', 1, NOW)).allowed).toBe(true);
-  });
-});
-
-// ---- usage pipeline ------------------------------------------------------------------------
-
-describe('MemoryUsagePipeline', () => {
-  const event = (over: Partial<UsageEvent>): UsageEvent => ({
-    request_id: 'req-1', tenant_id: 'default', provider: 'openai', model: 'gpt-4o',
-    prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.1,
-    latency_ms: 100, cache_hit: false, status: 200, stream: false, timestamp: '2025-01-15T12:00:00.000Z',
-    ...over,
-  });
-
-  it('sums published events into the tenant\'s totals', async () => {
-    const u = new MemoryUsagePipeline();
-    await u.publish(event({ request_id: 'r1', prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.1 }));
-    await u.publish(event({ request_id: 'r2', prompt_tokens: 20, completion_tokens: 7, cost_usd: 0.2, cache_hit: true }));
-    const t = await u.totals('default', '2025-01-15T00:00:00.000Z', '2025-01-15T23:59:59.999Z');
-    expect(t).toMatchObject({ request_count: 2, prompt_tokens: 30, completion_tokens: 12, cache_hits: 1 });
-    expect(t.cost_usd).toBeCloseTo(0.3, 10);
-  });
-
-  it('counts a repeated request_id once', async () => {
-    const u = new MemoryUsagePipeline();
-    await u.publish(event({ request_id: 'r1' }));
-    await u.publish(event({ request_id: 'r1' }));
-    await u.publish(event({ request_id: 'r1', prompt_tokens: 999 }));
-    const t = await u.totals('default', '2025-01-01', '2025-12-31');
-    expect(t.request_count).toBe(1);
-    expect(t.prompt_tokens).toBe(10);
-  });
-
-  it('only counts the days inside the requested range, ends included', async () => {
-    const u = new MemoryUsagePipeline();
-    await u.publish(event({ request_id: 'd1', timestamp: '2025-01-14T23:59:59.000Z', cost_usd: 1 }));
-    await u.publish(event({ request_id: 'd2', timestamp: '2025-01-15T00:00:00.000Z', cost_usd: 2 }));
-    await u.publish(event({ request_id: 'd3', timestamp: '2025-01-16T10:00:00.000Z', cost_usd: 4 }));
-    await u.publish(event({ request_id: 'd4', timestamp: '2025-01-17T00:00:01.000Z', cost_usd: 8 }));
-    const t = await u.totals('default', '2025-01-15T00:00:00.000Z', '2025-01-16T23:59:59.999Z');
-    expect(t.request_count).toBe(2);
-    expect(t.cost_usd).toBeCloseTo(6, 10);
-    expect((await u.totals('default', '2025-01-14', '2025-01-17')).request_count).toBe(4);
-  });
-
-  it('keeps tenants apart', async () => {
-    const u = new MemoryUsagePipeline();
-    await u.publish(event({ request_id: 'a', tenant_id: 'alpha', cost_usd: 0.5 }));
-    await u.publish(event({ request_id: 'b', tenant_id: 'beta', cost_usd: 0.25 }));
-    const alpha = await u.totals('alpha', '2025-01-01', '2025-12-31');
-    expect(alpha.request_count).toBe(1);
-    expect(alpha.cost_usd).toBeCloseTo(0.5, 10);
-    expect(await u.totals('nobody', '2025-01-01', '2025-12-31')).toEqual({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
-  });
-
-  it('keeps many small costs exact to the 1e-10 USD', async () => {
-    const u = new MemoryUsagePipeline();
-    for (let i = 0; i < 1000; i++) await u.publish(event({ request_id: `r${i}`, cost_usd: 0.0000123 }));
-    const t = await u.totals('default', '2025-01-15', '2025-01-15');
-    expect(t.cost_usd).toBeCloseTo(0.0123, 10);
   });
 });
 

@@ -1,5 +1,4 @@
-import type { AlertSink, BudgetAlert, BudgetLedger, Reservation, Settlement } from '../../core/budget';
-import type { Logger } from '../../core/logger';
+import type { BudgetLedger, Reservation } from '../../core/budget';
 
 interface Account {
   committed: number;
@@ -31,27 +30,9 @@ export class MemoryBudgetLedger implements BudgetLedger {
     return { admitted, committed: a.committed };
   }
 
-  settle(tenantId: string, period: string, reserved: number, actual: number): Settlement {
+  settle(tenantId: string, period: string, reserved: number, actual: number): void {
     const a = this.account(tenantId, period);
-    const before = a.committed;
     a.reserved = Math.max(0, a.reserved - reserved);
     a.committed = Math.round((a.committed + actual) * 1e10) / 1e10;
-    return { before, after: a.committed };
-  }
-}
-
-/** Budget alerts in the log, and to ALERT_WEBHOOK_URL when set; each (tenant, period, threshold) once. */
-export class LogAlertSink implements AlertSink {
-  private readonly sent = new Set<string>();
-
-  constructor(private readonly logger: Logger, private readonly post?: (alert: BudgetAlert) => Promise<void>) {}
-
-  async sendOnce(alert: BudgetAlert): Promise<boolean> {
-    const key = `${alert.tenant_id}\u0000${alert.period}\u0000${alert.threshold_pct}`;
-    if (this.sent.has(key)) return false;
-    this.sent.add(key);
-    this.logger.warn('budget threshold crossed', { ...alert });
-    if (this.post) await this.post(alert);
-    return true;
   }
 }

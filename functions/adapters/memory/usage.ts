@@ -1,57 +1,34 @@
-import type { UsageEvent, UsageReader, UsageSink, UsageTotals } from '../../core/ports';
+import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
+import { addTotals, emptyTotals, eventTotals, roundUsd, sumTotals } from '../../core/usage-totals';
 
-const SEEN_IDS = 10_000;
-const DONE = Promise.resolve();
-
-/** Adds `b` into `a`, keeping cost exact to 1e-10 USD. */
-function add(a: UsageTotals, b: UsageTotals): void {
-  a.request_count += b.request_count;
-  a.prompt_tokens += b.prompt_tokens;
-  a.completion_tokens += b.completion_tokens;
-  a.cost_usd = Math.round((a.cost_usd + b.cost_usd) * 1e10) / 1e10;
-  a.cache_hits += b.cache_hits;
-}
-
-const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+/** Request ids remembered for idempotency: in process, a repeat can only come shortly after the first. */
+const SEEN_IDS = 100_000;
 
 /**
- * In-process usage pipeline: publish() queues the event and an aggregator drains the queue on
- * the next tick, so the request never waits for accounting. Totals are kept per tenant per day
- * and are idempotent by request id (a repeated event changes nothing).
+ * Usage totals in process, per tenant per day and model and per month, idempotent by request id
+ * within the most recent SEEN_IDS requests (a bounded window keeps a long-running server flat).
  */
-export class MemoryUsagePipeline implements UsageSink, UsageReader {
-  private readonly queue: UsageEvent[] = [];
-  /**
-   * Request ids already applied, the most recent SEEN_IDS of them: in process an event can only
-   * be repeated by a duplicate publish shortly after the first, and a bounded window keeps a
-   * long-running server's memory flat.
-   */
+export class MemoryUsageStore implements UsageStore {
   private readonly seen = new Set<string>();
   private readonly seenOrder: string[] = [];
   private seenHead = 0;
   /** tenant → day (YYYY-MM-DD) → model → totals */
   private readonly daily = new Map<string, Map<string, Map<string, UsageTotals>>>();
-  private scheduled = false;
+  /** tenant → month (YYYY-MM) → cost */
+  private readonly monthly = new Map<string, Map<string, number>>();
 
-  publish(event: UsageEvent): Promise<void> {
-    this.queue.push(event);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drainSoon);
-    }
-    return DONE; // queueing cannot fail: no promise per request
+  async apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied> {
+    const applied = this.applyNow(event);
+    await then(applied);
+    return applied;
   }
 
-  private readonly drainSoon = (): void => this.drain();
-
-  /** Applies every queued event now (also used by tests to avoid waiting a tick). */
-  drain(): void {
-    this.scheduled = false;
-    for (const event of this.queue.splice(0)) this.apply(event);
-  }
-
-  private apply(event: UsageEvent): void {
-    if (this.seen.has(event.request_id)) return;
+  /** Counts the event synchronously (the in-process queue's fast path). */
+  applyNow(event: UsageEvent): UsageApplied {
+    const month = event.timestamp.slice(0, 7);
+    let months = this.monthly.get(event.tenant_id);
+    if (!months) this.monthly.set(event.tenant_id, (months = new Map()));
+    if (this.seen.has(event.request_id)) return { counted: false, month_cost_usd: months.get(month) ?? 0 };
     this.remember(event.request_id);
     const day = event.timestamp.slice(0, 10);
     let days = this.daily.get(event.tenant_id);
@@ -60,7 +37,10 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
     if (!models) days.set(day, (models = new Map()));
     let t = models.get(event.model);
     if (!t) models.set(event.model, (t = emptyTotals()));
-    add(t, { request_count: 1, prompt_tokens: event.prompt_tokens, completion_tokens: event.completion_tokens, cost_usd: event.cost_usd, cache_hits: event.cache_hit ? 1 : 0 });
+    addTotals(t, eventTotals(event));
+    const monthCost = roundUsd((months.get(month) ?? 0) + event.cost_usd);
+    months.set(month, monthCost);
+    return { counted: true, month_cost_usd: monthCost };
   }
 
   private remember(id: string): void {
@@ -76,19 +56,16 @@ export class MemoryUsagePipeline implements UsageSink, UsageReader {
   }
 
   async totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals> {
-    const sum = emptyTotals();
-    for (const t of Object.values(await this.totalsByModel(tenantId, fromIso, toIso))) add(sum, t);
-    return sum;
+    return sumTotals(await this.totalsByModel(tenantId, fromIso, toIso));
   }
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    this.drain();
     const byModel: Record<string, UsageTotals> = {};
     const from = fromIso.slice(0, 10);
     const to = toIso.slice(0, 10);
     for (const [day, models] of this.daily.get(tenantId) ?? []) {
       if (day < from || day > to) continue;
-      for (const [model, t] of models) add((byModel[model] ??= emptyTotals()), t);
+      for (const [model, t] of models) addTotals((byModel[model] ??= emptyTotals()), t);
     }
     return byModel;
   }

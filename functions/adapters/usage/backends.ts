@@ -1,0 +1,79 @@
+// Chooses where usage totals and sent-alert claims live (DynamoDB's usage table when tenants are
+// in DynamoDB, else Redis when REDIS_URL is set, else memory), where alerts go (the log, plus SNS
+// and a webhook when configured), and how the request path hands events over (SQS when
+// USAGE_QUEUE_URL is set, else the in-process queue). Shared backends are imported only when used.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Redis } from 'ioredis';
+import { BudgetAlerter, type AlertClaims, type AlertPublisher } from '../../core/budget-alerts';
+import type { GatewayConfig } from '../../core/config';
+import type { Logger } from '../../core/logger';
+import type { UsageSink, UsageStore } from '../../core/ports';
+import { UsageAggregator } from '../../core/usage-aggregator';
+import { MemoryAlertClaims } from '../memory/alert-claims';
+import { MemoryUsageStore } from '../memory/usage';
+import { InProcessUsageQueue } from './in-process-queue';
+
+export interface UsageStores {
+  store: UsageStore;
+  claims: AlertClaims;
+  backend: 'memory' | 'dynamodb' | 'redis';
+}
+
+/** Clients already open for other stores, reused rather than opened twice. */
+export interface SharedClients {
+  dynamo?: DynamoDBDocumentClient;
+  redis?: Redis;
+}
+
+export async function createUsageStores(config: GatewayConfig, clients: SharedClients, now: () => number): Promise<UsageStores> {
+  if (config.storage.kind === 'dynamodb') {
+    const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
+      import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
+    ]);
+    const doc = clients.dynamo ?? createDocumentClient({ endpoint: config.storage.endpoint });
+    const tableName = config.usage.table;
+    if (config.storage.endpoint) await ensureTables(doc, { usage: tableName });
+    return { store: new DynamoUsageStore(doc, { tableName, now }), claims: new DynamoAlertClaims(doc, { tableName, now }), backend: 'dynamodb' };
+  }
+  if (clients.redis) {
+    const [{ RedisUsageStore }, { RedisAlertClaims }] = await Promise.all([import('../redis/usage-store'), import('../redis/alert-claims')]);
+    return { store: new RedisUsageStore(clients.redis), claims: new RedisAlertClaims(clients.redis), backend: 'redis' };
+  }
+  return { store: new MemoryUsageStore(), claims: new MemoryAlertClaims(), backend: 'memory' };
+}
+
+/** Where budget alerts go besides the log: SNS (ALERT_TOPIC_ARN) and a webhook (ALERT_WEBHOOK_URL). */
+export async function createAlertPublishers(config: GatewayConfig): Promise<AlertPublisher[]> {
+  const publishers: AlertPublisher[] = [];
+  if (config.alerts.webhookUrl) {
+    const { WebhookAlertPublisher } = await import('../alerts/webhook');
+    publishers.push(new WebhookAlertPublisher(config.alerts.webhookUrl));
+  }
+  if (config.alerts.topicArn) {
+    const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([import('@aws-sdk/client-sns'), import('../alerts/sns')]);
+    publishers.push(new SnsAlertPublisher(new SNSClient({}), config.alerts.topicArn));
+  }
+  return publishers;
+}
+
+export interface UsagePipeline {
+  sink: UsageSink;
+  stores: UsageStores;
+}
+
+/**
+ * The request path's side of accounting. With a queue, alerts are the aggregator function's job
+ * and events the queue refuses are applied here directly (without alerts: the aggregator sends
+ * any threshold reached when it next applies an event of that tenant). Without one, the
+ * in-process queue applies events and sends alerts itself.
+ */
+export async function createUsagePipeline(config: GatewayConfig, stores: UsageStores, logger: Logger): Promise<UsagePipeline> {
+  const queueUrl = config.usage.queueUrl;
+  if (queueUrl) {
+    const [{ SQSClient }, { SqsUsageQueue }] = await Promise.all([import('@aws-sdk/client-sqs'), import('./sqs-queue')]);
+    const direct = new UsageAggregator(stores.store, undefined, logger);
+    return { stores, sink: new SqsUsageQueue(new SQSClient({}), logger, { queueUrl, fallback: (e) => direct.apply(e) }) };
+  }
+  const alerter = new BudgetAlerter(stores.claims, await createAlertPublishers(config), logger);
+  return { stores, sink: new InProcessUsageQueue(new UsageAggregator(stores.store, alerter, logger), logger) };
+}

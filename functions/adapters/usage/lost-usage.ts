@@ -1,0 +1,14 @@
+import type { Logger } from '../../core/logger';
+import type { UsageEvent } from '../../core/ports';
+
+/**
+ * The last resort for a usage event no queue or store would take: the whole event goes to the
+ * log at error level, under a fixed message, so it can be found and replayed (the log is
+ * durable: CloudWatch Logs in AWS). It holds ids, counts and cost, never a prompt or a key.
+ */
+export function keepLostUsage(logger: Logger, event: UsageEvent, err: unknown): void {
+  logger.error('usage event not delivered; kept in the log for replay', { usage_event: event, error: err instanceof Error ? err.message : String(err) });
+}
+
+/** Waits `ms` (retry back-off). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,26 @@
+// Arithmetic on usage totals, shared by every usage store. Cost stays exact to 1e-10 USD.
+import type { UsageEvent, UsageTotals } from './ports';
+
+export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;
+
+export const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+
+/** Adds `b` into `a`. */
+export function addTotals(a: UsageTotals, b: UsageTotals): void {
+  a.request_count += b.request_count;
+  a.prompt_tokens += b.prompt_tokens;
+  a.completion_tokens += b.completion_tokens;
+  a.cost_usd = roundUsd(a.cost_usd + b.cost_usd);
+  a.cache_hits += b.cache_hits;
+}
+
+/** The totals one event adds. */
+export const eventTotals = (e: UsageEvent): UsageTotals => ({
+  request_count: 1, prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cost_usd: e.cost_usd, cache_hits: e.cache_hit ? 1 : 0,
+});
+
+export function sumTotals(byModel: Record<string, UsageTotals>): UsageTotals {
+  const sum = emptyTotals();
+  for (const t of Object.values(byModel)) addTotals(sum, t);
+  return sum;
+}
