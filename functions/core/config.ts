@@ -52,16 +52,16 @@ export interface GatewayConfig {
   tenantCacheTtlMs: number;
   admin: { authEnabled: boolean; password?: string };
   /**
-   * Secrets Manager secrets (deployed stack): provider API keys, read at start and re-read every
-   * refreshMs; the generated first admin credential.
-   */
-  /**
    * Usage accounting: USAGE_TABLE (DynamoDB usage totals when tenants are in DynamoDB) and
    * USAGE_QUEUE_URL (SQS; unset = the in-process queue).
    */
   usage: { table: string; queueUrl?: string };
   /** Budget alerts: ALERT_TOPIC_ARN (SNS) and ALERT_WEBHOOK_URL, besides the log. */
   alerts: { topicArn?: string; webhookUrl?: string };
+  /**
+   * Secrets Manager secrets (deployed stack): provider API keys, read at start and re-read every
+   * refreshMs; the generated first admin credential.
+   */
   secrets: { providerSecretArn?: string; providerSecretRefreshMs: number; adminSecretArn?: string };
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
@@ -220,7 +220,6 @@ function parsePositiveInt(env: Env, name: string, fallback: number, max = Number
   return n;
 }
 
-/** A Secrets Manager secret ARN (the deployed stack passes ARNs; a bare name is refused so a typo fails at start). */
 function parseTableName(env: Env, name: string, fallback: string): string {
   const raw = nonEmpty(env[name]) ?? fallback;
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(raw)) throw new ConfigError(`${name} must be a DynamoDB table name; got "${raw}"`);
@@ -236,6 +235,7 @@ function parseTopicArn(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** A Secrets Manager secret ARN (the deployed stack passes ARNs; a bare name is refused so a typo fails at start). */
 function parseSecretArn(env: Env, name: string): string | undefined {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
