@@ -1,0 +1,135 @@
+// The UsageStore contract, run against every backend: totals per tenant, day and model,
+// idempotent by request id, the month's cost for alerts, and `then` rerun on redelivery.
+import type { UsageApplied, UsageEvent, UsageStore } from '../../functions/core/ports';
+import type { StoreUnderTest } from './tenant-repository.contract';
+
+export interface UsageStoreUnderTest extends StoreUnderTest<UsageStore> {
+  /** `n` stores on the same backend, each with its own client (memory: the same instance). */
+  peers(n: number): Promise<UsageStore[]>;
+}
+
+let seq = 0;
+/** Ids unique across runs, so shared backends never see an id twice by accident. */
+const uid = (label: string): string => `${label}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+
+export const usageEvent = (over: Partial<UsageEvent> = {}): UsageEvent => ({
+  request_id: uid('req'), tenant_id: 'acme', provider: 'openai', model: 'gpt-4o',
+  prompt_tokens: 10, completion_tokens: 5, cached_tokens: 2, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.1,
+  latency_ms: 100, cache_hit: false, status: 200, stream: false, timestamp: '2030-01-15T12:00:00.000Z', budget_usd: 0,
+  ...over,
+});
+
+const none = async (): Promise<void> => {};
+
+/** Applies until the store takes it (a concurrent delivery may hold it for a moment). */
+async function applySettled(store: UsageStore, e: UsageEvent): Promise<UsageApplied> {
+  for (let i = 0; ; i++) {
+    try {
+      return await store.apply(e, none);
+    } catch (err) {
+      if (i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+export function usageStoreContract(name: string, make: () => Promise<UsageStoreUnderTest>): void {
+  describe(`UsageStore contract: ${name}`, () => {
+    let store: UsageStore;
+    let under: UsageStoreUnderTest;
+    let tenant: string;
+
+    beforeEach(async () => {
+      under = await make();
+      store = under.repo;
+      tenant = uid('tenant');
+    });
+    afterEach(async () => {
+      await under.cleanup();
+    });
+
+    it('sums events per day and model, and per tenant over a range', async () => {
+      await store.apply(usageEvent({ tenant_id: tenant, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.1 }), none);
+      await store.apply(usageEvent({ tenant_id: tenant, prompt_tokens: 20, completion_tokens: 7, cost_usd: 0.2, cache_hit: true }), none);
+      await store.apply(usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', provider: 'anthropic', prompt_tokens: 1, completion_tokens: 1, cost_usd: 0.05, timestamp: '2030-01-16T01:00:00.000Z' }), none);
+      const t = await store.totals(tenant, '2030-01-15T00:00:00.000Z', '2030-01-16T23:59:59.999Z');
+      expect(t).toMatchObject({ request_count: 3, prompt_tokens: 31, completion_tokens: 13, cache_hits: 1 });
+      expect(t.cost_usd).toBeCloseTo(0.35, 10);
+      const byModel = await store.totalsByModel(tenant, '2030-01-01T00:00:00.000Z', '2030-01-31T00:00:00.000Z');
+      expect(Object.keys(byModel).sort()).toEqual(['claude-haiku-4-5', 'gpt-4o']);
+      expect(byModel['gpt-4o']).toMatchObject({ request_count: 2, prompt_tokens: 30, cache_hits: 1 });
+      expect(byModel['claude-haiku-4-5']?.cost_usd).toBeCloseTo(0.05, 10);
+    });
+
+    it('counts a repeated request id once, and says so', async () => {
+      const e = usageEvent({ tenant_id: tenant, cost_usd: 0.25 });
+      expect(await store.apply(e, none)).toEqual({ counted: true, month_cost_usd: 0.25 });
+      expect(await store.apply(e, none)).toEqual({ counted: false, month_cost_usd: 0.25 });
+      expect(await store.apply({ ...e, prompt_tokens: 999 }, none)).toEqual({ counted: false, month_cost_usd: 0.25 });
+      const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
+      expect(t).toMatchObject({ request_count: 1, prompt_tokens: 10 });
+    });
+
+    it('counts an event delivered several times at once exactly once', async () => {
+      const e = usageEvent({ tenant_id: tenant, cost_usd: 0.5 });
+      const results = await Promise.all(Array.from({ length: 6 }, () => applySettled(store, e)));
+      expect(results.filter((r) => r.counted)).toHaveLength(1);
+      expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).request_count).toBe(1);
+    });
+
+    it('only counts the days inside the range, ends included', async () => {
+      for (const [ts, cost] of [['2030-01-14T23:59:59.000Z', 1], ['2030-01-15T00:00:00.000Z', 2], ['2030-01-16T10:00:00.000Z', 4], ['2030-01-17T00:00:01.000Z', 8]] as const) {
+        await store.apply(usageEvent({ tenant_id: tenant, timestamp: ts, cost_usd: cost }), none);
+      }
+      const t = await store.totals(tenant, '2030-01-15T00:00:00.000Z', '2030-01-16T23:59:59.999Z');
+      expect(t.request_count).toBe(2);
+      expect(t.cost_usd).toBeCloseTo(6, 10);
+      expect((await store.totals(tenant, '2030-01-14', '2030-01-17')).request_count).toBe(4);
+    });
+
+    it('keeps tenants apart, and an unknown tenant has zero totals', async () => {
+      const other = uid('tenant');
+      await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.5 }), none);
+      await store.apply(usageEvent({ tenant_id: other, cost_usd: 0.25 }), none);
+      expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).cost_usd).toBeCloseTo(0.5, 10);
+      expect(await store.totals(uid('nobody'), '2030-01-01', '2030-12-31')).toEqual({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+    });
+
+    it("reports the month's cost after each event, per UTC month", async () => {
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.3, timestamp: '2030-01-31T23:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.3, 10);
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.2, timestamp: '2030-01-02T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.5, 10);
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.7, timestamp: '2030-02-01T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.7, 10);
+    });
+
+    it('runs `then` with the result; if it fails, a redelivery runs it again without counting twice', async () => {
+      const e = usageEvent({ tenant_id: tenant, cost_usd: 0.4 });
+      const seen: UsageApplied[] = [];
+      await expect(store.apply(e, async (a) => { seen.push(a); throw new Error('alert topic unavailable'); })).rejects.toThrow('alert topic unavailable');
+      const again = await store.apply(e, async (a) => { seen.push(a); });
+      expect(seen.map((a) => a.month_cost_usd)).toEqual([0.4, 0.4]);
+      expect(seen[0]?.counted).toBe(true);
+      expect(again.month_cost_usd).toBeCloseTo(0.4, 10);
+      expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).request_count).toBe(1);
+      // Done now: a third delivery neither counts nor needs `then`'s work redone.
+      expect((await store.apply(e, none)).counted).toBe(false);
+      expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).request_count).toBe(1);
+    });
+
+    it('keeps many small costs exact to 1e-10 USD', async () => {
+      await Promise.all(Array.from({ length: 100 }, () => store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.0000123 }), none)));
+      const t = await store.totals(tenant, '2030-01-15', '2030-01-15');
+      expect(t.request_count).toBe(100);
+      expect(t.cost_usd).toBeCloseTo(0.00123, 10);
+    });
+
+    it('4 instances applying the same 20 events, each twice, count each once', async () => {
+      const peers = await under.peers(4);
+      const events = Array.from({ length: 20 }, () => usageEvent({ tenant_id: tenant, cost_usd: 0.01 }));
+      await Promise.all(peers.flatMap((p, i) => [...events, ...events].filter((_, j) => j % 4 === i).map((e) => applySettled(p, e))));
+      await Promise.all(peers.flatMap((p) => events.map((e) => applySettled(p, e))));
+      const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
+      expect(t.request_count).toBe(20);
+      expect(t.cost_usd).toBeCloseTo(0.2, 10);
+    });
+  });
+}
