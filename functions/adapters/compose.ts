@@ -8,7 +8,7 @@ import { createUsagePipeline, createUsageStores, type UsagePipeline } from './us
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
 import { CircuitBreaker } from '../core/breaker';
-import { BREAKER_STATE_VALUE, METRIC } from '../core/metrics';
+import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
 import type { Logger } from '../core/logger';
@@ -30,6 +30,10 @@ export interface ComposeOptions {
   now?: () => number;
   /** Replaces the built-in provider of the same name (tests inject instrumented ones). */
   providers?: Provider[];
+  /** Wraps every provider (the Lambda entries add a trace subsegment per call). */
+  wrapProvider?: (provider: Provider) => Provider;
+  /** Receives the core's metrics instead of the in-process registry, and /metrics is not served (CloudWatch EMF in Lambda). */
+  metrics?: Metrics;
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -43,7 +47,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     new OllamaProvider(config.ollama.baseUrl),
   ];
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {
-    byName.set(p.name, p);
+    byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
   }
   const stores = await createStores(config, now);
   const state = await createStateStores(config, now);
@@ -53,11 +57,12 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     : new CachedTenantStore(stores.tenants, { ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), maxEntries: 10_000, now });
   const usage = await createUsagePipeline(config, await createUsageStores(config, state, now), logger);
   const metrics = new MetricsRegistry();
+  const recorder: Metrics = opts.metrics ?? metrics;
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
-    metrics.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
+    recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
   };
-  for (const p of byName.values()) if (p.configured) metrics.gauge(METRIC.breakerState, { provider: p.name }, BREAKER_STATE_VALUE.closed);
+  for (const p of byName.values()) if (p.configured) recorder.gauge(METRIC.breakerState, { provider: p.name }, BREAKER_STATE_VALUE.closed);
   const gateway = new Gateway({
     config,
     providers: byName,
@@ -71,8 +76,8 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     prices,
     logger,
     now,
-    metrics,
-    renderMetrics: () => metrics.render(),
+    metrics: recorder,
+    renderMetrics: opts.metrics ? undefined : () => metrics.render(),
   });
   return { gateway, stores, state, usage, metrics };
 }
