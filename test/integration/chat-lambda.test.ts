@@ -1,9 +1,30 @@
 // The Lambda chat handler behind an emulated RESPONSE_STREAM function URL, driven by the official
-// `openai` client, with the fake OpenAI upstream behind it.
+// `openai` client and a raw HTTP client, with the fake OpenAI upstream behind it. The provider key
+// comes from Secrets Manager, whose SDK client is the one thing replaced (there is no local
+// endpoint): it records each command and answers with the secret text the test sets.
+import http from 'node:http';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import OpenAI from 'openai';
+import type { FunctionUrlEvent } from '../../functions/chat/function-url';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
+import { fixtureJson } from '../unit/fixture-files';
+
+jest.mock('@aws-sdk/client-secrets-manager', () => {
+  const actual = jest.requireActual<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
+  class SecretsManagerClient {
+    async send(command: GetSecretValueCommand) {
+      mockSecrets.commands.push(command);
+      return { $metadata: {}, SecretString: mockSecrets.text };
+    }
+  }
+  return { ...actual, SecretsManagerClient };
+});
+const mockSecrets = { commands: [] as GetSecretValueCommand[], text: '' };
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
+const ROTATED_KEY = 'sk-rotated-0123456789abcdef';
 
 interface XGateway {
   provider: string;
@@ -11,16 +32,61 @@ interface XGateway {
   cost_usd: number;
 }
 
-const ENV = { OPENAI_API_KEY: 'sk-test', LOG_LEVEL: 'error', DEFAULT_PROVIDER: 'openai' };
+const ENV = {
+  LOG_LEVEL: 'info', DEFAULT_PROVIDER: 'openai', PROVIDER_SECRET_ARN: SECRET_ARN, PROVIDER_SECRET_REFRESH: '1',
+  POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+};
+
+/** The documented function URL event (test/fixtures/lambda), carrying the emulated request's method, path, headers and body. */
+function documentedEvent(emulated: FunctionUrlEvent): FunctionUrlEvent {
+  const doc = fixtureJson<FunctionUrlEvent & { requestContext: { http: Record<string, string> } }>('lambda/function-url-event.json');
+  doc.rawPath = emulated.rawPath;
+  doc.rawQueryString = emulated.rawQueryString ?? '';
+  doc.headers = { ...doc.headers, ...emulated.headers };
+  doc.requestContext.http.method = emulated.requestContext.http.method;
+  doc.requestContext.http.path = emulated.rawPath;
+  doc.body = emulated.body ?? null;
+  doc.isBase64Encoded = emulated.isBase64Encoded ?? false;
+  return doc;
+}
+
+/** POSTs with a raw HTTP client and notes when each body chunk arrived. */
+function postTimed(url: string, body: unknown): Promise<{ status: number; chunks: Array<{ at: number; text: string }>; started: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' } }, (res) => {
+      const chunks: Array<{ at: number; text: string }> = [];
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => chunks.push({ at: Date.now() - started, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, chunks, started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', () => {
   let upstream: FakeUpstream;
   let fn: EmulatedFunctionUrl;
+  let documented: EmulatedFunctionUrl;
   let client: OpenAI;
   const saved: Record<string, string | undefined> = {};
+  /** What the function printed (Powertools logs and EMF go to stdout/stderr, as in Lambda). */
+  const output: string[] = [];
+  const spies: jest.SpyInstance[] = [];
+  const outputLines = (): Array<Record<string, unknown>> =>
+    output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   beforeAll(async () => {
+    for (const stream of [process.stdout, process.stderr]) {
+      spies.push(jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      }));
+    }
     upstream = await startOpenAIUpstream();
+    mockSecrets.text = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
     // The handler reads its configuration at import (cold start): env and globals come first.
     const env = { ...ENV, OPENAI_BASE_URL: upstream.url };
     for (const [k, v] of Object.entries(env)) {
@@ -30,12 +96,15 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     installLambdaStreamingGlobals();
     const { handler } = await import('../../functions/chat/handler');
     fn = await serveFunctionUrl(handler);
+    documented = await serveFunctionUrl((event, stream, context) => handler(documentedEvent(event), stream, context));
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${fn.url}/v1`, maxRetries: 0 });
   });
 
   afterAll(async () => {
     await fn?.close();
+    await documented?.close();
     await upstream?.close();
+    for (const spy of spies) spy.mockRestore();
     uninstallLambdaStreamingGlobals();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -60,6 +129,45 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     // The function URL event carried the SDK's JSON body as text, and the provider key went upstream.
     expect(fn.events.at(-1)).toMatchObject({ rawPath: '/v1/chat/completions', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } });
     expect(upstream.requests.at(-1)?.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  test('the provider key came from the secret: exactly one GetSecretValue for PROVIDER_SECRET_ARN at cold start', () => {
+    expect(mockSecrets.commands).toHaveLength(1);
+    expect(mockSecrets.commands[0]?.input).toEqual({ SecretId: SECRET_ARN });
+    expect(outputLines()).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'provider keys read', providers: ['openai'] }));
+  });
+
+  test('the documented function URL event, streamed: the first chunk reaches the HTTP client before the upstream\'s 300 ms pause ends', async () => {
+    upstream.setBehaviour({ streamChunks: 2, chunkDelayMs: 300 });
+    const res = await postTimed(`${documented.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [{ role: 'user', content: 'two' }], stream: true });
+    expect(res.status).toBe(200);
+    const first = res.chunks.find((c) => c.text.includes('tok0'));
+    const second = res.chunks.find((c) => c.text.includes('tok1'));
+    expect(first && second).toBeTruthy();
+    // The upstream waits 300 ms between its events: the client holds tok0 at least ~300 ms before tok1.
+    expect(second!.at - first!.at).toBeGreaterThan(250);
+    expect(res.chunks.at(-1)!.at - first!.at).toBeGreaterThan(250);
+    expect(res.chunks.map((c) => c.text).join('')).toContain('data: [DONE]');
+  });
+
+  test('each invocation prints its EMF metrics and JSON logs with the request id, and never the provider key', async () => {
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'metrics' }] }).withResponse();
+    const requestId = response.headers.get('x-request-id');
+    const lines = outputLines();
+    const emf = lines.filter((l) => l._aws !== undefined && l.aigateway_requests_total !== undefined && l.status === '200');
+    expect(emf.length).toBeGreaterThan(0);
+    expect(emf.at(-1)).toMatchObject({ service: 'ai-gateway-chat', tenant: 'default', provider: 'openai', aigateway_requests_total: 1 });
+    expect(JSON.stringify(emf.at(-1)?._aws)).toContain('"Namespace":"AiGateway"');
+    expect(lines.some((l) => l.aigateway_request_duration_seconds !== undefined)).toBe(true);
+    expect(requestId).toMatch(/^req-/);
+    expect(output.join('')).not.toContain('sk-test');
+  });
+
+  test('usage is handed over before the invocation ends: GET /v1/usage counts the request just made', async () => {
+    const before = await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json() as { request_count: number };
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'count me' }] });
+    const after = await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json() as { request_count: number; tenant_id: string };
+    expect(after).toMatchObject({ tenant_id: 'default', request_count: before.request_count + 1 });
   });
 
   test('stream: true iterates the chunks and ends with the x_gateway chunk', async () => {
@@ -123,5 +231,26 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     const res = await fetch(`${fn.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ providers: { openai: 'ok' } });
+  });
+
+  // Last: it changes the key the upstream sees.
+  test('a rotated key is read in the background after PROVIDER_SECRET_REFRESH and used from then on, never logged', async () => {
+    const calls = mockSecrets.commands.length;
+    mockSecrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
+    await new Promise((r) => setTimeout(r, 1100)); // past the 1 s refresh interval
+    const seen: string[] = [];
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && seen.at(-1) !== `Bearer ${ROTATED_KEY}`) {
+      // The fake still expects the old key, so the rotated one is refused upstream: that is fine here.
+      await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'rotate' }] }).catch(() => undefined);
+      seen.push(upstream.requests.at(-1)?.headers.authorization ?? '');
+    }
+    // The request that noticed the stale secret was still served with the cached key.
+    expect(seen[0]).toBe('Bearer sk-test');
+    expect(seen.at(-1)).toBe(`Bearer ${ROTATED_KEY}`);
+    expect(mockSecrets.commands.length).toBeGreaterThan(calls);
+    expect(mockSecrets.commands.every((c) => JSON.stringify(c.input) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
+    expect(outputLines()).toContainEqual(expect.objectContaining({ message: 'provider keys changed; serving with the new keys' }));
+    expect(output.join('')).not.toContain(ROTATED_KEY);
   });
 });

@@ -2,7 +2,8 @@
 // where an empty string means "not configured". The keys go into the gateway's config the way
 // the same environment variables would.
 import type { GatewayConfig } from '../../core/config';
-import { parseSecretJson, SecretFormatError } from './secrets';
+import type { Logger } from '../../core/logger';
+import { CachedSecret, createSecretsClient, parseSecretJson, SecretFormatError, type SecretsClient } from './secrets';
 
 export interface ProviderKeys {
   openai?: string;
@@ -40,4 +41,18 @@ export function withProviderKeys(config: GatewayConfig, keys: ProviderKeys): Gat
 /** Which providers have a key, for log lines (names only). */
 export function keyedProviders(keys: ProviderKeys): string[] {
   return Object.values(FIELDS).filter((p) => keys[p] !== undefined);
+}
+
+/** The provider keys secret, cached with its refresh interval. */
+export function providerKeysSecret(opts: {
+  secretId: string;
+  refreshMs: number;
+  logger: Logger;
+  client?: () => Promise<SecretsClient>;
+  now?: () => number;
+}): CachedSecret<ProviderKeys> {
+  return new CachedSecret<ProviderKeys>({
+    secretId: opts.secretId, label: 'provider keys', client: opts.client ?? createSecretsClient, parse: parseProviderKeys,
+    equals: sameProviderKeys, refreshMs: opts.refreshMs, logger: opts.logger, now: opts.now,
+  });
 }

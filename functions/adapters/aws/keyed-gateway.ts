@@ -1,0 +1,74 @@
+// The chat function's gateway with its provider keys from Secrets Manager. Composed at cold start
+// with the keys read then; when a background refresh brings different keys, a new gateway is
+// composed in the background and serves from the next request on. Recomposing (rather than
+// patching keys into providers) also makes a provider whose key appears or disappears join or
+// leave the fallback order; shared state (tenants, limits, breakers, cache, usage) lives in the
+// stores, so nothing of it is lost.
+import type { ComposedGateway } from '../compose';
+import type { GatewayConfig } from '../../core/config';
+import type { Logger } from '../../core/logger';
+import { keyedProviders, withProviderKeys, type ProviderKeys } from './provider-keys';
+import type { CachedSecret } from './secrets';
+
+export interface GatewaySource {
+  /** The gateway to serve this request with (never waits on Secrets Manager once set up). */
+  get(): Promise<ComposedGateway>;
+}
+
+export interface KeyedGatewayOptions {
+  config: GatewayConfig;
+  compose: (config: GatewayConfig) => Promise<ComposedGateway>;
+  /** Absent when no provider secret is configured: keys then come from the environment only. */
+  secret?: CachedSecret<ProviderKeys>;
+  logger: Logger;
+}
+
+export function keyedGateway({ config, compose, secret, logger }: KeyedGatewayOptions): GatewaySource {
+  const setup = async (): Promise<ComposedGateway> => {
+    if (!secret) return compose(config);
+    const keys = await secret.load();
+    logger.info('provider keys read', { providers: keyedProviders(keys) });
+    return compose(withProviderKeys(config, keys));
+  };
+  let active = setup();
+  let failed = false;
+  const watch = (p: Promise<ComposedGateway>): void => {
+    p.catch((err: unknown) => {
+      failed = true;
+      logger.error('gateway setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    });
+  };
+  watch(active);
+
+  // Only the newest recomposition may take over, whatever order they finish in.
+  let generation = 0;
+  secret?.onChange((keys) => {
+    const mine = ++generation;
+    compose(withProviderKeys(config, keys)).then(
+      (next) => {
+        if (mine !== generation) return;
+        active = Promise.resolve(next);
+        logger.info('provider keys changed; serving with the new keys', { providers: keyedProviders(keys) });
+      },
+      (err: unknown) => logger.error('could not set up the gateway with the new provider keys; keeping the previous ones', {
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      }),
+    );
+  });
+
+  return {
+    get() {
+      // A failed cold start (e.g. Secrets Manager briefly unreachable) is retried by the next
+      // request rather than leaving this instance broken until Lambda recycles it.
+      if (failed) {
+        failed = false;
+        active = setup();
+        watch(active);
+      }
+      return active.then((composed) => {
+        secret?.current(); // starts a background refresh when one is due; never waits for it
+        return composed;
+      });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// Tracing for the Lambda entries. Powertools Tracer (and the X-Ray SDK under it, ~30 ms to load)
+// is imported only where it can trace: inside Lambda (AWS_EXECUTION_ENV) unless
+// POWERTOOLS_TRACE_ENABLED=false, the same rule Powertools applies itself.
+import type { Provider } from '../../core/providers/provider';
+import type { Env } from '../../core/config';
+import { traceProviderCalls, type ProviderTracer } from './provider-tracing';
+
+export function tracingWanted(env: Env): boolean {
+  return (env.AWS_EXECUTION_ENV ?? '') !== '' && (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false';
+}
+
+export interface LambdaTracing {
+  tracer: ProviderTracer;
+  /** Wraps a provider so each of its calls gets a subsegment. */
+  wrapProvider: (provider: Provider) => Provider;
+}
+
+/** Powertools Tracer and the provider wrapper, or undefined where tracing is off. */
+export async function loadTracing(env: Env = process.env): Promise<LambdaTracing | undefined> {
+  if (!tracingWanted(env)) return undefined;
+  const { Tracer } = await import('@aws-lambda-powertools/tracer');
+  const tracer = new Tracer();
+  return { tracer, wrapProvider: traceProviderCalls(tracer) };
+}
