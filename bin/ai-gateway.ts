@@ -1,14 +1,19 @@
 // CDK app: `npx cdk synth` / `npx cdk deploy`. Settings come from context (cdk.json or
-// `-c defaultProvider=openai`); provider keys from the deploying shell's environment.
-import { App } from 'aws-cdk-lib';
-import { AiGatewayStack, PROVIDER_KEY_VARIABLES, propsFromContext } from '../lib/ai-gateway-stack';
+// `-c defaultProvider=openai`), the alert e-mail also from the AlertEmail stack parameter.
+// Provider keys never pass through here: they go into the provider secret after deploy.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AiGatewayStack } from '../lib/ai-gateway-stack';
+import { settingsFromContext } from '../lib/settings';
 
 const app = new App();
 
 new AiGatewayStack(app, 'AiGateway', {
-  description: 'OpenAI-compatible LLM gateway (chat function URL with response streaming)',
-  ...propsFromContext(app.node),
-  providerKeys: Object.fromEntries(PROVIDER_KEY_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
+  description: 'OpenAI-compatible LLM gateway: streaming chat function URL, admin and usage API, cost pipeline, alerts, dashboard',
+  ...settingsFromContext(app.node),
   // No `env`: the stack needs no lookups, so it stays environment-agnostic and deploys to the
   // CLI profile's account and region.
 });
+
+// AWS Solutions checks run on every synth; an unacknowledged finding fails it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,127 @@
+// The management plane on an API Gateway HTTP API: /admin/* (tenant and user management, Basic
+// auth with RBAC in the function) and GET /v1/usage (a tenant's own spend, tenant key auth).
+// Separate functions from chat: neither needs the provider keys nor streaming, and the admin
+// function is the only one that may write tenants.
+import { Duration } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
+import { GatewayFunction } from './gateway-function';
+
+export interface AdminApiProps {
+  tenants: Table;
+  usage: Table;
+  adminSecret: ISecret;
+  retention: RetentionDays;
+  commonEnvironment: Record<string, string>;
+}
+
+/** Stage-wide limits: a management API sees little traffic; this caps what a flood can cost. */
+const THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+export class AdminApi extends Construct {
+  readonly api: HttpApi;
+  readonly admin: GatewayFunction;
+  readonly usage: GatewayFunction;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    const storeEnvironment = {
+      ...props.commonEnvironment,
+      // Never seed the documented local tenant (gw-default-key) into the deployed tenant store.
+      DEFAULT_TENANT_ENABLED: 'false',
+      TENANTS_TABLE: props.tenants.tableName,
+      USAGE_TABLE: props.usage.tableName,
+    };
+
+    this.admin = new GatewayFunction(this, 'Admin', {
+      description: 'AI gateway: admin API (tenants, keys, users, usage reports)',
+      entry: 'functions/admin/lambda.ts',
+      // Logins verify scrypt hashes (16 MiB, CPU-bound); more memory is more CPU and a faster login.
+      memorySize: 512,
+      // Under API Gateway's 30 s integration limit, so a slow call ends with the function's own error.
+      timeout: Duration.seconds(10),
+      retention: props.retention,
+      environment: { ...storeEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn },
+      extraExternalModules: ['ioredis'],
+    });
+    props.tenants.grantReadWriteData(this.admin.fn);
+    props.usage.grantReadData(this.admin.fn);
+    // GetSecretValue on the admin credential only (grantRead would add DescribeSecret). No
+    // statement names the provider secret: this function cannot read provider keys.
+    this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecret.secretArn] }));
+
+    this.usage = new GatewayFunction(this, 'Usage', {
+      description: "AI gateway: GET /v1/usage, a tenant's spend this period",
+      entry: 'functions/usage/api-lambda.ts',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      retention: props.retention,
+      environment: storeEnvironment,
+      extraExternalModules: ['ioredis'],
+    });
+    // Tenants: key lookups only (no Scan: a tenant's request has no reason to list others).
+    this.usage.fn.addToRolePolicy(new PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      resources: [props.tenants.tableArn],
+    }));
+    props.usage.grantReadData(this.usage.fn);
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.retention });
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'AI gateway admin API (/admin/*) and usage API (/v1/usage)',
+      // The stage is declared below, with access logs and throttling.
+      createDefaultStage: false,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        // No headers or bodies: Authorization carries credentials.
+        format: AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          method: '$context.httpMethod',
+          path: '$context.path',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          latencyMs: '$context.responseLatency',
+          integrationError: '$context.integrationErrorMessage',
+        })),
+      },
+    });
+
+    const routes: HttpRoute[] = [
+      ...this.api.addRoutes({
+        path: '/admin/{proxy+}',
+        methods: [HttpMethod.ANY],
+        integration: new HttpLambdaIntegration('AdminIntegration', this.admin.fn),
+      }),
+      ...this.api.addRoutes({
+        path: '/v1/usage',
+        methods: [HttpMethod.GET],
+        integration: new HttpLambdaIntegration('UsageIntegration', this.usage.fn),
+      }),
+    ];
+    for (const route of routes) {
+      acknowledge(route, 'AwsSolutions-APIG4',
+        'Authentication happens in the functions, on every request: /admin/* checks Basic credentials against scrypt hashes with RBAC and failed-login throttling; /v1/usage checks the tenant key (Bearer gw-...) like every gateway route. No API Gateway authorizer can verify either scheme without duplicating that logic.');
+    }
+  }
+
+  /** https://<id>.execute-api.<region>.amazonaws.com/ */
+  get url(): string {
+    return this.api.apiEndpoint + '/';
+  }
+}
