@@ -1,6 +1,7 @@
 // GET /admin/tenants/{id}/usage?from&to&group_by=day|model: a tenant's usage for a range.
 // UsageReader answers totals for a range, overall or per model; group_by=day asks it once per day.
 import type { UsageReader, UsageTotals } from '../core/ports';
+import { emptyTotals } from '../core/usage-totals';
 import { invalid } from './input';
 import { json } from './responses';
 import { iso, type RouteHandler } from './services';
@@ -10,8 +11,6 @@ import { tenantNotFound } from './tenant-write';
 export const MAX_DAYS_GROUPED = 366;
 const DAY_MS = 86_400_000;
 const DAY_QUERY_BATCH = 16;
-
-const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 

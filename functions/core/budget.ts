@@ -4,6 +4,7 @@
 // (budget-alerts.ts), from the spend it has counted.
 import { GatewayError } from './errors';
 import type { Logger } from './logger';
+import { METRIC, noMetrics, type Metrics } from './metrics';
 import type { ChatCompletionRequest } from './openai-types';
 import type { Tenant } from './ports';
 import type { RequestContext } from './request-context';
@@ -61,6 +62,7 @@ export class BudgetGuard {
     private readonly ledger: BudgetLedger,
     private readonly logger: Logger,
     private readonly now: () => number,
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class BudgetGuard {
 
   private admitted(tenant: Tenant, r: Reservation, estimate: number): number {
     if (!r.admitted) {
+      this.metrics.count(METRIC.rateLimited, { tenant: tenant.id, limit: 'budget' });
       throw new GatewayError(429, `Tenant "${tenant.id}" has used its monthly budget of ${tenant.budget_usd} USD (spent ${r.committed.toFixed(6)} USD this month).`, {
         type: 'insufficient_quota', code: 'insufficient_quota',
       });

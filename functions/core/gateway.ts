@@ -50,7 +50,7 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
-    const budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now);
+    const budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now, metrics);
     this.budget = budget;
     const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cost, cacheHit) => {
       if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);

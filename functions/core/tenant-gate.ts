@@ -84,7 +84,7 @@ export class TenantGate {
     ctx.headers[`x-ratelimit-remaining-${kind}`] = String(d.remaining);
     ctx.headers[`x-ratelimit-reset-${kind}`] = `${Math.ceil(d.resetMs / 1000)}s`;
     if (d.allowed) return;
-    this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id });
+    this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id, limit: kind });
     throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${d.limit} ${kind} per minute. Retry after the reset.`, {
       type: kind, code: 'rate_limit_exceeded',
       headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
