@@ -1,24 +1,43 @@
 // Lambda entry for the admin API behind API Gateway (HTTP API). Admin auth is always on here;
-// stores come from TENANTS_TABLE (DynamoDB). ADMIN_PASSWORD, when given, creates the first admin.
+// stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
+// generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { readAdminCredential } from '../adapters/aws/admin-credential';
+import { createLambdaLogger } from '../adapters/aws/powertools-logger';
+import { loadTracing } from '../adapters/aws/tracing';
 import { createStores } from '../adapters/stores';
+import { createUsageStores } from '../adapters/usage/backends';
 import { loadConfig } from '../core/config';
-import { createJsonLogger } from '../core/logger';
 import { version } from '../../package.json';
-import { ensureBootstrapAdmin } from './bootstrap';
+import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminHandler, type AdminHandler } from './handler';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
-const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
+const logger = createLambdaLogger(config.logLevel);
+
+/** The first admin's credential: the generated secret wins over ADMIN_PASSWORD. */
+async function bootstrapCredential(): Promise<BootstrapOptions | undefined> {
+  const arn = config.secrets.adminSecretArn;
+  if (arn) return readAdminCredential(arn);
+  return config.admin.password ? { password: config.admin.password } : undefined;
+}
 
 // Started during init; the first invocation waits for it.
-const ready: Promise<AdminHandler> = createStores(config, Date.now).then(async (stores) => {
-  if (config.admin.password) await ensureBootstrapAdmin(stores.users, { password: config.admin.password });
-  return createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, authEnabled: true, logger });
+const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now), bootstrapCredential(), loadTracing()]).then(async ([stores, credential, tracing]) => {
+  if (credential) {
+    const created = await ensureBootstrapAdmin(stores.users, credential);
+    if (created) logger.info('first admin user created', { username: credential.username ?? 'admin', from: config.secrets.adminSecretArn ? 'ADMIN_SECRET_ARN' : 'ADMIN_PASSWORD' });
+  }
+  // Usage totals for /admin/tenants/{id}/usage, from the same store the aggregator writes.
+  const usage = await createUsageStores(config, {}, Date.now);
+  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, authEnabled: true, logger });
+  return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
-ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? err.message : String(err) }));
+ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
 
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<unknown> {
+  logger.startInvocation(context);
   return (await ready)(event, context);
 }

@@ -1,47 +1,118 @@
 // The admin Lambda entry as API Gateway would call it: real HTTP API v2 events, DynamoDB
-// (dynalite) behind it, auth always on.
+// (dynalite) behind it, auth always on. The first admin credential comes from Secrets Manager,
+// whose SDK client is the one thing replaced (no local endpoint exists): it records each command
+// and answers with the generated credential.
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { apigwEvent } from '../fixtures/apigw/events';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
+
+jest.mock('@aws-sdk/client-secrets-manager', () => {
+  const actual = jest.requireActual<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
+  class SecretsManagerClient {
+    async send(command: GetSecretValueCommand) {
+      mockSecrets.commands.push(command);
+      return { $metadata: {}, SecretString: mockSecrets.text };
+    }
+  }
+  return { ...actual, SecretsManagerClient };
+});
+const mockSecrets = { commands: [] as GetSecretValueCommand[], text: '' };
 
 type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promise<unknown>;
 type Result = Exclude<APIGatewayProxyResultV2, string>;
 
 const context = { awsRequestId: 'test-request', functionName: 'admin' } as Context;
+const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AdminCredential-Xy12Ab';
+const GENERATED_PASSWORD = 'generated-Pa55word-7f3c9e1b';
+
+/** Imports a fresh copy of the entry (a cold start) with these settings on top of the common ones. */
+async function coldStart(dynalite: RunningDynalite, env: Record<string, string>): Promise<Handler> {
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `admin-lambda-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
+    USAGE_TABLE: `admin-usage-${Date.now()}`, DEFAULT_TENANT_ENABLED: 'false', LOG_LEVEL: 'info', ...env,
+  });
+  let handler: Handler | undefined;
+  await jest.isolateModulesAsync(async () => {
+    handler = (await import('../../functions/admin/lambda')).handler as Handler;
+  });
+  return handler!;
+}
 
 describe('admin Lambda entry', () => {
   let dynalite: RunningDynalite;
-  let handler: Handler;
   const saved = { ...process.env };
+  const output: string[] = [];
+  const spies: jest.SpyInstance[] = [];
 
   beforeAll(async () => {
+    for (const stream of [process.stdout, process.stderr]) {
+      spies.push(jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      }));
+    }
     dynalite = await startDynalite();
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1',
-      DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `admin-lambda-${Date.now()}`,
-      DEFAULT_TENANT_ENABLED: 'false', ADMIN_PASSWORD: 'first-admin-password', LOG_LEVEL: 'error',
-    });
-    handler = (await import('../../functions/admin/lambda')).handler as Handler;
   });
   afterAll(async () => {
+    for (const spy of spies) spy.mockRestore();
     await dynalite.close();
     process.env = saved;
   });
 
-  test('refuses requests without credentials, even though no ADMIN_AUTH_ENABLED is set', async () => {
-    const res = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants' }), context)) as Result;
-    expect(res.statusCode).toBe(401);
+  describe('with the generated credential in Secrets Manager (ADMIN_SECRET_ARN)', () => {
+    let handler: Handler;
+    beforeAll(async () => {
+      mockSecrets.text = JSON.stringify({ username: 'admin', password: GENERATED_PASSWORD });
+      // ADMIN_PASSWORD is set too: the generated secret wins.
+      handler = await coldStart(dynalite, { ADMIN_SECRET_ARN, ADMIN_PASSWORD: 'not-the-admin-password' });
+      await handler(apigwEvent({ method: 'GET', path: '/admin/tenants' }), context);
+    });
+
+    test('reads the secret once at cold start, by its ARN', () => {
+      expect(mockSecrets.commands).toHaveLength(1);
+      expect(mockSecrets.commands[0]?.input).toEqual({ SecretId: ADMIN_SECRET_ARN });
+    });
+
+    test('refuses requests without credentials, even though no ADMIN_AUTH_ENABLED is set', async () => {
+      const res = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants' }), context)) as Result;
+      expect(res.statusCode).toBe(401);
+    });
+
+    test('the generated admin manages tenants stored in DynamoDB; ADMIN_PASSWORD does not log in', async () => {
+      const auth: [string, string] = ['admin', GENERATED_PASSWORD];
+      const created = (await handler(apigwEvent({ method: 'POST', path: '/admin/tenants', auth, body: { name: 'from-lambda' } }), context)) as Result;
+      expect(created.statusCode).toBe(201);
+      const body = JSON.parse(String(created.body)) as { id: string; api_key: string };
+      expect(body.api_key).toMatch(/^gw-/);
+      const list = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth }), context)) as Result;
+      const tenants = JSON.parse(String(list.body)) as { data: Array<{ id: string }> };
+      expect(tenants.data.map((t) => t.id)).toEqual([body.id]); // the default tenant is off in a deployment
+      expect(String(list.body)).not.toContain(body.api_key);
+      const usage = (await handler(apigwEvent({ method: 'GET', path: `/admin/tenants/${body.id}/usage`, auth }), context)) as Result;
+      expect(usage.statusCode).toBe(200);
+      expect(JSON.parse(String(usage.body))).toMatchObject({ tenant_id: body.id, totals: { request_count: 0 } });
+      expect(JSON.parse(String(usage.body))).not.toHaveProperty('note'); // the usage store is wired in
+      const wrong = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'not-the-admin-password'], sourceIp: '10.0.0.9' }), context)) as Result;
+      expect(wrong.statusCode).toBe(401);
+    });
+
+    test('logs JSON lines with the Lambda request id and never the password', () => {
+      const text = output.join('');
+      expect(text).not.toContain(GENERATED_PASSWORD);
+      const lines = text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ message: 'first admin user created', username: 'admin', from: 'ADMIN_SECRET_ARN' }));
+      expect(lines.find((l) => l.message === 'admin login failed')).toMatchObject({ function_request_id: 'test-request', level: 'WARN' });
+    });
   });
 
-  test('the bootstrap admin from ADMIN_PASSWORD manages tenants stored in DynamoDB', async () => {
-    const auth: [string, string] = ['admin', 'first-admin-password'];
-    const created = (await handler(apigwEvent({ method: 'POST', path: '/admin/tenants', auth, body: { name: 'from-lambda' } }), context)) as Result;
-    expect(created.statusCode).toBe(201);
-    const body = JSON.parse(String(created.body)) as { id: string; api_key: string };
-    expect(body.api_key).toMatch(/^gw-/);
-    const list = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth }), context)) as Result;
-    const tenants = JSON.parse(String(list.body)) as { data: Array<{ id: string }> };
-    expect(tenants.data.map((t) => t.id)).toEqual([body.id]); // the default tenant is off in a deployment
-    expect(String(list.body)).not.toContain(body.api_key);
+  test('without ADMIN_SECRET_ARN, ADMIN_PASSWORD still creates the first admin and Secrets Manager is not called', async () => {
+    const before = mockSecrets.commands.length;
+    delete process.env.ADMIN_SECRET_ARN;
+    const handler = await coldStart(dynalite, { ADMIN_PASSWORD: 'first-admin-password' });
+    const res = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'first-admin-password'] }), context)) as Result;
+    expect(res.statusCode).toBe(200);
+    expect(mockSecrets.commands.length).toBe(before);
   });
 });

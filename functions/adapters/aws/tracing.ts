@@ -1,16 +1,18 @@
 // Tracing for the Lambda entries. Powertools Tracer (and the X-Ray SDK under it, ~30 ms to load)
 // is imported only where it can trace: inside Lambda (AWS_EXECUTION_ENV) unless
 // POWERTOOLS_TRACE_ENABLED=false, the same rule Powertools applies itself.
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Provider } from '../../core/providers/provider';
 import type { Env } from '../../core/config';
-import { traceProviderCalls, type ProviderTracer } from './provider-tracing';
+import { traceProviderCalls } from './provider-tracing';
 
 export function tracingWanted(env: Env): boolean {
   return (env.AWS_EXECUTION_ENV ?? '') !== '' && (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false';
 }
 
 export interface LambdaTracing {
-  tracer: ProviderTracer;
+  /** For Powertools' middy middleware (captureLambdaHandler) in the API Gateway functions. */
+  tracer: Tracer;
   /** Wraps a provider so each of its calls gets a subsegment. */
   wrapProvider: (provider: Provider) => Provider;
 }
