@@ -1,14 +1,19 @@
 // cdk-nag AwsSolutions checks on the stack: zero unacknowledged findings, by default and with
 // every option on; every acknowledgement is a single finding id with a reason.
 import { Validations } from 'aws-cdk-lib';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { REDIS, synth } from './synth';
+import { REDIS, synth, type Synth } from './synth';
 
-function findings(context: Record<string, unknown>): string[] {
-  const { app, stack } = synth(context);
+let plain: Synth;
+beforeAll(() => {
+  plain = synth();
+});
+
+function findings({ app, stack }: Synth): string[] {
   const report = new AwsSolutionsChecks(app).validateScope(stack);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.locations.join(', ') || r.resourceLogicalId}: ${v.description}`));
+  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.resourceLogicalId} ${r.templatePath}: ${v.description}`));
 }
 
 /** Acknowledgements as CDK records them: metadata entries { "Annotation::<id>": reason } per construct. */
@@ -20,19 +25,24 @@ function acknowledgements(root: IConstruct): Array<{ id: string; reason: string;
 }
 
 test('default stack: no unacknowledged AwsSolutions findings', () => {
-  expect(findings({})).toEqual([]);
+  expect(findings(plain)).toEqual([]);
 });
 
-test('with alert e-mail, routing config and the ElastiCache option: still none', () => {
-  expect(findings({
+test('with alert e-mail, routing config and the ElastiCache option: still none; the checks are live', () => {
+  const options = synth({
     alertEmail: 'ops@example.com',
     gatewayConfig: { routes: { smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }] } } },
     ...REDIS,
-  })).toEqual([]);
+  });
+  expect(findings(options)).toEqual([]);
+  // A control: a bare queue added to the same stack is reported (no DLQ, no TLS-only policy),
+  // and is all that is reported.
+  new Queue(options.stack, 'UnacknowledgedProbe');
+  expect(findings(options).map((f) => f.split(' ')[0]).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
 });
 
 test('acknowledgements: exact finding ids, each with a reason, none of them blanket', () => {
-  const acks = acknowledgements(synth().stack);
+  const acks = acknowledgements(plain.stack);
   // Listed so that a new suppression is a visible change to this test.
   const summary = [...new Set(acks.map((a) => `${a.path.replace(/^AiGateway\//, '')} ${a.id}`))].sort();
   expect(summary).toEqual([
