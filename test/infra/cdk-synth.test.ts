@@ -9,11 +9,6 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/constructs/gateway-function';
 import { ENTRIES, missingEntries, type CfnResource } from './synth';
 
-const missing = missingEntries();
-const title = missing.length === 0
-  ? 'npx cdk synth: offline, no credentials, all four functions bundled, cdk-nag clean'
-  : `npx cdk synth (skipped until these entry files exist: ${missing.join(', ')})`;
-
 /** The deploying shell, minus anything that could reach AWS or find credentials. */
 function offlineEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -34,7 +29,8 @@ afterAll(() => {
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
-(missing.length === 0 ? test : test.skip)(title, () => {
+test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-nag clean', () => {
+  expect(missingEntries()).toEqual([]);
   workdir = mkdtempSync(join(tmpdir(), 'ai-gateway-synth-'));
   const outdir = join(workdir, 'cdk.out');
   const run = spawnSync('npx', ['cdk', 'synth', '--no-notices', '--quiet', '--output', outdir], {

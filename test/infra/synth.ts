@@ -22,23 +22,6 @@ export function missingEntries(): string[] {
   return ENTRIES.filter((e) => !fs.existsSync(join(PROJECT_ROOT, e)));
 }
 
-/**
- * NodejsFunction refuses an entry file that does not exist even when bundling is skipped. For
- * the template-only tests an entry still being written must not hide everything else, so its
- * existence is assumed there; the bundling test (cdk-synth.test.ts) checks the real files.
- * Installed once per test file and never restored: aws-cdk-lib keeps its own copy of the `fs`
- * functions from first use, so a restored spy would leave it holding an empty mock.
- */
-let entriesAssumed = false;
-function assumeEntriesExist(): void {
-  if (entriesAssumed) return;
-  entriesAssumed = true;
-  const missing = new Set(missingEntries().map((e) => join(PROJECT_ROOT, e)));
-  if (missing.size === 0) return;
-  const real = fs.existsSync.bind(fs);
-  jest.spyOn(fs, 'existsSync').mockImplementation((p) => (typeof p === 'string' && missing.has(p)) || real(p));
-}
-
 export interface Synth {
   app: App;
   stack: AiGatewayStack;
@@ -48,7 +31,6 @@ export interface Synth {
 /** Synthesizes without bundling; context as `-c` would give it (strings) or as cdk.json (any JSON). */
 export function synth(context: Record<string, unknown> = {}, extra: Partial<AiGatewayStackProps> = {}): Synth {
   const app = new App({ context: { ...NO_BUNDLING, ...context } });
-  assumeEntriesExist();
   const stack = new AiGatewayStack(app, 'AiGateway', { ...settingsFromContext(app.node), ...extra });
   return { app, stack, template: Template.fromStack(stack) };
 }
