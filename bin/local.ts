@@ -56,7 +56,8 @@ async function main(): Promise<void> {
       logger.error('shutdown timeout reached; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    running.shutdown(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => {
+    // Drain, then write back what requests left behind (usage events, budget settlements).
+    running.shutdown(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => gateway.flush()).then(() => {
       logger.info('stopped');
       process.exit(0);
     }, () => process.exit(1));

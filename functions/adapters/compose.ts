@@ -8,6 +8,7 @@ import { createUsagePipeline, createUsageStores, type UsagePipeline } from './us
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
 import { CircuitBreaker } from '../core/breaker';
+import { LeasedBudgetLedger } from '../core/budget-lease';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
@@ -30,6 +31,12 @@ export interface ComposeOptions {
   now?: () => number;
   /** Replaces the built-in provider of the same name (tests inject instrumented ones). */
   providers?: Provider[];
+  /**
+   * Lease budget headroom from a shared ledger and settle it once a second (default true): right
+   * for long-running processes. A Lambda sets false: its environment can be frozen and recycled
+   * holding a lease, so there each request reserves and settles in the shared ledger itself.
+   */
+  budgetLeases?: boolean;
   /** Wraps every provider (the Lambda entries add a trace subsegment per call). */
   wrapProvider?: (provider: Provider) => Provider;
   /** Receives the core's metrics instead of the in-process registry, and /metrics is not served (CloudWatch EMF in Lambda). */
@@ -72,7 +79,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
     usageReader: usage.stores.store,
-    budgetLedger: state.budgetLedger,
+    budgetLedger: state.backends.budget !== 'memory' && opts.budgetLeases !== false ? new LeasedBudgetLedger(state.budgetLedger, logger) : state.budgetLedger,
     prices,
     logger,
     now,

@@ -27,6 +27,8 @@ export interface BudgetLedger {
   reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation | Promise<Reservation>;
   /** Drops a reservation and commits the actual cost. */
   settle(tenantId: string, period: string, reserved: number, actual: number): void | Promise<void>;
+  /** Writes back what the ledger holds in process, if anything (shutdown, end of a Lambda invocation). */
+  flush?(): Promise<void>;
 }
 
 /** Output tokens assumed for a request that sets no max_tokens. */
@@ -95,9 +97,10 @@ export class BudgetGuard {
     this.pending.add(p);
   }
 
-  /** Resolves once every settlement started so far is written. */
+  /** Resolves once every settlement started so far is written, and the ledger has flushed. */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.ledger.flush?.();
   }
 }
 

@@ -1,7 +1,9 @@
-// `npm run bench`: two sections, each process under test in its own process.
+// `npm run bench`: four sections, each process under test in its own process.
 //   core        direct vs floor (bare proxy) vs gateway on a fake OpenAI upstream (core.ts)
 //   translation gateway → each provider's fake vs direct to it, against the OpenAI pass-through (translation.ts)
-// Env: BENCH_SECTIONS (default "core,translation"), BENCH_RUNS (default 3), BENCH_DURATION
+//   storage     the gateway on memory vs on DynamoDB (dynalite), with and without limits (storage.ts)
+//   lambda      the chat Lambda bundle: size, SDK left to the runtime, cold init in fresh processes (lambda-bundle.ts)
+// Env: BENCH_SECTIONS (default "core,translation,storage,lambda"), BENCH_RUNS (default 3), BENCH_DURATION
 // (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
 // run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
 // `npm run build` if missing). Prints a table of medians per section and writes .bench/results.json.
@@ -14,12 +16,14 @@ import { ensureGatewayBuilt, type BenchPaths } from './processes';
 import { formatTable } from './report';
 import { formatTranslationTable } from './translation-report';
 import { runTranslation, type TranslationResult } from './translation';
+import { formatStorageTable, runStorage, type StorageResult } from './storage';
+import { formatLambdaTable, runLambdaBundle, type LambdaResult } from './lambda-bundle';
 import { allWarnings } from './warnings';
 
 const ROOT = process.cwd(); // npm run always starts in the package root
 const DIRS: BenchPaths = { root: ROOT, benchDir: path.join(ROOT, 'test', 'bench'), outDir: path.join(ROOT, '.bench') };
 const GATEWAY_AUTH = 'Bearer gw-default-key';
-const SECTIONS = ['core', 'translation'] as const;
+const SECTIONS = ['core', 'translation', 'storage', 'lambda'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function intEnv(name: string, def: number, min: number, max: number): number {
@@ -50,24 +54,36 @@ async function main(): Promise<void> {
   const translationDurationS = intEnv('BENCH_TRANSLATION_DURATION', Math.min(3, durationS), 1, 120);
   const gatewayEntry = path.resolve(ROOT, process.env.BENCH_GATEWAY_ENTRY || 'dist/local.mjs');
   if (!existsSync(path.join(DIRS.benchDir, 'run.ts'))) throw new Error(`run from the package root (no test/bench/run.ts under ${ROOT})`);
-  const wrkCheck = await runCommand('wrk', 'wrk', ['--version'], process.env, 5000);
+  // The lambda section alone needs neither wrk nor the local server's build.
+  const loadSections = sections.some((x) => x !== 'lambda');
+  const wrkCheck = loadSections ? await runCommand('wrk', 'wrk', ['--version'], process.env, 5000) : { output: 'wrk' };
   if (!wrkCheck.output.includes('wrk')) throw new Error('wrk not found on PATH (apt-get install wrk)');
   mkdirSync(DIRS.outDir, { recursive: true });
-  await ensureGatewayBuilt(DIRS, gatewayEntry);
+  if (loadSections) await ensureGatewayBuilt(DIRS, gatewayEntry);
 
-  const durations = [sections.includes('core') ? `core ${durationS}s` : '', sections.includes('translation') ? `translation ${translationDurationS}s` : ''];
+  const durations = [sections.includes('core') ? `core ${durationS}s` : '', sections.includes('translation') ? `translation ${translationDurationS}s` : '', sections.includes('storage') ? `storage ${durationS}s` : ''];
   console.log(`bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`);
   const common = { dirs: DIRS, gatewayEntry, gatewayAuth: GATEWAY_AUTH, runs };
   let core: CoreResult | undefined;
   let translation: TranslationResult | undefined;
+  let storage: StorageResult | undefined;
+  let lambda: LambdaResult | undefined;
   if (sections.includes('core')) core = await runCore({ ...common, durationS });
   if (sections.includes('translation')) {
     console.log('translation section: one gateway and one fake per provider');
     translation = await runTranslation({ ...common, durationS: translationDurationS });
   }
+  if (sections.includes('storage')) {
+    console.log('storage section: the gateway on memory and on DynamoDB (dynalite in its own process)');
+    storage = await runStorage({ ...common, durationS });
+  }
+  // Bundle size and cold init: no load generator, at least 5 fresh processes per variant.
+  if (sections.includes('lambda')) lambda = await runLambdaBundle({ root: ROOT, outDir: DIRS.outDir, runs: Math.max(5, runs) });
 
   if (core) console.log(`\n${formatTable(core.summary, runs)}`);
   if (translation) console.log(`\n${formatTranslationTable(translation.summary, translation.config)}`);
+  if (storage) console.log(`\n${formatStorageTable(storage)}`);
+  if (lambda) console.log(`\n${formatLambdaTable(lambda)}`);
   const warnings = allWarnings();
   if (warnings.length > 0) console.log(`\n${warnings.length} warning(s); see above.`);
 
@@ -75,7 +91,7 @@ async function main(): Promise<void> {
   const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), elapsedS: (Date.now() - started) / 1000 };
   // The core section keeps its top-level keys (config, summary, raw); the translation section has its own key.
   const config = { sections, gatewayEntry, ...core?.config };
-  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation };
+  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`results: ${path.relative(ROOT, file)} (${meta.elapsedS.toFixed(0)} s)`);
 }

@@ -43,6 +43,7 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
 
   afterAll(async () => {
     await server?.shutdown(500);
+    await composed?.gateway.flush();
     await composed?.state.close();
     await Promise.all([ollama?.close(), openai?.close(), dynalite?.close()]);
     process.env = saved;

@@ -25,6 +25,7 @@ async function instance(env: Env): Promise<Instance> {
 async function stop(...instances: Instance[]): Promise<void> {
   for (const i of instances) {
     await i.server.shutdown(500);
+    await i.composed.gateway.flush();
     await i.composed.state.close();
   }
 }

@@ -11,6 +11,8 @@ import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 interface Instance {
   url: string;
   server: RunningServer;
+  /** Writes back what requests left behind, before the store goes away. */
+  flush(): Promise<void>;
 }
 
 async function instance(endpoint: string, table: string): Promise<Instance> {
@@ -23,7 +25,7 @@ async function instance(endpoint: string, table: string): Promise<Instance> {
     host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger,
     handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),
   });
-  return { url: server.url, server };
+  return { url: server.url, server, flush: () => gateway.flush() };
 }
 
 describe('tenants shared through DynamoDB', () => {
@@ -44,6 +46,7 @@ describe('tenants shared through DynamoDB', () => {
   afterAll(async () => {
     await a.server.shutdown(500);
     await b.server.shutdown(500);
+    await Promise.all([a.flush(), b.flush()]);
     await dynalite.close();
     process.env = saved;
   });

@@ -71,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.shutdown(500);
+  await composed?.gateway.flush();
   await composed?.state.close();
   await Promise.all([dynalite?.close(), sqs?.close(), sns?.close(), upstream?.close()]);
   process.env = saved;
