@@ -138,4 +138,11 @@ export interface UsageStore extends UsageReader {
    * redelivery of the same event runs `then` again without counting twice.
    */
   apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied>;
+  /**
+   * Optional: applies several events in fewer writes than one by one (a queue batch), with the
+   * same guarantee per event. `then` runs at least once per tenant and month the batch touches,
+   * with the month's cost after the batch. Returns each event's result, or the error that kept
+   * it from being applied (that event only is to be delivered again).
+   */
+  applyMany?(events: readonly UsageEvent[], then: (event: UsageEvent, applied: UsageApplied) => Promise<void>): Promise<Array<UsageApplied | Error>>;
 }

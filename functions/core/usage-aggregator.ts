@@ -22,31 +22,56 @@ export class UsageAggregator {
   ) {}
 
   apply(event: UsageEvent): Promise<UsageApplied> {
-    const alerter = this.alerter;
-    return this.store.apply(event, alerter ? (a) => alerter.check(event, a.month_cost_usd) : noAlerts);
+    return this.store.apply(event, (a) => this.alert(event, a));
+  }
+
+  private readonly alert = async (event: UsageEvent, a: UsageApplied): Promise<void> => {
+    await this.alerter?.check(event, a.month_cost_usd);
+  };
+
+  /** Applies several events (in one go where the store can); per event, its result or its error. */
+  async applyMany(events: readonly UsageEvent[]): Promise<Array<UsageApplied | Error>> {
+    if (events.length === 0) return [];
+    if (this.store.applyMany) return this.store.applyMany(events, this.alert);
+    const out = new Array<UsageApplied | Error>(events.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < events.length) {
+        const i = next++;
+        try {
+          out[i] = await this.apply(events[i] as UsageEvent);
+        } catch (err) {
+          out[i] = err instanceof Error ? err : new Error(String(err));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, events.length) }, worker));
+    return out;
   }
 
   /** Applies a batch; returns the ids of the records that failed (and should be delivered again). */
   async processBatch(records: readonly QueuedRecord[]): Promise<string[]> {
     const failed: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < records.length) {
-        const record = records[next++] as QueuedRecord;
-        try {
-          await this.apply(parseUsageEvent(record.body));
-        } catch (err) {
-          failed.push(record.id);
-          this.logger.error('usage record not applied', { record_id: record.id, error: err instanceof Error ? err.message : String(err) });
-        }
+    const valid: Array<{ id: string; event: UsageEvent }> = [];
+    for (const record of records) {
+      try {
+        valid.push({ id: record.id, event: parseUsageEvent(record.body) });
+      } catch (err) {
+        failed.push(record.id);
+        this.logger.error('usage record rejected', { record_id: record.id, error: (err as Error).message });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, records.length) }, worker));
-    return failed;
+    }
+    const results = await this.applyMany(valid.map((v) => v.event));
+    results.forEach((r, i) => {
+      if (!(r instanceof Error)) return;
+      const id = (valid[i] as { id: string }).id;
+      failed.push(id);
+      this.logger.error('usage record not applied', { record_id: id, error: r.message });
+    });
+    const order = new Map(records.map((r, i) => [r.id, i]));
+    return failed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   }
 }
-
-const noAlerts = async (): Promise<void> => {};
 
 const NUMBER_FIELDS = ['prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'latency_ms', 'status'] as const;
 const STRING_FIELDS = ['request_id', 'tenant_id', 'provider', 'model', 'timestamp'] as const;

@@ -1,6 +1,8 @@
 // The UsageStore contract, run against every backend: totals per tenant, day and model,
 // idempotent by request id, the month's cost for alerts, and `then` rerun on redelivery.
+import { silentLogger } from '../../functions/core/logger';
 import type { UsageApplied, UsageEvent, UsageStore } from '../../functions/core/ports';
+import { UsageAggregator } from '../../functions/core/usage-aggregator';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 export interface UsageStoreUnderTest extends StoreUnderTest<UsageStore> {
@@ -130,6 +132,83 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
       expect(t.request_count).toBe(20);
       expect(t.cost_usd).toBeCloseTo(0.2, 10);
+    });
+
+    describe('in batches (applyMany where the store has it)', () => {
+      const many = (events: UsageEvent[], then?: (e: UsageEvent, a: UsageApplied) => Promise<void>): Promise<Array<UsageApplied | Error>> => {
+        if (!then) return new UsageAggregator(store, undefined, silentLogger).applyMany(events);
+        if (store.applyMany) return store.applyMany(events, then);
+        // Stores without a batch path apply one by one, `then` after each event.
+        return Promise.all(events.map((e) => store.apply(e, (a) => then(e, a)).catch((err: unknown) => err as Error)));
+      };
+      /** Redelivers what failed until everything is in, as SQS would. */
+      async function settleAll(events: UsageEvent[]): Promise<void> {
+        let left = events;
+        for (let round = 0; left.length > 0; round++) {
+          if (round > 50) throw new Error('events never applied');
+          const results = await many(left);
+          left = left.filter((_, i) => results[i] instanceof Error);
+          if (left.length > 0) await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+
+      it('counts a batch over tenants, days and models; a repeat inside the batch counts once', async () => {
+        const other = uid('tenant');
+        const events = [
+          ...Array.from({ length: 45 }, () => usageEvent({ tenant_id: tenant, cost_usd: 0.01 })),
+          ...Array.from({ length: 5 }, () => usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', cost_usd: 0.02, timestamp: '2030-01-16T00:00:00.000Z' })),
+          ...Array.from({ length: 3 }, () => usageEvent({ tenant_id: other, cost_usd: 1 })),
+        ];
+        await settleAll([...events, events[0] as UsageEvent, events[46] as UsageEvent]);
+        const t = await store.totals(tenant, '2030-01-01', '2030-01-31');
+        expect(t.request_count).toBe(50);
+        expect(t.cost_usd).toBeCloseTo(0.55, 10);
+        const byModel = await store.totalsByModel(tenant, '2030-01-01', '2030-01-31');
+        expect(byModel['claude-haiku-4-5']?.request_count).toBe(5);
+        expect((await store.totals(other, '2030-01-01', '2030-01-31')).cost_usd).toBeCloseTo(3, 10);
+      });
+
+      it('a redelivered batch, or one holding events already applied alone, changes nothing twice', async () => {
+        const events = Array.from({ length: 10 }, () => usageEvent({ tenant_id: tenant, cost_usd: 0.1 }));
+        await store.apply(events[3] as UsageEvent, async () => {});
+        const first = await many(events);
+        expect(first.filter((r) => r instanceof Error)).toEqual([]);
+        expect(first.filter((r) => !(r instanceof Error) && r.counted)).toHaveLength(9);
+        const again = await many(events);
+        expect(again.every((r) => !(r instanceof Error) && !r.counted)).toBe(true);
+        const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
+        expect(t.request_count).toBe(10);
+        expect(t.cost_usd).toBeCloseTo(1, 10);
+      });
+
+      it("runs `then` with the month's cost after the batch; a failing `then` fails its tenant's events only, and a redelivery finishes them", async () => {
+        const other = uid('tenant');
+        const mine = Array.from({ length: 4 }, () => usageEvent({ tenant_id: tenant, cost_usd: 0.25 }));
+        const theirs = Array.from({ length: 2 }, () => usageEvent({ tenant_id: other, cost_usd: 0.5 }));
+        const seen: Array<[string, number]> = [];
+        const results = await many([...mine, ...theirs], async (e, a) => {
+          seen.push([e.tenant_id, a.month_cost_usd]);
+          if (e.tenant_id === tenant) throw new Error('alert topic unavailable');
+        });
+        expect(results.slice(0, 4).every((r) => r instanceof Error)).toBe(true);
+        expect(results.slice(4).every((r) => !(r instanceof Error) && r.counted)).toBe(true);
+        const highest = (t: string): number => Math.max(...seen.filter(([x]) => x === t).map(([, c]) => c));
+        expect(highest(tenant)).toBeCloseTo(1, 10);
+        expect(highest(other)).toBeCloseTo(1, 10);
+        // Redelivered: `then` runs again for the failed ones, and nothing counts twice.
+        const retried: Array<[string, number]> = [];
+        let left = mine;
+        for (let round = 0; left.length > 0 && round < 50; round++) {
+          const r = await many(left, async (e, a) => void retried.push([e.tenant_id, a.month_cost_usd]));
+          left = left.filter((_, i) => r[i] instanceof Error);
+          if (left.length > 0) await new Promise((res) => setTimeout(res, 20));
+        }
+        expect(left).toEqual([]);
+        expect(retried.length).toBeGreaterThan(0);
+        expect(retried.every(([t, cost]) => t === tenant && Math.abs(cost - 1) < 1e-9)).toBe(true);
+        expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).request_count).toBe(4);
+        expect((await store.totals(other, '2030-01-01', '2030-12-31')).request_count).toBe(2);
+      });
     });
   });
 }

@@ -10,6 +10,8 @@
 // this attempt still owns it; (5) remove the flags. A marker already done means the event was
 // counted; a pending one whose lease ran out is taken over, and step 2 then adds only where the
 // earlier attempt had not. Flags live only while an event is in flight, so items stay small.
+// A batch (applyMany) writes one marker per event but updates each counter item once for all its
+// fresh events (a flag per event), so a busy tenant's items take one write per batch.
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
@@ -36,6 +38,29 @@ export class UsageInFlightError extends Error {
 
 type Key = { pk: string; sk: string };
 
+/** Flags per counter update: keeps the expression well under DynamoDB's 4 KB limit. */
+const MAX_FLAGS = 40;
+
+const markerOf = (e: UsageEvent): Key => ({ pk: `REQ#${e.request_id}`, sk: 'REQ' });
+const flagOf = (e: UsageEvent): string => `r_${e.request_id}`;
+const itemsOf = (e: UsageEvent): { day: Key; month: Key } => ({
+  day: { pk: `USAGE#${e.tenant_id}`, sk: `DAY#${e.timestamp.slice(0, 10)}#${e.model}` },
+  month: { pk: `USAGE#${e.tenant_id}`, sk: `MONTH#${e.timestamp.slice(0, 7)}` },
+});
+const dayValues = (e: UsageEvent): Record<string, number> => ({
+  request_count: 1, prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens,
+  cached_tokens: e.cached_tokens, cost_usd: roundUsd(e.cost_usd), cache_hits: e.cache_hit ? 1 : 0,
+});
+const monthValues = (e: UsageEvent): Record<string, number> => ({ request_count: 1, cost_usd: roundUsd(e.cost_usd) });
+
+function sumValues(list: Array<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const v of list) for (const [k, n] of Object.entries(v)) sum[k] = roundUsd((sum[k] ?? 0) + n);
+  return sum;
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
 export class DynamoUsageStore implements UsageStore {
   private readonly now: () => number;
 
@@ -44,25 +69,20 @@ export class DynamoUsageStore implements UsageStore {
   }
 
   async apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied> {
-    const marker: Key = { pk: `REQ#${event.request_id}`, sk: 'REQ' };
     const owner = randomUUID();
-    if (!(await this.startMarker(marker, owner))) {
-      const existing = await this.get(marker);
+    if (!(await this.startMarker(markerOf(event), owner))) {
+      const existing = await this.get(markerOf(event));
       if (existing?.state === 'done') return { counted: false, month_cost_usd: await this.monthCost(event) };
-      await this.takeOver(marker, owner, event.request_id);
+      await this.takeOver(markerOf(event), owner, event.request_id);
     }
+    return this.finish(event, owner, then);
+  }
 
-    const flag = `r_${event.request_id}`;
-    const day: Key = { pk: `USAGE#${event.tenant_id}`, sk: `DAY#${event.timestamp.slice(0, 10)}#${event.model}` };
-    const month: Key = { pk: `USAGE#${event.tenant_id}`, sk: `MONTH#${event.timestamp.slice(0, 7)}` };
-    const cost = roundUsd(event.cost_usd);
-    const [, monthAfter] = await Promise.all([
-      this.addOnce(day, flag, {
-        request_count: 1, prompt_tokens: event.prompt_tokens, completion_tokens: event.completion_tokens,
-        cached_tokens: event.cached_tokens, cost_usd: cost, cache_hits: event.cache_hit ? 1 : 0,
-      }),
-      this.addOnce(month, flag, { request_count: 1, cost_usd: cost }),
-    ]);
+  /** Steps 2 to 5 for one event whose marker `owner` holds. */
+  private async finish(event: UsageEvent, owner: string, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied> {
+    const flag = flagOf(event);
+    const { day, month } = itemsOf(event);
+    const [, monthAfter] = await Promise.all([this.addOnce(day, [flag], dayValues(event)), this.addOnce(month, [flag], monthValues(event))]);
     const applied: UsageApplied = {
       counted: monthAfter !== undefined,
       month_cost_usd: monthAfter !== undefined ? Number(monthAfter.cost_usd ?? 0) : await this.monthCost(event),
@@ -70,14 +90,120 @@ export class DynamoUsageStore implements UsageStore {
     try {
       await then(applied);
     } catch (err) {
-      // Let the next delivery take over at once rather than after the lease.
-      await this.update(marker, 'SET lease_until = :zero', '#owner = :me', { ':zero': 0, ':me': owner }).catch(() => undefined);
+      await this.releaseLease(event, owner);
       throw err;
     }
-    if (await this.update(marker, 'SET #state = :done REMOVE lease_until', '#owner = :me', { ':done': 'done', ':me': owner })) {
-      await Promise.all([day, month].map((k) => this.update(k, 'REMOVE #flag', undefined, {}, { '#flag': flag })));
-    }
+    if (await this.markDone(event, owner)) await Promise.all([day, month].map((k) => this.removeFlags(k, [flag])));
     return applied;
+  }
+
+  /**
+   * A batch: markers one per event, but each counter item (tenant × day × model, tenant × month)
+   * updated once for all the batch's fresh events on it, so a busy tenant's items take one write
+   * per batch instead of one per request. Events seen before go the one-by-one way.
+   */
+  async applyMany(events: readonly UsageEvent[], then: (event: UsageEvent, applied: UsageApplied) => Promise<void>): Promise<Array<UsageApplied | Error>> {
+    const out = new Array<UsageApplied | Error>(events.length);
+    const owner = randomUUID();
+    const fresh: number[] = [];
+    const seen: number[] = [];
+    await Promise.all(events.map(async (e, i) => {
+      try {
+        (await this.startMarker(markerOf(e), owner) ? fresh : seen).push(i);
+      } catch (err) {
+        out[i] = asError(err);
+      }
+    }));
+    const one = async (i: number, run: () => Promise<UsageApplied>): Promise<void> => {
+      try {
+        out[i] = await run();
+      } catch (err) {
+        out[i] = asError(err);
+      }
+    };
+    const ev = (i: number): UsageEvent => events[i] as UsageEvent;
+    await Promise.all(seen.map((i) => one(i, () => this.apply(ev(i), (a) => then(ev(i), a)))));
+
+    // Counter items and the fresh events on each, at most MAX_FLAGS per update.
+    type Group = { key: Key; members: number[]; month: string | undefined };
+    const open = new Map<string, Group>();
+    const all: Group[] = [];
+    const join = (key: Key, i: number, month?: string): void => {
+      const id = `${key.pk}\u0000${key.sk}`;
+      let g = open.get(id);
+      if (!g || g.members.length >= MAX_FLAGS) {
+        open.set(id, (g = { key, members: [], month }));
+        all.push(g);
+      }
+      g.members.push(i);
+    };
+    for (const i of fresh) {
+      const { day, month } = itemsOf(ev(i));
+      join(day, i);
+      join(month, i, `${ev(i).tenant_id}\u0000${ev(i).timestamp.slice(0, 7)}`);
+    }
+    // A group whose condition fails (an event on it was applied by another delivery meanwhile) is
+    // finished event by event; its flags keep those events from counting twice.
+    const retry = new Set<number>();
+    const monthCost = new Map<string, number>();
+    const failedWrite = new Map<number, Error>();
+    await Promise.all(all.map(async (g) => {
+      const sums = sumValues(g.members.map((i) => (g.month ? monthValues(ev(i)) : dayValues(ev(i)))));
+      try {
+        const after = await this.addOnce(g.key, g.members.map((i) => flagOf(ev(i))), sums);
+        if (after === undefined) g.members.forEach((i) => retry.add(i));
+        else if (g.month) monthCost.set(g.month, Math.max(monthCost.get(g.month) ?? 0, Number(after.cost_usd ?? 0)));
+      } catch (err) {
+        g.members.forEach((i) => failedWrite.set(i, asError(err)));
+      }
+    }));
+    const batched = fresh.filter((i) => !retry.has(i) && !failedWrite.has(i));
+    // `then` once per tenant and month, with the cost after the whole batch.
+    const byMonth = new Map<string, number[]>();
+    for (const i of batched) {
+      const m = `${ev(i).tenant_id}\u0000${ev(i).timestamp.slice(0, 7)}`;
+      byMonth.set(m, [...(byMonth.get(m) ?? []), i]);
+    }
+    const done: number[] = [];
+    await Promise.all([...byMonth].map(async ([m, members]) => {
+      const applied: UsageApplied = { counted: true, month_cost_usd: monthCost.get(m) ?? 0 };
+      try {
+        await then(ev(members[members.length - 1] as number), applied);
+      } catch (err) {
+        for (const i of members) out[i] = asError(err);
+        await Promise.all(members.map((i) => this.releaseLease(ev(i), owner)));
+        return;
+      }
+      await Promise.all(members.map(async (i) => {
+        out[i] = applied;
+        if (await this.markDone(ev(i), owner).catch(() => false)) done.push(i);
+      }));
+    }));
+    const finished = new Set(done);
+    await Promise.all(all.map((g) => {
+      const flags = g.members.filter((i) => finished.has(i)).map((i) => flagOf(ev(i)));
+      return flags.length > 0 ? this.removeFlags(g.key, flags) : undefined;
+    }));
+    for (const [i, err] of failedWrite) {
+      out[i] = err;
+      await this.releaseLease(ev(i), owner);
+    }
+    await Promise.all([...retry].filter((i) => !failedWrite.has(i)).map((i) => one(i, () => this.finish(ev(i), owner, (a) => then(ev(i), a)))));
+    return out;
+  }
+
+  /** Lets the next delivery take an event over at once rather than after the lease. */
+  private async releaseLease(event: UsageEvent, owner: string): Promise<void> {
+    await this.update(markerOf(event), 'SET lease_until = :zero', '#owner = :me', { ':zero': 0, ':me': owner }).catch(() => undefined);
+  }
+
+  /** Marks the event done if `owner` still holds it. */
+  private markDone(event: UsageEvent, owner: string): Promise<boolean> {
+    return this.update(markerOf(event), 'SET #state = :done REMOVE lease_until', '#owner = :me', { ':done': 'done', ':me': owner });
+  }
+
+  private async removeFlags(key: Key, flags: string[]): Promise<void> {
+    await this.update(key, `REMOVE ${flags.map((_, j) => `#f${j}`).join(', ')}`, undefined, {}, Object.fromEntries(flags.map((f, j) => [`#f${j}`, f])));
   }
 
   /** Creates the event's marker, leased to `owner`; false if it exists. */
@@ -104,16 +230,16 @@ export class DynamoUsageStore implements UsageStore {
     if (!taken) throw new UsageInFlightError(requestId);
   }
 
-  /** Adds `values` to an item unless it carries `flag`; the item's new values, or undefined if it did. */
-  private async addOnce(key: Key, flag: string, values: Record<string, number>): Promise<Record<string, unknown> | undefined> {
+  /** Adds `values` to an item unless it carries any of `flags` (then sets them); its new values, or undefined. */
+  private async addOnce(key: Key, flags: string[], values: Record<string, number>): Promise<Record<string, unknown> | undefined> {
     const names = Object.keys(values);
     try {
       const out = await this.doc.send(new UpdateCommand({
         TableName: this.opts.tableName,
         Key: key,
-        UpdateExpression: `ADD ${names.map((_, i) => `#a${i} :a${i}`).join(', ')} SET #flag = :true`,
-        ConditionExpression: 'attribute_not_exists(#flag)',
-        ExpressionAttributeNames: { '#flag': flag, ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
+        UpdateExpression: `ADD ${names.map((_, i) => `#a${i} :a${i}`).join(', ')} SET ${flags.map((_, j) => `#f${j} = :true`).join(', ')}`,
+        ConditionExpression: flags.map((_, j) => `attribute_not_exists(#f${j})`).join(' AND '),
+        ExpressionAttributeNames: { ...Object.fromEntries(flags.map((f, j) => [`#f${j}`, f])), ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
         ExpressionAttributeValues: { ':true': true, ...Object.fromEntries(names.map((n, i) => [`:a${i}`, values[n]])) },
         ReturnValues: 'ALL_NEW',
       }));

@@ -34,32 +34,36 @@ export class InProcessUsageQueue implements UsageSink {
 
   private readonly drainSoon = (): void => this.drain();
 
-  /** Starts applying every queued event. */
+  /** Starts applying every queued event, as one batch. */
   private drain(): void {
     this.scheduled = false;
     const events = this.queue;
     this.queue = [];
-    for (const event of events) {
-      const p = this.deliver(event).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
-    }
+    if (events.length === 0) return;
+    const p = this.deliverBatch(events).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
-  private async deliver(event: UsageEvent): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+  /** One batch; the events it could not apply are retried one by one. */
+  private async deliverBatch(events: UsageEvent[]): Promise<void> {
+    const results = await this.aggregator.applyMany(events).catch((err: unknown) => events.map(() => err));
+    await Promise.all(results.map((r, i) => (r instanceof Error || r === undefined ? this.retry(events[i] as UsageEvent, r) : undefined)));
+  }
+
+  /** Retries an event the store refused, with back-off; keeps it in the log if it never goes in. */
+  private async retry(event: UsageEvent, error: unknown): Promise<void> {
+    let last = error;
+    for (const [attempt, delay] of this.retryDelaysMs.entries()) {
+      this.logger.warn('usage event not applied; retrying', { request_id: event.request_id, attempt: attempt + 1, error: last instanceof Error ? last.message : String(last) });
+      await sleep(delay);
       try {
         await this.aggregator.apply(event);
         return;
       } catch (err) {
-        const delay = this.retryDelaysMs[attempt];
-        if (delay === undefined) {
-          keepLostUsage(this.logger, event, err);
-          return;
-        }
-        this.logger.warn('usage event not applied; retrying', { request_id: event.request_id, attempt: attempt + 1, error: err instanceof Error ? err.message : String(err) });
-        await sleep(delay);
+        last = err;
       }
     }
+    keepLostUsage(this.logger, event, last);
   }
 
   async flush(): Promise<void> {
