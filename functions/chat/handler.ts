@@ -27,7 +27,8 @@ const gateways = keyedGateway({
   config,
   logger,
   secret: providerSecretArn ? providerKeysSecret({ secretId: providerSecretArn, refreshMs: providerSecretRefreshMs, logger }) : undefined,
-  compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider }),
+  // No budget leases here: an environment can be frozen and recycled while holding one.
+  compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false }),
 });
 
 /** What the client gets when this instance could not set up its gateway (the log says why). */
@@ -58,9 +59,10 @@ export const handler = awslambda.streamifyResponse<FunctionUrlEvent>(async (even
     logger.error('response failed', { error: err instanceof Error ? err.message : String(err) });
     if (!responseStream.writableFinished) responseStream.destroy();
   } finally {
-    // Lambda freezes the environment once the handler returns: hand the usage events over and
-    // print this invocation's metrics first (the client already has its whole response).
-    await composed?.usage.sink.flush().catch((err: unknown) => logger.error('usage flush failed', { error: err instanceof Error ? err.message : String(err) }));
+    // Lambda freezes the environment once the handler returns: hand the usage events and budget
+    // settlements over and print this invocation's metrics first (the client already has its
+    // whole response).
+    await composed?.gateway.flush().catch((err: unknown) => logger.error('usage flush failed', { error: err instanceof Error ? err.message : String(err) }));
     metrics.flush();
   }
 });

@@ -33,13 +33,13 @@ export interface BundleInfo {
 }
 
 /**
- * ESM is how the stack builds it today. CJS is measured beside it: in one ESM file esbuild must
- * hoist every external import to the top, so SDK clients behind lazy imports (Bedrock, SNS) load
- * at init anyway; CJS keeps those requires where they are, so they load only when used.
+ * CJS is how the stack builds it. ESM is measured beside it, for the record: in one ESM file
+ * esbuild must hoist every external import to the top, so SDK clients behind lazy imports
+ * (Bedrock, SNS) load at init anyway; CJS keeps those requires where they are.
  */
 export type BundleFormat = 'esm' | 'cjs';
 
-export async function buildChatBundle(root: string, outDir: string, format: BundleFormat = 'esm'): Promise<BundleInfo> {
+export async function buildChatBundle(root: string, outDir: string, format: BundleFormat = 'cjs'): Promise<BundleInfo> {
   const file = path.join(outDir, `chat-${format}`, format === 'esm' ? 'index.mjs' : 'index.js');
   const result = await build({
     entryPoints: [path.join(root, 'functions', 'chat', 'handler.ts')],
@@ -53,8 +53,8 @@ export async function buildChatBundle(root: string, outDir: string, format: Bund
     sourcesContent: false,
     ...(format === 'esm' ? { banner: { js: BANNER } } : {}),
     external: EXTERNALS,
-    // NodejsFunction's choice for ESM output: prefer packages' ESM entry points.
-    mainFields: ['module', 'main'],
+    // NodejsFunction's choices: for ESM output prefer packages' ESM entry points.
+    ...(format === 'esm' ? { mainFields: ['module', 'main'] } : {}),
     metafile: true,
     logLevel: 'warning',
   });
@@ -152,7 +152,7 @@ export interface LambdaResult {
   /** As the stack builds it (ESM). */
   bundle: BundleInfo & { kb: number };
   /** The same code as CJS, for comparison. */
-  cjsBundle: BundleInfo & { kb: number };
+  esmBundle: BundleInfo & { kb: number };
   coldInit: ColdInitRow[];
   targets: typeof TARGETS;
   node: string;
@@ -221,18 +221,18 @@ export async function runLambdaBundle(o: { root: string; outDir: string; runs: n
       standIn?.server.close();
     }
   }
-  const esmKb = kbOf(bundles.esm);
-  if (esmKb > TARGETS.bundleKb) warn(`chat bundle ${esmKb} KB is over the ${TARGETS.bundleKb} KB target`);
-  if (bundles.esm.sdkBundled) warn('the chat bundle contains AWS SDK code; it should come from the runtime');
+  const cjsKb = kbOf(bundles.cjs);
+  if (cjsKb > TARGETS.bundleKb) warn(`chat bundle ${cjsKb} KB is over the ${TARGETS.bundleKb} KB target`);
+  if (bundles.cjs.sdkBundled) warn('the chat bundle contains AWS SDK code; it should come from the runtime');
   for (const row of coldInit) {
-    if (row.format === 'esm' && row.readyMs > TARGETS.coldInitMs) warn(`chat cold init (${row.variant}) ${row.readyMs} ms is over the ${TARGETS.coldInitMs} ms target`);
+    if (row.format === 'cjs' && row.readyMs > TARGETS.coldInitMs) warn(`chat cold init (${row.variant}) ${row.readyMs} ms is over the ${TARGETS.coldInitMs} ms target`);
   }
-  return { bundle: { ...bundles.esm, kb: esmKb }, cjsBundle: { ...bundles.cjs, kb: kbOf(bundles.cjs) }, coldInit, targets: TARGETS, node: process.version };
+  return { bundle: { ...bundles.cjs, kb: cjsKb }, esmBundle: { ...bundles.esm, kb: kbOf(bundles.esm) }, coldInit, targets: TARGETS, node: process.version };
 }
 
 export function formatLambdaTable(r: LambdaResult): string {
   const lines = [
-    `Chat Lambda bundle (ESM, as the stack builds it): ${r.bundle.kb} KB minified (target <= ${r.targets.bundleKb} KB), AWS SDK ${r.bundle.sdkBundled ? 'bundled' : 'not bundled (from the runtime)'}; as CJS: ${r.cjsBundle.kb} KB`,
+    `Chat Lambda bundle (CJS, as the stack builds it): ${r.bundle.kb} KB minified (target <= ${r.targets.bundleKb} KB), AWS SDK ${r.bundle.sdkBundled ? 'bundled' : 'not bundled (from the runtime)'}; as ESM: ${r.esmBundle.kb} KB`,
     `  largest parts: ${r.bundle.largest.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`,
     `Cold init = import + init until the first invocation is served (median of ${r.coldInit[0]?.runs ?? 0} fresh processes, node ${r.node}; target <= ${r.targets.coldInitMs} ms):`,
     `  ${'format'.padEnd(6)} ${'variant'.padEnd(34)} ${'import ms'.padStart(10)} ${'init ms'.padStart(9)}  SDK clients loaded | connections tried at init`,
