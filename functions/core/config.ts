@@ -52,10 +52,10 @@ export interface GatewayConfig {
   tenantCacheTtlMs: number;
   admin: { authEnabled: boolean; password?: string };
   /**
-   * Usage accounting: USAGE_TABLE (DynamoDB usage totals when tenants are in DynamoDB) and
-   * USAGE_QUEUE_URL (SQS; unset = the in-process queue).
+   * Usage accounting: USAGE_TABLE (DynamoDB usage totals; used when set, or when tenants are in
+   * DynamoDB) and USAGE_QUEUE_URL (SQS; unset = the in-process queue).
    */
-  usage: { table: string; queueUrl?: string };
+  usage: { table: string; tableSet: boolean; queueUrl?: string };
   /** Budget alerts: ALERT_TOPIC_ARN (SNS) and ALERT_WEBHOOK_URL, besides the log. */
   alerts: { topicArn?: string; webhookUrl?: string };
   /**
@@ -126,6 +126,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
     usage: {
       table: parseTableName(env, 'USAGE_TABLE', 'ai-gateway-usage'),
+      tableSet: nonEmpty(env.USAGE_TABLE) !== undefined,
       queueUrl: nonEmpty(env.USAGE_QUEUE_URL) === undefined ? undefined : parseUrl(env, 'USAGE_QUEUE_URL', ''),
     },
     alerts: {

@@ -55,7 +55,13 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${tables}tenants`, STATE_TABLE: `${tables}state`, USAGE_TABLE: `${tables}usage`,
     ALERT_TOPIC_ARN: TOPIC, LOG_LEVEL: 'error', TENANT_CACHE_TTL: '1',
   };
-  Object.assign(process.env, env);
+  // The aggregator function gets exactly what the stack gives it (USAGE_TABLE, ALERT_TOPIC_ARN);
+  // its SDK finds the local DynamoDB through the SDK's own endpoint variable.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SNS: sns.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, USAGE_TABLE: env.USAGE_TABLE, ALERT_TOPIC_ARN: TOPIC, LOG_LEVEL: 'error',
+  });
+  for (const name of ['DYNAMODB_ENDPOINT', 'TENANTS_TABLE', 'STATE_TABLE']) delete process.env[name];
   const config = loadConfig({
     ...env, ADDR: '127.0.0.1:0', USAGE_QUEUE_URL: `${sqs.url}${QUEUE_PATH}`,
     OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1',

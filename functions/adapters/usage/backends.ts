@@ -1,5 +1,5 @@
-// Chooses where usage totals and sent-alert claims live (DynamoDB's usage table when tenants are
-// in DynamoDB, else Redis when REDIS_URL is set, else memory), where alerts go (the log, plus SNS
+// Chooses where usage totals and sent-alert claims live (DynamoDB's usage table when USAGE_TABLE
+// is set or tenants are in DynamoDB, else Redis when REDIS_URL is set, else memory), where alerts go (the log, plus SNS
 // and a webhook when configured), and how the request path hands events over (SQS when
 // USAGE_QUEUE_URL is set, else the in-process queue). Shared backends are imported only when used.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -26,13 +26,14 @@ export interface SharedClients {
 }
 
 export async function createUsageStores(config: GatewayConfig, clients: SharedClients, now: () => number): Promise<UsageStores> {
-  if (config.storage.kind === 'dynamodb') {
+  if (config.storage.kind === 'dynamodb' || config.usage.tableSet) {
     const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
       import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
     ]);
-    const doc = clients.dynamo ?? createDocumentClient({ endpoint: config.storage.endpoint });
+    const endpoint = config.storage.kind === 'dynamodb' ? config.storage.endpoint : undefined;
+    const doc = clients.dynamo ?? createDocumentClient({ endpoint });
     const tableName = config.usage.table;
-    if (config.storage.endpoint) await ensureTables(doc, { usage: tableName });
+    if (endpoint) await ensureTables(doc, { usage: tableName });
     return { store: new DynamoUsageStore(doc, { tableName, now }), claims: new DynamoAlertClaims(doc, { tableName, now }), backend: 'dynamodb' };
   }
   if (clients.redis) {
