@@ -2,7 +2,7 @@ import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../co
 import { addTotals, emptyTotals, eventTotals, roundUsd, sumTotals } from '../../core/usage-totals';
 
 /** Request ids remembered for idempotency: in process, a repeat can only come shortly after the first. */
-const SEEN_IDS = 100_000;
+const SEEN_IDS = 10_000;
 
 /**
  * Usage totals in process, per tenant per day and model and per month, idempotent by request id
