@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
   }
   if (!authEnabled) logger.warn('the admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true): keep this port private');
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled, logger });
+  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, tenantDefaults: config.tenantDefaults, authEnabled, logger });
   const running = await startServer({
     host: config.host,
     port: config.port,

@@ -50,6 +50,7 @@ export class AiGatewayStack extends Stack {
       adminSecret: this.secrets.admin,
       retention: settings.retention,
       commonEnvironment: settings.common,
+      adminEnvironment: settings.admin,
     });
     this.observability = new Observability(this, 'Observability', {
       chat: this.chat.function.fn,

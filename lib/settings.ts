@@ -32,6 +32,8 @@ export interface GatewaySettings {
   gatewayConfig?: Record<string, unknown>;
   /** Default of the AlertEmail stack parameter. */
   alertEmail?: string;
+  /** Limits of a tenant created through the admin API without them (0: unlimited / no budget). */
+  tenantDefaults?: { rpm?: string; tpm?: string; budgetUsd?: string };
   redis?: RedisSettings;
 }
 
@@ -48,8 +50,9 @@ class SettingsError extends Error {
 /**
  * Reads the settings from context. Keys: defaultProvider, logLevel, logRetentionDays,
  * openaiBaseUrl, anthropicBaseUrl, ollamaBaseUrl, gatewayConfig (object or JSON text),
- * gatewayConfigFile (path to a JSON file), alertEmail, redisUrl + redisVpcId + redisSubnetIds +
- * redisSecurityGroupIds (lists as JSON arrays or comma-separated).
+ * gatewayConfigFile (path to a JSON file), alertEmail, tenantDefaultRpm, tenantDefaultTpm,
+ * tenantDefaultBudgetUsd, redisUrl + redisVpcId + redisSubnetIds + redisSecurityGroupIds (lists as
+ * JSON arrays or comma-separated).
  */
 export function settingsFromContext(node: Node): GatewaySettings {
   const raw = (key: string): unknown => {
@@ -71,6 +74,7 @@ export function settingsFromContext(node: Node): GatewaySettings {
     ollamaBaseUrl: text('ollamaBaseUrl'),
     gatewayConfig: gatewayConfigFromContext(raw('gatewayConfig'), text('gatewayConfigFile')),
     alertEmail: text('alertEmail'),
+    tenantDefaults: { rpm: text('tenantDefaultRpm'), tpm: text('tenantDefaultTpm'), budgetUsd: text('tenantDefaultBudgetUsd') },
     redis: redisFromContext(text('redisUrl'), raw('redisVpcId'), raw('redisSubnetIds'), raw('redisSecurityGroupIds')),
   };
 }
@@ -128,6 +132,8 @@ export interface ResolvedSettings {
   common: Record<string, string>;
   /** Variables only the chat function gets. */
   chat: Record<string, string>;
+  /** Variables only the admin function gets. */
+  admin: Record<string, string>;
   retention: RetentionDays;
   alertEmail: string;
   redis?: RedisSettings;
@@ -154,8 +160,13 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
     // With a shared Redis the breaker state goes there too, instead of the DynamoDB state table.
     chat.USE_DISTRIBUTED_CB = 'true';
   }
+  const admin: Record<string, string> = {};
+  const defaults = settings.tenantDefaults ?? {};
+  if (defaults.rpm !== undefined) admin.TENANT_DEFAULT_RPM = defaults.rpm;
+  if (defaults.tpm !== undefined) admin.TENANT_DEFAULT_TPM = defaults.tpm;
+  if (defaults.budgetUsd !== undefined) admin.TENANT_DEFAULT_BUDGET_USD = defaults.budgetUsd;
   try {
-    loadConfig({ ...common, ...chat }, () => '', 'synth');
+    loadConfig({ ...common, ...chat, ...admin }, () => '', 'synth');
     if (settings.gatewayConfig) parseRoutingJson(settings.gatewayConfig, 'context gatewayConfig');
   } catch (err) {
     if (err instanceof ConfigError) throw new SettingsError(`invalid setting: ${err.message}`);
@@ -170,7 +181,7 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   }
   const email = settings.alertEmail ?? '';
   if (email !== '' && !EMAIL.test(email)) throw new SettingsError(`alertEmail must be an e-mail address; got "${email}"`);
-  return { common, chat, retention: retentionDays(settings.logRetentionDays ?? 30), alertEmail: email, redis: settings.redis };
+  return { common, chat, admin, retention: retentionDays(settings.logRetentionDays ?? 30), alertEmail: email, redis: settings.redis };
 }
 
 /** Also the AlertEmail parameter's AllowedPattern (empty: no subscription). */

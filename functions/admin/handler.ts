@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { TenantDefaults } from '../core/config';
 import type { UsageReader } from '../core/ports';
 import { authenticate } from './basic-auth';
 import { toAdminError } from './error-response';
@@ -26,6 +27,8 @@ export interface AdminDeps {
   users: AdminUserRepository;
   audit: AuditLog;
   usage?: UsageReader;
+  /** Limits of a tenant created without them (TENANT_DEFAULT_*); DEFAULT_TENANT's when absent. */
+  tenantDefaults?: TenantDefaults;
   /** false only for local development: every request then acts as the built-in "anonymous" admin. */
   authEnabled: boolean;
   now?: () => number;
@@ -61,7 +64,7 @@ interface RequestState {
 
 export function createAdminHandler(deps: AdminDeps): AdminHandler {
   const now = deps.now ?? Date.now;
-  const services: AdminServices = { tenants: deps.tenants, users: deps.users, audit: deps.audit, usage: deps.usage, now, logger: deps.logger };
+  const services: AdminServices = { tenants: deps.tenants, users: deps.users, audit: deps.audit, usage: deps.usage, tenantDefaults: deps.tenantDefaults, now, logger: deps.logger };
   const throttle = deps.throttle ?? new LoginThrottle();
   // Per-invocation state, keyed by the event object (one per invocation), so middlewares can
   // hand the principal and route to the handler without touching the Lambda context.

@@ -1,5 +1,6 @@
 // What the route handlers work with: the ports, a clock, and the caller's identity.
 import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
+import type { TenantDefaults } from '../core/config';
 import type { UsageReader } from '../core/ports';
 import type { Logger } from '../core/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -9,6 +10,7 @@ export interface AdminServices {
   users: AdminUserRepository;
   audit: AuditLog;
   usage?: UsageReader;
+  tenantDefaults?: TenantDefaults;
   now: () => number;
   logger: Logger;
 }

@@ -2,6 +2,7 @@
 // every type error are 400s naming the field; nothing unvalidated reaches the repository.
 import type { Tenant } from '../core/ports';
 import { PROVIDER_NAMES } from '../core/config';
+import type { TenantDefaults } from '../core/config';
 import { DEFAULT_TENANT } from '../core/tenants';
 import { bool, invalid, nonNegativeInt, rejectUnknown, requireObject, type JsonObject } from './input';
 
@@ -107,9 +108,9 @@ function isProvider(v: unknown): v is string {
   return typeof v === 'string' && (PROVIDER_NAMES as readonly string[]).includes(v);
 }
 
-/** A new tenant: DEFAULT_TENANT's limits with the given fields on top. */
-export function newTenant(id: string, patch: TenantPatch & { name: string }): Tenant {
-  const base: Tenant = { ...DEFAULT_TENANT, allowed_models: [...DEFAULT_TENANT.allowed_models], id, name: patch.name };
+/** A new tenant: the configured default limits (else DEFAULT_TENANT's), with the given fields on top. */
+export function newTenant(id: string, patch: TenantPatch & { name: string }, defaults?: TenantDefaults): Tenant {
+  const base: Tenant = { ...DEFAULT_TENANT, ...defaults, allowed_models: [...DEFAULT_TENANT.allowed_models], id, name: patch.name };
   return applyPatch(base, patch).tenant;
 }
 

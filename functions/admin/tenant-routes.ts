@@ -51,7 +51,7 @@ export const createTenant: RouteHandler = async (s, { body, principal }) => {
   const { key, record: keyRecord } = generateApiKey(at);
   for (let attempt = 1; ; attempt++) {
     const id = input.id ?? generateTenantId(input.patch.name);
-    const record: TenantRecord = { ...newTenant(id, input.patch), created_at: at, updated_at: at, keys: [keyRecord], version: 1 };
+    const record: TenantRecord = { ...newTenant(id, input.patch, s.tenantDefaults), created_at: at, updated_at: at, keys: [keyRecord], version: 1 };
     try {
       await s.tenants.create(record);
     } catch (err) {

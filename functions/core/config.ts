@@ -51,6 +51,8 @@ export interface GatewayConfig {
   /** How long an instance may serve a tenant record it read (the bound on disable/delete/rotate taking effect). */
   tenantCacheTtlMs: number;
   admin: { authEnabled: boolean; password?: string };
+  /** Limits a tenant created through the admin API gets when the request does not set them. */
+  tenantDefaults: TenantDefaults;
   /**
    * Usage accounting: USAGE_TABLE (DynamoDB usage totals; used when set, or when tenants are in
    * DynamoDB) and USAGE_QUEUE_URL (SQS; unset = the in-process queue).
@@ -73,6 +75,13 @@ export interface GatewayConfig {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A new tenant's limits unless its creation sets them (0: unlimited / no budget). */
+export interface TenantDefaults {
+  rate_limit_rpm: number;
+  rate_limit_tpm: number;
+  budget_usd: number;
+}
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export class ConfigError extends Error {
@@ -124,6 +133,11 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       stateTable: nonEmpty(env.STATE_TABLE) ?? 'ai-gateway-state',
     },
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
+    tenantDefaults: {
+      rate_limit_rpm: parseNonNegativeInt(env, 'TENANT_DEFAULT_RPM', 0),
+      rate_limit_tpm: parseNonNegativeInt(env, 'TENANT_DEFAULT_TPM', 0),
+      budget_usd: parseNonNegativeNumber(env, 'TENANT_DEFAULT_BUDGET_USD', 1000),
+    },
     usage: {
       table: parseTableName(env, 'USAGE_TABLE', 'ai-gateway-usage'),
       tableSet: nonEmpty(env.USAGE_TABLE) !== undefined,
@@ -212,6 +226,22 @@ function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
 
 /** Timeouts are capped at one day: longer ones overflow Node's timers, which then fire at once. */
 const MAX_TIMEOUT_SECONDS = 86_400;
+
+function parseNonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number ≥ 0 (0: unlimited); got "${raw}"`);
+  return n;
+}
+
+function parseNonNegativeNumber(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number ≥ 0 (0: no budget); got "${raw}"`);
+  return n;
+}
 
 function parsePositiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = nonEmpty(env[name]);

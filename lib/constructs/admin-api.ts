@@ -20,6 +20,8 @@ export interface AdminApiProps {
   adminSecret: ISecret;
   retention: RetentionDays;
   commonEnvironment: Record<string, string>;
+  /** The admin function's own settings (tenant defaults). */
+  adminEnvironment?: Record<string, string>;
 }
 
 /** Stage-wide limits: a management API sees little traffic; this caps what a flood can cost. */
@@ -49,7 +51,7 @@ export class AdminApi extends Construct {
       // Under API Gateway's 30 s integration limit, so a slow call ends with the function's own error.
       timeout: Duration.seconds(10),
       retention: props.retention,
-      environment: { ...storeEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn },
+      environment: { ...storeEnvironment, ...props.adminEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn },
       extraExternalModules: ['ioredis'],
     });
     props.tenants.grantReadWriteData(this.admin.fn);

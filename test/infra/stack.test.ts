@@ -278,7 +278,16 @@ describe('settings from context', () => {
     expect(variables(fn(template, 'chat')).GATEWAY_CONFIG_JSON).toBeUndefined();
   });
 
+  test('tenant defaults reach the admin function only', () => {
+    const { template: t } = synth({ tenantDefaultRpm: '60', tenantDefaultTpm: '100000', tenantDefaultBudgetUsd: '25' });
+    expect(variables(fn(t, 'admin'))).toMatchObject({ TENANT_DEFAULT_RPM: '60', TENANT_DEFAULT_TPM: '100000', TENANT_DEFAULT_BUDGET_USD: '25' });
+    for (const name of ['chat', 'usage', 'aggregator'] as const) expect(variables(fn(t, name)).TENANT_DEFAULT_RPM).toBeUndefined();
+    expect(variables(fn(template, 'admin')).TENANT_DEFAULT_BUDGET_USD).toBeUndefined();
+  });
+
   test('bad settings fail the synth with the setting named', () => {
+    expect(() => synth({ tenantDefaultBudgetUsd: 'lots' })).toThrow(/TENANT_DEFAULT_BUDGET_USD must be a number/);
+    expect(() => synth({ tenantDefaultRpm: '1.5' })).toThrow(/TENANT_DEFAULT_RPM must be a whole number/);
     expect(() => synth({ defaultProvider: 'nope' })).toThrow(/DEFAULT_PROVIDER must be one of/);
     expect(() => synth({ openaiBaseUrl: 'ftp://x' })).toThrow(/OPENAI_BASE_URL must use http or https/);
     expect(() => synth({ logLevel: 'loud' })).toThrow(/LOG_LEVEL must be one of/);

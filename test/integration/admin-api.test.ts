@@ -54,7 +54,7 @@ interface Env {
   as: (role: AdminRole | null, spec: EventSpec) => Promise<Reply>;
 }
 
-async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'tenants'>> & { noUsage?: boolean } = {}): Promise<Env> {
+async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'tenants' | 'tenantDefaults'>> & { noUsage?: boolean } = {}): Promise<Env> {
   const clock = { now: T0 };
   const now = () => clock.now;
   const tenants = new MemoryTenantRepository([], { now });
@@ -75,6 +75,7 @@ async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'te
     users,
     audit,
     usage: opts.noUsage ? undefined : (opts.usage ?? usage),
+    tenantDefaults: opts.tenantDefaults,
     authEnabled: opts.authEnabled ?? true,
     now,
     logger,
@@ -263,6 +264,14 @@ describe('tenants', () => {
     expect(r.raw).not.toContain(hashApiKey(r.json.api_key));
     // The key authenticates on the hot path at once.
     expect(await env.tenants.findByKeyHash(hashApiKey(r.json.api_key))).toMatchObject({ id: r.json.id, rate_limit_rpm: 100 });
+  });
+
+  it('POST without limits gives the configured tenant defaults (TENANT_DEFAULT_*); given fields win', async () => {
+    const own = await setup({ tenantDefaults: { rate_limit_rpm: 60, rate_limit_tpm: 50_000, budget_usd: 25 } });
+    const plain = await own.as('admin', { method: 'POST', path: '/admin/tenants', body: { name: 'plain' } });
+    expect(plain.json).toMatchObject({ rate_limit_rpm: 60, rate_limit_tpm: 50_000, budget_usd: 25 });
+    const set = await own.as('admin', { method: 'POST', path: '/admin/tenants', body: { name: 'set', rate_limit_rpm: 0, budget_usd: 500 } });
+    expect(set.json).toMatchObject({ rate_limit_rpm: 0, rate_limit_tpm: 50_000, budget_usd: 500 });
   });
 
   it('POST with an id uses it; a duplicate id is 409 naming id', async () => {

@@ -83,12 +83,32 @@ describe('bad environment values fail with a ConfigError naming the variable', (
     ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '1.5' }],
     ['SHUTDOWN_TIMEOUT', { SHUTDOWN_TIMEOUT: '0' }],
     ['UPSTREAM_TIMEOUT', { UPSTREAM_TIMEOUT: 'soon' }],
+    ['TENANT_DEFAULT_RPM', { TENANT_DEFAULT_RPM: '1.5' }],
+    ['TENANT_DEFAULT_TPM', { TENANT_DEFAULT_TPM: '-3' }],
+    ['TENANT_DEFAULT_BUDGET_USD', { TENANT_DEFAULT_BUDGET_USD: 'lots' }],
+    ['USAGE_TABLE', { USAGE_TABLE: 'a b' }],
+    ['USAGE_QUEUE_URL', { USAGE_QUEUE_URL: 'queue' }],
+    ['ALERT_TOPIC_ARN', { ALERT_TOPIC_ARN: 'arn:aws:sqs:us-east-1:123456789012:q' }],
+    ['ALERT_WEBHOOK_URL', { ALERT_WEBHOOK_URL: 'mailto:ops@example.com' }],
   ])('%s (%j)', (name, env) => {
     expect(configError(env).message).toContain(name);
   });
 });
 
 describe('accepted environment values', () => {
+  it('reads tenant defaults, the usage table and queue, and the alert targets', () => {
+    expect(load({}).tenantDefaults).toEqual({ rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 1000 });
+    const c = load({
+      TENANT_DEFAULT_RPM: '100', TENANT_DEFAULT_TPM: '0', TENANT_DEFAULT_BUDGET_USD: '12.5', USAGE_TABLE: 'my-usage',
+      USAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/usage', ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      ALERT_WEBHOOK_URL: 'https://hooks.example.com/T1/B2',
+    });
+    expect(c.tenantDefaults).toEqual({ rate_limit_rpm: 100, rate_limit_tpm: 0, budget_usd: 12.5 });
+    expect(c.usage).toEqual({ table: 'my-usage', tableSet: true, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/usage' });
+    expect(c.alerts).toEqual({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts', webhookUrl: 'https://hooks.example.com/T1/B2' });
+    expect(load({}).usage).toEqual({ table: 'ai-gateway-usage', tableSet: false });
+  });
+
   it('reads LOG_LEVEL, DEFAULT_PROVIDER, base URLs and limits', () => {
     const c = load({
       LOG_LEVEL: 'debug',
