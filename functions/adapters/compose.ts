@@ -57,7 +57,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
   }
   const stores = await createStores(config, now);
-  const state = await createStateStores(config, now);
+  const state = await createStateStores(config, now, { dynamo: stores.dynamo });
   // A shared store is read through a short in-process cache (TENANT_CACHE_TTL); memory needs none.
   const tenants = stores.kind === 'memory'
     ? stores.tenants

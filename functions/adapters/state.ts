@@ -29,10 +29,11 @@ export interface StateStores {
   close(): Promise<void>;
 }
 
-export async function createStateStores(config: GatewayConfig, now: () => number): Promise<StateStores> {
+/** `shared`: a DynamoDB client already open (the tenant stores'), to use instead of a new one. */
+export async function createStateStores(config: GatewayConfig, now: () => number, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
   const { redisUrl, distributedBreaker, stateTable } = config.state;
   const redis = redisUrl ? (await import('./redis/client')).createRedisClient({ url: redisUrl }) : undefined;
-  const dynamo = config.storage.kind === 'dynamodb' ? await dynamoState(config.storage.endpoint, stateTable, now) : undefined;
+  const dynamo = config.storage.kind === 'dynamodb' ? await dynamoState(config.storage.endpoint, stateTable, now, shared.dynamo) : undefined;
 
   let limiter: RateLimiter = new MemoryRateLimiter();
   let cache: ResponseCache = new MemoryResponseCache(config.routing.cache.max_bytes);
@@ -71,12 +72,12 @@ export async function createStateStores(config: GatewayConfig, now: () => number
 
 type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & { doc: DynamoDBDocumentClient };
 
-async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number): Promise<DynamoState> {
+async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number, shared?: DynamoDBDocumentClient): Promise<DynamoState> {
   const [{ createDocumentClient }, { ensureTables }, { DynamoRateLimiter }, { DynamoResponseCache }, { DynamoBreakerStore }, { DynamoBudgetLedger }] = await Promise.all([
     import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/rate-limiter'),
     import('./dynamodb/response-cache'), import('./dynamodb/breaker-store'), import('./dynamodb/budget-ledger'),
   ]);
-  const doc = createDocumentClient({ endpoint });
+  const doc = shared ?? createDocumentClient({ endpoint });
   if (endpoint) await ensureTables(doc, { state: tableName });
   return {
     doc,

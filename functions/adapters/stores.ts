@@ -1,6 +1,7 @@
 // Chooses where tenants, admin users and the audit trail live: in memory (the local default), or
 // in DynamoDB when DYNAMODB_ENDPOINT (local) or TENANTS_TABLE (deployed) is set. The DynamoDB
 // adapters, and the AWS SDK under them, are imported only then.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/admin-ports';
 import { StoreConflictError } from '../core/admin-ports';
 import type { GatewayConfig } from '../core/config';
@@ -14,6 +15,8 @@ export interface Stores {
   tenants: TenantRepository;
   users: AdminUserRepository;
   audit: AuditLog;
+  /** The DynamoDB client, for the other stores of this process to share (one client: one connection pool). */
+  dynamo?: DynamoDBDocumentClient;
 }
 
 export async function createStores(config: GatewayConfig, now: () => number): Promise<Stores> {
@@ -36,6 +39,7 @@ export async function createStores(config: GatewayConfig, now: () => number): Pr
   if (storage.endpoint) await ensureTables(doc, { tenants: tableName });
   const stores: Stores = {
     kind: 'dynamodb',
+    dynamo: doc,
     tenants: new DynamoTenantRepository(doc, { tableName, now }),
     users: new DynamoAdminUserRepository(doc, { tableName }),
     audit: new DynamoAuditLog(doc, { tableName, now }),

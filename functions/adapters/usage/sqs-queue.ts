@@ -2,7 +2,7 @@
 // tick), for the aggregator function to apply. Entries SQS refuses are retried with back-off;
 // what still fails goes straight to the usage store (applying is idempotent, so an event that did
 // reach the queue after all is not counted twice), and only if that fails too, to the log.
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger';
 import type { UsageEvent, UsageSink } from '../../core/ports';
 import { keepLostUsage, sleep } from './lost-usage';
@@ -21,13 +21,26 @@ export interface SqsUsageQueueOptions {
 
 type Sender = Pick<SQSClient, 'send'>;
 
+/**
+ * The SQS client, loaded when the first event is sent rather than at start: a Lambda's cold start
+ * then does not pay for loading it, and its first response does not wait for it either.
+ */
+export function lazySqsClient(): () => Promise<Sender> {
+  let client: Promise<Sender> | undefined;
+  return () => (client ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({})));
+}
+
 export class SqsUsageQueue implements UsageSink {
   private pending: UsageEvent[] = [];
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryDelaysMs: readonly number[];
 
-  constructor(private readonly sqs: Sender, private readonly logger: Logger, private readonly opts: SqsUsageQueueOptions) {
+  private readonly sqs: () => Promise<Sender>;
+
+  /** `sqs`: a client, or a function that loads one on first use (lazySqsClient). */
+  constructor(sqs: Sender | (() => Promise<Sender>), private readonly logger: Logger, private readonly opts: SqsUsageQueueOptions) {
+    this.sqs = typeof sqs === 'function' ? sqs : () => Promise.resolve(sqs);
     this.retryDelaysMs = opts.retryDelaysMs ?? [50, 250];
   }
 
@@ -81,7 +94,8 @@ export class SqsUsageQueue implements UsageSink {
 
   /** Sends one batch; returns the events SQS did not accept. */
   private async send(batch: UsageEvent[]): Promise<UsageEvent[]> {
-    const out = await this.sqs.send(new SendMessageBatchCommand({
+    const [sqs, { SendMessageBatchCommand }] = await Promise.all([this.sqs(), import('@aws-sdk/client-sqs')]);
+    const out = await sqs.send(new SendMessageBatchCommand({
       QueueUrl: this.opts.queueUrl,
       Entries: batch.map((event, i) => ({ Id: String(i), MessageBody: JSON.stringify(event) })),
     }));
