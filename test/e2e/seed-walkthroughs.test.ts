@@ -1,8 +1,10 @@
 // The seed's caching, usage and admin walkthroughs, as written (curl → fetch), against the local
 // server with its admin API, on the in-memory default and on DynamoDB (dynalite): a cached second
 // request is a hit and free; usage and budget_used_pct move by each request's cost; a spent
-// budget answers 429 insufficient_quota; the admin usage report groups by day and model; /metrics
-// counts it all.
+// budget answers 429 insufficient_quota and its alerts reach ALERT_WEBHOOK_URL once each; the
+// admin usage report groups by day and model; /metrics counts it all.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
@@ -22,11 +24,26 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
   let composed: ComposedGateway;
   let server: RunningServer;
   let url: string;
+  let webhook: Server;
+  const alerts: Array<Record<string, unknown>> = [];
   const saved = { ...process.env };
 
   beforeAll(async () => {
     [ollama, openai] = await Promise.all([startOllamaUpstream(), startOpenAIUpstream()]);
-    const env: Env = { ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: ollama.url, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url };
+    // A Slack-style incoming webhook: records each alert it is sent.
+    webhook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        alerts.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', () => r()));
+    const env: Env = {
+      ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: ollama.url, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url,
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hooks/budget`,
+    };
     if (backend === 'dynamodb') {
       Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });
       dynalite = await startDynalite();
@@ -45,7 +62,7 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
     await server?.shutdown(500);
     await composed?.gateway.flush();
     await composed?.state.close();
-    await Promise.all([ollama?.close(), openai?.close(), dynalite?.close()]);
+    await Promise.all([ollama?.close(), openai?.close(), dynalite?.close(), new Promise((r) => webhook?.close(r))]);
     process.env = saved;
   });
 
@@ -115,6 +132,12 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
     const refused = await ask('three');
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: 'insufficient_quota', type: 'insufficient_quota' });
+
+    // Its spend went past 50, 80 and 100 % of the budget: one webhook alert each, in order.
+    const mine = alerts.filter((a) => a.tenant_id === created.id);
+    expect(mine.map((a) => a.threshold_pct)).toEqual([50, 80, 100]);
+    expect(mine[0]).toMatchObject({ type: 'budget_alert', budget_usd: 0.0006, period: new Date().toISOString().slice(0, 7) });
+    expect(String(mine[2]?.text)).toContain(`tenant "${created.id}" has used 100% of its 0.0006 USD budget`);
 
     // The admin usage report, both groupings.
     const byModel = await get(`/admin/tenants/${created.id}/usage?group_by=model`);
