@@ -12,6 +12,7 @@ import type { StreamChunk, StreamResult, SyncResult } from './providers/provider
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner } from './routing';
+import type { AlongsideStep } from './tenant-gate';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import { validateChatRequest } from './validate';
 import type { PipelineDeps } from './pipeline-deps';
@@ -35,14 +36,22 @@ export class ChatPipeline {
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
-    const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest);
-    const reserved = deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, deps.prices));
-    ctx.reserved = typeof reserved === 'number' ? reserved : await reserved;
+    const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest, this.budgetStep);
     return this.serve(req, request, ctx).catch((err: unknown) => {
       settleBudget(deps.budget, ctx, 0); // nothing was billed: give the reservation back
       throw err;
     });
   }
+
+  /** The budget reservation, run beside the rate limits; synchronous with a memory ledger. */
+  private readonly budgetStep: AlongsideStep<ChatCompletionRequest> = {
+    run: (ctx, request, req) => {
+      const reserved = this.deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, this.deps.prices));
+      if (typeof reserved === 'number') ctx.reserved = reserved;
+      else return reserved.then((r) => { ctx.reserved = r; });
+    },
+    undo: (ctx) => settleBudget(this.deps.budget, ctx, 0),
+  };
 
   private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext): Promise<ApiResponse> {
     const { deps } = this;

@@ -9,6 +9,15 @@ import { hashApiKey } from './tenants';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/**
+ * A check a pipeline runs beside the rate limits (the budget reservation): `run` may record what
+ * it took on the context; `undo` gives it back when a limit refuses the request after all.
+ */
+export interface AlongsideStep<T> {
+  run(ctx: RequestContext, request: T, req: ApiRequest): void | Promise<void>;
+  undo(ctx: RequestContext): void;
+}
+
 export class TenantGate {
   constructor(
     private readonly tenants: TenantStore,
@@ -19,9 +28,11 @@ export class TenantGate {
 
   /**
    * The steps every API request starts with: auth, then the body parsed and checked by
-   * `validate`, the tenant's model policy, then its rate limit. Returns the request and its context.
+   * `validate`, the tenant's model policy, then its rate limits, with `alongside` (the budget
+   * reservation) at the same time: with a shared store each is a round trip of its own, so they
+   * cost one round trip's wait, not the sum. Returns the request and its context.
    */
-  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T): Promise<{ request: T; ctx: RequestContext }> {
+  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, alongside?: AlongsideStep<T>): Promise<{ request: T; ctx: RequestContext }> {
     const tenant = await this.authenticate(req);
     const request = validate(parseJsonBody(req.body));
     this.checkModel(tenant, request.model);
@@ -30,8 +41,22 @@ export class TenantGate {
       requestId: ids.requestId, correlationId: ids.correlationId, traceId: ids.traceId,
       startedMs: this.now(), tenant, headers: {}, attempts: [], reserved: undefined,
     };
-    if (tenant.rate_limit_rpm > 0) await this.rateLimit(ctx);
-    if (tenant.rate_limit_tpm > 0) await this.tokenLimit(ctx);
+    if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) {
+      const pending = alongside?.run(ctx, request, req);
+      if (pending) await pending;
+      return { request, ctx };
+    }
+    const steps: Array<Promise<void>> = [];
+    if (tenant.rate_limit_rpm > 0) steps.push(this.rateLimit(ctx));
+    if (tenant.rate_limit_tpm > 0) steps.push(this.tokenLimit(ctx));
+    if (alongside) steps.push(Promise.resolve().then(() => alongside.run(ctx, request, req)));
+    const results = await Promise.allSettled(steps);
+    // The first refusal in step order (requests, tokens, then the step alongside) is the answer.
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused) {
+      alongside?.undo(ctx);
+      throw refused.reason;
+    }
     return { request, ctx };
   }
 

@@ -176,6 +176,31 @@ describe('pipeline steps', () => {
   });
 });
 
+describe('limits and budget together', () => {
+  test('requests a rate limit refuses give their budget reservation back', async () => {
+    const upstream = await startOpenAIUpstream();
+    let now = Date.UTC(2030, 0, 10, 12, 0, 0);
+    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { now: () => now });
+    try {
+      // One gpt-4o completion costs ~0.0004 USD and reserves ~0.0006 (max_tokens 50): the budget
+      // has room for the first request and two more reservations, not for six held ones.
+      gw.tenants.put('gw-both', { ...DEFAULT_TENANT, id: 'both', name: 'both', rate_limit_rpm: 1, budget_usd: 0.002 });
+      const send = (content: string): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: auth('gw-both'), body: body({ max_tokens: 50, messages: [{ role: 'user', content }] }) });
+      expect((await send('first')).status).toBe(200);
+      for (let i = 0; i < 6; i++) {
+        const refused = await send(`over the limit ${i}`);
+        expect(refused.status).toBe(429);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+      }
+      now += 60_000; // the next minute: the limit admits again, and the budget still has room
+      expect((await send('next minute')).status).toBe(200);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe('circuit breaker', () => {
   test('opens after consecutive provider failures: requests then fail fast with 503 and /health shows it', async () => {
     const upstream = await startOpenAIUpstream();
