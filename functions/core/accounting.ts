@@ -65,6 +65,11 @@ export class Accountant {
     if (tokens.completion_tokens) series.output.add(tokens.completion_tokens);
     if (cost) series.cost.add(cost);
 
+    // One line per request (the access log): ids, counts and cost, never a prompt or a key.
+    this.logger.info('request completed', {
+      request_id: ctx.requestId, tenant, provider: o.provider, model: o.model, status: o.status, stream: o.stream,
+      cache_hit: o.cacheHit, latency_ms: nowMs - ctx.startedMs, prompt_tokens: tokens.prompt_tokens, completion_tokens: tokens.completion_tokens, cost_usd: cost,
+    });
     this.usage.publish({
       request_id: ctx.requestId,
       ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),

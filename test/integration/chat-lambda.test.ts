@@ -151,7 +151,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   });
 
   test('each invocation prints its EMF metrics and JSON logs with the request id, and never the provider key', async () => {
-    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'metrics' }] }).withResponse();
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'secret prompt 7f3a' }] }).withResponse();
     const requestId = response.headers.get('x-request-id');
     const lines = outputLines();
     const emf = lines.filter((l) => l._aws !== undefined && l.aigateway_requests_total !== undefined && l.status === '200');
@@ -160,7 +160,13 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(JSON.stringify(emf.at(-1)?._aws)).toContain('"Namespace":"AiGateway"');
     expect(lines.some((l) => l.aigateway_request_duration_seconds !== undefined)).toBe(true);
     expect(requestId).toMatch(/^req-/);
+    // One access-log line per request: Powertools JSON with the tenant, provider, model and cost.
+    const access = lines.find((l) => l.message === 'request completed' && l.request_id === requestId);
+    expect(access).toMatchObject({ level: 'INFO', tenant: 'default', provider: 'openai', status: 200, cache_hit: false, stream: false });
+    expect(access?.cost_usd).toBeGreaterThan(0);
+    expect(String(access?.model)).toMatch(/^gpt-4o/);
     expect(output.join('')).not.toContain('sk-test');
+    expect(output.join('')).not.toContain('secret prompt 7f3a'); // the prompt is never logged
   });
 
   test('usage is handed over before the invocation ends: GET /v1/usage counts the request just made', async () => {
