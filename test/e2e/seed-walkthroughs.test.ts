@@ -1,5 +1,6 @@
 // The seed's caching, usage and admin walkthroughs, as written (curl → fetch), against the local
-// server with its admin API, on the in-memory default and on DynamoDB (dynalite): a cached second
+// server with its admin API, on the in-memory default, on DynamoDB (dynalite) and with Redis
+// (REDIS_URL: limits, cache, budgets and usage in a real redis-server): a cached second
 // request is a hit and free; usage and budget_used_pct move by each request's cost; a spent
 // budget answers 429 insufficient_quota and its alerts reach ALERT_WEBHOOK_URL once each; the
 // admin usage report groups by day and model; /metrics counts it all.
@@ -8,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
+import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { adminApiFromApiRequest, isAdminPath } from '../../functions/admin';
 import { loadConfig, type Env } from '../../functions/core/config';
@@ -17,10 +19,11 @@ import { startServer, type RunningServer } from '../../functions/local/server';
 /** A response body, checked field by field. */
 type Json = Record<string, any>;
 
-describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backend) => {
+describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s', (backend) => {
   let ollama: FakeUpstream;
   let openai: FakeUpstream;
   let dynalite: RunningDynalite | undefined;
+  let redis: RunningRedis | undefined;
   let composed: ComposedGateway;
   let server: RunningServer;
   let url: string;
@@ -50,6 +53,10 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
       const p = uniqueTablePrefix('walk');
       Object.assign(env, { DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${p}tenants`, STATE_TABLE: `${p}state`, USAGE_TABLE: `${p}usage` });
     }
+    if (backend === 'redis') {
+      redis = await startRedis();
+      env.REDIS_URL = redis.url;
+    }
     const config = loadConfig(env, () => '', 'test');
     composed = await composeGateway(config, silentLogger);
     const { tenants, users, audit } = composed.stores;
@@ -62,7 +69,7 @@ describe.each(['memory', 'dynamodb'] as const)('seed walkthroughs on %s', (backe
     await server?.shutdown(500);
     await composed?.gateway.flush();
     await composed?.state.close();
-    await Promise.all([ollama?.close(), openai?.close(), dynalite?.close(), new Promise((r) => webhook?.close(r))]);
+    await Promise.all([ollama?.close(), openai?.close(), dynalite?.close(), redis?.stop(), new Promise((r) => webhook?.close(r))]);
     process.env = saved;
   });
 
