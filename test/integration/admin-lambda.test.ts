@@ -1,23 +1,14 @@
 // The admin Lambda entry as API Gateway would call it: real HTTP API v2 events, DynamoDB
-// (dynalite) behind it, auth always on. The first admin credential comes from Secrets Manager,
-// whose SDK client is the one thing replaced (no local endpoint exists): it records each command
-// and answers with the generated credential.
-import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+// (dynalite) behind it, auth always on. The first admin credential comes from Secrets Manager:
+// the real SDK client against a fake endpoint speaking its JSON protocol, which records each
+// request and answers with the generated credential.
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { apigwEvent } from '../fixtures/apigw/events';
+import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 
-jest.mock('@aws-sdk/client-secrets-manager', () => {
-  const actual = jest.requireActual<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
-  class SecretsManagerClient {
-    async send(command: GetSecretValueCommand) {
-      mockSecrets.commands.push(command);
-      return { $metadata: {}, SecretString: mockSecrets.text };
-    }
-  }
-  return { ...actual, SecretsManagerClient };
-});
-const mockSecrets = { commands: [] as GetSecretValueCommand[], text: '' };
+let secrets: FakeSecretsManager;
+
 
 type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promise<unknown>;
 type Result = Exclude<APIGatewayProxyResultV2, string>;
@@ -31,7 +22,8 @@ async function coldStart(dynalite: RunningDynalite, env: Record<string, string>)
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `admin-lambda-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
-    USAGE_TABLE: `admin-usage-${Date.now()}`, DEFAULT_TENANT_ENABLED: 'false', LOG_LEVEL: 'info', ...env,
+    USAGE_TABLE: `admin-usage-${Date.now()}`, DEFAULT_TENANT_ENABLED: 'false', LOG_LEVEL: 'info',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, ...env,
   });
   let handler: Handler | undefined;
   await jest.isolateModulesAsync(async () => {
@@ -53,26 +45,25 @@ describe('admin Lambda entry', () => {
         return true;
       }));
     }
-    dynalite = await startDynalite();
+    [dynalite, secrets] = await Promise.all([startDynalite(), startFakeSecretsManager()]);
   });
   afterAll(async () => {
     for (const spy of spies) spy.mockRestore();
-    await dynalite.close();
+    await Promise.all([dynalite.close(), secrets.close()]);
     process.env = saved;
   });
 
   describe('with the generated credential in Secrets Manager (ADMIN_SECRET_ARN)', () => {
     let handler: Handler;
     beforeAll(async () => {
-      mockSecrets.text = JSON.stringify({ username: 'admin', password: GENERATED_PASSWORD });
+      secrets.text = JSON.stringify({ username: 'admin', password: GENERATED_PASSWORD });
       // ADMIN_PASSWORD is set too: the generated secret wins.
       handler = await coldStart(dynalite, { ADMIN_SECRET_ARN, ADMIN_PASSWORD: 'not-the-admin-password' });
       await handler(apigwEvent({ method: 'GET', path: '/admin/tenants' }), context);
     });
 
     test('reads the secret once at cold start, by its ARN', () => {
-      expect(mockSecrets.commands).toHaveLength(1);
-      expect(mockSecrets.commands[0]?.input).toEqual({ SecretId: ADMIN_SECRET_ARN });
+      expect(secrets.requests.map((r) => [r.action, r.body])).toEqual([['GetSecretValue', { SecretId: ADMIN_SECRET_ARN }]]);
     });
 
     test('refuses requests without credentials, even though no ADMIN_AUTH_ENABLED is set', async () => {
@@ -108,11 +99,11 @@ describe('admin Lambda entry', () => {
   });
 
   test('without ADMIN_SECRET_ARN, ADMIN_PASSWORD still creates the first admin and Secrets Manager is not called', async () => {
-    const before = mockSecrets.commands.length;
+    const before = secrets.requests.length;
     delete process.env.ADMIN_SECRET_ARN;
     const handler = await coldStart(dynalite, { ADMIN_PASSWORD: 'first-admin-password' });
     const res = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'first-admin-password'] }), context)) as Result;
     expect(res.statusCode).toBe(200);
-    expect(mockSecrets.commands.length).toBe(before);
+    expect(secrets.requests.length).toBe(before);
   });
 });

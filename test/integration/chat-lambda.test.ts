@@ -1,27 +1,16 @@
 // The Lambda chat handler behind an emulated RESPONSE_STREAM function URL, driven by the official
 // `openai` client and a raw HTTP client, with the fake OpenAI upstream behind it. The provider key
-// comes from Secrets Manager, whose SDK client is the one thing replaced (there is no local
-// endpoint): it records each command and answers with the secret text the test sets.
+// comes from Secrets Manager: the real SDK client against a fake endpoint speaking its JSON
+// protocol, which records each request and answers with the secret text the test sets.
 import http from 'node:http';
-import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import OpenAI from 'openai';
 import type { FunctionUrlEvent } from '../../functions/chat/function-url';
+import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
 import { fixtureJson } from '../unit/fixture-files';
 
-jest.mock('@aws-sdk/client-secrets-manager', () => {
-  const actual = jest.requireActual<typeof import('@aws-sdk/client-secrets-manager')>('@aws-sdk/client-secrets-manager');
-  class SecretsManagerClient {
-    async send(command: GetSecretValueCommand) {
-      mockSecrets.commands.push(command);
-      return { $metadata: {}, SecretString: mockSecrets.text };
-    }
-  }
-  return { ...actual, SecretsManagerClient };
-});
-const mockSecrets = { commands: [] as GetSecretValueCommand[], text: '' };
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
 const ROTATED_KEY = 'sk-rotated-0123456789abcdef';
@@ -68,6 +57,7 @@ function postTimed(url: string, body: unknown): Promise<{ status: number; chunks
 
 describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', () => {
   let upstream: FakeUpstream;
+  let secrets: FakeSecretsManager;
   let fn: EmulatedFunctionUrl;
   let documented: EmulatedFunctionUrl;
   let client: OpenAI;
@@ -85,10 +75,13 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
         return true;
       }));
     }
-    upstream = await startOpenAIUpstream();
-    mockSecrets.text = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
+    [upstream, secrets] = await Promise.all([startOpenAIUpstream(), startFakeSecretsManager()]);
+    secrets.text = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
     // The handler reads its configuration at import (cold start): env and globals come first.
-    const env = { ...ENV, OPENAI_BASE_URL: upstream.url };
+    const env = {
+      ...ENV, OPENAI_BASE_URL: upstream.url, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
+    };
     for (const [k, v] of Object.entries(env)) {
       saved[k] = process.env[k];
       process.env[k] = v;
@@ -104,6 +97,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     await fn?.close();
     await documented?.close();
     await upstream?.close();
+    await secrets?.close();
     for (const spy of spies) spy.mockRestore();
     uninstallLambdaStreamingGlobals();
     for (const [k, v] of Object.entries(saved)) {
@@ -132,8 +126,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   });
 
   test('the provider key came from the secret: exactly one GetSecretValue for PROVIDER_SECRET_ARN at cold start', () => {
-    expect(mockSecrets.commands).toHaveLength(1);
-    expect(mockSecrets.commands[0]?.input).toEqual({ SecretId: SECRET_ARN });
+    expect(secrets.requests.map((r) => [r.action, r.body])).toEqual([['GetSecretValue', { SecretId: SECRET_ARN }]]);
     expect(outputLines()).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'provider keys read', providers: ['openai'] }));
   });
 
@@ -241,8 +234,8 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
 
   // Last: it changes the key the upstream sees.
   test('a rotated key is read in the background after PROVIDER_SECRET_REFRESH and used from then on, never logged', async () => {
-    const calls = mockSecrets.commands.length;
-    mockSecrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
+    const calls = secrets.requests.length;
+    secrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
     await new Promise((r) => setTimeout(r, 1100)); // past the 1 s refresh interval
     const seen: string[] = [];
     const deadline = Date.now() + 5000;
@@ -254,8 +247,8 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     // The request that noticed the stale secret was still served with the cached key.
     expect(seen[0]).toBe('Bearer sk-test');
     expect(seen.at(-1)).toBe(`Bearer ${ROTATED_KEY}`);
-    expect(mockSecrets.commands.length).toBeGreaterThan(calls);
-    expect(mockSecrets.commands.every((c) => JSON.stringify(c.input) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
+    expect(secrets.requests.length).toBeGreaterThan(calls);
+    expect(secrets.requests.every((r) => r.action === 'GetSecretValue' && JSON.stringify(r.body) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
     expect(outputLines()).toContainEqual(expect.objectContaining({ message: 'provider keys changed; serving with the new keys' }));
     expect(output.join('')).not.toContain(ROTATED_KEY);
   });

@@ -6,7 +6,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeSns, startFakeSqs, type FakeAws, type SnsRequest, type SqsRequest } from '../fakes/aws-messaging';
+import { startFakeSns, startFakeSqs, type FakeAws, type SnsRequest, type SqsRequest } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';

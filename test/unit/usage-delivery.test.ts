@@ -14,7 +14,7 @@ import type { Logger } from '../../functions/core/logger';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageApplied, UsageEvent, UsageStore } from '../../functions/core/ports';
 import { UsageAggregator } from '../../functions/core/usage-aggregator';
-import { startFakeSqs, type FakeAws, type SqsRequest } from '../fakes/aws-messaging';
+import { startFakeSqs, type FakeAws, type SqsRequest } from '../fakes/aws-services';
 import { usageEvent } from '../contract/usage-store.contract';
 
 interface LogLine { level: string; message: string; fields?: Record<string, unknown> }

@@ -1,7 +1,8 @@
-// Fake SQS and SNS endpoints on 127.0.0.1 speaking the wire formats the AWS SDK clients use:
-// SQS's JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>, MD5 of each body in the reply, which
-// the client verifies) and SNS's query protocol (form-encoded request, XML reply). They record
-// every request, and can refuse the next few, to test retries and fallbacks.
+// Fake SQS, SNS and Secrets Manager endpoints on 127.0.0.1 speaking the wire formats the AWS SDK
+// clients use: SQS's JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>, MD5 of each body in the
+// reply, which the client verifies), SNS's query protocol (form-encoded request, XML reply) and
+// Secrets Manager's JSON 1.1 protocol. They record every request, and can refuse the next few, to
+// test retries and fallbacks. The SDK clients reach them through AWS_ENDPOINT_URL_<SERVICE>.
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,4 +97,43 @@ export async function startFakeSns(): Promise<FakeAws<SnsRequest>> {
     res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`);
   });
   return { url, requests, failNext: (n) => void (failures = n), close: () => closeServer(server) };
+}
+
+export interface SecretsRequest {
+  action: string;
+  body: Record<string, unknown>;
+  refused: boolean;
+}
+
+export interface FakeSecretsManager extends FakeAws<SecretsRequest> {
+  /** The SecretString GetSecretValue answers with (set it before the function reads it). */
+  text: string;
+}
+
+/** Secrets Manager: GetSecretValue, answering with `text` for whatever SecretId is asked. */
+export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
+  let failures = 0;
+  const fake = {
+    requests: [] as SecretsRequest[],
+    text: '',
+    failNext: (n: number) => void (failures = n),
+  };
+  const { server, url } = await listen((req, raw, res) => {
+    const action = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
+    const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+    fake.requests.push({ action, body, refused: failures > 0 });
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    if (failures > 0) {
+      failures--;
+      res.writeHead(500).end(JSON.stringify({ __type: 'InternalServiceError', message: 'An error occurred on the server side.' }));
+      return;
+    }
+    if (action !== 'GetSecretValue') {
+      res.writeHead(400).end(JSON.stringify({ __type: 'InvalidRequestException', message: `Unsupported action ${action}` }));
+      return;
+    }
+    const arn = String(body.SecretId);
+    res.writeHead(200).end(JSON.stringify({ ARN: arn, Name: arn.split(':').pop(), VersionId: 'v1', VersionStages: ['AWSCURRENT'], SecretString: fake.text, CreatedDate: 1.7e9 }));
+  });
+  return Object.assign(fake, { url, close: () => closeServer(server) });
 }
