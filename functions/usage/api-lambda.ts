@@ -15,8 +15,9 @@ import { createUsageApiHandler, type UsageApiEvent, type UsageApiHandler, type U
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createLambdaLogger(config.logLevel);
 const metrics = createEmfMetrics();
-// Started during init; the first invocation waits for it.
-const composed = composeGateway(config, logger, { metrics });
+// Started during init; the first invocation waits for it. This function only reads (no budget
+// is reserved here), and its environment may be frozen at any time: no budget leases.
+const composed = composeGateway(config, logger, { metrics, budgetLeases: false });
 composed.catch((err: unknown) => logger.error('usage API setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
 
 const ready: Promise<UsageApiHandler> = loadTracing().then((tracing) => {
