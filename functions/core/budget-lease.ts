@@ -8,6 +8,7 @@
 // a second, headroom leased by one instance is not available to another.
 import type { BudgetLedger, Reservation } from './budget';
 import type { Logger } from './logger';
+import { roundUsd as round } from './usage-totals';
 
 export interface BudgetLeaseOptions {
   /** A lease is this share of the budget (default 1 %), or the request's estimate if larger. */
@@ -31,7 +32,6 @@ interface Account {
   leasing?: Promise<void>;
 }
 
-const round = (usd: number): number => Math.round(usd * 1e10) / 1e10;
 
 export class LeasedBudgetLedger implements BudgetLedger {
   private readonly accounts = new Map<string, Account>();

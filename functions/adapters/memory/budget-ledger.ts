@@ -1,4 +1,5 @@
 import type { BudgetLedger, Reservation } from '../../core/budget';
+import { roundUsd } from '../../core/usage-totals';
 
 interface Account {
   committed: number;
@@ -33,6 +34,6 @@ export class MemoryBudgetLedger implements BudgetLedger {
   settle(tenantId: string, period: string, reserved: number, actual: number): void {
     const a = this.account(tenantId, period);
     a.reserved = Math.max(0, a.reserved - reserved);
-    a.committed = Math.round((a.committed + actual) * 1e10) / 1e10;
+    a.committed = roundUsd(a.committed + actual);
   }
 }
