@@ -33,6 +33,8 @@ const MAX_BOUND_SERIES = 10_000;
 
 export class Accountant {
   private readonly bound = new Map<string, Series>();
+  /** The access line is skipped, fields and all, when info lines are off (the bench, quiet setups). */
+  private readonly accessLog: boolean;
 
   constructor(
     private readonly prices: PriceBook,
@@ -42,7 +44,9 @@ export class Accountant {
     private readonly now: () => number,
     /** Told what each request used once it is recorded (token rate limit, budget settlement). */
     private readonly onRecorded: (ctx: RequestContext, tokens: number, costUsd: number, cacheHit: boolean) => void = () => {},
-  ) {}
+  ) {
+    this.accessLog = logger.enabled?.('info') ?? true;
+  }
 
   /** Records the request's outcome and returns its cost in USD (0 on cache hits and unknown prices). */
   record(ctx: RequestContext, o: Outcome): number {
@@ -66,7 +70,7 @@ export class Accountant {
     if (cost) series.cost.add(cost);
 
     // One line per request (the access log): ids, counts and cost, never a prompt or a key.
-    this.logger.info('request completed', {
+    if (this.accessLog) this.logger.info('request completed', {
       request_id: ctx.requestId, tenant, provider: o.provider, model: o.model, status: o.status, stream: o.stream,
       cache_hit: o.cacheHit, latency_ms: nowMs - ctx.startedMs, prompt_tokens: tokens.prompt_tokens, completion_tokens: tokens.completion_tokens, cost_usd: cost,
     });

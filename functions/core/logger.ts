@@ -7,9 +7,14 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Whether lines of this level are written (lets a hot path skip building their fields). */
+  enabled?(level: LogLevel): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Whether a logger set to `threshold` writes lines of `level`. */
+export const levelEnabled = (threshold: LogLevel, level: LogLevel): boolean => RANK[level] >= RANK[threshold];
 
 /** Structured one-line JSON logs. Callers pass ids and counts, never keys or prompts. */
 export function createJsonLogger(level: LogLevel, write: (line: string) => void): Logger {
@@ -18,7 +23,7 @@ export function createJsonLogger(level: LogLevel, write: (line: string) => void)
     if (RANK[lvl] < min) return;
     write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, message, ...fields })}\n`);
   };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), enabled: (lvl) => RANK[lvl] >= min };
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, enabled: () => false };

@@ -4,7 +4,7 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { LogLevel } from '../../core/config';
-import type { LogFields, Logger } from '../../core/logger';
+import { levelEnabled, type LogFields, type Logger } from '../../core/logger';
 import { redactingReplacer } from './redact';
 
 const LEVEL = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const;
@@ -33,6 +33,7 @@ export function createLambdaLogger(level: LogLevel, serviceName?: string): Lambd
     info: emit((m, f) => powertools.info(m, f)),
     warn: emit((m, f) => powertools.warn(m, f)),
     error: emit((m, f) => powertools.error(m, f)),
+    enabled: (lvl) => levelEnabled(level, lvl),
     startInvocation(context) {
       powertools.resetKeys();
       powertools.addContext(context);
