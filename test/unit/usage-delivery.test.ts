@@ -8,7 +8,7 @@ import { WebhookAlertPublisher } from '../../functions/adapters/alerts/webhook';
 import { MemoryAlertClaims } from '../../functions/adapters/memory/alert-claims';
 import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
 import { InProcessUsageQueue } from '../../functions/adapters/usage/in-process-queue';
-import { SqsUsageQueue } from '../../functions/adapters/usage/sqs-queue';
+import { SqsUsageQueue, sqsBatchSender } from '../../functions/adapters/usage/sqs-queue';
 import { BudgetAlerter, type AlertPublisher, type BudgetAlert } from '../../functions/core/budget-alerts';
 import type { Logger } from '../../functions/core/logger';
 import { silentLogger } from '../../functions/core/logger';
@@ -43,7 +43,7 @@ describe('SqsUsageQueue', () => {
   });
 
   it('sends the events of one tick in SendMessageBatch calls of at most ten, bodies as JSON', async () => {
-    const q = new SqsUsageQueue(client, silentLogger, { queueUrl, fallback: async () => { throw new Error('unused'); } });
+    const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, { queueUrl, fallback: async () => { throw new Error('unused'); } });
     const events = Array.from({ length: 25 }, () => usageEvent());
     for (const e of events) await q.publish(e);
     await q.flush();
@@ -53,7 +53,7 @@ describe('SqsUsageQueue', () => {
 
   it('retries only the entries SQS refused, then applies those directly', async () => {
     const applied: UsageEvent[] = [];
-    const q = new SqsUsageQueue(client, silentLogger, { queueUrl, retryDelaysMs: [1, 1], fallback: async (e) => void applied.push(e) });
+    const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, { queueUrl, retryDelaysMs: [1, 1], fallback: async (e) => void applied.push(e) });
     const ok = usageEvent();
     const refused = usageEvent({ model: 'REFUSE-me' });
     await q.publish(ok);
@@ -65,7 +65,7 @@ describe('SqsUsageQueue', () => {
 
   it('when the queue is down, publish still resolves and the events go to the fallback', async () => {
     const applied: UsageEvent[] = [];
-    const q = new SqsUsageQueue(client, silentLogger, { queueUrl, retryDelaysMs: [1], fallback: async (e) => void applied.push(e) });
+    const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, { queueUrl, retryDelaysMs: [1], fallback: async (e) => void applied.push(e) });
     sqs.failNext(10);
     const e = usageEvent();
     await expect(q.publish(e)).resolves.toBeUndefined();
@@ -76,7 +76,7 @@ describe('SqsUsageQueue', () => {
 
   it('an event neither the queue nor the store takes is kept whole in the log', async () => {
     const { logger, lines } = capturingLogger();
-    const q = new SqsUsageQueue(client, logger, { queueUrl, retryDelaysMs: [], fallback: async () => { throw new Error('table unavailable'); } });
+    const q = new SqsUsageQueue(sqsBatchSender(client), logger, { queueUrl, retryDelaysMs: [], fallback: async () => { throw new Error('table unavailable'); } });
     sqs.failNext(10);
     const e = usageEvent();
     await q.publish(e);

@@ -71,9 +71,9 @@ export interface UsagePipeline {
 export async function createUsagePipeline(config: GatewayConfig, stores: UsageStores, logger: Logger): Promise<UsagePipeline> {
   const queueUrl = config.usage.queueUrl;
   if (queueUrl) {
-    const { SqsUsageQueue, lazySqsClient } = await import('./sqs-queue');
+    const { SqsUsageQueue, sqsBatchSender } = await import('./sqs-queue');
     const direct = new UsageAggregator(stores.store, undefined, logger);
-    return { stores, sink: new SqsUsageQueue(lazySqsClient(), logger, { queueUrl, fallback: (e) => direct.apply(e) }) };
+    return { stores, sink: new SqsUsageQueue(sqsBatchSender(), logger, { queueUrl, fallback: (e) => direct.apply(e) }) };
   }
   const alerter = new BudgetAlerter(stores.claims, await createAlertPublishers(config), logger);
   return { stores, sink: new InProcessUsageQueue(new UsageAggregator(stores.store, alerter, logger), logger) };

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger';
 import type { UsageEvent, UsageSink } from '../../core/ports';
 import type { UsageAggregator } from '../../core/usage-aggregator';
 import { keepLostUsage, sleep } from './lost-usage';
+import { TickBatcher } from './tick-batcher';
 
 const DONE = Promise.resolve();
 
@@ -14,9 +15,7 @@ export interface InProcessQueueOptions {
 }
 
 export class InProcessUsageQueue implements UsageSink {
-  private queue: UsageEvent[] = [];
-  private scheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batcher = new TickBatcher<UsageEvent>((events) => this.deliverBatch(events));
   private readonly retryDelaysMs: readonly number[];
 
   constructor(private readonly aggregator: UsageAggregator, private readonly logger: Logger, opts: InProcessQueueOptions = {}) {
@@ -24,24 +23,8 @@ export class InProcessUsageQueue implements UsageSink {
   }
 
   publish(event: UsageEvent): Promise<void> {
-    this.queue.push(event);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drainSoon);
-    }
+    this.batcher.add(event);
     return DONE; // queueing cannot fail: no promise per request
-  }
-
-  private readonly drainSoon = (): void => this.drain();
-
-  /** Starts applying every queued event, as one batch. */
-  private drain(): void {
-    this.scheduled = false;
-    const events = this.queue;
-    this.queue = [];
-    if (events.length === 0) return;
-    const p = this.deliverBatch(events).finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
   }
 
   /** One batch; the events it could not apply are retried one by one. */
@@ -66,8 +49,7 @@ export class InProcessUsageQueue implements UsageSink {
     keepLostUsage(this.logger, event, last);
   }
 
-  async flush(): Promise<void> {
-    if (this.queue.length > 0) this.drain();
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  flush(): Promise<void> {
+    return this.batcher.flush();
   }
 }

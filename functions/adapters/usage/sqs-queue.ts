@@ -2,10 +2,11 @@
 // tick), for the aggregator function to apply. Entries SQS refuses are retried with back-off;
 // what still fails goes straight to the usage store (applying is idempotent, so an event that did
 // reach the queue after all is not counted twice), and only if that fails too, to the log.
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger';
 import type { UsageEvent, UsageSink } from '../../core/ports';
 import { keepLostUsage, sleep } from './lost-usage';
+import { TickBatcher } from './tick-batcher';
 
 /** SQS's limit of entries per SendMessageBatch. */
 const MAX_BATCH = 10;
@@ -19,50 +20,41 @@ export interface SqsUsageQueueOptions {
   retryDelaysMs?: readonly number[];
 }
 
-type Sender = Pick<SQSClient, 'send'>;
+/** Sends one SendMessageBatch; returns the ids of the entries SQS did not accept. */
+export type SendBatch = (queueUrl: string, entries: Array<{ Id: string; MessageBody: string }>) => Promise<string[]>;
 
 /**
- * The SQS client, loaded when the first event is sent rather than at start: a Lambda's cold start
- * then does not pay for loading it, and its first response does not wait for it either.
+ * SendMessageBatch through the AWS SDK. The client module is loaded when the first event is sent
+ * (once), not at start: a Lambda's cold start does not pay for it, nor does its first response.
  */
-export function lazySqsClient(): () => Promise<Sender> {
-  let client: Promise<Sender> | undefined;
-  return () => (client ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({})));
+export function sqsBatchSender(client?: SQSClient): SendBatch {
+  let ready: Promise<{ sqs: SQSClient; Command: typeof SendMessageBatchCommand }> | undefined;
+  return async (queueUrl, entries) => {
+    ready ??= import('@aws-sdk/client-sqs').then((m) => ({ sqs: client ?? new m.SQSClient({}), Command: m.SendMessageBatchCommand }));
+    const { sqs, Command } = await ready;
+    const out = await sqs.send(new Command({ QueueUrl: queueUrl, Entries: entries }));
+    return (out.Failed ?? []).map((f) => f.Id ?? '');
+  };
 }
 
 export class SqsUsageQueue implements UsageSink {
-  private pending: UsageEvent[] = [];
-  private scheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batcher = new TickBatcher<UsageEvent>((events) => this.deliverAll(events));
   private readonly retryDelaysMs: readonly number[];
 
-  private readonly sqs: () => Promise<Sender>;
-
-  /** `sqs`: a client, or a function that loads one on first use (lazySqsClient). */
-  constructor(sqs: Sender | (() => Promise<Sender>), private readonly logger: Logger, private readonly opts: SqsUsageQueueOptions) {
-    this.sqs = typeof sqs === 'function' ? sqs : () => Promise.resolve(sqs);
+  constructor(private readonly sendBatch: SendBatch, private readonly logger: Logger, private readonly opts: SqsUsageQueueOptions) {
     this.retryDelaysMs = opts.retryDelaysMs ?? [50, 250];
   }
 
   publish(event: UsageEvent): Promise<void> {
-    this.pending.push(event);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.sendSoon);
-    }
+    this.batcher.add(event);
     return DONE;
   }
 
-  private readonly sendSoon = (): void => this.sendPending();
-
-  private sendPending(): void {
-    this.scheduled = false;
-    const events = this.pending;
-    this.pending = [];
-    for (let i = 0; i < events.length; i += MAX_BATCH) {
-      const p = this.deliver(events.slice(i, i + MAX_BATCH)).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
-    }
+  /** A tick's events, in SendMessageBatch calls of at most ten. */
+  private async deliverAll(events: UsageEvent[]): Promise<void> {
+    const batches: Array<Promise<void>> = [];
+    for (let i = 0; i < events.length; i += MAX_BATCH) batches.push(this.deliver(events.slice(i, i + MAX_BATCH)));
+    await Promise.all(batches);
   }
 
   private async deliver(batch: UsageEvent[]): Promise<void> {
@@ -94,16 +86,11 @@ export class SqsUsageQueue implements UsageSink {
 
   /** Sends one batch; returns the events SQS did not accept. */
   private async send(batch: UsageEvent[]): Promise<UsageEvent[]> {
-    const [sqs, { SendMessageBatchCommand }] = await Promise.all([this.sqs(), import('@aws-sdk/client-sqs')]);
-    const out = await sqs.send(new SendMessageBatchCommand({
-      QueueUrl: this.opts.queueUrl,
-      Entries: batch.map((event, i) => ({ Id: String(i), MessageBody: JSON.stringify(event) })),
-    }));
-    return (out.Failed ?? []).map((f) => batch[Number(f.Id)]).filter((e): e is UsageEvent => e !== undefined);
+    const failed = await this.sendBatch(this.opts.queueUrl, batch.map((event, i) => ({ Id: String(i), MessageBody: JSON.stringify(event) })));
+    return failed.map((id) => batch[Number(id)]).filter((e): e is UsageEvent => e !== undefined);
   }
 
-  async flush(): Promise<void> {
-    if (this.pending.length > 0) this.sendPending();
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  flush(): Promise<void> {
+    return this.batcher.flush();
   }
 }
