@@ -2,8 +2,8 @@
 // only (no transactions, so it runs the same on DynamoDB and on a local dynalite):
 //   USAGE#<tenant>   DAY#<YYYY-MM-DD>#<model>   counters for one tenant, day and model
 //   USAGE#<tenant>   MONTH#<YYYY-MM>            the month's request count and cost (alerts)
-//   REQ#<request id> REQ                        the event's marker: pending (with an owner and
-//                                               a lease) or done; expires after MARKER_DAYS
+//   REQ#<request id> REQ                        the event's marker: marker_state pending (with a
+//                                               lease_owner and lease_until) or done; expires after MARKER_DAYS
 // Applying: (1) create the marker, pending, leased to this attempt; (2) add the event to each
 // counter item while setting a per-request flag attribute on it, on condition that the flag is
 // absent, so an item never counts the event twice; (3) run `then`; (4) mark the marker done if
@@ -72,7 +72,7 @@ export class DynamoUsageStore implements UsageStore {
     const owner = randomUUID();
     if (!(await this.startMarker(markerOf(event), owner))) {
       const existing = await this.get(markerOf(event));
-      if (existing?.state === 'done') return { counted: false, month_cost_usd: await this.monthCost(event) };
+      if (existing?.marker_state === 'done') return { counted: false, month_cost_usd: await this.monthCost(event) };
       await this.takeOver(markerOf(event), owner, event.request_id);
     }
     return this.finish(event, owner, then);
@@ -162,7 +162,9 @@ export class DynamoUsageStore implements UsageStore {
     const byMonth = new Map<string, number[]>();
     for (const i of batched) {
       const m = `${ev(i).tenant_id}\u0000${ev(i).timestamp.slice(0, 7)}`;
-      byMonth.set(m, [...(byMonth.get(m) ?? []), i]);
+      let members = byMonth.get(m);
+      if (!members) byMonth.set(m, (members = []));
+      members.push(i);
     }
     const done: number[] = [];
     await Promise.all([...byMonth].map(async ([m, members]) => {
@@ -194,12 +196,12 @@ export class DynamoUsageStore implements UsageStore {
 
   /** Lets the next delivery take an event over at once rather than after the lease. */
   private async releaseLease(event: UsageEvent, owner: string): Promise<void> {
-    await this.update(markerOf(event), 'SET lease_until = :zero', '#owner = :me', { ':zero': 0, ':me': owner }).catch(() => undefined);
+    await this.update(markerOf(event), 'SET lease_until = :zero', 'lease_owner = :me', { ':zero': 0, ':me': owner }).catch(() => undefined);
   }
 
   /** Marks the event done if `owner` still holds it. */
   private markDone(event: UsageEvent, owner: string): Promise<boolean> {
-    return this.update(markerOf(event), 'SET #state = :done REMOVE lease_until', '#owner = :me', { ':done': 'done', ':me': owner });
+    return this.update(markerOf(event), 'SET marker_state = :done REMOVE lease_until', 'lease_owner = :me', { ':done': 'done', ':me': owner });
   }
 
   private async removeFlags(key: Key, flags: string[]): Promise<void> {
@@ -212,7 +214,7 @@ export class DynamoUsageStore implements UsageStore {
     try {
       await this.doc.send(new PutCommand({
         TableName: this.opts.tableName,
-        Item: { ...key, state: 'pending', owner, lease_until: nowMs + LEASE_MS, ttl: Math.floor(nowMs / 1000) + MARKER_DAYS * 86_400 },
+        Item: { ...key, marker_state: 'pending', lease_owner: owner, lease_until: nowMs + LEASE_MS, ttl: Math.floor(nowMs / 1000) + MARKER_DAYS * 86_400 },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
       return true;
@@ -225,7 +227,7 @@ export class DynamoUsageStore implements UsageStore {
   /** Takes a pending marker whose lease ran out; throws UsageInFlightError while it is held. */
   private async takeOver(key: Key, owner: string, requestId: string): Promise<void> {
     const nowMs = this.now();
-    const taken = await this.update(key, 'SET #owner = :me, lease_until = :until', '#state = :pending AND lease_until < :now',
+    const taken = await this.update(key, 'SET lease_owner = :me, lease_until = :until', 'marker_state = :pending AND lease_until < :now',
       { ':me': owner, ':until': nowMs + LEASE_MS, ':pending': 'pending', ':now': nowMs });
     if (!taken) throw new UsageInFlightError(requestId);
   }
@@ -252,16 +254,13 @@ export class DynamoUsageStore implements UsageStore {
 
   /** An update, conditional when `condition` is given; false if the condition failed. */
   private async update(key: Key, expression: string, condition: string | undefined, values: Record<string, unknown>, names: Record<string, string> = {}): Promise<boolean> {
-    const allNames: Record<string, string> = { ...names };
-    if (/#state\b/.test(expression + (condition ?? ''))) allNames['#state'] = 'state';
-    if (/#owner\b/.test(expression + (condition ?? ''))) allNames['#owner'] = 'owner';
     try {
       await this.doc.send(new UpdateCommand({
         TableName: this.opts.tableName,
         Key: key,
         UpdateExpression: expression,
         ...(condition ? { ConditionExpression: condition } : {}),
-        ...(Object.keys(allNames).length > 0 ? { ExpressionAttributeNames: allNames } : {}),
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
         ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
       }));
       return true;
