@@ -5,6 +5,7 @@
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { apigwEvent } from '../fixtures/apigw/events';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
+import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 
 let secrets: FakeSecretsManager;
@@ -35,20 +36,14 @@ async function coldStart(dynalite: RunningDynalite, env: Record<string, string>)
 describe('admin Lambda entry', () => {
   let dynalite: RunningDynalite;
   const saved = { ...process.env };
-  const output: string[] = [];
-  const spies: jest.SpyInstance[] = [];
+  let output: CapturedOutput;
 
   beforeAll(async () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      spies.push(jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-        return true;
-      }));
-    }
+    output = captureOutput();
     [dynalite, secrets] = await Promise.all([startDynalite(), startFakeSecretsManager()]);
   });
   afterAll(async () => {
-    for (const spy of spies) spy.mockRestore();
+    output.restore();
     await Promise.all([dynalite.close(), secrets.close()]);
     process.env = saved;
   });
@@ -90,7 +85,7 @@ describe('admin Lambda entry', () => {
     });
 
     test('logs JSON lines with the Lambda request id and never the password', () => {
-      const text = output.join('');
+      const text = output.text();
       expect(text).not.toContain(GENERATED_PASSWORD);
       const lines = text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toContainEqual(expect.objectContaining({ message: 'first admin user created', username: 'admin', from: 'ADMIN_SECRET_ARN' }));

@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import type { FunctionUrlEvent } from '../../functions/chat/function-url';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
 import { fixtureJson } from '../unit/fixture-files';
@@ -63,18 +64,11 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   let client: OpenAI;
   const saved: Record<string, string | undefined> = {};
   /** What the function printed (Powertools logs and EMF go to stdout/stderr, as in Lambda). */
-  const output: string[] = [];
-  const spies: jest.SpyInstance[] = [];
-  const outputLines = (): Array<Record<string, unknown>> =>
-    output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  let output: CapturedOutput;
+  const outputLines = (): Array<Record<string, unknown>> => output.lines();
 
   beforeAll(async () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      spies.push(jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-        return true;
-      }));
-    }
+    output = captureOutput();
     [upstream, secrets] = await Promise.all([startOpenAIUpstream(), startFakeSecretsManager()]);
     secrets.text = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
     // The handler reads its configuration at import (cold start): env and globals come first.
@@ -98,7 +92,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     await documented?.close();
     await upstream?.close();
     await secrets?.close();
-    for (const spy of spies) spy.mockRestore();
+    output.restore();
     uninstallLambdaStreamingGlobals();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -158,8 +152,8 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(access).toMatchObject({ level: 'INFO', tenant: 'default', provider: 'openai', status: 200, cache_hit: false, stream: false });
     expect(access?.cost_usd).toBeGreaterThan(0);
     expect(String(access?.model)).toMatch(/^gpt-4o/);
-    expect(output.join('')).not.toContain('sk-test');
-    expect(output.join('')).not.toContain('secret prompt 7f3a'); // the prompt is never logged
+    expect(output.text()).not.toContain('sk-test');
+    expect(output.text()).not.toContain('secret prompt 7f3a'); // the prompt is never logged
   });
 
   test('usage is handed over before the invocation ends: GET /v1/usage counts the request just made', async () => {
@@ -250,6 +244,6 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(secrets.requests.length).toBeGreaterThan(calls);
     expect(secrets.requests.every((r) => r.action === 'GetSecretValue' && JSON.stringify(r.body) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
     expect(outputLines()).toContainEqual(expect.objectContaining({ message: 'provider keys changed; serving with the new keys' }));
-    expect(output.join('')).not.toContain(ROTATED_KEY);
+    expect(output.text()).not.toContain(ROTATED_KEY);
   });
 });

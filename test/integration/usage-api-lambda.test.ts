@@ -9,6 +9,7 @@ import { silentLogger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { hashApiKey } from '../../functions/core/tenants';
 import { apigwEvent, type EventSpec } from '../fixtures/apigw/events';
+import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 
 type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -26,7 +27,7 @@ describe('usage API Lambda entry', () => {
   /** A second gateway on the same tables: what the local server would answer. */
   let local: ComposedGateway;
   const saved = { ...process.env };
-  const spies: jest.SpyInstance[] = [];
+  let output: CapturedOutput | undefined;
 
   const call = (spec: Omit<EventSpec, 'method'> & { method?: string }, token: string | null = KEY) =>
     handler(apigwEvent({ method: 'GET', ...spec, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...spec.headers } }), context);
@@ -34,7 +35,7 @@ describe('usage API Lambda entry', () => {
 
   beforeAll(async () => {
     // Powertools prints EMF and logs on stdout as in Lambda; keep the test output readable.
-    for (const stream of [process.stdout, process.stderr]) spies.push(jest.spyOn(stream, 'write').mockImplementation(() => true));
+    output = captureOutput();
     dynalite = await startDynalite();
     const prefix = uniqueTablePrefix('usage-api');
     Object.assign(process.env, {
@@ -57,7 +58,7 @@ describe('usage API Lambda entry', () => {
   });
 
   afterAll(async () => {
-    for (const spy of spies) spy.mockRestore();
+    output?.restore();
     await dynalite.close();
     process.env = saved;
   });

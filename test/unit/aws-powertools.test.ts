@@ -8,6 +8,7 @@ import { traceProviderCalls, type ProviderTracer, type TraceSegment, type TraceS
 import { CancelSignal } from '../../functions/core/cancel';
 import { GatewayError } from '../../functions/core/errors';
 import { METRIC } from '../../functions/core/metrics';
+import { captureOutput } from '../helpers/captured-output';
 import type { ChatCompletionRequest } from '../../functions/core/openai-types';
 import type { CallContext, Provider, StreamChunk } from '../../functions/core/providers/provider';
 
@@ -15,19 +16,14 @@ import type { CallContext, Provider, StreamChunk } from '../../functions/core/pr
  * Everything written to stdout and stderr while `fn` runs, split into lines (Powertools writes
  * warnings and errors to stderr; in Lambda both streams go to the function's log).
  */
-function captureOutput(fn: () => void): string[] {
-  const chunks: string[] = [];
-  const record = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(record), jest.spyOn(process.stderr, 'write').mockImplementation(record)];
+function outputOf(fn: () => void): string[] {
+  const output = captureOutput();
   try {
     fn();
   } finally {
-    for (const spy of spies) spy.mockRestore();
+    output.restore();
   }
-  return chunks.join('').split('\n').filter((l) => l.trim() !== '');
+  return output.text().split('\n').filter((l) => l.trim() !== '');
 }
 
 const lambdaContext = {
@@ -40,7 +36,7 @@ const lambdaContext = {
 describe('Powertools logger adapter', () => {
   test('writes one JSON line per entry with the Lambda context and the request, tenant and provider keys', () => {
     const logger = createLambdaLogger('info', 'ai-gateway');
-    const lines = captureOutput(() => {
+    const lines = outputOf(() => {
       logger.startInvocation(lambdaContext);
       logger.appendKeys({ request_id: 'req-00ab', tenant: 'acme' });
       logger.warn('provider attempt failed', { request_id: 'req-00ab', provider: 'openai', model: 'gpt-4o', status: 503 });
@@ -58,7 +54,7 @@ describe('Powertools logger adapter', () => {
 
   test('the next invocation starts without the previous one\'s keys', () => {
     const logger = createLambdaLogger('info', 'ai-gateway');
-    const lines = captureOutput(() => {
+    const lines = outputOf(() => {
       logger.startInvocation(lambdaContext);
       logger.appendKeys({ tenant: 'acme' });
       logger.startInvocation({ ...lambdaContext, awsRequestId: 'second' });
@@ -72,7 +68,7 @@ describe('Powertools logger adapter', () => {
   test('never writes a key or prompt text, whatever the fields hold', () => {
     const logger = createLambdaLogger('debug', 'ai-gateway');
     const secrets = ['sk-proj-abcdef0123456789', 'sk-ant-api03-zyxwvu987654', 'gw-3f9a8b7c6d5e4f3a2b1c', 'tell me a secret story'];
-    const lines = captureOutput(() => {
+    const lines = outputOf(() => {
       logger.error('upstream said: Incorrect API key provided: sk-proj-abcdef0123456789', {
         headers: { authorization: 'Bearer gw-3f9a8b7c6d5e4f3a2b1c', 'x-api-key': 'sk-ant-api03-zyxwvu987654' },
         request: { model: 'gpt-4o', messages: [{ role: 'user', content: 'tell me a secret story' }] },
@@ -99,7 +95,7 @@ describe('EMF metrics adapter', () => {
   test('prints one EMF document per label set, with the namespace, the seed\'s metric names and units', () => {
     const metrics = createEmfMetrics({ namespace: 'AiGateway', serviceName: 'ai-gateway-chat' });
     const requests = metrics.counter(METRIC.requests, { provider: 'openai', model: 'gpt-4o', tenant: 'acme', status: '200' });
-    const lines = captureOutput(() => {
+    const lines = outputOf(() => {
       requests.add();
       requests.add();
       metrics.histogram(METRIC.duration, { provider: 'openai' }).observe(0.25);
@@ -127,9 +123,9 @@ describe('EMF metrics adapter', () => {
   test('each flush prints only what was recorded since the previous one; bound series keep working', () => {
     const metrics = createEmfMetrics({ namespace: 'AiGateway', serviceName: 'svc' });
     const hits = metrics.counter(METRIC.cacheHits, { tenant: 'acme' });
-    const first = captureOutput(() => { hits.add(); metrics.flush(); });
-    const empty = captureOutput(() => metrics.flush());
-    const second = captureOutput(() => { hits.add(3); metrics.flush(); });
+    const first = outputOf(() => { hits.add(); metrics.flush(); });
+    const empty = outputOf(() => metrics.flush());
+    const second = outputOf(() => { hits.add(3); metrics.flush(); });
     expect((JSON.parse(first[0]!) as EmfDocument)[METRIC.cacheHits]).toBe(1);
     expect(empty).toEqual([]);
     expect((JSON.parse(second[0]!) as EmfDocument)[METRIC.cacheHits]).toBe(3);
@@ -137,7 +133,7 @@ describe('EMF metrics adapter', () => {
 
   test('more than 99 observations are split over documents (EMF takes 100 values per metric)', () => {
     const metrics = createEmfMetrics({ namespace: 'AiGateway', serviceName: 'svc' });
-    const lines = captureOutput(() => {
+    const lines = outputOf(() => {
       for (let i = 0; i < 150; i++) metrics.observe(METRIC.duration, { provider: 'ollama' }, i / 100);
       metrics.flush();
     });
