@@ -51,13 +51,13 @@ export class UsageAggregator {
 
   /** Applies a batch; returns the ids of the records that failed (and should be delivered again). */
   async processBatch(records: readonly QueuedRecord[]): Promise<string[]> {
-    const failed: string[] = [];
+    const failed = new Set<string>();
     const valid: Array<{ id: string; event: UsageEvent }> = [];
     for (const record of records) {
       try {
         valid.push({ id: record.id, event: parseUsageEvent(record.body) });
       } catch (err) {
-        failed.push(record.id);
+        failed.add(record.id);
         this.logger.error('usage record rejected', { record_id: record.id, error: (err as Error).message });
       }
     }
@@ -65,11 +65,10 @@ export class UsageAggregator {
     results.forEach((r, i) => {
       if (!(r instanceof Error)) return;
       const id = (valid[i] as { id: string }).id;
-      failed.push(id);
+      failed.add(id);
       this.logger.error('usage record not applied', { record_id: id, error: r.message });
     });
-    const order = new Map(records.map((r, i) => [r.id, i]));
-    return failed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    return records.filter((r) => failed.has(r.id)).map((r) => r.id); // in the batch's order
   }
 }
 
