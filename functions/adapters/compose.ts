@@ -18,6 +18,14 @@ import { AnthropicProvider } from '../core/providers/anthropic';
 import { OllamaProvider } from '../core/providers/ollama';
 import { OpenAIProvider } from '../core/providers/openai';
 import type { Provider } from '../core/providers/provider';
+import type { TenantStore } from '../core/ports';
+import { GuardedUsageReader } from '../core/resilience/usage-reader';
+import { StoreGuards, type StoreGuard } from '../core/store-guard';
+
+/** The tenant lookup under its store's guard (a store known down fails at once). */
+function guarded(store: TenantStore, guard: StoreGuard): TenantStore {
+  return { findByKeyHash: (hash) => guard.run('tenants.find', () => store.findByKeyHash(hash)) };
+}
 
 export interface ComposedGateway {
   metrics: MetricsRegistry;
@@ -25,6 +33,8 @@ export interface ComposedGateway {
   stores: Stores;
   state: StateStores;
   usage: UsagePipeline;
+  /** The guards of the shared stores (their status is on /health). */
+  guards: StoreGuards;
 }
 
 export interface ComposeOptions {
@@ -56,15 +66,18 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   for (const p of [...builtIn, ...(opts.providers ?? [])]) {
     byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
   }
-  const stores = await createStores(config, now);
-  const state = await createStateStores(config, now, { dynamo: stores.dynamo });
-  // A shared store is read through a short in-process cache (TENANT_CACHE_TTL); memory needs none.
-  const tenants = stores.kind === 'memory'
-    ? stores.tenants
-    : new CachedTenantStore(stores.tenants, { ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), maxEntries: 10_000, now });
-  const usage = await createUsagePipeline(config, await createUsageStores(config, state, now), logger);
   const metrics = new MetricsRegistry();
   const recorder: Metrics = opts.metrics ?? metrics;
+  const guards = new StoreGuards({ now, logger, metrics: recorder });
+  const stores = await createStores(config, now);
+  const state = await createStateStores(config, now, guards, { dynamo: stores.requestPathDynamo });
+  // A shared store is read through a short in-process cache (TENANT_CACHE_TTL), and served as
+  // last known good (TENANT_STALE_TTL) while it fails; memory needs neither.
+  const tenants = stores.kind === 'memory' ? stores.tenants : new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
+    ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,
+  });
+  const usage = await createUsagePipeline(config, await createUsageStores(config, state, now), logger);
+  const usageBackend = usage.stores.backend;
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
@@ -78,13 +91,14 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: state.cache,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
-    usageReader: usage.stores.store,
+    usageReader: usageBackend === 'memory' ? usage.stores.store : new GuardedUsageReader(usage.stores.store, guards.for(usageBackend)),
     budgetLedger: state.backends.budget !== 'memory' && opts.budgetLeases !== false ? new LeasedBudgetLedger(state.budgetLedger, logger) : state.budgetLedger,
     prices,
     logger,
     now,
     metrics: recorder,
     renderMetrics: opts.metrics ? undefined : () => metrics.render(),
+    storeStatus: () => guards.statuses(),
   });
-  return { gateway, stores, state, usage, metrics };
+  return { gateway, stores, state, usage, metrics, guards };
 }

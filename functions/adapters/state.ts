@@ -8,6 +8,10 @@ import type { BudgetLedger } from '../core/budget';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { GatewayConfig } from '../core/config';
 import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';
+import { ResilientBreakerStore } from '../core/resilience/breaker-store';
+import { ResilientRateLimiter } from '../core/resilience/rate-limiter';
+import { ResilientResponseCache } from '../core/resilience/response-cache';
+import type { StoreGuard, StoreGuards } from '../core/store-guard';
 import { MemoryBreakerStore } from './memory/breaker-store';
 import { MemoryBudgetLedger } from './memory/budget-ledger';
 import { MemoryRateLimiter } from './memory/rate-limiter';
@@ -20,7 +24,10 @@ export interface StateStores {
   limiter: RateLimiter;
   cache: ResponseCache;
   breakerStore: BreakerStateStore;
+  /** The shared ledger as it is (budget leases and degraded admission sit above it), or memory. */
   budgetLedger: BudgetLedger;
+  /** The guard of the budget ledger's store; absent for memory. */
+  budgetGuard?: StoreGuard;
   /** Which backend serves each, for the start-up log. */
   backends: { limiter: string; cache: string; breaker: string; budget: string };
   /** The shared clients, for other stores on the same backends (usage). */
@@ -29,55 +36,78 @@ export interface StateStores {
   close(): Promise<void>;
 }
 
-/** `shared`: a DynamoDB client already open (the tenant stores'), to use instead of a new one. */
-export async function createStateStores(config: GatewayConfig, now: () => number, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
+/**
+ * `shared`: a request-path DynamoDB client already open (the tenant lookup's), to use instead of a
+ * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
+ * the guard of its backend.
+ */
+export async function createStateStores(config: GatewayConfig, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
   const { redisUrl, distributedBreaker, stateTable } = config.state;
-  const redis = redisUrl ? (await import('./redis/client')).createRedisClient({ url: redisUrl }) : undefined;
-  const dynamo = config.storage.kind === 'dynamodb' ? await dynamoState(config.storage.endpoint, stateTable, now, shared.dynamo) : undefined;
+  const { timeoutMs, failureMode } = config.stores;
+  const redis = redisUrl ? await openRedis(redisUrl, timeoutMs) : undefined;
+  const dynamo = config.storage.kind === 'dynamodb' ? await dynamoState(config.storage.endpoint, stateTable, now, timeoutMs, shared.dynamo) : undefined;
 
   let limiter: RateLimiter = new MemoryRateLimiter();
   let cache: ResponseCache = new MemoryResponseCache(config.routing.cache.max_bytes);
   let breakerStore: BreakerStateStore = new MemoryBreakerStore();
   let budgetLedger: BudgetLedger = new MemoryBudgetLedger();
+  let budgetGuard: StoreGuard | undefined;
   const backends = { limiter: 'memory', cache: 'memory', breaker: 'memory', budget: 'memory' };
   if (redis) {
     const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisBudgetLedger }] = await Promise.all([
       import('./redis/rate-limiter'), import('./redis/response-cache'), import('./redis/budget-ledger'),
     ]);
-    limiter = new RedisRateLimiter(redis);
-    cache = new RedisResponseCache(redis);
+    const guard = guards.for('redis');
+    limiter = new ResilientRateLimiter(new RedisRateLimiter(redis), limiter, guard, failureMode);
+    cache = new ResilientResponseCache(new RedisResponseCache(redis), guard);
     budgetLedger = new RedisBudgetLedger(redis);
+    budgetGuard = guard;
     backends.limiter = backends.cache = backends.budget = 'redis';
   } else if (dynamo) {
-    limiter = dynamo.limiter;
-    cache = dynamo.cache;
+    const guard = guards.for('dynamodb');
+    limiter = new ResilientRateLimiter(dynamo.limiter, limiter, guard, failureMode);
+    cache = new ResilientResponseCache(dynamo.cache, guard);
     budgetLedger = dynamo.budgetLedger;
+    budgetGuard = guard;
     backends.limiter = backends.cache = backends.budget = 'dynamodb';
   }
   if (redis && distributedBreaker) {
     const { RedisBreakerStore } = await import('./redis/breaker-store');
-    breakerStore = new CachedBreakerStore(new RedisBreakerStore(redis), BREAKER_CACHE_MS, now);
+    breakerStore = sharedBreaker(new RedisBreakerStore(redis), guards.for('redis'), now);
     backends.breaker = 'redis';
   } else if (dynamo) {
-    breakerStore = new CachedBreakerStore(dynamo.breakerStore, BREAKER_CACHE_MS, now);
+    breakerStore = sharedBreaker(dynamo.breakerStore, guards.for('dynamodb'), now);
     backends.breaker = 'dynamodb';
   }
   return {
-    limiter, cache, breakerStore, budgetLedger, backends, redis, dynamo: dynamo?.doc,
+    limiter, cache, breakerStore, budgetLedger, budgetGuard, backends, redis, dynamo: dynamo?.doc,
     async close() {
       if (redis) await redis.quit().catch(() => undefined);
     },
   };
 }
 
+/** Read through a short in-process cache; this instance's own copy decides while the store is away. */
+function sharedBreaker(store: BreakerStateStore, guard: StoreGuard, now: () => number): BreakerStateStore {
+  return new CachedBreakerStore(new ResilientBreakerStore(store, new MemoryBreakerStore(), guard), BREAKER_CACHE_MS, now);
+}
+
+/** Waits briefly for the connection at start; a Redis that is down then is a degraded start, not a failed one. */
+async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
+  const { createRedisClient, redisReady } = await import('./redis/client');
+  const redis = createRedisClient({ url, commandTimeoutMs: timeoutMs });
+  await redisReady(redis, 2_000);
+  return redis;
+}
+
 type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & { doc: DynamoDBDocumentClient };
 
-async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number, shared?: DynamoDBDocumentClient): Promise<DynamoState> {
+async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number, timeoutMs: number, shared?: DynamoDBDocumentClient): Promise<DynamoState> {
   const [{ createDocumentClient }, { ensureTables }, { DynamoRateLimiter }, { DynamoResponseCache }, { DynamoBreakerStore }, { DynamoBudgetLedger }] = await Promise.all([
     import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/rate-limiter'),
     import('./dynamodb/response-cache'), import('./dynamodb/breaker-store'), import('./dynamodb/budget-ledger'),
   ]);
-  const doc = shared ?? createDocumentClient({ endpoint });
+  const doc = shared ?? createDocumentClient({ endpoint, timeoutMs });
   if (endpoint) await ensureTables(doc, { state: tableName });
   return {
     doc,

@@ -3,6 +3,7 @@
 // adapters, and the AWS SDK under them, are imported only then.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/admin-ports';
+import type { TenantStore } from '../core/ports';
 import { StoreConflictError } from '../core/admin-ports';
 import type { GatewayConfig } from '../core/config';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../core/tenants';
@@ -13,21 +14,21 @@ import { MemoryTenantRepository } from './memory/tenant-repository';
 export interface Stores {
   kind: 'memory' | 'dynamodb';
   tenants: TenantRepository;
+  /** The request path's key lookup: the same records, through a client bounded by STORE_TIMEOUT. */
+  lookup: TenantStore;
   users: AdminUserRepository;
   audit: AuditLog;
   /** The DynamoDB client, for the other stores of this process to share (one client: one connection pool). */
   dynamo?: DynamoDBDocumentClient;
+  /** The request path's DynamoDB client (STORE_TIMEOUT per call, no retries), for the state stores. */
+  requestPathDynamo?: DynamoDBDocumentClient;
 }
 
 export async function createStores(config: GatewayConfig, now: () => number): Promise<Stores> {
   const storage = config.storage;
   if (storage.kind === 'memory') {
-    return {
-      kind: 'memory',
-      tenants: new MemoryTenantRepository(config.defaultTenantEnabled ? undefined : [], { now }),
-      users: new MemoryAdminUserRepository(),
-      audit: new MemoryAuditLog(),
-    };
+    const tenants = new MemoryTenantRepository(config.defaultTenantEnabled ? undefined : [], { now });
+    return { kind: 'memory', tenants, lookup: tenants, users: new MemoryAdminUserRepository(), audit: new MemoryAuditLog() };
   }
   const [{ createDocumentClient }, { ensureTables }, { DynamoTenantRepository }, { DynamoAdminUserRepository }, { DynamoAuditLog }] = await Promise.all([
     import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/tenant-repository'),
@@ -37,10 +38,13 @@ export async function createStores(config: GatewayConfig, now: () => number): Pr
   const tableName = storage.tenantsTable;
   // A local DynamoDB starts empty: create the table. A deployed stack's tables come from CDK.
   if (storage.endpoint) await ensureTables(doc, { tenants: tableName });
+  const requestPathDynamo = createDocumentClient({ endpoint: storage.endpoint, timeoutMs: config.stores.timeoutMs });
   const stores: Stores = {
     kind: 'dynamodb',
     dynamo: doc,
+    requestPathDynamo,
     tenants: new DynamoTenantRepository(doc, { tableName, now }),
+    lookup: new DynamoTenantRepository(requestPathDynamo, { tableName, now }),
     users: new DynamoAdminUserRepository(doc, { tableName }),
     audit: new DynamoAuditLog(doc, { tableName, now }),
   };

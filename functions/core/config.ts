@@ -50,6 +50,12 @@ export interface GatewayConfig {
   state: { redisUrl?: string; distributedBreaker: boolean; stateTable: string };
   /** How long an instance may serve a tenant record it read (the bound on disable/delete/rotate taking effect). */
   tenantCacheTtlMs: number;
+  /**
+   * The request path's shared stores (Redis, DynamoDB): the deadline of each call, what a failing
+   * store means (open: degrade; closed: refuse limited and budgeted tenants with 503), and how long
+   * a tenant record read earlier may still be served while the tenant store is down.
+   */
+  stores: { timeoutMs: number; failureMode: StoreFailureMode; tenantStaleTtlMs: number };
   admin: { authEnabled: boolean; password?: string };
   /** Limits a tenant created through the admin API gets when the request does not set them. */
   tenantDefaults: TenantDefaults;
@@ -75,6 +81,8 @@ export interface GatewayConfig {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type StoreFailureMode = 'open' | 'closed';
 
 /** A new tenant's limits unless its creation sets them (0: unlimited / no budget). */
 export interface TenantDefaults {
@@ -127,6 +135,11 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     defaultTenantEnabled: parseBoolean(env, 'DEFAULT_TENANT_ENABLED', true),
     storage: parseStorage(env),
     tenantCacheTtlMs: parsePositiveInt(env, 'TENANT_CACHE_TTL', 5, 3600) * 1000,
+    stores: {
+      timeoutMs: parsePositiveInt(env, 'STORE_TIMEOUT', 150, 60_000),
+      failureMode: parseStoreFailureMode(env),
+      tenantStaleTtlMs: parseNonNegativeInt(env, 'TENANT_STALE_TTL', 900, MAX_TIMEOUT_SECONDS) * 1000,
+    },
     state: {
       redisUrl: nonEmpty(env.REDIS_URL) === undefined ? undefined : parseRedisUrl(env),
       distributedBreaker: parseBoolean(env, 'USE_DISTRIBUTED_CB', false),
@@ -227,12 +240,19 @@ function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
 /** Timeouts are capped at one day: longer ones overflow Node's timers, which then fire at once. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 
-function parseNonNegativeInt(env: Env, name: string, fallback: number): number {
+function parseNonNegativeInt(env: Env, name: string, fallback: number, max?: number): number {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number ≥ 0 (0: unlimited); got "${raw}"`);
+  if (max !== undefined && n > max) throw new ConfigError(`${name} must be a whole number from 0 to ${max}; got "${raw}"`);
   return n;
+}
+
+function parseStoreFailureMode(env: Env): StoreFailureMode {
+  const raw = nonEmpty(env.STORE_FAILURE_MODE)?.toLowerCase() ?? 'open';
+  if (raw !== 'open' && raw !== 'closed') throw new ConfigError(`STORE_FAILURE_MODE must be open or closed; got "${env.STORE_FAILURE_MODE}"`);
+  return raw;
 }
 
 function parseNonNegativeNumber(env: Env, name: string, fallback: number): number {

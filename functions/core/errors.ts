@@ -1,4 +1,5 @@
 import type { ErrorBody } from './openai-types';
+import { StoreUnavailableError } from './store-guard';
 
 /**
  * Every failure the gateway reports to a client, in OpenAI's error shape.
@@ -50,9 +51,19 @@ export const unauthorized = (message: string): GatewayError =>
 export const notFound = (message: string): GatewayError =>
   new GatewayError(404, message, { type: 'invalid_request_error', code: 'not_found' });
 
+/**
+ * A store the request needs could not answer (STORE_FAILURE_MODE=closed, or nothing to degrade
+ * to): 503, retryable, and never the store's own error text.
+ */
+export const storeUnavailable = (): GatewayError =>
+  new GatewayError(503, 'The gateway could not reach its state store in time; retry shortly.', {
+    type: 'api_error', code: 'store_unavailable', retryable: true, headers: { 'retry-after': '1' },
+  });
+
 /** Converts anything thrown into a GatewayError without leaking internals to the client. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof StoreUnavailableError) return storeUnavailable();
   return new GatewayError(500, 'The gateway hit an internal error while processing the request.', {
     type: 'api_error',
     code: 'internal_error',

@@ -12,13 +12,16 @@ import { GatewayError, notFound, toGatewayError } from './errors';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import type { ModelObject } from './openai-types';
-import type { RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
+import type { BreakerPhase, RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds, type RequestIds } from './request-context';
+import { StoreUnavailableError, type StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 
 const HEALTH_CACHE_MS = 5000;
+/** /health answers within this, whatever a provider probe or a store is doing. */
+const HEALTH_DEADLINE_MS = 1000;
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -37,6 +40,8 @@ export interface GatewayDeps {
   metrics?: Metrics;
   /** Prometheus text for GET /metrics; absent where metrics go elsewhere (CloudWatch in Lambda). */
   renderMetrics?: () => string;
+  /** Each shared store's status (ok or down), for /health. */
+  storeStatus?: () => Record<string, StoreStatus>;
 }
 
 type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
@@ -60,7 +65,7 @@ export class Gateway {
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);
     this.routes = {
-      '/health': { GET: () => this.health() },
+      '/health': { GET: (req) => this.health(req) },
       '/v1/models': { GET: (req) => this.models(req) },
       '/v1/chat/completions': { POST: (req, ids) => chat.handle(req, ids) },
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
@@ -96,7 +101,8 @@ export class Gateway {
       return await handler(req, ids);
     } catch (err) {
       const error = toGatewayError(err);
-      if (error.status >= 500 && !(err instanceof GatewayError)) {
+      // A store outage is logged once per change of state by its guard, not per request.
+      if (error.status >= 500 && !(err instanceof GatewayError) && !(err instanceof StoreUnavailableError)) {
         this.deps.logger.error('unhandled error', { request_id: ids.requestId, error: err instanceof Error ? err.stack : String(err) });
       }
       const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
@@ -105,18 +111,29 @@ export class Gateway {
     }
   }
 
-  private async health(): Promise<ApiResponse> {
+  /**
+   * A liveness answer, always 200 within HEALTH_DEADLINE_MS: "degraded" when no provider answers
+   * or a shared store is down (named under `stores`). `?ready=1` answers 503 when degraded, for
+   * readiness checks that should take the instance out of rotation.
+   */
+  private async health(req: ApiRequest): Promise<ApiResponse> {
     const now = this.deps.now();
     if (!this.healthCache || now - this.healthCache.atMs > HEALTH_CACHE_MS) {
       this.healthCache = { atMs: now, providers: this.probeProviders() };
     }
-    const providers = await this.healthCache.providers;
-    const phases = await this.deps.breaker.phases();
-    const breakers = Object.fromEntries(
-      [...this.deps.providers.values()].filter((p) => p.configured).map((p) => [p.name, phases[p.name] ?? 'closed']),
-    );
-    const healthy = Object.values(providers).some((h) => h === 'ok');
-    return jsonResponse(200, { status: healthy ? 'healthy' : 'degraded', version: this.deps.config.version, providers, circuit_breakers: breakers });
+    const configured = [...this.deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
+    const [providers, phases] = await Promise.all([
+      withDeadline(this.healthCache.providers, () => Object.fromEntries(configured.map((n): [string, ProviderHealth] => [n, 'error']))),
+      withDeadline(this.deps.breaker.phases(), (): Record<string, BreakerPhase> => ({})),
+    ]);
+    const breakers = Object.fromEntries(configured.map((name) => [name, phases[name] ?? 'closed']));
+    const stores = this.deps.storeStatus?.() ?? {};
+    const storeDown = Object.values(stores).includes('down');
+    const healthy = Object.values(providers).some((h) => h === 'ok') && !storeDown;
+    const status = healthy ? 'healthy' : 'degraded';
+    const ready = req.query.get('ready');
+    const code = ready !== null && ready !== '0' && storeDown ? 503 : 200;
+    return jsonResponse(code, { status, version: this.deps.config.version, providers, circuit_breakers: breakers, stores });
   }
 
   private async probeProviders(): Promise<Record<string, ProviderHealth>> {
@@ -174,6 +191,13 @@ export class Gateway {
       ? { provider, input_per_mtok: price.input_per_mtok, output_per_mtok: price.output_per_mtok, cache_read_per_mtok: price.cache_read_per_mtok ?? null }
       : { provider };
   }
+}
+
+/** The value, or the fallback's if it takes longer than HEALTH_DEADLINE_MS. */
+function withDeadline<T>(value: Promise<T>, fallback: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback()), HEALTH_DEADLINE_MS); });
+  return Promise.race([value.catch(fallback), late]).finally(() => clearTimeout(timer));
 }
 
 export function bodyTooLarge(limit: number): GatewayError {

@@ -41,6 +41,8 @@ export const METRIC = {
   cacheMisses: 'aigateway_cache_misses_total',
   rateLimited: 'aigateway_rate_limit_rejections_total',
   unpricedModels: 'aigateway_unpriced_requests_total',
+  storeErrors: 'aigateway_store_errors_total',
+  storeDegraded: 'aigateway_store_degraded',
 } as const;
 
 /** Gauge values of aigateway_circuit_breaker_state. */

@@ -10,6 +10,12 @@ export interface DynamoClientOptions {
   region?: string;
   /** A local DynamoDB (dynalite); defaults to DYNAMODB_ENDPOINT. Unset = the real regional endpoint. */
   endpoint?: string;
+  /**
+   * The request path's deadline per call (STORE_TIMEOUT): connecting and the whole exchange must
+   * fit in it, and a failed call is not retried (its caller degrades instead). Unset: 3 s to
+   * connect, 10 s per attempt and the SDK's retries, for work nobody waits on (admin, aggregation).
+   */
+  timeoutMs?: number;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -30,11 +36,13 @@ export function createDocumentClient(opts: DynamoClientOptions = {}): DynamoDBDo
     region: opts.region ?? (process.env.AWS_REGION || 'us-east-1'),
     ...(endpoint !== undefined ? { endpoint } : {}),
     ...(needsPlaceholderCredentials(endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(opts.timeoutMs !== undefined ? { maxAttempts: 1 } : {}),
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true }),
       httpsAgent: new HttpsAgent({ keepAlive: true }),
-      connectionTimeout: 3_000,
-      requestTimeout: 10_000,
+      connectionTimeout: opts.timeoutMs ?? 3_000,
+      requestTimeout: opts.timeoutMs ?? 10_000,
+      throwOnRequestTimeout: true,
     },
   });
   return DynamoDBDocumentClient.from(client, {

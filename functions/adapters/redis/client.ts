@@ -5,15 +5,43 @@ import { Redis } from 'ioredis';
 export interface RedisClientOptions {
   /** Defaults to REDIS_URL. */
   url?: string;
+  /** Deadline of each command (STORE_TIMEOUT); default 150 ms. */
+  commandTimeoutMs?: number;
 }
+
+/** Longest wait between reconnection attempts: a Redis that comes back is found within this. */
+const MAX_RECONNECT_DELAY_MS = 500;
 
 export function createRedisClient(opts: RedisClientOptions = {}): Redis {
   const url = opts.url ?? process.env.REDIS_URL;
   if (!url) throw new Error('Redis is selected but no URL is set: set REDIS_URL (redis://host:port)');
-  return new Redis(url, {
-    // Fail a request after one retry instead of queueing it for ever while Redis is away: the
-    // gateway's request path should error out fast, not hang.
-    maxRetriesPerRequest: 1,
-    connectTimeout: 3_000,
+  const timeout = opts.commandTimeoutMs ?? 150;
+  const redis = new Redis(url, {
+    // Bounded, never queued: a command that cannot be sent now fails now, a sent one fails after
+    // the deadline, and none is re-sent after a reconnect (its caller has moved on and degraded).
+    commandTimeout: timeout,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(timeout, 1_000),
+    retryStrategy: (times) => Math.min(times * 50, MAX_RECONNECT_DELAY_MS),
+  });
+  // Without a listener an unreachable server would print every reconnect error; the stores'
+  // guard reports failures (one line per change of state).
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** Resolves once the client is ready, or after `ms` (a Redis down at start is a degraded start). */
+export function redisReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), ms);
+    const onReady = (): void => done(true);
+    function done(ready: boolean): void {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    }
+    redis.on('ready', onReady);
   });
 }
