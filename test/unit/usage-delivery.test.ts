@@ -1,8 +1,10 @@
 // How usage events travel: the SQS queue (real SQS client against a fake on the JSON protocol)
-// batches, retries refused entries and falls back; the in-process queue retries a failing store;
-// an event nobody takes ends in the log, whole. Budget alerts: claimed once, given back on failure.
+// batches, retries refused entries and falls back, all within bounds; the in-process queue keeps
+// what a failing store refuses and re-applies it when the store is back (on a virtual clock here;
+// over real stores killed and restarted in test/integration/usage-outage.test.ts); an event
+// nobody takes ends in the log, whole. Budget alerts: claimed once, given back on failure.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { WebhookAlertPublisher } from '../../functions/adapters/alerts/webhook';
 import { MemoryAlertClaims } from '../../functions/adapters/memory/alert-claims';
@@ -12,7 +14,7 @@ import { SqsUsageQueue, sqsBatchSender } from '../../functions/adapters/usage/sq
 import { BudgetAlerter, type AlertPublisher, type BudgetAlert } from '../../functions/core/budget-alerts';
 import type { Logger } from '../../functions/core/logger';
 import { silentLogger } from '../../functions/core/logger';
-import type { UsageApplied, UsageEvent, UsageStore } from '../../functions/core/ports';
+import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../functions/core/ports';
 import { UsageAggregator } from '../../functions/core/usage-aggregator';
 import { startFakeSqs, type FakeAws, type SqsRequest } from '../fakes/aws-services';
 import { usageEvent } from '../contract/usage-store.contract';
@@ -63,15 +65,59 @@ describe('SqsUsageQueue', () => {
     expect(applied).toEqual([refused]);
   });
 
-  it('when the queue is down, publish still resolves and the events go to the fallback', async () => {
+  it('when the queue is down, publish still resolves and the events go to the fallback at once', async () => {
     const applied: UsageEvent[] = [];
     const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, { queueUrl, retryDelaysMs: [1], fallback: async (e) => void applied.push(e) });
     sqs.failNext(10);
     const e = usageEvent();
     await expect(q.publish(e)).resolves.toBeUndefined();
     await q.flush();
-    expect(sqs.requests).toHaveLength(2);
+    // A call that failed as a whole is not sent again: the SDK client has retried it already.
+    expect(sqs.requests).toHaveLength(1);
     expect(applied).toEqual([e]);
+  });
+
+  it('the direct fallback is retried briefly before anything goes to the log', async () => {
+    const { logger, lines } = capturingLogger();
+    const waits: number[] = [];
+    let calls = 0;
+    const applied: UsageEvent[] = [];
+    const q = new SqsUsageQueue(sqsBatchSender(client), logger, {
+      queueUrl, sleep: async (ms) => void waits.push(ms),
+      fallback: async (e) => { if (++calls <= 2) throw new Error('table unavailable'); applied.push(e); },
+    });
+    sqs.failNext(10);
+    const e = usageEvent();
+    await q.publish(e);
+    await q.flush();
+    expect(waits).toEqual([100, 300]);
+    expect(applied).toEqual([e]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('without a client of its own, the sender gives up on a queue that never answers within about two seconds', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => { sockets.add(socket); socket.on('data', () => undefined); }); // accepts, reads, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const saved = { endpoint: process.env.AWS_ENDPOINT_URL_SQS, region: process.env.AWS_REGION, key: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    try {
+      const send = sqsBatchSender();
+      const started = Date.now();
+      await expect(send(`${endpoint}/123456789012/ai-gateway-usage`, [{ Id: '0', MessageBody: '{}' }])).rejects.toThrow(/timed out|timeout/i);
+      expect(sockets.size).toBe(2); // one connection per attempt: the timed-out one is not reused
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(1_900); // two attempts of one second
+      expect(took).toBeLessThan(4_000);
+    } finally {
+      for (const [k, v] of [['AWS_ENDPOINT_URL_SQS', saved.endpoint], ['AWS_REGION', saved.region], ['AWS_ACCESS_KEY_ID', saved.key], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it('an event neither the queue nor the store takes is kept whole in the log', async () => {
@@ -87,49 +133,160 @@ describe('SqsUsageQueue', () => {
 });
 
 describe('InProcessUsageQueue', () => {
-  /** A store that fails its first `failures` applies. */
-  function flakyStore(failures: number): { store: UsageStore; memory: MemoryUsageStore; calls: () => number } {
+  /** A store that refuses every apply while `down`, counting the calls it gets. */
+  function switchableStore(): { store: UsageStore; memory: MemoryUsageStore; down: boolean; calls: number } {
+    const memory = new MemoryUsageStore();
+    const s = {
+      memory, down: false, calls: 0,
+      store: {
+        apply: async (e: UsageEvent, then: (a: UsageApplied) => Promise<void>) => {
+          s.calls++;
+          if (s.down) throw new Error('store unavailable');
+          return memory.apply(e, then);
+        },
+        totals: (...a: Parameters<MemoryUsageStore['totals']>) => memory.totals(...a),
+        totalsByModel: (...a: Parameters<MemoryUsageStore['totalsByModel']>) => memory.totalsByModel(...a),
+      } satisfies UsageStore,
+    };
+    return s;
+  }
+
+  /**
+   * A clock the back-off advances: each wait the queue asks for is recorded and passes at once,
+   * and `onWait` may change the world before the queue carries on.
+   */
+  function virtualTime(onWait: (waits: number[]) => void = () => {}): { waits: number[]; now: () => number; sleep: (ms: number) => Promise<void> } {
+    const waits: number[] = [];
+    let t = 0;
+    return {
+      waits,
+      now: () => t,
+      sleep: async (ms) => {
+        waits.push(ms);
+        t += ms;
+        onWait(waits);
+      },
+    };
+  }
+
+  const totals = (memory: MemoryUsageStore, tenant: string): Promise<UsageTotals> => memory.totals(tenant, '2030-01-01', '2030-12-31');
+  const LOST = 'usage event not delivered; kept in the log for replay';
+
+  it('applies events after the request, and flush waits for them', async () => {
+    const { store, memory } = switchableStore();
+    const q = new InProcessUsageQueue(new UsageAggregator(store, undefined, silentLogger), silentLogger);
+    const e = usageEvent({ tenant_id: 'inproc' });
+    await q.publish(e);
+    expect((await totals(memory, 'inproc')).request_count).toBe(0);
+    await q.flush();
+    expect((await totals(memory, 'inproc')).request_count).toBe(1);
+  });
+
+  it('keeps what the store refuses and re-applies it once the store is back, with back-off doubling up to 500 ms', async () => {
+    const s = switchableStore();
+    s.down = true;
+    const time = virtualTime((waits) => { if (waits.length === 7) s.down = false; });
+    const { logger, lines } = capturingLogger();
+    const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, logger), logger, { sleep: time.sleep, now: time.now, flushTimeoutMs: 60_000 });
+    const events = Array.from({ length: 30 }, (_, i) => usageEvent({ tenant_id: 'outage', cost_usd: 0.01 * (i + 1) }));
+    for (const e of events) await q.publish(e);
+    await q.flush();
+    expect(time.waits).toEqual([50, 100, 200, 400, 500, 500, 500]);
+    const t = await totals(s.memory, 'outage');
+    expect(t.request_count).toBe(30);
+    expect(t.cost_usd).toBeCloseTo(events.reduce((a, e) => a + e.cost_usd, 0), 10);
+    expect(q.buffered).toBe(0);
+    expect(lines.filter((l) => l.message === LOST)).toEqual([]);
+    // One line when buffering starts and one when it ends, not one per event or retry.
+    expect(lines.map((l) => [l.level, l.message])).toEqual([
+      ['warn', 'usage store refused events; buffering and retrying'],
+      ['warn', 'usage store taking events again; buffer drained'],
+    ]);
+  });
+
+  it('an apply that timed out after it did apply is retried and still counted once', async () => {
     const memory = new MemoryUsageStore();
     let calls = 0;
     const store: UsageStore = {
       apply: async (e, then) => {
-        if (++calls <= failures) throw new Error('store unavailable');
-        return memory.apply(e, then);
+        const applied = await memory.apply(e, then);
+        if (++calls === 1) throw new Error('command timed out'); // the reply was lost, the write was not
+        return applied;
       },
       totals: (...a) => memory.totals(...a),
       totalsByModel: (...a) => memory.totalsByModel(...a),
     };
-    return { store, memory, calls: () => calls };
-  }
-
-  it('applies events after the request, and flush waits for them', async () => {
-    const { store, memory } = flakyStore(0);
-    const q = new InProcessUsageQueue(new UsageAggregator(store, undefined, silentLogger), silentLogger);
-    const e = usageEvent({ tenant_id: 'inproc' });
-    await q.publish(e);
-    expect((await memory.totals('inproc', e.timestamp, e.timestamp)).request_count).toBe(0);
+    const time = virtualTime();
+    const q = new InProcessUsageQueue(new UsageAggregator(store, undefined, silentLogger), silentLogger, { sleep: time.sleep, now: time.now });
+    await q.publish(usageEvent({ tenant_id: 'timeout', cost_usd: 0.5 }));
     await q.flush();
-    expect((await memory.totals('inproc', e.timestamp, e.timestamp)).request_count).toBe(1);
+    expect(calls).toBe(2);
+    expect(await totals(memory, 'timeout')).toMatchObject({ request_count: 1, cost_usd: 0.5 });
   });
 
-  it('retries a failing store with back-off, and counts the event once', async () => {
-    const { store, memory, calls } = flakyStore(2);
-    const q = new InProcessUsageQueue(new UsageAggregator(store, undefined, silentLogger), silentLogger, { retryDelaysMs: [1, 1, 1] });
-    const e = usageEvent({ tenant_id: 'retry' });
-    await q.publish(e);
+  it('while the store refuses, new events join the buffer without a call of their own; retries go in batches', async () => {
+    const s = switchableStore();
+    s.down = true;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    const waits: number[] = [];
+    const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, silentLogger), silentLogger, {
+      retryBatch: 4, sleep: async (ms) => { waits.push(ms); await gate; },
+    });
+    for (let i = 0; i < 3; i++) await q.publish(usageEvent({ tenant_id: 'batched' }));
+    await new Promise((r) => setImmediate(r)); // the tick's delivery: three calls, all refused
+    await new Promise((r) => setImmediate(r));
+    expect(s.calls).toBe(3);
+    for (let i = 0; i < 7; i++) await q.publish(usageEvent({ tenant_id: 'batched' }));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(s.calls).toBe(3);
+    expect(q.buffered).toBe(10);
+    s.down = false;
+    release();
     await q.flush();
-    expect(calls()).toBe(3);
-    expect((await memory.totals('retry', e.timestamp, e.timestamp)).request_count).toBe(1);
+    expect(s.calls).toBe(13);
+    expect((await totals(s.memory, 'batched')).request_count).toBe(10);
+    expect(waits).toEqual([50, 0, 0]); // three batches of at most four, back to back once the store takes them
   });
 
-  it('keeps an event the store never takes in the log', async () => {
+  it('beyond maxBuffered the oldest events go to the log, whole, with one warning', async () => {
+    const s = switchableStore();
+    s.down = true;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
     const { logger, lines } = capturingLogger();
-    const { store } = flakyStore(100);
-    const q = new InProcessUsageQueue(new UsageAggregator(store, undefined, logger), logger, { retryDelaysMs: [1] });
-    const e = usageEvent();
-    await q.publish(e);
+    const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, logger), logger, { maxBuffered: 3, sleep: () => gate });
+    const events = Array.from({ length: 5 }, () => usageEvent({ tenant_id: 'full' }));
+    for (const e of events) await q.publish(e);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(lines.filter((l) => l.message === LOST).map((l) => l.fields?.usage_event)).toEqual(events.slice(0, 2));
+    expect(lines.filter((l) => l.message === LOST)[0]).toMatchObject({ level: 'error', fields: { error: 'store unavailable' } });
+    expect(lines.filter((l) => l.message === 'usage buffer full; keeping the oldest events in the log')).toEqual([{ level: 'warn', message: 'usage buffer full; keeping the oldest events in the log', fields: { max_buffered: 3 } }]);
+    s.down = false;
+    release();
     await q.flush();
-    expect(lines.filter((l) => l.message === 'usage event not delivered; kept in the log for replay').map((l) => l.fields?.usage_event)).toEqual([e]);
+    expect((await totals(s.memory, 'full')).request_count).toBe(3);
+  });
+
+  it('flush waits at most flushTimeoutMs for a store that stays down, then keeps the rest in the log; the queue works on', async () => {
+    const s = switchableStore();
+    s.down = true;
+    const time = virtualTime();
+    const { logger, lines } = capturingLogger();
+    const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, logger), logger, { sleep: time.sleep, now: time.now, flushTimeoutMs: 3_000 });
+    const events = [usageEvent({ tenant_id: 'gone' }), usageEvent({ tenant_id: 'gone' })];
+    for (const e of events) await q.publish(e);
+    await q.flush();
+    // Retries within the bound: 50 + 100 + 200 + 400 + 500 × 5 = 3,250 ms of waits, then the log.
+    expect(time.waits).toEqual([50, 100, 200, 400, 500, 500, 500, 500, 500]);
+    expect(lines.filter((l) => l.message === LOST).map((l) => l.fields?.usage_event)).toEqual(events);
+    expect(q.buffered).toBe(0);
+    s.down = false;
+    await q.publish(usageEvent({ tenant_id: 'gone' }));
+    await q.flush();
+    expect((await totals(s.memory, 'gone')).request_count).toBe(1);
   });
 });
 
