@@ -15,7 +15,7 @@ import { MemoryBreakerStore } from '../../functions/adapters/memory/breaker-stor
 import { MemoryRateLimiter } from '../../functions/adapters/memory/rate-limiter';
 import { MemoryResponseCache } from '../../functions/adapters/memory/response-cache';
 import { RedisBreakerStore } from '../../functions/adapters/redis/breaker-store';
-import { createRedisClient } from '../../functions/adapters/redis/client';
+import { connectRedis, createRedisClient } from '../../functions/adapters/redis/client';
 import { RedisRateLimiter } from '../../functions/adapters/redis/rate-limiter';
 import { DEFAULT_MAX_BODY_BYTES as REDIS_MAX_BODY, RedisResponseCache } from '../../functions/adapters/redis/response-cache';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
@@ -34,7 +34,7 @@ let tables = 0;
 beforeAll(async () => {
   [dynalite, redisServer] = await Promise.all([startDynalite(), startRedis()]);
   doc = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
-  redis = createRedisClient({ url: redisServer.url });
+  redis = await connectRedis({ url: redisServer.url });
 });
 
 afterAll(async () => {
@@ -82,11 +82,11 @@ rateLimiterContract('redis', async () => {
   const clients: Redis[] = [];
   return {
     repo: new RedisRateLimiter(redis, { prefix: keyPrefix }),
-    peers: async (n) => Array.from({ length: n }, () => {
-      const own = createRedisClient({ url: redisServer.url });
+    peers: async (n) => Promise.all(Array.from({ length: n }, async () => {
+      const own = await connectRedis({ url: redisServer.url });
       clients.push(own);
       return new RedisRateLimiter(own, { prefix: keyPrefix });
-    }),
+    })),
     cleanup: async () => void (await Promise.all(clients.map((c) => c.quit()))),
   };
 });

@@ -46,6 +46,9 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
     const env: Env = {
       ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: ollama.url, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url,
       ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hooks/budget`,
+      // Exact limits and budgets are what is walked through here; a loaded test machine must not
+      // turn a slow store call into a degraded answer (store faults have tests of their own).
+      STORE_TIMEOUT: '5000',
     };
     if (backend === 'dynamodb') {
       Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });

@@ -18,6 +18,9 @@ interface Instance {
 async function instance(endpoint: string, table: string): Promise<Instance> {
   const config = loadConfig({
     ADDR: '127.0.0.1:0', DYNAMODB_ENDPOINT: endpoint, TENANTS_TABLE: table, TENANT_CACHE_TTL: '1', OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+    // What a change reaching every instance looks like is tested here, not deadlines: on a loaded
+    // test machine a slow lookup must not be answered from the last-known-good copy instead.
+    STORE_TIMEOUT: '5000',
   }, () => '', 'test');
   const { gateway, stores, usage } = await composeGateway(config, silentLogger);
   const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled: false, logger: silentLogger });
