@@ -15,7 +15,7 @@ import { MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledge
 import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
 import { RedisAlertClaims } from '../../functions/adapters/redis/alert-claims';
 import { RedisBudgetLedger } from '../../functions/adapters/redis/budget-ledger';
-import { createRedisClient } from '../../functions/adapters/redis/client';
+import { connectRedis } from '../../functions/adapters/redis/client';
 import { RedisUsageStore } from '../../functions/adapters/redis/usage-store';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { startRedis, type RunningRedis } from '../helpers/redis';
@@ -33,7 +33,7 @@ const peerClients: Array<{ close(): void | Promise<unknown> }> = [];
 beforeAll(async () => {
   [dynalite, redisServer] = await Promise.all([startDynalite(), startRedis()]);
   doc = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
-  redis = createRedisClient({ url: redisServer.url });
+  redis = await connectRedis({ url: redisServer.url });
   await ensureTables(doc, { usage: names.usage, state: names.state });
 });
 
@@ -57,12 +57,12 @@ function dynamoPeers(n: number): DynamoDBDocumentClient[] {
   });
 }
 
-function redisPeers(n: number): Redis[] {
-  return Array.from({ length: n }, () => {
-    const own = createRedisClient({ url: redisServer.url });
+async function redisPeers(n: number): Promise<Redis[]> {
+  return Promise.all(Array.from({ length: n }, async () => {
+    const own = await connectRedis({ url: redisServer.url });
     peerClients.push({ close: () => own.quit() });
     return own;
-  });
+  }));
 }
 
 // ---- usage store
@@ -77,7 +77,7 @@ usageStoreContract('dynamodb (dynalite)', async () => ({
 }));
 usageStoreContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisUsageStore(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => redisPeers(n).map((c) => new RedisUsageStore(c, { prefix: p })) };
+  return { repo: new RedisUsageStore(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisUsageStore(c, { prefix: p })) };
 });
 
 // ---- budget ledger
@@ -92,7 +92,7 @@ budgetLedgerContract('dynamodb (dynalite)', async () => ({
 }));
 budgetLedgerContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisBudgetLedger(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => redisPeers(n).map((c) => new RedisBudgetLedger(c, { prefix: p })) };
+  return { repo: new RedisBudgetLedger(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisBudgetLedger(c, { prefix: p })) };
 });
 
 // ---- alert claims
@@ -107,5 +107,5 @@ alertClaimsContract('dynamodb (dynalite)', async () => ({
 }));
 alertClaimsContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisAlertClaims(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => redisPeers(n).map((c) => new RedisAlertClaims(c, { prefix: p })) };
+  return { repo: new RedisAlertClaims(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisAlertClaims(c, { prefix: p })) };
 });
