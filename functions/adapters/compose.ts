@@ -8,7 +8,7 @@ import { createUsagePipeline, createUsageStores, type UsagePipeline } from './us
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
 import { CircuitBreaker } from '../core/breaker';
-import { LeasedBudgetLedger } from '../core/budget-lease';
+import { budgetLedgerStack } from '../core/budget-stack';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../core/metrics';
 import type { GatewayConfig } from '../core/config';
 import { Gateway } from '../core/gateway';
@@ -92,7 +92,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
     usageReader: usageBackend === 'memory' ? usage.stores.store : new GuardedUsageReader(usage.stores.store, guards.for(usageBackend)),
-    budgetLedger: state.backends.budget !== 'memory' && opts.budgetLeases !== false ? new LeasedBudgetLedger(state.budgetLedger, logger) : state.budgetLedger,
+    budgetLedger: budgetLedgerStack(state.budgetLedger, { guard: state.budgetGuard, leases: opts.budgetLeases !== false, failureMode: config.stores.failureMode, logger }),
     prices,
     logger,
     now,

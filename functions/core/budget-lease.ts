@@ -1,13 +1,20 @@
-// Budget reservations without a store round trip per request. An instance reserves a lease (a
-// slice of the tenant's remaining budget) in the shared ledger, atomically like any reservation,
-// and admits requests against it locally; real costs are settled locally and written back, with
-// the unused part of the lease, once a second. The shared ledger never holds more than the budget
-// (spent + every instance's leases), so the guarantee stays: concurrent requests cannot overshoot
-// by more than their reservations. Near the end of a budget the lease shrinks to the request's own
-// estimate, so the last requests are decided one by one in the shared ledger. The cost: for up to
-// a second, headroom leased by one instance is not available to another.
-import type { BudgetLedger, Reservation } from './budget';
+// Budget reservations without a store round trip per request. An instance holds at most one
+// named lease per account in the shared ledger (a slice of the tenant's remaining budget, reserved
+// atomically like any reservation) and admits requests against it locally; real costs are settled
+// locally and written back once a second, the lease shrinking to what is still reserved here. The
+// shared ledger never holds more than the budget (spent + every instance's leases), so concurrent
+// requests cannot overshoot by more than their reservations. Near the end of a budget the lease
+// shrinks to the request's own estimate, so the last requests are decided one by one in the
+// shared ledger. The cost: for up to a second, headroom leased here is not available elsewhere.
+//
+// Every write is one change from the current lease to the next (with the spend to add): strictly
+// one at a time per account, and a call whose outcome is unknown (it timed out) is repeated as the
+// very same call, before anything else for that account goes out, until it is known applied.
+// Named leases make the repeat safe: a call that already landed finds its `from` gone.
+import { newHoldId, type BudgetChange, type BudgetLedger, type Hold, type Reservation } from './budget';
 import type { Logger } from './logger';
+import { asNotSent, BudgetCallNotSent } from './resilience/guarded-budget-ledger';
+import { StoreUnavailableError } from './store-guard';
 import { roundUsd as round } from './usage-totals';
 
 export interface BudgetLeaseOptions {
@@ -15,12 +22,26 @@ export interface BudgetLeaseOptions {
   leaseFraction?: number;
   /** How often settled costs and unused leases go back to the shared ledger (default 1 s). */
   flushMs?: number;
+  /** Lease ids (tests pass their own). */
+  newId?: () => string;
+}
+
+/** A change sent to the shared ledger, with what it means here once applied. */
+interface Write {
+  change: BudgetChange;
+  /** `held` before the write, restored if it turns out not applied. */
+  heldBefore: number;
 }
 
 interface Account {
   tenantId: string;
   period: string;
-  /** Reserved in the shared ledger by this instance and not yet given back. */
+  /** The lease in the shared ledger, as of the last write known applied. */
+  lease: Hold | undefined;
+  /**
+   * What requests are admitted against: the lease, or while a write is unresolved the lesser of
+   * what either outcome leaves (never more than the shared ledger will hold).
+   */
   held: number;
   /** Estimates of requests admitted here and not yet settled. */
   reserved: number;
@@ -28,19 +49,22 @@ interface Account {
   spent: number;
   /** Spent in the shared ledger when last heard from it (for the 429 message). */
   sharedSpent: number;
-  /** A lease request in flight: concurrent requests wait for it instead of asking again. */
-  leasing?: Promise<void>;
+  /** A write that was sent and failed: it may have landed. Repeated before anything else. */
+  unknown: Write | undefined;
+  /** The write in flight: one at a time per account; requests that need more wait for it. */
+  busy: Promise<unknown> | undefined;
 }
-
 
 export class LeasedBudgetLedger implements BudgetLedger {
   private readonly accounts = new Map<string, Account>();
   private readonly leaseFraction: number;
+  private readonly newId: () => string;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
 
   constructor(private readonly shared: BudgetLedger, private readonly logger: Logger, opts: BudgetLeaseOptions = {}) {
     this.leaseFraction = opts.leaseFraction ?? 0.01;
+    this.newId = opts.newId ?? newHoldId;
     this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 1000);
     this.timer.unref();
   }
@@ -48,14 +72,34 @@ export class LeasedBudgetLedger implements BudgetLedger {
   private account(tenantId: string, period: string): Account {
     const key = `${tenantId}\u0000${period}`;
     let a = this.accounts.get(key);
-    if (!a) this.accounts.set(key, (a = { tenantId, period, held: 0, reserved: 0, spent: 0, sharedSpent: 0 }));
+    if (!a) {
+      a = { tenantId, period, lease: undefined, held: 0, reserved: 0, spent: 0, sharedSpent: 0, unknown: undefined, busy: undefined };
+      this.accounts.set(key, a);
+    }
     return a;
   }
 
-  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation | Promise<Reservation> {
+  /**
+   * Takes the two changes a BudgetGuard makes: a reservation (`to`), admitted locally against
+   * the lease, and a settlement (`from`), recorded locally. Request ids never reach the store.
+   */
+  change(tenantId: string, period: string, c: BudgetChange): Reservation | Promise<Reservation> {
     const a = this.account(tenantId, period);
-    if (this.fits(a, amount)) return this.take(a, amount);
-    return this.reserveSlow(a, amount, limit, force);
+    if (c.to && !c.from) {
+      const amount = c.to.amount;
+      if (this.fits(a, amount)) return this.take(a, amount);
+      return this.reserveSlow(a, amount, c.limit, c.force ?? false);
+    }
+    if (c.to) throw new Error('a leased budget ledger takes reservations and settlements, not both at once');
+    // A reservation admitted elsewhere (degraded, without this lease) settles with no amount.
+    if (c.from?.amount !== undefined) a.reserved = Math.max(0, round(a.reserved - c.from.amount));
+    a.spent = round(a.spent + c.spent);
+    return { admitted: true, committed: a.sharedSpent };
+  }
+
+  /** Request ids are never sent to the shared ledger: none can land there late. */
+  fence(): undefined {
+    return undefined;
   }
 
   /** Room left on the lease (strictly: with nothing left, even an estimate of 0 asks the ledger). */
@@ -69,34 +113,86 @@ export class LeasedBudgetLedger implements BudgetLedger {
     return { admitted: true, committed: a.sharedSpent };
   }
 
-  private async reserveSlow(a: Account, amount: number, limit: number, force: boolean): Promise<Reservation> {
-    while (a.leasing) {
-      await a.leasing;
+  private async reserveSlow(a: Account, amount: number, limit: number | undefined, force: boolean): Promise<Reservation> {
+    while (a.busy) {
+      await a.busy.catch(() => undefined);
       if (this.fits(a, amount)) return this.take(a, amount);
     }
-    let refused = false;
-    a.leasing = (async () => {
-      // A lease for many requests while the budget has room; near its end, just this request.
-      const lease = Math.max(amount, round(limit * this.leaseFraction));
-      let r = await this.shared.reserve(a.tenantId, a.period, lease, limit, force);
-      let got = lease;
-      if (!r.admitted && lease > amount) {
-        r = await this.shared.reserve(a.tenantId, a.period, amount, limit, force);
-        got = amount;
-      }
-      a.sharedSpent = r.committed;
-      if (r.admitted) a.held = round(a.held + got);
-      else refused = true;
-    })().finally(() => { a.leasing = undefined; });
-    await a.leasing;
-    if (refused || !this.fits(a, amount)) return { admitted: false, committed: round(a.sharedSpent + a.spent) };
+    let granted: boolean;
+    try {
+      granted = await this.exclusive(a, async () => {
+        await this.resolve(a);
+        if (this.fits(a, amount)) return true; // the write it repeated was a lease that landed
+        // A lease for many requests while the budget has room; near its end, just this request.
+        const lease = limit === undefined ? amount : Math.max(amount, round(limit * this.leaseFraction));
+        if (await this.grow(a, lease, limit, force)) return true;
+        return lease > amount && this.grow(a, amount, limit, force);
+      });
+    } catch (err) {
+      // The request's own id was never sent: whatever happened to the lease, not to it.
+      throw asNotSent(err);
+    }
+    if (!granted || !this.fits(a, amount)) return { admitted: false, committed: round(a.sharedSpent + a.spent) };
     return this.take(a, amount);
   }
 
-  settle(tenantId: string, period: string, reserved: number, actual: number): void {
-    const a = this.account(tenantId, period);
-    a.reserved = Math.max(0, round(a.reserved - reserved));
-    a.spent = round(a.spent + actual);
+  /** A bigger lease, the spend settled here written with it: one change, refused if over budget. */
+  private grow(a: Account, size: number, limit: number | undefined, force: boolean): Promise<boolean> {
+    const to = { id: this.newId(), amount: round(a.reserved + size) };
+    return this.write(a, { from: a.lease, to, spent: a.spent, limit, force });
+  }
+
+  /** Runs `fn` as the account's only write in flight. */
+  private exclusive<T>(a: Account, fn: () => Promise<T>): Promise<T> {
+    const p = fn();
+    a.busy = p;
+    const clear = (): void => { if (a.busy === p) a.busy = undefined; };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Sends one change; on a sent failure it becomes the account's unknown write. */
+  private async write(a: Account, change: BudgetChange): Promise<boolean> {
+    const w: Write = { change, heldBefore: a.held };
+    a.held = Math.min(a.held, round((change.to?.amount ?? 0) + change.spent));
+    let r: Reservation;
+    try {
+      r = await this.shared.change(a.tenantId, a.period, change);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError && !(err instanceof BudgetCallNotSent)) a.unknown = w;
+      else a.held = w.heldBefore;
+      throw err;
+    }
+    return this.applied(a, w, r);
+  }
+
+  /** Brings the account up to date with a write's outcome. */
+  private applied(a: Account, w: Write, r: Reservation): boolean {
+    a.sharedSpent = r.committed;
+    if (!r.admitted) {
+      a.held = w.heldBefore;
+      return false;
+    }
+    a.lease = w.change.to;
+    a.held = w.change.to?.amount ?? 0;
+    a.spent = round(a.spent - w.change.spent);
+    return true;
+  }
+
+  /**
+   * Repeats the unknown write until its outcome is known. Refused now, it might still land from
+   * its first attempt, so its new lease is fenced: then it never can.
+   */
+  private async resolve(a: Account): Promise<void> {
+    const w = a.unknown;
+    if (!w) return;
+    let r = await this.shared.change(a.tenantId, a.period, w.change);
+    const to = w.change.to;
+    if (!r.admitted && to && (await this.shared.fence(a.tenantId, a.period, to.id)) !== undefined) {
+      r = { admitted: true, committed: round(r.committed + w.change.spent) };
+    }
+    a.unknown = undefined;
+    this.applied(a, w, r);
   }
 
   /** Writes settled costs and unused leases back to the shared ledger. */
@@ -106,25 +202,25 @@ export class LeasedBudgetLedger implements BudgetLedger {
   }
 
   private async flushAll(): Promise<void> {
-    await Promise.all([...this.accounts.entries()].map(async ([key, a]) => {
-      if (a.leasing) return; // the next round takes it
-      const release = round(a.held - a.reserved);
-      const spent = a.spent;
-      if (release <= 0 && spent === 0) {
-        if (a.reserved === 0 && a.held === 0) this.accounts.delete(key);
-        return;
-      }
-      // Taken out before the write: requests settling meanwhile accumulate for the next round.
-      a.held = a.reserved;
-      a.spent = round(a.spent - spent);
+    await Promise.all([...this.accounts].map(async ([key, a]) => {
+      if (a.busy) return; // the next round takes it
       try {
-        await this.shared.settle(a.tenantId, a.period, Math.max(0, release), spent);
-        a.sharedSpent = round(a.sharedSpent + spent);
+        await this.exclusive(a, async () => {
+          await this.resolve(a);
+          const leased = a.lease?.amount ?? 0;
+          if (a.spent === 0 && leased <= a.reserved) {
+            if (a.reserved === 0 && !a.lease) this.accounts.delete(key);
+            return;
+          }
+          // The lease shrinks to what requests here still hold; the spend goes with it.
+          const to = a.reserved > 0 ? { id: this.newId(), amount: a.reserved } : undefined;
+          await this.write(a, { from: a.lease, to, spent: a.spent });
+        });
       } catch (err) {
-        // Put it back: the next round retries. Until then this instance holds what it held.
-        a.held = round(a.held + Math.max(0, release));
-        a.spent = round(a.spent + spent);
-        this.logger.error('budget settlement failed; retrying', { tenant: a.tenantId, error: err instanceof Error ? err.message : String(err) });
+        // The store is away (its guard says so once): kept, and repeated on the next round.
+        if (!(err instanceof StoreUnavailableError)) {
+          this.logger.error('budget write-back failed', { tenant: a.tenantId, error: err instanceof Error ? err.message : String(err) });
+        }
       }
     }));
   }

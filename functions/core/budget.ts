@@ -1,7 +1,8 @@
 // Monthly budgets: a request reserves its estimated cost before it is sent, so a burst of
 // concurrent requests cannot overshoot a budget by more than the reservations allow; the real cost
-// replaces the estimate when it is known. Threshold alerts are sent by the usage aggregator
-// (budget-alerts.ts), from the spend it has counted.
+// replaces the estimate when it is known (named reservations: see BudgetChange). Threshold alerts
+// are sent by the usage aggregator (budget-alerts.ts), from the spend it has counted.
+import { randomBytes } from 'node:crypto';
 import { GatewayError } from './errors';
 import type { Logger } from './logger';
 import { METRIC, noMetrics, type Metrics } from './metrics';
@@ -9,9 +10,44 @@ import type { ChatCompletionRequest } from './openai-types';
 import type { Tenant } from './ports';
 import type { RequestContext } from './request-context';
 import type { PriceBook } from './pricing/pricing';
+import { roundUsd } from './usage-totals';
+
+/** A named reservation: `id` is unique across instances, `amount` in USD. */
+export interface Hold {
+  id: string;
+  amount: number;
+}
+
+/**
+ * One atomic change of a tenant's account for a period. Every call names the reservations it
+ * touches, so a call that timed out on the client but applied on the server cannot apply twice:
+ * repeated, it finds `from` gone (or `to` made) and changes nothing.
+ */
+export interface BudgetChange {
+  /**
+   * A reservation to remove. With `amount`: a confirmed reservation of that amount. Without:
+   * unconfirmed (its reserve call failed in flight, or was never sent): if it was made, it is
+   * removed at its stored amount; if not, its id is fenced (a void marker) so that a reserve call
+   * still on its way can never make it.
+   */
+  from?: { id: string; amount?: number };
+  /** A reservation to make (refused if its id was fenced). */
+  to?: Hold;
+  /** Real cost to add to the period's spend. */
+  spent: number;
+  /**
+   * Refuse unless what the account then holds stays within this budget (and was below it
+   * before `to`): set on reservations, never on settlements, which record money already spent.
+   */
+  limit?: number;
+  /** Skip the budget check (tenants allowed to overspend). */
+  force?: boolean;
+}
 
 export interface Reservation {
+  /** False when the budget check refused the change (nothing applied). */
   admitted: boolean;
+  /** Spent in the period as the ledger knows it. */
   committed: number;
 }
 
@@ -20,16 +56,30 @@ export interface Reservation {
  * or as promises (shared stores): the hot path then skips a promise round per request.
  */
 export interface BudgetLedger {
+  /** Applies `change` atomically, or refuses it whole (admitted: false). Safe to repeat. */
+  change(tenantId: string, period: string, change: BudgetChange): Reservation | Promise<Reservation>;
   /**
-   * Adds `amount` to the period's reserved spend if committed + reserved + amount stays within
-   * `limit` (or `force` is set, for tenants allowed to overspend). Atomic per tenant.
+   * Resolves a reservation whose reserve call may still be on its way: if it was made, returns
+   * its amount (it is live); if not, fences its id so that it never can be, and returns undefined.
    */
-  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation | Promise<Reservation>;
-  /** Drops a reservation and commits the actual cost. */
-  settle(tenantId: string, period: string, reserved: number, actual: number): void | Promise<void>;
+  fence(tenantId: string, period: string, id: string): number | undefined | Promise<number | undefined>;
   /** Writes back what the ledger holds in process, if anything (shutdown, end of a Lambda invocation). */
   flush?(): Promise<void>;
 }
+
+/** What a request holds between its reservation and its settlement. */
+export interface BudgetHold extends Hold {
+  /** The account it lives in (a request that crosses midnight at a month's end settles there). */
+  period: string;
+}
+
+/**
+ * Reservation ids: a random prefix per process and a counter (short: Redis fields and DynamoDB
+ * attribute names are made of them), unique across instances without entropy per call.
+ */
+const HOLD_PREFIX = randomBytes(6).toString('base64url');
+let holdCounter = 0;
+export const newHoldId = (): string => HOLD_PREFIX + (holdCounter++).toString(36);
 
 /** Output tokens assumed for a request that sets no max_tokens. */
 const DEFAULT_OUTPUT_TOKENS = 1024;
@@ -68,46 +118,53 @@ export class BudgetGuard {
   ) {}
 
   /**
-   * Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns what
-   * was reserved (synchronously when the ledger answers so).
+   * Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns the
+   * reservation to settle (synchronously when the ledger answers so); undefined for a tenant
+   * without a budget.
    */
-  reserve(tenant: Tenant, estimate: number): number | Promise<number> {
-    if (tenant.budget_usd <= 0) return 0;
-    const r = this.ledger.reserve(tenant.id, budgetPeriod(this.now()), estimate, tenant.budget_usd, tenant.allow_overage);
-    return r instanceof Promise ? r.then((x) => this.admitted(tenant, x, estimate)) : this.admitted(tenant, r, estimate);
+  reserve(tenant: Tenant, estimate: number): BudgetHold | undefined | Promise<BudgetHold | undefined> {
+    if (tenant.budget_usd <= 0) return undefined;
+    const hold: BudgetHold = { id: newHoldId(), amount: roundUsd(estimate), period: budgetPeriod(this.now()) };
+    const r = this.ledger.change(tenant.id, hold.period, { to: hold, spent: 0, limit: tenant.budget_usd, force: tenant.allow_overage });
+    return r instanceof Promise ? r.then((x) => this.admitted(tenant, x, hold)) : this.admitted(tenant, r, hold);
   }
 
-  private admitted(tenant: Tenant, r: Reservation, estimate: number): number {
+  private admitted(tenant: Tenant, r: Reservation, hold: BudgetHold): BudgetHold {
     if (!r.admitted) {
       this.metrics.count(METRIC.rateLimited, { tenant: tenant.id, limit: 'budget' });
       throw new GatewayError(429, `Tenant "${tenant.id}" has used its monthly budget of ${tenant.budget_usd} USD (spent ${r.committed.toFixed(6)} USD this month).`, {
         type: 'insufficient_quota', code: 'insufficient_quota',
       });
     }
-    return estimate;
+    return { id: hold.id, amount: hold.amount, period: hold.period };
   }
 
   /** Replaces the reservation with the real cost (off the client's path: nothing waits on it). */
-  settle(tenant: Tenant, reserved: number, actual: number): void {
-    if (tenant.budget_usd <= 0) return;
-    const s = this.ledger.settle(tenant.id, budgetPeriod(this.now()), reserved, actual);
+  settle(tenant: Tenant, hold: BudgetHold, actual: number): void {
+    const s = this.ledger.change(tenant.id, hold.period, { from: { id: hold.id, amount: hold.amount }, spent: roundUsd(actual) });
     if (!(s instanceof Promise)) return;
-    const p = s.catch((err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
+    const p = s.then(() => undefined, (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
-  /** Resolves once every settlement started so far is written, and the ledger has flushed. */
+  /**
+   * Resolves once the settlements started so far have had their answer and the ledger has
+   * written back what it holds, or tried to: both at once, so that while a store is down this
+   * waits at most one store timeout (what could not be written is kept for the next time).
+   */
   async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-    await this.ledger.flush?.();
+    const waitPending = async (): Promise<void> => {
+      while (this.pending.size > 0) await Promise.all([...this.pending]);
+    };
+    await Promise.all([waitPending(), this.ledger.flush?.()]);
   }
 }
 
 /** Settles the request's reservation (if it still holds one) against its real cost, once. */
 export function settleBudget(guard: BudgetGuard, ctx: RequestContext, costUsd: number): void {
-  const reserved = ctx.reserved;
-  if (reserved === undefined) return;
+  const hold = ctx.reserved;
+  if (hold === undefined) return;
   ctx.reserved = undefined;
-  guard.settle(ctx.tenant, reserved, costUsd);
+  guard.settle(ctx.tenant, hold, costUsd);
 }

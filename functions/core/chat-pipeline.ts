@@ -47,7 +47,7 @@ export class ChatPipeline {
   private readonly budgetStep: AlongsideStep<ChatCompletionRequest> = {
     run: (ctx, request, req) => {
       const reserved = this.deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, this.deps.prices));
-      if (typeof reserved === 'number') ctx.reserved = reserved;
+      if (!(reserved instanceof Promise)) ctx.reserved = reserved;
       else return reserved.then((r) => { ctx.reserved = r; });
     },
     undo: (ctx) => settleBudget(this.deps.budget, ctx, 0),

@@ -28,7 +28,7 @@ export class EmbeddingsPipeline {
     const { request, ctx } = await deps.gate.admit(req, ids, validateEmbeddingsRequest);
     // Embeddings cost little: nothing is reserved, but a tenant at its budget is refused all the same.
     const reserved = deps.budget.reserve(ctx.tenant, 0);
-    ctx.reserved = typeof reserved === 'number' ? reserved : await reserved;
+    ctx.reserved = reserved instanceof Promise ? await reserved : reserved;
     return this.serve(req, request, ctx).catch((err: unknown) => {
       settleBudget(deps.budget, ctx, 0);
       throw err;

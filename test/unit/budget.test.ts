@@ -1,6 +1,6 @@
 // Budgets: reserve before the call, settle with the real cost.
 import { MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledger';
-import { BudgetGuard, estimateCost } from '../../functions/core/budget';
+import { BudgetGuard, estimateCost, type BudgetHold } from '../../functions/core/budget';
 import { GatewayError } from '../../functions/core/errors';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -10,7 +10,11 @@ import { DEFAULT_TENANT } from '../../functions/core/tenants';
 const tenant = (over: Partial<Tenant> = {}): Tenant => ({ ...DEFAULT_TENANT, id: 't', budget_usd: 1, ...over });
 
 /** reserve() answers synchronously with a memory ledger (and may throw); as a promise here. */
-const reserve = (guard: BudgetGuard, t: Tenant, estimate: number): Promise<number> => Promise.resolve().then(() => guard.reserve(t, estimate));
+const reserve = async (guard: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHold> => {
+  const hold = await Promise.resolve().then(() => guard.reserve(t, estimate));
+  if (!hold) throw new Error('nothing reserved');
+  return hold;
+};
 
 describe('BudgetGuard', () => {
   const now = Date.UTC(2026, 10, 26);
@@ -18,7 +22,7 @@ describe('BudgetGuard', () => {
 
   it('admits reservations up to the budget and refuses past it with 429 insufficient_quota', async () => {
     const { guard } = make();
-    expect(await reserve(guard, tenant(), 0.6)).toBe(0.6);
+    expect(await reserve(guard, tenant(), 0.6)).toMatchObject({ amount: 0.6, period: '2026-11' });
     const refused = await reserve(guard, tenant(), 0.6).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GatewayError);
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
@@ -27,11 +31,11 @@ describe('BudgetGuard', () => {
   it('50 concurrent requests against an almost spent budget overshoot by no more than the reservations allow', async () => {
     const { guard } = make();
     const t = tenant();
-    await guard.settle(t, await reserve(guard, t, 0.9), 0.9); // 0.9 of 1 USD spent
+    guard.settle(t, await reserve(guard, t, 0.9), 0.9); // 0.9 of 1 USD spent
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => reserve(guard, t, 0.03)));
-    const admitted = results.filter((r) => r.status === 'fulfilled').length;
-    expect(admitted).toBe(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1; a fourth would pass the budget
-    for (let i = 0; i < admitted; i++) await guard.settle(t, 0.03, 0.03);
+    const admitted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(admitted).toHaveLength(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1; a fourth would pass the budget
+    for (const hold of admitted) guard.settle(t, hold, 0.03);
     await expect(reserve(guard, t, 0.03)).rejects.toMatchObject({ status: 429 });
   });
 
@@ -39,20 +43,20 @@ describe('BudgetGuard', () => {
     const { guard } = make();
     const t = tenant();
     const r = await reserve(guard, t, 0.8);
-    await guard.settle(t, r, 0.1);
-    expect(await reserve(guard, t, 0.8)).toBe(0.8); // 0.1 spent + 0.8 reserved ≤ 1
+    guard.settle(t, r, 0.1);
+    expect(await reserve(guard, t, 0.8)).toMatchObject({ amount: 0.8 }); // 0.1 spent + 0.8 reserved ≤ 1
   });
 
   it('lets a tenant with allow_overage go past its budget', async () => {
     const { guard } = make();
     const t = tenant({ allow_overage: true });
-    await guard.settle(t, await reserve(guard, t, 2), 2);
-    expect(await reserve(guard, t, 1)).toBe(1);
+    guard.settle(t, await reserve(guard, t, 2), 2);
+    expect(await reserve(guard, t, 1)).toMatchObject({ amount: 1 });
   });
 
   it('tenants without a budget are not limited', async () => {
     const { guard } = make();
-    expect(await reserve(guard, tenant({ budget_usd: 0 }), 100)).toBe(0);
+    expect(guard.reserve(tenant({ budget_usd: 0 }), 100)).toBeUndefined();
   });
 });
 

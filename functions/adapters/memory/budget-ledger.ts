@@ -1,10 +1,15 @@
-import type { BudgetLedger, Reservation } from '../../core/budget';
+import type { BudgetChange, BudgetLedger, Reservation } from '../../core/budget';
+import { decideChange, VOID_HOLD, type HoldValue } from '../../core/budget-change';
 import { roundUsd } from '../../core/usage-totals';
 
 interface Account {
-  committed: number;
-  reserved: number;
+  outstanding: number;
+  spent: number;
+  holds: Map<string, Exclude<HoldValue, undefined>>;
 }
+
+/** Periods kept per tenant: this month, and the last one (its requests may still settle). */
+const PERIODS_KEPT = 2;
 
 /** Spend per tenant and period, in process: exact for one instance. */
 export class MemoryBudgetLedger implements BudgetLedger {
@@ -16,24 +21,33 @@ export class MemoryBudgetLedger implements BudgetLedger {
     if (!periods) this.accounts.set(tenantId, (periods = new Map()));
     let a = periods.get(period);
     if (!a) {
-      // A new month starts from zero; earlier months are no longer needed here.
-      periods.clear();
-      periods.set(period, (a = { committed: 0, reserved: 0 }));
+      periods.set(period, (a = { outstanding: 0, spent: 0, holds: new Map() }));
+      // Periods come in order ("YYYY-MM"): the oldest goes once a new one starts.
+      if (periods.size > PERIODS_KEPT) periods.delete([...periods.keys()].sort()[0] as string);
     }
     return a;
   }
 
-  reserve(tenantId: string, period: string, amount: number, limit: number, force: boolean): Reservation {
+  change(tenantId: string, period: string, change: BudgetChange): Reservation {
     const a = this.account(tenantId, period);
-    // At or over the budget nothing new starts, even a request estimated at 0.
-    const admitted = force || (a.committed + a.reserved < limit && a.committed + a.reserved + amount <= limit);
-    if (admitted) a.reserved += amount;
-    return { admitted, committed: a.committed };
+    const d = decideChange((id) => a.holds.get(id), a.outstanding, change);
+    if (d.kind === 'apply') {
+      if (change.from) {
+        if (d.voidFrom) a.holds.set(change.from.id, VOID_HOLD);
+        else a.holds.delete(change.from.id);
+      }
+      if (change.to) a.holds.set(change.to.id, roundUsd(change.to.amount));
+      a.outstanding = roundUsd(a.outstanding + d.delta);
+      a.spent = roundUsd(a.spent + change.spent);
+    }
+    return { admitted: d.kind !== 'refused', committed: a.spent };
   }
 
-  settle(tenantId: string, period: string, reserved: number, actual: number): void {
+  fence(tenantId: string, period: string, id: string): number | undefined {
     const a = this.account(tenantId, period);
-    a.reserved = Math.max(0, a.reserved - reserved);
-    a.committed = roundUsd(a.committed + actual);
+    const held = a.holds.get(id);
+    if (typeof held === 'number') return held;
+    a.holds.set(id, VOID_HOLD);
+    return undefined;
   }
 }
