@@ -1,0 +1,222 @@
+// Budgets while the shared ledger fails (STORE_FAILURE_MODE open and closed), with and without
+// leases: admission against what the instance last knew, settlements kept and written once the
+// store is back, exact totals afterwards. The store is a fake with the memory ledger's semantics;
+// the guard, the leases and the degraded layer are the real ones; time is a variable.
+import { BudgetGuard, type BudgetHold } from '../../functions/core/budget';
+import { budgetLedgerStack } from '../../functions/core/budget-stack';
+import type { StoreFailureMode } from '../../functions/core/config';
+import { GatewayError } from '../../functions/core/errors';
+import { silentLogger } from '../../functions/core/logger';
+import type { Tenant } from '../../functions/core/ports';
+import { StoreGuard } from '../../functions/core/store-guard';
+import { DEFAULT_TENANT } from '../../functions/core/tenants';
+import { FakeBudgetStore } from '../helpers/fake-budget-store';
+
+const NOW = Date.UTC(2030, 0, 15);
+const P = '2030-01';
+const tenant = (over: Partial<Tenant> = {}): Tenant => ({ ...DEFAULT_TENANT, id: 't', budget_usd: 1, ...over });
+
+interface Rig {
+  store: FakeBudgetStore;
+  guard: StoreGuard;
+  budget: BudgetGuard;
+  clock: { ms: number };
+  /** Lets the guard send its next probe. */
+  probeDue(): void;
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterAll(async () => { for (const c of closers) await c(); });
+
+function rig(failureMode: StoreFailureMode, leases = false): Rig {
+  const store = new FakeBudgetStore();
+  const clock = { ms: NOW };
+  const now = (): number => clock.ms;
+  const guard = new StoreGuard({ store: 'fake', now, logger: silentLogger, failureThreshold: 1, probeIntervalMs: 500 });
+  const ledger = budgetLedgerStack(store, { guard, leases, failureMode, logger: silentLogger });
+  const budget = new BudgetGuard(ledger, silentLogger, now);
+  closers.push(() => budget.settled());
+  return { store, guard, budget, clock, probeDue: () => { clock.ms += 500; } };
+}
+
+const reserve = async (b: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHold> => {
+  const hold = await b.reserve(t, estimate);
+  if (!hold) throw new Error('nothing reserved');
+  return hold;
+};
+const refusal = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+
+describe('STORE_FAILURE_MODE=open, per-request reservations (Lambda)', () => {
+  it('admits against the spend it last saw plus what it settled since, refusing once that reaches the budget', async () => {
+    const { store, budget } = rig('open');
+    const t = tenant();
+    store.inner.change('t', P, { spent: 0.5 }); // spent elsewhere
+    budget.settle(t, await reserve(budget, t, 0.1), 0.1); // sees 0.5 spent, settles 0.1
+    await budget.settled();
+    store.mode = 'down';
+    // Knows 0.6: 0.3 fits, then 0.1 more, and nothing past 1.
+    const a = await reserve(budget, t, 0.3);
+    budget.settle(t, a, 0.3);
+    const b = await reserve(budget, t, 0.1);
+    const refused = await refusal(reserve(budget, t, 0.05)); // 0.9 spent + 0.1 held + 0.05 > 1
+    expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    budget.settle(t, b, 0.1);
+    expect(await refusal(reserve(budget, t, 0))).toMatchObject({ status: 429 }); // 1.0 reached
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(0.6, 10); // nothing written while down
+  });
+
+  it('a tenant this instance never saw is admitted while the store is down', async () => {
+    const { store, budget } = rig('open');
+    store.mode = 'down';
+    expect(await reserve(budget, tenant(), 0.5)).toMatchObject({ amount: 0.5 });
+  });
+
+  it('keeps what it could not write and writes it when the store is back: the total is exact', async () => {
+    const { store, guard, budget, probeDue } = rig('open');
+    const t = tenant({ budget_usd: 100 });
+    const before = await reserve(budget, t, 1); // made in the store before it fails
+    store.mode = 'down';
+    const during = await Promise.all([reserve(budget, t, 1), reserve(budget, t, 1), reserve(budget, t, 1)]);
+    budget.settle(t, before, 0.25);
+    for (const h of during) budget.settle(t, h, 0.5);
+    await budget.settled();
+    expect(guard.status).toBe('down');
+    store.mode = 'up';
+    probeDue();
+    await budget.settled(); // the next flush: the probe finds the store back and the backlog goes out
+    expect(store.spent('t', P)).toBeCloseTo(1.75, 10);
+    expect(store.room('t', P, 100 - 1.75, 100)).toBe(true); // no reservation left behind
+    expect(store.room('t', P, 100 - 1.75 + 1e-7, 100)).toBe(false);
+  });
+
+  it('a reservation that timed out but lands later is fenced by its settlement: never counted twice, never left held', async () => {
+    const { store, budget, probeDue } = rig('open');
+    const t = tenant({ budget_usd: 10 });
+    store.mode = 'late';
+    const h = await reserve(budget, t, 2); // timed out: admitted here, unconfirmed
+    budget.settle(t, h, 0.4);
+    await budget.settled();
+    store.mode = 'up';
+    probeDue();
+    await budget.settled(); // the settlement resolves the reservation: never made, so fenced
+    store.landLate(); // the reserve (and the first settlement attempt) arrive now
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(0.4, 10);
+    expect(store.room('t', P, 9.6, 10)).toBe(true);
+    expect(store.room('t', P, 9.6 + 1e-7, 10)).toBe(false);
+  });
+
+  it('a settlement that timed out but landed is repeated as the same call and counted once', async () => {
+    const { store, budget, probeDue } = rig('open');
+    const t = tenant({ budget_usd: 10 });
+    const h = await reserve(budget, t, 1);
+    store.mode = 'late';
+    budget.settle(t, h, 0.7);
+    await budget.settled();
+    store.landLate();
+    store.mode = 'up';
+    probeDue();
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(0.7, 10);
+    const settlements = store.calls.filter((c) => c.change?.from?.id === h.id);
+    expect(settlements).toHaveLength(2);
+    expect(settlements[0]).toEqual(settlements[1]);
+  });
+
+  it('flushing while the store is known down costs no store call at all', async () => {
+    const { store, budget, guard } = rig('open');
+    const t = tenant();
+    store.mode = 'down';
+    budget.settle(t, await reserve(budget, t, 0.1), 0.1); // the reserve fails: the store is marked down
+    expect(guard.status).toBe('down');
+    const calls = store.calls.length;
+    await budget.settled();
+    await budget.settled();
+    expect(store.calls.length).toBe(calls);
+  });
+
+  it('spend admitted without the store rides on one write when it is back, not one per request', async () => {
+    const { store, budget, probeDue } = rig('open');
+    const t = tenant({ budget_usd: 100 });
+    store.mode = 'down';
+    await refusal(reserve(budget, t, 0)); // marks it down
+    const holds = await Promise.all(Array.from({ length: 10 }, () => reserve(budget, t, 1)));
+    for (const h of holds) budget.settle(t, h, 0.1);
+    await budget.settled();
+    store.mode = 'up';
+    probeDue();
+    const calls = store.calls.length;
+    await budget.settled();
+    expect(store.calls.length - calls).toBe(1);
+    expect(store.spent('t', P)).toBeCloseTo(1, 10);
+  });
+});
+
+describe('STORE_FAILURE_MODE=closed', () => {
+  it('refuses a budgeted tenant with 503 store_unavailable; tenants without a budget are not asked', async () => {
+    const { store, budget } = rig('closed');
+    store.mode = 'down';
+    const err = await refusal(reserve(budget, tenant(), 0.1));
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err).toMatchObject({ status: 503, code: 'store_unavailable' });
+    expect(budget.reserve(tenant({ budget_usd: 0 }), 0.1)).toBeUndefined();
+  });
+
+  it('still writes the settlements of requests admitted before, once the store is back', async () => {
+    const { store, budget, probeDue } = rig('closed');
+    const t = tenant({ budget_usd: 10 });
+    const h = await reserve(budget, t, 1);
+    store.mode = 'down';
+    budget.settle(t, h, 0.6);
+    await budget.settled();
+    store.mode = 'up';
+    probeDue();
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(0.6, 10);
+    expect(store.room('t', P, 9.4, 10)).toBe(true);
+    expect(store.room('t', P, 9.4 + 1e-7, 10)).toBe(false);
+  });
+
+  it('a refused request whose reserve timed out is resolved: its late arrival holds nothing', async () => {
+    const { store, budget, probeDue } = rig('closed');
+    const t = tenant({ budget_usd: 10 });
+    store.mode = 'late';
+    expect(await refusal(reserve(budget, t, 3))).toMatchObject({ status: 503 });
+    store.mode = 'up';
+    probeDue();
+    await budget.settled();
+    store.landLate();
+    expect(store.room('t', P, 10, 10)).toBe(true);
+  });
+});
+
+describe('with leases (a long-running process)', () => {
+  it('admits on its lease while the store is down, then against what it knew; writes everything back after', async () => {
+    const { store, budget, guard, probeDue } = rig('open', true);
+    const t = tenant({ budget_usd: 100 }); // leases of 1 USD
+    const first = await reserve(budget, t, 0.5);
+    store.mode = 'down';
+    const onLease = await reserve(budget, t, 0.4); // still on the lease: no store call
+    const beyond = await reserve(budget, t, 2); // the lease cannot grow: admitted degraded
+    for (const [h, cost] of [[first, 0.3], [onLease, 0.2], [beyond, 1.5]] as const) budget.settle(t, h, cost);
+    await budget.settled();
+    expect(guard.status).toBe('down');
+    expect(store.spent('t', P)).toBe(0);
+    store.mode = 'up';
+    probeDue();
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(2, 10);
+    expect(store.room('t', P, 98, 100)).toBe(true); // the lease went back with the spend
+    expect(store.room('t', P, 98 + 1e-7, 100)).toBe(false);
+  });
+
+  it('closed mode refuses only what the lease cannot cover', async () => {
+    const { store, budget } = rig('closed', true);
+    const t = tenant({ budget_usd: 100 });
+    await reserve(budget, t, 0.5);
+    store.mode = 'down';
+    expect(await reserve(budget, t, 0.4)).toMatchObject({ amount: 0.4 });
+    expect(await refusal(reserve(budget, t, 2))).toMatchObject({ status: 503, code: 'store_unavailable' });
+  });
+});
