@@ -191,16 +191,18 @@ describe('InProcessUsageQueue', () => {
     const events = Array.from({ length: 30 }, (_, i) => usageEvent({ tenant_id: 'outage', cost_usd: 0.01 * (i + 1) }));
     for (const e of events) await q.publish(e);
     await q.flush();
-    expect(time.waits).toEqual([50, 100, 200, 400, 500, 500, 500]);
+    // The seventh retry (a probe of ten) goes in; the other twenty follow at once.
+    expect(time.waits).toEqual([50, 100, 200, 400, 500, 500, 500, 0]);
     const t = await totals(s.memory, 'outage');
     expect(t.request_count).toBe(30);
     expect(t.cost_usd).toBeCloseTo(events.reduce((a, e) => a + e.cost_usd, 0), 10);
     expect(q.buffered).toBe(0);
     expect(lines.filter((l) => l.message === LOST)).toEqual([]);
     // One line when buffering starts and one when it ends, not one per event or retry.
-    expect(lines.map((l) => [l.level, l.message])).toEqual([
-      ['warn', 'usage store refused events; buffering and retrying'],
-      ['warn', 'usage store taking events again; buffer drained'],
+    expect(lines.map((l) => [l.level, l.message, l.fields])).toEqual([
+      ['warn', 'usage store refused events; buffering and retrying', { events: 30, error: 'store unavailable' }],
+      ['warn', 'usage store taking events again; draining the buffer', { buffered: 20 }],
+      ['info', 'usage buffer drained', { applied: 30 }],
     ]);
   });
 

@@ -14,6 +14,12 @@ import { keepLostUsage, sleep } from './lost-usage';
 import { TickBatcher } from './tick-batcher';
 
 const DONE = Promise.resolve();
+/**
+ * Events re-applied per retry while the store refuses everything: enough to find it back, few
+ * enough not to send a down store hundreds of requests every back-off, and quick to go through
+ * once it is back (a full batch on a slow store could take seconds before the first success).
+ */
+const PROBE_BATCH = 10;
 
 export interface InProcessQueueOptions {
   /** Events kept while the store refuses them (default 100,000; about 50 MB at most). Beyond it the oldest go to the log. */
@@ -45,6 +51,8 @@ export class InProcessUsageQueue implements UsageSink {
   private readonly flushTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  /** Events taken from the buffer by the retry under way. */
+  private retryingCount = 0;
   /** The retry loop, while the buffer holds anything. */
   private retrying: Promise<void> | undefined;
   /** Set by flush(): when the retry loop gives up and keeps the rest in the log. */
@@ -71,9 +79,9 @@ export class InProcessUsageQueue implements UsageSink {
     return DONE; // queueing cannot fail: no promise per request
   }
 
-  /** Events still waiting for the store. */
+  /** Events still waiting for the store (in the buffer or in a retry under way). */
   get buffered(): number {
-    return this.buffer.size;
+    return this.buffer.size + this.retryingCount;
   }
 
   /**
@@ -130,18 +138,22 @@ export class InProcessUsageQueue implements UsageSink {
         break;
       }
       await this.sleep(backoff);
-      const batch = this.buffer.take(this.retryBatch);
+      const batch = this.buffer.take(this.refusing ? Math.min(PROBE_BATCH, this.retryBatch) : this.retryBatch);
+      this.retryingCount = batch.length;
       const refused = await this.apply(batch.map((r) => r.event));
+      this.retryingCount = 0;
       applied += batch.length - refused.length;
       this.evicted(this.buffer.putBack(refused));
       // Progress: carry on at once (the store is back, or only some events are held up).
       // None: wait longer next time, up to the cap, so a store that is down is not hammered.
+      const wasRefusing = this.refusing;
       this.refusing = refused.length === batch.length;
+      if (wasRefusing && !this.refusing) this.logger.warn('usage store taking events again; draining the buffer', { buffered: this.buffered });
       backoff = !this.refusing ? 0 : backoff === 0 ? this.minBackoffMs : Math.min(backoff * 2, this.maxBackoffMs);
     }
     this.refusing = false;
     this.overflowing = false;
-    if (applied > 0) this.logger.warn('usage store taking events again; buffer drained', { applied });
+    if (applied > 0) this.logger.info('usage buffer drained', { applied });
   }
 
   private evicted(lost: Refused[]): void {
