@@ -67,6 +67,17 @@ export interface BudgetLedger {
   flush?(): Promise<void>;
 }
 
+/**
+ * Thrown by a ledger for a call that never left the process (there was no connection to send it
+ * on): it cannot apply later, so the reservation it named needs no fence.
+ */
+export class LedgerCallNotSent extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'LedgerCallNotSent';
+  }
+}
+
 /** What a request holds between its reservation and its settlement. */
 export interface BudgetHold extends Hold {
   /** The account it lives in (a request that crosses midnight at a month's end settles there). */

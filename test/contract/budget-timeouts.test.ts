@@ -10,7 +10,7 @@ import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { ensureTables, localTableNames } from '../../functions/adapters/dynamodb/tables';
 import { RedisBudgetLedger } from '../../functions/adapters/redis/budget-ledger';
 import { createRedisClient, redisReady } from '../../functions/adapters/redis/client';
-import { BudgetGuard, type BudgetChange, type BudgetHold, type BudgetLedger } from '../../functions/core/budget';
+import { BudgetGuard, LedgerCallNotSent, type BudgetChange, type BudgetHold, type BudgetLedger } from '../../functions/core/budget';
 import { budgetLedgerStack } from '../../functions/core/budget-stack';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -159,5 +159,21 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     await b.proxy.idle(); // the original lands
     expect(await spent(b.fast, t)).toBeCloseTo(0.03, 10);
     await expectRoom(b.fast, t, 9.97);
+  });
+});
+
+describe('a call with no connection to go out on', () => {
+  // Known never sent: the reservation it named needs no fence (no void marker is left for it).
+  it('is reported as never sent by the redis and dynamodb ledgers', async () => {
+    const redis = createRedisClient({ url: 'redis://127.0.0.1:1', commandTimeoutMs: TIMEOUT_MS }); // nothing listens on port 1
+    const doc = createDocumentClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', timeoutMs: TIMEOUT_MS });
+    try {
+      const change: BudgetChange = { to: { id: 'r', amount: 1 }, spent: 0, limit: 10 };
+      await expect(new RedisBudgetLedger(redis).change('t', P, change)).rejects.toBeInstanceOf(LedgerCallNotSent);
+      await expect(new DynamoBudgetLedger(doc, { tableName: 'none' }).change('t', P, change)).rejects.toBeInstanceOf(LedgerCallNotSent);
+    } finally {
+      redis.disconnect();
+      doc.destroy();
+    }
   });
 });

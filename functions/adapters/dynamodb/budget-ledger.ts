@@ -7,7 +7,7 @@
 // applied before (a repeated call: nothing to do), refused by the budget, or changed in between
 // (try again). Reservations and settlements thus stay at one round trip each.
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BudgetChange, BudgetLedger, Reservation } from '../../core/budget';
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/budget';
 import { decideChange, VOID_HOLD, withinBudget, type HoldValue } from '../../core/budget-change';
 import { roundUsd } from '../../core/usage-totals';
 import { isConditionFailed } from './client';
@@ -33,8 +33,27 @@ function holdOf(item: Item, id: string): HoldValue {
 
 const spentOf = (item: Item): number => Number(item?.spent ?? 0);
 
+/** No connection could be made: the request never reached DynamoDB. */
+function neverSent(err: unknown): boolean {
+  // Duck-typed: socket errors may come from another realm than this module's Error.
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code === 'ECONNREFUSED') return true;
+  // The SDK may wrap it ("AWS SDK error wrapper for Error: connect ECONNREFUSED …").
+  return typeof message === 'string' && (message.includes('connect ECONNREFUSED') || message.includes('did not establish a connection'));
+}
+
 export class DynamoBudgetLedger implements BudgetLedger {
   constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoBudgetLedgerOptions) {}
+
+  private async send<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (neverSent(err)) throw new LedgerCallNotSent(String((err as { message?: unknown }).message));
+      throw err;
+    }
+  }
 
   private key(tenantId: string, period: string): { pk: string; sk: string } {
     return { pk: `BUDGET#${tenantId}`, sk: period };
@@ -113,7 +132,7 @@ export class DynamoBudgetLedger implements BudgetLedger {
       conditions.push(withinBudget(roundUsd(spent - release), add, c) ? `(attribute_not_exists(#o) OR ${check})` : check);
     }
     values[':delta'] = roundUsd(spent + add - release);
-    const out = await this.doc.send(new UpdateCommand({
+    const out = await this.send(() => this.doc.send(new UpdateCommand({
       TableName: this.opts.tableName,
       Key: this.key(tenantId, period),
       UpdateExpression: `ADD #o :delta, #s :spent SET ${set.join(', ')}${remove}`,
@@ -121,7 +140,7 @@ export class DynamoBudgetLedger implements BudgetLedger {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: 'UPDATED_NEW',
-    }));
+    })));
     return { admitted: true, committed: spentOf(out.Attributes) };
   }
 
@@ -130,27 +149,27 @@ export class DynamoBudgetLedger implements BudgetLedger {
     const names: Record<string, string> = { '#o': 'outstanding', '#s': 'spent' };
     if (c.from) names['#f'] = holdAttr(c.from.id);
     if (c.to) names['#t'] = holdAttr(c.to.id);
-    const out = await this.doc.send(new GetCommand({
+    const out = await this.send(() => this.doc.send(new GetCommand({
       TableName: this.opts.tableName,
       Key: this.key(tenantId, period),
       ConsistentRead: true,
       ProjectionExpression: Object.keys(names).join(', '),
       ExpressionAttributeNames: names,
-    }));
+    })));
     return out.Item;
   }
 
   async fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.doc.send(new UpdateCommand({
+        await this.send(() => this.doc.send(new UpdateCommand({
           TableName: this.opts.tableName,
           Key: this.key(tenantId, period),
           UpdateExpression: 'SET #f = :void, #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(#f)',
           ExpressionAttributeNames: { '#f': holdAttr(id), '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':void': VOID_HOLD, ':ttl': this.ttl() },
-        }));
+        })));
         return undefined;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;

@@ -4,7 +4,7 @@
 // (atomic in Redis) deciding as core/budget-change.ts does, so concurrent instances never reserve
 // past the budget and a repeated call never applies twice.
 import type { Redis } from 'ioredis';
-import type { BudgetChange, BudgetLedger, Reservation } from '../../core/budget';
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/budget';
 import { VOID_HOLD } from '../../core/budget-change';
 import { fromUnits, toUnits } from './money';
 
@@ -82,8 +82,18 @@ export class RedisBudgetLedger implements BudgetLedger {
     return `${this.prefix}budget:${tenantId}:${period}`;
   }
 
+  /** A script call; one refused for want of a connection (no offline queue) was never sent. */
+  private async eval(script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
+    try {
+      return await this.redis.eval(script, 1, key, ...args);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("Stream isn't writeable")) throw new LedgerCallNotSent(err.message);
+      throw err;
+    }
+  }
+
   async change(tenantId: string, period: string, c: BudgetChange): Promise<Reservation> {
-    const out = await this.redis.eval(CHANGE, 1, this.key(tenantId, period),
+    const out = await this.eval(CHANGE, this.key(tenantId, period),
       c.from?.id ?? '', c.from?.amount === undefined ? '' : toUnits(c.from.amount),
       c.to?.id ?? '', c.to ? toUnits(c.to.amount) : 0,
       toUnits(c.spent), c.limit === undefined ? '' : toUnits(c.limit), c.force ? 1 : 0, KEEP_MS, VOID_HOLD);
@@ -92,7 +102,7 @@ export class RedisBudgetLedger implements BudgetLedger {
   }
 
   async fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
-    const out = await this.redis.eval(FENCE, 1, this.key(tenantId, period), id, KEEP_MS, VOID_HOLD);
+    const out = await this.eval(FENCE, this.key(tenantId, period), id, KEEP_MS, VOID_HOLD);
     return out === null ? undefined : fromUnits(out as string);
   }
 }

@@ -1,8 +1,9 @@
 // A shared budget ledger's calls under its store's guard (bounded, failing fast while the store is
 // known down), with one more fact for the layers above: whether a failed call was sent at all. A
 // call the guard refused before sending can never apply; one that was sent and failed (a timeout)
-// may still apply later, so the reservation it named stays unconfirmed until it is resolved.
-import type { BudgetChange, BudgetLedger, Reservation } from '../budget';
+// may still apply later, so the reservation it named stays unconfirmed until it is resolved
+// (unless the ledger says it never left the process: LedgerCallNotSent).
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../budget';
 import { StoreUnavailableError, type StoreGuard } from '../store-guard';
 
 /** A budget call that never reached the store: known not applied. */
@@ -35,7 +36,12 @@ export class GuardedBudgetLedger implements BudgetLedger {
     try {
       return await this.guard.run(operation, async () => {
         sent = true;
-        return call();
+        try {
+          return await call();
+        } catch (err) {
+          if (err instanceof LedgerCallNotSent) sent = false;
+          throw err;
+        }
       });
     } catch (err) {
       throw sent ? err : asNotSent(err);
