@@ -52,7 +52,11 @@ export async function createAlertPublishers(config: GatewayConfig): Promise<Aler
   }
   if (config.alerts.topicArn) {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([import('@aws-sdk/client-sns'), import('../alerts/sns')]);
-    publishers.push(new SnsAlertPublisher(new SNSClient({}), config.alerts.topicArn));
+    // Bounded (the SDK's default has no request timeout): a Publish takes tens of milliseconds,
+    // and an alert that cannot be sent fails its event, which is retried, rather than holding
+    // the aggregator's batch. The SDK's own retries stay for throttling.
+    const sns = new SNSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true } });
+    publishers.push(new SnsAlertPublisher(sns, config.alerts.topicArn));
   }
   return publishers;
 }
