@@ -2,6 +2,9 @@
 // core records as it goes; flush() (once per invocation, after the response is written) prints
 // one EMF document per label set: labels become dimensions, counters are summed, histogram
 // observations are kept as values (CloudWatch derives p50/p99 from them), gauges keep the last value.
+// A gauge is a state (a store down, a breaker open), not an event: it is published when it is
+// set and again at least once a minute while its process serves invocations, so a state that
+// lasts has a data point in every minute (and an alarm or a graph on it does not go blank).
 import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import { METRIC, type Counter, type Histogram, type Labels, type Metrics } from '../../core/metrics';
 
@@ -18,7 +21,14 @@ const UNITS: Record<string, Unit> = {
   [METRIC.cacheMisses]: MetricUnit.Count,
   [METRIC.rateLimited]: MetricUnit.Count,
   [METRIC.unpricedModels]: MetricUnit.Count,
+  [METRIC.storeErrors]: MetricUnit.Count,
+  // States as numbers: 0 closed / 1 open / 2 half-open; 0 up / 1 degraded.
+  [METRIC.breakerState]: MetricUnit.NoUnit,
+  [METRIC.storeDegraded]: MetricUnit.NoUnit,
 };
+
+/** A gauge not set since is published again after this long (one data point per alarm period). */
+export const GAUGE_REPUBLISH_MS = 60_000;
 
 /**
  * EMF allows 100 values per metric in one document, and Powertools publishes on its own (then
@@ -33,6 +43,9 @@ class Series implements Counter, Histogram {
   sum = 0;
   values: number[] = [];
   touched = false;
+  /** A gauge's value, kept across flushes. */
+  current: number | undefined;
+  lastPublishedMs = -Infinity;
   constructor(readonly name: string, readonly kind: Kind) {}
 
   add(value = 1): void {
@@ -46,13 +59,19 @@ class Series implements Counter, Histogram {
   }
 
   set(value: number): void {
-    this.values = [value];
+    this.current = value;
     this.touched = true;
   }
 
+  /** Whether the next flush publishes it: recorded since the last one, or a gauge due again. */
+  due(nowMs: number): boolean {
+    return this.touched || (this.current !== undefined && nowMs - this.lastPublishedMs >= GAUGE_REPUBLISH_MS);
+  }
+
   /** The values to publish, and resets for the next invocation. */
-  take(): number[] {
-    const out = this.kind === 'counter' ? [this.sum] : this.values;
+  take(nowMs: number): number[] {
+    this.lastPublishedMs = nowMs;
+    const out = this.kind === 'counter' ? [this.sum] : this.kind === 'gauge' ? [this.current as number] : this.values;
     this.sum = 0;
     this.values = [];
     this.touched = false;
@@ -69,7 +88,7 @@ export class EmfMetrics implements Metrics {
   /** Label sets persist across flushes, so series bound once (counter(), histogram()) stay valid. */
   private readonly sets = new Map<string, LabelSet>();
 
-  constructor(private readonly emf: PowertoolsMetrics) {}
+  constructor(private readonly emf: PowertoolsMetrics, private readonly now: () => number = Date.now) {}
 
   count(name: string, labels: Labels, value = 1): void {
     this.series(name, labels, 'counter').add(value);
@@ -93,8 +112,9 @@ export class EmfMetrics implements Metrics {
 
   /** Prints what was recorded since the last flush (nothing at all when nothing was). */
   flush(): void {
+    const nowMs = this.now();
     for (const set of this.sets.values()) {
-      const pending = [...set.series.values()].filter((s) => s.touched).map((s) => ({ name: s.name, values: s.take() }));
+      const pending = [...set.series.values()].filter((s) => s.due(nowMs)).map((s) => ({ name: s.name, values: s.take(nowMs) }));
       // Histograms with many observations span several documents of at most MAX_VALUES each.
       for (let offset = 0; pending.some((p) => p.values.length > offset); offset += MAX_VALUES) {
         if (Object.keys(set.dimensions).length > 0) this.emf.addDimensions(set.dimensions);
@@ -128,9 +148,9 @@ function dimensionsOf(labels: Labels): Record<string, string> {
 }
 
 /** Powertools Metrics for the gateway: POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME from the stack. */
-export function createEmfMetrics(opts: { namespace?: string; serviceName?: string } = {}): EmfMetrics {
+export function createEmfMetrics(opts: { namespace?: string; serviceName?: string; now?: () => number } = {}): EmfMetrics {
   return new EmfMetrics(new PowertoolsMetrics({
     namespace: opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AiGateway',
     ...(opts.serviceName !== undefined ? { serviceName: opts.serviceName } : {}),
-  }));
+  }), opts.now);
 }
