@@ -76,7 +76,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const tenants = stores.kind === 'memory' ? stores.tenants : new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
     ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,
   });
-  const usage = await createUsagePipeline(config, await createUsageStores(config, state, now), logger);
+  // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
+  // deadlines), so a slow store delays it instead of failing it.
+  const usage = await createUsagePipeline(config, await createUsageStores(config, { dynamo: stores.dynamo, redis: state.redis }, now), logger);
   const usageBackend = usage.stores.backend;
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);

@@ -63,19 +63,50 @@ const asError = (err: unknown): Error => (err instanceof Error ? err : new Error
 
 export class DynamoUsageStore implements UsageStore {
   private readonly now: () => number;
+  /**
+   * Lease owners are `<this store's id>/<attempt>`. A retry of an event whose earlier attempt here
+   * failed midway (the store went away) takes the event over at once instead of after the lease,
+   * once no attempt of it is running here: the flags keep a late write of the failed attempt from
+   * counting twice. Another process (a concurrent SQS redelivery) still waits for the lease.
+   */
+  private readonly storeId = randomUUID();
+  /** Request ids with an attempt running in this store, and how many. */
+  private readonly running = new Map<string, number>();
 
   constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
   }
 
   async apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied> {
-    const owner = randomUUID();
-    if (!(await this.startMarker(markerOf(event), owner))) {
-      const existing = await this.get(markerOf(event));
-      if (existing?.marker_state === 'done') return { counted: false, month_cost_usd: await this.monthCost(event) };
-      await this.takeOver(markerOf(event), owner, event.request_id);
+    const owner = this.newOwner();
+    const reclaim = !this.running.has(event.request_id);
+    this.enter([event.request_id]);
+    try {
+      if (!(await this.startMarker(markerOf(event), owner))) {
+        const existing = await this.get(markerOf(event));
+        if (existing?.marker_state === 'done') return { counted: false, month_cost_usd: await this.monthCost(event) };
+        await this.takeOver(markerOf(event), owner, event.request_id, reclaim);
+      }
+      return await this.finish(event, owner, then);
+    } finally {
+      this.leave([event.request_id]);
     }
-    return this.finish(event, owner, then);
+  }
+
+  private newOwner(): string {
+    return `${this.storeId}/${randomUUID()}`;
+  }
+
+  private enter(ids: readonly string[]): void {
+    for (const id of ids) this.running.set(id, (this.running.get(id) ?? 0) + 1);
+  }
+
+  private leave(ids: readonly string[]): void {
+    for (const id of ids) {
+      const n = this.running.get(id) ?? 0;
+      if (n <= 1) this.running.delete(id);
+      else this.running.set(id, n - 1);
+    }
   }
 
   /** Steps 2 to 5 for one event whose marker `owner` holds. */
@@ -104,7 +135,7 @@ export class DynamoUsageStore implements UsageStore {
    */
   async applyMany(events: readonly UsageEvent[], then: (event: UsageEvent, applied: UsageApplied) => Promise<void>): Promise<Array<UsageApplied | Error>> {
     const out = new Array<UsageApplied | Error>(events.length);
-    const owner = randomUUID();
+    const owner = this.newOwner();
     const fresh: number[] = [];
     const seen: number[] = [];
     await Promise.all(events.map(async (e, i) => {
@@ -114,6 +145,20 @@ export class DynamoUsageStore implements UsageStore {
         out[i] = asError(err);
       }
     }));
+    // The batch's own events are running here: a repeat of one inside the batch must wait for it.
+    const freshIds = fresh.map((i) => (events[i] as UsageEvent).request_id);
+    this.enter(freshIds);
+    try {
+      return await this.applyFresh(events, fresh, seen, out, owner, then);
+    } finally {
+      this.leave(freshIds);
+    }
+  }
+
+  private async applyFresh(
+    events: readonly UsageEvent[], fresh: number[], seen: number[], out: Array<UsageApplied | Error>, owner: string,
+    then: (event: UsageEvent, applied: UsageApplied) => Promise<void>,
+  ): Promise<Array<UsageApplied | Error>> {
     const one = async (i: number, run: () => Promise<UsageApplied>): Promise<void> => {
       try {
         out[i] = await run();
@@ -224,11 +269,15 @@ export class DynamoUsageStore implements UsageStore {
     }
   }
 
-  /** Takes a pending marker whose lease ran out; throws UsageInFlightError while it is held. */
-  private async takeOver(key: Key, owner: string, requestId: string): Promise<void> {
+  /**
+   * Takes a pending marker whose lease ran out, or (`reclaim`: no attempt of it runs here now) one
+   * an earlier attempt of this store left; throws UsageInFlightError while another holds it.
+   */
+  private async takeOver(key: Key, owner: string, requestId: string, reclaim: boolean): Promise<void> {
     const nowMs = this.now();
-    const taken = await this.update(key, 'SET lease_owner = :me, lease_until = :until', 'marker_state = :pending AND lease_until < :now',
-      { ':me': owner, ':until': nowMs + LEASE_MS, ':pending': 'pending', ':now': nowMs });
+    const mine = reclaim ? ' OR begins_with(lease_owner, :store)' : '';
+    const taken = await this.update(key, 'SET lease_owner = :me, lease_until = :until', `marker_state = :pending AND (lease_until < :now${mine})`,
+      { ':me': owner, ':until': nowMs + LEASE_MS, ':pending': 'pending', ':now': nowMs, ...(reclaim ? { ':store': `${this.storeId}/` } : {}) });
     if (!taken) throw new UsageInFlightError(requestId);
   }
 

@@ -1,0 +1,161 @@
+// Two gateway instances sharing a store (a real redis-server; dynalite in its own process), under
+// a bounded concurrent load, with the store killed (SIGKILL) for 5 s in the middle and started
+// again with its data. What clients must see: no 500 and no other failure (every request of the
+// known tenant answered 200), no request held for much longer than STORE_TIMEOUT while the store
+// is down, the store back in use soon after it returns, and afterwards usage totals equal to the
+// sum of the per-request costs the clients were told: nothing lost, nothing counted twice.
+import { Agent, request } from 'node:http';
+import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { eventually, startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
+import { uniqueTablePrefix } from '../helpers/dynalite';
+import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import { loadConfig, type Env } from '../../functions/core/config';
+import { createJsonLogger, silentLogger } from '../../functions/core/logger';
+import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
+import { startServer, type RunningServer } from '../../functions/local/server';
+
+// Closed-loop clients in the same process as both gateways: enough to keep every store call busy,
+// few enough that a shared 2-core test machine is not saturated by the load itself.
+const CONNECTIONS = Number(process.env.OUTAGE_CONNECTIONS ?? 30);
+const BEFORE_MS = 4_000;
+const OUTAGE_MS = 5_000;
+const AFTER_MS = 5_000;
+const STORE_TIMEOUT_MS = 150;
+
+interface Instance {
+  url: string;
+  composed: ComposedGateway;
+  server: RunningServer;
+}
+
+interface Sample {
+  startMs: number;
+  ms: number;
+  status: number;
+  cost: number;
+}
+
+async function instance(env: Env): Promise<Instance> {
+  const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
+  const logger = process.env.OUTAGE_LOG ? createJsonLogger('warn', (l) => process.stderr.write(l)) : silentLogger;
+  const composed = await composeGateway(config, logger);
+  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  return { url: server.url, composed, server };
+}
+
+/** One HTTP exchange over a keep-alive agent: status and body text. */
+function exchange(url: string, agent: Agent, method: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** One client connection: requests back to back until `untilMs`, alternating instances. */
+async function connection(urls: string[], agent: Agent, index: number, untilMs: number, samples: Sample[]): Promise<void> {
+  for (let n = index; Date.now() < untilMs; n++) {
+    const startMs = Date.now();
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hello ${n}` }] });
+    const res = await exchange(`${urls[n % urls.length]}/v1/chat/completions`, agent, 'POST', body);
+    const cost = res.status === 200 ? (JSON.parse(res.text) as { x_gateway: { cost_usd: number } }).x_gateway.cost_usd : 0;
+    samples.push({ startMs, ms: Date.now() - startMs, status: res.status, cost });
+  }
+}
+
+const p99 = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+};
+
+describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (backend) => {
+  let upstream: FakeUpstream;
+  let store: StoreProcess;
+  let a: Instance;
+  let b: Instance;
+
+  beforeAll(async () => {
+    upstream = await startOpenAIUpstream();
+    const env: Env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1', STORE_TIMEOUT: String(STORE_TIMEOUT_MS) };
+    if (backend === 'redis') {
+      const redis = await startRestartableRedis({ persist: true });
+      store = redis;
+      env.REDIS_URL = redis.url;
+    } else {
+      const dynalite = await startRestartableDynalite({ persist: true });
+      store = dynalite;
+      const p = uniqueTablePrefix('outage');
+      Object.assign(env, { DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${p}tenants`, STATE_TABLE: `${p}state`, USAGE_TABLE: `${p}usage` });
+    }
+    a = await instance(env);
+    b = await instance(env);
+    // A limited and budgeted tenant: the limit and the budget are far from reached, so every
+    // request should be answered 200, but both are checked on every request.
+    for (const inst of backend === 'redis' ? [a, b] : [a]) {
+      const record = await inst.composed.stores.tenants.get(DEFAULT_TENANT.id);
+      if (!record) throw new Error('no default tenant');
+      await inst.composed.stores.tenants.update({ ...record, rate_limit_rpm: 1_000_000, rate_limit_tpm: 100_000_000, budget_usd: 1000, version: record.version + 1 });
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const inst of [a, b]) {
+      if (!inst) continue;
+      await inst.server.shutdown(500);
+      await inst.composed.state.close();
+    }
+    await store?.stop();
+    await upstream?.close();
+  });
+
+  it('answers every request 200, bounded by the store timeout, and counts each one once', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    const killAt = t0 + BEFORE_MS;
+    const restartAt = killAt + OUTAGE_MS;
+    const endAt = restartAt + AFTER_MS;
+    const load = Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => connection([a.url, b.url], agent, i, endAt, samples)));
+
+    await new Promise((r) => setTimeout(r, killAt - Date.now()));
+    await store.kill();
+    await new Promise((r) => setTimeout(r, restartAt - Date.now()));
+    await store.restart();
+    // The store is in use again soon after it is back: both instances' guards say ok.
+    const back = await eventually(`both instances find ${backend} again`, () => a.composed.guards.statuses()[backend] === 'ok' && b.composed.guards.statuses()[backend] === 'ok', 5_000);
+    await load;
+
+    const statuses: Record<number, number> = {};
+    for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+    const during = samples.filter((s) => s.startMs >= killAt && s.startMs < restartAt);
+    const before = samples.filter((s) => s.startMs < killAt);
+    // Diagnostics for the log of a failing run.
+    const summary = { backend, requests: samples.length, statuses, p99BeforeMs: p99(before.map((s) => s.ms)), p99DuringMs: p99(during.map((s) => s.ms)), maxDuringMs: Math.max(...during.map((s) => s.ms)), backAfterMs: back.ms };
+    if (process.env.OUTAGE_SUMMARY) process.stderr.write(`${JSON.stringify(summary)}\n`);
+    expect(summary).toEqual(expect.objectContaining({ statuses: { 200: samples.length } }));
+    expect(during.length).toBeGreaterThan(100);
+    // No request waits on a dead store beyond its deadline (plus the in-process load's own
+    // queueing): the outage must not show up as multi-second waits.
+    expect(summary.maxDuringMs).toBeLessThan(STORE_TIMEOUT_MS + 3_000);
+
+    // Usage after recovery: the events buffered during the outage go in (in the background, as on
+    // a running server), exactly once.
+    const costSeen = samples.reduce((sum, s) => sum + s.cost, 0);
+    let last = '';
+    const usage = await eventually(`usage totals to reach ${samples.length} requests`, async () => {
+      const res = await exchange(`${a.url}/v1/usage`, agent, 'GET');
+      last = res.text;
+      const body = JSON.parse(res.text) as { request_count: number; total_cost_usd: number };
+      return res.status === 200 && body.request_count >= samples.length ? body : undefined;
+    }, 30_000, 250).catch((err: unknown) => { throw new Error(`${String(err)}; last answer: ${last}`); });
+    agent.destroy();
+    expect(usage.value.request_count).toBe(samples.length);
+    expect(usage.value.total_cost_usd).toBeCloseTo(costSeen, 9);
+  }, 60_000);
+});
