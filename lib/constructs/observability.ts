@@ -29,6 +29,12 @@ import { METRIC } from '../../functions/core/metrics';
 
 export const NAMESPACE = 'AiGateway';
 const PERIOD = Duration.minutes(5);
+/**
+ * Store errors in a minute above which the store alarm fires: a stray timeout or two is not an
+ * outage, while a store that is down makes every instance probe it twice a second (each probe
+ * that fails is an error), so any real outage passes this within seconds.
+ */
+export const STORE_ERRORS_PER_MINUTE = 5;
 
 export interface ObservabilityProps {
   chat: IFunction;
@@ -88,6 +94,20 @@ export class Observability extends Construct {
     alarm(props.aggregator.metricErrors({ statistic: 'Sum', period: PERIOD }).createAlarm(this, 'AggregatorErrors', {
       alarmDescription: 'The usage aggregator failed whole invocations (not single events, which it reports as batch item failures).',
       threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }));
+    alarm(new MathExpression({
+      // Metrics Insights: one series summed over every function, store and operation (the EMF
+      // series carry those as dimensions, which a plain metric alarm would have to list).
+      expression: `SELECT SUM(${METRIC.storeErrors}) FROM ${NAMESPACE}`,
+      usingMetrics: {},
+      period: Duration.minutes(1),
+      label: 'store errors',
+    }).createAlarm(this, 'StoreErrors', {
+      alarmDescription: 'The gateway\'s own stores (DynamoDB, Redis) failed or timed out more than 5 times in a minute: requests are served degraded (limits per instance, cache misses, last-known tenants, budgets settled later, usage buffered). /health names the store.',
+      threshold: STORE_ERRORS_PER_MINUTE,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -154,6 +174,17 @@ export class Observability extends Construct {
           right: functions.map(([label, fn]) => fn.metric('ConcurrentExecutions', { statistic: 'Maximum', period: PERIOD, label: `${label} concurrency` })),
         }),
         new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8, height: 6 }),
+      ],
+      [
+        new GraphWidget({
+          title: 'Shared stores: errors per minute and degraded (1 = down)',
+          left: [new MathExpression({ expression: `SELECT SUM(${METRIC.storeErrors}) FROM ${NAMESPACE} GROUP BY store, operation`, usingMetrics: {}, period: Duration.minutes(1), label: 'errors' })],
+          right: [new MathExpression({ expression: `SELECT MAX(${METRIC.storeDegraded}) FROM ${NAMESPACE} GROUP BY store`, usingMetrics: {}, period: Duration.minutes(1), label: 'degraded' })],
+          leftYAxis: { label: 'errors', min: 0, showUnits: false },
+          rightYAxis: { label: 'degraded', min: 0, max: 1, showUnits: false },
+          width: 12,
+          height: 6,
+        }),
       ],
     ];
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3), widgets });

@@ -213,9 +213,9 @@ describe('observability', () => {
     for (const builtIn of ['UrlRequestCount', 'Url5xxCount', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'Throttles']) expect(body).toContain(builtIn);
   });
 
-  test('alarms: chat 5xx rate, DLQ not empty, queue age, aggregator errors, throttles; each notifies the alert topic', () => {
+  test('alarms: chat 5xx rate, DLQ not empty, queue age, aggregator errors, throttles, store errors; each notifies the alert topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResource[];
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     const topic = ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic');
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([topic]);
 
@@ -237,7 +237,38 @@ describe('observability', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 't_chat + t_admin + t_usage + t_aggregator' })]) });
   });
+
+  test('store errors: alarm on the EMF counter summed over one minute, above 5, on the alert topic', () => {
+    const alarm = (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResource[])
+      .find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(METRIC.storeErrors));
+    expect(alarm?.Properties).toMatchObject({
+      // One Metrics Insights query over every function, store and operation of the namespace.
+      Metrics: [{ Id: expect.any(String), Expression: `SELECT SUM(${METRIC.storeErrors}) FROM AiGateway`, Period: 60, ReturnData: true }],
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic')],
+    });
+    expect(alarm?.Properties.AlarmDescription).toMatch(/stores .* failed or timed out/);
+  });
+
+  test('dashboard: a widget with store errors by store and operation, and the degraded state by store, per minute', () => {
+    const widgets = (JSON.parse(resolveJoin((Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as CfnResource).Properties.DashboardBody)) as { widgets: Array<{ properties: { title?: string; metrics?: unknown[][]; period?: number } }> }).widgets;
+    const stores = widgets.find((w) => w.properties.title?.startsWith('Shared stores'));
+    expect(stores?.properties.metrics).toEqual([
+      [{ expression: `SELECT SUM(${METRIC.storeErrors}) FROM AiGateway GROUP BY store, operation`, label: 'errors', period: 60 }],
+      [{ expression: `SELECT MAX(${METRIC.storeDegraded}) FROM AiGateway GROUP BY store`, label: 'degraded', period: 60, yAxis: 'right' }],
+    ]);
+  });
 });
+
+/** A dashboard body as CDK writes it ({"Fn::Join": ["", [...]]} around tokens), with the tokens left as text. */
+function resolveJoin(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+}
 
 test('outputs: endpoints, topic, secrets, tables and queues', () => {
   const urlId = resourceId(template, 'AWS::Lambda::Url', 'ChatApiChatFunction');
