@@ -9,6 +9,7 @@ import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream
 import { eventually, startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
 import { uniqueTablePrefix } from '../helpers/dynalite';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import { budgetPeriod } from '../../functions/core/budget';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
@@ -157,5 +158,11 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
     agent.destroy();
     expect(usage.value.request_count).toBe(samples.length);
     expect(usage.value.total_cost_usd).toBeCloseTo(costSeen, 9);
+
+    // The budget ledger's spend, once both instances have written back what they held: the
+    // settlements kept during the outage went in, each once.
+    await Promise.all([a.composed.gateway.flush(), b.composed.gateway.flush()]);
+    const ledger = await a.composed.state.budgetLedger.change(DEFAULT_TENANT.id, budgetPeriod(Date.now()), { spent: 0 });
+    expect(ledger.committed).toBeCloseTo(costSeen, 9);
   }, 60_000);
 });
