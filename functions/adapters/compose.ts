@@ -78,7 +78,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   });
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
-  const usage = await createUsagePipeline(config, await createUsageStores(config, { dynamo: stores.dynamo, redis: state.redis }, now), logger);
+  const usage = await createUsagePipeline(config, await createUsageStores(config, { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis }, now), logger);
   const usageBackend = usage.stores.backend;
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
@@ -93,7 +93,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: state.cache,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
-    usageReader: usageBackend === 'memory' ? usage.stores.store : new GuardedUsageReader(usage.stores.store, guards.for(usageBackend)),
+    usageReader: usageBackend === 'memory' ? usage.stores.reader : new GuardedUsageReader(usage.stores.reader, guards.for(usageBackend)),
     budgetLedger: budgetLedgerStack(state.budgetLedger, { guard: state.budgetGuard, leases: opts.budgetLeases !== false, failureMode: config.stores.failureMode, logger }),
     prices,
     logger,

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { BudgetAlerter, type AlertClaims, type AlertPublisher } from '../../core/budget-alerts';
 import type { GatewayConfig } from '../../core/config';
 import type { Logger } from '../../core/logger';
-import type { UsageSink, UsageStore } from '../../core/ports';
+import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';
 import { MemoryAlertClaims } from '../memory/alert-claims';
 import { MemoryUsageStore } from '../memory/usage';
@@ -15,6 +15,8 @@ import { InProcessUsageQueue } from './in-process-queue';
 
 export interface UsageStores {
   store: UsageStore;
+  /** Totals for the request path (GET /v1/usage): the same store, through a client bounded by STORE_TIMEOUT where it has its own. */
+  reader: UsageReader;
   claims: AlertClaims;
   backend: 'memory' | 'dynamodb' | 'redis';
 }
@@ -22,6 +24,8 @@ export interface UsageStores {
 /** Clients already open for other stores, reused rather than opened twice. */
 export interface SharedClients {
   dynamo?: DynamoDBDocumentClient;
+  /** The request path's DynamoDB client (STORE_TIMEOUT, no retries), for reads a client waits on. */
+  requestPathDynamo?: DynamoDBDocumentClient;
   redis?: Redis;
 }
 
@@ -34,13 +38,17 @@ export async function createUsageStores(config: GatewayConfig, clients: SharedCl
     const doc = clients.dynamo ?? createDocumentClient({ endpoint });
     const tableName = config.usage.table;
     if (endpoint) await ensureTables(doc, { usage: tableName });
-    return { store: new DynamoUsageStore(doc, { tableName, now }), claims: new DynamoAlertClaims(doc, { tableName, now }), backend: 'dynamodb' };
+    const store = new DynamoUsageStore(doc, { tableName, now });
+    const reader = clients.requestPathDynamo ? new DynamoUsageStore(clients.requestPathDynamo, { tableName, now }) : store;
+    return { store, reader, claims: new DynamoAlertClaims(doc, { tableName, now }), backend: 'dynamodb' };
   }
   if (clients.redis) {
     const [{ RedisUsageStore }, { RedisAlertClaims }] = await Promise.all([import('../redis/usage-store'), import('../redis/alert-claims')]);
-    return { store: new RedisUsageStore(clients.redis), claims: new RedisAlertClaims(clients.redis), backend: 'redis' };
+    const store = new RedisUsageStore(clients.redis);
+    return { store, reader: store, claims: new RedisAlertClaims(clients.redis), backend: 'redis' };
   }
-  return { store: new MemoryUsageStore(), claims: new MemoryAlertClaims(), backend: 'memory' };
+  const store = new MemoryUsageStore();
+  return { store, reader: store, claims: new MemoryAlertClaims(), backend: 'memory' };
 }
 
 /** Where budget alerts go besides the log: SNS (ALERT_TOPIC_ARN) and a webhook (ALERT_WEBHOOK_URL). */
