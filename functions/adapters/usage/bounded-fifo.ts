@@ -16,7 +16,7 @@ export class BoundedFifo<T> {
   }
 
   /** Adds at the back; returns what was evicted from the front to stay within capacity. */
-  push(...added: T[]): T[] {
+  push(added: readonly T[]): T[] {
     for (const item of added) this.items.push(item);
     return this.evict();
   }

@@ -119,40 +119,45 @@ export class InProcessUsageQueue implements UsageSink {
     if (this.buffer.size === 0 && !this.retrying) {
       this.logger.warn('usage store refused events; buffering and retrying', { events: refused.length, error: describe(refused[0]?.error) });
     }
-    this.evicted(this.buffer.push(...refused));
-    this.retrying ??= this.retryLoop().finally(() => {
-      this.retrying = undefined;
-      this.giveUpAt = undefined;
-    });
+    this.evicted(this.buffer.push(refused));
+    this.retrying ??= this.retryLoop();
   }
 
   /** Re-applies the buffer, oldest first, until it is empty or flush() gives up. */
   private async retryLoop(): Promise<void> {
+    await Promise.resolve(); // `retrying` is set before the loop can end
     let backoff = this.minBackoffMs;
     let applied = 0;
-    while (this.buffer.size > 0) {
-      if (this.giveUpAt !== undefined && this.now() >= this.giveUpAt) {
-        const left = this.buffer.drain();
-        this.logger.warn('usage store still refusing at flush; keeping the buffered events in the log', { events: left.length });
-        for (const r of left) keepLostUsage(this.logger, r.event, r.error);
-        break;
+    try {
+      while (this.buffer.size > 0) {
+        if (this.giveUpAt !== undefined && this.now() >= this.giveUpAt) {
+          const left = this.buffer.drain();
+          this.logger.warn('usage store still refusing at flush; keeping the buffered events in the log', { events: left.length });
+          for (const r of left) keepLostUsage(this.logger, r.event, r.error);
+          break;
+        }
+        await this.sleep(backoff);
+        const batch = this.buffer.take(this.refusing ? Math.min(PROBE_BATCH, this.retryBatch) : this.retryBatch);
+        this.retryingCount = batch.length;
+        const refused = await this.apply(batch.map((r) => r.event));
+        this.retryingCount = 0;
+        applied += batch.length - refused.length;
+        this.evicted(this.buffer.putBack(refused));
+        // Progress: carry on at once (the store is back, or only some events are held up).
+        // None: wait longer next time, up to the cap, so a store that is down is not hammered.
+        const wasRefusing = this.refusing;
+        this.refusing = refused.length === batch.length;
+        if (wasRefusing && !this.refusing) this.logger.warn('usage store taking events again; draining the buffer', { buffered: this.buffered });
+        backoff = !this.refusing ? 0 : backoff === 0 ? this.minBackoffMs : Math.min(backoff * 2, this.maxBackoffMs);
       }
-      await this.sleep(backoff);
-      const batch = this.buffer.take(this.refusing ? Math.min(PROBE_BATCH, this.retryBatch) : this.retryBatch);
-      this.retryingCount = batch.length;
-      const refused = await this.apply(batch.map((r) => r.event));
-      this.retryingCount = 0;
-      applied += batch.length - refused.length;
-      this.evicted(this.buffer.putBack(refused));
-      // Progress: carry on at once (the store is back, or only some events are held up).
-      // None: wait longer next time, up to the cap, so a store that is down is not hammered.
-      const wasRefusing = this.refusing;
-      this.refusing = refused.length === batch.length;
-      if (wasRefusing && !this.refusing) this.logger.warn('usage store taking events again; draining the buffer', { buffered: this.buffered });
-      backoff = !this.refusing ? 0 : backoff === 0 ? this.minBackoffMs : Math.min(backoff * 2, this.maxBackoffMs);
+    } finally {
+      // In the same step as the loop saw the buffer empty (no await between): an event refused
+      // right after starts a new loop rather than joining one that has decided to stop.
+      this.retrying = undefined;
+      this.giveUpAt = undefined;
+      this.refusing = false;
+      this.overflowing = false;
     }
-    this.refusing = false;
-    this.overflowing = false;
     if (applied > 0) this.logger.info('usage buffer drained', { applied });
   }
 
