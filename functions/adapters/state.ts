@@ -58,6 +58,7 @@ export async function createStateStores(config: GatewayConfig, now: () => number
       import('./redis/rate-limiter'), import('./redis/response-cache'), import('./redis/budget-ledger'),
     ]);
     const guard = guards.for('redis');
+    guard.setPing(() => redis.ping());
     limiter = new ResilientRateLimiter(new RedisRateLimiter(redis), limiter, guard, failureMode);
     cache = new ResilientResponseCache(new RedisResponseCache(redis), guard);
     budgetLedger = new RedisBudgetLedger(redis);
@@ -65,6 +66,7 @@ export async function createStateStores(config: GatewayConfig, now: () => number
     backends.limiter = backends.cache = backends.budget = 'redis';
   } else if (dynamo) {
     const guard = guards.for('dynamodb');
+    guard.setPing(dynamo.ping);
     limiter = new ResilientRateLimiter(dynamo.limiter, limiter, guard, failureMode);
     cache = new ResilientResponseCache(dynamo.cache, guard);
     budgetLedger = dynamo.budgetLedger;
@@ -100,17 +102,23 @@ async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
   return redis;
 }
 
-type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & { doc: DynamoDBDocumentClient };
+type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & {
+  doc: DynamoDBDocumentClient;
+  /** One read of an item that does not exist: the guard's probe when no request makes one. */
+  ping: () => Promise<unknown>;
+};
 
 async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number, timeoutMs: number, shared?: DynamoDBDocumentClient): Promise<DynamoState> {
-  const [{ createDocumentClient }, { ensureTables }, { DynamoRateLimiter }, { DynamoResponseCache }, { DynamoBreakerStore }, { DynamoBudgetLedger }] = await Promise.all([
+  const [{ createDocumentClient }, { ensureTables }, { DynamoRateLimiter }, { DynamoResponseCache }, { DynamoBreakerStore }, { DynamoBudgetLedger }, { GetCommand }] = await Promise.all([
     import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/rate-limiter'),
     import('./dynamodb/response-cache'), import('./dynamodb/breaker-store'), import('./dynamodb/budget-ledger'),
+    import('@aws-sdk/lib-dynamodb'),
   ]);
   const doc = shared ?? createDocumentClient({ endpoint, timeoutMs });
   if (endpoint) await ensureTables(doc, { state: tableName });
   return {
     doc,
+    ping: () => doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'PING', sk: 'PING' } })),
     limiter: new DynamoRateLimiter(doc, { tableName }),
     cache: new DynamoResponseCache(doc, { tableName }),
     breakerStore: new DynamoBreakerStore(doc, { tableName }),

@@ -38,6 +38,7 @@ export class StoreGuard {
   private readonly probeIntervalMs: number;
   private readonly metrics: Metrics;
   private readonly listeners: Array<(status: StoreStatus) => void> = [];
+  private ping: (() => Promise<unknown>) | undefined;
 
   constructor(private readonly opts: StoreGuardOptions) {
     this.store = opts.store;
@@ -49,6 +50,26 @@ export class StoreGuard {
 
   get status(): StoreStatus {
     return this.isDown ? 'down' : 'ok';
+  }
+
+  /**
+   * A cheap call to the store (a Redis PING, a DynamoDB read of a key that does not exist), for
+   * probes that no request makes: see probeIfDue().
+   */
+  setPing(ping: () => Promise<unknown>): void {
+    this.ping = ping;
+  }
+
+  /**
+   * While the store is marked down and a probe is due, probes it with the ping, in the
+   * background. /health calls this: an instance that a readiness check took out of rotation gets
+   * no requests, so without it nothing would ever find the store back.
+   */
+  probeIfDue(): void {
+    const ping = this.ping;
+    if (!this.isDown || !ping) return;
+    // run() lets it through only as the interval's one probe; otherwise it fails at once.
+    this.run('ping', ping).catch(() => undefined);
   }
 
   /** Told of every change between ok and down (after the log line and the gauge). */
@@ -124,8 +145,12 @@ export class StoreGuards {
     return guard;
   }
 
-  /** Each guarded store's status, for /health. */
+  /**
+   * Each guarded store's status, for /health. A store marked down is probed (in the background,
+   * at most once per probe interval): a later call reports what the probe found.
+   */
   statuses(): Record<string, StoreStatus> {
+    for (const g of this.guards.values()) g.probeIfDue();
     return Object.fromEntries([...this.guards].map(([name, g]) => [name, g.status]));
   }
 }

@@ -419,6 +419,30 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     expect((await getJson(`${gw.url}/health?ready=1`)).status).toBe(200);
   });
 
+  test('a store that comes back is found by /health alone: ?ready=1 returns to 200 with no API traffic (a readiness check that took the instance out of rotation brings it back)', async () => {
+    const clock = fakeClock();
+    // Redis's default: breaker state in process (USE_DISTRIBUTED_CB unset), so /health's read of
+    // the breakers does not touch the store; nothing but the guard itself can find it back.
+    const gw = await start(clock.now, backend.name === 'redis' ? { USE_DISTRIBUTED_CB: 'false' } : {});
+    const key = `gw-ready-${randomUUID()}`;
+    await backend.addTenant([gw], key, tenant(`ready-${randomUUID()}`));
+    await ask(gw.client(key), 'warm', { temperature: 0 });
+    await store.kill();
+    await driveDown(gw, key);
+    expect((await getJson(`${gw.url}/health?ready=1`)).status).toBe(503);
+
+    await store.restart();
+    // Only health checks from here on, as from a load balancer that stopped sending requests.
+    const { ms } = await eventually('ready again', async () => {
+      clock.advance(PROBE_MS);
+      const ready = await getJson(`${gw.url}/health?ready=1`);
+      expect(ready.ms).toBeLessThan(1_000 + SLACK_MS);
+      return ready.status === 200;
+    }, 5_000, 50);
+    expect(ms).toBeLessThan(5_000);
+    expect((await getJson(`${gw.url}/health`)).body.stores).toEqual({ [backend.name]: 'ok' });
+  });
+
   test('calls while the store is marked down fail fast: no request reaches the store or waits for it, except one probe per interval', async () => {
     const clock = fakeClock();
     const gw = await start(clock.now);

@@ -204,6 +204,46 @@ describe('StoreGuard', () => {
   });
 });
 
+describe('StoreGuard probes of its own (no request traffic)', () => {
+  test('probeIfDue pings a store marked down once per interval, and a good ping marks it up; statuses() triggers it', async () => {
+    let now = 0;
+    let pings = 0;
+    let healthy = false;
+    const metrics = new MetricsRegistry();
+    const guards = new StoreGuards({ now: () => now, logger: recordingLogger([]), metrics, failureThreshold: 1, probeIntervalMs: 500 });
+    const guard = guards.for('redis');
+    guard.setPing(async () => {
+      pings += 1;
+      if (!healthy) throw new Error('ECONNREFUSED');
+      return 'PONG';
+    });
+    guard.probeIfDue();
+    expect(pings).toBe(0); // ok: nothing to find out
+    await guard.run('cache.get', () => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(guards.statuses()).toEqual({ redis: 'down' });
+    expect(pings).toBe(0); // not yet due
+    now += 500;
+    guards.statuses();
+    guards.statuses();
+    await Promise.resolve();
+    expect(pings).toBe(1); // one probe per interval, however often health is asked
+    expect(metrics.value('aigateway_store_errors_total', { store: 'redis', operation: 'ping' })).toBe(1);
+    healthy = true;
+    now += 500;
+    expect(guards.statuses()).toEqual({ redis: 'down' }); // the probe answers later...
+    await new Promise((r) => setImmediate(r));
+    expect(guards.statuses()).toEqual({ redis: 'ok' }); // ...and the next look sees it
+    expect(pings).toBe(2);
+  });
+
+  test('without a ping, probeIfDue does nothing', async () => {
+    const guard = new StoreGuard({ store: 'dynamodb', now: () => 1_000, logger: recordingLogger([]), failureThreshold: 1 });
+    await guard.run('x', () => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(() => guard.probeIfDue()).not.toThrow();
+    expect(guard.status).toBe('down');
+  });
+});
+
 describe('StoreGuards', () => {
   test('one guard per store, each with its own state; statuses() names them all', async () => {
     let now = 0;
