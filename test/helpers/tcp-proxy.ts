@@ -37,7 +37,13 @@ export interface TcpProxy {
   delay(ms: number): void;
   blackhole(): void;
   refuse(): Promise<void>;
-  restore(): Promise<void>;
+  /**
+   * Back to pass-through. With `abandonHeld`, connections open now stay silent for good and are
+   * never closed (half-open: the store behind them vanished without a FIN or RST, as when its
+   * host dies or fails over) while new connections pass: only a client that gives up on a silent
+   * connection and opens a new one finds the store again.
+   */
+  restore(opts?: { abandonHeld?: boolean }): Promise<void>;
   /** Client connections open now. */
   openConnections(): number;
   close(): Promise<void>;
@@ -48,10 +54,12 @@ class Pipe {
   private readonly queue: Array<{ chunk: Buffer; dueMs: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private held = false;
+  private dead = false;
 
   constructor(private readonly to: Socket, private readonly delayMs: () => number) {}
 
   push(chunk: Buffer, blackholed: boolean): void {
+    if (this.dead) return;
     const dueMs = Date.now() + this.delayMs();
     const last = this.queue.at(-1);
     // Never before the chunk ahead of it: a lowered delay must not reorder the stream.
@@ -60,8 +68,16 @@ class Pipe {
     this.pump();
   }
 
+  /** Silent for good: what was held and whatever comes later is dropped, the socket left open. */
+  abandon(): void {
+    this.hold();
+    this.dead = true;
+    this.queue.length = 0;
+  }
+
   /** Held chunks go out (restore after a blackhole) as they fall due. */
   release(): void {
+    if (this.dead) return;
     this.held = false;
     this.pump();
   }
@@ -178,11 +194,13 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       dropAll();
       await closeListener();
     },
-    async restore() {
+    async restore(opts: { abandonHeld?: boolean } = {}) {
       const wasRefusing = mode === 'refuse';
       mode = 'pass';
       delayMs = 0;
-      for (const l of links) { l.up.release(); l.down.release(); }
+      for (const l of links) {
+        if (opts.abandonHeld) { l.up.abandon(); l.down.abandon(); } else { l.up.release(); l.down.release(); }
+      }
       if (wasRefusing && !server.listening) {
         // The same port again: clients configured with it find the store back there.
         server = createServer(onConnection);

@@ -23,6 +23,11 @@ export function createRedisClient(opts: RedisClientOptions = {}): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(timeout, 1_000),
+    // A connection that answers nothing for this long while commands wait is dropped and a new
+    // one opened: a server that vanished without closing it (host died, failover, a NAT that
+    // forgot the flow) would otherwise hold the client on a silent socket for good, every
+    // command timing out, and no reconnect would ever find the server back.
+    socketTimeout: Math.max(4 * timeout, 1_000),
     retryStrategy: (times) => Math.min(times * 50, MAX_RECONNECT_DELAY_MS),
   });
   // Without a listener an unreachable server would print every reconnect error; the stores'
