@@ -31,6 +31,8 @@ interface Backend {
   /** Straight to the server. */
   fast: BudgetLedger;
   proxy: DelayProxy;
+  /** Resolves once the slow route can send (a Redis client reconnects after a held reply idles its socket out). */
+  ready(): Promise<unknown>;
 }
 
 let redisServer: RunningRedis;
@@ -48,7 +50,7 @@ beforeAll(async () => {
   await Promise.all([redisReady(slowRedis, 2_000), redisReady(fastRedis, 2_000)]);
   closers.push(() => slowRedis.disconnect(), () => fastRedis.quit(), () => redisProxy.close());
   const prefix = `test:${uniqueTablePrefix('b')}:`;
-  backends.redis = { slow: new RedisBudgetLedger(slowRedis, { prefix }), fast: new RedisBudgetLedger(fastRedis, { prefix }), proxy: redisProxy };
+  backends.redis = { slow: new RedisBudgetLedger(slowRedis, { prefix }), fast: new RedisBudgetLedger(fastRedis, { prefix }), proxy: redisProxy, ready: () => redisReady(slowRedis, 5_000) };
 
   const table = localTableNames(uniqueTablePrefix('budget')).state;
   const dynamoPort = Number(new URL(dynalite.endpoint).port);
@@ -57,7 +59,7 @@ beforeAll(async () => {
   const slowDoc: DynamoDBDocumentClient = createDocumentClient({ endpoint: `http://127.0.0.1:${dynamoProxy.port}`, region: 'us-east-1', timeoutMs: TIMEOUT_MS });
   await ensureTables(fastDoc, { state: table });
   closers.push(() => slowDoc.destroy(), () => fastDoc.destroy(), () => dynamoProxy.close());
-  backends.dynamodb = { slow: new DynamoBudgetLedger(slowDoc, { tableName: table }), fast: new DynamoBudgetLedger(fastDoc, { tableName: table }), proxy: dynamoProxy };
+  backends.dynamodb = { slow: new DynamoBudgetLedger(slowDoc, { tableName: table }), fast: new DynamoBudgetLedger(fastDoc, { tableName: table }), proxy: dynamoProxy, ready: async () => undefined };
 }, 30_000);
 
 afterAll(async () => {
@@ -98,8 +100,9 @@ async function reserve(budget: BudgetGuard, t: Tenant, estimate: number): Promis
 
 describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s', (name) => {
   let b: Backend;
-  beforeEach(() => {
+  beforeEach(async () => {
     b = backends[name] as Backend;
+    await b.ready();
     b.proxy.delayMs = HELD_MS;
   });
   afterEach(async () => {
