@@ -1,23 +1,12 @@
 // A throwaway redis-server on 127.0.0.1 and a free port, without persistence, for the Redis
 // adapters' tests. A missing redis-server fails the suite (never skips it): CI installs one.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from './store-processes';
 
 export interface RunningRedis {
   url: string;
   pid: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves once the server logs that it accepts connections; rejects if it exits first. */
