@@ -52,6 +52,7 @@ describe('StoreGuard', () => {
   test('starts ok with the degraded gauge at 0, and passes values through', async () => {
     expect(guard.status).toBe('ok');
     expect(series(metrics, 'aigateway_store_degraded{store="redis"}')).toBe('aigateway_store_degraded{store="redis"} 0');
+    expect(metrics.render()).toContain('# HELP aigateway_store_degraded ');
     expect(await guard.run('cache.get', store.call)).toBe('value');
     expect(lines).toEqual([]);
   });

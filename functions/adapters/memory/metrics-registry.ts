@@ -12,6 +12,8 @@ const HELP: Record<string, string> = {
   aigateway_cache_misses_total: 'Cacheable requests not found in the cache.',
   aigateway_rate_limit_rejections_total: 'Requests refused by a tenant rate limit.',
   aigateway_unpriced_requests_total: 'Requests whose model has no known price (recorded at cost 0).',
+  aigateway_store_errors_total: 'Failed or timed-out calls to a shared store (redis, dynamodb), by store and operation.',
+  aigateway_store_degraded: 'Whether a shared store is marked down and its steps degraded (1) or not (0).',
 };
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
