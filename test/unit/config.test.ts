@@ -230,3 +230,20 @@ describe('Secrets Manager settings', () => {
     expect(configError({ [name]: value }).message).toContain(name);
   });
 });
+
+describe('shared store settings (STORE_TIMEOUT, STORE_FAILURE_MODE, TENANT_STALE_TTL)', () => {
+  it('defaults to a 150 ms deadline, degrading (open), and 15 minutes of last-known-good tenants', () => {
+    expect(load({}).stores).toEqual({ timeoutMs: 150, failureMode: 'open', tenantStaleTtlMs: 900_000 });
+  });
+
+  it('reads milliseconds, the mode in any case, and seconds (0: never serve stale)', () => {
+    expect(load({ STORE_TIMEOUT: '80', STORE_FAILURE_MODE: 'Closed', TENANT_STALE_TTL: '0' }).stores).toEqual({ timeoutMs: 80, failureMode: 'closed', tenantStaleTtlMs: 0 });
+  });
+
+  it.each([
+    ['STORE_TIMEOUT', '0'], ['STORE_TIMEOUT', '1.5'], ['STORE_TIMEOUT', '60001'], ['STORE_TIMEOUT', 'fast'],
+    ['STORE_FAILURE_MODE', 'half'], ['TENANT_STALE_TTL', '-1'], ['TENANT_STALE_TTL', '86401'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    expect(configError({ [name]: value }).message).toContain(name);
+  });
+});
