@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
+import { budgetPeriod } from '../../functions/core/budget';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -75,6 +76,8 @@ interface Outcome {
   status: number;
   code?: string | null;
   cacheHit?: boolean;
+  /** What the gateway said the request cost (x_gateway.cost_usd). */
+  cost?: number;
   retryAfter?: string | null;
   ms: number;
 }
@@ -86,8 +89,8 @@ async function ask(client: OpenAI, content: string, opts: { temperature?: number
     const { data, response } = await client.chat.completions
       .create({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...opts })
       .withResponse();
-    const meta = (data as unknown as { x_gateway: { cache_hit: boolean } }).x_gateway;
-    return { status: response.status, cacheHit: meta.cache_hit, ms: Date.now() - start };
+    const meta = (data as unknown as { x_gateway: { cache_hit: boolean; cost_usd: number } }).x_gateway;
+    return { status: response.status, cacheHit: meta.cache_hit, cost: meta.cost_usd, ms: Date.now() - start };
   } catch (err) {
     if (!(err instanceof OpenAI.APIError) || err.status === undefined) throw err;
     return { status: err.status, code: err.code ?? null, retryAfter: err.headers?.get('retry-after') ?? null, ms: Date.now() - start };
@@ -274,6 +277,49 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     expect((await ask(b.client(limited), 'after 2')).status).toBe(200);
     const refused = await ask(b.client(limited), 'after 3');
     expect(refused).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+  });
+
+  test('budgets: open mode admits against the spend it last knew and writes every settlement once the store is back; closed mode refuses budgeted tenants with 503', async () => {
+    const clock = fakeClock();
+    const open = await start(clock.now);
+    const closed = await start(clock.now, { STORE_FAILURE_MODE: 'closed' });
+    // Tenant "leased" asks before the outage: the open instance then holds a lease (a slice of its
+    // budget already reserved in the shared ledger) and admits against it without the store.
+    // Tenant "fresh" asks only once the store is down: no lease, so it is admitted against the
+    // spend the instance last knew; on the closed instance it is refused.
+    const leased = { key: `gw-budget-${randomUUID()}`, id: `leased-${randomUUID()}`, answered: [] as Outcome[] };
+    const fresh = { key: `gw-budget-${randomUUID()}`, id: `fresh-${randomUUID()}`, answered: [] as Outcome[] };
+    const free = `gw-free-${randomUUID()}`;
+    for (const t of [leased, fresh]) await backend.addTenant([open, closed], t.key, tenant(t.id, { budget_usd: 100 }));
+    await backend.addTenant([open, closed], free, tenant(`free-${randomUUID()}`));
+    leased.answered.push(await ask(open.client(leased.key), 'before'));
+    // Both instances know tenant "fresh" (a models list authenticates without reserving budget),
+    // so what it meets during the outage is the budget's outcome, not the tenant lookup's.
+    for (const i of [open, closed]) await i.client(fresh.key).models.list();
+
+    await store.kill();
+    for (let n = 0; n < 3; n++) {
+      leased.answered.push(await ask(open.client(leased.key), `during ${n}`));
+      fresh.answered.push(await ask(open.client(fresh.key), `during ${n}`));
+    }
+    const refused = await ask(closed.client(fresh.key), 'during');
+    expect(refused).toMatchObject({ status: 503, code: 'store_unavailable', retryAfter: '1' });
+    expect(refused.ms).toBeLessThan(STORE_TIMEOUT_MS + SLACK_MS);
+
+    await store.restart();
+    await recover(open, clock, free);
+    await recover(closed, clock, free);
+    fresh.answered.push(await ask(closed.client(fresh.key), 'after'));
+    // Every settlement kept during the outage goes in, once, when the instances write back.
+    await open.composed.gateway.flush();
+    await closed.composed.gateway.flush();
+    for (const t of [leased, fresh]) {
+      expect(t.answered.map((o) => o.status)).toEqual(Array(t.answered.length).fill(200));
+      const seen = t.answered.reduce((sum, o) => sum + (o.cost ?? 0), 0);
+      expect(seen).toBeGreaterThan(0);
+      const spent = (await open.composed.state.budgetLedger.change(t.id, budgetPeriod(clock.now()), { spent: 0 })).committed;
+      expect(spent).toBeCloseTo(seen, 9);
+    }
   });
 
   test('rate limits: closed mode refuses limited tenants with 503 store_unavailable (retryable), and still serves unlimited ones', async () => {
