@@ -10,7 +10,11 @@
 // Every write is one change from the current lease to the next (with the spend to add): strictly
 // one at a time per account, and a call whose outcome is unknown (it timed out) is repeated as the
 // very same call, before anything else for that account goes out, until it is known applied.
-// Named leases make the repeat safe: a call that already landed finds its `from` gone.
+// Named leases make the repeat safe: a call that already landed finds its `from` gone, or its `to`
+// made. So every write names a lease: one with no lease to release makes one, even an empty one
+// (a change naming neither would add its spend again each time it is repeated). And a lease made
+// by a write that was repeated is released by fencing its id, not deleting it: the first attempt
+// may still be on its way, and must not find the id free and make the lease (and its spend) again.
 import { newHoldId, type BudgetChange, type BudgetLedger, type Hold, type Reservation } from './budget';
 import type { Logger } from './logger';
 import { asNotSent, BudgetCallNotSent } from './resilience/guarded-budget-ledger';
@@ -38,6 +42,11 @@ interface Account {
   period: string;
   /** The lease in the shared ledger, as of the last write known applied. */
   lease: Hold | undefined;
+  /**
+   * The lease was made by a write without a `from` that was repeated after a timeout: its first
+   * attempt may land after the lease is gone, so the lease is released fenced (see release()).
+   */
+  leaseFenced: boolean;
   /**
    * What requests are admitted against: the lease, or while a write is unresolved the lesser of
    * what either outcome leaves (never more than the shared ledger will hold).
@@ -73,7 +82,7 @@ export class LeasedBudgetLedger implements BudgetLedger {
     const key = `${tenantId}\u0000${period}`;
     let a = this.accounts.get(key);
     if (!a) {
-      a = { tenantId, period, lease: undefined, held: 0, reserved: 0, spent: 0, sharedSpent: 0, unknown: undefined, busy: undefined };
+      a = { tenantId, period, lease: undefined, leaseFenced: false, held: 0, reserved: 0, spent: 0, sharedSpent: 0, unknown: undefined, busy: undefined };
       this.accounts.set(key, a);
     }
     return a;
@@ -139,7 +148,16 @@ export class LeasedBudgetLedger implements BudgetLedger {
   /** A bigger lease, the spend settled here written with it: one change, refused if over budget. */
   private grow(a: Account, size: number, limit: number | undefined, force: boolean): Promise<boolean> {
     const to = { id: this.newId(), amount: round(a.reserved + size) };
-    return this.write(a, { from: a.lease, to, spent: a.spent, limit, force });
+    return this.write(a, { from: this.release(a), to, spent: a.spent, limit, force });
+  }
+
+  /**
+   * The current lease as the next write's `from`: at its amount, or unconfirmed (released at its
+   * stored amount, its id left fenced) when a first attempt that made it may still land.
+   */
+  private release(a: Account): BudgetChange['from'] {
+    if (!a.lease) return undefined;
+    return a.leaseFenced ? { id: a.lease.id } : a.lease;
   }
 
   /** Runs `fn` as the account's only write in flight. */
@@ -167,13 +185,15 @@ export class LeasedBudgetLedger implements BudgetLedger {
   }
 
   /** Brings the account up to date with a write's outcome. */
-  private applied(a: Account, w: Write, r: Reservation): boolean {
+  private applied(a: Account, w: Write, r: Reservation, repeated = false): boolean {
     a.sharedSpent = r.committed;
     if (!r.admitted) {
       a.held = w.heldBefore;
       return false;
     }
     a.lease = w.change.to;
+    // Without a `from`, only the lease's id tells a late first attempt that it is done.
+    a.leaseFenced = repeated && w.change.from === undefined && w.change.to !== undefined;
     a.held = w.change.to?.amount ?? 0;
     a.spent = round(a.spent - w.change.spent);
     return true;
@@ -192,7 +212,7 @@ export class LeasedBudgetLedger implements BudgetLedger {
       r = { admitted: true, committed: round(r.committed + w.change.spent) };
     }
     a.unknown = undefined;
-    this.applied(a, w, r);
+    this.applied(a, w, r, true);
   }
 
   /** Writes settled costs and unused leases back to the shared ledger. */
@@ -208,13 +228,17 @@ export class LeasedBudgetLedger implements BudgetLedger {
         await this.exclusive(a, async () => {
           await this.resolve(a);
           const leased = a.lease?.amount ?? 0;
-          if (a.spent === 0 && leased <= a.reserved) {
+          // Nothing to write: no spend, and the lease no bigger than what requests here hold
+          // (unless it is an empty one and nothing is held: it goes back).
+          if (a.spent === 0 && leased <= a.reserved && !(a.lease && a.reserved === 0)) {
             if (a.reserved === 0 && !a.lease) this.accounts.delete(key);
             return;
           }
-          // The lease shrinks to what requests here still hold; the spend goes with it.
-          const to = a.reserved > 0 ? { id: this.newId(), amount: a.reserved } : undefined;
-          await this.write(a, { from: a.lease, to, spent: a.spent });
+          // The lease shrinks to what requests here still hold; the spend goes with it. With no
+          // lease to release, the write makes one (empty if nothing is held: given back at a
+          // later round), so that it is named and a repeat cannot add the spend twice.
+          const to = a.reserved > 0 || !a.lease ? { id: this.newId(), amount: a.reserved } : undefined;
+          await this.write(a, { from: this.release(a), to, spent: a.spent });
         });
       } catch (err) {
         // The store is away (its guard says so once): kept, and repeated on the next round.

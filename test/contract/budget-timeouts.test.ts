@@ -71,16 +71,23 @@ afterAll(async () => {
 let seq = 0;
 const tenant = (): Tenant => ({ ...DEFAULT_TENANT, id: `late-${process.pid}-${++seq}`, budget_usd: 10 });
 
-/** The gateway's budget stack over a ledger whose route can be switched from slow to direct. */
-function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route: 'slow' | 'fast'): void } {
+type Route = 'slow' | 'fast';
+
+/**
+ * The gateway's budget stack over a ledger whose route can be switched from slow to direct
+ * (`then`: routes for the next calls, one each, before the switched route applies again).
+ */
+function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route: Route): void; then(...routes: Route[]): void } {
   let route: BudgetLedger = b.fast;
+  const next: BudgetLedger[] = [];
+  const pick = (): BudgetLedger => next.shift() ?? route;
   const switched: BudgetLedger = {
-    change: (t, p, c: BudgetChange) => route.change(t, p, c),
-    fence: (t, p, id) => route.fence(t, p, id),
+    change: (t, p, c: BudgetChange) => pick().change(t, p, c),
+    fence: (t, p, id) => pick().fence(t, p, id),
   };
   const guard = new StoreGuard({ store: 'store', now: Date.now, logger: silentLogger });
   const ledger = budgetLedgerStack(switched, { guard, leases, failureMode: 'open', logger: silentLogger });
-  return { budget: new BudgetGuard(ledger, silentLogger, () => NOW), via: (r) => { route = b[r]; } };
+  return { budget: new BudgetGuard(ledger, silentLogger, () => NOW), via: (r) => { route = b[r]; }, then: (...rs) => { next.push(...rs.map((r) => b[r])); } };
 }
 
 const spent = async (l: BudgetLedger, t: Tenant): Promise<number> => (await l.change(t.id, P, { spent: 0 })).committed;
@@ -162,6 +169,25 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     await b.proxy.idle(); // the original lands
     expect(await spent(b.fast, t)).toBeCloseTo(0.03, 10);
     await expectRoom(b.fast, t, 9.97);
+  });
+
+  it('spend admitted without the lease, its write-back timed out and landing after the repeat: spent once, nothing left held', async () => {
+    const t = tenant();
+    const gw = gateway(b, true);
+    gw.budget.settle(t, await reserve(gw.budget, t, 0.05), 0.03); // on a lease of 0.1
+    gw.via('slow');
+    await gw.budget.settled(); // the lease goes back with the spend: timed out (unknown)
+    gw.budget.settle(t, await reserve(gw.budget, t, 0.05), 0.02); // its repeat times out too: admitted degraded
+    gw.via('fast');
+    await b.ready();
+    gw.then('fast', 'slow');
+    await gw.budget.settled(); // the repeat answers (no lease now); writing the 0.02 times out
+    await gw.budget.settled(); // repeated first: applied
+    await gw.budget.settled();
+    b.proxy.delayMs = 0; // (what is held keeps its turn; a Redis client's reconnection is not held up)
+    await b.proxy.idle(); // every timed-out original lands
+    expect(await spent(b.fast, t)).toBeCloseTo(0.05, 10);
+    await expectRoom(b.fast, t, 9.95);
   });
 });
 

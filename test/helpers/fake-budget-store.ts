@@ -18,6 +18,8 @@ export class FakeBudgetStore implements BudgetLedger {
   readonly inner = new MemoryBudgetLedger();
   readonly calls: RecordedCall[] = [];
   mode: FakeStoreMode = 'up';
+  /** Modes for the next calls, one each, before `mode` applies again. */
+  readonly next: FakeStoreMode[] = [];
   private readonly late: Array<() => void> = [];
 
   async change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
@@ -49,8 +51,9 @@ export class FakeBudgetStore implements BudgetLedger {
   }
 
   private answer<T>(apply: () => T): T {
-    if (this.mode === 'down') throw new Error('connect ECONNREFUSED');
-    if (this.mode === 'late') {
+    const mode = this.next.shift() ?? this.mode;
+    if (mode === 'down') throw new Error('connect ECONNREFUSED');
+    if (mode === 'late') {
       this.late.push(() => { apply(); });
       throw new Error('Command timed out');
     }

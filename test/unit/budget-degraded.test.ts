@@ -211,6 +211,33 @@ describe('with leases (a long-running process)', () => {
     expect(store.room('t', P, 98 + 1e-7, 100)).toBe(false);
   });
 
+  it('the spend of requests admitted degraded is written once after the store answers late again', async () => {
+    // As under load around an outage: the write giving the lease back times out (but lands),
+    // every connection's request is admitted degraded meanwhile, and when the store answers again
+    // the write-back of their spend times out once more (and lands).
+    const { store, budget, guard, probeDue } = rig('open', true);
+    const t = tenant({ budget_usd: 100 });
+    const cost = 0.000405;
+    budget.settle(t, await reserve(budget, t, 0.01), cost);
+    store.mode = 'late';
+    await budget.settled(); // the lease goes back with the spend: timed out, on its way
+    expect(guard.status).toBe('down');
+    const holds = await Promise.all(Array.from({ length: 30 }, () => reserve(budget, t, 0.01)));
+    for (const h of holds) budget.settle(t, h, cost);
+    store.landLate();
+    store.next.push('up', 'late'); // the repeat answers; the next write times out
+    probeDue();
+    await budget.settled();
+    store.landLate();
+    store.mode = 'up';
+    probeDue();
+    await budget.settled();
+    await budget.settled();
+    expect(store.spent('t', P)).toBeCloseTo(31 * cost, 10);
+    expect(store.room('t', P, 100 - 31 * cost, 100)).toBe(true); // no lease left behind
+    expect(store.room('t', P, 100 - 31 * cost + 1e-7, 100)).toBe(false);
+  });
+
   it('closed mode refuses only what the lease cannot cover', async () => {
     const { store, budget } = rig('closed', true);
     const t = tenant({ budget_usd: 100 });

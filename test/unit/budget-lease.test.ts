@@ -151,3 +151,36 @@ it('an unknown lease growth that had landed is taken as the lease, not asked for
   expect(store.room('t', P, 100 - 0.9, 100)).toBe(true);
   expect(store.room('t', P, 100 - 0.9 + 1e-7, 100)).toBe(false);
 });
+
+it('spend with no lease to release is written under a lease of its own: timed out but landed, it is counted once', async () => {
+  const store = new FakeBudgetStore();
+  const ledger = make(store);
+  // Requests admitted without a lease (degraded) settle here: spend, nothing reserved, no lease.
+  void ledger.change('t', P, { from: { id: 'degraded-1' }, spent: 0.3 });
+  store.mode = 'late';
+  await ledger.flush(); // times out; the store has not applied it yet
+  store.landLate(); // it lands
+  store.mode = 'up';
+  await ledger.flush(); // repeated as the same change: it must find itself applied
+  await ledger.flush(); // the (empty) lease goes back
+  expect(store.spent('t', P)).toBeCloseTo(0.3, 10);
+  expect(changes(store).every((c) => c.from !== undefined || c.to !== undefined)).toBe(true); // each names a lease
+  expect(store.room('t', P, 9.7, 10)).toBe(true); // nothing left held
+  expect(store.room('t', P, 9.7001, 10)).toBe(false);
+});
+
+it('a lease made by a repeated write is released fenced: its first attempt landing after that makes nothing', async () => {
+  const store = new FakeBudgetStore();
+  const ledger = make(store);
+  void ledger.change('t', P, { from: { id: 'degraded-1' }, spent: 0.3 }); // spend, and no lease
+  store.mode = 'late';
+  await expect(reserve(ledger, 0.5, 100)).rejects.toThrow(); // the lease (with the spend) timed out, still on its way
+  store.mode = 'up';
+  expect((await reserve(ledger, 0.5, 100)).admitted).toBe(true); // repeated first: applied now
+  settle(ledger, 0.5, 0.2);
+  await ledger.flush(); // the lease goes back
+  store.landLate(); // the first attempt arrives at last
+  expect(store.spent('t', P)).toBeCloseTo(0.5, 10);
+  expect(store.room('t', P, 99.5, 100)).toBe(true); // and no lease left behind
+  expect(store.room('t', P, 99.5001, 100)).toBe(false);
+});
