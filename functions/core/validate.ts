@@ -1,5 +1,6 @@
 // Validation of client request bodies: each problem is a 400 that names the offending field.
 import { badRequest } from './errors';
+import { MAX_JSON_DEPTH, tooDeepPath } from './json-depth';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './openai-types';
 
 type Json = Record<string, unknown>;
@@ -16,6 +17,10 @@ export function parseJsonBody(body: Buffer): Json {
     throw badRequest(`The request body is not valid JSON: ${(err as Error).message}.`);
   }
   if (!isObject(parsed)) throw badRequest('The request body must be a JSON object.');
+  const deep = tooDeepPath(parsed, MAX_JSON_DEPTH);
+  if (deep !== undefined) {
+    throw badRequest(`Invalid value for '${deep}': the JSON nests deeper than ${MAX_JSON_DEPTH} levels, the most the gateway accepts.`, deep, 'json_too_deep');
+  }
   return parsed;
 }
 
@@ -27,6 +32,9 @@ class Checker {
   typeName(v: unknown): string {
     if (v === null) return 'null';
     if (Array.isArray(v)) return 'array';
+    // JSON has no NaN or Infinity, but 1e999 parses to Infinity: "expected a number, but got
+    // number" would contradict itself, so say what is wrong with it.
+    if (typeof v === 'number' && !Number.isFinite(v)) return 'a number too large to represent';
     return typeof v;
   }
 
@@ -37,7 +45,11 @@ class Checker {
   optionalNumber(key: string, min: number, max: number, integer = false): void {
     const v = this.body[key];
     if (v === undefined || v === null) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) this.fail(key, integer ? 'an integer' : 'a number', v);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, integer ? 'an integer' : 'a number', v);
+    // A fraction is a number, so name it rather than its type ("expected an integer, but got 1.5").
+    if (integer && !Number.isInteger(v)) {
+      throw badRequest(`Invalid type for '${key}': expected an integer, but got ${v}.`, key, 'invalid_type');
+    }
     if (v < min || v > max) {
       throw badRequest(`Invalid value for '${key}': ${v} is outside the range ${min} to ${max}.`, key, 'invalid_value');
     }
