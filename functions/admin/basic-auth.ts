@@ -41,12 +41,14 @@ export interface Authenticator {
 }
 
 /** Resolves the caller or throws 401 (missing/bad credentials) or 429 (too many failures). */
+/** `sourceIp`: the client's address as resolved by the caller ('' when unknown). */
 export async function authenticate(a: Authenticator, header: string | undefined, sourceIp: string): Promise<Principal> {
   const creds = parseBasicAuth(header);
   if (!creds) throw challenge('Admin credentials are required (HTTP Basic authentication).');
   const decision = a.throttle.check(creds.username, sourceIp, a.now());
   if (decision.blocked) {
     // Refused before hashing: a locked-out guesser does not even cost us an scrypt run.
+    a.logger.warn('admin login throttled', { username: loggableUsername(creds.username), source_address: sourceIp || 'unknown', retry_after_s: decision.retryAfterSeconds });
     throw new GatewayError(429, `Too many failed admin logins; retry in ${decision.retryAfterSeconds} s.`, {
       type: 'rate_limit_error',
       code: 'too_many_failed_logins',
@@ -60,10 +62,17 @@ export async function authenticate(a: Authenticator, header: string | undefined,
   else await dummyVerify(creds.password.slice(0, MAX_PASSWORD_LENGTH)); // same cost as a real check
   if (!user || !ok) {
     a.throttle.recordFailure(creds.username, sourceIp, a.now());
-    // No username in the log: people type passwords into the username field.
-    a.logger.warn('admin login failed', { source_ip: sourceIp });
+    a.logger.warn('admin login failed', { username: loggableUsername(creds.username), user_exists: user !== null, source_address: sourceIp || 'unknown' });
     throw challenge('Invalid admin credentials.');
   }
-  a.throttle.recordSuccess(creds.username);
+  a.throttle.recordSuccess(creds.username, sourceIp);
   return { username: user.username, role: user.role };
+}
+
+/**
+ * Operators need to see who is being guessed (never the password); a "username" no account could
+ * have is not echoed, as it is often a password typed one field early.
+ */
+function loggableUsername(username: string): string {
+  return USERNAME_PATTERN.test(username) ? username : '(not a valid username)';
 }

@@ -14,6 +14,7 @@ import type { UsageReader } from '../core/ports';
 import { authenticate } from './basic-auth';
 import { toAdminError } from './error-response';
 import { LoginThrottle } from './login-throttle';
+import { clientAddress } from './source-address';
 import { hasPermission } from './rbac';
 import { json } from './responses';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
@@ -35,6 +36,8 @@ export interface AdminDeps {
   logger: Logger;
   /** Failed-login throttle; one per handler instance by default (in memory, see login-throttle.ts). */
   throttle?: LoginThrottle;
+  /** TRUST_PROXY: how many proxies' X-Forwarded-For entries to believe for the client address (default 0). */
+  trustProxy?: number;
 }
 
 export type AdminEvent = APIGatewayProxyEventV2;
@@ -75,6 +78,10 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler {
     return s;
   };
 
+  // API Gateway's sourceIp is the TCP peer it saw (the local bridge passes the socket's address).
+  const sourceAddress = (event: AdminEvent): string =>
+    clientAddress(event.requestContext?.http?.sourceIp ?? '', event.headers['x-forwarded-for'], deps.trustProxy ?? 0);
+
   const normalize: middy.MiddlewareObj<AdminEvent, AdminResult> = {
     before: (request: AdminRequest) => {
       // API Gateway lower-cases header names already; hand-built and documented example events
@@ -90,7 +97,7 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler {
   const auth: middy.MiddlewareObj<AdminEvent, AdminResult> = {
     before: async (request: AdminRequest) => {
       stateOf(request.event).principal = deps.authEnabled
-        ? await authenticate({ users: deps.users, throttle, now, logger: deps.logger }, request.event.headers.authorization, request.event.requestContext?.http?.sourceIp ?? '')
+        ? await authenticate({ users: deps.users, throttle, now, logger: deps.logger }, request.event.headers.authorization, sourceAddress(request.event))
         : ANONYMOUS_ADMIN;
     },
   };

@@ -32,7 +32,7 @@ const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now)
   }
   // Usage totals for /admin/tenants/{id}/usage, from the same store the aggregator writes.
   const usage = await createUsageStores(config, {}, Date.now);
-  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, logger });
+  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, logger });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));

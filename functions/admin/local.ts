@@ -10,9 +10,8 @@ import { json } from './responses';
 
 export interface LocalAdminOptions {
   /**
-   * The client address for per-IP login throttling. ApiRequest does not carry the socket's
-   * address, and X-Forwarded-For is client-controlled, so by default no IP is tracked locally
-   * (per-username throttling still applies).
+   * The TCP peer address for login throttling; the socket's (`req.remoteAddress`) by default.
+   * X-Forwarded-For is weighed by the handler, per `AdminDeps.trustProxy`.
    */
   sourceIp?: (req: ApiRequest) => string;
 }
@@ -112,7 +111,7 @@ export function adminApiFromApiRequest(
   const handler = typeof depsOrHandler === 'function' ? depsOrHandler : createAdminHandler(depsOrHandler);
   const logger = typeof depsOrHandler === 'function' ? undefined : depsOrHandler.logger;
   return async (req) => {
-    const event = toApiGatewayEvent(req, opts.sourceIp?.(req) ?? '');
+    const event = toApiGatewayEvent(req, opts.sourceIp?.(req) ?? req.remoteAddress ?? '');
     try {
       return fromApiGatewayResult(await handler(event, localContext(event.requestContext.requestId)));
     } catch (err) {

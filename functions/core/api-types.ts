@@ -13,6 +13,11 @@ export interface ApiRequest {
   body: Buffer;
   /** Cancelled when the client disconnects. */
   signal: CancelSignal;
+  /**
+   * The peer's IP address as the server adapter saw it (the socket's, never a header's), so
+   * rules such as "the admin API only from loopback" need no HTTP framework in the core.
+   */
+  remoteAddress?: string;
 }
 
 export interface ApiResponse {

@@ -57,6 +57,11 @@ export interface GatewayConfig {
    */
   stores: { timeoutMs: number; failureMode: StoreFailureMode; tenantStaleTtlMs: number };
   admin: { authEnabled: boolean; password?: string };
+  /**
+   * TRUST_PROXY: how many reverse proxies in front of the gateway append to X-Forwarded-For.
+   * 0 (default): the header is ignored, the peer address is the client (anyone can forge it).
+   */
+  trustProxy: number;
   /** Limits a tenant created through the admin API gets when the request does not set them. */
   tenantDefaults: TenantDefaults;
   /**
@@ -153,6 +158,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     },
     usage: {
       table: parseTableName(env, 'USAGE_TABLE', 'ai-gateway-usage'),
+    trustProxy: parseTrustProxy(env),
       tableSet: nonEmpty(env.USAGE_TABLE) !== undefined,
       queueUrl: nonEmpty(env.USAGE_QUEUE_URL) === undefined ? undefined : parseUrl(env, 'USAGE_QUEUE_URL', ''),
     },
@@ -251,6 +257,16 @@ function parseNonNegativeInt(env: Env, name: string, fallback: number, max?: num
 
 function parseStoreFailureMode(env: Env): StoreFailureMode {
   const raw = nonEmpty(env.STORE_FAILURE_MODE)?.toLowerCase() ?? 'open';
+/** A hop count; true/false are accepted as 1/0, the common single-proxy and no-proxy cases. */
+function parseTrustProxy(env: Env): number {
+  const raw = nonEmpty(env.TRUST_PROXY)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 10) throw new ConfigError(`TRUST_PROXY must be false, true or a proxy count from 0 to 10; got "${env.TRUST_PROXY}"`);
+  return n;
+}
+
   if (raw !== 'open' && raw !== 'closed') throw new ConfigError(`STORE_FAILURE_MODE must be open or closed; got "${env.STORE_FAILURE_MODE}"`);
   return raw;
 }

@@ -124,42 +124,49 @@ describe('authentication', () => {
     }
   });
 
-  it('logs failed logins without the username or password', async () => {
-    await env.as(null, { method: 'GET', path: '/admin/tenants', auth: ['secret-typed-in-user-field', 'pw'], sourceIp: '192.0.2.250' });
-    const line = JSON.stringify(env.logs.filter((l) => l.message === 'admin login failed'));
-    expect(line).toContain('192.0.2.250');
-    expect(line).not.toContain('secret-typed-in-user-field');
+  it('logs failed logins with the username and the source address (API Gateway sourceIp), never the password', async () => {
+    await env.as(null, { method: 'GET', path: '/admin/tenants', auth: ['ed', 'typo-Password-9'], sourceIp: '192.0.2.250' });
+    await env.as(null, { method: 'GET', path: '/admin/tenants', auth: ['secret typed in user field!', 'pw'], sourceIp: '192.0.2.251' });
+    const failed = env.logs.filter((l) => l.message === 'admin login failed');
+    expect(failed.map((l) => l.fields)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ username: 'ed', source_address: '192.0.2.250' }),
+      expect.objectContaining({ username: '(not a valid username)', source_address: '192.0.2.251' }),
+    ]));
+    const line = JSON.stringify(failed);
+    expect(line).not.toContain('typo-Password-9');
+    expect(line).not.toContain('secret typed in user field');
   });
 
-  it('throttles a username after 5 failures (429 + Retry-After), even with the right password, until the window passes', async () => {
+  it('throttles a (username, source IP) pair after 5 failures (429 + Retry-After), not the username everywhere', async () => {
     const e = await setup();
     for (let i = 0; i < 5; i++) {
-      expect((await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['ed', 'wrong'], sourceIp: `198.51.100.${i}` })).status).toBe(401);
+      expect((await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['ed', 'wrong'], sourceIp: '198.51.100.1' })).status).toBe(401);
     }
-    const blocked = await e.as('editor', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.99' });
+    const blocked = await e.as('editor', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.1' });
     expectError(blocked, 429);
     expect(blocked.headers['retry-after']).toBe('300');
-    // Other users are not affected.
-    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.99' })).status).toBe(200);
-    e.clock.now += 5 * 60_000;
+    // The same user from elsewhere, and other users from that address, are not affected.
     expect((await e.as('editor', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.99' })).status).toBe(200);
+    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.1' })).status).toBe(200);
+    e.clock.now += 5 * 60_000;
+    expect((await e.as('editor', { method: 'GET', path: '/admin/tenants', sourceIp: '198.51.100.1' })).status).toBe(200);
   });
 
-  it('throttles a source IP across usernames', async () => {
+  it('throttles a source IP across usernames (20 failures)', async () => {
     const e = await setup();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 20; i++) {
       await e.as(null, { method: 'GET', path: '/admin/tenants', auth: [`guess${i}`, 'wrong'], sourceIp: '203.0.113.7' });
     }
     expectError(await e.as('admin', { method: 'GET', path: '/admin/tenants', sourceIp: '203.0.113.7' }), 429);
     expect((await e.as('admin', { method: 'GET', path: '/admin/tenants', sourceIp: '203.0.113.8' })).status).toBe(200);
   });
 
-  it('a success resets the username counter', async () => {
+  it('a success resets its (username, IP) counter', async () => {
     const e = await setup();
-    for (let i = 0; i < 4; i++) await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['vi', 'wrong'], sourceIp: `10.0.0.${i}` });
-    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '10.0.1.1' })).status).toBe(200);
-    for (let i = 0; i < 4; i++) await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['vi', 'wrong'], sourceIp: `10.0.2.${i}` });
-    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '10.0.1.1' })).status).toBe(200);
+    for (let i = 0; i < 4; i++) await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['vi', 'wrong'], sourceIp: '10.0.0.1' });
+    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '10.0.0.1' })).status).toBe(200);
+    for (let i = 0; i < 4; i++) await e.as(null, { method: 'GET', path: '/admin/tenants', auth: ['vi', 'wrong'], sourceIp: '10.0.0.1' });
+    expect((await e.as('viewer', { method: 'GET', path: '/admin/tenants', sourceIp: '10.0.0.1' })).status).toBe(200);
   });
 
   it('with auth disabled every request is the built-in admin "anonymous"', async () => {
