@@ -6,6 +6,7 @@ import type { Usage } from './openai-types';
 import type { UsageSink } from './ports';
 import { tokenCountsOf, type PriceBook } from './pricing/pricing';
 import type { RequestContext } from './request-context';
+import type { StreamTally } from './usage-estimate';
 
 /** Providers that cost nothing per token. */
 const FREE_PROVIDERS = new Set(['ollama']);
@@ -17,6 +18,11 @@ export interface Outcome {
   status: number;
   cacheHit: boolean;
   stream: boolean;
+  /**
+   * What a stream carried so far: counted as its usage (marked estimated) when the provider's own
+   * usage never arrived, since the provider bills what it generated whether or not it finished.
+   */
+  streamed?: StreamTally;
 }
 
 /** The metric series one (tenant, provider, model, status) writes to, bound once. */
@@ -50,10 +56,12 @@ export class Accountant {
 
   /** Records the request's outcome and returns its cost in USD (0 on cache hits and unknown prices). */
   record(ctx: RequestContext, o: Outcome): number {
-    const tokens = tokenCountsOf(o.usage);
+    const estimated = o.usage === undefined && o.streamed !== undefined && !o.cacheHit;
+    const usage = estimated ? o.streamed?.usage() : o.usage;
+    const tokens = tokenCountsOf(usage);
     const tenant = ctx.tenant.id;
     let cost = 0;
-    if (!o.cacheHit && o.usage) {
+    if (!o.cacheHit && usage) {
       const priced = this.prices.cost(o.model, tokens, FREE_PROVIDERS.has(o.provider));
       if (priced === undefined) {
         this.logger.warn('no price known for model; cost recorded as 0', { request_id: ctx.requestId, provider: o.provider, model: o.model });
@@ -73,6 +81,7 @@ export class Accountant {
     if (this.accessLog) this.logger.info('request completed', {
       request_id: ctx.requestId, tenant, provider: o.provider, model: o.model, status: o.status, stream: o.stream,
       cache_hit: o.cacheHit, latency_ms: nowMs - ctx.startedMs, prompt_tokens: tokens.prompt_tokens, completion_tokens: tokens.completion_tokens, cost_usd: cost,
+      ...(estimated ? { estimated: true } : {}),
     });
     this.usage.publish({
       request_id: ctx.requestId,
@@ -84,7 +93,7 @@ export class Accountant {
       completion_tokens: tokens.completion_tokens,
       cached_tokens: tokens.cached_tokens,
       cache_write_tokens: tokens.cache_write_tokens,
-      reasoning_tokens: o.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+      reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
       cost_usd: cost,
       latency_ms: nowMs - ctx.startedMs,
       cache_hit: o.cacheHit,
@@ -92,6 +101,7 @@ export class Accountant {
       stream: o.stream,
       timestamp: new Date(nowMs).toISOString(),
       budget_usd: ctx.tenant.budget_usd,
+      ...(estimated ? { estimated: true } : {}),
     }).catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
     return cost;
   }

@@ -15,6 +15,7 @@ import { TargetPlanner } from './routing';
 import type { AlongsideStep } from './tenant-gate';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import { validateChatRequest } from './validate';
+import { StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 
 export interface ChatDeps extends PipelineDeps {
@@ -90,7 +91,7 @@ export class ChatPipeline {
       void deps.breaker.recordSuccess(provider.name, admission);
       return this.respondJson(ctx, request, provider.name, result, key, ttl);
     }
-    return this.respondStream(ctx, request, provider.name, admission, result, key, ttl);
+    return this.respondStream(ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length));
   }
 
   /** One usage event for a request that reached a provider and failed (the client leaving is not a failure to bill). */
@@ -137,7 +138,7 @@ export class ChatPipeline {
 
   private respondStream(
     ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult,
-    key: string | undefined, ttl: number,
+    key: string | undefined, ttl: number, streamed: StreamTally,
   ): ApiResponse {
     const self = this;
     const { deps } = this;
@@ -154,6 +155,7 @@ export class ChatPipeline {
         for await (const chunk of result.chunks) {
           if (chunk.usage) usage = chunk.usage;
           assembler?.add(chunk.json);
+          streamed.add(chunk.json); // what the provider bills even if the stream never finishes
           if (chunk.usageOnly && !clientWantsUsage) continue;
           yield sseEvent(chunk.json);
         }
@@ -170,13 +172,13 @@ export class ChatPipeline {
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
-          deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+          deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed });
           deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message });
           yield sseError(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
-        if (status === 499) deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+        if (status === 499) deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed });
         if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
         else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
         else deps.breaker.release(provider, admission);

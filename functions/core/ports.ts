@@ -95,6 +95,11 @@ export interface UsageEvent {
   timestamp: string;
   /** The tenant's monthly budget when the request ran (0: none): what alerts measure against. */
   budget_usd: number;
+  /**
+   * Present (true) when the tokens and cost are the gateway's estimate, not the provider's count:
+   * a stream the client left or the upstream cut before its usage arrived (see usage-estimate.ts).
+   */
+  estimated?: boolean;
 }
 
 /** Account step: hands one usage event per request to the aggregation pipeline. */
