@@ -76,6 +76,7 @@ export class ChatPipeline {
           requestId: ctx.requestId,
           timeoutMs: deps.config.upstreamTimeoutMs,
           rawBody: sameModel ? req.body : undefined,
+          maxResponseBytes: deps.config.maxResponseBytes,
         });
         // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
         return result.kind === 'stream' ? primeStream(result) : result;

@@ -77,6 +77,8 @@ export interface GatewayConfig {
    */
   secrets: { providerSecretArn?: string; providerSecretRefreshMs: number; adminSecretArn?: string };
   maxBodyBytes: number;
+  /** MAX_RESPONSE_BYTES: cap on a provider's sync answer and on one stream event (over it: retryable 502). */
+  maxResponseBytes: number;
   upstreamTimeoutMs: number;
   /** No new fallback attempt starts after this long since the request began. */
   requestDeadlineMs: number;
@@ -172,6 +174,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       adminSecretArn: parseSecretArn(env, 'ADMIN_SECRET_ARN'),
     },
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
+    maxResponseBytes: parsePositiveInt(env, 'MAX_RESPONSE_BYTES', 32 * 1024 * 1024, 256 * 1024 * 1024),
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
     requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
     shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30, MAX_TIMEOUT_SECONDS) * 1000,

@@ -723,12 +723,12 @@ describe('streamResultFrom', () => {
   });
 
   it.each([
-    ['ends before message_stop', fixtureText('anthropic/messages-stream.sse.txt').replace(/event: message_stop[\s\S]*$/, '')],
-    ['carries an event that is not JSON', `${START}event: content_block_start\ndata: {not json\n\n`],
-  ])('throws a retryable 502 when the stream %s', async (_label, sse) => {
+    ['ends before message_stop', fixtureText('anthropic/messages-stream.sse.txt').replace(/event: message_stop[\s\S]*$/, ''), 'upstream_truncated'],
+    ['carries an event that is not JSON', `${START}event: content_block_start\ndata: {not json\n\n`, 'upstream_bad_response'],
+  ])('throws a retryable 502 when the stream %s', async (_label, sse, code) => {
     const err = await rejectionOf(run(sse));
     expect(err).toBeInstanceOf(GatewayError);
-    expect(err).toMatchObject({ status: 502, retryable: true, code: 'upstream_bad_response' });
+    expect(err).toMatchObject({ status: 502, retryable: true, code });
   });
 
   it('rejects an empty stream before returning', async () => {

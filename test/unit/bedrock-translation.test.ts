@@ -323,7 +323,7 @@ describe('toOpenAIChunks', () => {
   it('fails a stream that ends before messageStop, and a fragment for a block that never started', async () => {
     const cut = sdkEvents(streams().example_text_stream).filter((e) => !e.messageStop && !e.metadata);
     const err = await rejectionOf(collect(cut)) as GatewayError;
-    expect([err.status, err.retryable, err.code]).toEqual([502, true, 'upstream_bad_response']);
+    expect([err.status, err.retryable, err.code]).toEqual([502, true, 'upstream_truncated']);
     const orphan = [{ contentBlockDelta: { contentBlockIndex: 3, delta: { toolUse: { input: '{}' } } } }] as unknown as ConverseStreamOutput[];
     expect(await rejectionOf(collect(orphan))).toMatchObject({ status: 502 });
   });

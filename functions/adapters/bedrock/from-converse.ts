@@ -13,6 +13,7 @@ import type { ContentBlock, ConverseCommandOutput, ConverseStreamOutput, TokenUs
 import { GatewayError } from '../../core/errors';
 import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from '../../core/openai-types';
 import type { StreamChunk } from '../../core/providers/provider';
+import { truncatedStream } from '../../core/providers/stream-framing';
 import { bedrockError, PROVIDER } from './errors';
 
 /** What every completion or chunk of one answer shares. */
@@ -155,7 +156,7 @@ export async function* toOpenAIChunks(events: AsyncIterable<ConverseStreamOutput
       // contentBlockStop and members newer than this translator carry nothing for OpenAI.
     }
   }
-  if (!stopped) throw malformed('a stream that ended before messageStop');
+  if (!stopped) throw truncatedStream(PROVIDER, 'messageStop');
 }
 
 const malformed = (what: string): GatewayError =>

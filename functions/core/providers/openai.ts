@@ -5,8 +5,8 @@ import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, Embeddin
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
 import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
-import { parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
-import { sseData } from './stream-framing';
+import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
+import { badResponse, sseData, truncatedStream } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
 
 export interface OpenAIOptions {
@@ -36,8 +36,11 @@ export class OpenAIProvider implements Provider {
       provider: this.name, url: this.chatUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
-    if (request.stream) return streamFrom(res, request.model);
-    const raw = await readText(res);
+    if (request.stream) {
+      expectMediaType(res, this.name, ['text/event-stream']);
+      return streamFrom(res, request.model, ctx.maxResponseBytes);
+    }
+    const raw = await readText(res, this.name, ctx.maxResponseBytes);
     return { kind: 'json', completion: parseUpstreamJson<ChatCompletion>(this.name, raw), raw };
   }
 
@@ -47,7 +50,7 @@ export class OpenAIProvider implements Provider {
       body: ctx.rawBody ?? JSON.stringify(request), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
-    const raw = await readText(res);
+    const raw = await readText(res, this.name, ctx.maxResponseBytes);
     return { response: parseUpstreamJson<EmbeddingsResponse>(this.name, raw), raw };
   }
 
@@ -72,8 +75,11 @@ export class OpenAIProvider implements Provider {
   }
 }
 
+/** Only the first 500 characters of an error body are kept: read no more than this of it. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
 async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readText(res).catch(() => '');
+  const text = await readText(res, 'openai', ERROR_BODY_BYTES).catch(() => '');
   let detail: { message: string; type?: string; param?: string | null; code?: string | null } = { message: text.slice(0, 500) || `HTTP ${res.statusCode}` };
   try {
     const parsed = JSON.parse(text) as { error?: typeof detail };
@@ -84,18 +90,30 @@ async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
   return upstreamStatusError('openai', res.statusCode, detail);
 }
 
-/** Forwards each SSE event's JSON as it arrives; parses only the events that may carry usage. */
-async function streamFrom(res: UpstreamResponse, requestedModel: string): Promise<StreamResult> {
-  const events = sseData(res, 'openai')[Symbol.asyncIterator]();
+/**
+ * Forwards each SSE event's JSON as it arrives; parses only the events that may carry usage.
+ * The stream is complete only at `data: [DONE]`: a body that ends before it is a truncation.
+ */
+async function streamFrom(res: UpstreamResponse, requestedModel: string, maxBytes: number | undefined): Promise<StreamResult> {
+  const events = sseData(res, 'openai', maxBytes)[Symbol.asyncIterator]();
   const first = await events.next();
-  const head = first.done || first.value === '[DONE]' ? undefined : first.value;
-  const meta = head ? chunkMeta(head) : { id: 'chatcmpl-empty', created: Math.floor(Date.now() / 1000), model: requestedModel };
+  if (first.done) throw truncatedStream('openai', 'data: [DONE]');
+  const head = first.value === '[DONE]' ? undefined : first.value;
+  let meta: { id: string; created: number; model: string };
+  try {
+    meta = head !== undefined ? chunkMeta(head) : { id: 'chatcmpl-empty', created: Math.floor(Date.now() / 1000), model: requestedModel };
+  } catch (err) {
+    await events.return(undefined);
+    throw err;
+  }
 
   async function* chunks(): AsyncGenerator<StreamChunk> {
-    if (head !== undefined) yield toChunk(head);
+    if (head === undefined) return;
+    yield toChunk(head);
     for (;;) {
       const next = await events.next();
-      if (next.done || next.value === '[DONE]') return;
+      if (next.done) throw truncatedStream('openai', 'data: [DONE]');
+      if (next.value === '[DONE]') return;
       yield toChunk(next.value);
     }
   }
@@ -104,17 +122,29 @@ async function streamFrom(res: UpstreamResponse, requestedModel: string): Promis
 
 function toChunk(data: string): StreamChunk {
   if (data.startsWith('{"error"')) {
-    const parsed = JSON.parse(data) as { error?: { message?: string } };
-    throw new GatewayError(502, `openai failed mid-stream: ${parsed.error?.message ?? 'unknown error'}`, { type: 'api_error', code: 'upstream_error' });
+    const parsed = parseEvent(data) as { error?: { message?: string } };
+    throw new GatewayError(502, `openai failed mid-stream: ${parsed.error?.message ?? 'unknown error'}`, { type: 'api_error', code: 'upstream_error', retryable: true });
   }
   // Only usage-bearing chunks are parsed; every other chunk passes through as bytes.
   if (!data.includes('"usage"') || /"usage"\s*:\s*null/.test(data)) return { json: data };
-  const parsed = JSON.parse(data) as { usage?: Usage | null; choices?: unknown[] };
+  const parsed = parseEvent(data) as { usage?: Usage | null; choices?: unknown[] };
   if (!parsed.usage) return { json: data };
   return { json: data, usage: parsed.usage, usageOnly: Array.isArray(parsed.choices) && parsed.choices.length === 0 };
 }
 
+/** A stream event that is not a JSON object is the provider's fault (502, retryable), not the gateway's 500. */
+function parseEvent(data: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw badResponse('openai', 'a stream event that is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw badResponse('openai', 'a stream event that is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
 function chunkMeta(data: string): { id: string; created: number; model: string } {
-  const parsed = JSON.parse(data) as { id?: string; created?: number; model?: string };
+  const parsed = parseEvent(data) as { id?: string; created?: number; model?: string };
   return { id: parsed.id ?? 'chatcmpl', created: parsed.created ?? Math.floor(Date.now() / 1000), model: parsed.model ?? '' };
 }

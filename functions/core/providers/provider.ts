@@ -13,6 +13,8 @@ export interface CallContext {
    * model), so an OpenAI-speaking upstream can be sent them without re-encoding.
    */
   rawBody?: Buffer;
+  /** Cap on a sync answer and on one stream event (MAX_RESPONSE_BYTES); the framing default when absent. */
+  maxResponseBytes?: number;
 }
 
 export interface SyncResult {

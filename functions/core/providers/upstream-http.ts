@@ -5,6 +5,7 @@ import https from 'node:https';
 import { GatewayError } from '../errors';
 import type { CancelSignal } from '../cancel';
 import type { ProviderHealth } from './provider';
+import { badResponse, brokenStreamError, DEFAULT_MAX_RESPONSE_BYTES, responseTooLarge } from './stream-framing';
 
 export interface UpstreamRequest {
   provider: string;
@@ -113,14 +114,45 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
   });
 }
 
-/** Reads a whole (small) response body as UTF-8 text (events, not an async iterator: cheaper per call). */
-export function readText(res: http.IncomingMessage): Promise<string> {
+/**
+ * Reads a whole response body as UTF-8 text (events, not an async iterator: cheaper per call).
+ * Capped at `maxBytes` (MAX_RESPONSE_BYTES): an answer announced or found larger is dropped at
+ * once, so a runaway upstream cannot grow the process. A connection that breaks mid-body is a
+ * provider fault (retryable 502 naming the cause), not an internal error.
+ */
+export function readText(res: http.IncomingMessage, provider = 'the provider', maxBytes = DEFAULT_MAX_RESPONSE_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
+    const announced = Number(res.headers['content-length']);
+    if (announced > maxBytes) {
+      res.destroy();
+      reject(responseTooLarge(provider, maxBytes, 'an answer'));
+      return;
+    }
     const parts: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => parts.push(chunk));
+    let bytes = 0;
+    res.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        res.destroy(responseTooLarge(provider, maxBytes, 'an answer'));
+        return;
+      }
+      parts.push(chunk);
+    });
     res.once('end', () => resolve(parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8')));
-    res.once('error', reject);
+    res.once('error', (err) => reject(brokenStreamError(provider, err)));
   });
+}
+
+/**
+ * A stream request answered 2xx with something other than the expected media type (an HTML
+ * error page from a proxy, say) would read as an empty stream: refuse it as a provider fault.
+ * A missing content-type is let through (some compatible servers omit it).
+ */
+export function expectMediaType(res: http.IncomingMessage, provider: string, accepted: readonly string[]): void {
+  const type = res.headers['content-type'];
+  if (type === undefined || accepted.some((a) => type.toLowerCase().startsWith(a))) return;
+  res.resume(); // discard the body so the socket can be reused
+  throw badResponse(provider, `${type.split(';')[0]} where a stream (${accepted.join(' or ')}) was expected`);
 }
 
 /** Parses a provider's JSON body; malformed JSON is a provider fault (retryable 502). */
@@ -128,14 +160,14 @@ export function parseUpstreamJson<T>(provider: string, text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new GatewayError(502, `${provider} sent a body that is not valid JSON.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+    throw badResponse(provider, 'a body that is not valid JSON');
   }
 }
 
 /** Short GET used by health checks and model listing. */
 export async function getJson(provider: string, url: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
   const res = await sendUpstream({ provider, url, method: 'GET', headers, timeoutMs });
-  const text = await readText(res);
+  const text = await readText(res, provider);
   if (res.statusCode >= 400) {
     throw new GatewayError(502, `${provider} answered ${res.statusCode} on ${new URL(url).pathname}.`, { type: 'api_error', code: 'upstream_error' });
   }

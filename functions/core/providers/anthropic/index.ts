@@ -4,7 +4,7 @@
 import type { ChatCompletionRequest, ModelObject } from '../../openai-types';
 import type { PriceBook } from '../../pricing/pricing';
 import type { CallContext, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
-import { parseUpstreamJson, probe, readText, sendUpstream } from '../upstream-http';
+import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream } from '../upstream-http';
 import { sseData } from '../stream-framing';
 import { errorFromBody, PROVIDER, toOpenAICompletion } from './from-anthropic';
 import { streamResultFrom } from './stream';
@@ -12,6 +12,9 @@ import { toAnthropicRequest } from './to-anthropic';
 import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
 
 export { CACHE_WRITE_FIELD } from './from-anthropic';
+
+/** Only the start of an error body is reported: read no more than this of it. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -43,9 +46,12 @@ export class AnthropicProvider implements Provider {
     const res = await sendUpstream({
       provider: this.name, url: this.messagesUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res).catch(() => ''));
-    if (request.stream) return streamResultFrom(sseData(res, this.name), request.model);
-    const answer = parseUpstreamJson<AnthropicResponse>(this.name, await readText(res));
+    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''));
+    if (request.stream) {
+      expectMediaType(res, this.name, ['text/event-stream']);
+      return streamResultFrom(sseData(res, this.name, ctx.maxResponseBytes), request.model);
+    }
+    const answer = parseUpstreamJson<AnthropicResponse>(this.name, await readText(res, this.name, ctx.maxResponseBytes));
     return { kind: 'json', completion: toOpenAICompletion(answer) };
   }
 

@@ -9,7 +9,8 @@
 // message_delta        → the finish chunk (stop_reason), cumulative usage remembered
 // message_stop         → the usage-only chunk (choices: []), which the gateway may withhold
 // ping, unknown events → nothing;  error → a GatewayError (the gateway ends the SSE with it)
-import { GatewayError } from '../../errors';
+import type { GatewayError } from '../../errors';
+import { badResponse, truncatedStream } from '../stream-framing';
 import type { ChatCompletionChunk, FinishReason, Usage } from '../../openai-types';
 import type { StreamChunk, StreamResult } from '../provider';
 import { finishReasonOf, PROVIDER, streamError, usageOf } from './from-anthropic';
@@ -27,8 +28,7 @@ interface EventShape {
   error?: { type?: unknown; message?: unknown };
 }
 
-const malformed = (what: string): GatewayError =>
-  new GatewayError(502, `${PROVIDER} sent ${what}.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+const malformed = (what: string): GatewayError => badResponse(PROVIDER, what);
 
 /** Translates one Anthropic stream; feed it every event in order. */
 export class StreamTranslator {
@@ -173,7 +173,7 @@ export async function streamResultFrom(data: AsyncIterable<string>, requestedMod
   const events = data[Symbol.asyncIterator]();
   const t = new StreamTranslator(requestedModel, created);
   const first = await events.next();
-  if (first.done) throw malformed('an empty stream');
+  if (first.done) throw truncatedStream(PROVIDER, 'message_stop');
   let head: StreamChunk[];
   try {
     head = t.translate(parseEvent(first.value));
@@ -190,7 +190,7 @@ export async function streamResultFrom(data: AsyncIterable<string>, requestedMod
         const next = await events.next();
         if (next.done) {
           ended = true;
-          throw malformed('a stream that ended before message_stop');
+          throw truncatedStream(PROVIDER, 'message_stop');
         }
         yield* t.translate(parseEvent(next.value));
       }

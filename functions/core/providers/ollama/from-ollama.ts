@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from '../../openai-types';
 import { GatewayError } from '../../errors';
+import { truncatedStream } from '../stream-framing';
 import type { StreamChunk } from '../provider';
 import type { OllamaChatResponse, OllamaToolCall } from './types';
 
@@ -56,7 +57,7 @@ export async function* toOpenAIChunks(lines: AsyncIterable<OllamaChatResponse>, 
   let toolIndex = 0;
   for await (const line of lines) {
     if (line.error !== undefined) {
-      throw new GatewayError(502, `ollama failed mid-stream: ${line.error}`, { type: 'api_error', code: 'upstream_error' });
+      throw new GatewayError(502, `ollama failed mid-stream: ${line.error}`, { type: 'api_error', code: 'upstream_error', retryable: true });
     }
     const m = line.message;
     const calls = toOpenAIToolCalls(m?.tool_calls);
@@ -78,5 +79,5 @@ export async function* toOpenAIChunks(lines: AsyncIterable<OllamaChatResponse>, 
       return;
     }
   }
-  throw new GatewayError(502, 'ollama ended the stream without its final message.', { type: 'api_error', code: 'upstream_error' });
+  throw truncatedStream('ollama', 'the done: true line');
 }

@@ -3,8 +3,8 @@
 import type { ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../../openai-types';
 import { badRequest, GatewayError } from '../../errors';
 import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
-import { getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
-import { ndjsonLines } from '../stream-framing';
+import { expectMediaType, getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
+import { badResponse, ndjsonLines } from '../stream-framing';
 import { upstreamStatusError } from '../upstream-errors';
 import { newCompletionId, toOpenAIChunks, toOpenAICompletion } from './from-ollama';
 import { toOllamaRequest } from './to-ollama';
@@ -28,22 +28,25 @@ export class OllamaProvider implements Provider {
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
     if (!request.stream) {
-      return { kind: 'json', completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res))) };
+      return { kind: 'json', completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res, this.name, ctx.maxResponseBytes))) };
     }
-    return this.stream(res, request.model);
+    // Ollama streams NDJSON; some versions label it application/json.
+    expectMediaType(res, this.name, ['application/x-ndjson', 'application/json']);
+    return this.stream(res, request.model, ctx.maxResponseBytes);
   }
 
-  private stream(res: UpstreamResponse, model: string): StreamResult {
+  private stream(res: UpstreamResponse, model: string, maxBytes: number | undefined): StreamResult {
     const id = newCompletionId();
     const created = Math.floor(Date.now() / 1000);
     async function* parsed(): AsyncGenerator<OllamaChatResponse> {
-      for await (const line of ndjsonLines(res, 'ollama')) {
+      for await (const line of ndjsonLines(res, 'ollama', maxBytes)) {
+        let parsed: OllamaChatResponse;
         try {
-          yield JSON.parse(line) as OllamaChatResponse;
-        } catch (err) {
-          if (err instanceof SyntaxError) throw new GatewayError(502, 'ollama sent a stream line that is not JSON.', { type: 'api_error', code: 'upstream_bad_response' });
-          throw err;
+          parsed = JSON.parse(line) as OllamaChatResponse;
+        } catch {
+          throw badResponse('ollama', 'a stream line that is not JSON'); // a provider fault: retryable
         }
+        yield parsed;
       }
     }
     return { kind: 'stream', id, created, model, chunks: toOpenAIChunks(parsed(), id, created, model) };
@@ -62,7 +65,7 @@ export class OllamaProvider implements Provider {
       headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
-    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(this.name, await readText(res));
+    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(this.name, await readText(res, this.name, ctx.maxResponseBytes));
     const tokens = parsed.prompt_eval_count ?? 0;
     const response: EmbeddingsResponse = {
       object: 'list',
@@ -91,7 +94,7 @@ export class OllamaProvider implements Provider {
 }
 
 async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readText(res).catch(() => '');
+  const text = await readText(res, 'ollama', 64 * 1024).catch(() => ''); // only its start is reported
   let message = text.slice(0, 500) || `HTTP ${res.statusCode}`;
   try {
     const parsed = JSON.parse(text) as { error?: unknown };

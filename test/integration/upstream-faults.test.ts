@@ -1,0 +1,146 @@
+// Broken upstreams as a client sees them (issue 11, items 7-10), over real sockets: a scripted
+// fake OpenAI and a scripted fake Ollama send the faults in their real wire formats, and the
+// client is the official `openai` SDK (or fetch, where the raw bytes matter).
+import OpenAI from 'openai';
+import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
+import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
+import {
+  NDJSON_HEAD, ollamaLine, openaiChunk, openaiCompletion, SSE_HEAD, startScriptedUpstream, writeAndEnd, type Script, type ScriptedUpstream,
+} from '../fakes/scripted-upstream';
+
+interface Attempt { provider: string; status: number; error?: string }
+interface Meta { x_gateway: { provider: string; attempts: Attempt[] } }
+
+const OLLAMA_DONE = `${JSON.stringify({ model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 5, eval_count: 2 })}\n`;
+
+/** A healthy Ollama: the fallback target. */
+const ollamaAnswers: Script = (_req, res, body) => {
+  const stream = (JSON.parse(body) as { stream?: boolean }).stream !== false;
+  if (stream) writeAndEnd(res, 200, NDJSON_HEAD, [ollamaLine('fine'), OLLAMA_DONE]);
+  else writeAndEnd(res, 200, { 'content-type': 'application/json' }, [OLLAMA_DONE.replace('"content":""', '"content":"fine"')]);
+};
+
+/** A healthy OpenAI (the fallback target when Ollama is asked first). */
+const openaiAnswers: Script = (_req, res, body) => {
+  if ((JSON.parse(body) as { stream?: boolean }).stream) {
+    writeAndEnd(res, 200, SSE_HEAD, [openaiChunk(''), openaiChunk('fine'), openaiChunk('', { choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }), 'data: [DONE]\n\n']);
+  } else {
+    writeAndEnd(res, 200, { 'content-type': 'application/json' }, [openaiCompletion('fine')]);
+  }
+};
+
+const MESSAGES = [{ role: 'user' as const, content: 'hi' }];
+
+describe('broken upstreams', () => {
+  let openai: ScriptedUpstream;
+  let ollama: ScriptedUpstream;
+  let gw: TestGateway;
+  let client: OpenAI;
+  let out: CapturedOutput | undefined;
+
+  beforeAll(async () => {
+    openai = await startScriptedUpstream('/v1');
+    ollama = await startScriptedUpstream();
+    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, MAX_RESPONSE_BYTES: String(4 * 1024 * 1024) }, {
+      log: true,
+      routing: { circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 } },
+    });
+    client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
+  });
+  beforeEach(() => {
+    out = captureOutput();
+    openai.script(openaiAnswers);
+    ollama.script(ollamaAnswers);
+  });
+  afterEach(() => out?.restore());
+  afterAll(async () => {
+    await gw.close();
+    await openai.close();
+    await ollama.close();
+  });
+
+  /** The warn lines the gateway logged during this test, as text. */
+  const warnings = (): string => out?.lines().filter((l) => l.level === 'warn' || l.level === 'WARN').map((l) => JSON.stringify(l)).join('\n') ?? '';
+
+  describe('item 7: a stream that ends without its terminator is an error, for every provider', () => {
+    test.each([
+      ['openai', 'gpt-4o', (): void => openai.script((_q, res) => writeAndEnd(res, 200, SSE_HEAD, [openaiChunk(''), openaiChunk('Hello'), openaiChunk(' wor')]))],
+      ['ollama', 'llama3.2', (): void => ollama.script((_q, res) => writeAndEnd(res, 200, NDJSON_HEAD, [ollamaLine('Hello'), ollamaLine(' wor')]))],
+    ])('%s: the client gets the partial text, then an SSE error event and no [DONE]', async (provider, model, arrange) => {
+      arrange();
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'x-provider': provider },
+        body: JSON.stringify({ model, messages: MESSAGES, stream: true }),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('Hello');
+      expect(text).not.toMatch(/^data: \[DONE\]$/m);
+      const last = JSON.parse(text.trim().split('\n\n').at(-1)!.replace(/^data: /, '')) as { error?: { code: string; message: string } };
+      expect(last.error?.code).toBe('upstream_truncated');
+      expect(warnings()).toMatch(/stream failed after it started.*upstream_truncated|before its terminator/);
+    });
+
+    test('the official SDK sees an error, not a complete answer', async () => {
+      openai.script((_q, res) => writeAndEnd(res, 200, SSE_HEAD, [openaiChunk(''), openaiChunk('Hello')]));
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES, stream: true }, { headers: { 'x-provider': 'openai' } });
+      const seen: string[] = [];
+      await expect((async () => {
+        for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
+      })()).rejects.toThrow(/before its terminator/);
+      expect(seen.join('')).toBe('Hello');
+    });
+
+    test('a truncated stream counts against the breaker', async () => {
+      const strict = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url }, {
+        routing: { circuit_breaker: { failure_threshold: 1, success_threshold: 1, open_seconds: 30 } },
+      });
+      try {
+        openai.script((_q, res) => writeAndEnd(res, 200, SSE_HEAD, [openaiChunk(''), openaiChunk('Hello')]));
+        const first = await fetch(`${strict.url}/v1/chat/completions`, {
+          method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o', messages: MESSAGES, stream: true }),
+        });
+        await first.text();
+        const calls = openai.calls;
+        const next = (await (await fetch(`${strict.url}/v1/chat/completions`, {
+          method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o', messages: MESSAGES }),
+        })).json()) as Meta;
+        expect(next.x_gateway.provider).toBe('ollama');
+        expect(next.x_gateway.attempts[0]).toMatchObject({ provider: 'openai', error: 'circuit open' });
+        expect(openai.calls).toBe(calls);
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('item 8: provider faults are 502, retryable (the next target answers), cause logged', () => {
+    const cases: Array<[string, boolean, 'openai' | 'ollama', Script, RegExp]> = [
+      ['a reset in the middle of a sync body', false, 'openai', (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+        res.write(openaiCompletion('x').slice(0, 40), () => res.socket?.resetAndDestroy());
+      }, /ECONNRESET|broke mid-response/],
+      ['a malformed first SSE event', true, 'openai', (_q, res) => writeAndEnd(res, 200, SSE_HEAD, ['data: {"id": not json\n\n', 'data: [DONE]\n\n']), /not JSON/],
+      ['200 text/html to a stream request', true, 'openai', (_q, res) => writeAndEnd(res, 200, { 'content-type': 'text/html' }, ['<html><body>Bad gateway</body></html>']), /text\/html/],
+      ['an Ollama stream line that is not JSON', true, 'ollama', (_q, res) => writeAndEnd(res, 200, NDJSON_HEAD, ['{"model":"llama3.2", broken\n', OLLAMA_DONE]), /not JSON/],
+    ];
+    test.each(cases)('%s (stream: %s)', async (_name, stream, faulty, script, cause) => {
+      (faulty === 'openai' ? openai : ollama).script(script);
+      const model = faulty === 'openai' ? 'gpt-4o' : 'llama3.2';
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: MESSAGES, stream }),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const meta = (stream ? JSON.parse(text.trim().split('\n\n').at(-2)!.replace(/^data: /, '')) : JSON.parse(text)) as Meta;
+      expect(meta.x_gateway.provider).toBe(faulty === 'openai' ? 'ollama' : 'openai');
+      expect(meta.x_gateway.attempts[0]).toMatchObject({ provider: faulty, status: 502 });
+      expect(meta.x_gateway.attempts[0]?.error).toMatch(cause);
+      expect(warnings()).toMatch(cause);
+      expect(warnings()).not.toContain('sk-test');
+    });
+  });
+});
