@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
 import { composeGateway } from '../functions/adapters/compose';
-import { startServer } from '../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin, isAdminPath } from '../functions/admin';
+import { ListenError, startServer } from '../functions/local/server';
+import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../functions/admin';
+import { isLoopbackHost } from '../functions/local/admin-guard';
+import { localRoutes } from '../functions/local/routes';
 import pkg from '../package.json';
 
 async function main(): Promise<void> {
@@ -26,15 +28,26 @@ async function main(): Promise<void> {
   if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
     logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
   }
-  if (!authEnabled) logger.warn('the admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true): keep this port private');
+  if (!authEnabled && !isLoopbackHost(config.host)) {
+    logger.warn(`listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`);
+  }
   const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, tenantDefaults: config.tenantDefaults, authEnabled, logger });
-  const running = await startServer({
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    logger,
-    handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),
-  });
+  let running;
+  try {
+    running = await startServer({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      logger,
+      ...localRoutes(gateway, admin, authEnabled),
+    });
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    // One line and a failing exit code: a supervisor or `npm start` must see that it did not start.
+    process.stderr.write(`ai-gateway: ${err.message}\n`);
+    process.exit(1);
+  }
   logger.info('ai-gateway listening', {
     url: running.url,
     default_provider: config.defaultProvider,
@@ -70,4 +83,8 @@ process.on('unhandledRejection', (reason) => {
   process.stderr.write(`ai-gateway: unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
 });
 
-void main();
+// A start-up failure must never end in exit code 0 (it used to, leaving `npm start` "successful").
+main().catch((err: unknown) => {
+  process.stderr.write(`ai-gateway: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

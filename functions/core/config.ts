@@ -79,6 +79,11 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** MAX_RESPONSE_BYTES: cap on a provider's sync answer and on one stream event (over it: retryable 502). */
   maxResponseBytes: number;
+  /**
+   * REQUEST_TIMEOUT: the local server's deadline for receiving a request's headers and body
+   * (not for sending the response, so long streams are not cut).
+   */
+  requestTimeoutMs: number;
   upstreamTimeoutMs: number;
   /** No new fallback attempt starts after this long since the request began. */
   requestDeadlineMs: number;
@@ -153,6 +158,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
       stateTable: nonEmpty(env.STATE_TABLE) ?? 'ai-gateway-state',
     },
     admin: { authEnabled: parseBoolean(env, 'ADMIN_AUTH_ENABLED', false), password: nonEmpty(env.ADMIN_PASSWORD) },
+    trustProxy: parseTrustProxy(env),
     tenantDefaults: {
       rate_limit_rpm: parseNonNegativeInt(env, 'TENANT_DEFAULT_RPM', 0),
       rate_limit_tpm: parseNonNegativeInt(env, 'TENANT_DEFAULT_TPM', 0),
@@ -160,7 +166,6 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     },
     usage: {
       table: parseTableName(env, 'USAGE_TABLE', 'ai-gateway-usage'),
-    trustProxy: parseTrustProxy(env),
       tableSet: nonEmpty(env.USAGE_TABLE) !== undefined,
       queueUrl: nonEmpty(env.USAGE_QUEUE_URL) === undefined ? undefined : parseUrl(env, 'USAGE_QUEUE_URL', ''),
     },
@@ -175,6 +180,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     },
     maxBodyBytes: parsePositiveInt(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     maxResponseBytes: parsePositiveInt(env, 'MAX_RESPONSE_BYTES', 32 * 1024 * 1024, 256 * 1024 * 1024),
+    requestTimeoutMs: parsePositiveInt(env, 'REQUEST_TIMEOUT', 30, MAX_TIMEOUT_SECONDS) * 1000,
     upstreamTimeoutMs: parsePositiveInt(env, 'UPSTREAM_TIMEOUT', 120, MAX_TIMEOUT_SECONDS) * 1000,
     requestDeadlineMs: parsePositiveInt(env, 'REQUEST_DEADLINE', 180, MAX_TIMEOUT_SECONDS) * 1000,
     shutdownTimeoutMs: parsePositiveInt(env, 'SHUTDOWN_TIMEOUT', 30, MAX_TIMEOUT_SECONDS) * 1000,
@@ -187,19 +193,24 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+const DEFAULT_HOST = '127.0.0.1';
+
 function parseListen(env: Env): { host: string; port: number } {
   const addr = nonEmpty(env.ADDR);
   if (addr) {
     const match = /^(.*):(\d{1,5})$/.exec(addr);
     const port = match ? Number(match[2]) : NaN;
     if (!match || port > 65535) throw new ConfigError(`ADDR must look like ":8080" or "127.0.0.1:8080"; got "${addr}"`);
+    // ":8080" (no host) is the explicit way to listen on every interface.
     return { host: match[1] === '' ? '0.0.0.0' : (match[1] ?? '0.0.0.0').replace(/^\[|\]$/g, ''), port };
   }
+  // Loopback unless ADDR names a host, as Ollama does: a fresh `npm start` with the admin API
+  // open and the documented default key must not be reachable from the LAN.
   const port = nonEmpty(env.PORT);
-  if (port === undefined) return { host: '0.0.0.0', port: 8080 };
+  if (port === undefined) return { host: DEFAULT_HOST, port: 8080 };
   const n = Number(port);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be an integer between 0 and 65535; got "${port}"`);
-  return { host: '0.0.0.0', port: n };
+  return { host: DEFAULT_HOST, port: n };
 }
 
 function parseUrl(env: Env, name: string, fallback: string): string {
@@ -246,6 +257,16 @@ function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false; got "${env[name]}"`);
 }
 
+/** A hop count; true/false are accepted as 1/0, the common single-proxy and no-proxy cases. */
+function parseTrustProxy(env: Env): number {
+  const raw = nonEmpty(env.TRUST_PROXY)?.toLowerCase();
+  if (raw === undefined || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 10) throw new ConfigError(`TRUST_PROXY must be false, true or a proxy count from 0 to 10; got "${env.TRUST_PROXY}"`);
+  return n;
+}
+
 /** Timeouts are capped at one day: longer ones overflow Node's timers, which then fire at once. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 
@@ -260,16 +281,6 @@ function parseNonNegativeInt(env: Env, name: string, fallback: number, max?: num
 
 function parseStoreFailureMode(env: Env): StoreFailureMode {
   const raw = nonEmpty(env.STORE_FAILURE_MODE)?.toLowerCase() ?? 'open';
-/** A hop count; true/false are accepted as 1/0, the common single-proxy and no-proxy cases. */
-function parseTrustProxy(env: Env): number {
-  const raw = nonEmpty(env.TRUST_PROXY)?.toLowerCase();
-  if (raw === undefined || raw === 'false') return 0;
-  if (raw === 'true') return 1;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 10) throw new ConfigError(`TRUST_PROXY must be false, true or a proxy count from 0 to 10; got "${env.TRUST_PROXY}"`);
-  return n;
-}
-
   if (raw !== 'open' && raw !== 'closed') throw new ConfigError(`STORE_FAILURE_MODE must be open or closed; got "${env.STORE_FAILURE_MODE}"`);
   return raw;
 }

@@ -85,6 +85,25 @@ export class Gateway {
     await Promise.all([this.budget.settled(), this.deps.usage.flush()]);
   }
 
+  /**
+   * For servers that read the body themselves: the answer to a tenant route (/v1/*) whose key,
+   * judged from the headers alone, is missing, unknown or disabled, so the body need not be read
+   * (an unauthenticated client cannot make the process buffer it). Undefined: read the body and
+   * call `handle`, which checks everything again (a store fault is left for it to answer).
+   */
+  async refuseBeforeBody(req: Omit<ApiRequest, 'body'>): Promise<ApiResponse | undefined> {
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+    if (!path.startsWith('/v1/') || !this.routes[path]?.[req.method]) return undefined;
+    const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
+    try {
+      await this.gate.authenticate(head);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
+      return jsonResponse(err.status, err.toBody(), { 'x-request-id': requestIds(head).requestId, ...err.headers });
+    }
+  }
+
   /** Never throws: every failure becomes an OpenAI-shaped error response. */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const ids = requestIds(req);

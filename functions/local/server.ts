@@ -8,10 +8,23 @@ import { CancelSignal } from '../core/cancel';
 import { jsonResponse } from '../core/api-types';
 import { bodyTooLarge } from '../core/gateway';
 import type { Logger } from '../core/logger';
+import { BodyBudget, defaultBodyBudget } from './body-budget';
+import { refuseAndLinger, type LingerBounds } from './linger';
 
 export interface ServerOptions {
   handle: (req: ApiRequest) => Promise<ApiResponse>;
+  /**
+   * Judges a request from its head alone (a missing or unknown key) before its body is read;
+   * a response refuses it, undefined lets it through.
+   */
+  refuseBeforeBody?: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
   maxBodyBytes: number;
+  /** Deadline for receiving a request's headers and body (never its response); default 30 s. */
+  requestTimeoutMs?: number;
+  /** Bytes of request bodies buffered at once across the process; default max(4 × maxBodyBytes, 64 MiB). */
+  bodyBudgetBytes?: number;
+  /** How much of a refused request's body is read and discarded before closing; default 2 × maxBodyBytes (at least 1 MiB) and 5 s. */
+  linger?: Partial<LingerBounds>;
   logger: Logger;
 }
 
@@ -24,11 +37,35 @@ export interface RunningServer {
   shutdown(drainMs: number): Promise<void>;
 }
 
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const EMPTY = Buffer.alloc(0);
+
+interface ServeContext {
+  opts: ServerOptions;
+  budget: BodyBudget;
+  linger: LingerBounds;
+}
+
 export function createServer(opts: ServerOptions): { server: http.Server; inFlight: () => number; drained: () => Promise<void> } {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const ctx: ServeContext = {
+    opts,
+    budget: new BodyBudget(opts.bodyBudgetBytes ?? defaultBodyBudget(opts.maxBodyBytes)),
+    linger: { bytes: opts.linger?.bytes ?? Math.max(2 * opts.maxBodyBytes, 1024 * 1024), ms: opts.linger?.ms ?? 5000 },
+  };
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    // Headers and body must arrive within requestTimeout: a client trickling bytes cannot hold a
+    // connection (and its buffered body) for ever. Node stops this clock once the request is
+    // complete, so a streamed response may run as long as it needs.
+    requestTimeout,
+    headersTimeout: Math.min(66_000, requestTimeout),
+    keepAliveTimeout: 65_000,
+    // How often Node looks for requests past their deadline (its default is 30 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(requestTimeout / 4))),
+  }, (req, res) => {
     inFlight += 1;
     const cancel = new CancelSignal();
     // 'close' before the response finished means the client went away: cancel upstream work.
@@ -40,14 +77,11 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
         waiters = [];
       }
     });
-    serve(req, res, cancel, opts).catch((err: unknown) => {
+    serve(req, res, cancel, ctx).catch((err: unknown) => {
       opts.logger.error('response failed', { error: err instanceof Error ? err.message : String(err) });
       res.destroy();
     });
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0; // streams may legitimately run for minutes
   return {
     server,
     inFlight: () => inFlight,
@@ -55,51 +89,81 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
   };
 }
 
-async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel: CancelSignal, opts: ServerOptions): Promise<void> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > opts.maxBodyBytes) {
-    res.shouldKeepAlive = false;
-    await write(res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()));
-    req.resume();
-    return;
-  }
-  const body = await readBody(req, opts.maxBodyBytes);
-  if (body === 'too-large') {
-    res.shouldKeepAlive = false;
-    await write(res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()));
-    return;
-  }
+async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel: CancelSignal, ctx: ServeContext): Promise<void> {
+  const { opts } = ctx;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  // Node already lower-cases names and joins repeated headers; only set-cookie stays an array.
-  const headers = req.headers as Record<string, string | undefined>;
-  const response = await opts.handle({
+  const head: Omit<ApiRequest, 'body'> = {
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
-    headers,
-    body,
+    // Node already lower-cases names and joins repeated headers; only set-cookie stays an array.
+    headers: req.headers as Record<string, string | undefined>,
     signal: cancel,
-  });
-  await write(res, response);
+    remoteAddress: req.socket.remoteAddress,
+  };
+  let body: Buffer = EMPTY;
+  if (hasBody(req)) {
+    if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) {
+      return refuseAndLinger(req, res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()), ctx.linger);
+    }
+    const early = opts.refuseBeforeBody ? await opts.refuseBeforeBody(head) : undefined;
+    if (early) return refuseAndLinger(req, res, early, ctx.linger);
+    const read = await readBody(req, opts.maxBodyBytes, ctx.budget);
+    if (read === 'aborted') return;
+    if (read === 'too-large') return refuseAndLinger(req, res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()), ctx.linger);
+    if (read === 'over-budget') {
+      opts.logger.warn('request body refused: the bytes buffered for bodies in flight are at their cap', { cap_bytes: ctx.budget.capacity });
+      return refuseAndLinger(req, res, jsonResponse(503, {
+        error: { message: 'The gateway is receiving too many request bodies at once; retry shortly.', type: 'server_error', param: null, code: 'server_busy' },
+      }, { 'retry-after': '1' }), ctx.linger);
+    }
+    body = read;
+  }
+  try {
+    await write(res, await opts.handle({ ...head, body }));
+  } finally {
+    ctx.budget.give(body.length);
+  }
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
+/** A body is coming when it has a length over zero or is chunked. */
+function hasBody(req: http.IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * Reads the body within `limit` and the process-wide budget. What it buffers is taken from the
+ * budget as it arrives; on success the caller gives it back, on any refusal it is given back here.
+ */
+function readBody(req: http.IncomingMessage, limit: number, budget: BodyBudget): Promise<Buffer | 'too-large' | 'over-budget' | 'aborted'> {
+  return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    let settled = false;
+    const stop = (outcome: 'too-large' | 'over-budget' | 'aborted'): void => {
+      if (settled) return;
+      settled = true;
+      req.removeListener('data', onData);
+      budget.give(size);
+      parts.length = 0;
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (size + chunk.length > limit) return stop('too-large');
+      if (!budget.take(chunk.length)) return stop('over-budget');
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too-large');
-        return;
-      }
       parts.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
     });
-    req.on('end', () => resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)));
-    req.on('error', reject);
+    // Closed before the end: the client left or Node's requestTimeout answered 408 and closed it.
+    req.once('close', () => { if (!req.complete) stop('aborted'); });
+    req.on('error', () => undefined);
   });
 }
 
@@ -122,7 +186,7 @@ async function write(res: http.ServerResponse, response: ApiResponse): Promise<v
 export async function startServer(opts: ServerOptions & { host: string; port: number }): Promise<RunningServer> {
   const { server, inFlight, drained } = createServer(opts);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(opts.host, opts.port, err)));
     server.listen(opts.port, opts.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
@@ -145,4 +209,14 @@ export async function startServer(opts: ServerOptions & { host: string; port: nu
       await closed;
     },
   };
+}
+
+/** The server could not listen; the message names the address and the reason in one line. */
+export class ListenError extends Error {
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const why = cause.code === 'EADDRINUSE' ? 'the address is already in use' : cause.code === 'EACCES' ? 'permission denied' : cause.message;
+    super(`cannot listen on ${address}: ${why}${cause.code ? ` (${cause.code})` : ''}`);
+    this.name = 'ListenError';
+  }
 }

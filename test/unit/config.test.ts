@@ -30,10 +30,10 @@ function fileServer(path: string, text: string): { read: (p: string) => string; 
 }
 
 describe('loadConfig defaults', () => {
-  it('listens on port 8080 on every interface, routes to ollama, and allows 6 MiB bodies', () => {
+  it('listens on 127.0.0.1:8080 (loopback only), routes to ollama, and allows 6 MiB bodies', () => {
     const c = load({});
     expect(c.port).toBe(8080);
-    expect(c.host).toBe('0.0.0.0');
+    expect(c.host).toBe('127.0.0.1');
     expect(c.defaultProvider).toBe('ollama');
     expect(c.maxBodyBytes).toBe(6 * 1024 * 1024);
     expect(c.version).toBe('9.9.9');
@@ -64,8 +64,20 @@ describe('listen address', () => {
     expect(c.port).toBe(9091);
   });
 
-  it('takes the port from PORT', () => {
+  it('takes the port from PORT and stays on loopback', () => {
     expect(load({ PORT: '3000' }).port).toBe(3000);
+    expect(load({ PORT: '3000' }).host).toBe('127.0.0.1');
+  });
+});
+
+describe('REQUEST_TIMEOUT', () => {
+  it('defaults to 30 s and is read in seconds', () => {
+    expect(load({}).requestTimeoutMs).toBe(30_000);
+    expect(load({ REQUEST_TIMEOUT: '5' }).requestTimeoutMs).toBe(5_000);
+  });
+
+  it.each(['0', '-1', '1.5', 'soon', '86401'])('refuses %j naming the variable', (value) => {
+    expect(configError({ REQUEST_TIMEOUT: value }).message).toContain('REQUEST_TIMEOUT');
   });
 });
 

@@ -1,0 +1,37 @@
+// The admin API on the local server answers beyond loopback only when it is authenticated, and
+// the seed's default credential admin:admin only ever works from loopback: `npm start` on a
+// laptop must not let anyone on the LAN create tenants or log in with a documented password.
+// Judged from the request head alone (the socket's peer address, never a header), so a refused
+// request's body is never read.
+import { jsonResponse, type ApiRequest, type ApiResponse } from '../core/api-types';
+import { GatewayError } from '../core/errors';
+import { parseBasicAuth } from '../admin/basic-auth';
+
+/** True for an IPv4 127/8 address, ::1, or an IPv4-mapped loopback address. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+/** True when a listen host accepts connections from loopback only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
+/** The refusal for an /admin/* request from beyond loopback that must not be served; undefined: serve it. */
+export function adminRefusal(req: Pick<ApiRequest, 'headers' | 'remoteAddress'>, authEnabled: boolean): ApiResponse | undefined {
+  if (isLoopbackAddress(req.remoteAddress)) return undefined;
+  if (!authEnabled) {
+    return forbidden('The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.');
+  }
+  const creds = parseBasicAuth(req.headers.authorization);
+  if (creds?.username === 'admin' && creds.password === 'admin') {
+    return forbidden('The default admin credential admin:admin works only from loopback (even with ADMIN_AUTH_ENABLED=true); change the password or set ADMIN_PASSWORD.');
+  }
+  return undefined;
+}
+
+function forbidden(message: string): ApiResponse {
+  return jsonResponse(403, new GatewayError(403, message, { type: 'permission_error', code: 'admin_loopback_only' }).toBody());
+}

@@ -1,0 +1,22 @@
+// What the local server serves: /admin/* through the admin API (behind the loopback rule),
+// everything else through the gateway core. Shared by bin/local.ts and the tests, so the tests
+// exercise the wiring `npm start` runs.
+import type { ApiRequest, ApiResponse } from '../core/api-types';
+import type { Gateway } from '../core/gateway';
+import { isAdminPath } from '../admin/local';
+import { adminRefusal } from './admin-guard';
+
+export interface LocalRoutes {
+  handle: (req: ApiRequest) => Promise<ApiResponse>;
+  refuseBeforeBody: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
+}
+
+export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody'>, admin: (req: ApiRequest) => Promise<ApiResponse>, adminAuthEnabled: boolean): LocalRoutes {
+  return {
+    handle: async (req) => {
+      if (!isAdminPath(req.path)) return gateway.handle(req);
+      return adminRefusal(req, adminAuthEnabled) ?? admin(req);
+    },
+    refuseBeforeBody: async (req) => (isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req)),
+  };
+}
