@@ -1,4 +1,5 @@
 import type { ErrorBody } from './openai-types';
+import { redactText } from './redact';
 import { StoreUnavailableError } from './store-guard';
 
 /**
@@ -12,11 +13,16 @@ export class GatewayError extends Error {
   readonly code: string | null;
   readonly retryable: boolean;
   readonly headers: Record<string, string>;
+  /**
+   * For the gateway's own logs only, never a response: e.g. a provider's error text behind a
+   * 502, which may echo the gateway's credentials (the logger redacts key-shaped text).
+   */
+  readonly detail?: string;
 
   constructor(
     status: number,
     message: string,
-    opts: { type?: string; param?: string | null; code?: string | null; retryable?: boolean; headers?: Record<string, string> } = {},
+    opts: { type?: string; param?: string | null; code?: string | null; retryable?: boolean; headers?: Record<string, string>; detail?: string } = {},
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -26,10 +32,12 @@ export class GatewayError extends Error {
     this.code = opts.code ?? null;
     this.retryable = opts.retryable ?? false;
     this.headers = opts.headers ?? {};
+    if (opts.detail !== undefined) this.detail = opts.detail;
   }
 
+  /** What the client sees; key-shaped text is masked whoever built the message. */
   toBody(): ErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return { error: { message: redactText(this.message), type: this.type, param: this.param, code: this.code } };
   }
 }
 

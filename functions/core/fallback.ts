@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import { METRIC, type Metrics } from './metrics';
 import type { Provider } from './providers/provider';
 import { gatewayHeaders, type RequestContext } from './request-context';
+import { redactText } from './redact';
 import type { PlannedTarget } from './routing';
 
 export interface FallbackDeps {
@@ -65,13 +66,14 @@ export async function tryTargets<T>(
       return { value, provider, target, admission, attemptStartedMs };
     } catch (err) {
       const error = toGatewayError(err);
-      ctx.attempts.push({ provider: provider.name, model: target.model, status: error.status, latency_ms: deps.now() - attemptStartedMs, error: error.message });
+      // x_gateway.attempts reaches the client even on a successful fallback: masked like a body.
+      ctx.attempts.push({ provider: provider.name, model: target.model, status: error.status, latency_ms: deps.now() - attemptStartedMs, error: redactText(error.message) });
       if (!error.retryable) {
         deps.breaker.release(provider.name, admission);
         throw withHeaders(error, gatewayHeaders(ctx, provider.name));
       }
       await deps.breaker.recordFailure(provider.name, admission, deps.now());
-      deps.logger.warn('provider attempt failed', { request_id: ctx.requestId, provider: provider.name, model: target.model, status: error.status, error: error.message });
+      deps.logger.warn('provider attempt failed', { request_id: ctx.requestId, provider: provider.name, model: target.model, status: error.status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
       lastError = error;
       failedProvider = provider.name;
     }
@@ -102,6 +104,6 @@ export function notConfigured(target: { provider: string; model: string }): Gate
 
 export function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
   return new GatewayError(error.status, error.message, {
-    type: error.type, param: error.param, code: error.code, retryable: error.retryable, headers: { ...headers, ...error.headers },
+    type: error.type, param: error.param, code: error.code, retryable: error.retryable, headers: { ...headers, ...error.headers }, detail: error.detail,
   });
 }

@@ -115,7 +115,7 @@ describe('AnthropicProvider', () => {
     const r = await stream(provider, request());
     const err = await rejectionOf(drain(r.chunks));
     expect(err).toMatchObject({ status: 502, retryable: true });
-    expect((err as GatewayError).message).toContain('Overloaded');
+    expect((err as GatewayError).detail).toContain('Overloaded');
   });
 
   test('an error as the very first event fails chat() itself (before any byte reached the client)', async () => {

@@ -713,7 +713,9 @@ describe('streamResultFrom', () => {
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 502, retryable: true });
     expect((err as GatewayError).message).toMatch(/^anthropic /);
-    expect((err as GatewayError).message).toContain('Overloaded');
+    // The provider's words go to the logs (detail), never to the client.
+    expect((err as GatewayError).message).not.toContain('Overloaded');
+    expect((err as GatewayError).detail).toContain('Overloaded');
   });
 
   it('fails before returning when the first event is an error, so the gateway can still fall back', async () => {
@@ -758,7 +760,8 @@ describe('error mapping (fixtures/anthropic/errors.json)', () => {
       expect(err.type).toBe(body.error.type);
     } else {
       expect(err.message).toMatch(/^anthropic /);
-      expect(err.message).toContain(body.error.message.slice(0, 100));
+      expect(err.message).not.toContain(body.error.message.slice(0, 100));
+      expect(err.detail).toContain(body.error.message.slice(0, 100));
     }
   });
 
@@ -766,10 +769,10 @@ describe('error mapping (fixtures/anthropic/errors.json)', () => {
     expect(errorFromBody(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } })).message).toContain("rejected the gateway's credentials");
   });
 
-  it('keeps a non-JSON body\'s text', () => {
+  it('keeps a non-JSON body\'s text for the logs', () => {
     const err = errorFromBody(502, '<html>Bad Gateway</html>');
     expect(err).toMatchObject({ status: 502, retryable: true });
-    expect(err.message).toContain('Bad Gateway');
+    expect(err.detail).toContain('Bad Gateway');
   });
 
   it('maps stream error events by their type', () => {

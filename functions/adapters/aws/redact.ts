@@ -1,31 +1,3 @@
-// What a log line must never carry: credentials and prompt text. Used as the JSON replacer of
-// the Lambda logger, so it applies to every field at any depth, whatever a caller passed.
-
-export const REDACTED = '[REDACTED]';
-
-/** Field names whose values are credentials or prompt/completion text (compared in lower case). */
-const SECRET_FIELDS = new Set([
-  'authorization', 'x-api-key', 'api_key', 'apikey', 'api-key', 'password', 'password_hash', 'secret', 'secretstring',
-  'openai_api_key', 'anthropic_api_key', 'token', 'access_token', 'cookie', 'set-cookie',
-  'messages', 'prompt', 'system', 'input', 'content', 'contents', 'completion', 'choices',
-]);
-
-/** Key-shaped text inside any string: provider keys (sk-..., sk-ant-...), tenant keys (gw-...), bearer credentials. */
-const KEY_PATTERNS: readonly RegExp[] = [
-  /\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_-]{6,}/g,
-  /\b(gw-)[A-Za-z0-9_-]{6,}/g,
-  /\b(Bearer\s+|Basic\s+)[A-Za-z0-9._~+/=-]{6,}/gi,
-];
-
-export function redactText(text: string): string {
-  let out = text;
-  for (const pattern of KEY_PATTERNS) out = out.replace(pattern, `$1${REDACTED}`);
-  return out;
-}
-
-/** A JSON.stringify replacer: secret fields become REDACTED, key-shaped text inside strings is masked. */
-export function redactingReplacer(key: string, value: unknown): unknown {
-  if (key !== '' && SECRET_FIELDS.has(key.toLowerCase()) && value !== undefined && value !== null) return REDACTED;
-  if (typeof value === 'string') return redactText(value);
-  return value;
-}
+// The Lambda logger's redaction is the core's one helper (functions/core/redact.ts), re-exported
+// here so the AWS adapters keep importing it from beside them.
+export { REDACTED, redactText, redactingReplacer } from '../../core/redact';

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors';
+import { redactText } from '../redact';
 
 /** Statuses that are the client's own fault: returned as they are, never retried elsewhere. */
 const CLIENT_FAULTS = new Set([400, 404, 413, 422]);
@@ -12,22 +13,25 @@ export interface UpstreamErrorDetail {
 
 /**
  * Turns a provider's non-2xx answer into the error the gateway reports. Client faults keep the
- * provider's status and message; everything else (auth failure on the gateway's own key, 408,
- * 409, 429, 5xx) is a provider-side fault: retryable, reported as 502 naming the provider.
+ * provider's status and message (key-shaped text redacted): the client needs it to fix its
+ * request. Everything else (auth failure on the gateway's own key, 408, 409, 429, 5xx) is a
+ * provider-side fault: retryable, 502 naming the provider in the gateway's own words; the
+ * provider's text, which may echo the gateway's key, goes to the logs only (as `detail`).
  */
 export function upstreamStatusError(provider: string, status: number, detail: UpstreamErrorDetail): GatewayError {
   if (CLIENT_FAULTS.has(status)) {
-    return new GatewayError(status, detail.message, {
+    return new GatewayError(status, redactText(detail.message), {
       type: detail.type ?? (status === 404 ? 'not_found_error' : 'invalid_request_error'),
       param: detail.param ?? null,
       code: detail.code ?? (status === 404 ? 'model_not_found' : null),
     });
   }
   const why = status === 401 || status === 403 ? `rejected the gateway's credentials (status ${status})` : `failed with status ${status}`;
-  return new GatewayError(502, `${provider} ${why}: ${truncate(detail.message, 300)}`, {
+  return new GatewayError(502, `${provider} ${why}.`, {
     type: 'api_error',
     code: 'upstream_error',
     retryable: true,
+    detail: truncate(redactText(detail.message), 300),
   });
 }
 
