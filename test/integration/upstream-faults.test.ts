@@ -143,4 +143,50 @@ describe('broken upstreams', () => {
       expect(warnings()).not.toContain('sk-test');
     });
   });
+  describe('item 9: an answer or an event over MAX_RESPONSE_BYTES (4 MiB here) is a retryable 502', () => {
+    const big = openaiCompletion('a'.repeat(5 * 1024 * 1024));
+    /** A stream whose event after `before` never ends: 5 MiB with no separator, then a clean close. */
+    const endlessEvent = (before: string[]): Script => (_q, res) => {
+      res.writeHead(200, SSE_HEAD);
+      for (const e of before) res.write(e);
+      res.write('data: {"choices":[{"delta":{"content":"');
+      const piece = 'a'.repeat(64 * 1024);
+      for (let i = 0; i < 80; i++) res.write(piece);
+      res.end();
+    };
+    const cases: Array<[string, Script]> = [
+      ['a sync answer announced larger (content-length)', (_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) }, [big])],
+      ['a sync answer found larger (chunked)', (_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json' }, [big])],
+    ];
+    test.each(cases)('%s: the next target answers', async (_name, script) => {
+      openai.script(script);
+      const started = Date.now();
+      const completion = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES });
+      const meta = completion as unknown as Meta;
+      expect(meta.x_gateway.provider).toBe('ollama');
+      expect(meta.x_gateway.attempts[0]).toMatchObject({ provider: 'openai', status: 502, error: expect.stringContaining('MAX_RESPONSE_BYTES') });
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    test('a first stream event without a separator over the cap: the stream falls back before its first byte', async () => {
+      openai.script(endlessEvent([]));
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES, stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('fine'); // from ollama
+      expect(warnings()).toContain('MAX_RESPONSE_BYTES');
+    });
+
+    test('a later stream event over the cap ends the stream with an SSE error event, at once', async () => {
+      openai.script(endlessEvent([openaiChunk(''), openaiChunk('Hello')]));
+      const started = Date.now();
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES, stream: true });
+      let text = '';
+      await expect((async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      })()).rejects.toThrow(/MAX_RESPONSE_BYTES/);
+      expect(text).toBe('Hello');
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+  });
 });
