@@ -3,9 +3,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** A non-loopback address of this machine, to try the server as another host on the LAN would. */
+const lanAddress = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const lanTest = lanAddress ? test : test.skip;
 
 interface Run {
   code: number | null;
@@ -14,15 +19,16 @@ interface Run {
 }
 
 /** Runs bin/local.ts with a clean environment plus `env`; stops it (SIGTERM) once `until` matches its output. */
-async function run(env: Record<string, string>, until?: RegExp): Promise<Run> {
+async function run(env: Record<string, string>, until?: RegExp, whileUp?: (stdout: string) => Promise<void>): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', OLLAMA_BASE_URL: 'http://127.0.0.1:1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
+    const wasUp = until?.test(stdout) ?? false;
     stdout += d.toString();
-    if (until?.test(stdout)) child.kill('SIGTERM');
+    if (!wasUp && until?.test(stdout)) void (whileUp ? whileUp(stdout) : Promise.resolve()).finally(() => child.kill('SIGTERM'));
   });
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -47,9 +53,17 @@ describe('local server start-up', () => {
     }
   });
 
-  test('without ADDR it listens on loopback only, with no exposure warning', async () => {
-    const r = await run({ PORT: '0' }, /"url":"http:[^"]+"/);
+  lanTest('without ADDR it listens on loopback only: another host cannot connect; no exposure warning', async () => {
+    let reached: string | undefined;
+    const r = await run({ PORT: '0' }, /"url":"http:[^"]+"/, async (out) => {
+      const port = Number(/"url":"http:\/\/[^"]+:(\d+)"/.exec(out)?.[1]);
+      reached = await new Promise<string>((resolve) => {
+        const c = net.connect({ host: lanAddress as string, port }, () => { c.destroy(); resolve('connected'); });
+        c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+    });
     expect(r.stdout).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+"/);
+    expect(reached).toBe('ECONNREFUSED');
     expect(r.stdout).not.toContain('listening beyond loopback');
   });
 
