@@ -143,9 +143,7 @@ export class BudgetGuard {
   private admitted(tenant: Tenant, r: Reservation, hold: BudgetHold): BudgetHold {
     if (!r.admitted) {
       this.metrics.count(METRIC.rateLimited, { tenant: tenant.id, limit: 'budget' });
-      throw new GatewayError(429, `Tenant "${tenant.id}" has used its monthly budget of ${tenant.budget_usd} USD (spent ${r.committed.toFixed(6)} USD this month).`, {
-        type: 'insufficient_quota', code: 'insufficient_quota',
-      });
+      throw new GatewayError(429, budgetRefusal(tenant, r.committed, hold.amount), { type: 'insufficient_quota', code: 'insufficient_quota' });
     }
     return { id: hold.id, amount: hold.amount, period: hold.period };
   }
@@ -170,6 +168,30 @@ export class BudgetGuard {
     };
     await Promise.all([waitPending(), this.ledger.flush?.()]);
   }
+}
+
+/**
+ * Why a reservation was refused, in the terms a client can act on: a spent budget is spent; but a
+ * request whose estimate is merely larger than what is left is told so (estimate, what is left,
+ * and that `max_tokens` is what the estimate assumes), since a smaller request would pass.
+ */
+export function budgetRefusal(tenant: Tenant, spent: number, estimate: number): string {
+  const budget = `tenant "${tenant.id}"'s monthly budget of ${usd(tenant.budget_usd)} USD`;
+  if (spent >= tenant.budget_usd) return `Tenant "${tenant.id}" has used its monthly budget of ${usd(tenant.budget_usd)} USD (spent ${usd(spent)} USD this month).`;
+  const left = tenant.budget_usd - spent;
+  const lower = `lower max_tokens (the estimate counts every output token it allows: ${DEFAULT_OUTPUT_TOKENS} when unset) or shorten the prompt`;
+  if (estimate > left) {
+    return `This request's cost estimate of ${usd(estimate)} USD exceeds the ${usd(left)} USD left of ${budget} (spent ${usd(spent)} USD this month): ${lower}.`;
+  }
+  // What is left covers the estimate, but requests in progress hold part of it until they finish.
+  return `This request's cost estimate of ${usd(estimate)} USD exceeds what is left of ${budget} once the requests in progress are counted (${usd(left)} USD left before them, spent ${usd(spent)} USD this month): retry when they finish, or ${lower}.`;
+}
+
+/** A USD amount with the digits that matter: 0.00001 stays 0.00001, not 0.000000. */
+function usd(amount: number): string {
+  if (amount === 0 || !Number.isFinite(amount)) return String(amount);
+  const decimals = Math.min(12, Math.max(2, Math.ceil(-Math.log10(Math.abs(amount))) + 2));
+  return amount.toFixed(decimals).replace(/(\.\d*?[1-9])0+$|\.0+$/, '$1');
 }
 
 /** Settles the request's reservation (if it still holds one) against its real cost, once. */

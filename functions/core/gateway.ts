@@ -2,6 +2,7 @@
 // chat or embeddings pipeline, the models list, the health report or the metrics, and shapes
 // every error the OpenAI way.
 import { Accountant } from './accounting';
+import { logAccess, withApiHeaders } from './access-log';
 import { BudgetGuard, settleBudget, type BudgetLedger } from './budget';
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
@@ -20,6 +21,8 @@ import { StoreUnavailableError, type StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 
 const HEALTH_CACHE_MS = 5000;
+/** Routes whose every answer the accountant records and logs (see Accountant.record). */
+const ACCOUNTED_ROUTES = new Set(['/v1/chat/completions', '/v1/embeddings']);
 /** /health answers within this, whatever a provider probe or a store is doing. */
 const HEALTH_DEADLINE_MS = 1000;
 
@@ -51,6 +54,11 @@ export class Gateway {
   private readonly routes: Record<string, Record<string, Handler>>;
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
   private readonly budget: BudgetGuard;
+  /**
+   * Requests in `handle` that the accountant has not logged yet: when `handle` ends, those still
+   * here get their access line from it (refusals before any provider, routes that reach none).
+   */
+  private readonly unaccounted = new Set<string>();
 
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
@@ -60,6 +68,7 @@ export class Gateway {
     const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cost, cacheHit) => {
       if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
       settleBudget(budget, ctx, cost);
+      this.unaccounted.delete(ctx.requestId); // its access line is the accountant's
     });
     const shared = { ...deps, metrics, gate: this.gate, accountant, budget };
     const chat = new ChatPipeline(shared);
@@ -95,20 +104,26 @@ export class Gateway {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     if (!path.startsWith('/v1/') || !this.routes[path]?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
+    const startedMs = this.deps.now();
     try {
       await this.gate.authenticate(head);
       return undefined;
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
-      return jsonResponse(err.status, err.toBody(), { 'x-request-id': requestIds(head).requestId, ...err.headers });
+      const ids = requestIds(head);
+      logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status: err.status, code: err.code, latencyMs: this.deps.now() - startedMs });
+      return withApiHeaders(jsonResponse(err.status, err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
   }
 
   /** Never throws: every failure becomes an OpenAI-shaped error response. */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const ids = requestIds(req);
+    const startedMs = this.deps.now();
+    this.unaccounted.add(ids.requestId);
     try {
-      const route = this.routes[req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path];
+      const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+      const route = this.routes[path];
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
       const handler = route[req.method];
       if (!handler) {
@@ -117,7 +132,10 @@ export class Gateway {
         });
       }
       if (req.body.length > this.deps.config.maxBodyBytes) throw bodyTooLarge(this.deps.config.maxBodyBytes);
-      return await handler(req, ids);
+      const res = await handler(req, ids);
+      // A pipeline's success is the accountant's to log (a stream's, once it ends).
+      this.access(req, ids, startedMs, res.status, null, !ACCOUNTED_ROUTES.has(path));
+      return withApiHeaders(res, ids.requestId);
     } catch (err) {
       const error = toGatewayError(err);
       // A store outage is logged once per change of state by its guard, not per request.
@@ -126,8 +144,15 @@ export class Gateway {
       }
       const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
       if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
-      return jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers });
+      this.access(req, ids, startedMs, error.status, error.code, true);
+      return withApiHeaders(jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
     }
+  }
+
+  /** Writes the request's access line if it is to be logged here and the accountant has not. */
+  private access(req: ApiRequest, ids: RequestIds, startedMs: number, status: number, code: string | null, log: boolean): void {
+    if (!this.unaccounted.delete(ids.requestId) || !log) return;
+    logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status, code, latencyMs: this.deps.now() - startedMs });
   }
 
   /**
