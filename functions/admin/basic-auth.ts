@@ -2,7 +2,7 @@
 import type { AdminUserRepository } from '../core/admin-ports';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { LoginThrottle } from './login-throttle';
+import type { LoginThrottlePort } from './shared-login-throttle';
 import { dummyVerify, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import type { Principal } from './services';
 import { USERNAME_PATTERN } from './user-input';
@@ -35,7 +35,7 @@ export const challenge = (message: string): GatewayError =>
 
 export interface Authenticator {
   users: AdminUserRepository;
-  throttle: LoginThrottle;
+  throttle: LoginThrottlePort;
   now: () => number;
   logger: Logger;
 }
@@ -45,7 +45,7 @@ export interface Authenticator {
 export async function authenticate(a: Authenticator, header: string | undefined, sourceIp: string): Promise<Principal> {
   const creds = parseBasicAuth(header);
   if (!creds) throw challenge('Admin credentials are required (HTTP Basic authentication).');
-  const decision = a.throttle.check(creds.username, sourceIp, a.now());
+  const decision = await a.throttle.check(creds.username, sourceIp, a.now());
   if (decision.blocked) {
     // Refused before hashing: a locked-out guesser does not even cost us an scrypt run.
     a.logger.warn('admin login throttled', { username: loggableUsername(creds.username), source_address: sourceIp || 'unknown', retry_after_s: decision.retryAfterSeconds });
@@ -61,11 +61,11 @@ export async function authenticate(a: Authenticator, header: string | undefined,
   if (user) ok = await verifyPassword(creds.password, user.password_hash);
   else await dummyVerify(creds.password.slice(0, MAX_PASSWORD_LENGTH)); // same cost as a real check
   if (!user || !ok) {
-    a.throttle.recordFailure(creds.username, sourceIp, a.now());
+    await a.throttle.recordFailure(creds.username, sourceIp, a.now());
     a.logger.warn('admin login failed', { username: loggableUsername(creds.username), user_exists: user !== null, source_address: sourceIp || 'unknown' });
     throw challenge('Invalid admin credentials.');
   }
-  a.throttle.recordSuccess(creds.username, sourceIp);
+  await a.throttle.recordSuccess(creds.username, sourceIp);
   return { username: user.username, role: user.role };
 }
 

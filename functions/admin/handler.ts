@@ -14,6 +14,7 @@ import type { UsageReader } from '../core/ports';
 import { authenticate } from './basic-auth';
 import { toAdminError } from './error-response';
 import { LoginThrottle } from './login-throttle';
+import type { LoginThrottlePort } from './shared-login-throttle';
 import { clientAddress } from './source-address';
 import { hasPermission } from './rbac';
 import { json } from './responses';
@@ -34,8 +35,11 @@ export interface AdminDeps {
   authEnabled: boolean;
   now?: () => number;
   logger: Logger;
-  /** Failed-login throttle; one per handler instance by default (in memory, see login-throttle.ts). */
-  throttle?: LoginThrottle;
+  /**
+   * Failed-login throttle; one per handler instance by default (in memory, see login-throttle.ts),
+   * or SharedLoginThrottle to count across instances.
+   */
+  throttle?: LoginThrottlePort;
   /** TRUST_PROXY: how many proxies' X-Forwarded-For entries to believe for the client address (default 0). */
   trustProxy?: number;
 }

@@ -3,3 +3,4 @@ export { createAdminHandler, type AdminDeps, type AdminHandler, type AdminEvent 
 export { adminApiFromApiRequest, isAdminPath, toApiGatewayEvent, fromApiGatewayResult, type LocalAdminOptions } from './local';
 export { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 export { LoginThrottle } from './login-throttle';
+export { SharedLoginThrottle, type LoginThrottlePort } from './shared-login-throttle';

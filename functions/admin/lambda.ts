@@ -2,6 +2,7 @@
 // stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
 // generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
@@ -13,6 +14,8 @@ import { loadConfig } from '../core/config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminHandler, type AdminHandler } from './handler';
+import { LoginThrottle } from './login-throttle';
+import { SharedLoginThrottle, type LoginThrottlePort } from './shared-login-throttle';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createLambdaLogger(config.logLevel);
@@ -24,6 +27,17 @@ async function bootstrapCredential(): Promise<BootstrapOptions | undefined> {
   return config.admin.password ? { password: config.admin.password } : undefined;
 }
 
+/**
+ * Failed-login counts shared by every instance through the state table, when the stack gives
+ * this function one (STATE_TABLE set, with read/write access); otherwise per instance.
+ */
+async function loginThrottle(doc: DynamoDBDocumentClient | undefined): Promise<LoginThrottlePort> {
+  const local = new LoginThrottle();
+  if (!doc || !process.env.STATE_TABLE) return local;
+  const { DynamoRateLimiter } = await import('../adapters/dynamodb/rate-limiter');
+  return new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName: config.state.stateTable }), local, logger);
+}
+
 // Started during init; the first invocation waits for it.
 const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now), bootstrapCredential(), loadTracing()]).then(async ([stores, credential, tracing]) => {
   if (credential) {
@@ -32,7 +46,8 @@ const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now)
   }
   // Usage totals for /admin/tenants/{id}/usage, from the same store the aggregator writes.
   const usage = await createUsageStores(config, {}, Date.now);
-  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, logger });
+  const throttle = await loginThrottle(stores.requestPathDynamo ?? stores.dynamo);
+  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
