@@ -374,7 +374,8 @@ describe('bedrockError', () => {
 
   it('names bedrock and the exception in provider-side failures', () => {
     const e = bedrockError(new ThrottlingException({ message: 'Too many requests', $metadata: $metadata(429) }));
-    expect(e.message).toBe('bedrock failed with ThrottlingException (HTTP 429): Too many requests');
+    expect(e.message).toBe('bedrock failed with ThrottlingException (HTTP 429).');
+    expect(e.detail).toBe('Too many requests'); // AWS's words, for the logs only
     expect(e.type).toBe('api_error');
   });
 

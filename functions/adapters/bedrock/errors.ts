@@ -68,11 +68,12 @@ export function bedrockError(err: unknown): GatewayError {
     return new GatewayError(502, `${PROVIDER} rejected the gateway's credentials (${f.name}).`, { type: 'api_error', code: 'upstream_error', retryable: true });
   }
   if (f.name === 'ModelTimeoutException') {
-    return new GatewayError(504, `${PROVIDER} timed out running the model (ModelTimeoutException): ${message}`, { type: 'api_error', code: 'upstream_timeout', retryable: true });
+    return new GatewayError(504, `${PROVIDER} timed out running the model (ModelTimeoutException).`, { type: 'api_error', code: 'upstream_timeout', retryable: true, detail: message });
   }
   if (SERVICE_FAULTS.has(f.name)) {
     const status = f.status !== undefined ? ` (HTTP ${f.status})` : '';
-    return new GatewayError(502, `${PROVIDER} failed with ${f.name}${status}: ${message}`, { type: 'api_error', code: 'upstream_error', retryable: true });
+    // AWS's own text stays in the logs (detail): only client faults show a provider's words.
+    return new GatewayError(502, `${PROVIDER} failed with ${f.name}${status}.`, { type: 'api_error', code: 'upstream_error', retryable: true, detail: message });
   }
   if ((f.code !== undefined && NETWORK_CODES.has(f.code)) || f.name === 'TimeoutError') {
     return new GatewayError(502, `Could not reach ${PROVIDER}: ${f.code ?? f.name}.`, { type: 'api_error', code: 'upstream_unreachable', retryable: true });
