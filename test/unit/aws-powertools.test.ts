@@ -67,13 +67,14 @@ describe('Powertools logger adapter', () => {
 
   test('never writes a key or prompt text, whatever the fields hold', () => {
     const logger = createLambdaLogger('debug', 'ai-gateway');
-    const secrets = ['sk-proj-abcdef0123456789', 'sk-ant-api03-zyxwvu987654', 'gw-3f9a8b7c6d5e4f3a2b1c', 'tell me a secret story'];
+    const secrets = ['sk-proj-abcdef0123456789', 'sk-ant-api03-zyxwvu987654', 'gw-3f9a8b7c6d5e4f3a2b1c', 'tell me a secret story', 'AKIAIOSFODNN7EXAMPLE', 'ASIAXYZ1234567890ABC'];
     const lines = outputOf(() => {
       logger.error('upstream said: Incorrect API key provided: sk-proj-abcdef0123456789', {
         headers: { authorization: 'Bearer gw-3f9a8b7c6d5e4f3a2b1c', 'x-api-key': 'sk-ant-api03-zyxwvu987654' },
         request: { model: 'gpt-4o', messages: [{ role: 'user', content: 'tell me a secret story' }] },
         OPENAI_API_KEY: 'sk-proj-abcdef0123456789',
         error: 'Invalid key gw-3f9a8b7c6d5e4f3a2b1c',
+        detail: 'signature by AKIAIOSFODNN7EXAMPLE (session ASIAXYZ1234567890ABC) does not match',
       });
       logger.info('prompt received', { prompt: 'tell me a secret story' });
     });
