@@ -7,6 +7,9 @@ import { writeChunks } from '../adapters/stream-writer';
 import { CancelSignal } from '../core/cancel';
 import { jsonResponse } from '../core/api-types';
 import { bodyTooLarge } from '../core/gateway';
+import { GatewayError } from '../core/errors';
+import { logAccess, withApiHeaders } from '../core/access-log';
+import { requestIds } from '../core/request-context';
 import type { Logger } from '../core/logger';
 import { BodyBudget, defaultBodyBudget } from './body-budget';
 import { refuseAndLinger, type LingerBounds } from './linger';
@@ -104,19 +107,18 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
   };
   let body: Buffer = EMPTY;
   if (hasBody(req)) {
+    const startedMs = Date.now();
     if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) {
-      return refuseAndLinger(req, res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()), ctx.linger);
+      return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts.logger, startedMs), ctx.linger);
     }
     const early = opts.refuseBeforeBody ? await opts.refuseBeforeBody(head) : undefined;
     if (early) return refuseAndLinger(req, res, early, ctx.linger);
     const read = await readBody(req, opts.maxBodyBytes, ctx.budget);
     if (read === 'aborted') return;
-    if (read === 'too-large') return refuseAndLinger(req, res, jsonResponse(413, bodyTooLarge(opts.maxBodyBytes).toBody()), ctx.linger);
+    if (read === 'too-large') return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts.logger, startedMs), ctx.linger);
     if (read === 'over-budget') {
       opts.logger.warn('request body refused: the bytes buffered for bodies in flight are at their cap', { cap_bytes: ctx.budget.capacity });
-      return refuseAndLinger(req, res, jsonResponse(503, {
-        error: { message: 'The gateway is receiving too many request bodies at once; retry shortly.', type: 'server_error', param: null, code: 'server_busy' },
-      }, { 'retry-after': '1' }), ctx.linger);
+      return refuseAndLinger(req, res, refusal(head, serverBusy(), opts.logger, startedMs), ctx.linger);
     }
     body = read;
   }
@@ -126,6 +128,17 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
     ctx.budget.give(body.length);
   }
 }
+
+/** The server's own refusal, shaped and access-logged as the core's are (ids, nosniff, no-store). */
+function refusal(head: Omit<ApiRequest, 'body'>, error: GatewayError, logger: Logger, startedMs: number): ApiResponse {
+  const ids = requestIds({ ...head, body: EMPTY });
+  logAccess(logger, head, { requestId: ids.requestId, correlationId: ids.correlationId, status: error.status, code: error.code, latencyMs: Date.now() - startedMs });
+  return withApiHeaders(jsonResponse(error.status, error.toBody(), error.headers), ids.requestId);
+}
+
+const serverBusy = (): GatewayError => new GatewayError(503, 'The gateway is receiving too many request bodies at once; retry shortly.', {
+  type: 'server_error', code: 'server_busy', headers: { 'retry-after': '1' },
+});
 
 /** A body is coming when it has a length over zero or is chunked. */
 function hasBody(req: http.IncomingMessage): boolean {

@@ -246,6 +246,8 @@ describe('item 2: bytes buffered for bodies in flight are capped across the proc
     const text = await third.waitFor(/\r\n\r\n\{.*\}$/s, 3000);
     expect(text).toMatch(/^HTTP\/1\.1 503 /);
     expect(text.toLowerCase()).toContain('retry-after: 1');
+    expect(text.toLowerCase()).toContain('x-content-type-options: nosniff'); // shaped like the core's refusals
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code).toBe('server_busy');
     const small = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: chatBody('hi') });
     expect(small.status).toBe(404); // past the cap check, auth and validation
     for (const c of [...stalled, third]) c.socket.destroy();
