@@ -4,10 +4,12 @@ import { estimateCost, settleBudget } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
 import { GatewayError } from './errors';
+import { CancelSignal } from './cancel';
 import { tryTargets, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
 import type { ResponseCache } from './ports';
+import { watchDeadline } from './providers/deadlines';
 import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
@@ -71,15 +73,33 @@ export class ChatPipeline {
     try {
       answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {
         const sameModel = target.model === request.model;
-        const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
-          signal: req.signal,
-          requestId: ctx.requestId,
-          timeoutMs: deps.config.upstreamTimeoutMs,
-          rawBody: sameModel ? req.body : undefined,
-          maxResponseBytes: deps.config.maxResponseBytes,
+        // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
+        // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
+        // that trickles bytes hold the client forever. A started stream is never cut by it.
+        const signal = new CancelSignal();
+        if (req.signal.cancelled) signal.cancel();
+        else req.signal.onCancel(() => signal.cancel());
+        let expired = false;
+        const unwatch = watchDeadline(Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs), () => {
+          expired = true;
+          signal.cancel();
         });
-        // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
-        return result.kind === 'stream' ? primeStream(result) : result;
+        try {
+          const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
+            signal,
+            requestId: ctx.requestId,
+            timeoutMs: deps.config.upstreamTimeoutMs,
+            rawBody: sameModel ? req.body : undefined,
+            maxResponseBytes: deps.config.maxResponseBytes,
+          });
+          // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
+          return result.kind === 'stream' ? await primeStream(result) : result;
+        } catch (err) {
+          if (expired && !req.signal.cancelled) throw deadlineExceeded(provider.name, deps.config.requestDeadlineMs);
+          throw err;
+        } finally {
+          unwatch();
+        }
       });
     } catch (err) {
       this.accountFailure(ctx, request, err);
@@ -187,6 +207,13 @@ export class ChatPipeline {
     }
     return { status: 200, headers: { ...SSE_HEADERS, ...gatewayHeaders(ctx, provider) }, body: body() };
   }
+}
+
+/** A provider too slow to answer within the request's deadline: a provider fault (the breaker counts it). */
+function deadlineExceeded(provider: string, deadlineMs: number): GatewayError {
+  return new GatewayError(504, `${provider} did not answer within the request's ${deadlineMs} ms deadline (REQUEST_DEADLINE).`, {
+    type: 'api_error', code: 'deadline_exceeded', retryable: true,
+  });
 }
 
 /** Waits for a stream's first chunk (or its failure) and returns a stream that starts with it. */

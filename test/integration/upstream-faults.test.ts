@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import {
-  NDJSON_HEAD, ollamaLine, openaiChunk, openaiCompletion, SSE_HEAD, startScriptedUpstream, writeAndEnd, type Script, type ScriptedUpstream,
+  NDJSON_HEAD, ollamaLine, openaiChunk, openaiCompletion, SSE_HEAD, startScriptedUpstream, trickle, writeAndEnd, type Script, type ScriptedUpstream,
 } from '../fakes/scripted-upstream';
 
 interface Attempt { provider: string; status: number; error?: string }
@@ -188,5 +188,72 @@ describe('broken upstreams', () => {
       expect(text).toBe('Hello');
       expect(Date.now() - started).toBeLessThan(5000);
     });
+  });
+});
+
+describe('item 10: REQUEST_DEADLINE bounds a sync answer and a stream\'s first byte (UPSTREAM_TIMEOUT=1, REQUEST_DEADLINE=3)', () => {
+  let openai: ScriptedUpstream;
+  let ollama: ScriptedUpstream;
+  let gw: TestGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    openai = await startScriptedUpstream('/v1');
+    ollama = await startScriptedUpstream();
+    ollama.script(ollamaAnswers);
+    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, UPSTREAM_TIMEOUT: '1', REQUEST_DEADLINE: '3' });
+    client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0, timeout: 20_000 });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await openai.close();
+    await ollama.close();
+  });
+
+  /** Runs `call`, returning the error it fails with and how long it took. */
+  async function timed(call: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+    const started = Date.now();
+    const err = await call().then(() => undefined, (e: unknown) => e);
+    return { err, ms: Date.now() - started };
+  }
+
+  test.each([
+    ['a sync request, the answer trickling 1 byte per 0.5 s', false, (): void => openai.script((_q, res) => trickle(res, { 'content-type': 'application/json' }, 500))],
+    ['a stream, the first event trickling 1 byte per 0.5 s', true, (): void => openai.script((_q, res) => trickle(res, SSE_HEAD, 500))],
+    ['a stream sending only keep-alive comments every 0.5 s', true, (): void => openai.script((_q, res) => trickle(res, SSE_HEAD, 500, ':\n'))],
+  ])('%s: 504 by the deadline', async (_name, stream, arrange) => {
+    arrange();
+    const { err, ms } = await timed(async () => {
+      const answer = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES, stream });
+      if (stream) for await (const _ of answer as AsyncIterable<unknown>) { /* drain */ }
+    });
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect((err as Error).message).toMatch(/deadline/);
+    expect(ms).toBeGreaterThanOrEqual(2900);
+    expect(ms).toBeLessThan(3800);
+  });
+
+  test('a stream whose first chunk came in time is not cut by the deadline', async () => {
+    openai.script((_q, res) => {
+      res.writeHead(200, SSE_HEAD);
+      res.write(openaiChunk(''));
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i < 8) {
+          res.write(openaiChunk(`t${i++} `));
+          return;
+        }
+        clearInterval(timer);
+        res.end('data: [DONE]\n\n');
+      }, 500);
+      res.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGES, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('t0 t1 t2 t3 t4 t5 t6 t7 ');
+    expect(Date.now() - started).toBeGreaterThan(3500);
   });
 });
