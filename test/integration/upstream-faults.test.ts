@@ -2,6 +2,7 @@
 // fake OpenAI and a scripted fake Ollama send the faults in their real wire formats, and the
 // client is the official `openai` SDK (or fetch, where the raw bytes matter).
 import OpenAI from 'openai';
+import { loadConfig } from '../../functions/core/config';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import {
@@ -79,6 +80,30 @@ describe('broken upstreams', () => {
       const last = JSON.parse(text.trim().split('\n\n').at(-1)!.replace(/^data: /, '')) as { error?: { code: string; message: string } };
       expect(last.error?.code).toBe('upstream_truncated');
       expect(warnings()).toMatch(/stream failed after it started.*upstream_truncated|before its terminator/);
+    });
+
+    test('anthropic: the same rule (no message_stop), through the same SSE error event', async () => {
+      const anthropic = await startScriptedUpstream();
+      const agw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: anthropic.url, OLLAMA_BASE_URL: ollama.url });
+      try {
+        const event = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+        anthropic.script((_q, res) => writeAndEnd(res, 200, SSE_HEAD, [
+          event('message_start', { message: { id: 'msg_fault', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } }),
+          event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+          event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } }),
+        ]));
+        const res = await fetch(`${agw.url}/v1/chat/completions`, {
+          method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'x-provider': 'anthropic' },
+          body: JSON.stringify({ model: 'claude-haiku-4-5', messages: MESSAGES, stream: true }),
+        });
+        const text = await res.text();
+        expect(text).toContain('Hello');
+        expect(text).not.toMatch(/^data: \[DONE\]$/m);
+        expect(JSON.parse(text.trim().split('\n\n').at(-1)!.replace(/^data: /, ''))).toMatchObject({ error: { code: 'upstream_truncated' } });
+      } finally {
+        await agw.close();
+        await anthropic.close();
+      }
     });
 
     test('the official SDK sees an error, not a complete answer', async () => {
@@ -255,5 +280,14 @@ describe('item 10: REQUEST_DEADLINE bounds a sync answer and a stream\'s first b
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe('t0 t1 t2 t3 t4 t5 t6 t7 ');
     expect(Date.now() - started).toBeGreaterThan(3500);
+  });
+});
+
+describe('MAX_RESPONSE_BYTES configuration', () => {
+  test('defaults to 32 MiB; a positive integer up to 256 MiB is taken, anything else refused at start', () => {
+    const load = (v?: string): number => loadConfig(v === undefined ? {} : { MAX_RESPONSE_BYTES: v }, () => '{}').maxResponseBytes;
+    expect(load()).toBe(32 * 1024 * 1024);
+    expect(load('1048576')).toBe(1048576);
+    for (const bad of ['0', '-1', '1.5', 'lots', String(512 * 1024 * 1024)]) expect(() => load(bad)).toThrow(/MAX_RESPONSE_BYTES/);
   });
 });
