@@ -13,6 +13,7 @@ import { requestIds } from '../core/request-context';
 import type { Logger } from '../core/logger';
 import { BodyBudget, defaultBodyBudget } from './body-budget';
 import { refuseAndLinger, type LingerBounds } from './linger';
+import { defaultPendingCap, trackPendingConnections } from './pending-connections';
 
 export interface ServerOptions {
   handle: (req: ApiRequest) => Promise<ApiResponse>;
@@ -28,6 +29,8 @@ export interface ServerOptions {
   bodyBudgetBytes?: number;
   /** How much of a refused request's body is read and discarded before closing; default 2 × maxBodyBytes (at least 1 MiB) and 5 s. */
   linger?: Partial<LingerBounds>;
+  /** Connections still sending their request at once; past it the oldest is closed. Default: half the open-files limit. */
+  maxPendingConnections?: number;
   logger: Logger;
 }
 
@@ -85,6 +88,7 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
       res.destroy();
     });
   });
+  trackPendingConnections(server, opts.maxPendingConnections ?? defaultPendingCap());
   return {
     server,
     inFlight: () => inFlight,

@@ -297,6 +297,39 @@ describe('item 2: normal requests are served while 300 slow clients are connecte
   });
 });
 
+describe('item 2: slow clients past the cap of pending connections make room for normal ones', () => {
+  let upstream: FakeUpstream;
+  let s: Started;
+  beforeAll(async () => {
+    upstream = await startOpenAIUpstream();
+    // A cap of 100 stands for "half the open-files limit"; the deadline is far away on purpose.
+    s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { maxPendingConnections: 100, requestTimeoutMs: 30_000 });
+  });
+  afterAll(async () => { await s.close(); await upstream.close(); });
+
+  test('300 slow bodies with a valid key: the oldest are closed, normal requests are served', async () => {
+    const slow: Raw[] = [];
+    for (let i = 0; i < 300; i++) {
+      const c = await rawConnect(s.port);
+      c.socket.write(head('/v1/chat/completions', { authorization: `Bearer ${DEFAULT_KEY}`, 'content-length': 100_000 }) + '{');
+      slow.push(c);
+    }
+    try {
+      await sleep(100);
+      const closed = slow.filter((c) => c.closedAfterMs() !== undefined).length;
+      expect(closed).toBeGreaterThanOrEqual(200);
+      expect(slow.slice(-50).every((c) => c.closedAfterMs() === undefined)).toBe(true); // the newest still wait
+      const client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${s.url}/v1`, maxRetries: 0, timeout: 5000 });
+      for (let i = 0; i < 25; i++) {
+        const done = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `n${i}` }] });
+        expect(done.choices[0]?.message.content).toBeTruthy();
+      }
+    } finally {
+      for (const c of slow) c.socket.destroy();
+    }
+  });
+});
+
 /** A non-loopback address of this machine, to reach the server as another host on the LAN would. */
 const lanAddress = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const lanTest = lanAddress ? test : test.skip;
