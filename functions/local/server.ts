@@ -88,6 +88,9 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
       res.destroy();
     });
   });
+  // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): Node would invite the body at
+  // once; instead the request is judged first and only invited when it may send it (see serve).
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => server.emit('request', req, res));
   trackPendingConnections(server, opts.maxPendingConnections ?? defaultPendingCap());
   return {
     server,
@@ -117,6 +120,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
     }
     const early = opts.refuseBeforeBody ? await opts.refuseBeforeBody(head) : undefined;
     if (early) return refuseAndLinger(req, res, early, ctx.linger);
+    if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
     const read = await readBody(req, opts.maxBodyBytes, ctx.budget);
     if (read === 'aborted') return;
     if (read === 'too-large') return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts.logger, startedMs), ctx.linger);

@@ -176,6 +176,17 @@ describe('item 2: the key is checked before the body is read', () => {
     expect(await c.closed(3000)).toBeLessThan(3000); // closed after the bounded linger (300 ms here)
   });
 
+  test('Expect: 100-continue: a bad key gets its 401 instead of the invitation to send the body; a good key is invited', async () => {
+    const bad = await rawConnect(s.port);
+    bad.socket.write(head('/v1/chat/completions', { authorization: 'Bearer gw-nope', 'content-length': 5000, expect: '100-continue' }));
+    const refused = await bad.waitFor(/\r\n\r\n\{.*\}$/s, 2000);
+    expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+    const good = await rawConnect(s.port);
+    good.socket.write(head('/v1/chat/completions', { authorization: `Bearer ${DEFAULT_KEY}`, 'content-length': 5000, expect: '100-continue' }));
+    expect(await good.waitFor(/\r\n\r\n/, 2000)).toMatch(/^HTTP\/1\.1 100 Continue/);
+    good.socket.destroy();
+  });
+
   test('a known key with a body is served as before', async () => {
     const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: chatBody('hi') });
     expect(res.status).toBe(404); // no OpenAI configured here: the request got past auth and validation
