@@ -47,6 +47,7 @@ export class AiGatewayStack extends Stack {
     this.adminApi = new AdminApi(this, 'AdminApi', {
       tenants: this.storage.tenants,
       usage: this.storage.usage,
+      state: this.storage.state,
       adminSecret: this.secrets.admin,
       retention: settings.retention,
       commonEnvironment: settings.common,

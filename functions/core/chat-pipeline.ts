@@ -194,7 +194,7 @@ export class ChatPipeline {
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
           deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed });
-          deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message });
+          deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
           yield sseError(error);
         }
       } finally {

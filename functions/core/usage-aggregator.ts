@@ -109,5 +109,6 @@ export function parseUsageEvent(body: string): UsageEvent {
     stream: o.stream === true,
     timestamp: o.timestamp as string,
     budget_usd: budget,
+    ...(o.estimated === true ? { estimated: true } : {}),
   };
 }

@@ -17,6 +17,8 @@ import { GatewayFunction } from './gateway-function';
 export interface AdminApiProps {
   tenants: Table;
   usage: Table;
+  /** The state table: failed-login counts shared by every admin instance (rate-limit items). */
+  state: Table;
   adminSecret: ISecret;
   retention: RetentionDays;
   commonEnvironment: Record<string, string>;
@@ -51,11 +53,14 @@ export class AdminApi extends Construct {
       // Under API Gateway's 30 s integration limit, so a slow call ends with the function's own error.
       timeout: Duration.seconds(10),
       retention: props.retention,
-      environment: { ...storeEnvironment, ...props.adminEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn },
+      environment: { ...storeEnvironment, ...props.adminEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn, STATE_TABLE: props.state.tableName },
       extraExternalModules: ['ioredis'],
     });
     props.tenants.grantReadWriteData(this.admin.fn);
     props.usage.grantReadData(this.admin.fn);
+    // Login throttling counts failures per minute in the state table, so every instance sees
+    // them: one consistent read and one counter update, nothing else there.
+    this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.state.tableArn] }));
     // GetSecretValue on the admin credential only (grantRead would add DescribeSecret). No
     // statement names the provider secret: this function cannot read provider keys.
     this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecret.secretArn] }));

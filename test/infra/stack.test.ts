@@ -72,8 +72,11 @@ describe('functions', () => {
     expect(variables(fn(template, 'aggregator'))).toMatchObject({ USAGE_TABLE: usage, ALERT_TOPIC_ARN: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic') });
     for (const name of ['admin', 'usage', 'aggregator'] as const) {
       const env = variables(fn(template, name));
-      for (const chatOnly of ['PROVIDER_SECRET_ARN', 'USAGE_QUEUE_URL', 'STATE_TABLE', 'DEFAULT_PROVIDER']) expect(env[chatOnly]).toBeUndefined();
+      for (const chatOnly of ['PROVIDER_SECRET_ARN', 'USAGE_QUEUE_URL', 'DEFAULT_PROVIDER']) expect(env[chatOnly]).toBeUndefined();
     }
+    // The state table: the chat function's, and the admin function's for shared failed-login counts.
+    expect(variables(fn(template, 'admin')).STATE_TABLE).toEqual({ Ref: expect.stringMatching(/^StorageStateTable/) });
+    for (const name of ['usage', 'aggregator'] as const) expect(variables(fn(template, name)).STATE_TABLE).toBeUndefined();
     expect(variables(fn(template, 'aggregator')).TENANTS_TABLE).toBeUndefined();
     // No function is in a VPC by default.
     for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) expect(fn(template, name).Properties.VpcConfig).toBeUndefined();

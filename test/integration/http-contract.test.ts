@@ -166,13 +166,15 @@ describe('HTTP contract', () => {
       expect(text).not.toContain('[DONE]');
     });
 
-    test('Ollama\'s mid-stream error line becomes an SSE error event', async () => {
+    test('Ollama\'s mid-stream error line becomes an SSE error event in the gateway\'s words (the provider\'s text stays in the log)', async () => {
       ollama.setBehaviour({ streamChunks: 5, failAfterChunks: 2 });
       const res = await post(JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], stream: true }));
       const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
       const contentChunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string } }> });
       expect(contentChunks.map((c) => c.choices[0]?.delta.content).join('')).toBe('tok0 tok1 ');
-      expect((JSON.parse(events.at(-1) ?? '{}') as ErrorBody).error.message).toContain('an error was encountered while running the model');
+      const error = (JSON.parse(events.at(-1) ?? '{}') as ErrorBody).error;
+      expect(error).toMatchObject({ code: 'upstream_error', message: 'ollama failed mid-stream.' });
+      expect(error.message).not.toContain('an error was encountered while running the model');
     });
 
     test('a client that disconnects mid-stream aborts the upstream request', async () => {

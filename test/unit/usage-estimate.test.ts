@@ -1,5 +1,6 @@
 // The estimate of a stream's usage when the provider's count never arrived: the generated text
 // found in the chunks (≈ 4 characters per token) and the prompt from the body's size.
+import { parseUsageEvent } from '../../functions/core/usage-aggregator';
 import { StreamTally } from '../../functions/core/usage-estimate';
 
 const chunk = (delta: Record<string, unknown>): string => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta, finish_reason: null }] });
@@ -30,5 +31,21 @@ describe('StreamTally', () => {
     const t = new StreamTally(0);
     t.add('{"choices": [{"delta": {"content": "abcdefgh"}}]}');
     expect(t.usage().completion_tokens).toBe(2);
+  });
+});
+
+describe('an estimated usage event through the SQS queue', () => {
+  const event = {
+    request_id: 'req-1', tenant_id: 't', provider: 'openai', model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5,
+    cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.001, latency_ms: 3, cache_hit: false,
+    status: 499, stream: true, timestamp: '2030-01-15T00:00:00.000Z', budget_usd: 10,
+  };
+
+  it('keeps its estimated mark when the aggregator parses the message body', () => {
+    expect(parseUsageEvent(JSON.stringify({ ...event, estimated: true }))).toEqual({ ...event, estimated: true });
+  });
+
+  it('leaves the mark off an event that was measured', () => {
+    expect(parseUsageEvent(JSON.stringify(event))).not.toHaveProperty('estimated');
   });
 });

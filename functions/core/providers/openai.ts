@@ -123,7 +123,8 @@ async function streamFrom(res: UpstreamResponse, requestedModel: string, maxByte
 function toChunk(data: string): StreamChunk {
   if (data.startsWith('{"error"')) {
     const parsed = parseEvent(data) as { error?: { message?: string } };
-    throw new GatewayError(502, `openai failed mid-stream: ${parsed.error?.message ?? 'unknown error'}`, { type: 'api_error', code: 'upstream_error', retryable: true });
+    // The provider's own words go to the log only (they may quote keys or internals).
+    throw new GatewayError(502, 'openai failed mid-stream.', { type: 'api_error', code: 'upstream_error', retryable: true, detail: parsed.error?.message ?? 'unknown error' });
   }
   // Only usage-bearing chunks are parsed; every other chunk passes through as bytes.
   if (!data.includes('"usage"') || /"usage"\s*:\s*null/.test(data)) return { json: data };

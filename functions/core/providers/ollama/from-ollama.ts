@@ -57,7 +57,8 @@ export async function* toOpenAIChunks(lines: AsyncIterable<OllamaChatResponse>, 
   let toolIndex = 0;
   for await (const line of lines) {
     if (line.error !== undefined) {
-      throw new GatewayError(502, `ollama failed mid-stream: ${line.error}`, { type: 'api_error', code: 'upstream_error', retryable: true });
+      // The provider's own words go to the log only (they may quote keys or internals).
+      throw new GatewayError(502, 'ollama failed mid-stream.', { type: 'api_error', code: 'upstream_error', retryable: true, detail: String(line.error) });
     }
     const m = line.message;
     const calls = toOpenAIToolCalls(m?.tool_calls);
