@@ -313,7 +313,8 @@ describe('toOpenAIChunks', () => {
     const err = await rejectionOf(collect(lines));
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).status).toBe(502);
-    expect((err as GatewayError).message).toContain(message);
+    expect((err as GatewayError).message).toBe('ollama failed mid-stream.');
+    expect((err as GatewayError).detail).toContain(message);
   });
 
   it('throws a 502 when the stream ends without its done line', async () => {
