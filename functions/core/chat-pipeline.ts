@@ -4,12 +4,11 @@ import { estimateCost, settleBudget } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
 import { GatewayError } from './errors';
-import { CancelSignal } from './cancel';
 import { tryTargets, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
 import type { ResponseCache } from './ports';
-import { watchDeadline } from './providers/deadlines';
+import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
 import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
@@ -76,15 +75,8 @@ export class ChatPipeline {
         // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
         // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
         // that trickles bytes hold the client forever. A started stream is never cut by it.
-        const signal = new CancelSignal();
-        if (req.signal.cancelled) signal.cancel();
-        else req.signal.onCancel(() => signal.cancel());
-        let expired = false;
-        const unwatch = watchDeadline(Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs), () => {
-          expired = true;
-          signal.cancel();
-        });
-        try {
+        const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+        return callWithinDeadline(req.signal, deadlineAt, () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs), async (signal) => {
           const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
             signal,
             requestId: ctx.requestId,
@@ -93,13 +85,8 @@ export class ChatPipeline {
             maxResponseBytes: deps.config.maxResponseBytes,
           });
           // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
-          return result.kind === 'stream' ? await primeStream(result) : result;
-        } catch (err) {
-          if (expired && !req.signal.cancelled) throw deadlineExceeded(provider.name, deps.config.requestDeadlineMs);
-          throw err;
-        } finally {
-          unwatch();
-        }
+          return result.kind === 'stream' ? primeStream(result) : result;
+        });
       });
     } catch (err) {
       this.accountFailure(ctx, request, err);
@@ -209,12 +196,6 @@ export class ChatPipeline {
   }
 }
 
-/** A provider too slow to answer within the request's deadline: a provider fault (the breaker counts it). */
-function deadlineExceeded(provider: string, deadlineMs: number): GatewayError {
-  return new GatewayError(504, `${provider} did not answer within the request's ${deadlineMs} ms deadline (REQUEST_DEADLINE).`, {
-    type: 'api_error', code: 'deadline_exceeded', retryable: true,
-  });
-}
 
 /** Waits for a stream's first chunk (or its failure) and returns a stream that starts with it. */
 async function primeStream(result: StreamResult): Promise<StreamResult> {

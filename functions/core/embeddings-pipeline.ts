@@ -10,6 +10,7 @@ import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
 import { validateEmbeddingsRequest } from './validate';
 import type { PipelineDeps } from './pipeline-deps';
+import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
 
 export type EmbeddingsDeps = PipelineDeps;
 
@@ -48,9 +49,12 @@ export class EmbeddingsPipeline {
     const answer = await tryTargets(ctx, plan, this.fallback, (provider, target) => {
       if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
       const sameModel = target.model === request.model;
-      return provider.embed(sameModel ? request : { ...request, model: target.model }, {
-        signal: req.signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, rawBody: sameModel ? req.body : undefined,
-      });
+      const embed = provider.embed.bind(provider);
+      // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
+      const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+      return callWithinDeadline(req.signal, deadlineAt, () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs), (signal) => embed(sameModel ? request : { ...request, model: target.model }, {
+        signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, rawBody: sameModel ? req.body : undefined, maxResponseBytes: deps.config.maxResponseBytes,
+      }));
     }).catch((err: unknown) => {
       const last = ctx.attempts.at(-1);
       const status = (err as { status?: number }).status ?? 500;

@@ -259,6 +259,15 @@ describe('item 10: REQUEST_DEADLINE bounds a sync answer and a stream\'s first b
     expect(ms).toBeLessThan(3800);
   });
 
+  test('an embeddings answer trickling 1 byte per 0.5 s: 504 by the deadline too', async () => {
+    openai.script((_q, res) => trickle(res, { 'content-type': 'application/json' }, 500));
+    const { err, ms } = await timed(() => client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' }));
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ status: 504, code: 'deadline_exceeded' });
+    expect(ms).toBeGreaterThanOrEqual(2900);
+    expect(ms).toBeLessThan(3800);
+  });
+
   test('a stream whose first chunk came in time is not cut by the deadline', async () => {
     openai.script((_q, res) => {
       res.writeHead(200, SSE_HEAD);

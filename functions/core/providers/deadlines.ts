@@ -2,6 +2,9 @@
 // bound a call on its own: an upstream trickling one byte per second never falls idle. One
 // process-wide ticker watches every call in flight instead of a timer per request, so the hot
 // path pays a Set insert and delete; the deadline is honoured to within TICK_MS.
+import { CancelSignal } from '../cancel';
+import { GatewayError } from '../errors';
+
 const TICK_MS = 100;
 
 interface Watched {
@@ -37,4 +40,36 @@ function tick(): void {
     clearInterval(ticker);
     ticker = undefined;
   }
+}
+
+/**
+ * Runs one provider call with a signal that is cancelled when the client leaves or when the
+ * request's deadline (`deadlineAt`, epoch ms) passes before `call` resolves; then rejects with
+ * `expired()` instead of the cancellation. What `call` resolves to (a stream once primed) is
+ * never cut by the deadline afterwards.
+ */
+export async function callWithinDeadline<T>(client: CancelSignal, deadlineAt: number, expired: () => Error, call: (signal: CancelSignal) => Promise<T>): Promise<T> {
+  const signal = new CancelSignal();
+  if (client.cancelled) signal.cancel();
+  else client.onCancel(() => signal.cancel());
+  let late = false;
+  const unwatch = watchDeadline(deadlineAt, () => {
+    late = true;
+    signal.cancel();
+  });
+  try {
+    return await call(signal);
+  } catch (err) {
+    if (late && !client.cancelled) throw expired();
+    throw err;
+  } finally {
+    unwatch();
+  }
+}
+
+/** A provider too slow to answer within the request's deadline: a provider fault (the breaker counts it). */
+export function deadlineExceeded(provider: string, deadlineMs: number): GatewayError {
+  return new GatewayError(504, `${provider} did not answer within the request's ${deadlineMs} ms deadline (REQUEST_DEADLINE).`, {
+    type: 'api_error', code: 'deadline_exceeded', retryable: true,
+  });
 }
