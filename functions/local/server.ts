@@ -12,6 +12,7 @@ import { logAccess, withApiHeaders } from '../core/access-log';
 import { requestIds } from '../core/request-context';
 import type { Logger } from '../core/logger';
 import { BodyBudget, defaultBodyBudget } from './body-budget';
+import { answerClientError } from './client-errors';
 import { refuseAndLinger, type LingerBounds } from './linger';
 import { defaultPendingCap, trackPendingConnections } from './pending-connections';
 
@@ -90,6 +91,7 @@ export function createServer(opts: ServerOptions): { server: http.Server; inFlig
   });
   // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): Node would invite the body at
   // once; instead the request is judged first and only invited when it may send it (see serve).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, opts.logger));
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => server.emit('request', req, res));
   trackPendingConnections(server, opts.maxPendingConnections ?? defaultPendingCap());
   return {

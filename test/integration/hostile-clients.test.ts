@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { loadConfig, type Env } from '../../functions/core/config';
-import { silentLogger } from '../../functions/core/logger';
+import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { startServer, type ServerOptions } from '../../functions/local/server';
 import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../../functions/admin';
@@ -196,9 +196,11 @@ describe('item 2: the key is checked before the body is read', () => {
 describe('item 2: request deadline (headers and body, never the response)', () => {
   let upstream: FakeUpstream;
   let s: Started;
+  const logged: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     upstream = await startOpenAIUpstream();
-    s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { requestTimeoutMs: 500 });
+    const logger = createJsonLogger('info', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+    s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { requestTimeoutMs: 500, logger });
   });
   afterAll(async () => { await s.close(); await upstream.close(); });
 
@@ -209,6 +211,10 @@ describe('item 2: request deadline (headers and body, never the response)', () =
     expect(after).toBeGreaterThanOrEqual(400);
     expect(after).toBeLessThan(2500);
     expect(c.text()).toMatch(/^HTTP\/1\.1 408 /);
+    // An answer in the API's shape and headers, and an access line like every other refusal.
+    expect(c.text()).toMatch(/x-content-type-options: nosniff/i);
+    expect(c.text()).toContain('"code":"request_timeout"');
+    expect(logged).toContainEqual(expect.objectContaining({ message: 'request refused', status: 408, code: 'request_timeout', method: 'POST', path: '/v1/chat/completions' }));
   });
 
   test('headers sent one byte at a time are cut after the request timeout', async () => {

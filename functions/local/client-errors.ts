@@ -1,0 +1,44 @@
+// Errors Node raises on a connection before the gateway can answer: a request that missed
+// REQUEST_TIMEOUT (408) or that is not valid HTTP (400). Node's own default writes a bare status
+// line and logs nothing; here the answer is an OpenAI-shaped error with the API headers, and the
+// refusal gets its access line like every other request.
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { API_HEADERS, logAccess } from '../core/access-log';
+import { CancelSignal } from '../core/cancel';
+import { GatewayError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { requestIds } from '../core/request-context';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The response Node had created for the request, if its handler was already called. */
+function pendingResponse(socket: Duplex): http.ServerResponse | undefined {
+  return (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage ?? undefined;
+}
+
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const error = timedOut
+    ? new GatewayError(408, 'The request was not received within REQUEST_TIMEOUT; the connection is closed.', { code: 'request_timeout' })
+    : new GatewayError(400, 'The request is not valid HTTP.', { code: 'bad_http_request' });
+  const res = pendingResponse(socket);
+  const req = res?.req;
+  const head = { method: req?.method ?? '-', path: (req?.url ?? '-').split('?')[0] ?? '-', query: new URLSearchParams(), headers: req?.headers as Record<string, string | undefined> ?? {} };
+  const ids = requestIds({ ...head, body: EMPTY, signal: new CancelSignal() });
+  // A reset or a client that already left needs no answer, nor an access line of its own.
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  logAccess(logger, head, { requestId: ids.requestId, correlationId: ids.correlationId, status: error.status, code: error.code, latencyMs: 0 });
+  if (!res?.headersSent) {
+    const body = JSON.stringify(error.toBody());
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close', 'x-request-id': ids.requestId, ...API_HEADERS };
+    const reason = timedOut ? 'Request Timeout' : 'Bad Request';
+    // Closed once written: the client may still be sending, and nothing more will be read.
+    socket.end(`HTTP/1.1 ${error.status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+    return;
+  }
+  socket.destroy();
+}
