@@ -6,12 +6,14 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../core/errors';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../core/providers/stream-framing';
 import type { ChatCompletionRequest, EmbeddingsRequest, ModelObject } from '../../core/openai-types';
 import type { PriceBook } from '../../core/pricing/pricing';
 import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../../core/providers/provider';
 import { CallGuard } from './call';
 import { embed } from './embeddings';
 import { PROVIDER } from './errors';
+import { cappedEvents, capResponse } from './response-cap';
 import { toOpenAIChunks, toOpenAICompletion, type AnswerMeta } from './from-converse';
 import { toConverseInput } from './to-converse';
 
@@ -62,9 +64,12 @@ export class BedrockProvider implements Provider {
     const input = toConverseInput(request, request.model);
     const meta: AnswerMeta = { id: `chatcmpl-${randomBytes(12).toString('base64url')}`, created: Math.floor(Date.now() / 1000), model: request.model };
     const guard = new CallGuard(ctx);
+    const maxBytes = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (!request.stream) {
+      const command = new ConverseCommand(input);
+      capResponse(command, maxBytes, false);
       try {
-        const out = await guard.run((abortSignal) => client.send(new ConverseCommand(input), { abortSignal }));
+        const out = await guard.run((abortSignal) => client.send(command, { abortSignal }));
         return { kind: 'json', completion: toOpenAICompletion(out, meta) };
       } finally {
         guard.close(false);
@@ -72,8 +77,10 @@ export class BedrockProvider implements Provider {
     }
     // Resolves with the response head; the events are read as the client reads the chunks.
     let stream;
+    const command = new ConverseStreamCommand(input);
+    const cap = capResponse(command, maxBytes, true);
     try {
-      stream = (await guard.run((abortSignal) => client.send(new ConverseStreamCommand(input), { abortSignal }))).stream;
+      stream = (await guard.run((abortSignal) => client.send(command, { abortSignal }))).stream;
     } catch (err) {
       guard.close(true);
       throw err;
@@ -82,7 +89,7 @@ export class BedrockProvider implements Provider {
       guard.close(true);
       throw new GatewayError(502, `${PROVIDER} answered ConverseStream without an event stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
     }
-    return { kind: 'stream', ...meta, chunks: toOpenAIChunks(guard.events(stream), meta) };
+    return { kind: 'stream', ...meta, chunks: toOpenAIChunks(cappedEvents(guard.events(stream), cap), meta) };
   }
 
   async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
