@@ -230,6 +230,11 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
     await expectRetryable502(f.bigSync, false, /MAX_RESPONSE_BYTES/);
   });
 
+  test('(e) a sync answer announced over MAX_RESPONSE_BYTES (content-length): 502 retryable, the fallback answers', async () => {
+    const big = name === 'anthropic' ? anthropicMessage(BIG) : converseAnswer(BIG);
+    await expectRetryable502((_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) }, [big]), false, /MAX_RESPONSE_BYTES/);
+  });
+
   test('(e) a first stream event over MAX_RESPONSE_BYTES: 502 retryable, the fallback answers', async () => {
     await expectRetryable502(f.bigFirstEvent, true, /MAX_RESPONSE_BYTES/);
   });
@@ -257,6 +262,26 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
   });
 
   if (name === 'bedrock') {
+    test('(e) an oversized frame whose 4-byte prelude arrives split across packets is still caught, after the frames before it', async () => {
+      const big = bDelta(BIG);
+      faulty.script((_q, res) => {
+        res.writeHead(200, EVENTSTREAM_HEAD);
+        res.write(Buffer.concat([B_START, bDelta('Hello'), big.subarray(0, 2)]));
+        setTimeout(() => {
+          if (!res.destroyed) res.write(big.subarray(2, 1000));
+        }, 50);
+        setTimeout(() => {
+          if (!res.destroyed) res.end(Buffer.concat([big.subarray(1000), ...B_END]));
+        }, 100);
+      });
+      const stream = await client.chat.completions.create({ model: f.model, messages: MESSAGES, stream: true });
+      let text = '';
+      await expect((async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      })()).rejects.toThrow(/MAX_RESPONSE_BYTES/);
+      expect(text).toBe('Hello');
+    });
+
     test('(d) a stream of whole frames that carry nothing for the client, one per 0.5 s: 504 deadline_exceeded by ~3 s', async () => {
       faulty.script((_q, res) => {
         // Not even messageStart (whose role chunk would start the client's stream).
