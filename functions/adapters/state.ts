@@ -96,10 +96,8 @@ function sharedBreaker(store: BreakerStateStore, guard: StoreGuard, now: () => n
 
 /** Waits briefly for the connection at start; a Redis that is down then is a degraded start, not a failed one. */
 async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
-  const { createRedisClient, redisReady } = await import('./redis/client');
-  const redis = createRedisClient({ url, commandTimeoutMs: timeoutMs });
-  await redisReady(redis, 2_000);
-  return redis;
+  const { connectRedis } = await import('./redis/client');
+  return connectRedis({ url, commandTimeoutMs: timeoutMs, readyWithinMs: 2_000 });
 }
 
 type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & {

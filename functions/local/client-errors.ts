@@ -4,7 +4,8 @@
 // refusal gets its access line like every other request.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { API_HEADERS, logAccess } from '../core/access-log';
+import { logAccess, withApiHeaders } from '../core/access-log';
+import { jsonResponse } from '../core/api-types';
 import { CancelSignal } from '../core/cancel';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
@@ -33,8 +34,11 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
   }
   logAccess(logger, head, { requestId: ids.requestId, correlationId: ids.correlationId, status: error.status, code: error.code, latencyMs: 0 });
   if (!res?.headersSent) {
-    const body = JSON.stringify(error.toBody());
-    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close', 'x-request-id': ids.requestId, ...API_HEADERS };
+    // The same shape and headers as every other answer, written straight to the socket: Node has
+    // no response object to write through here.
+    const answer = withApiHeaders(jsonResponse(error.status, error.toBody()), ids.requestId);
+    const body = answer.body as string;
+    const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
     const reason = timedOut ? 'Request Timeout' : 'Bad Request';
     // Closed once written: the client may still be sending, and nothing more will be read.
     socket.end(`HTTP/1.1 ${error.status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());

@@ -10,7 +10,7 @@ import type { Logger } from '../../core/logger';
 import type { UsageEvent, UsageSink } from '../../core/ports';
 import type { UsageAggregator } from '../../core/usage-aggregator';
 import { BoundedFifo } from './bounded-fifo';
-import { keepLostUsage, sleep } from './lost-usage';
+import { errorText, keepLostUsage, sleep } from './lost-usage';
 import { TickBatcher } from './tick-batcher';
 
 const DONE = Promise.resolve();
@@ -117,7 +117,7 @@ export class InProcessUsageQueue implements UsageSink {
   private keep(refused: Refused[]): void {
     if (refused.length === 0) return;
     if (this.buffer.size === 0 && !this.retrying) {
-      this.logger.warn('usage store refused events; buffering and retrying', { events: refused.length, error: describe(refused[0]?.error) });
+      this.logger.warn('usage store refused events; buffering and retrying', { events: refused.length, error: errorText(refused[0]?.error) });
     }
     this.evicted(this.buffer.push(refused));
     this.retrying ??= this.retryLoop();
@@ -169,8 +169,4 @@ export class InProcessUsageQueue implements UsageSink {
     }
     for (const r of lost) keepLostUsage(this.logger, r.event, r.error);
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

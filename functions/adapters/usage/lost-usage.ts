@@ -7,8 +7,13 @@ import type { UsageEvent } from '../../core/ports';
  * durable: CloudWatch Logs in AWS). It holds ids, counts and cost, never a prompt or a key.
  */
 export function keepLostUsage(logger: Logger, event: UsageEvent, err: unknown): void {
-  logger.error('usage event not delivered; kept in the log for replay', { usage_event: event, error: err instanceof Error ? err.message : String(err) });
+  logger.error('usage event not delivered; kept in the log for replay', { usage_event: event, error: errorText(err) });
 }
 
 /** Waits `ms` (retry back-off). */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a log line says of a failure: its message, never a stack or a payload. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

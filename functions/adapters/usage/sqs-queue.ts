@@ -9,7 +9,7 @@
 import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger';
 import type { UsageEvent, UsageSink } from '../../core/ports';
-import { keepLostUsage, sleep } from './lost-usage';
+import { errorText, keepLostUsage, sleep } from './lost-usage';
 import { TickBatcher } from './tick-batcher';
 
 /** SQS's limit of entries per SendMessageBatch. */
@@ -96,7 +96,7 @@ export class SqsUsageQueue implements UsageSink {
       }
     }
     if (left.length === 0) return;
-    this.logger.warn('usage queue unavailable; applying usage directly', { events: left.length, error: describe(lastError) });
+    this.logger.warn('usage queue unavailable; applying usage directly', { events: left.length, error: errorText(lastError) });
     await Promise.all(left.map((event) => this.applyDirectly(event)));
   }
 
@@ -123,8 +123,4 @@ export class SqsUsageQueue implements UsageSink {
   flush(): Promise<void> {
     return this.batcher.flush();
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
