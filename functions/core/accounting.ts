@@ -1,11 +1,13 @@
 // The account step: prices a request from its usage, records metrics, and hands exactly one
 // usage event per request to the usage pipeline without making the client wait for it.
+import { GatewayError } from './errors';
+import { CIRCUIT_OPEN } from './fallback';
 import type { Logger } from './logger';
 import { METRIC, type Counter, type Histogram, type Metrics } from './metrics';
 import type { Usage } from './openai-types';
 import type { UsageSink } from './ports';
 import { tokenCountsOf, type PriceBook } from './pricing/pricing';
-import type { RequestContext } from './request-context';
+import type { Attempt, RequestContext } from './request-context';
 import type { StreamTally } from './usage-estimate';
 
 /** Providers that cost nothing per token. */
@@ -48,8 +50,8 @@ export class Accountant {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly now: () => number,
-    /** Told what each request used once it is recorded (token rate limit, budget settlement). */
-    private readonly onRecorded: (ctx: RequestContext, tokens: number, costUsd: number, cacheHit: boolean) => void = () => {},
+    /** Told what each request used once it is recorded (the token rate limit counts it). */
+    private readonly onRecorded: (ctx: RequestContext, tokens: number, cacheHit: boolean) => void = () => {},
   ) {
     this.accessLog = logger.enabled?.('info') ?? true;
   }
@@ -68,7 +70,7 @@ export class Accountant {
         this.metrics.count(METRIC.unpricedModels, { provider: o.provider, model: o.model });
       } else cost = priced;
     }
-    this.onRecorded(ctx, tokens.prompt_tokens + tokens.completion_tokens, cost, o.cacheHit);
+    this.onRecorded(ctx, tokens.prompt_tokens + tokens.completion_tokens, o.cacheHit);
     const nowMs = this.now();
     const series = this.series(tenant, o.provider, o.model, o.status);
     series.requests.add();
@@ -106,6 +108,16 @@ export class Accountant {
     return cost;
   }
 
+  /**
+   * Records a request that failed before it had an answer (chat and embeddings alike): against
+   * the attempt billedAttempt names, at no cost (no usage came back); nothing if there is none.
+   */
+  recordFailure(ctx: RequestContext, err: unknown, stream: boolean): void {
+    const status = err instanceof GatewayError ? err.status : 500;
+    const billed = billedAttempt(ctx.attempts, status);
+    if (billed) this.record(ctx, { provider: billed.provider, model: billed.model, usage: undefined, status, cacheHit: false, stream });
+  }
+
   private series(tenant: string, provider: string, model: string, status: number): Series {
     const key = `${tenant}\u0000${provider}\u0000${model}\u0000${status}`;
     let s = this.bound.get(key);
@@ -123,4 +135,18 @@ export class Accountant {
     }
     return s;
   }
+}
+
+/**
+ * The attempt a failed request is billed and recorded against: the last one that reached a
+ * provider. An attempt an open breaker refused made no provider call, so it is never the one; and
+ * a client that left (499) is not a failure to bill. Undefined: nothing to record.
+ */
+export function billedAttempt(attempts: readonly Attempt[], status: number): Attempt | undefined {
+  if (status === 499) return undefined;
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const attempt = attempts[i] as Attempt;
+    if (attempt.error !== CIRCUIT_OPEN) return attempt;
+  }
+  return undefined;
 }

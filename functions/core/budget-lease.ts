@@ -92,7 +92,7 @@ export class LeasedBudgetLedger implements BudgetLedger {
    * Takes the two changes a BudgetGuard makes: a reservation (`to`), admitted locally against
    * the lease, and a settlement (`from`), recorded locally. Request ids never reach the store.
    */
-  change(tenantId: string, period: string, c: BudgetChange): Reservation | Promise<Reservation> {
+  async change(tenantId: string, period: string, c: BudgetChange): Promise<Reservation> {
     const a = this.account(tenantId, period);
     if (c.to && !c.from) {
       const amount = c.to.amount;
@@ -107,7 +107,7 @@ export class LeasedBudgetLedger implements BudgetLedger {
   }
 
   /** Request ids are never sent to the shared ledger: none can land there late. */
-  fence(): undefined {
+  async fence(): Promise<undefined> {
     return undefined;
   }
 

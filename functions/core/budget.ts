@@ -8,7 +8,6 @@ import type { Logger } from './logger';
 import { METRIC, noMetrics, type Metrics } from './metrics';
 import type { ChatCompletionRequest } from './openai-types';
 import type { Tenant } from './ports';
-import type { RequestContext } from './request-context';
 import type { PriceBook } from './pricing/pricing';
 import { roundUsd } from './usage-totals';
 
@@ -51,18 +50,15 @@ export interface Reservation {
   committed: number;
 }
 
-/**
- * Where each tenant's spend for a period is kept. Results may come back synchronously (memory)
- * or as promises (shared stores): the hot path then skips a promise round per request.
- */
+/** Where each tenant's spend for a period is kept. */
 export interface BudgetLedger {
   /** Applies `change` atomically, or refuses it whole (admitted: false). Safe to repeat. */
-  change(tenantId: string, period: string, change: BudgetChange): Reservation | Promise<Reservation>;
+  change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation>;
   /**
    * Resolves a reservation whose reserve call may still be on its way: if it was made, returns
    * its amount (it is live); if not, fences its id so that it never can be, and returns undefined.
    */
-  fence(tenantId: string, period: string, id: string): number | undefined | Promise<number | undefined>;
+  fence(tenantId: string, period: string, id: string): Promise<number | undefined>;
   /** Writes back what the ledger holds in process, if anything (shutdown, end of a Lambda invocation). */
   flush?(): Promise<void>;
 }
@@ -117,44 +113,83 @@ export function estimateCost(request: ChatCompletionRequest, body: Buffer, model
   return prices.cost(model, { prompt_tokens: promptTokens, completion_tokens: outputTokens, cached_tokens: 0, cache_write_tokens: 0 }) ?? 0;
 }
 
-export class BudgetGuard {
-  /** Settlements on their way to a shared ledger (a Lambda waits for them before it returns). */
+/**
+ * What a request holds of its tenant's budget from admission to its end: settled with the real
+ * cost once it is known, or released (given back whole) if the request fails before. Only the
+ * first of the two counts; later calls do nothing, so a pipeline may release on every failure
+ * path without asking whether the request was settled first.
+ */
+export interface BudgetHandle {
+  /** Replaces the reservation with the request's real cost, in USD. */
+  settle(costUsd: number): void;
+  /** Gives the reservation back: nothing was spent. */
+  release(): void;
+}
+
+/** The handle of a tenant without a budget: nothing is held, so nothing is written. */
+export const NO_BUDGET: BudgetHandle = { settle: () => undefined, release: () => undefined };
+
+/** Settlements on their way to the ledger, off the client's path (a Lambda waits for them). */
+class Settlements {
   private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly ledger: BudgetLedger, private readonly logger: Logger) {}
+
+  write(tenant: Tenant, hold: BudgetHold, costUsd: number): void {
+    const p: Promise<void> = this.ledger.change(tenant.id, hold.period, { from: { id: hold.id, amount: hold.amount }, spent: roundUsd(costUsd) })
+      .then(() => undefined, (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Resolves once every settlement started so far (and any started meanwhile) has its answer. */
+  async done(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}
+
+/** A reservation admitted in the ledger: settled or released once. */
+class HeldBudget implements BudgetHandle {
+  private open = true;
+
+  constructor(private readonly settlements: Settlements, private readonly tenant: Tenant, private readonly hold: BudgetHold) {}
+
+  settle(costUsd: number): void {
+    if (!this.open) return;
+    this.open = false;
+    this.settlements.write(this.tenant, this.hold, costUsd);
+  }
+
+  release(): void {
+    this.settle(0);
+  }
+}
+
+export class BudgetGuard {
+  private readonly settlements: Settlements;
 
   constructor(
     private readonly ledger: BudgetLedger,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly now: () => number,
     private readonly metrics: Metrics = noMetrics,
-  ) {}
-
-  /**
-   * Reserves `estimate` for the tenant, or throws OpenAI's 429 insufficient_quota. Returns the
-   * reservation to settle (synchronously when the ledger answers so); undefined for a tenant
-   * without a budget.
-   */
-  reserve(tenant: Tenant, estimate: number): BudgetHold | undefined | Promise<BudgetHold | undefined> {
-    if (tenant.budget_usd <= 0) return undefined;
-    const hold: BudgetHold = { id: newHoldId(), amount: roundUsd(estimate), period: budgetPeriod(this.now()) };
-    const r = this.ledger.change(tenant.id, hold.period, { to: hold, spent: 0, limit: tenant.budget_usd, force: tenant.allow_overage });
-    return r instanceof Promise ? r.then((x) => this.admitted(tenant, x, hold)) : this.admitted(tenant, r, hold);
+  ) {
+    this.settlements = new Settlements(ledger, logger);
   }
 
-  private admitted(tenant: Tenant, r: Reservation, hold: BudgetHold): BudgetHold {
+  /**
+   * Reserves `estimate` for the tenant and returns the handle to settle it with, or throws
+   * OpenAI's 429 insufficient_quota. A tenant without a budget gets NO_BUDGET (no ledger call).
+   */
+  async reserve(tenant: Tenant, estimate: number): Promise<BudgetHandle> {
+    if (tenant.budget_usd <= 0) return NO_BUDGET;
+    const hold: BudgetHold = { id: newHoldId(), amount: roundUsd(estimate), period: budgetPeriod(this.now()) };
+    const r = await this.ledger.change(tenant.id, hold.period, { to: hold, spent: 0, limit: tenant.budget_usd, force: tenant.allow_overage });
     if (!r.admitted) {
       this.metrics.count(METRIC.rateLimited, { tenant: tenant.id, limit: 'budget' });
       throw new GatewayError(429, budgetRefusal(tenant, r.committed, hold.amount), { type: 'insufficient_quota', code: 'insufficient_quota' });
     }
-    return { id: hold.id, amount: hold.amount, period: hold.period };
-  }
-
-  /** Replaces the reservation with the real cost (off the client's path: nothing waits on it). */
-  settle(tenant: Tenant, hold: BudgetHold, actual: number): void {
-    const s = this.ledger.change(tenant.id, hold.period, { from: { id: hold.id, amount: hold.amount }, spent: roundUsd(actual) });
-    if (!(s instanceof Promise)) return;
-    const p = s.then(() => undefined, (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    return new HeldBudget(this.settlements, tenant, hold);
   }
 
   /**
@@ -163,10 +198,7 @@ export class BudgetGuard {
    * waits at most one store timeout (what could not be written is kept for the next time).
    */
   async settled(): Promise<void> {
-    const waitPending = async (): Promise<void> => {
-      while (this.pending.size > 0) await Promise.all([...this.pending]);
-    };
-    await Promise.all([waitPending(), this.ledger.flush?.()]);
+    await Promise.all([this.settlements.done(), this.ledger.flush?.()]);
   }
 }
 
@@ -192,12 +224,4 @@ function usd(amount: number): string {
   if (amount === 0 || !Number.isFinite(amount)) return String(amount);
   const decimals = Math.min(12, Math.max(2, Math.ceil(-Math.log10(Math.abs(amount))) + 2));
   return amount.toFixed(decimals).replace(/(\.\d*?[1-9])0+$|\.0+$/, '$1');
-}
-
-/** Settles the request's reservation (if it still holds one) against its real cost, once. */
-export function settleBudget(guard: BudgetGuard, ctx: RequestContext, costUsd: number): void {
-  const hold = ctx.reserved;
-  if (hold === undefined) return;
-  ctx.reserved = undefined;
-  guard.settle(ctx.tenant, hold, costUsd);
 }

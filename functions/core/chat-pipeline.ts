@@ -1,19 +1,18 @@
 // The chat-completions pipeline: auth → rate limit → cache → route → circuit breaker →
 // provider → account. Each step talks to a port; nothing here knows which backend is behind it.
-import { estimateCost, settleBudget } from './budget';
+import { estimateCost, type BudgetHandle } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
 import { GatewayError } from './errors';
 import { tryTargets, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
-import type { ResponseCache } from './ports';
+import type { ResponseCache, Tenant } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
 import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner } from './routing';
-import type { AlongsideStep } from './tenant-gate';
 import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
 import { validateChatRequest } from './validate';
 import { StreamTally } from './usage-estimate';
@@ -38,24 +37,19 @@ export class ChatPipeline {
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
-    const { request, ctx } = await deps.gate.admit(req, ids, validateChatRequest, this.budgetStep);
-    return this.serve(req, request, ctx).catch((err: unknown) => {
-      settleBudget(deps.budget, ctx, 0); // nothing was billed: give the reservation back
+    // The budget: reserved beside the rate limits, settled at the real cost where it is recorded
+    // (a stream's when it ends), released if the request fails first.
+    const { request, ctx, budget } = await deps.gate.admit(req, ids, validateChatRequest, this.reserveBudget);
+    return this.serve(req, request, ctx, budget).catch((err: unknown) => {
+      budget.release(); // nothing was billed: give the reservation back
       throw err;
     });
   }
 
-  /** The budget reservation, run beside the rate limits; synchronous with a memory ledger. */
-  private readonly budgetStep: AlongsideStep<ChatCompletionRequest> = {
-    run: (ctx, request, req) => {
-      const reserved = this.deps.budget.reserve(ctx.tenant, estimateCost(request, req.body, request.model, this.deps.prices));
-      if (!(reserved instanceof Promise)) ctx.reserved = reserved;
-      else return reserved.then((r) => { ctx.reserved = r; });
-    },
-    undo: (ctx) => settleBudget(this.deps.budget, ctx, 0),
-  };
+  private readonly reserveBudget = (tenant: Tenant, request: ChatCompletionRequest, req: ApiRequest): Promise<BudgetHandle> =>
+    this.deps.budget.reserve(tenant, estimateCost(request, req.body, request.model, this.deps.prices));
 
-  private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext): Promise<ApiResponse> {
+  private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext, budget: BudgetHandle): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
 
@@ -64,7 +58,7 @@ export class ChatPipeline {
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
-      if (hit) return this.fromCache(ctx, request, hit.body, hit.provider);
+      if (hit) return this.fromCache(ctx, request, hit.body, hit.provider, budget);
     }
 
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
@@ -89,7 +83,7 @@ export class ChatPipeline {
         });
       });
     } catch (err) {
-      this.accountFailure(ctx, request, err);
+      deps.accountant.recordFailure(ctx, err, request.stream === true);
       throw err;
     }
     const { value: result, provider, target, admission, attemptStartedMs } = answer;
@@ -97,23 +91,16 @@ export class ChatPipeline {
     ctx.attempts.push(attempt);
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
-      return this.respondJson(ctx, request, provider.name, result, key, ttl);
+      return this.respondJson(ctx, request, provider.name, result, key, ttl, budget);
     }
-    return this.respondStream(ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length));
+    return this.respondStream(ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
   }
 
-  /** One usage event for a request that reached a provider and failed (the client leaving is not a failure to bill). */
-  private accountFailure(ctx: RequestContext, request: ChatCompletionRequest, err: unknown): void {
-    const last = ctx.attempts.filter((a) => a.error !== 'circuit open').at(-1);
-    const status = err instanceof GatewayError ? err.status : 500;
-    if (!last || status === 499) return;
-    this.deps.accountant.record(ctx, { provider: last.provider, model: last.model, usage: undefined, status, cacheHit: false, stream: request.stream === true });
-  }
-
-  private respondJson(ctx: RequestContext, request: ChatCompletionRequest, provider: string, result: SyncResult, key: string | undefined, ttl: number): ApiResponse {
+  private respondJson(ctx: RequestContext, request: ChatCompletionRequest, provider: string, result: SyncResult, key: string | undefined, ttl: number, budget: BudgetHandle): ApiResponse {
     const { completion } = result;
     const model = completion.model || request.model;
     const cost = this.deps.accountant.record(ctx, { provider, model, usage: completion.usage, status: 200, cacheHit: false, stream: false });
+    budget.settle(cost);
     const raw = result.raw ?? JSON.stringify(completion);
     if (key && completion.choices?.length) this.store(ctx, key, raw, provider, model, ttl);
     return {
@@ -129,9 +116,10 @@ export class ChatPipeline {
       .catch((err: unknown) => this.deps.logger.warn('cache write failed', { request_id: ctx.requestId, error: String(err) }));
   }
 
-  private fromCache(ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string): ApiResponse {
+  private fromCache(ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string, budget: BudgetHandle): ApiResponse {
     const completion = JSON.parse(body) as ChatCompletion;
     this.deps.accountant.record(ctx, { provider, model: completion.model, usage: completion.usage, status: 200, cacheHit: true, stream: request.stream === true });
+    budget.release(); // a cache hit costs nothing
     const meta = gatewayMetadata(ctx, this.deps.now(), provider, completion.model, 0, true);
     const headers = gatewayHeaders(ctx, provider);
     if (!request.stream) {
@@ -146,7 +134,7 @@ export class ChatPipeline {
 
   private respondStream(
     ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult,
-    key: string | undefined, ttl: number, streamed: StreamTally,
+    key: string | undefined, ttl: number, streamed: StreamTally, budget: BudgetHandle,
   ): ApiResponse {
     const self = this;
     const { deps } = this;
@@ -169,6 +157,7 @@ export class ChatPipeline {
         }
         status = 200;
         const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+        budget.settle(cost);
         const assembled = assembler?.result();
         if (key && assembled) self.store(ctx, key, JSON.stringify(assembled), provider, model, ttl);
         const final = { id: result.id, object: 'chat.completion.chunk', created: result.created, model, choices: [], x_gateway: gatewayMetadata(ctx, deps.now(), provider, model, cost, false) };
@@ -180,13 +169,13 @@ export class ChatPipeline {
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
-          deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed });
+          budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
           deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
           yield sseError(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
-        if (status === 499) deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed });
+        if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
         else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
         else deps.breaker.release(provider, admission);

@@ -1,11 +1,12 @@
-// POST /v1/embeddings: auth → rate limit → route → circuit breaker → provider → account, over
-// the providers that embed.
-import { settleBudget } from './budget';
+// POST /v1/embeddings: auth → rate limit + budget → route → circuit breaker → provider → account,
+// over the providers that embed.
 import type { ApiRequest, ApiResponse } from './api-types';
+import type { BudgetHandle } from './budget';
 import { badRequest } from './errors';
 import { tryTargets, type FallbackDeps } from './fallback';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import type { EmbeddingsRequest } from './openai-types';
+import type { Tenant } from './ports';
 import { TargetPlanner } from './routing';
 import { spliceMetadata } from './sse';
 import { validateEmbeddingsRequest } from './validate';
@@ -25,18 +26,17 @@ export class EmbeddingsPipeline {
   }
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
-    const { deps } = this;
-    const { request, ctx } = await deps.gate.admit(req, ids, validateEmbeddingsRequest);
-    // Embeddings cost little: nothing is reserved, but a tenant at its budget is refused all the same.
-    const reserved = deps.budget.reserve(ctx.tenant, 0);
-    ctx.reserved = reserved instanceof Promise ? await reserved : reserved;
-    return this.serve(req, request, ctx).catch((err: unknown) => {
-      settleBudget(deps.budget, ctx, 0);
+    const { request, ctx, budget } = await this.deps.gate.admit(req, ids, validateEmbeddingsRequest, this.reserveBudget);
+    return this.serve(req, request, ctx, budget).catch((err: unknown) => {
+      budget.release(); // nothing was billed: give the reservation back
       throw err;
     });
   }
 
-  private async serve(req: ApiRequest, request: EmbeddingsRequest, ctx: RequestContext): Promise<ApiResponse> {
+  /** Embeddings cost little: nothing is reserved, but a tenant at its budget is refused all the same. */
+  private readonly reserveBudget = (tenant: Tenant): Promise<BudgetHandle> => this.deps.budget.reserve(tenant, 0);
+
+  private async serve(req: ApiRequest, request: EmbeddingsRequest, ctx: RequestContext, budget: BudgetHandle): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
 
@@ -56,9 +56,7 @@ export class EmbeddingsPipeline {
         signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, rawBody: sameModel ? req.body : undefined, maxResponseBytes: deps.config.maxResponseBytes,
       }));
     }).catch((err: unknown) => {
-      const last = ctx.attempts.at(-1);
-      const status = (err as { status?: number }).status ?? 500;
-      if (last && status !== 499) deps.accountant.record(ctx, { provider: last.provider, model: last.model, usage: undefined, status, cacheHit: false, stream: false });
+      deps.accountant.recordFailure(ctx, err, false);
       throw err;
     });
     const { value, provider, target, admission, attemptStartedMs } = answer;
@@ -69,6 +67,7 @@ export class EmbeddingsPipeline {
     const cost = deps.accountant.record(ctx, {
       provider: provider.name, model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, status: 200, cacheHit: false, stream: false,
     });
+    budget.settle(cost);
     return {
       status: 200,
       headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider.name) },

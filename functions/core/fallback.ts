@@ -9,6 +9,9 @@ import { gatewayHeaders, type RequestContext } from './request-context';
 import { redactText } from './redact';
 import type { PlannedTarget } from './routing';
 
+/** The error of an attempt an open breaker refused: it made no provider call. */
+export const CIRCUIT_OPEN = 'circuit open';
+
 export interface FallbackDeps {
   providers: ReadonlyMap<string, Provider>;
   breaker: CircuitBreaker;
@@ -55,7 +58,7 @@ export async function tryTargets<T>(
     }
     const admission = await deps.breaker.admit(provider.name, deps.now());
     if (admission === 'rejected') {
-      ctx.attempts.push({ provider: provider.name, model: target.model, status: 503, latency_ms: 0, error: 'circuit open' });
+      ctx.attempts.push({ provider: provider.name, model: target.model, status: 503, latency_ms: 0, error: CIRCUIT_OPEN });
       continue;
     }
     if (failedProvider) deps.metrics.count(METRIC.fallbacks, { from: failedProvider, to: provider.name });

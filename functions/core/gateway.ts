@@ -3,7 +3,7 @@
 // every error the OpenAI way.
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
-import { BudgetGuard, settleBudget, type BudgetLedger } from './budget';
+import { BudgetGuard, type BudgetLedger } from './budget';
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
@@ -63,14 +63,12 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
-    const budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now, metrics);
-    this.budget = budget;
-    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cost, cacheHit) => {
+    this.budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now, metrics);
+    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cacheHit) => {
       if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
-      settleBudget(budget, ctx, cost);
       this.unaccounted.delete(ctx.requestId); // its access line is the accountant's
     });
-    const shared = { ...deps, metrics, gate: this.gate, accountant, budget };
+    const shared = { ...deps, metrics, gate: this.gate, accountant, budget: this.budget };
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);
     this.routes = {

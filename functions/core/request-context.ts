@@ -2,7 +2,6 @@
 // made, and the headers every answer carries.
 import { randomBytes } from 'node:crypto';
 import type { ApiRequest } from './api-types';
-import type { BudgetHold } from './budget';
 import type { Tenant } from './ports';
 
 export interface RequestIds {
@@ -26,8 +25,6 @@ export interface RequestContext extends RequestIds {
   /** Headers every answer to this request carries (rate-limit state). */
   headers: Record<string, string>;
   attempts: Attempt[];
-  /** The budget reservation still held for this request; cleared when its real cost is settled. */
-  reserved?: BudgetHold;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The pipeline's first two steps: auth (API key → tenant) and the tenant's rate limit.
 import type { ApiRequest } from './api-types';
 import { GatewayError, unauthorized } from './errors';
+import type { BudgetHandle } from './budget';
 import { METRIC, type Metrics } from './metrics';
 import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
@@ -10,13 +11,10 @@ import { hashApiKey } from './tenants';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * A check a pipeline runs beside the rate limits (the budget reservation): `run` may record what
- * it took on the context; `undo` gives it back when a limit refuses the request after all.
+ * The budget reservation a pipeline makes for a request, run beside the rate limits (a function
+ * made once per pipeline: it gets what it needs as arguments).
  */
-export interface AlongsideStep<T> {
-  run(ctx: RequestContext, request: T, req: ApiRequest): void | Promise<void>;
-  undo(ctx: RequestContext): void;
-}
+export type ReserveBudget<T> = (tenant: Tenant, request: T, req: ApiRequest) => Promise<BudgetHandle>;
 
 export class TenantGate {
   constructor(
@@ -28,36 +26,33 @@ export class TenantGate {
 
   /**
    * The steps every API request starts with: auth, then the body parsed and checked by
-   * `validate`, the tenant's model policy, then its rate limits, with `alongside` (the budget
-   * reservation) at the same time: with a shared store each is a round trip of its own, so they
-   * cost one round trip's wait, not the sum. Returns the request and its context.
+   * `validate`, the tenant's model policy, then its rate limits, with the budget reservation at
+   * the same time: with a shared store each is a round trip of its own, so they cost one round
+   * trip's wait, not the sum. Returns the request, its context and its budget handle; a request
+   * a limit refuses gives its reservation back.
    */
-  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, alongside?: AlongsideStep<T>): Promise<{ request: T; ctx: RequestContext }> {
+  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, reserve: ReserveBudget<T>): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
     const tenant = await this.authenticate(req);
     const request = validate(parseJsonBody(req.body));
     this.checkModel(tenant, request.model);
     // Every field present from the start, so the object keeps one shape for V8.
     const ctx: RequestContext = {
       requestId: ids.requestId, correlationId: ids.correlationId, traceId: ids.traceId,
-      startedMs: this.now(), tenant, headers: {}, attempts: [], reserved: undefined,
+      startedMs: this.now(), tenant, headers: {}, attempts: [],
     };
-    if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) {
-      const pending = alongside?.run(ctx, request, req);
-      if (pending) await pending;
-      return { request, ctx };
-    }
-    const steps: Array<Promise<void>> = [];
-    if (tenant.rate_limit_rpm > 0) steps.push(this.rateLimit(ctx));
-    if (tenant.rate_limit_tpm > 0) steps.push(this.tokenLimit(ctx));
-    if (alongside) steps.push(Promise.resolve().then(() => alongside.run(ctx, request, req)));
-    const results = await Promise.allSettled(steps);
-    // The first refusal in step order (requests, tokens, then the step alongside) is the answer.
-    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, ctx, budget: await reserve(tenant, request, req) };
+    const limits: Array<Promise<void>> = [];
+    if (tenant.rate_limit_rpm > 0) limits.push(this.rateLimit(ctx));
+    if (tenant.rate_limit_tpm > 0) limits.push(this.tokenLimit(ctx));
+    const [budget, ...checks] = await Promise.allSettled([reserve(tenant, request, req), ...limits]);
+    // The first refusal in step order (requests, tokens, then the budget) is the answer.
+    const refused = checks.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (budget.status === 'rejected') throw refused ? refused.reason : budget.reason;
     if (refused) {
-      alongside?.undo(ctx);
+      budget.value.release();
       throw refused.reason;
     }
-    return { request, ctx };
+    return { request, ctx, budget: budget.value };
   }
 
   /**

@@ -10,7 +10,7 @@ import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { ensureTables, localTableNames } from '../../functions/adapters/dynamodb/tables';
 import { RedisBudgetLedger } from '../../functions/adapters/redis/budget-ledger';
 import { createRedisClient, redisReady } from '../../functions/adapters/redis/client';
-import { BudgetGuard, LedgerCallNotSent, type BudgetChange, type BudgetHold, type BudgetLedger } from '../../functions/core/budget';
+import { BudgetGuard, LedgerCallNotSent, type BudgetChange, type BudgetHandle, type BudgetLedger } from '../../functions/core/budget';
 import { budgetLedgerStack } from '../../functions/core/budget-stack';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -93,17 +93,13 @@ function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route:
 const spent = async (l: BudgetLedger, t: Tenant): Promise<number> => (await l.change(t.id, P, { spent: 0 })).committed;
 /** Exactly `room` can still be reserved in the account (checked, then given back). */
 async function expectRoom(l: BudgetLedger, t: Tenant, room: number): Promise<void> {
-  const probe = (amount: number): Promise<boolean> => Promise.resolve(l.change(t.id, P, { to: { id: `probe-${amount}`, amount }, spent: 0, limit: t.budget_usd })).then((r) => r.admitted);
+  const probe = (amount: number): Promise<boolean> => l.change(t.id, P, { to: { id: `probe-${amount}`, amount }, spent: 0, limit: t.budget_usd }).then((r) => r.admitted);
   expect(await probe(room + 1e-6)).toBe(false);
   expect(await probe(room)).toBe(true);
   await l.change(t.id, P, { from: { id: `probe-${room}`, amount: room }, spent: 0 });
 }
 
-async function reserve(budget: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHold> {
-  const hold = await budget.reserve(t, estimate);
-  if (!hold) throw new Error('nothing reserved');
-  return hold;
-}
+const reserve = (budget: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHandle> => budget.reserve(t, estimate);
 
 describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s', (name) => {
   let b: Backend;
@@ -120,7 +116,7 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
   it('(control) the timed-out call does apply on the server, late', async () => {
     const t = tenant();
     const started = Date.now();
-    await expect(Promise.resolve(b.slow.change(t.id, P, { to: { id: 'r1', amount: 3 }, spent: 0, limit: 10 }))).rejects.toThrow();
+    await expect(b.slow.change(t.id, P, { to: { id: 'r1', amount: 3 }, spent: 0, limit: 10 })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(HELD_MS);
     await expectRoom(b.fast, t, 10); // not there yet
     await b.proxy.idle();
@@ -132,7 +128,7 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     const gw = gateway(b, false);
     const hold = await reserve(gw.budget, t, 1);
     gw.via('slow');
-    gw.budget.settle(t, hold, 0.7);
+    hold.settle(0.7);
     await gw.budget.settled(); // timed out: kept
     gw.via('fast');
     await gw.budget.settled(); // repeated: applied
@@ -150,7 +146,7 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     const hold = await reserve(gw.budget, t, 3); // timed out: admitted without the store (open)
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
     gw.via('fast');
-    gw.budget.settle(t, hold, 0.4);
+    hold.settle(0.4);
     await gw.budget.settled();
     await b.proxy.idle(); // the reserve lands: fenced
     expect(await spent(b.fast, t)).toBeCloseTo(0.4, 10);
@@ -161,7 +157,7 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     const t = tenant();
     const gw = gateway(b, true);
     const hold = await reserve(gw.budget, t, 0.05); // a lease of 0.1 (1 % of 10)
-    gw.budget.settle(t, hold, 0.03);
+    hold.settle(0.03);
     gw.via('slow');
     await gw.budget.settled(); // the write-back times out: unknown
     gw.via('fast');
@@ -174,10 +170,10 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
   it('spend admitted without the lease, its write-back timed out and landing after the repeat: spent once, nothing left held', async () => {
     const t = tenant();
     const gw = gateway(b, true);
-    gw.budget.settle(t, await reserve(gw.budget, t, 0.05), 0.03); // on a lease of 0.1
+    (await reserve(gw.budget, t, 0.05)).settle(0.03); // on a lease of 0.1
     gw.via('slow');
     await gw.budget.settled(); // the lease goes back with the spend: timed out (unknown)
-    gw.budget.settle(t, await reserve(gw.budget, t, 0.05), 0.02); // its repeat times out too: admitted degraded
+    (await reserve(gw.budget, t, 0.05)).settle(0.02); // its repeat times out too: admitted degraded
     gw.via('fast');
     await b.ready();
     gw.then('fast', 'slow');

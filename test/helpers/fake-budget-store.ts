@@ -22,12 +22,12 @@ export class FakeBudgetStore implements BudgetLedger {
   readonly next: FakeStoreMode[] = [];
   private readonly late: Array<() => void> = [];
 
-  async change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
+  change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
     this.calls.push({ tenantId, period, change });
     return this.answer(() => this.inner.change(tenantId, period, change));
   }
 
-  async fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
+  fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
     this.calls.push({ tenantId, period, fence: id });
     return this.answer(() => this.inner.fence(tenantId, period, id));
   }
@@ -38,24 +38,25 @@ export class FakeBudgetStore implements BudgetLedger {
   }
 
   /** Spent in the account, read directly (a no-op change). */
-  spent(tenantId: string, period: string): number {
-    return this.inner.change(tenantId, period, { spent: 0 }).committed;
+  async spent(tenantId: string, period: string): Promise<number> {
+    return (await this.inner.change(tenantId, period, { spent: 0 })).committed;
   }
 
   /** Whether `amount` more can be reserved under `limit` (tried, then given back). */
-  room(tenantId: string, period: string, amount: number, limit: number): boolean {
+  async room(tenantId: string, period: string, amount: number, limit: number): Promise<boolean> {
     const id = `probe-${Math.random()}`;
-    const r = this.inner.change(tenantId, period, { to: { id, amount }, spent: 0, limit });
-    if (r.admitted) this.inner.change(tenantId, period, { from: { id, amount }, spent: 0 });
+    const r = await this.inner.change(tenantId, period, { to: { id, amount }, spent: 0, limit });
+    if (r.admitted) await this.inner.change(tenantId, period, { from: { id, amount }, spent: 0 });
     return r.admitted;
   }
 
-  private answer<T>(apply: () => T): T {
+  /** Applies a call (the memory ledger applies it when called), or fails it as the mode says. */
+  private answer<T>(apply: () => Promise<T>): Promise<T> {
     const mode = this.next.shift() ?? this.mode;
-    if (mode === 'down') throw new Error('connect ECONNREFUSED');
+    if (mode === 'down') return Promise.reject(new Error('connect ECONNREFUSED'));
     if (mode === 'late') {
-      this.late.push(() => { apply(); });
-      throw new Error('Command timed out');
+      this.late.push(() => { void apply(); });
+      return Promise.reject(new Error('Command timed out'));
     }
     return apply();
   }

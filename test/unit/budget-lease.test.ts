@@ -11,7 +11,7 @@ import { FakeBudgetStore } from '../helpers/fake-budget-store';
 const P = '2030-01';
 let ids = 0;
 const hold = (amount: number): { id: string; amount: number } => ({ id: `req-${++ids}`, amount });
-const reserve = (l: BudgetLedger, amount: number, limit: number, force = false) => Promise.resolve(l.change('t', P, { to: hold(amount), spent: 0, limit, force }));
+const reserve = (l: BudgetLedger, amount: number, limit: number, force = false) => l.change('t', P, { to: hold(amount), spent: 0, limit, force });
 const settle = (l: BudgetLedger, amount: number, actual: number): void => void l.change('t', P, { from: { id: 'any', amount }, spent: actual });
 
 /** The shared ledger as a gateway sees it: a store under its guard (never marked down here). */
@@ -40,9 +40,9 @@ it('admits many requests on one lease, with one shared reservation', async () =>
   await ledger.flush();
   expect(store.calls).toHaveLength(2);
   // The shared ledger now holds exactly what was spent: the unused lease went back.
-  expect(store.spent('t', P)).toBeCloseTo(0.05, 10);
-  expect(store.room('t', P, 100 - 0.05, 100)).toBe(true);
-  expect(store.room('t', P, 100 - 0.05 + 1e-7, 100)).toBe(false);
+  expect(await store.spent('t', P)).toBeCloseTo(0.05, 10);
+  expect(await store.room('t', P, 100 - 0.05, 100)).toBe(true);
+  expect(await store.room('t', P, 100 - 0.05 + 1e-7, 100)).toBe(false);
 });
 
 it('concurrent first requests wait for one lease instead of each asking', async () => {
@@ -55,7 +55,7 @@ it('concurrent first requests wait for one lease instead of each asking', async 
 
 it('4 instances × 50 concurrent requests against an almost spent budget admit exactly what fits', async () => {
   const store = new FakeBudgetStore();
-  store.inner.change('t', P, { spent: 0.9 });
+  await store.inner.change('t', P, { spent: 0.9 });
   const instances = Array.from({ length: 4 }, () => make(store));
   const results = await Promise.all(instances.flatMap((l) => Array.from({ length: 50 }, () => reserve(l, 0.03, 1))));
   expect(results.filter((r) => r.admitted)).toHaveLength(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1
@@ -101,10 +101,10 @@ it('a write-back that timed out but landed is repeated as the same change and co
   await ledger.flush();
   const writes = changes(store).slice(1);
   expect(writes[0]).toEqual(writes[1]);
-  expect(store.spent('t', P)).toBeCloseTo(0.3, 10);
+  expect(await store.spent('t', P)).toBeCloseTo(0.3, 10);
   // Spent 0.3 of 10, nothing held: 9.7 fits, a hair more does not.
-  expect(store.room('t', P, 9.7, 10)).toBe(true);
-  expect(store.room('t', P, 9.7001, 10)).toBe(false);
+  expect(await store.room('t', P, 9.7, 10)).toBe(true);
+  expect(await store.room('t', P, 9.7001, 10)).toBe(false);
 });
 
 it('a failed write-back is kept and written on a later flush, nothing lost', async () => {
@@ -117,9 +117,9 @@ it('a failed write-back is kept and written on a later flush, nothing lost', asy
   await ledger.flush();
   store.mode = 'up';
   await ledger.flush();
-  expect(store.spent('t', P)).toBeCloseTo(0.3, 10);
-  expect(store.room('t', P, 9.7, 10)).toBe(true);
-  expect(store.room('t', P, 9.7001, 10)).toBe(false);
+  expect(await store.spent('t', P)).toBeCloseTo(0.3, 10);
+  expect(await store.room('t', P, 9.7, 10)).toBe(true);
+  expect(await store.room('t', P, 9.7001, 10)).toBe(false);
 });
 
 it('an unknown lease growth refused when repeated is fenced: it can never land afterwards', async () => {
@@ -128,13 +128,13 @@ it('an unknown lease growth refused when repeated is fenced: it can never land a
   store.mode = 'late';
   await expect(reserve(ledger, 0.5, 1)).rejects.toThrow(); // the lease call timed out
   store.mode = 'up';
-  store.inner.change('t', P, { spent: 0.8 }); // another instance spends meanwhile
+  await store.inner.change('t', P, { spent: 0.8 }); // another instance spends meanwhile
   const r = await reserve(ledger, 0.5, 1); // repeats the growth (refused now), fences it, asks anew
   expect(r.admitted).toBe(false);
   expect(store.calls.some((c) => c.fence !== undefined)).toBe(true);
   store.landLate(); // the first attempt arrives: fenced, it changes nothing
-  expect(store.spent('t', P)).toBeCloseTo(0.8, 10);
-  expect(store.room('t', P, 0.2, 1)).toBe(true);
+  expect(await store.spent('t', P)).toBeCloseTo(0.8, 10);
+  expect(await store.room('t', P, 0.2, 1)).toBe(true);
 });
 
 it('an unknown lease growth that had landed is taken as the lease, not asked for twice', async () => {
@@ -148,8 +148,8 @@ it('an unknown lease growth that had landed is taken as the lease, not asked for
   expect((await reserve(ledger, 0.4, 100)).admitted).toBe(true); // on the same lease
   expect(changes(store)).toHaveLength(2); // the growth, and its one repeat
   await ledger.flush();
-  expect(store.room('t', P, 100 - 0.9, 100)).toBe(true);
-  expect(store.room('t', P, 100 - 0.9 + 1e-7, 100)).toBe(false);
+  expect(await store.room('t', P, 100 - 0.9, 100)).toBe(true);
+  expect(await store.room('t', P, 100 - 0.9 + 1e-7, 100)).toBe(false);
 });
 
 it('spend with no lease to release is written under a lease of its own: timed out but landed, it is counted once', async () => {
@@ -163,10 +163,10 @@ it('spend with no lease to release is written under a lease of its own: timed ou
   store.mode = 'up';
   await ledger.flush(); // repeated as the same change: it must find itself applied
   await ledger.flush(); // the (empty) lease goes back
-  expect(store.spent('t', P)).toBeCloseTo(0.3, 10);
+  expect(await store.spent('t', P)).toBeCloseTo(0.3, 10);
   expect(changes(store).every((c) => c.from !== undefined || c.to !== undefined)).toBe(true); // each names a lease
-  expect(store.room('t', P, 9.7, 10)).toBe(true); // nothing left held
-  expect(store.room('t', P, 9.7001, 10)).toBe(false);
+  expect(await store.room('t', P, 9.7, 10)).toBe(true); // nothing left held
+  expect(await store.room('t', P, 9.7001, 10)).toBe(false);
 });
 
 it('a lease made by a repeated write is released fenced: its first attempt landing after that makes nothing', async () => {
@@ -180,7 +180,7 @@ it('a lease made by a repeated write is released fenced: its first attempt landi
   settle(ledger, 0.5, 0.2);
   await ledger.flush(); // the lease goes back
   store.landLate(); // the first attempt arrives at last
-  expect(store.spent('t', P)).toBeCloseTo(0.5, 10);
-  expect(store.room('t', P, 99.5, 100)).toBe(true); // and no lease left behind
-  expect(store.room('t', P, 99.5001, 100)).toBe(false);
+  expect(await store.spent('t', P)).toBeCloseTo(0.5, 10);
+  expect(await store.room('t', P, 99.5, 100)).toBe(true); // and no lease left behind
+  expect(await store.room('t', P, 99.5001, 100)).toBe(false);
 });

@@ -31,10 +31,8 @@ describe('budgetRefusal', () => {
   test('the guard answers with it', async () => {
     const guard = new BudgetGuard(new MemoryBudgetLedger(), silentLogger, () => Date.UTC(2026, 11, 3));
     const t = tenant(1);
-    const first = guard.reserve(t, 0.7);
-    expect(first).toMatchObject({ amount: 0.7 });
-    let refused: GatewayError | undefined;
-    try { guard.reserve(t, 0.5); } catch (err) { refused = err as GatewayError; }
+    await guard.reserve(t, 0.7);
+    const refused = await guard.reserve(t, 0.5).then(() => undefined, (err: unknown) => err as GatewayError);
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
     expect(refused?.message).toContain('requests in progress');
   });

@@ -1,6 +1,6 @@
-// Budgets: reserve before the call, settle with the real cost.
+// Budgets: reserve before the call, settle with the real cost (or release), once.
 import { MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledger';
-import { BudgetGuard, estimateCost, type BudgetHold } from '../../functions/core/budget';
+import { BudgetGuard, estimateCost, NO_BUDGET } from '../../functions/core/budget';
 import { GatewayError } from '../../functions/core/errors';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -9,21 +9,18 @@ import { DEFAULT_TENANT } from '../../functions/core/tenants';
 
 const tenant = (over: Partial<Tenant> = {}): Tenant => ({ ...DEFAULT_TENANT, id: 't', budget_usd: 1, ...over });
 
-/** reserve() answers synchronously with a memory ledger (and may throw); as a promise here. */
-const reserve = async (guard: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHold> => {
-  const hold = await Promise.resolve().then(() => guard.reserve(t, estimate));
-  if (!hold) throw new Error('nothing reserved');
-  return hold;
-};
-
 describe('BudgetGuard', () => {
   const now = Date.UTC(2026, 10, 26);
-  const make = () => ({ guard: new BudgetGuard(new MemoryBudgetLedger(), silentLogger, () => now) });
+  const make = () => {
+    const ledger = new MemoryBudgetLedger();
+    return { ledger, guard: new BudgetGuard(ledger, silentLogger, () => now) };
+  };
+  const spent = async (ledger: MemoryBudgetLedger): Promise<number> => (await ledger.change('t', '2026-11', { spent: 0 })).committed;
 
   it('admits reservations up to the budget and refuses past it with 429 insufficient_quota', async () => {
     const { guard } = make();
-    expect(await reserve(guard, tenant(), 0.6)).toMatchObject({ amount: 0.6, period: '2026-11' });
-    const refused = await reserve(guard, tenant(), 0.6).catch((e: unknown) => e);
+    await expect(guard.reserve(tenant(), 0.6)).resolves.not.toBe(NO_BUDGET);
+    const refused = await guard.reserve(tenant(), 0.6).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GatewayError);
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
   });
@@ -31,32 +28,51 @@ describe('BudgetGuard', () => {
   it('50 concurrent requests against an almost spent budget overshoot by no more than the reservations allow', async () => {
     const { guard } = make();
     const t = tenant();
-    guard.settle(t, await reserve(guard, t, 0.9), 0.9); // 0.9 of 1 USD spent
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => reserve(guard, t, 0.03)));
+    (await guard.reserve(t, 0.9)).settle(0.9); // 0.9 of 1 USD spent
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.reserve(t, 0.03)));
     const admitted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     expect(admitted).toHaveLength(3); // 0.9 + 3 × 0.03 = 0.99 ≤ 1; a fourth would pass the budget
-    for (const hold of admitted) guard.settle(t, hold, 0.03);
-    await expect(reserve(guard, t, 0.03)).rejects.toMatchObject({ status: 429 });
+    for (const held of admitted) held.settle(0.03);
+    await expect(guard.reserve(t, 0.03)).rejects.toMatchObject({ status: 429 });
   });
 
   it('gives reservations back when settled at a lower real cost', async () => {
     const { guard } = make();
     const t = tenant();
-    const r = await reserve(guard, t, 0.8);
-    guard.settle(t, r, 0.1);
-    expect(await reserve(guard, t, 0.8)).toMatchObject({ amount: 0.8 }); // 0.1 spent + 0.8 reserved ≤ 1
+    (await guard.reserve(t, 0.8)).settle(0.1);
+    await expect(guard.reserve(t, 0.8)).resolves.not.toBe(NO_BUDGET); // 0.1 spent + 0.8 reserved ≤ 1
+  });
+
+  it('a handle counts once: the first of settle and release wins, later calls change nothing', async () => {
+    const { guard, ledger } = make();
+    const t = tenant();
+    const settled = await guard.reserve(t, 0.5);
+    settled.settle(0.2);
+    settled.settle(0.3);
+    settled.release();
+    const released = await guard.reserve(t, 0.5);
+    released.release();
+    released.settle(0.4);
+    await guard.settled();
+    expect(await spent(ledger)).toBeCloseTo(0.2, 10);
+    await expect(guard.reserve(t, 0.8)).resolves.not.toBe(NO_BUDGET); // nothing held: 0.2 + 0.8 ≤ 1
   });
 
   it('lets a tenant with allow_overage go past its budget', async () => {
     const { guard } = make();
     const t = tenant({ allow_overage: true });
-    guard.settle(t, await reserve(guard, t, 2), 2);
-    expect(await reserve(guard, t, 1)).toMatchObject({ amount: 1 });
+    (await guard.reserve(t, 2)).settle(2);
+    await expect(guard.reserve(t, 1)).resolves.not.toBe(NO_BUDGET);
   });
 
-  it('tenants without a budget are not limited', async () => {
-    const { guard } = make();
-    expect(guard.reserve(tenant({ budget_usd: 0 }), 100)).toBeUndefined();
+  it('tenants without a budget are not limited, and nothing is written for them', async () => {
+    const { guard, ledger } = make();
+    const t = tenant({ budget_usd: 0 });
+    const held = await guard.reserve(t, 100);
+    expect(held).toBe(NO_BUDGET);
+    held.settle(100);
+    await guard.settled();
+    expect(await spent(ledger)).toBe(0);
   });
 });
 

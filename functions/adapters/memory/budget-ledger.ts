@@ -11,7 +11,10 @@ interface Account {
 /** Periods kept per tenant: this month, and the last one (its requests may still settle). */
 const PERIODS_KEPT = 2;
 
-/** Spend per tenant and period, in process: exact for one instance. */
+/**
+ * Spend per tenant and period, in process: exact for one instance. A change is applied when it is
+ * called (the answer comes a microtask later), as a store applies it when it receives it.
+ */
 export class MemoryBudgetLedger implements BudgetLedger {
   /** tenant → period → account (nested maps: no key string built per request). */
   private readonly accounts = new Map<string, Map<string, Account>>();
@@ -28,7 +31,7 @@ export class MemoryBudgetLedger implements BudgetLedger {
     return a;
   }
 
-  change(tenantId: string, period: string, change: BudgetChange): Reservation {
+  async change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
     const a = this.account(tenantId, period);
     const d = decideChange((id) => a.holds.get(id), a.outstanding, change);
     if (d.kind === 'apply') {
@@ -43,7 +46,7 @@ export class MemoryBudgetLedger implements BudgetLedger {
     return { admitted: d.kind !== 'refused', committed: a.spent };
   }
 
-  fence(tenantId: string, period: string, id: string): number | undefined {
+  async fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
     const a = this.account(tenantId, period);
     const held = a.holds.get(id);
     if (typeof held === 'number') return held;

@@ -58,11 +58,11 @@ export class ResilientBudgetLedger implements BudgetLedger {
     return this.backlog.size;
   }
 
-  change(tenantId: string, period: string, change: BudgetChange): Reservation | Promise<Reservation> {
+  change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
     return change.to && !change.from ? this.reserve(tenantId, period, change) : this.settle(tenantId, period, change);
   }
 
-  fence(tenantId: string, period: string, id: string): number | undefined | Promise<number | undefined> {
+  fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
     return this.inner.fence(tenantId, period, id);
   }
 
@@ -81,20 +81,20 @@ export class ResilientBudgetLedger implements BudgetLedger {
     return k;
   }
 
+  /** Takes in an answer of the store (which is then answering again: the backlog can go out). */
   private saw(tenantId: string, period: string, r: Reservation): Reservation {
+    if (this.backlog.size > 0) void this.backlog.drain();
     const k = this.knownOf(tenantId, period);
     // Spend only grows within a month: the larger of the two views is the better one.
     k.spent = Math.max(k.spent, r.committed);
     return r;
   }
 
-  private reserve(tenantId: string, period: string, change: BudgetChange): Reservation | Promise<Reservation> {
-    const r = this.inner.change(tenantId, period, change);
-    if (!(r instanceof Promise)) return this.saw(tenantId, period, r);
-    return r.then((x) => {
-      if (this.backlog.size > 0) void this.backlog.drain(); // the store answers again
-      return this.saw(tenantId, period, x);
-    }, (err: unknown) => this.degrade(tenantId, period, change, err));
+  private reserve(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
+    return this.inner.change(tenantId, period, change).then(
+      (r) => this.saw(tenantId, period, r),
+      (err: unknown) => this.degrade(tenantId, period, change, err),
+    );
   }
 
   private degrade(tenantId: string, period: string, change: BudgetChange, err: unknown): Reservation {
@@ -114,7 +114,7 @@ export class ResilientBudgetLedger implements BudgetLedger {
     return { admitted, committed: k.spent };
   }
 
-  private settle(tenantId: string, period: string, change: BudgetChange): Reservation | Promise<Reservation> {
+  private settle(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
     const k = this.knownOf(tenantId, period);
     k.spent = roundUsd(k.spent + change.spent);
     let c = change;
@@ -126,18 +126,13 @@ export class ResilientBudgetLedger implements BudgetLedger {
         // Nothing of it is in the store: its cost is plain spend, written with the next call.
         this.backlog.addSpend(tenantId, period, change.spent);
         void this.backlog.drain();
-        return { admitted: true, committed: k.spent };
+        return Promise.resolve({ admitted: true, committed: k.spent });
       }
       c = { from: { id: change.from.id }, spent: change.spent };
     }
     const extra = this.backlog.takeSpend(tenantId, period);
     if (extra > 0) c = { ...c, spent: roundUsd(c.spent + extra) };
-    const r = this.inner.change(tenantId, period, c);
-    if (!(r instanceof Promise)) return this.saw(tenantId, period, r);
-    return r.then((x) => {
-      if (this.backlog.size > 0) void this.backlog.drain(); // the store answers again
-      return this.saw(tenantId, period, x);
-    }, (err: unknown) => {
+    return this.inner.change(tenantId, period, c).then((r) => this.saw(tenantId, period, r), (err: unknown) => {
       if (!(err instanceof StoreUnavailableError)) throw err;
       this.backlog.add(tenantId, period, c, !(err instanceof BudgetCallNotSent));
       return { admitted: true, committed: k.spent };

@@ -31,7 +31,7 @@ export class GuardedBudgetLedger implements BudgetLedger {
     return this.run('budget.settle', () => this.shared.fence(tenantId, period, id));
   }
 
-  private async run<T>(operation: string, call: () => T | Promise<T>): Promise<T> {
+  private async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     let sent = false;
     try {
       return await this.guard.run(operation, async () => {
