@@ -1,4 +1,5 @@
-// The pipeline's first two steps: auth (API key → tenant) and the tenant's rate limit.
+// The pipeline's first steps: auth (API key → tenant), the tenant's rate limits and, beside them,
+// its budget reservation.
 import type { ApiRequest } from './api-types';
 import { GatewayError, unauthorized } from './errors';
 import type { BudgetHandle } from './budget';
