@@ -9,7 +9,7 @@ import { METRIC } from './metrics';
 import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
 import type { ResponseCache } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
-import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
+import type { StreamChunk, StreamResult, SyncResult } from './chat/model';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner } from './routing';
