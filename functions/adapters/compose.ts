@@ -17,6 +17,7 @@ import { PriceBook } from '../core/pricing/pricing';
 import { AnthropicProvider } from '../core/providers/anthropic';
 import { OllamaProvider } from '../core/providers/ollama';
 import { OpenAIProvider } from '../core/providers/openai';
+import type { ChatIngress } from '../core/ingress/ingress';
 import type { Provider } from '../core/providers/provider';
 import type { TenantStore } from '../core/ports';
 import { GuardedUsageReader } from '../core/resilience/usage-reader';
@@ -51,6 +52,8 @@ export interface ComposeOptions {
   wrapProvider?: (provider: Provider) => Provider;
   /** Receives the core's metrics instead of the in-process registry, and /metrics is not served (CloudWatch EMF in Lambda). */
   metrics?: Metrics;
+  /** The client chat APIs served (the Gateway's default, OpenAI chat completions, when absent). */
+  ingresses?: readonly ChatIngress[];
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -101,6 +104,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     metrics: recorder,
     renderMetrics: opts.metrics ? undefined : () => metrics.render(),
     storeStatus: () => guards.statuses(),
+    ingresses: opts.ingresses,
   });
   return { gateway, stores, state, usage, metrics, guards };
 }

@@ -1,28 +1,25 @@
-// The chat-completions pipeline: auth → rate limit → cache → route → circuit breaker →
-// provider → account. Each step talks to a port; nothing here knows which backend is behind it.
+// The chat pipeline: auth → rate limit → cache → route → circuit breaker → provider → account.
+// Each step talks to a port; nothing here knows which backend is behind it, nor which client API
+// asked: it works on the canonical model, and the request's ingress adapter reads and writes the wire.
 import { estimateCost, type BudgetHandle } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
+import type { ChatIngress } from './ingress/ingress';
 import { GatewayError } from './errors';
 import { tryTargets, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
-import type { ChatCompletion, ChatCompletionRequest, Usage } from './openai-types';
 import type { ResponseCache, Tenant } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
-import type { StreamChunk, StreamResult, SyncResult } from './providers/provider';
+import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from './chat/model';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner } from './routing';
-import { SSE_DONE, sseError, sseEvent, spliceMetadata } from './sse';
-import { validateChatRequest } from './validate';
 import { StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 
 export interface ChatDeps extends PipelineDeps {
   cache: ResponseCache;
 }
-
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 export class ChatPipeline {
   private readonly fallback: FallbackDeps;
@@ -35,12 +32,13 @@ export class ChatPipeline {
     this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
   }
 
-  async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
+  /** Serves one request that came in through `ingress`, answering in its format. */
+  async handle(ingress: ChatIngress, req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     // The budget: reserved beside the rate limits, settled at the real cost where it is recorded
     // (a stream's when it ends), released if the request fails first.
-    const { request, ctx, budget } = await deps.gate.admit(req, ids, validateChatRequest, this.reserveBudget);
-    return this.serve(req, request, ctx, budget).catch((err: unknown) => {
+    const { request, ctx, budget } = await deps.gate.admit(ingress.withBearerKey(req), ids, ingress.readRequest, this.reserveBudget);
+    return this.serve(ingress, req, request, ctx, budget).catch((err: unknown) => {
       budget.release(); // nothing was billed: give the reservation back
       throw err;
     });
@@ -49,7 +47,7 @@ export class ChatPipeline {
   private readonly reserveBudget = (tenant: Tenant, request: ChatCompletionRequest, req: ApiRequest): Promise<BudgetHandle> =>
     this.deps.budget.reserve(tenant, estimateCost(request, req.body, request.model, this.deps.prices));
 
-  private async serve(req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext, budget: BudgetHandle): Promise<ApiResponse> {
+  private async serve(ingress: ChatIngress, req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext, budget: BudgetHandle): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
 
@@ -58,7 +56,7 @@ export class ChatPipeline {
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
-      if (hit) return this.fromCache(ctx, request, hit.body, hit.provider, budget);
+      if (hit) return this.fromCache(ingress, ctx, request, hit.body, hit.provider, budget);
     }
 
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
@@ -75,7 +73,7 @@ export class ChatPipeline {
             signal,
             requestId: ctx.requestId,
             timeoutMs: deps.config.upstreamTimeoutMs,
-            rawBody: sameModel ? req.body : undefined,
+            rawBody: sameModel && ingress.passThrough ? req.body : undefined,
             maxResponseBytes: deps.config.maxResponseBytes,
           });
           // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
@@ -91,22 +89,27 @@ export class ChatPipeline {
     ctx.attempts.push(attempt);
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
-      return this.respondJson(ctx, request, provider.name, result, key, ttl, budget);
+      return this.respondJson(ingress, ctx, request, provider.name, result, key, ttl, budget);
     }
-    return this.respondStream(ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
+    return this.respondStream(ingress, ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
   }
 
-  private respondJson(ctx: RequestContext, request: ChatCompletionRequest, provider: string, result: SyncResult, key: string | undefined, ttl: number, budget: BudgetHandle): ApiResponse {
+  private respondJson(
+    ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, provider: string, result: SyncResult, key: string | undefined, ttl: number, budget: BudgetHandle,
+  ): ApiResponse {
     const { completion } = result;
     const model = completion.model || request.model;
     const cost = this.deps.accountant.record(ctx, { provider, model, usage: completion.usage, status: 200, cacheHit: false, stream: false });
     budget.settle(cost);
-    const raw = result.raw ?? JSON.stringify(completion);
-    if (key && completion.choices?.length) this.store(ctx, key, raw, provider, model, ttl);
+    let raw = result.raw;
+    if (key && completion.choices?.length) {
+      raw ??= JSON.stringify(completion); // the cache keeps the canonical bytes
+      this.store(ctx, key, raw, provider, model, ttl);
+    }
     return {
       status: 200,
-      headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider) },
-      body: spliceMetadata(raw, gatewayMetadata(ctx, this.deps.now(), provider, model, cost, false)),
+      headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) },
+      body: ingress.renderCompletion(completion, raw, gatewayMetadata(ctx, this.deps.now(), provider, model, cost, false)),
     };
   }
 
@@ -116,30 +119,39 @@ export class ChatPipeline {
       .catch((err: unknown) => this.deps.logger.warn('cache write failed', { request_id: ctx.requestId, error: String(err) }));
   }
 
-  private fromCache(ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string, budget: BudgetHandle): ApiResponse {
+  /** A stored canonical completion, answered whole or replayed as a stream in the ingress's format. */
+  private fromCache(ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string, budget: BudgetHandle): ApiResponse {
     const completion = JSON.parse(body) as ChatCompletion;
     this.deps.accountant.record(ctx, { provider, model: completion.model, usage: completion.usage, status: 200, cacheHit: true, stream: request.stream === true });
     budget.release(); // a cache hit costs nothing
     const meta = gatewayMetadata(ctx, this.deps.now(), provider, completion.model, 0, true);
     const headers = gatewayHeaders(ctx, provider);
     if (!request.stream) {
-      return { status: 200, headers: { 'content-type': 'application/json', ...headers }, body: spliceMetadata(body, meta) };
+      return { status: 200, headers: { ...ingress.jsonHeaders, ...headers }, body: ingress.renderCompletion(completion, body, meta) };
     }
-    const events = completionToChunks(completion).map((c) => sseEvent(JSON.stringify(c)));
-    const base = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, choices: [] };
-    if (request.stream_options?.include_usage && completion.usage) events.push(sseEvent(JSON.stringify({ ...base, usage: completion.usage })));
-    events.push(sseEvent(JSON.stringify({ ...base, x_gateway: meta })), SSE_DONE);
-    return { status: 200, headers: { ...SSE_HEADERS, ...headers }, body: (async function* () { yield* events; })() };
+    const writer = ingress.openStream(request, { id: completion.id, created: completion.created, model: completion.model });
+    const chunks: StreamChunk[] = completionToChunks(completion).map((c) => ({ json: JSON.stringify(c) }));
+    if (completion.usage) {
+      const usageChunk = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, choices: [], usage: completion.usage };
+      chunks.push({ json: JSON.stringify(usageChunk), usage: completion.usage, usageOnly: true });
+    }
+    const events: string[] = [];
+    for (const chunk of chunks) {
+      const text = writer.chunk(chunk);
+      if (text !== '') events.push(text);
+    }
+    events.push(writer.end(completion.usage, meta));
+    return { status: 200, headers: { ...ingress.streamHeaders, ...headers }, body: (async function* () { yield* events; })() };
   }
 
   private respondStream(
-    ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult,
+    ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult,
     key: string | undefined, ttl: number, streamed: StreamTally, budget: BudgetHandle,
   ): ApiResponse {
     const self = this;
     const { deps } = this;
-    const clientWantsUsage = request.stream_options?.include_usage === true;
     const model = result.model || request.model;
+    const writer = ingress.openStream(request, { id: result.id, created: result.created, model });
 
     async function* body(): AsyncGenerator<string> {
       let usage: Usage | undefined;
@@ -152,26 +164,24 @@ export class ChatPipeline {
           if (chunk.usage) usage = chunk.usage;
           assembler?.add(chunk.json);
           streamed.add(chunk.json); // what the provider bills even if the stream never finishes
-          if (chunk.usageOnly && !clientWantsUsage) continue;
-          yield sseEvent(chunk.json);
+          const text = writer.chunk(chunk);
+          if (text !== '') yield text;
         }
         status = 200;
         const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
         budget.settle(cost);
         const assembled = assembler?.result();
         if (key && assembled) self.store(ctx, key, JSON.stringify(assembled), provider, model, ttl);
-        const final = { id: result.id, object: 'chat.completion.chunk', created: result.created, model, choices: [], x_gateway: gatewayMetadata(ctx, deps.now(), provider, model, cost, false) };
-        yield sseEvent(JSON.stringify(final));
-        yield SSE_DONE;
+        yield writer.end(usage, gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       } catch (err) {
-        // After the first byte there is no falling back: the stream ends with an SSE error event.
+        // After the first byte there is no falling back: the stream ends with the API's error event.
         const error = err instanceof GatewayError ? err : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
           budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
           deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
-          yield sseError(error);
+          yield writer.error(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
@@ -181,7 +191,7 @@ export class ChatPipeline {
         else deps.breaker.release(provider, admission);
       }
     }
-    return { status: 200, headers: { ...SSE_HEADERS, ...gatewayHeaders(ctx, provider) }, body: body() };
+    return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
   }
 }
 

@@ -1,6 +1,7 @@
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
-// chat or embeddings pipeline, the models list, the health report or the metrics, and shapes
-// every error the OpenAI way.
+// chat pipeline (through the ingress adapter of the client API on that route), the embeddings
+// pipeline, the models list, the health report or the metrics. Errors take the shape of the
+// route's ingress, else OpenAI's.
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
 import { BudgetGuard, type BudgetLedger } from './budget';
@@ -10,6 +11,8 @@ import { ChatPipeline } from './chat-pipeline';
 import { PROVIDER_NAMES, type GatewayConfig } from './config';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError, notFound, toGatewayError } from './errors';
+import type { ChatIngress } from './ingress/ingress';
+import { openAiChat } from './ingress/openai-chat';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import type { ModelObject } from './openai-types';
@@ -21,8 +24,8 @@ import { StoreUnavailableError, type StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 
 const HEALTH_CACHE_MS = 5000;
-/** Routes whose every answer the accountant records and logs (see Accountant.record). */
-const ACCOUNTED_ROUTES = new Set(['/v1/chat/completions', '/v1/embeddings']);
+/** Routes besides the chat ingresses' whose every answer the accountant records and logs (see Accountant.record). */
+const ACCOUNTED_ROUTES = new Set(['/v1/embeddings']);
 /** /health answers within this, whatever a provider probe or a store is doing. */
 const HEALTH_DEADLINE_MS = 1000;
 
@@ -45,6 +48,8 @@ export interface GatewayDeps {
   renderMetrics?: () => string;
   /** Each shared store's status (ok or down), for /health. */
   storeStatus?: () => Record<string, StoreStatus>;
+  /** The client chat APIs served, each on its own route; OpenAI chat completions when absent. */
+  ingresses?: readonly ChatIngress[];
 }
 
 type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
@@ -52,6 +57,8 @@ type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
 export class Gateway {
   private readonly gate: TenantGate;
   private readonly routes: Record<string, Record<string, Handler>>;
+  /** Each chat route's ingress adapter, by path. */
+  private readonly ingresses = new Map<string, ChatIngress>();
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
   private readonly budget: BudgetGuard;
   /**
@@ -74,10 +81,13 @@ export class Gateway {
     this.routes = {
       '/health': { GET: (req) => this.health(req) },
       '/v1/models': { GET: (req) => this.models(req) },
-      '/v1/chat/completions': { POST: (req, ids) => chat.handle(req, ids) },
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
       '/v1/usage': { GET: (req) => this.usage(req) },
     };
+    for (const ingress of deps.ingresses ?? [openAiChat]) {
+      this.ingresses.set(ingress.path, ingress);
+      this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
+    }
     const render = deps.renderMetrics;
     if (render) {
       this.routes['/metrics'] = { GET: async () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: render() }) };
@@ -102,25 +112,26 @@ export class Gateway {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     if (!path.startsWith('/v1/') || !this.routes[path]?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
+    const ingress = this.ingresses.get(path);
     const startedMs = this.deps.now();
     try {
-      await this.gate.authenticate(head);
+      await this.gate.authenticate(ingress ? ingress.withBearerKey(head) : head);
       return undefined;
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
       const ids = requestIds(head);
       logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status: err.status, code: err.code, latencyMs: this.deps.now() - startedMs });
-      return withApiHeaders(jsonResponse(err.status, err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
+      return withApiHeaders(jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
   }
 
-  /** Never throws: every failure becomes an OpenAI-shaped error response. */
+  /** Never throws: every failure becomes an error response in the route's API's shape. */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const ids = requestIds(req);
     const startedMs = this.deps.now();
     this.unaccounted.add(ids.requestId);
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     try {
-      const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
       const route = this.routes[path];
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
       const handler = route[req.method];
@@ -132,7 +143,7 @@ export class Gateway {
       if (req.body.length > this.deps.config.maxBodyBytes) throw bodyTooLarge(this.deps.config.maxBodyBytes);
       const res = await handler(req, ids);
       // A pipeline's success is the accountant's to log (a stream's, once it ends).
-      this.access(req, ids, startedMs, res.status, null, !ACCOUNTED_ROUTES.has(path));
+      this.access(req, ids, startedMs, res.status, null, !ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path));
       return withApiHeaders(res, ids.requestId);
     } catch (err) {
       const error = toGatewayError(err);
@@ -143,7 +154,8 @@ export class Gateway {
       const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
       if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
       this.access(req, ids, startedMs, error.status, error.code, true);
-      return withApiHeaders(jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
+      const ingress = this.ingresses.get(path);
+      return withApiHeaders(jsonResponse(error.status, ingress ? ingress.errorBody(error) : error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
     }
   }
 

@@ -1,114 +1,12 @@
-// The OpenAI chat-completions wire shapes the gateway speaks to its clients.
-// Only the fields the gateway reads or writes are typed; everything else passes through untouched.
+// The OpenAI wire shapes the gateway speaks to its clients. Its chat shapes are the canonical
+// chat model's (chat/model.ts), which follows OpenAI chat completions on purpose; they are named
+// here too for code that speaks the OpenAI wire. Only the fields the gateway reads or writes are
+// typed; everything else passes through untouched.
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
-
-export interface TextPart {
-  type: 'text';
-  text: string;
-}
-
-export interface ImagePart {
-  type: 'image_url';
-  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
-}
-
-export type ContentPart = TextPart | ImagePart | { type: string; [key: string]: unknown };
-
-export interface ToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
-
-export interface ChatMessage {
-  role: Role;
-  content?: string | ContentPart[] | null;
-  name?: string;
-  tool_calls?: ToolCall[];
-  tool_call_id?: string;
-  [key: string]: unknown;
-}
-
-export interface ToolDefinition {
-  type: 'function';
-  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
-}
-
-export type ResponseFormat =
-  | { type: 'text' }
-  | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean } };
-
-export interface ChatCompletionRequest {
-  model: string;
-  messages: ChatMessage[];
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean } | null;
-  temperature?: number | null;
-  top_p?: number | null;
-  max_tokens?: number | null;
-  max_completion_tokens?: number | null;
-  stop?: string | string[] | null;
-  seed?: number | null;
-  presence_penalty?: number | null;
-  frequency_penalty?: number | null;
-  n?: number | null;
-  tools?: ToolDefinition[];
-  tool_choice?: unknown;
-  response_format?: ResponseFormat;
-  [key: string]: unknown;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  /** `cache_creation_tokens` is the gateway's name for prompt-cache writes (Anthropic, Bedrock). */
-  prompt_tokens_details?: { cached_tokens?: number; cache_creation_tokens?: number; [key: string]: unknown };
-  completion_tokens_details?: { reasoning_tokens?: number; [key: string]: unknown };
-}
-
-export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
-
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null; [key: string]: unknown };
-    finish_reason: FinishReason | null;
-    logprobs?: unknown;
-  }>;
-  usage?: Usage;
-  system_fingerprint?: string;
-  [key: string]: unknown;
-}
-
-export interface ChunkToolCallDelta {
-  index: number;
-  id?: string;
-  type?: 'function';
-  function?: { name?: string; arguments?: string };
-}
-
-export interface ChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ChunkToolCallDelta[]; [key: string]: unknown };
-    finish_reason: FinishReason | null;
-    logprobs?: unknown;
-  }>;
-  usage?: Usage | null;
-  system_fingerprint?: string;
-  [key: string]: unknown;
-}
+export type {
+  ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ChunkToolCallDelta, ContentPart, FinishReason,
+  ImagePart, ResponseFormat, Role, TextPart, ToolCall, ToolDefinition, Usage,
+} from './chat/model';
 
 export interface ModelObject {
   id: string;

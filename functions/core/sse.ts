@@ -1,12 +1,4 @@
-// Writing OpenAI-style SSE and splicing gateway metadata into provider JSON.
-import type { GatewayError } from './errors';
-
-export const SSE_DONE = 'data: [DONE]\n\n';
-
-export const sseEvent = (json: string): string => `data: ${json}\n\n`;
-
-/** The error event that ends a stream which failed after its first byte. */
-export const sseError = (err: GatewayError): string => sseEvent(JSON.stringify(err.toBody()));
+// Splicing gateway metadata into provider JSON without re-encoding it.
 
 /**
  * Adds `"x_gateway": {...}` to a JSON object's text without parsing and re-encoding it:

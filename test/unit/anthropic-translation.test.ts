@@ -2,7 +2,7 @@
 import { GatewayError } from '../../functions/core/errors';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ToolCall, ToolDefinition } from '../../functions/core/openai-types';
 import { PriceBook } from '../../functions/core/pricing/pricing';
-import type { StreamChunk, StreamResult } from '../../functions/core/providers/provider';
+import type { StreamChunk, StreamResult } from '../../functions/core/chat/model';
 import { sseData } from '../../functions/core/providers/stream-framing';
 import {
   CACHE_WRITE_FIELD, errorFromBody, finishReasonOf, streamError, toOpenAICompletion, usageOf,

@@ -10,7 +10,8 @@ import { GatewayError } from '../../functions/core/errors';
 import { METRIC } from '../../functions/core/metrics';
 import { captureOutput } from '../helpers/captured-output';
 import type { ChatCompletionRequest } from '../../functions/core/openai-types';
-import type { CallContext, Provider, StreamChunk } from '../../functions/core/providers/provider';
+import type { StreamChunk } from '../../functions/core/chat/model';
+import type { CallContext, Provider } from '../../functions/core/providers/provider';
 
 /**
  * Everything written to stdout and stderr while `fn` runs, split into lines (Powertools writes

@@ -9,7 +9,7 @@ import { finishReasonOf, toOpenAIChunks, toOpenAICompletion, usageOf, type Answe
 import { toConverseInput } from '../../functions/adapters/bedrock/to-converse';
 import { GatewayError } from '../../functions/core/errors';
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatMessage } from '../../functions/core/openai-types';
-import type { StreamChunk } from '../../functions/core/providers/provider';
+import type { StreamChunk } from '../../functions/core/chat/model';
 import { StreamAssembler } from '../../functions/core/response-cache';
 import { fixtureJson, rejectionOf, thrownBy } from './fixture-files';
 

@@ -3,7 +3,7 @@ import { GatewayError } from '../../functions/core/errors';
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ToolCall, Usage,
 } from '../../functions/core/openai-types';
-import type { StreamChunk } from '../../functions/core/providers/provider';
+import type { StreamChunk } from '../../functions/core/chat/model';
 import { toOllamaRequest, toOpenAIChunks, toOpenAICompletion } from '../../functions/core/providers/ollama';
 import { fixtureJson, fixtureNdjson, rejectionOf, thrownBy } from './fixture-files';
 

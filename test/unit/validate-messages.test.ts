@@ -2,7 +2,8 @@
 // described by what is wrong with it, not by its type ("expected a number, but got number").
 import { GatewayError } from '../../functions/core/errors';
 import { MAX_JSON_DEPTH, tooDeepPath } from '../../functions/core/json-depth';
-import { parseJsonBody, validateChatRequest, validateEmbeddingsRequest } from '../../functions/core/validate';
+import { validateChatRequest } from '../../functions/core/ingress/openai-chat/validate-request';
+import { parseJsonBody, validateEmbeddingsRequest } from '../../functions/core/validate';
 
 /** The 400 a raw body gets, as the client reads it. */
 function refusal(raw: string, validate: (b: Record<string, unknown>) => unknown = validateChatRequest): GatewayError {

@@ -2,7 +2,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayError } from '../../functions/core/errors';
-import { parseJsonBody, validateChatRequest } from '../../functions/core/validate';
+import { validateChatRequest } from '../../functions/core/ingress/openai-chat/validate-request';
+import { parseJsonBody } from '../../functions/core/validate';
 import { FIXTURES, fixtureJson, fixtureText, thrownBy } from './fixture-files';
 
 type Json = Record<string, unknown>;

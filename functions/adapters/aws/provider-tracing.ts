@@ -2,8 +2,9 @@
 // core knows nothing of tracing. The subsegment is named after the provider, annotated with the
 // provider and model (searchable in X-Ray), marked with the error when the call fails, and for a
 // stream it stays open until the stream ends, so its duration is the whole upstream call.
-import type { ChatCompletionRequest, EmbeddingsRequest, ModelObject } from '../../core/openai-types';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../../core/providers/provider';
+import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../core/chat/model';
+import type { EmbeddingsRequest, ModelObject } from '../../core/openai-types';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../../core/providers/provider';
 
 /** The parts of an X-Ray (sub)segment used here; Powertools' Tracer hands out such objects. */
 export interface TraceSegment {

@@ -11,8 +11,7 @@
 // exception members  → a GatewayError (the SDK usually throws these itself; see errors.ts)
 import type { ContentBlock, ConverseCommandOutput, ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError } from '../../core/errors';
-import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from '../../core/openai-types';
-import type { StreamChunk } from '../../core/providers/provider';
+import type { ChatCompletion, ChatCompletionChunk, FinishReason, StreamChunk, ToolCall, Usage } from '../../core/chat/model';
 import { truncatedStream } from '../../core/providers/stream-framing';
 import { bedrockError, PROVIDER } from './errors';
 

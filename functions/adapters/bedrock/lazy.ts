@@ -1,8 +1,9 @@
 // Bedrock's module pulls in the AWS SDK (~500 KB, ~60 ms to import); most local runs never use
 // it. This stand-in is cheap to create and loads the real provider on first use.
-import type { ChatCompletionRequest, EmbeddingsRequest, ModelObject } from '../../core/openai-types';
+import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../core/chat/model';
+import type { EmbeddingsRequest, ModelObject } from '../../core/openai-types';
 import type { PriceBook } from '../../core/pricing/pricing';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../../core/providers/provider';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../../core/providers/provider';
 
 export class LazyBedrockProvider implements Provider {
   readonly name = 'bedrock';

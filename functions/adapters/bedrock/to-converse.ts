@@ -6,7 +6,7 @@ import type {
   ToolConfiguration, ToolInputSchema, ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { badRequest } from '../../core/errors';
-import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../core/openai-types';
+import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../core/chat/model';
 import { parseToolArguments } from '../../core/providers/tool-arguments';
 
 /** The SDK's JSON document type (tool schemas, tool inputs), named without importing @smithy/types. */

@@ -1,10 +1,11 @@
 // OpenAI: the gateway's client wire format is OpenAI's own, so both directions are nearly a
 // pass-through. The request is forwarded as the client's bytes when nothing needs changing; the
 // response bytes reach the client unchanged except for the gateway's metadata.
-import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject, Usage } from '../openai-types';
+import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from '../chat/model';
+import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamChunk, StreamResult, SyncResult } from './provider';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from './provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { badResponse, sseData, truncatedStream } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';

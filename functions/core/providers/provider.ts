@@ -1,5 +1,6 @@
 import type { CancelSignal } from '../cancel';
-import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject, Usage } from '../openai-types';
+import type { ChatCompletionRequest, StreamResult, SyncResult } from '../chat/model';
+import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';
 
 /** What a provider call knows besides the request itself. */
 export interface CallContext {
@@ -10,41 +11,12 @@ export interface CallContext {
   timeoutMs: number;
   /**
    * The client's request bytes, present only when they still describe this call exactly (same
-   * model), so an OpenAI-speaking upstream can be sent them without re-encoding.
+   * model, and the client spoke the canonical format), so an OpenAI-speaking upstream can be
+   * sent them without re-encoding.
    */
   rawBody?: Buffer;
   /** Cap on a sync answer and on one stream event (MAX_RESPONSE_BYTES); the framing default when absent. */
   maxResponseBytes?: number;
-}
-
-export interface SyncResult {
-  kind: 'json';
-  completion: ChatCompletion;
-  /**
-   * The exact OpenAI-shaped JSON bytes, when the provider already speaks OpenAI's wire format;
-   * the gateway then splices its metadata into them instead of re-encoding the whole object.
-   */
-  raw?: string;
-}
-
-/** One OpenAI `chat.completion.chunk`, already serialised, plus what the gateway must know of it. */
-export interface StreamChunk {
-  /** The chunk's JSON text, written to the client as `data: <json>\n\n`. */
-  json: string;
-  /** Set on the chunk that carries final token usage. */
-  usage?: Usage;
-  /** True for the usage-only chunk (`choices: []`) that the client gets only if it asked. */
-  usageOnly?: boolean;
-}
-
-export interface StreamResult {
-  kind: 'stream';
-  /** Upstream model name as reported in the first chunk (or the requested one). */
-  model: string;
-  id: string;
-  created: number;
-  /** Chunks as they arrive; throws a GatewayError if the upstream fails mid-stream. */
-  chunks: AsyncIterable<StreamChunk>;
 }
 
 export interface EmbeddingsResult {
@@ -57,7 +29,7 @@ export type ProviderHealth = 'ok' | 'unconfigured' | 'unreachable' | 'error';
 
 /**
  * One upstream provider. A module implementing it holds both directions of its translation:
- * OpenAI request → provider request, provider response → OpenAI response.
+ * canonical chat request (chat/model.ts) → provider request, provider response → canonical response.
  */
 export interface Provider {
   readonly name: string;

@@ -1,7 +1,7 @@
 // Anthropic Messages response → OpenAI chat.completion: content, tool calls, finish reason,
 // usage (with prompt-cache reads and writes), and Anthropic's error bodies → GatewayError.
 import type { GatewayError } from '../../errors';
-import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../../openai-types';
+import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../../chat/model';
 import { upstreamStatusError } from '../upstream-errors';
 import type { AnthropicErrorBody, AnthropicResponse, AnthropicUsage } from './types';
 

@@ -1,9 +1,10 @@
 // Anthropic through its Messages API (POST /v1/messages), translated both ways to OpenAI's
 // chat-completions wire format: to-anthropic.ts (requests), from-anthropic.ts (answers, usage,
 // errors), stream.ts (SSE events → chunks).
-import type { ChatCompletionRequest, ModelObject } from '../../openai-types';
+import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../chat/model';
+import type { ModelObject } from '../../openai-types';
 import type { PriceBook } from '../../pricing/pricing';
-import type { CallContext, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
+import type { CallContext, Provider, ProviderHealth } from '../provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream } from '../upstream-http';
 import { sseData } from '../stream-framing';
 import { errorFromBody, PROVIDER, toOpenAICompletion } from './from-anthropic';

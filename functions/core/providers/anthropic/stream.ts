@@ -11,8 +11,7 @@
 // ping, unknown events → nothing;  error → a GatewayError (the gateway ends the SSE with it)
 import type { GatewayError } from '../../errors';
 import { badResponse, truncatedStream } from '../stream-framing';
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../openai-types';
-import type { StreamChunk, StreamResult } from '../provider';
+import type { ChatCompletionChunk, FinishReason, StreamChunk, StreamResult, Usage } from '../../chat/model';
 import { finishReasonOf, PROVIDER, streamError, usageOf } from './from-anthropic';
 import type { AnthropicDelta, AnthropicResponseBlock, AnthropicUsage } from './types';
 

@@ -14,7 +14,7 @@
 //   frequency_penalty, logit_bias, service_tier, store, metadata, reasoning_effort) are dropped;
 //   ones whose answer the client would rely on are refused: n > 1 and logprobs.
 import { badRequest } from '../../errors';
-import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolDefinition } from '../../openai-types';
+import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolDefinition } from '../../chat/model';
 import type {
   AnthropicDocumentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicRequest, AnthropicRequestBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice,
   AnthropicToolResultBlock,

@@ -1,9 +1,8 @@
 // Ollama /api/chat answers (whole, or NDJSON lines) → OpenAI completions and chunks.
 import { randomBytes } from 'node:crypto';
-import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from '../../openai-types';
+import type { ChatCompletion, ChatCompletionChunk, FinishReason, StreamChunk, ToolCall, Usage } from '../../chat/model';
 import { GatewayError } from '../../errors';
 import { truncatedStream } from '../stream-framing';
-import type { StreamChunk } from '../provider';
 import type { OllamaChatResponse, OllamaToolCall } from './types';
 
 export const newCompletionId = (): string => `chatcmpl-${randomBytes(12).toString('base64url')}`;

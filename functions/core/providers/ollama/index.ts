@@ -1,8 +1,9 @@
 // Ollama through its native API (/api/chat, NDJSON streaming, /api/embed, /api/tags), translated
 // both ways to OpenAI's wire format: to-ollama.ts (requests), from-ollama.ts (answers and streams).
-import type { ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../../openai-types';
+import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../chat/model';
+import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../../openai-types';
 import { badRequest, GatewayError } from '../../errors';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth, StreamResult, SyncResult } from '../provider';
+import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../provider';
 import { expectMediaType, getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { badResponse, ndjsonLines } from '../stream-framing';
 import { upstreamStatusError } from '../upstream-errors';

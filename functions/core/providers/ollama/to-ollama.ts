@@ -1,5 +1,5 @@
 // OpenAI chat request → Ollama /api/chat body.
-import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../openai-types';
+import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../chat/model';
 import { badRequest } from '../../errors';
 import { parseToolArguments } from '../tool-arguments';
 import type { OllamaChatRequest, OllamaMessage } from './types';

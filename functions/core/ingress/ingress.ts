@@ -1,0 +1,68 @@
+// An ingress adapter: everything about one client chat API that differs from another (its route,
+// its request and answer formats, its stream framing, its error shape, where its clients send the
+// key). The chat pipeline (auth, limits, budget, cache, routing, breaker, fallback, accounting)
+// works on the canonical model (chat/model.ts) only and asks the adapter for every wire detail.
+import type { ApiRequest } from '../api-types';
+import type { ChatCompletion, ChatCompletionRequest, StreamChunk, Usage } from '../chat/model';
+import type { GatewayError } from '../errors';
+
+/** The gateway's facts about one answer (provider, cost, latency, attempts), from `gatewayMetadata`. */
+export type GatewayMetadata = Record<string, unknown>;
+
+/** What every event of one streamed answer shares. */
+export interface StreamHead {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/**
+ * Writes one streamed answer in a client API's framing. One per stream, so it may keep state
+ * between events (which content block is open, how many events were sent).
+ */
+export interface StreamWriter {
+  /** The wire text for one canonical chunk, or '' when this client is not to see it. */
+  chunk(chunk: StreamChunk): string;
+  /**
+   * The text that ends a stream that finished: the gateway's metadata and the API's end marker.
+   * `usage` is the provider's final token usage, when it sent one.
+   */
+  end(usage: Usage | undefined, metadata: GatewayMetadata): string;
+  /** The event that ends a stream which failed after its first byte (no status code can change then). */
+  error(err: GatewayError): string;
+}
+
+export interface ChatIngress {
+  /** The route this API is served on, e.g. POST /v1/chat/completions. */
+  readonly method: string;
+  readonly path: string;
+  /**
+   * True when this API's request bytes are a canonical request, so an upstream that speaks the
+   * canonical format may be sent them as they came (only OpenAI chat completions).
+   */
+  readonly passThrough: boolean;
+  /** Headers of a whole (non-streamed) answer, and of a streamed one. */
+  readonly jsonHeaders: Readonly<Record<string, string>>;
+  readonly streamHeaders: Readonly<Record<string, string>>;
+  /**
+   * The request with the tenant's key where the tenant gate reads it (`Authorization: Bearer`):
+   * `req` itself when this API's clients send it there; a copy carrying it so when they send it
+   * elsewhere (`x-api-key`). Called for every request: return `req` untouched when nothing moves.
+   */
+  withBearerKey(req: ApiRequest): ApiRequest;
+  /**
+   * The canonical request from the parsed JSON body. Throws a 400 GatewayError naming the field
+   * at fault; `errorBody` shapes it. A property, not a method: the pipeline passes it on unbound.
+   */
+  readonly readRequest: (body: Record<string, unknown>) => ChatCompletionRequest;
+  /**
+   * A whole answer's body. `canonicalJson`, when present, is `completion` serialised in the
+   * canonical format exactly as the provider (or the cache) had it: an API that speaks that
+   * format answers with those bytes rather than re-encoding `completion`.
+   */
+  renderCompletion(completion: ChatCompletion, canonicalJson: string | undefined, metadata: GatewayMetadata): string;
+  /** A writer for one streamed answer to `request`. */
+  openStream(request: ChatCompletionRequest, head: StreamHead): StreamWriter;
+  /** The JSON body of an error answer on this API's route. */
+  errorBody(err: GatewayError): unknown;
+}
