@@ -68,8 +68,8 @@ const ServerEnv = v.object({
   DRAIN_TIMEOUT: v.optional(positiveInt(MAX_TIMEOUT_SECONDS), '15'),
 });
 
-/** Loopback unless ADDR names a host, as Ollama does: a fresh `npm start` with the admin API
- * open and the documented default key must not be reachable from the LAN. */
+// Loopback unless ADDR names a host, as Ollama does: a fresh `npm start` with the admin API
+// open and the documented default key must not be reachable from the LAN.
 const DEFAULT_HOST = '127.0.0.1';
 
 export function loadServerSettings(env: Env, version: string): ServerSettings {
