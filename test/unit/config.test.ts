@@ -206,6 +206,15 @@ describe('GATEWAY_CONFIG file', () => {
     expect(configError({ GATEWAY_CONFIG_JSON: json }).message).toMatch(/^GATEWAY_CONFIG_JSON: providers\.anthropic\.api_key is not a known field/);
   });
 
+  it('refuses a route alias or price entry named like an Object.prototype member instead of dropping it', () => {
+    for (const [json, path] of [
+      [{ routes: { constructor: { targets: [{ provider: 'openai', model: 'gpt-4o' }] } } }, 'routes.constructor'],
+      [JSON.parse('{"prices": {"__proto__": {"input_per_mtok": 1, "output_per_mtok": 2}}}'), 'prices.__proto__'],
+    ] as const) {
+      expect(configError({ GATEWAY_CONFIG_JSON: JSON.stringify(json) }).message).toContain(path);
+    }
+  });
+
   it('keeps the defaults of the fields a section leaves out', () => {
     const files = fileServer('/c.json', JSON.stringify({ cache: { max_bytes: 1024 }, providers: { ollama: {} } }));
     const c = load({ GATEWAY_CONFIG: '/c.json' }, files.read);

@@ -15,9 +15,25 @@ export function section<const TEntries extends v.ObjectEntries>(entries: TEntrie
   );
 }
 
+/** Names valibot's record skips without a word; refused here, so no entry is silently dropped. */
+const SKIPPED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
 /** An object used as a map (route aliases, model names): any key `key` accepts, each value `value`. */
 export function map<const TKey extends v.GenericSchema<string, string>, const TValue extends v.GenericSchema>(key: TKey, value: TValue) {
-  return v.pipe(v.custom<Record<string, unknown>>(isJsonObject, 'must be an object'), v.record(key, value));
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isJsonObject, 'must be an object'),
+    v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const input = dataset.value;
+      const reserved = SKIPPED_KEYS.find((name) => Object.hasOwn(input, name));
+      if (reserved === undefined) return;
+      addIssue({
+        message: 'is a reserved name; choose another',
+        path: [{ type: 'object', origin: 'key', input, key: reserved, value: input[reserved] }],
+      });
+    }),
+    v.record(key, value),
+  );
 }
 
 /** "routes.fast.targets[0].weight": object keys joined by dots, array indexes in brackets. */
