@@ -1,5 +1,7 @@
-// Small validation helpers shared by the tenant and user input parsers: every failure is a 400
-// in OpenAI's shape with `param` naming the offending field.
+// Validation of admin request bodies: every failure is a 400 in OpenAI's shape with `param`
+// naming the offending field. Bodies are checked against valibot schemas whose messages are the
+// expectation shown to the client ("expected true or false").
+import * as v from 'valibot';
 import { badRequest } from '../core/errors';
 
 export type JsonObject = Record<string, unknown>;
@@ -35,8 +37,25 @@ export function nonNegativeInt(obj: JsonObject, field: string, max = Number.MAX_
   return v;
 }
 
-export function bool(obj: JsonObject, field: string): boolean {
-  const v = obj[field];
-  if (typeof v !== 'boolean') throw invalid(field, 'expected true or false');
-  return v;
+/** A body schema: exactly these fields, each answering with its own expectation. */
+export type BodySchema<TEntries extends v.ObjectEntries> = v.StrictObjectSchema<TEntries, undefined>;
+
+/**
+ * Parses a body: not an object → invalid_body; an unknown field (reported before any bad value,
+ * so a misspelt field is named as such) → unknown_field; a missing required or bad field → invalid_value.
+ */
+export function parseBody<TEntries extends v.ObjectEntries>(schema: BodySchema<TEntries>, body: unknown): v.InferOutput<BodySchema<TEntries>> {
+  const obj = requireObject(body);
+  const result = v.safeParse(schema, obj, { abortPipeEarly: true });
+  if (result.success) return result.output;
+  rejectUnknown(obj, Object.keys(schema.entries));
+  const issue = result.issues[0];
+  const field = String(issue.path?.[0]?.key);
+  // The object schema itself reports a required field that is absent.
+  throw invalid(field, issue.type === 'strict_object' ? 'required' : issue.message);
 }
+
+/** The schema pieces the admin bodies share. */
+export const boolField = v.boolean('expected true or false');
+
+export const nonNegativeIntField = v.message(v.pipe(v.number(), v.safeInteger(), v.minValue(0)), `expected an integer between 0 and ${Number.MAX_SAFE_INTEGER}`);

@@ -1,10 +1,11 @@
 // Validation of tenant bodies for create (POST) and partial update (PUT). Unknown fields and
 // every type error are 400s naming the field; nothing unvalidated reaches the repository.
+import * as v from 'valibot';
 import type { Tenant } from '../core/ports';
 import { PROVIDER_NAMES } from '../core/config';
 import type { TenantDefaults } from '../core/config';
 import { DEFAULT_TENANT } from '../core/tenants';
-import { bool, invalid, nonNegativeInt, rejectUnknown, requireObject, type JsonObject } from './input';
+import { boolField, invalid, nonNegativeIntField, parseBody } from './input';
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -39,73 +40,49 @@ export interface TenantCreateInput {
   patch: TenantPatch & { name: string };
 }
 
+const PROVIDERS = PROVIDER_NAMES.join(', ');
+
+const name = v.message(
+  v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NAME), v.check((s) => s.trim() !== '')),
+  `expected a non-blank string of 1-${MAX_NAME} characters`,
+);
+
+const tenantId = v.message(
+  v.pipe(v.string(), v.regex(TENANT_ID_PATTERN)),
+  'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit',
+);
+
+/** Every field but id and name, each optional (a patch sets only what it names). */
+const patchEntries = {
+  enabled: v.optional(boolField),
+  rate_limit_rpm: v.optional(nonNegativeIntField),
+  rate_limit_tpm: v.optional(nonNegativeIntField),
+  budget_usd: v.optional(v.message(v.pipe(v.number(), v.finite(), v.minValue(0)), 'expected a non-negative number')),
+  allow_overage: v.optional(boolField),
+  allowed_models: v.optional(
+    v.message(
+      v.pipe(v.array(v.pipe(v.string(), v.maxLength(MAX_MODEL_NAME), v.check((m) => m.trim() !== ''))), v.maxLength(MAX_MODELS)),
+      `expected an array of at most ${MAX_MODELS} non-empty model names`,
+    ),
+  ),
+  default_provider: v.optional(v.nullable(v.picklist(PROVIDER_NAMES, `expected one of ${PROVIDERS}`))),
+  fallback_providers: v.optional(v.message(v.nullable(v.array(v.picklist(PROVIDER_NAMES))), `expected an array of ${PROVIDERS}`)),
+};
+
+// Entries in TENANT_FIELDS order: the order bad fields are reported in and allowed ones listed.
+const TenantCreate = v.strictObject({ id: v.optional(tenantId), name, ...patchEntries });
+const TenantUpdate = v.strictObject({ id: v.optional(v.unknown()), name: v.optional(name), ...patchEntries });
+
 export function parseTenantCreate(body: unknown): TenantCreateInput {
-  const obj = requireObject(body);
-  rejectUnknown(obj, TENANT_FIELDS);
-  if (obj.name === undefined) throw invalid('name', 'required');
-  const id = obj.id === undefined ? undefined : tenantId(obj.id);
-  const patch = parsePatch(obj);
-  return { id, patch: { ...patch, name: patch.name as string } };
+  const { id, ...patch } = parseBody(TenantCreate, body);
+  return { id, patch };
 }
 
 /** Parses an update; `pathId` is the tenant being updated (an `id` in the body must match it). */
 export function parseTenantUpdate(body: unknown, pathId: string): TenantPatch {
-  const obj = requireObject(body);
-  rejectUnknown(obj, TENANT_FIELDS);
-  if (obj.id !== undefined && obj.id !== pathId) throw invalid('id', 'a tenant id cannot be changed');
-  return parsePatch(obj);
-}
-
-function tenantId(value: unknown): string {
-  if (typeof value !== 'string' || !TENANT_ID_PATTERN.test(value)) {
-    throw invalid('id', 'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-  }
-  return value;
-}
-
-function parsePatch(obj: JsonObject): TenantPatch {
-  const patch: TenantPatch = {};
-  if (obj.name !== undefined) {
-    const v = obj.name;
-    if (typeof v !== 'string' || v.length < 1 || v.length > MAX_NAME || v.trim() === '') {
-      throw invalid('name', `expected a non-blank string of 1-${MAX_NAME} characters`);
-    }
-    patch.name = v;
-  }
-  if (obj.enabled !== undefined) patch.enabled = bool(obj, 'enabled');
-  if (obj.rate_limit_rpm !== undefined) patch.rate_limit_rpm = nonNegativeInt(obj, 'rate_limit_rpm');
-  if (obj.rate_limit_tpm !== undefined) patch.rate_limit_tpm = nonNegativeInt(obj, 'rate_limit_tpm');
-  if (obj.budget_usd !== undefined) {
-    const v = obj.budget_usd;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid('budget_usd', 'expected a non-negative number');
-    patch.budget_usd = v;
-  }
-  if (obj.allow_overage !== undefined) patch.allow_overage = bool(obj, 'allow_overage');
-  if (obj.allowed_models !== undefined) patch.allowed_models = modelList(obj.allowed_models);
-  if (obj.default_provider !== undefined) {
-    const v = obj.default_provider;
-    if (v !== null && !isProvider(v)) throw invalid('default_provider', `expected one of ${PROVIDER_NAMES.join(', ')}`);
-    patch.default_provider = v;
-  }
-  if (obj.fallback_providers !== undefined) {
-    const v = obj.fallback_providers;
-    if (v !== null && (!Array.isArray(v) || !v.every(isProvider))) {
-      throw invalid('fallback_providers', `expected an array of ${PROVIDER_NAMES.join(', ')}`);
-    }
-    patch.fallback_providers = v === null ? null : [...(v as string[])];
-  }
+  const { id, ...patch } = parseBody(TenantUpdate, body);
+  if (id !== undefined && id !== pathId) throw invalid('id', 'a tenant id cannot be changed');
   return patch;
-}
-
-function modelList(v: unknown): string[] {
-  if (!Array.isArray(v) || v.length > MAX_MODELS || !v.every((m) => typeof m === 'string' && m.trim() !== '' && m.length <= MAX_MODEL_NAME)) {
-    throw invalid('allowed_models', `expected an array of at most ${MAX_MODELS} non-empty model names`);
-  }
-  return [...(v as string[])];
-}
-
-function isProvider(v: unknown): v is string {
-  return typeof v === 'string' && (PROVIDER_NAMES as readonly string[]).includes(v);
 }
 
 /** A new tenant: the configured default limits (else DEFAULT_TENANT's), with the given fields on top. */

@@ -1,9 +1,10 @@
 // Validation of admin-user bodies. Passwords are at least 12 characters; usernames cannot hold
 // ':' (HTTP Basic splits on it) or anything else odd in a log line.
+import * as v from 'valibot';
 import type { AdminRole } from '../core/admin-ports';
-import { invalid, rejectUnknown, requireObject, type JsonObject } from './input';
+import { parseBody } from './input';
 import { MAX_PASSWORD_LENGTH } from './passwords';
-import { ADMIN_ROLES, isAdminRole } from './rbac';
+import { ADMIN_ROLES } from './rbac';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 12;
@@ -19,42 +20,26 @@ export interface UserUpdateInput {
   role?: AdminRole;
 }
 
+const username = v.message(
+  v.pipe(v.string(), v.regex(USERNAME_PATTERN)),
+  'expected 1-64 characters of letters, digits, ".", "_", "@" and "-"',
+);
+
+// The message never echoes the value.
+const password = v.message(
+  v.pipe(v.string(), v.minLength(MIN_PASSWORD_LENGTH), v.maxLength(MAX_PASSWORD_LENGTH)),
+  `expected a string of ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`,
+);
+
+const role = v.picklist(ADMIN_ROLES, `expected one of ${ADMIN_ROLES.join(', ')}`);
+
+const UserCreate = v.strictObject({ username, password, role });
+const UserUpdate = v.strictObject({ password: v.optional(password), role: v.optional(role) });
+
 export function parseUserCreate(body: unknown): UserCreateInput {
-  const obj = requireObject(body);
-  rejectUnknown(obj, ['username', 'password', 'role']);
-  if (obj.username === undefined) throw invalid('username', 'required');
-  if (obj.password === undefined) throw invalid('password', 'required');
-  if (obj.role === undefined) throw invalid('role', 'required');
-  return { username: username(obj.username), password: password(obj), role: role(obj) };
+  return parseBody(UserCreate, body);
 }
 
 export function parseUserUpdate(body: unknown): UserUpdateInput {
-  const obj = requireObject(body);
-  rejectUnknown(obj, ['password', 'role']);
-  const out: UserUpdateInput = {};
-  if (obj.password !== undefined) out.password = password(obj);
-  if (obj.role !== undefined) out.role = role(obj);
-  return out;
-}
-
-export function username(v: unknown): string {
-  if (typeof v !== 'string' || !USERNAME_PATTERN.test(v)) {
-    throw invalid('username', 'expected 1-64 characters of letters, digits, ".", "_", "@" and "-"');
-  }
-  return v;
-}
-
-function password(obj: JsonObject): string {
-  const v = obj.password;
-  // The message never echoes the value.
-  if (typeof v !== 'string' || v.length < MIN_PASSWORD_LENGTH || v.length > MAX_PASSWORD_LENGTH) {
-    throw invalid('password', `expected a string of ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`);
-  }
-  return v;
-}
-
-function role(obj: JsonObject): AdminRole {
-  const v = obj.role;
-  if (!isAdminRole(v)) throw invalid('role', `expected one of ${ADMIN_ROLES.join(', ')}`);
-  return v;
+  return parseBody(UserUpdate, body);
 }

@@ -186,6 +186,42 @@ describe('GATEWAY_CONFIG file', () => {
     expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain(field);
   });
 
+  // A misspelt or invented field at any depth would otherwise be silently ignored.
+  it.each<[unknown, string]>([
+    [{ providers: { openai: { base_url: 'http://127.0.0.1:4010' } } }, 'providers.openai.base_url'],
+    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o', weight: 2 }] } } }, 'routes.fast.targets[0].weight'],
+    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o' }], strategy: 'random' } } }, 'routes.fast.strategy'],
+    [{ circuit_breaker: { x: 1 } }, 'circuit_breaker.x'],
+    [{ cache: { x: 1 } }, 'cache.x'],
+    [{ prices: { m: { input_per_mtok: 1, output_per_mtok: 2, x: 3 } } }, 'prices.m.x'],
+  ])('refuses the unknown field in %j, naming its path and source', (json, path) => {
+    const files = fileServer('/etc/gateway.json', JSON.stringify(json));
+    expect(configError({ GATEWAY_CONFIG: '/etc/gateway.json' }, files.read).message).toMatch(
+      new RegExp(`^GATEWAY_CONFIG \\(/etc/gateway\\.json\\): ${path.replace(/[.[\]]/g, '\\$&')} is not a known field`),
+    );
+  });
+
+  it('refuses an unknown nested field in GATEWAY_CONFIG_JSON too', () => {
+    const json = JSON.stringify({ providers: { anthropic: { default_model: 'claude-sonnet-4-5', api_key: 'sk-ant' } } });
+    expect(configError({ GATEWAY_CONFIG_JSON: json }).message).toMatch(/^GATEWAY_CONFIG_JSON: providers\.anthropic\.api_key is not a known field/);
+  });
+
+  it('refuses a route alias or price entry named like an Object.prototype member instead of dropping it', () => {
+    for (const [json, path] of [
+      [{ routes: { constructor: { targets: [{ provider: 'openai', model: 'gpt-4o' }] } } }, 'routes.constructor'],
+      [JSON.parse('{"prices": {"__proto__": {"input_per_mtok": 1, "output_per_mtok": 2}}}'), 'prices.__proto__'],
+    ] as const) {
+      expect(configError({ GATEWAY_CONFIG_JSON: JSON.stringify(json) }).message).toContain(path);
+    }
+  });
+
+  it('keeps the defaults of the fields a section leaves out', () => {
+    const files = fileServer('/c.json', JSON.stringify({ cache: { max_bytes: 1024 }, providers: { ollama: {} } }));
+    const c = load({ GATEWAY_CONFIG: '/c.json' }, files.read);
+    expect(c.routing.cache).toEqual({ default_ttl_seconds: 300, max_bytes: 1024 });
+    expect(c.routing.providers).toEqual({ ollama: {} });
+  });
+
   // Field names inherited from Object.prototype are not known fields either.
   it('rejects circuit_breaker / cache fields named like Object.prototype members', () => {
     for (const [json, field] of [

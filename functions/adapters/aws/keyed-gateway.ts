@@ -5,7 +5,7 @@
 // leave the fallback order; shared state (tenants, limits, breakers, cache, usage) lives in the
 // stores, so nothing of it is lost.
 import type { ComposedGateway } from '../compose';
-import type { GatewayConfig } from '../../core/config';
+import type { ProviderSettings } from '../../core/config';
 import type { Logger } from '../../core/logger';
 import { keyedProviders, withProviderKeys, type ProviderKeys } from './provider-keys';
 import type { CachedSecret } from './secrets';
@@ -15,15 +15,16 @@ export interface GatewaySource {
   get(): Promise<ComposedGateway>;
 }
 
-export interface KeyedGatewayOptions {
-  config: GatewayConfig;
-  compose: (config: GatewayConfig) => Promise<ComposedGateway>;
+/** Any config with the provider sections: the keys are put into those, the rest passes through to compose. */
+export interface KeyedGatewayOptions<TConfig extends ProviderSettings> {
+  config: TConfig;
+  compose: (config: TConfig) => Promise<ComposedGateway>;
   /** Absent when no provider secret is configured: keys then come from the environment only. */
   secret?: CachedSecret<ProviderKeys>;
   logger: Logger;
 }
 
-export function keyedGateway({ config, compose, secret, logger }: KeyedGatewayOptions): GatewaySource {
+export function keyedGateway<TConfig extends ProviderSettings>({ config, compose, secret, logger }: KeyedGatewayOptions<TConfig>): GatewaySource {
   const setup = async (): Promise<ComposedGateway> => {
     if (!secret) return compose(config);
     const keys = await secret.load();

@@ -1,7 +1,7 @@
 // The provider API keys secret: one JSON object, {"OPENAI_API_KEY": "...", "ANTHROPIC_API_KEY": "..."},
 // where an empty string means "not configured". The keys go into the gateway's config the way
 // the same environment variables would.
-import type { GatewayConfig } from '../../core/config';
+import type { ProviderSettings } from '../../core/config';
 import type { Logger } from '../../core/logger';
 import { CachedSecret, createSecretsClient, parseSecretJson, SecretFormatError, type SecretsClient } from './secrets';
 
@@ -30,7 +30,7 @@ export function sameProviderKeys(a: ProviderKeys, b: ProviderKeys): boolean {
 }
 
 /** The config with the secret's keys in place of any from the environment; an empty field leaves the environment's. */
-export function withProviderKeys(config: GatewayConfig, keys: ProviderKeys): GatewayConfig {
+export function withProviderKeys<TConfig extends Pick<ProviderSettings, 'openai' | 'anthropic'>>(config: TConfig, keys: ProviderKeys): TConfig {
   return {
     ...config,
     openai: { ...config.openai, apiKey: keys.openai ?? config.openai.apiKey },

@@ -1,0 +1,43 @@
+// Gateway configuration: environment variables plus the optional GATEWAY_CONFIG routing document,
+// one module per concern. Every bad value fails at start with one line naming its variable or
+// field. Consumers that need one concern take its type (RoutingSettings, StoreSettings, …).
+import { loadAdminSettings, type AdminSettings } from './admin';
+import type { Env } from './env';
+import { loadProviderSettings, type ProviderSettings } from './providers';
+import { loadRoutingSettings, type RoutingSettings } from './routing-file';
+import { loadSecretSettings, type SecretSettings } from './secrets';
+import { loadServerSettings, type ServerSettings } from './server';
+import { loadStoreSettings, type StoreSettings } from './stores';
+import { loadTenantSettings, type TenantSettings } from './tenants';
+import { loadUsageSettings, type UsageSettings } from './usage';
+
+export { ConfigError } from './error';
+export type { Env } from './env';
+export type { AdminSettings } from './admin';
+export { PROVIDER_NAMES, type ProviderName, type ProviderSettings } from './providers';
+export {
+  DEFAULT_BREAKER, parseRoutingJson,
+  type BreakerSettings, type PriceOverride, type RouteTarget, type RoutingFile, type RoutingSettings,
+} from './routing-file';
+export type { SecretSettings } from './secrets';
+export type { LogLevel, ServerSettings } from './server';
+export type { StoreFailureMode, StoreSettings } from './stores';
+export type { TenantDefaults, TenantSettings } from './tenants';
+export type { UsageSettings } from './usage';
+
+export interface GatewayConfig
+  extends ServerSettings, ProviderSettings, RoutingSettings, StoreSettings, UsageSettings, SecretSettings, AdminSettings, TenantSettings {}
+
+/** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
+export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
+  return {
+    ...loadServerSettings(env, version),
+    ...loadProviderSettings(env),
+    ...loadRoutingSettings(env, readText),
+    ...loadStoreSettings(env),
+    ...loadTenantSettings(env),
+    ...loadAdminSettings(env),
+    ...loadUsageSettings(env),
+    ...loadSecretSettings(env),
+  };
+}

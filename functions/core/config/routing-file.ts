@@ -1,0 +1,127 @@
+// The routing document: route aliases, provider defaults, fallback order, price overrides, circuit
+// breaker and cache settings. It comes from the GATEWAY_CONFIG file or, where no file can be
+// shipped (the Lambda functions), from the GATEWAY_CONFIG_JSON text; both at once would be ambiguous.
+import * as v from 'valibot';
+import { ConfigError } from './error';
+import type { Env } from './env';
+import { PROVIDER_NAMES } from './providers';
+import { issuePath, map, section } from './strict';
+
+export interface RouteTarget {
+  provider: string;
+  model: string;
+}
+
+export interface PriceOverride {
+  input_per_mtok: number;
+  output_per_mtok: number;
+  cache_read_per_mtok?: number;
+  cache_write_per_mtok?: number;
+}
+
+export interface BreakerSettings {
+  failure_threshold: number;
+  success_threshold: number;
+  open_seconds: number;
+}
+
+export interface RoutingFile {
+  routes: Record<string, { targets: RouteTarget[] }>;
+  providers: Record<string, { default_model?: string }>;
+  fallback_providers?: string[];
+  prices: Record<string, PriceOverride>;
+  circuit_breaker: BreakerSettings;
+  cache: { default_ttl_seconds: number; max_bytes: number };
+}
+
+export interface RoutingSettings {
+  routing: RoutingFile;
+}
+
+export const DEFAULT_BREAKER: BreakerSettings = { failure_threshold: 5, success_threshold: 3, open_seconds: 30 };
+const DEFAULT_CACHE: RoutingFile['cache'] = { default_ttl_seconds: 300, max_bytes: 64 * 1024 * 1024 };
+
+const PROVIDER_LIST = PROVIDER_NAMES.join(', ');
+const provider = v.picklist(PROVIDER_NAMES, `must be one of ${PROVIDER_LIST}`);
+const nonEmptyString = v.message(v.pipe(v.string(), v.minLength(1)), 'must be a non-empty string');
+const positiveInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(1)), 'must be a positive integer');
+const nonNegativeInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(0)), 'must be a non-negative integer');
+const price = v.message(v.pipe(v.number(), v.minValue(0)), 'must be a non-negative number');
+
+const RoutingDocument = section(
+  {
+    routes: v.optional(
+      map(v.string(), section({
+        targets: v.pipe(
+          v.array(section({ provider, model: nonEmptyString }), 'must be a non-empty array'),
+          v.minLength(1, 'must be a non-empty array'),
+        ),
+      })),
+      {},
+    ),
+    providers: v.optional(
+      map(v.picklist(PROVIDER_NAMES, `is not a provider (${PROVIDER_LIST})`), section({ default_model: v.optional(nonEmptyString) })),
+      {},
+    ),
+    fallback_providers: v.optional(v.array(provider, `must be an array of ${PROVIDER_LIST}`)),
+    prices: v.optional(
+      map(v.string(), section({
+        input_per_mtok: price,
+        output_per_mtok: price,
+        cache_read_per_mtok: v.optional(price),
+        cache_write_per_mtok: v.optional(price),
+      })),
+      {},
+    ),
+    circuit_breaker: v.optional(
+      section({
+        failure_threshold: v.optional(positiveInt, DEFAULT_BREAKER.failure_threshold),
+        success_threshold: v.optional(positiveInt, DEFAULT_BREAKER.success_threshold),
+        open_seconds: v.optional(positiveInt, DEFAULT_BREAKER.open_seconds),
+      }),
+      {},
+    ),
+    cache: v.optional(
+      section({
+        default_ttl_seconds: v.optional(nonNegativeInt, DEFAULT_CACHE.default_ttl_seconds),
+        max_bytes: v.optional(nonNegativeInt, DEFAULT_CACHE.max_bytes),
+      }),
+      {},
+    ),
+  },
+  'must be a JSON object',
+);
+
+/**
+ * Validates a routing document; `source` names where it came from in the error
+ * ("GATEWAY_CONFIG (/etc/gateway.json): routes.fast.targets[0].weight is not a known field …").
+ */
+export function parseRoutingJson(json: unknown, source: string): RoutingFile {
+  const result = v.safeParse(RoutingDocument, json, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  throw new ConfigError(`${source}: ${issuePath(issue) || 'the document'} ${issue.message}`);
+}
+
+export function loadRoutingSettings(env: Env, readText: (path: string) => string): RoutingSettings {
+  const path = env.GATEWAY_CONFIG?.trim() || undefined;
+  const inline = env.GATEWAY_CONFIG_JSON?.trim() || undefined;
+  if (path !== undefined && inline !== undefined) throw new ConfigError('GATEWAY_CONFIG and GATEWAY_CONFIG_JSON are both set; set only one');
+  if (inline !== undefined) return { routing: parseRoutingJson(parseJson(inline, 'GATEWAY_CONFIG_JSON is not valid JSON'), 'GATEWAY_CONFIG_JSON') };
+  if (path === undefined) return { routing: parseRoutingJson({}, 'GATEWAY_CONFIG') };
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (err) {
+    throw new ConfigError(`GATEWAY_CONFIG: cannot read "${path}": ${(err as Error).message}`);
+  }
+  return { routing: parseRoutingJson(parseJson(text, `GATEWAY_CONFIG: "${path}" is not valid JSON`), `GATEWAY_CONFIG (${path})`) };
+}
+
+function parseJson(text: string, failure: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${failure}: ${(err as Error).message}`);
+  }
+}
