@@ -1,14 +1,16 @@
 // Local server entry: `npm start` runs the whole gateway in one Node process on the embedded
 // in-memory default. Reads the seed's environment variables; bad values stop it with a message.
+// The gateway itself is started by functions/local/app.ts; this file holds the process concerns:
+// exit codes, stderr, signals and the shutdown deadline.
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../functions/core/config';
+import { ConfigError, loadConfig, type GatewayConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../functions/local/app';
 import { ListenError } from '../functions/local/server';
 import pkg from '../package.json';
 
 async function main(): Promise<void> {
-  let config;
+  let config: GatewayConfig;
   try {
     config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), pkg.version);
   } catch (err) {

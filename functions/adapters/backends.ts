@@ -38,8 +38,3 @@ export function selectBackends(config: BackendSettings): Backends {
   const usage: StoreBackend = tenants === 'dynamodb' || config.usage.tableSet ? 'dynamodb' : redis ? 'redis' : 'memory';
   return { tenants, limiter: state, cache: state, breaker, budget: state, usage, alertClaims: usage };
 }
-
-/** Whether any family is on the given backend: its client is opened only then. */
-export function uses(backends: Backends, backend: StoreBackend): boolean {
-  return Object.values(backends).includes(backend);
-}

@@ -2,14 +2,13 @@
 // stores on the backends selectBackends chose (../backends.ts), the configured providers, the
 // usage pipeline and metrics.
 import { selectBackends, type Backends } from '../backends';
+import { LazyBedrockProvider } from '../bedrock/lazy';
+import { MetricsRegistry } from '../memory/metrics-registry';
 import { createStateStores, type StateStores } from '../state';
 import { createStores, type Stores } from '../stores';
 import { createUsagePipeline, createUsageStores, type UsagePipeline } from '../usage/backends';
-import type { CachedTenantStore } from '../../core/tenant-cache';
 import { tenantLookup } from './tenant-lookup';
 import { guardedUsageReader } from './usage-reader';
-import { LazyBedrockProvider } from '../bedrock/lazy';
-import { MetricsRegistry } from '../memory/metrics-registry';
 import { CircuitBreaker } from '../../core/breaker';
 import { budgetLedgerStack } from '../../core/budget-stack';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../../core/metrics';
@@ -22,6 +21,7 @@ import { OllamaProvider } from '../../core/providers/ollama';
 import { OpenAIProvider } from '../../core/providers/openai';
 import type { Provider } from '../../core/providers/provider';
 import { StoreGuards } from '../../core/store-guard';
+import type { CachedTenantStore } from '../../core/tenant-cache';
 
 export interface ComposedGateway {
   metrics: MetricsRegistry;
