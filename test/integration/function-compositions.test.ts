@@ -46,7 +46,7 @@ describe('one composition per function, on DynamoDB', () => {
     expect(await usageApi.usage.totals('default', monthStart(at), at.toISOString())).toMatchObject({ cost_usd: 0.25, request_count: 1 });
     expect(usageApi.guards.statuses()).toEqual({ dynamodb: 'ok' });
 
-    const admin = await composeAdminStores(config);
+    const admin = await composeAdminStores(config, silentLogger);
     expect(await admin.stores.tenants.get('default')).toMatchObject({ id: 'default' });
     expect(await admin.usage.totals('default', monthStart(at), at.toISOString())).toMatchObject({ cost_usd: 0.25 });
 
