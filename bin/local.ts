@@ -1,17 +1,16 @@
 // Local server entry: `npm start` runs the whole gateway in one Node process on the embedded
 // in-memory default. Reads the seed's environment variables; bad values stop it with a message.
+// The gateway itself is started by functions/local/app.ts; this file holds the process concerns:
+// exit codes, stderr, signals and the shutdown deadline.
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../functions/core/config';
+import { ConfigError, loadConfig, type GatewayConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
-import { composeGateway } from '../functions/adapters/compose';
-import { ListenError, startServer } from '../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../functions/admin';
-import { isLoopbackHost } from '../functions/local/admin-guard';
-import { localRoutes } from '../functions/local/routes';
+import { startLocalGateway, type LocalGateway } from '../functions/local/app';
+import { ListenError } from '../functions/local/server';
 import pkg from '../package.json';
 
 async function main(): Promise<void> {
-  let config;
+  let config: GatewayConfig;
   try {
     config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), pkg.version);
   } catch (err) {
@@ -22,26 +21,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
-  const { gateway, stores, state, usage } = await composeGateway(config, logger);
-  // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
-  const { authEnabled, password } = config.admin;
-  if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
-    logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
-  }
-  if (!authEnabled && !isLoopbackHost(config.host)) {
-    logger.warn(`listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`);
-  }
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, tenantDefaults: config.tenantDefaults, authEnabled, trustProxy: config.trustProxy, logger });
-  let running;
+  let app: LocalGateway;
   try {
-    running = await startServer({
-      host: config.host,
-      port: config.port,
-      maxBodyBytes: config.maxBodyBytes,
-      requestTimeoutMs: config.requestTimeoutMs,
-      logger,
-      ...localRoutes(gateway, admin, authEnabled),
-    });
+    app = await startLocalGateway(config, logger);
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
     // One line and a failing exit code: a supervisor or `npm start` must see that it did not start.
@@ -49,13 +31,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info('ai-gateway listening', {
-    url: running.url,
+    url: app.url,
     default_provider: config.defaultProvider,
     openai: config.openai.apiKey || config.openai.explicitBaseUrl ? 'configured' : 'unconfigured',
     ollama: config.ollama.baseUrl,
-    tenants: stores.kind,
-    state: state.backends,
-    usage: usage.stores.backend,
+    tenants: app.backends.tenants,
+    state: { limiter: app.backends.limiter, cache: app.backends.cache, breaker: app.backends.breaker, budget: app.backends.budget },
+    usage: app.usage.stores.backend,
+    alert_claims: app.backends.alertClaims,
     usage_queue: config.usage.queueUrl ? 'sqs' : 'in-process',
   });
 
@@ -63,14 +46,14 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { signal, in_flight: running.inFlight() });
+    logger.info('shutting down', { signal, in_flight: app.server.inFlight() });
     // Hard stop if draining and closing take longer than SHUTDOWN_TIMEOUT.
     setTimeout(() => {
       logger.error('shutdown timeout reached; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     // Drain, then write back what requests left behind (usage events, budget settlements).
-    running.shutdown(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => gateway.flush()).then(() => {
+    app.close(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => {
       logger.info('stopped');
       process.exit(0);
     }, () => process.exit(1));

@@ -1,13 +1,13 @@
-// Chooses where rate-limit windows, cached responses, budget accounts and circuit-breaker state
-// live: Redis when REDIS_URL is set (the breaker only with USE_DISTRIBUTED_CB), else the DynamoDB
-// state table when tenants are in DynamoDB, else memory. Shared backends are imported only when
-// selected.
+// Builds the request-path state stores (rate-limit windows, cached responses, budget accounts,
+// circuit-breaker state) on the backends selectBackends chose (see backends.ts for the
+// precedence). Shared backends are imported only when selected.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import type { BudgetLedger } from '../core/budget';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { GatewayConfig } from '../core/config';
 import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';
+import type { Backends, StoreBackend } from './backends';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';
 import { ResilientRateLimiter } from '../core/resilience/rate-limiter';
 import { ResilientResponseCache } from '../core/resilience/response-cache';
@@ -28,8 +28,6 @@ export interface StateStores {
   budgetLedger: BudgetLedger;
   /** The guard of the budget ledger's store; absent for memory. */
   budgetGuard?: StoreGuard;
-  /** Which backend serves each, for the start-up log. */
-  backends: { limiter: string; cache: string; breaker: string; budget: string };
   /** The shared clients, for other stores on the same backends (usage). */
   redis?: Redis;
   dynamo?: DynamoDBDocumentClient;
@@ -41,52 +39,55 @@ export interface StateStores {
  * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
  * the guard of its backend.
  */
-export async function createStateStores(config: GatewayConfig, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
-  const { redisUrl, distributedBreaker, stateTable } = config.state;
+export async function createStateStores(config: GatewayConfig, backends: Backends, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
+  const { redisUrl, stateTable } = config.state;
   const { timeoutMs, failureMode } = config.stores;
-  const redis = redisUrl ? await openRedis(redisUrl, timeoutMs) : undefined;
-  const dynamo = config.storage.kind === 'dynamodb' ? await dynamoState(config.storage.endpoint, stateTable, now, timeoutMs, shared.dynamo) : undefined;
+  const families = [backends.limiter, backends.cache, backends.breaker, backends.budget];
+  const redis = families.includes('redis') && redisUrl ? await openRedis(redisUrl, timeoutMs) : undefined;
+  const dynamo = families.includes('dynamodb') && config.storage.kind === 'dynamodb'
+    ? await dynamoState(config.storage.endpoint, stateTable, now, timeoutMs, shared.dynamo) : undefined;
+  // The open shared backends, each with its stores and the guard they run under.
+  const open: Partial<Record<StoreBackend, { stores: SharedState; guard: StoreGuard }>> = {};
+  if (redis) open.redis = { stores: await redisState(redis), guard: pinged(guards.for('redis'), () => redis.ping()) };
+  if (dynamo) open.dynamodb = { stores: dynamo, guard: pinged(guards.for('dynamodb'), dynamo.ping) };
 
-  let limiter: RateLimiter = new MemoryRateLimiter();
-  let cache: ResponseCache = new MemoryResponseCache(config.routing.cache.max_bytes);
-  let breakerStore: BreakerStateStore = new MemoryBreakerStore();
-  let budgetLedger: BudgetLedger = new MemoryBudgetLedger();
-  let budgetGuard: StoreGuard | undefined;
-  const backends = { limiter: 'memory', cache: 'memory', breaker: 'memory', budget: 'memory' };
-  if (redis) {
-    const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisBudgetLedger }] = await Promise.all([
-      import('./redis/rate-limiter'), import('./redis/response-cache'), import('./redis/budget-ledger'),
-    ]);
-    const guard = guards.for('redis');
-    guard.setPing(() => redis.ping());
-    limiter = new ResilientRateLimiter(new RedisRateLimiter(redis), limiter, guard, failureMode);
-    cache = new ResilientResponseCache(new RedisResponseCache(redis), guard);
-    budgetLedger = new RedisBudgetLedger(redis);
-    budgetGuard = guard;
-    backends.limiter = backends.cache = backends.budget = 'redis';
-  } else if (dynamo) {
-    const guard = guards.for('dynamodb');
-    guard.setPing(dynamo.ping);
-    limiter = new ResilientRateLimiter(dynamo.limiter, limiter, guard, failureMode);
-    cache = new ResilientResponseCache(dynamo.cache, guard);
-    budgetLedger = dynamo.budgetLedger;
-    budgetGuard = guard;
-    backends.limiter = backends.cache = backends.budget = 'dynamodb';
-  }
-  if (redis && distributedBreaker) {
-    const { RedisBreakerStore } = await import('./redis/breaker-store');
-    breakerStore = sharedBreaker(new RedisBreakerStore(redis), guards.for('redis'), now);
-    backends.breaker = 'redis';
-  } else if (dynamo) {
-    breakerStore = sharedBreaker(dynamo.breakerStore, guards.for('dynamodb'), now);
-    backends.breaker = 'dynamodb';
-  }
+  // Each family on its chosen backend; memory where that is the choice.
+  const limiterOn = open[backends.limiter];
+  const cacheOn = open[backends.cache];
+  const budgetOn = open[backends.budget];
+  const breakerOn = open[backends.breaker];
+  const memoryLimiter = new MemoryRateLimiter();
+  const limiter: RateLimiter = limiterOn ? new ResilientRateLimiter(limiterOn.stores.limiter, memoryLimiter, limiterOn.guard, failureMode) : memoryLimiter;
+  const cache: ResponseCache = cacheOn ? new ResilientResponseCache(cacheOn.stores.cache, cacheOn.guard) : new MemoryResponseCache(config.routing.cache.max_bytes);
+  const budgetLedger: BudgetLedger = budgetOn ? budgetOn.stores.budgetLedger : new MemoryBudgetLedger();
+  const breakerStore: BreakerStateStore = breakerOn ? sharedBreaker(breakerOn.stores.breakerStore, breakerOn.guard, now) : new MemoryBreakerStore();
+  const budgetGuard = budgetOn?.guard;
   return {
-    limiter, cache, breakerStore, budgetLedger, budgetGuard, backends, redis, dynamo: dynamo?.doc,
+    limiter, cache, breakerStore, budgetLedger, budgetGuard, redis, dynamo: dynamo?.doc,
     async close() {
       if (redis) await redis.quit().catch(() => undefined);
     },
   };
+}
+
+type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'>;
+
+async function redisState(redis: Redis): Promise<SharedState> {
+  const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisBudgetLedger }, { RedisBreakerStore }] = await Promise.all([
+    import('./redis/rate-limiter'), import('./redis/response-cache'), import('./redis/budget-ledger'), import('./redis/breaker-store'),
+  ]);
+  return {
+    limiter: new RedisRateLimiter(redis),
+    cache: new RedisResponseCache(redis),
+    budgetLedger: new RedisBudgetLedger(redis),
+    breakerStore: new RedisBreakerStore(redis),
+  };
+}
+
+/** The guard, probing the store with `ping` while it is marked down. */
+function pinged(guard: StoreGuard, ping: () => Promise<unknown>): StoreGuard {
+  guard.setPing(ping);
+  return guard;
 }
 
 /** Read through a short in-process cache; this instance's own copy decides while the store is away. */
@@ -95,12 +96,12 @@ function sharedBreaker(store: BreakerStateStore, guard: StoreGuard, now: () => n
 }
 
 /** Waits briefly for the connection at start; a Redis that is down then is a degraded start, not a failed one. */
-async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
+export async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
   const { connectRedis } = await import('./redis/client');
   return connectRedis({ url, commandTimeoutMs: timeoutMs, readyWithinMs: 2_000 });
 }
 
-type DynamoState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'> & {
+type DynamoState = SharedState & {
   doc: DynamoDBDocumentClient;
   /** One read of an item that does not exist: the guard's probe when no request makes one. */
   ping: () => Promise<unknown>;

@@ -1,6 +1,6 @@
-// Chooses where tenants, admin users and the audit trail live: in memory (the local default), or
-// in DynamoDB when DYNAMODB_ENDPOINT (local) or TENANTS_TABLE (deployed) is set. The DynamoDB
-// adapters, and the AWS SDK under them, are imported only then.
+// Builds the tenant, admin-user and audit stores: in memory (the local default), or in DynamoDB
+// when DYNAMODB_ENDPOINT (local) or TENANTS_TABLE (deployed) is set, as selectBackends reports
+// (backends.ts). The DynamoDB adapters, and the AWS SDK under them, are imported only then.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/admin-ports';
 import type { TenantStore } from '../core/ports';

@@ -1,34 +1,23 @@
-// The admin API over real HTTP: the local server (functions/local/server.ts) with /admin/* routed
-// through adminApiFromApiRequest, beside the gateway composed as `npm start` composes it, so a key
-// minted by the admin API is used on /v1 right away.
+// The admin API over real HTTP: the local gateway as `npm start` starts it (functions/local/app.ts),
+// /admin/* beside the gateway, so a key minted by the admin API is used on /v1 right away.
 import { loadConfig } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
-import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { startServer, type RunningServer } from '../../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin, fromApiGatewayResult, isAdminPath, toApiGatewayEvent } from '../../functions/admin';
+import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
+import { fromApiGatewayResult, toApiGatewayEvent } from '../../functions/admin';
 import { CancelSignal } from '../../functions/core/cancel';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed response JSON in assertions */
 interface Started {
   url: string;
-  local: ComposedGateway;
+  local: LocalGateway;
   close: () => Promise<void>;
 }
 
+/** With auth on, the first admin is admin:admin (no ADMIN_PASSWORD), as `npm start` creates it. */
 async function start(authEnabled: boolean): Promise<Started> {
-  const config = loadConfig({ ADDR: '127.0.0.1:0' }, () => '{}', 'test');
-  const local = await composeGateway(config, silentLogger);
-  const { tenants, users, audit } = local.stores;
-  if (authEnabled) await ensureBootstrapAdmin(users, { password: 'admin' });
-  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage.stores.store, authEnabled, logger: silentLogger });
-  const running: RunningServer = await startServer({
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    logger: silentLogger,
-    handle: (req) => (isAdminPath(req.path) ? admin(req) : local.gateway.handle(req)),
-  });
-  return { url: running.url, local, close: () => running.shutdown(1000) };
+  const config = loadConfig({ ADDR: '127.0.0.1:0', ADMIN_AUTH_ENABLED: String(authEnabled) }, () => '{}', 'test');
+  const local = await startLocalGateway(config, silentLogger);
+  return { url: local.url, local, close: () => local.close() };
 }
 
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;

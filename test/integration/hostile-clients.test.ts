@@ -10,34 +10,24 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
-import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { startServer, type ServerOptions } from '../../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../../functions/admin';
-import { localRoutes } from '../../functions/local/routes';
+import type { ServerOptions } from '../../functions/local/server';
+import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY } from '../helpers/gateway';
 
 interface Started {
   url: string;
   port: number;
-  local: ComposedGateway;
+  local: LocalGateway;
   close: () => Promise<void>;
 }
 
-/** The gateway and admin API wired as `npm start` wires them (functions/local/routes.ts). */
-async function start(env: Env = {}, server: Partial<ServerOptions> = {}, bootstrapAdmin = false): Promise<Started> {
+/** The gateway and admin API as `npm start` starts them (functions/local/app.ts). */
+async function start(env: Env = {}, server: Partial<ServerOptions> = {}): Promise<Started> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: 'http://127.0.0.1:1', ...env }, () => '{}', 'test');
-  const local = await composeGateway(config, silentLogger);
-  const { tenants, users, audit } = local.stores;
-  const authEnabled = config.admin.authEnabled;
-  if (bootstrapAdmin) await ensureBootstrapAdmin(users, { password: 'admin' });
-  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage.stores.store, authEnabled, logger: silentLogger });
-  const running = await startServer({
-    host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs,
-    logger: silentLogger, ...localRoutes(local.gateway, admin, authEnabled), ...server,
-  });
-  const port = (running.server.address() as net.AddressInfo).port;
-  return { url: running.url, port, local, close: async () => { await running.shutdown(500); await local.state.close(); } };
+  const local = await startLocalGateway(config, silentLogger, { server });
+  const port = (local.server.server.address() as net.AddressInfo).port;
+  return { url: local.url, port, local, close: () => local.close(500) };
 }
 
 const chatBody = (content: string): string => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content }] });
@@ -386,7 +376,7 @@ describe('item 4: the admin API beyond loopback', () => {
   describe('auth on, with the default admin:admin credential', () => {
     let s: Started;
     const adminAdmin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
-    beforeAll(async () => { s = await start({ ADDR: '0.0.0.0:0', ADMIN_AUTH_ENABLED: 'true' }, {}, true); });
+    beforeAll(async () => { s = await start({ ADDR: '0.0.0.0:0', ADMIN_AUTH_ENABLED: 'true' }); });
     afterAll(async () => { await s.close(); });
 
     lanTest('admin:admin is refused from the LAN', async () => {

@@ -1,40 +1,29 @@
-// Two gateway instances sharing one DynamoDB (dynalite): a tenant created through one instance's
-// admin API works on the other; rotating or deleting its key stops it everywhere within
-// TENANT_CACHE_TTL.
-import { composeGateway } from '../../functions/adapters/compose';
-import { adminApiFromApiRequest, isAdminPath } from '../../functions/admin';
+// Gateway instances sharing one DynamoDB (dynalite), started as `npm start` starts them: a tenant
+// created through one instance's admin API works on the other; rotating or deleting its key stops
+// it everywhere within TENANT_CACHE_TTL, and at once on the instance whose admin API made the change.
 import { loadConfig } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
-import { startServer, type RunningServer } from '../../functions/local/server';
+import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 
-interface Instance {
-  url: string;
-  server: RunningServer;
-  /** Writes back what requests left behind, before the store goes away. */
-  flush(): Promise<void>;
-}
+type Instance = LocalGateway;
 
-async function instance(endpoint: string, table: string): Promise<Instance> {
+function instance(endpoint: string, table: string, cacheTtlSeconds = 1): Promise<Instance> {
   const config = loadConfig({
-    ADDR: '127.0.0.1:0', DYNAMODB_ENDPOINT: endpoint, TENANTS_TABLE: table, TENANT_CACHE_TTL: '1', OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+    ADDR: '127.0.0.1:0', DYNAMODB_ENDPOINT: endpoint, TENANTS_TABLE: table, TENANT_CACHE_TTL: String(cacheTtlSeconds), OLLAMA_BASE_URL: 'http://127.0.0.1:1',
     // What a change reaching every instance looks like is tested here, not deadlines: on a loaded
     // test machine a slow lookup must not be answered from the last-known-good copy instead.
     STORE_TIMEOUT: '5000',
   }, () => '', 'test');
-  const { gateway, stores, usage } = await composeGateway(config, silentLogger);
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled: false, logger: silentLogger });
-  const server = await startServer({
-    host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger,
-    handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),
-  });
-  return { url: server.url, server, flush: () => gateway.flush() };
+  return startLocalGateway(config, silentLogger);
 }
 
 describe('tenants shared through DynamoDB', () => {
   let dynalite: RunningDynalite;
   let a: Instance;
   let b: Instance;
+  /** Caches lookups for an hour: only its own admin writes can make it see a change soon. */
+  let patient: Instance;
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -45,19 +34,18 @@ describe('tenants shared through DynamoDB', () => {
     const table = `shared-tenants-${Date.now()}`;
     a = await instance(dynalite.endpoint, table);
     b = await instance(dynalite.endpoint, table);
+    patient = await instance(dynalite.endpoint, table, 3600);
   });
   afterAll(async () => {
-    await a.server.shutdown(500);
-    await b.server.shutdown(500);
-    await Promise.all([a.flush(), b.flush()]);
+    await Promise.all([a.close(500), b.close(500), patient.close(500)]);
     await dynalite.close();
     process.env = saved;
   });
 
   const models = (inst: Instance, key: string): Promise<number> =>
     fetch(`${inst.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
-  const adminPost = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const adminPost = async (path: string, body: unknown, via: Instance = a): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${via.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).toBeLessThan(300);
     return (await res.json()) as Record<string, unknown>;
   };
@@ -101,5 +89,26 @@ describe('tenants shared through DynamoDB', () => {
     });
     expect(res.status).toBe(200);
     await within(2500, async () => (await models(b, key)) === 403);
+  });
+
+  test('the instance whose admin API rotates, disables or deletes a tenant sees it at once, whatever its cache TTL', async () => {
+    const created = await adminPost('/admin/tenants', { name: 'local-writes' }, patient);
+    const id = created.id as string;
+    const first = created.api_key as string;
+    expect(await models(patient, first)).toBe(200); // now cached for an hour
+
+    const rotated = await adminPost(`/admin/tenants/${id}/rotate-key`, {}, patient);
+    const second = rotated.api_key as string;
+    expect(await models(patient, first)).toBe(401);
+    expect(await models(patient, second)).toBe(200);
+
+    const disabled = await fetch(`${patient.url}/admin/tenants/${id}`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }),
+    });
+    expect(disabled.status).toBe(200);
+    expect(await models(patient, second)).toBe(403);
+
+    expect((await fetch(`${patient.url}/admin/tenants/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await models(patient, second)).toBe(401);
   });
 });

@@ -1,7 +1,7 @@
-// Chooses where usage totals and sent-alert claims live (DynamoDB's usage table when USAGE_TABLE
-// is set or tenants are in DynamoDB, else Redis when REDIS_URL is set, else memory), where alerts go (the log, plus SNS
-// and a webhook when configured), and how the request path hands events over (SQS when
-// USAGE_QUEUE_URL is set, else the in-process queue). Shared backends are imported only when used.
+// Builds where usage totals and sent-alert claims live, on the backends selectBackends chose (see
+// ../backends.ts for the precedence), where alerts go (the log, plus SNS and a webhook when
+// configured), and how the request path hands events over (SQS when USAGE_QUEUE_URL is set, else
+// the in-process queue). Shared backends are imported only when used.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter, type AlertClaims, type AlertPublisher } from '../../core/budget-alerts';
@@ -11,6 +11,7 @@ import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';
 import { MemoryAlertClaims } from '../memory/alert-claims';
 import { MemoryUsageStore } from '../memory/usage';
+import { selectBackends, type Backends, type StoreBackend } from '../backends';
 import { InProcessUsageQueue } from './in-process-queue';
 
 export interface UsageStores {
@@ -18,7 +19,7 @@ export interface UsageStores {
   /** Totals for the request path (GET /v1/usage): the same store, through a client bounded by STORE_TIMEOUT where it has its own. */
   reader: UsageReader;
   claims: AlertClaims;
-  backend: 'memory' | 'dynamodb' | 'redis';
+  backend: StoreBackend;
 }
 
 /** Clients already open for other stores, reused rather than opened twice. */
@@ -29,26 +30,47 @@ export interface SharedClients {
   redis?: Redis;
 }
 
-export async function createUsageStores(config: GatewayConfig, clients: SharedClients, now: () => number): Promise<UsageStores> {
-  if (config.storage.kind === 'dynamodb' || config.usage.tableSet) {
-    const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
-      import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
-    ]);
-    const endpoint = config.storage.kind === 'dynamodb' ? config.storage.endpoint : undefined;
-    const doc = clients.dynamo ?? createDocumentClient({ endpoint });
-    const tableName = config.usage.table;
-    if (endpoint) await ensureTables(doc, { usage: tableName });
-    const store = new DynamoUsageStore(doc, { tableName, now });
-    const reader = clients.requestPathDynamo ? new DynamoUsageStore(clients.requestPathDynamo, { tableName, now }) : store;
-    return { store, reader, claims: new DynamoAlertClaims(doc, { tableName, now }), backend: 'dynamodb' };
-  }
-  if (clients.redis) {
-    const [{ RedisUsageStore }, { RedisAlertClaims }] = await Promise.all([import('../redis/usage-store'), import('../redis/alert-claims')]);
-    const store = new RedisUsageStore(clients.redis);
-    return { store, reader: store, claims: new RedisAlertClaims(clients.redis), backend: 'redis' };
-  }
-  const store = new MemoryUsageStore();
-  return { store, reader: store, claims: new MemoryAlertClaims(), backend: 'memory' };
+type UsageBackends = Pick<Backends, 'usage' | 'alertClaims'>;
+
+/** `backends`: the choice the caller's composition made; selectBackends(config) when not given. */
+export async function createUsageStores(config: GatewayConfig, clients: SharedClients, now: () => number, backends: UsageBackends = selectBackends(config)): Promise<UsageStores> {
+  const used = [backends.usage, backends.alertClaims];
+  const dynamo = used.includes('dynamodb') ? await dynamoUsage(config, clients, now) : undefined;
+  // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
+  const redis = clients.redis;
+  const onRedis = redis && used.includes('redis') ? await redisUsage(redis) : undefined;
+  const open: Partial<Record<StoreBackend, SharedUsage>> = { dynamodb: dynamo, redis: onRedis };
+  const usageOn = open[backends.usage];
+  const claimsOn = open[backends.alertClaims];
+  const memoryStore = new MemoryUsageStore();
+  return {
+    store: usageOn?.store ?? memoryStore,
+    reader: usageOn?.reader ?? memoryStore,
+    claims: claimsOn?.claims ?? new MemoryAlertClaims(),
+    backend: usageOn ? backends.usage : 'memory',
+  };
+}
+
+type SharedUsage = Pick<UsageStores, 'store' | 'reader' | 'claims'>;
+
+async function dynamoUsage(config: GatewayConfig, clients: SharedClients, now: () => number): Promise<SharedUsage> {
+  const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
+    import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
+  ]);
+  const endpoint = config.storage.kind === 'dynamodb' ? config.storage.endpoint : undefined;
+  // Applying usage is not on the request path: it gets the patient client (retries, longer deadlines).
+  const doc = clients.dynamo ?? createDocumentClient({ endpoint });
+  const tableName = config.usage.table;
+  if (endpoint) await ensureTables(doc, { usage: tableName });
+  const store = new DynamoUsageStore(doc, { tableName, now });
+  const reader = clients.requestPathDynamo ? new DynamoUsageStore(clients.requestPathDynamo, { tableName, now }) : store;
+  return { store, reader, claims: new DynamoAlertClaims(doc, { tableName, now }) };
+}
+
+async function redisUsage(redis: Redis): Promise<SharedUsage> {
+  const [{ RedisUsageStore }, { RedisAlertClaims }] = await Promise.all([import('../redis/usage-store'), import('../redis/alert-claims')]);
+  const store = new RedisUsageStore(redis);
+  return { store, reader: store, claims: new RedisAlertClaims(redis) };
 }
 
 /** Where budget alerts go besides the log: SNS (ALERT_TOPIC_ARN) and a webhook (ALERT_WEBHOOK_URL). */

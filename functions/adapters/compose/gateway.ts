@@ -1,32 +1,28 @@
-// Wires the core to its adapters and the configured providers: the stores config.storage selects
-// (stores.ts), the limiter, cache, budget and breaker state (state.ts), the usage pipeline
-// (usage/backends.ts), and metrics.
-import { createStateStores, type StateStores } from './state';
-import { createStores, type Stores } from './stores';
-import { CachedTenantStore } from '../core/tenant-cache';
-import { createUsagePipeline, createUsageStores, type UsagePipeline } from './usage/backends';
-import { LazyBedrockProvider } from './bedrock/lazy';
-import { MetricsRegistry } from './memory/metrics-registry';
-import { CircuitBreaker } from '../core/breaker';
-import { budgetLedgerStack } from '../core/budget-stack';
-import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../core/metrics';
-import type { GatewayConfig } from '../core/config';
-import { Gateway } from '../core/gateway';
-import type { Logger } from '../core/logger';
-import { PriceBook } from '../core/pricing/pricing';
-import { AnthropicProvider } from '../core/providers/anthropic';
-import { OllamaProvider } from '../core/providers/ollama';
-import { OpenAIProvider } from '../core/providers/openai';
-import type { ChatIngress } from '../core/ingress/ingress';
-import type { Provider } from '../core/providers/provider';
-import type { TenantStore } from '../core/ports';
-import { GuardedUsageReader } from '../core/resilience/usage-reader';
-import { StoreGuards, type StoreGuard } from '../core/store-guard';
-
-/** The tenant lookup under its store's guard (a store known down fails at once). */
-function guarded(store: TenantStore, guard: StoreGuard): TenantStore {
-  return { findByKeyHash: (hash) => guard.run('tenants.find', () => store.findByKeyHash(hash)) };
-}
+// The chat gateway's composition (the chat Lambda and the local server): the core wired to the
+// stores on the backends selectBackends chose (../backends.ts), the configured providers, the
+// usage pipeline and metrics.
+import { selectBackends, type Backends } from '../backends';
+import { LazyBedrockProvider } from '../bedrock/lazy';
+import { MetricsRegistry } from '../memory/metrics-registry';
+import { createStateStores, type StateStores } from '../state';
+import { createStores, type Stores } from '../stores';
+import { createUsagePipeline, createUsageStores, type UsagePipeline } from '../usage/backends';
+import { tenantLookup } from './tenant-lookup';
+import { guardedUsageReader } from './usage-reader';
+import { CircuitBreaker } from '../../core/breaker';
+import { budgetLedgerStack } from '../../core/budget-stack';
+import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../../core/metrics';
+import type { GatewayConfig } from '../../core/config';
+import { Gateway } from '../../core/gateway';
+import type { Logger } from '../../core/logger';
+import { PriceBook } from '../../core/pricing/pricing';
+import { AnthropicProvider } from '../../core/providers/anthropic';
+import { OllamaProvider } from '../../core/providers/ollama';
+import { OpenAIProvider } from '../../core/providers/openai';
+import type { ChatIngress } from '../../core/ingress/ingress';
+import type { Provider } from '../../core/providers/provider';
+import { StoreGuards } from '../../core/store-guard';
+import type { CachedTenantStore } from '../../core/tenant-cache';
 
 export interface ComposedGateway {
   metrics: MetricsRegistry;
@@ -36,6 +32,12 @@ export interface ComposedGateway {
   usage: UsagePipeline;
   /** The guards of the shared stores (their status is on /health). */
   guards: StoreGuards;
+  /** Which backend serves each family of stores, for the start-up log. */
+  backends: Backends;
+  /** The tenant cache in front of a shared tenant store (absent for memory). */
+  tenantCache?: CachedTenantStore;
+  /** Closes the connections this composition opened (Redis). */
+  close(): Promise<void>;
 }
 
 export interface ComposeOptions {
@@ -54,6 +56,8 @@ export interface ComposeOptions {
   metrics?: Metrics;
   /** The client chat APIs served (the Gateway's default, OpenAI chat completions, when absent). */
   ingresses?: readonly ChatIngress[];
+  /** The tenant, admin-user and audit stores to use instead of those the configuration selects. */
+  stores?: Stores;
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -72,17 +76,14 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const metrics = new MetricsRegistry();
   const recorder: Metrics = opts.metrics ?? metrics;
   const guards = new StoreGuards({ now, logger, metrics: recorder });
-  const stores = await createStores(config, now);
-  const state = await createStateStores(config, now, guards, { dynamo: stores.requestPathDynamo });
-  // A shared store is read through a short in-process cache (TENANT_CACHE_TTL), and served as
-  // last known good (TENANT_STALE_TTL) while it fails; memory needs neither.
-  const tenants = stores.kind === 'memory' ? stores.tenants : new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
-    ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,
-  });
+  const backends = selectBackends(config);
+  const stores = opts.stores ?? (await createStores(config, now));
+  const state = await createStateStores(config, backends, now, guards, { dynamo: stores.requestPathDynamo });
+  const { tenants, cache: tenantCache } = tenantLookup(config, stores, guards, now);
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
-  const usage = await createUsagePipeline(config, await createUsageStores(config, { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis }, now), logger);
-  const usageBackend = usage.stores.backend;
+  const usageStores = await createUsageStores(config, { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis }, now, backends);
+  const usage = await createUsagePipeline(config, usageStores, logger);
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
@@ -96,7 +97,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: state.cache,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
-    usageReader: usageBackend === 'memory' ? usage.stores.reader : new GuardedUsageReader(usage.stores.reader, guards.for(usageBackend)),
+    usageReader: guardedUsageReader(usageStores, guards),
     budgetLedger: budgetLedgerStack(state.budgetLedger, { guard: state.budgetGuard, leases: opts.budgetLeases !== false, failureMode: config.stores.failureMode, logger }),
     prices,
     logger,
@@ -106,5 +107,5 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     storeStatus: () => guards.statuses(),
     ingresses: opts.ingresses,
   });
-  return { gateway, stores, state, usage, metrics, guards };
+  return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close: () => state.close() };
 }

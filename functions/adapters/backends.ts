@@ -1,0 +1,40 @@
+// Where each family of stores lives, decided once from the configuration. Every builder
+// (stores.ts, state.ts, usage/backends.ts) follows this decision and the start-up log prints it.
+//
+// Precedence, per family:
+//   tenants, admin users, audit trail  DynamoDB when DYNAMODB_ENDPOINT or TENANTS_TABLE is set, else memory.
+//   rate limits, response cache,       Redis when REDIS_URL is set, else the DynamoDB state table
+//   budget ledger                      when tenants are in DynamoDB, else memory.
+//   circuit-breaker state              Redis when REDIS_URL is set and USE_DISTRIBUTED_CB=true, else the
+//                                      DynamoDB state table when tenants are in DynamoDB, else memory.
+//   usage totals, alert claims         DynamoDB's usage table when USAGE_TABLE is set or tenants are in
+//                                      DynamoDB, else Redis when REDIS_URL is set, else memory.
+//
+// Request-path state prefers Redis (every request touches it: the fastest shared store wins),
+// while usage totals prefer DynamoDB: they are the durable record that the aggregator function
+// writes and the admin and usage functions read, and a deployed stack always gives them a table.
+import type { GatewayConfig } from '../core/config';
+
+export type StoreBackend = 'memory' | 'redis' | 'dynamodb';
+
+export interface Backends {
+  /** Tenants, admin users and the audit trail (one table). */
+  tenants: 'memory' | 'dynamodb';
+  limiter: StoreBackend;
+  cache: StoreBackend;
+  breaker: StoreBackend;
+  budget: StoreBackend;
+  usage: StoreBackend;
+  alertClaims: StoreBackend;
+}
+
+export type BackendSettings = Pick<GatewayConfig, 'storage' | 'state' | 'usage'>;
+
+export function selectBackends(config: BackendSettings): Backends {
+  const tenants = config.storage.kind;
+  const redis = config.state.redisUrl !== undefined;
+  const state: StoreBackend = redis ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
+  const breaker: StoreBackend = redis && config.state.distributedBreaker ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
+  const usage: StoreBackend = tenants === 'dynamodb' || config.usage.tableSet ? 'dynamodb' : redis ? 'redis' : 'memory';
+  return { tenants, limiter: state, cache: state, breaker, budget: state, usage, alertClaims: usage };
+}

@@ -1,0 +1,50 @@
+// The admin API function's composition: the tenant, admin-user and audit stores, the usage
+// totals /admin/tenants/{id}/usage reads (the store the aggregator writes), and the failed-login
+// throttle.
+import { LoginThrottle } from '../../admin/login-throttle';
+import { SharedLoginThrottle, type LoginThrottlePort } from '../../admin/shared-login-throttle';
+import type { GatewayConfig } from '../../core/config';
+import type { Logger } from '../../core/logger';
+import type { UsageReader } from '../../core/ports';
+import { selectBackends, type Backends } from '../backends';
+import { createStores, type Stores } from '../stores';
+import { createUsageStores } from '../usage/backends';
+import { closeRedis, redisFor } from './shared-redis';
+
+export interface ComposedAdminStores {
+  /** Tenants, users and the audit trail. */
+  stores: Stores;
+  usage: UsageReader;
+  /** Failed-login counts: shared through the state table when `sharedLoginThrottle`, else this instance's. */
+  throttle: LoginThrottlePort;
+  backends: Backends;
+  close(): Promise<void>;
+}
+
+export interface AdminStoresOptions {
+  now?: () => number;
+  /**
+   * Count failed logins across instances in the DynamoDB state table (STATE_TABLE); the deployed
+   * admin function sets it when its stack grants it that table. Needs tenants in DynamoDB.
+   */
+  sharedLoginThrottle?: boolean;
+}
+
+export async function composeAdminStores(config: GatewayConfig, logger: Logger, opts: AdminStoresOptions = {}): Promise<ComposedAdminStores> {
+  const now = opts.now ?? Date.now;
+  const backends = selectBackends(config);
+  const stores = await createStores(config, now);
+  const redis = await redisFor(config, [backends.usage]);
+  // Admin reads are not on a client's hot path: the patient client (retries) reads the totals.
+  const usage = await createUsageStores(config, { dynamo: stores.dynamo, redis }, now, backends);
+  const throttle = await loginThrottle(config, stores, logger, opts.sharedLoginThrottle === true);
+  return { stores, usage: usage.store, throttle, backends, close: () => closeRedis(redis) };
+}
+
+async function loginThrottle(config: GatewayConfig, stores: Stores, logger: Logger, shared: boolean): Promise<LoginThrottlePort> {
+  const local = new LoginThrottle();
+  const doc = stores.requestPathDynamo ?? stores.dynamo;
+  if (!shared || !doc) return local;
+  const { DynamoRateLimiter } = await import('../dynamodb/rate-limiter');
+  return new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName: config.state.stateTable }), local, logger);
+}
