@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../functions/core/config';
 import { createJsonLogger } from '../functions/core/logger';
 import { composeGateway } from '../functions/adapters/compose';
 import { ListenError, startServer } from '../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../functions/admin';
+import { createAdminApi, ensureBootstrapAdmin } from '../functions/admin';
 import { isLoopbackHost } from '../functions/local/admin-guard';
 import { localRoutes } from '../functions/local/routes';
 import pkg from '../package.json';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (!authEnabled && !isLoopbackHost(config.host)) {
     logger.warn(`listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`);
   }
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, tenantDefaults: config.tenantDefaults, authEnabled, trustProxy: config.trustProxy, logger });
+  const admin = createAdminApi({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, tenantDefaults: config.tenantDefaults, authEnabled, trustProxy: config.trustProxy, logger });
   let running;
   try {
     running = await startServer({

@@ -3,7 +3,6 @@
 // (usage/backends.ts), and metrics.
 import { createStateStores, type StateStores } from './state';
 import { createStores, type Stores } from './stores';
-import { CachedTenantStore } from '../core/tenant-cache';
 import { createUsagePipeline, createUsageStores, type UsagePipeline } from './usage/backends';
 import { LazyBedrockProvider } from './bedrock/lazy';
 import { MetricsRegistry } from './memory/metrics-registry';
@@ -18,14 +17,8 @@ import { AnthropicProvider } from '../core/providers/anthropic';
 import { OllamaProvider } from '../core/providers/ollama';
 import { OpenAIProvider } from '../core/providers/openai';
 import type { Provider } from '../core/providers/provider';
-import type { TenantStore } from '../core/ports';
-import { GuardedUsageReader } from '../core/resilience/usage-reader';
-import { StoreGuards, type StoreGuard } from '../core/store-guard';
-
-/** The tenant lookup under its store's guard (a store known down fails at once). */
-function guarded(store: TenantStore, guard: StoreGuard): TenantStore {
-  return { findByKeyHash: (hash) => guard.run('tenants.find', () => store.findByKeyHash(hash)) };
-}
+import { StoreGuards } from '../core/store-guard';
+import { requestPathTenants, requestPathUsageReader } from './request-path';
 
 export interface ComposedGateway {
   metrics: MetricsRegistry;
@@ -71,15 +64,10 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const guards = new StoreGuards({ now, logger, metrics: recorder });
   const stores = await createStores(config, now);
   const state = await createStateStores(config, now, guards, { dynamo: stores.requestPathDynamo });
-  // A shared store is read through a short in-process cache (TENANT_CACHE_TTL), and served as
-  // last known good (TENANT_STALE_TTL) while it fails; memory needs neither.
-  const tenants = stores.kind === 'memory' ? stores.tenants : new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
-    ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,
-  });
+  const tenants = requestPathTenants(config, stores, guards, now);
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
   const usage = await createUsagePipeline(config, await createUsageStores(config, { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis }, now), logger);
-  const usageBackend = usage.stores.backend;
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
@@ -93,7 +81,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: state.cache,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
-    usageReader: usageBackend === 'memory' ? usage.stores.reader : new GuardedUsageReader(usage.stores.reader, guards.for(usageBackend)),
+    usageReader: requestPathUsageReader(usage.stores, guards),
     budgetLedger: budgetLedgerStack(state.budgetLedger, { guard: state.budgetGuard, leases: opts.budgetLeases !== false, failureMode: config.stores.failureMode, logger }),
     prices,
     logger,

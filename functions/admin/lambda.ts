@@ -1,6 +1,8 @@
 // Lambda entry for the admin API behind API Gateway (HTTP API). Admin auth is always on here;
 // stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
 // generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
+// The edge: middy over the HTTP API event → ApiRequest → the admin ApiHandler → result, with
+// middy's JSON body parser, the OpenAI error JSON for anything thrown, and the tracer.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
@@ -8,12 +10,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { loadTracing } from '../adapters/aws/tracing';
+import { httpApiEdge, type HttpApiEdge } from '../adapters/lambda/http-api-edge';
 import { createStores } from '../adapters/stores';
 import { createUsageStores } from '../adapters/usage/backends';
 import { loadConfig } from '../core/config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
-import { createAdminHandler, type AdminHandler } from './handler';
+import { createAdminApi } from './api';
 import { LoginThrottle } from './login-throttle';
 import { SharedLoginThrottle, type LoginThrottlePort } from './shared-login-throttle';
 
@@ -39,7 +42,7 @@ async function loginThrottle(doc: DynamoDBDocumentClient | undefined): Promise<L
 }
 
 // Started during init; the first invocation waits for it.
-const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now), bootstrapCredential(), loadTracing()]).then(async ([stores, credential, tracing]) => {
+const ready: Promise<HttpApiEdge> = Promise.all([createStores(config, Date.now), bootstrapCredential(), loadTracing()]).then(async ([stores, credential, tracing]) => {
   if (credential) {
     const created = await ensureBootstrapAdmin(stores.users, credential);
     if (created) logger.info('first admin user created', { username: credential.username ?? 'admin', from: config.secrets.adminSecretArn ? 'ADMIN_SECRET_ARN' : 'ADMIN_PASSWORD' });
@@ -47,7 +50,8 @@ const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now)
   // Usage totals for /admin/tenants/{id}/usage, from the same store the aggregator writes.
   const usage = await createUsageStores(config, {}, Date.now);
   const throttle = await loginThrottle(stores.requestPathDynamo ?? stores.dynamo);
-  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
+  const api = createAdminApi({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
+  const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));

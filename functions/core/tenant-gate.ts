@@ -71,17 +71,9 @@ export class TenantGate {
     });
   }
 
-  /** Auth step: `Authorization: Bearer <key>` → tenant, looked up by the key's hash. */
-  async authenticate(req: ApiRequest): Promise<Tenant> {
-    const header = req.headers.authorization;
-    const match = header ? BEARER.exec(header) : null;
-    if (!match?.[1]) {
-      throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer gw-...'.");
-    }
-    const tenant = await this.tenants.findByKeyHash(hashApiKey(match[1]));
-    if (!tenant) throw unauthorized('Incorrect API key provided.');
-    if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
-    return tenant;
+  /** Auth step: see `authenticateTenant`. */
+  authenticate(req: ApiRequest): Promise<Tenant> {
+    return authenticateTenant(this.tenants, req);
   }
 
   /** Tokens per minute: admits while the window's spent tokens are under the limit. */
@@ -115,4 +107,17 @@ export class TenantGate {
       headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
     });
   }
+}
+
+/** `Authorization: Bearer <key>` → tenant, looked up by the key's hash; 401 unknown, 403 disabled. */
+export async function authenticateTenant(tenants: TenantStore, req: Pick<ApiRequest, 'headers'>): Promise<Tenant> {
+  const header = req.headers.authorization;
+  const match = header ? BEARER.exec(header) : null;
+  if (!match?.[1]) {
+    throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer gw-...'.");
+  }
+  const tenant = await tenants.findByKeyHash(hashApiKey(match[1]));
+  if (!tenant) throw unauthorized('Incorrect API key provided.');
+  if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
+  return tenant;
 }

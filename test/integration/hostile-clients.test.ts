@@ -12,7 +12,7 @@ import { loadConfig, type Env } from '../../functions/core/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { startServer, type ServerOptions } from '../../functions/local/server';
-import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../../functions/admin';
+import { createAdminApi, ensureBootstrapAdmin } from '../../functions/admin';
 import { localRoutes } from '../../functions/local/routes';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY } from '../helpers/gateway';
@@ -31,7 +31,7 @@ async function start(env: Env = {}, server: Partial<ServerOptions> = {}, bootstr
   const { tenants, users, audit } = local.stores;
   const authEnabled = config.admin.authEnabled;
   if (bootstrapAdmin) await ensureBootstrapAdmin(users, { password: 'admin' });
-  const admin = adminApiFromApiRequest({ tenants, users, audit, usage: local.usage.stores.store, authEnabled, logger: silentLogger });
+  const admin = createAdminApi({ tenants, users, audit, usage: local.usage.stores.store, authEnabled, logger: silentLogger });
   const running = await startServer({
     host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs,
     logger: silentLogger, ...localRoutes(local.gateway, admin, authEnabled), ...server,

@@ -2,7 +2,7 @@
 // admin API works on the other; rotating or deleting its key stops it everywhere within
 // TENANT_CACHE_TTL.
 import { composeGateway } from '../../functions/adapters/compose';
-import { adminApiFromApiRequest, isAdminPath } from '../../functions/admin';
+import { createAdminApi, isAdminPath } from '../../functions/admin';
 import { loadConfig } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startServer, type RunningServer } from '../../functions/local/server';
@@ -23,7 +23,7 @@ async function instance(endpoint: string, table: string): Promise<Instance> {
     STORE_TIMEOUT: '5000',
   }, () => '', 'test');
   const { gateway, stores, usage } = await composeGateway(config, silentLogger);
-  const admin = adminApiFromApiRequest({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled: false, logger: silentLogger });
+  const admin = createAdminApi({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.stores.store, authEnabled: false, logger: silentLogger });
   const server = await startServer({
     host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger,
     handle: (req) => (isAdminPath(req.path) ? admin(req) : gateway.handle(req)),
