@@ -1,13 +1,11 @@
 // The pipeline's first two steps: auth (API key → tenant) and the tenant's rate limit.
 import type { ApiRequest } from './api-types';
-import { GatewayError, unauthorized } from './errors';
+import { GatewayError } from './errors';
 import { METRIC, type Metrics } from './metrics';
 import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
 import { parseJsonBody } from './validate';
-import { hashApiKey } from './tenants';
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+import { authenticateTenant } from './tenant-auth';
 
 /**
  * A check a pipeline runs beside the rate limits (the budget reservation): `run` may record what
@@ -107,17 +105,4 @@ export class TenantGate {
       headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
     });
   }
-}
-
-/** `Authorization: Bearer <key>` → tenant, looked up by the key's hash; 401 unknown, 403 disabled. */
-export async function authenticateTenant(tenants: TenantStore, req: Pick<ApiRequest, 'headers'>): Promise<Tenant> {
-  const header = req.headers.authorization;
-  const match = header ? BEARER.exec(header) : null;
-  if (!match?.[1]) {
-    throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer gw-...'.");
-  }
-  const tenant = await tenants.findByKeyHash(hashApiKey(match[1]));
-  if (!tenant) throw unauthorized('Incorrect API key provided.');
-  if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
-  return tenant;
 }

@@ -19,7 +19,7 @@ import { jsonResponse, type ApiHandler } from '../core/api-types';
 import { loadConfig } from '../core/config';
 import { GatewayError } from '../core/errors';
 import { StoreGuards } from '../core/store-guard';
-import { authenticateTenant } from '../core/tenant-gate';
+import { authenticateTenant } from '../core/tenant-auth';
 import { USAGE_PATH, usageRoute } from '../core/usage-route';
 import { version } from '../../package.json';
 

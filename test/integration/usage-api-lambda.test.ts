@@ -1,7 +1,10 @@
 // The usage API Lambda entry as API Gateway (HTTP API) calls it: events derived from AWS's
-// documented payload 2.0 example, DynamoDB (dynalite) behind it. Its answers must be the local
-// server's own: the same gateway, asked the same question, gives the same body.
+// documented payload 2.0 example, DynamoDB (dynalite) behind it, no provider configured. Its
+// answers must be the local server's own: the gateway there, asked the same question, gives the
+// same body. It composes only the usage route's stores: its bundle holds no provider or pipeline.
+import path from 'node:path';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { build } from 'esbuild';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { CancelSignal } from '../../functions/core/cancel';
 import { loadConfig } from '../../functions/core/config';
@@ -108,5 +111,17 @@ describe('usage API Lambda entry', () => {
     const res = await handler(event, context);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(String(res.body))).toMatchObject({ tenant_id: 'acme', request_count: 3 });
+  });
+
+  test('the entry bundles the usage route alone: no gateway, provider, pipeline, limiter or cache', async () => {
+    const root = path.join(__dirname, '..', '..');
+    const result = await build({
+      entryPoints: [path.join(root, 'functions', 'usage', 'api-lambda.ts')], bundle: true, write: false, platform: 'node', format: 'esm',
+      target: 'node22', external: ['@aws-sdk/*', '@smithy/*', 'ioredis'], metafile: true, logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('functions/'));
+    expect(inputs).toContain('functions/core/usage-route.ts');
+    const composedElsewhere = /^functions\/(core\/(gateway|chat-pipeline|embeddings-pipeline|breaker|response-cache|budget)\.ts|core\/providers\/|adapters\/(compose|state)\.ts|adapters\/bedrock\/)/;
+    expect(inputs.filter((f) => composedElsewhere.test(f))).toEqual([]);
   });
 });
