@@ -19,6 +19,7 @@ type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promi
 
 const context = { awsRequestId: 'usage-request', functionName: 'usage' } as Context;
 const KEY = 'gw-acme-usage-api-test-key-0123456789';
+const DISABLED_KEY = 'gw-off-usage-api-test-key-0123456789';
 
 interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -50,6 +51,10 @@ describe('usage API Lambda entry', () => {
     await local.stores.tenants.create({
       id: 'acme', name: 'Acme', enabled: true, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 10, allow_overage: false, allowed_models: [],
       created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
+    });
+    await local.stores.tenants.create({
+      id: 'off', name: 'Off', enabled: false, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 0, allow_overage: false, allowed_models: [],
+      created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(DISABLED_KEY), prefix: DISABLED_KEY.slice(0, 10), created_at: at }],
     });
     const event = (n: number, cost: number): UsageEvent => ({
       request_id: `req-usage-api-${n}`, tenant_id: 'acme', provider: 'openai', model: 'gpt-4o', prompt_tokens: 100 * n, completion_tokens: 10 * n,
@@ -88,6 +93,18 @@ describe('usage API Lambda entry', () => {
       expect(body.error).toMatchObject({ type: expect.any(String), message: expect.any(String) });
       expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
     }
+  });
+
+  test('a disabled tenant\'s key: 403, as the local gateway answers', async () => {
+    const res = await call({ path: '/v1/usage' }, DISABLED_KEY);
+    const direct = await local.gateway.handle({
+      method: 'GET', path: '/v1/usage', query: new URLSearchParams(), headers: { authorization: `Bearer ${DISABLED_KEY}` }, body: Buffer.alloc(0), signal: new CancelSignal(),
+    });
+    expect([res.statusCode, direct.status]).toEqual([403, 403]);
+    expect(res.body).toBe(direct.body);
+    expect(errorOf(res).error.code).toBe('tenant_disabled');
+    for (const name of ['content-type', 'cache-control', 'x-content-type-options']) expect(res.headers?.[name]).toBe(direct.headers[name]);
+    expect(res.headers?.['x-request-id']).toMatch(/^req-/);
   });
 
   test('another method on /v1/usage: 405 naming GET', async () => {
