@@ -3,13 +3,14 @@
 // generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
 // The edge: middy over the HTTP API event → ApiRequest → the admin ApiHandler → result, with
 // middy's JSON body parser, the OpenAI error JSON for anything thrown, and the tracer.
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { loadTracing } from '../adapters/aws/tracing';
+import type { HttpApiEvent, HttpApiResult } from '../adapters/lambda/http-api';
 import { httpApiEdge, type HttpApiEdge } from '../adapters/lambda/http-api-edge';
 import { createStores } from '../adapters/stores';
 import { createUsageStores } from '../adapters/usage/backends';
@@ -56,7 +57,7 @@ const ready: Promise<HttpApiEdge> = Promise.all([createStores(config, Date.now),
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
 
-export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<unknown> {
+export async function handler(event: HttpApiEvent, context: Context): Promise<HttpApiResult> {
   logger.startInvocation(context);
   return (await ready)(event, context);
 }

@@ -1,8 +1,9 @@
 import type { CancelSignal } from './cancel';
 import type { GatewayError } from './errors';
 
-// The framework-free request and response the core handles. Each runtime (node:http locally,
-// Lambda function URLs in AWS) converts to and from these in a thin adapter.
+// The framework-free request and response the core handles. Each runtime (node:http locally;
+// function URLs, API Gateway in AWS: functions/adapters/lambda) converts to and from these in a
+// thin adapter.
 
 export interface ApiRequest {
   method: string;
