@@ -3,6 +3,7 @@
 // precedence). Shared backends are imported only when selected.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
+import { openRedis } from './compose/shared-redis';
 import type { BudgetLedger } from '../core/budget';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { GatewayConfig } from '../core/config';
@@ -93,12 +94,6 @@ function pinged(guard: StoreGuard, ping: () => Promise<unknown>): StoreGuard {
 /** Read through a short in-process cache; this instance's own copy decides while the store is away. */
 function sharedBreaker(store: BreakerStateStore, guard: StoreGuard, now: () => number): BreakerStateStore {
   return new CachedBreakerStore(new ResilientBreakerStore(store, new MemoryBreakerStore(), guard), BREAKER_CACHE_MS, now);
-}
-
-/** Waits briefly for the connection at start; a Redis that is down then is a degraded start, not a failed one. */
-export async function openRedis(url: string, timeoutMs: number): Promise<Redis> {
-  const { connectRedis } = await import('./redis/client');
-  return connectRedis({ url, commandTimeoutMs: timeoutMs, readyWithinMs: 2_000 });
 }
 
 type DynamoState = SharedState & {

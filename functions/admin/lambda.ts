@@ -1,21 +1,21 @@
 // Lambda entry for the admin API behind API Gateway (HTTP API). Admin auth is always on here;
 // stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
 // generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// The edge: middy over the HTTP API event → ApiRequest → the admin ApiHandler → result, with
+// middy's JSON body parser, the OpenAI error JSON for anything thrown, and the tracer.
+import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { loadTracing } from '../adapters/aws/tracing';
-import { createStores } from '../adapters/stores';
-import { createUsageStores } from '../adapters/usage/backends';
+import type { HttpApiEvent, HttpApiResult } from '../adapters/lambda/http-api';
+import { httpApiEdge, type HttpApiEdge } from '../adapters/lambda/http-api-edge';
+import { composeAdminStores } from '../adapters/compose/admin';
 import { loadConfig } from '../core/config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
-import { createAdminHandler, type AdminHandler } from './handler';
-import { LoginThrottle } from './login-throttle';
-import { SharedLoginThrottle, type LoginThrottlePort } from './shared-login-throttle';
+import { createAdminApi } from './api';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createLambdaLogger(config.logLevel);
@@ -27,32 +27,25 @@ async function bootstrapCredential(): Promise<BootstrapOptions | undefined> {
   return config.admin.password ? { password: config.admin.password } : undefined;
 }
 
-/**
- * Failed-login counts shared by every instance through the state table, when the stack gives
- * this function one (STATE_TABLE set, with read/write access); otherwise per instance.
- */
-async function loginThrottle(doc: DynamoDBDocumentClient | undefined): Promise<LoginThrottlePort> {
-  const local = new LoginThrottle();
-  if (!doc || !process.env.STATE_TABLE) return local;
-  const { DynamoRateLimiter } = await import('../adapters/dynamodb/rate-limiter');
-  return new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName: config.state.stateTable }), local, logger);
-}
-
 // Started during init; the first invocation waits for it.
-const ready: Promise<AdminHandler> = Promise.all([createStores(config, Date.now), bootstrapCredential(), loadTracing()]).then(async ([stores, credential, tracing]) => {
+const ready: Promise<HttpApiEdge> = Promise.all([
+  // Failed-login counts are shared by every instance through the state table when the stack
+  // gives this function one (STATE_TABLE set, with read/write access); otherwise per instance.
+  composeAdminStores(config, logger, { sharedLoginThrottle: process.env.STATE_TABLE !== undefined }),
+  bootstrapCredential(),
+  loadTracing(),
+]).then(async ([{ stores, usage, throttle }, credential, tracing]) => {
   if (credential) {
     const created = await ensureBootstrapAdmin(stores.users, credential);
     if (created) logger.info('first admin user created', { username: credential.username ?? 'admin', from: config.secrets.adminSecretArn ? 'ADMIN_SECRET_ARN' : 'ADMIN_PASSWORD' });
   }
-  // Usage totals for /admin/tenants/{id}/usage, from the same store the aggregator writes.
-  const usage = await createUsageStores(config, {}, Date.now);
-  const throttle = await loginThrottle(stores.requestPathDynamo ?? stores.dynamo);
-  const handler = createAdminHandler({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage: usage.store, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
+  const api = createAdminApi({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
+  const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
 
-export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<unknown> {
+export async function handler(event: HttpApiEvent, context: Context): Promise<HttpApiResult> {
   logger.startInvocation(context);
   return (await ready)(event, context);
 }

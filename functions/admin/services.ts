@@ -3,7 +3,7 @@ import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from 
 import type { TenantDefaults } from '../core/config';
 import type { UsageReader } from '../core/ports';
 import type { Logger } from '../core/logger';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ApiResponse } from '../core/api-types';
 
 export interface AdminServices {
   tenants: TenantRepository;
@@ -31,8 +31,6 @@ export interface RouteCall {
   principal: Principal;
 }
 
-export type AdminResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
-
-export type RouteHandler = (services: AdminServices, call: RouteCall) => Promise<AdminResult>;
+export type RouteHandler = (services: AdminServices, call: RouteCall) => Promise<ApiResponse>;
 
 export const iso = (ms: number): string => new Date(ms).toISOString();

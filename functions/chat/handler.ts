@@ -13,7 +13,7 @@ import { jsonResponse, type ApiResponse } from '../core/api-types';
 import { loadConfig } from '../core/config';
 import { GatewayError } from '../core/errors';
 import { version } from '../../package.json';
-import { cancelOnEarlyClose, responseMetadata, toApiRequest, writeBody, type FunctionUrlEvent } from './function-url';
+import { cancelOnEarlyClose, responseMetadata, toApiRequest, writeBody, type FunctionUrlEvent } from '../adapters/lambda/function-url';
 
 // Cold start, once per execution environment. A bad setting throws here, so the init fails and
 // its log names the variable, as `npm start` does.

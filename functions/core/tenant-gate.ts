@@ -1,15 +1,13 @@
 // The pipeline's first steps: auth (API key → tenant), the tenant's rate limits and, beside them,
 // its budget reservation.
 import type { ApiRequest } from './api-types';
-import { GatewayError, unauthorized } from './errors';
+import { GatewayError } from './errors';
 import type { BudgetHandle } from './budget';
 import { METRIC, type Metrics } from './metrics';
 import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
 import { parseJsonBody } from './validate';
-import { hashApiKey } from './tenants';
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+import { authenticateTenant } from './tenant-auth';
 
 /**
  * The budget reservation a pipeline makes for a request, run beside the rate limits (a function
@@ -67,17 +65,9 @@ export class TenantGate {
     });
   }
 
-  /** Auth step: `Authorization: Bearer <key>` → tenant, looked up by the key's hash. */
-  async authenticate(req: ApiRequest): Promise<Tenant> {
-    const header = req.headers.authorization;
-    const match = header ? BEARER.exec(header) : null;
-    if (!match?.[1]) {
-      throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer gw-...'.");
-    }
-    const tenant = await this.tenants.findByKeyHash(hashApiKey(match[1]));
-    if (!tenant) throw unauthorized('Incorrect API key provided.');
-    if (!tenant.enabled) throw new GatewayError(403, `Tenant "${tenant.id}" is disabled.`, { type: 'permission_error', code: 'tenant_disabled' });
-    return tenant;
+  /** Auth step: see `authenticateTenant`. */
+  authenticate(req: ApiRequest): Promise<Tenant> {
+    return authenticateTenant(this.tenants, req);
   }
 
   /** Tokens per minute: admits while the window's spent tokens are under the limit. */

@@ -2,9 +2,8 @@
 // first admin user, the admin API behind the loopback rule (routes.ts) and the HTTP server.
 // Process concerns (signals, exit codes, stderr) stay with the caller, bin/local.ts; tests start
 // exactly this.
-import { adminApiFromApiRequest, ensureBootstrapAdmin } from '../admin';
+import { createAdminApi, ensureBootstrapAdmin } from '../admin';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
-import type { ApiRequest, ApiResponse } from '../core/api-types';
 import type { GatewayConfig } from '../core/config';
 import type { Logger } from '../core/logger';
 import { isLoopbackHost } from './admin-guard';
@@ -42,7 +41,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     logger.warn(`listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`);
   }
   const tenants = tenantCache ? invalidatingTenants(stores.tenants, tenantCache) : stores.tenants;
-  const admin: (req: ApiRequest) => Promise<ApiResponse> = adminApiFromApiRequest({
+  const admin = createAdminApi({
     tenants, users: stores.users, audit: stores.audit, usage: composed.usage.stores.store,
     tenantDefaults: config.tenantDefaults, authEnabled, trustProxy: config.trustProxy, logger,
   });

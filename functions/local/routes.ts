@@ -1,17 +1,17 @@
 // What the local server serves: /admin/* through the admin API (behind the loopback rule),
 // everything else through the gateway core. Shared by bin/local.ts and the tests, so the tests
 // exercise the wiring `npm start` runs.
-import type { ApiRequest, ApiResponse } from '../core/api-types';
+import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
 import type { Gateway } from '../core/gateway';
-import { isAdminPath } from '../admin/local';
+import { isAdminPath } from '../admin/api';
 import { adminRefusal } from './admin-guard';
 
 export interface LocalRoutes {
-  handle: (req: ApiRequest) => Promise<ApiResponse>;
+  handle: ApiHandler;
   refuseBeforeBody: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
 }
 
-export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody'>, admin: (req: ApiRequest) => Promise<ApiResponse>, adminAuthEnabled: boolean): LocalRoutes {
+export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody'>, admin: ApiHandler, adminAuthEnabled: boolean): LocalRoutes {
   return {
     handle: async (req) => {
       if (!isAdminPath(req.path)) return gateway.handle(req);

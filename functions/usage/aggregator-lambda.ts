@@ -13,6 +13,7 @@
 // is idempotent by request id, so their redelivery counts nothing twice.
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
+import { fromSqsEvent, toBatchResponse } from '../adapters/lambda/sqs';
 import { createAlertPublishers, createUsageStores } from '../adapters/usage/backends';
 import { BudgetAlerter } from '../core/budget-alerts';
 import { loadConfig } from '../core/config';
@@ -37,11 +38,12 @@ type Outcome = { failed: string[] } | { timedOut: true } | { error: unknown };
 
 export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const aggregator = await ready;
-  const ids = event.Records.map((r) => r.messageId);
+  const records = fromSqsEvent(event);
+  const ids = records.map((r) => r.id);
   const deadlineMs = Math.max(0, Math.min(BATCH_DEADLINE_MS, (context?.getRemainingTimeInMillis() ?? Infinity) - TIMEOUT_MARGIN_MS));
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race<Outcome>([
-    aggregator.processBatch(event.Records.map((r) => ({ id: r.messageId, body: r.body }))).then((failed) => ({ failed }), (error: unknown) => ({ error })),
+    aggregator.processBatch(records).then((failed) => ({ failed }), (error: unknown) => ({ error })),
     new Promise<Outcome>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), deadlineMs); }),
   ]);
   clearTimeout(timer);
@@ -55,5 +57,5 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
     const reason = 'timedOut' in outcome ? `not done within ${deadlineMs} ms` : outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
     logger.error('usage batch not applied; every record will be delivered again', { records: ids.length, error: reason });
   }
-  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  return toBatchResponse(failed);
 }

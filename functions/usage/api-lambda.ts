@@ -1,35 +1,58 @@
 // Lambda entry for GET /v1/usage behind API Gateway (HTTP API): a tenant's spend this month,
-// authenticated by its key, answered by the same gateway code as the local server, reading the
-// usage table the aggregator writes.
+// authenticated by its key, reading the usage table the aggregator writes. It composes only what
+// that route needs (the tenant lookup, the usage reader, their store guards), not the providers,
+// limits, cache or budgets of the chat function; the route and the shell around it are the local
+// server's own code, so the answers (200, 401, 403, 404, 405, headers) are the same.
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { composeGateway } from '../adapters/compose';
 import { createEmfMetrics } from '../adapters/aws/emf-metrics';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { loadTracing } from '../adapters/aws/tracing';
+import { httpApiEdge, type HttpApiEdge } from '../adapters/lambda/http-api-edge';
+import type { HttpApiEvent, HttpApiResult } from '../adapters/lambda/http-api';
+import { composeUsageApi } from '../adapters/compose/usage-api';
+import { serveRoutes } from '../core/api-shell';
+import { jsonResponse, type ApiHandler } from '../core/api-types';
 import { loadConfig } from '../core/config';
+import { GatewayError } from '../core/errors';
+import { authenticateTenant } from '../core/tenant-auth';
+import { USAGE_PATH, usageRoute } from '../core/usage-route';
 import { version } from '../../package.json';
-import { createUsageApiHandler, type UsageApiEvent, type UsageApiHandler, type UsageApiResult } from './api-handler';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createLambdaLogger(config.logLevel);
 const metrics = createEmfMetrics();
-// Started during init; the first invocation waits for it. This function only reads (no budget
-// is reserved here), and its environment may be frozen at any time: no budget leases.
-const composed = composeGateway(config, logger, { metrics, budgetLeases: false });
+const now = Date.now;
+
+/** The usage route inside the API shell, over the stores it reads. */
+async function usageApi(): Promise<ApiHandler> {
+  const { tenants, usage } = await composeUsageApi(config, logger, { now, metrics });
+  const route = usageRoute({ authenticate: (req) => authenticateTenant(tenants, req), usageReader: usage, now });
+  return serveRoutes({ [USAGE_PATH]: { GET: route } }, { logger, now, maxBodyBytes: config.maxBodyBytes, notFoundHint: `This API serves GET ${USAGE_PATH}.` });
+}
+
+// Started during init; the first invocation waits for it.
+const composed = usageApi();
 composed.catch((err: unknown) => logger.error('usage API setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
 
-const ready: Promise<UsageApiHandler> = loadTracing().then((tracing) => {
-  const handler = createUsageApiHandler({ gateway: async () => (await composed).gateway, maxBodyBytes: config.maxBodyBytes });
+/** The setup failure itself is logged above; the client gets an answer in the API's shape. */
+const unavailable: ApiHandler = async () => {
+  const err = new GatewayError(503, 'The usage API is starting up or misconfigured; retry shortly.', { type: 'server_error', code: 'gateway_unavailable' });
+  return jsonResponse(err.status, err.toBody());
+};
+const api: ApiHandler = async (req) => ((await composed.catch(() => undefined)) ?? unavailable)(req);
+
+const ready: Promise<HttpApiEdge> = loadTracing().then((tracing) => {
+  const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: false });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 
-export async function handler(event: UsageApiEvent, context: Context): Promise<UsageApiResult> {
+export async function handler(event: HttpApiEvent, context: Context): Promise<HttpApiResult> {
   logger.startInvocation(context);
   try {
     return await (await ready)(event, context);
   } finally {
-    metrics.flush(); // rate-limit rejections, recorded by the gateway's tenant gate
+    metrics.flush(); // store guard transitions
   }
 }

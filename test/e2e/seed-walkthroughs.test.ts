@@ -11,7 +11,7 @@ import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { adminApiFromApiRequest, isAdminPath } from '../../functions/admin';
+import { createAdminApi, isAdminPath } from '../../functions/admin';
 import { loadConfig, type Env } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startServer, type RunningServer } from '../../functions/local/server';
@@ -63,7 +63,7 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
     const config = loadConfig(env, () => '', 'test');
     composed = await composeGateway(config, silentLogger);
     const { tenants, users, audit } = composed.stores;
-    const admin = adminApiFromApiRequest({ tenants, users, audit, usage: composed.usage.stores.store, authEnabled: false, logger: silentLogger });
+    const admin = createAdminApi({ tenants, users, audit, usage: composed.usage.stores.store, authEnabled: false, logger: silentLogger });
     server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => (isAdminPath(r.path) ? admin(r) : composed.gateway.handle(r)) });
     url = server.url;
   });

@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Context } from 'aws-lambda';
-import type { FunctionUrlEvent } from '../../functions/chat/function-url';
+import type { FunctionUrlEvent } from '../../functions/adapters/lambda/function-url';
 
 /** The invocation context the runtime passes; only awsRequestId matters to the handlers here. */
 function invocationContext(): Context {

@@ -1,5 +1,6 @@
-// The admin middy handler driven with API Gateway HTTP API v2 events derived from AWS's
-// documented example (test/fixtures/apigw), over the real memory stores.
+// The admin API behind its Lambda edge (middy over the HTTP API event), driven with API Gateway
+// HTTP API v2 events derived from AWS's documented example (test/fixtures/apigw), over the real
+// memory stores.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { MemoryAdminUserRepository } from '../../functions/adapters/memory/admin-users';
 import { MemoryAuditLog } from '../../functions/adapters/memory/audit-log';
@@ -9,7 +10,8 @@ import { StoreConflictError, type AdminRole, type TenantRecord } from '../../fun
 import type { Logger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT, hashApiKey } from '../../functions/core/tenants';
-import { createAdminHandler, type AdminDeps, type AdminHandler } from '../../functions/admin/handler';
+import { createAdminApi, type AdminDeps } from '../../functions/admin/api';
+import { httpApiEdge, type HttpApiEdge } from '../../functions/adapters/lambda/http-api-edge';
 import { ensureBootstrapAdmin } from '../../functions/admin/bootstrap';
 import { hashPassword } from '../../functions/admin/passwords';
 import type { Permission } from '../../functions/admin/rbac';
@@ -30,11 +32,11 @@ const PASSWORDS: Record<AdminRole, [string, string]> = {
   viewer: ['vi', 'viewer-password-1'],
 };
 
-async function invoke(handler: AdminHandler, event: APIGatewayProxyEventV2): Promise<Reply> {
+async function invoke(handler: HttpApiEdge, event: APIGatewayProxyEventV2): Promise<Reply> {
   const result = await handler(event, {} as Context);
   const raw = result.body ?? '';
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
-  return { status: result.statusCode, headers, raw, json: raw === '' ? undefined : JSON.parse(raw) };
+  return { status: result.statusCode ?? 200, headers, raw, json: raw === '' ? undefined : JSON.parse(raw) };
 }
 
 function record(id: string, keyHash = `hash-${id}`): TenantRecord {
@@ -48,7 +50,7 @@ interface Env {
   users: MemoryAdminUserRepository;
   audit: MemoryAuditLog;
   usage: MemoryUsageStore;
-  handler: AdminHandler;
+  handler: HttpApiEdge;
   logs: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
   /** Calls as a role's user (or with explicit auth / none in the spec). */
   as: (role: AdminRole | null, spec: EventSpec) => Promise<Reply>;
@@ -70,7 +72,7 @@ async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'te
   const logs: Env['logs'] = [];
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, fields });
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const handler = createAdminHandler({
+  const api = createAdminApi({
     tenants: opts.tenants ?? tenants,
     users,
     audit,
@@ -80,6 +82,7 @@ async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'te
     now,
     logger,
   });
+  const handler = httpApiEdge(api, { maxBodyBytes: 1 << 20, logger, parseJson: true });
   const as = (role: AdminRole | null, spec: EventSpec) =>
     invoke(handler, apigwEvent(role === null || spec.auth ? spec : { ...spec, auth: PASSWORDS[role] }));
   return { clock, tenants, users, audit, usage, handler, logs, as };

@@ -3,8 +3,6 @@
 import { loadConfig } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
-import { fromApiGatewayResult, toApiGatewayEvent } from '../../functions/admin';
-import { CancelSignal } from '../../functions/core/cancel';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed response JSON in assertions */
 interface Started {
@@ -118,33 +116,5 @@ describe('admin API over HTTP, ADMIN_AUTH_ENABLED=true', () => {
     const denied = await fetch(`${s.url}/admin/tenants/default`, { method: 'DELETE', headers: auth });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toMatchObject({ error: { type: 'permission_error', message: expect.stringContaining('tenant:delete') } });
-  });
-});
-
-describe('ApiRequest ↔ API Gateway v2 event conversion', () => {
-  const req = (body: Buffer, headers: Record<string, string> = {}) => ({
-    method: 'post', path: '/admin/tenants', query: new URLSearchParams('a=1&a=2&b=3'), headers, body, signal: new CancelSignal(),
-  });
-
-  it('builds a payload 2.0 event: lower-case headers, comma-joined query values, text body as text', () => {
-    const event = toApiGatewayEvent(req(Buffer.from('{"name":"x"}'), { 'content-type': 'application/json', host: 'localhost:8080', cookie: 'a=1; b=2' }), '127.0.0.1');
-    expect(event).toMatchObject({
-      version: '2.0', routeKey: '$default', rawPath: '/admin/tenants', rawQueryString: 'a=1&a=2&b=3',
-      queryStringParameters: { a: '1,2', b: '3' }, cookies: ['a=1', 'b=2'], body: '{"name":"x"}', isBase64Encoded: false,
-      requestContext: { http: { method: 'POST', path: '/admin/tenants', sourceIp: '127.0.0.1' }, stage: '$default', domainName: 'localhost:8080' },
-    });
-    expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
-  });
-
-  it('base64-encodes a body that is not UTF-8, and sends no body when there is none', () => {
-    const binary = toApiGatewayEvent(req(Buffer.from([0xff, 0xfe, 0x00])));
-    expect(binary).toMatchObject({ body: '//4A', isBase64Encoded: true });
-    expect(toApiGatewayEvent(req(Buffer.alloc(0))).body).toBeUndefined();
-  });
-
-  it('turns a structured result back into an ApiResponse', () => {
-    expect(fromApiGatewayResult({ statusCode: 201, headers: { 'Content-Type': 'application/json', 'X-N': 5 }, body: '{}' }))
-      .toEqual({ status: 201, headers: { 'content-type': 'application/json', 'x-n': '5' }, body: '{}' });
-    expect(fromApiGatewayResult({ statusCode: 200, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true }).body).toBe('hi');
   });
 });

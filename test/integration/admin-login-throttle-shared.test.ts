@@ -1,4 +1,4 @@
-// Failed-login counts shared across instances: two admin handlers (as two warm Lambda instances,
+// Failed-login counts shared across instances: two admin Lambda edges (as two warm Lambda instances,
 // each with its own DynamoDB client) over one state table in an embedded DynamoDB, driven with
 // API Gateway v2 events whose requestContext.http.sourceIp is the client's address.
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -11,7 +11,8 @@ import { MemoryAuditLog } from '../../functions/adapters/memory/audit-log';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
 import { silentLogger } from '../../functions/core/logger';
 import { ensureBootstrapAdmin } from '../../functions/admin/bootstrap';
-import { createAdminHandler, type AdminHandler } from '../../functions/admin/handler';
+import { createAdminApi } from '../../functions/admin/api';
+import { httpApiEdge, type HttpApiEdge } from '../../functions/adapters/lambda/http-api-edge';
 import { LoginThrottle } from '../../functions/admin/login-throttle';
 import { SharedLoginThrottle } from '../../functions/admin/shared-login-throttle';
 import { apigwEvent } from '../fixtures/apigw/events';
@@ -33,14 +34,15 @@ afterAll(async () => {
   await dynalite.close();
 });
 
-async function instance(users: MemoryAdminUserRepository, now: () => number): Promise<AdminHandler> {
+async function instance(users: MemoryAdminUserRepository, now: () => number): Promise<HttpApiEdge> {
   const doc = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
   clients.push(doc);
   const throttle = new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName }), new LoginThrottle(), silentLogger);
-  return createAdminHandler({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, throttle, now, logger: silentLogger });
+  const api = createAdminApi({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, throttle, now, logger: silentLogger });
+  return httpApiEdge(api, { maxBodyBytes: 1 << 20, logger: silentLogger, parseJson: true });
 }
 
-const call = async (h: AdminHandler, username: string, password: string, sourceIp: string): Promise<number> => {
+const call = async (h: HttpApiEdge, username: string, password: string, sourceIp: string): Promise<number> => {
   const event: APIGatewayProxyEventV2 = apigwEvent({ method: 'GET', path: '/admin/tenants', auth: [username, password], sourceIp });
   return (await h(event, {} as Context)).statusCode ?? 0;
 };

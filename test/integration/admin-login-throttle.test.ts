@@ -1,7 +1,7 @@
 // Failed-login throttling over real HTTP (the local server + the admin handler): per source
 // address and per (username, address), never per username alone; X-Forwarded-For believed only
 // as far as TRUST_PROXY says; failed logins logged with username and address, never the password.
-import { ensureBootstrapAdmin, adminApiFromApiRequest, isAdminPath } from '../../functions/admin';
+import { ensureBootstrapAdmin, createAdminApi, isAdminPath } from '../../functions/admin';
 import { MemoryAdminUserRepository } from '../../functions/adapters/memory/admin-users';
 import { MemoryAuditLog } from '../../functions/adapters/memory/audit-log';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
@@ -24,7 +24,7 @@ async function start(trustProxy: number): Promise<Started> {
   await ensureBootstrapAdmin(users, { password: 'right-password' });
   const logs: string[] = [];
   const logger = createJsonLogger('info', (line) => void logs.push(line));
-  const admin = adminApiFromApiRequest({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, trustProxy, logger });
+  const admin = createAdminApi({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, trustProxy, logger });
   const server = await startServer({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, logger, handle: (req) => (isAdminPath(req.path) ? admin(req) : Promise.resolve({ status: 404, headers: {}, body: '' })) });
   started.push(server);
   return { url: server.url, logs, server };

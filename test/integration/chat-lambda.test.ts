@@ -4,7 +4,7 @@
 // protocol, which records each request and answers with the secret text the test sets.
 import http from 'node:http';
 import OpenAI from 'openai';
-import type { FunctionUrlEvent } from '../../functions/chat/function-url';
+import type { FunctionUrlEvent } from '../../functions/adapters/lambda/function-url';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';

@@ -1,7 +1,10 @@
 // The usage API Lambda entry as API Gateway (HTTP API) calls it: events derived from AWS's
-// documented payload 2.0 example, DynamoDB (dynalite) behind it. Its answers must be the local
-// server's own: the same gateway, asked the same question, gives the same body.
+// documented payload 2.0 example, DynamoDB (dynalite) behind it, no provider configured. Its
+// answers must be the local server's own: the gateway there, asked the same question, gives the
+// same body. It composes only the usage route's stores: its bundle holds no provider or pipeline.
+import path from 'node:path';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { build } from 'esbuild';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { CancelSignal } from '../../functions/core/cancel';
 import { loadConfig } from '../../functions/core/config';
@@ -16,6 +19,7 @@ type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promi
 
 const context = { awsRequestId: 'usage-request', functionName: 'usage' } as Context;
 const KEY = 'gw-acme-usage-api-test-key-0123456789';
+const DISABLED_KEY = 'gw-off-usage-api-test-key-0123456789';
 
 interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -47,6 +51,10 @@ describe('usage API Lambda entry', () => {
     await local.stores.tenants.create({
       id: 'acme', name: 'Acme', enabled: true, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 10, allow_overage: false, allowed_models: [],
       created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
+    });
+    await local.stores.tenants.create({
+      id: 'off', name: 'Off', enabled: false, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 0, allow_overage: false, allowed_models: [],
+      created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(DISABLED_KEY), prefix: DISABLED_KEY.slice(0, 10), created_at: at }],
     });
     const event = (n: number, cost: number): UsageEvent => ({
       request_id: `req-usage-api-${n}`, tenant_id: 'acme', provider: 'openai', model: 'gpt-4o', prompt_tokens: 100 * n, completion_tokens: 10 * n,
@@ -87,6 +95,18 @@ describe('usage API Lambda entry', () => {
     }
   });
 
+  test('a disabled tenant\'s key: 403, as the local gateway answers', async () => {
+    const res = await call({ path: '/v1/usage' }, DISABLED_KEY);
+    const direct = await local.gateway.handle({
+      method: 'GET', path: '/v1/usage', query: new URLSearchParams(), headers: { authorization: `Bearer ${DISABLED_KEY}` }, body: Buffer.alloc(0), signal: new CancelSignal(),
+    });
+    expect([res.statusCode, direct.status]).toEqual([403, 403]);
+    expect(res.body).toBe(direct.body);
+    expect(errorOf(res).error.code).toBe('tenant_disabled');
+    for (const name of ['content-type', 'cache-control', 'x-content-type-options']) expect(res.headers?.[name]).toBe(direct.headers[name]);
+    expect(res.headers?.['x-request-id']).toMatch(/^req-/);
+  });
+
   test('another method on /v1/usage: 405 naming GET', async () => {
     const res = await call({ method: 'POST', path: '/v1/usage', body: {} });
     expect(res.statusCode).toBe(405);
@@ -108,5 +128,17 @@ describe('usage API Lambda entry', () => {
     const res = await handler(event, context);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(String(res.body))).toMatchObject({ tenant_id: 'acme', request_count: 3 });
+  });
+
+  test('the entry bundles the usage route alone: no gateway, provider, pipeline, limiter or cache', async () => {
+    const root = path.join(__dirname, '..', '..');
+    const result = await build({
+      entryPoints: [path.join(root, 'functions', 'usage', 'api-lambda.ts')], bundle: true, write: false, platform: 'node', format: 'esm',
+      target: 'node22', external: ['@aws-sdk/*', '@smithy/*', 'ioredis'], metafile: true, logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('functions/'));
+    expect(inputs).toContain('functions/core/usage-route.ts');
+    const composedElsewhere = /^functions\/(core\/(gateway|chat-pipeline|embeddings-pipeline|breaker|response-cache|budget)\.ts|core\/providers\/|adapters\/(compose\/gateway|state)\.ts|adapters\/bedrock\/)/;
+    expect(inputs.filter((f) => composedElsewhere.test(f))).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
   writeBody,
   type Converted,
   type FunctionUrlEvent,
-} from '../../functions/chat/function-url';
+} from '../../functions/adapters/lambda/function-url';
 import { fixtureJson } from './fixture-files';
 
 /** AWS's documented example event, unchanged (test/fixtures/lambda/SOURCES.md). */

@@ -2,10 +2,10 @@
 // ApiRequest, and an ApiResponse is written to the runtime's response stream. No runtime globals
 // here, so every piece runs in unit tests against plain Node streams.
 import type { Writable } from 'node:stream';
-import { jsonResponse, type ApiRequest, type ApiResponse } from '../core/api-types';
-import { CancelSignal } from '../core/cancel';
-import { bodyTooLarge } from '../core/gateway';
-import { settle, writeChunks } from '../adapters/stream-writer';
+import { jsonResponse, type ApiRequest, type ApiResponse } from '../../core/api-types';
+import { bodyTooLarge } from '../../core/api-shell';
+import { CancelSignal } from '../../core/cancel';
+import { settle, writeChunks } from '../stream-writer';
 
 /** The fields of a function URL request event that the gateway reads. */
 export interface FunctionUrlEvent {

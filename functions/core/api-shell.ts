@@ -1,0 +1,82 @@
+// What every API route is served inside, whatever the route: request ids, path matching with one
+// trailing slash forgiven (404 unknown path, 405 with Allow), the MAX_BODY_BYTES limit (413),
+// every failure as OpenAI's error JSON carrying x-request-id / x-correlation-id, the API headers
+// on every answer, and one access line per request.
+import { logAccess, withApiHeaders } from './access-log';
+import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
+import { GatewayError, notFound, toGatewayError } from './errors';
+import type { Logger } from './logger';
+import { requestIds, type RequestIds } from './request-context';
+import { StoreUnavailableError } from './store-guard';
+
+/** One route's answer; `ids` are the request's, minted by the shell. */
+export type RouteHandler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
+
+/** Path → method → handler. */
+export type RouteTable = Readonly<Record<string, Readonly<Record<string, RouteHandler>>>>;
+
+/**
+ * Who writes a request's access line. By default the shell writes every one; a server whose
+ * pipelines log their own requests (the accountant's "request completed" line) says which it
+ * leaves to them: `begin` is called as a request arrives, `shellLogs` once its answer is known.
+ */
+export interface AccessPolicy {
+  begin(ids: RequestIds): void;
+  shellLogs(path: string, ids: RequestIds, failed: boolean): boolean;
+}
+
+export interface ApiShellDeps {
+  logger: Logger;
+  now: () => number;
+  maxBodyBytes: number;
+  access?: AccessPolicy;
+  /** Appended to the 404's message, e.g. "This API serves GET /v1/usage." */
+  notFoundHint?: string;
+}
+
+export function bodyTooLarge(limit: number): GatewayError {
+  return new GatewayError(413, `The request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES).`, { code: 'request_too_large' });
+}
+
+/** The path as routed: one trailing slash (or several) does not make a different path. */
+export const routedPath = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, '') : path);
+
+/** Serves `routes` inside the shell. The handler never throws. */
+export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler {
+  const hint = deps.notFoundHint ? ` ${deps.notFoundHint}` : '';
+  const access = (req: ApiRequest, ids: RequestIds, path: string, startedMs: number, status: number, code: string | null): void => {
+    if (deps.access && !deps.access.shellLogs(path, ids, status >= 400)) return;
+    logAccess(deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status, code, latencyMs: deps.now() - startedMs });
+  };
+  return async (req) => {
+    const ids = requestIds(req);
+    const startedMs = deps.now();
+    deps.access?.begin(ids);
+    const path = routedPath(req.path);
+    try {
+      const route = routes[path];
+      if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.${hint}`);
+      const handler = route[req.method];
+      if (!handler) {
+        const allowed = Object.keys(route).join(', ');
+        throw new GatewayError(405, `Method ${req.method} is not allowed on ${req.path}; use ${allowed}.`, {
+          code: 'method_not_allowed', headers: { allow: allowed },
+        });
+      }
+      if (req.body.length > deps.maxBodyBytes) throw bodyTooLarge(deps.maxBodyBytes);
+      const res = await handler(req, ids);
+      access(req, ids, path, startedMs, res.status, null);
+      return withApiHeaders(res, ids.requestId);
+    } catch (err) {
+      const error = toGatewayError(err);
+      // A store outage is logged once per change of state by its guard, not per request.
+      if (error.status >= 500 && !(err instanceof GatewayError) && !(err instanceof StoreUnavailableError)) {
+        deps.logger.error('unhandled error', { request_id: ids.requestId, error: err instanceof Error ? err.stack : String(err) });
+      }
+      const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
+      if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
+      access(req, ids, path, startedMs, error.status, error.code);
+      return withApiHeaders(jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
+    }
+  };
+}
