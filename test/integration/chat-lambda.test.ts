@@ -8,6 +8,7 @@ import type { FunctionUrlEvent } from '../../functions/chat/function-url';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
 import { fixtureJson } from '../unit/fixture-files';
@@ -207,8 +208,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
       if (chunk.choices[0]?.delta.content && ++received === 2) controller.abort();
     }
     expect(received).toBe(2);
-    const deadline = Date.now() + 2000;
-    while (upstream.aborted === abortedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually('the upstream request aborted', () => upstream.aborted !== abortedBefore, 2_000, 20);
     expect(upstream.aborted).toBe(abortedBefore + 1);
   });
 
