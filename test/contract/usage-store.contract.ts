@@ -26,7 +26,7 @@ const none = async (): Promise<void> => {};
 
 /** Applies until the store takes it (a concurrent delivery may hold it for a moment). */
 async function applySettled(store: UsageStore, e: UsageEvent): Promise<UsageApplied> {
-  return (await eventually('the store takes the event', () => store.apply(e, none), 1_000, 20)).value;
+  return (await eventually('the store takes the event', () => store.apply(e, none), 10_000, 20)).value;
 }
 
 export function usageStoreContract(name: string, make: () => Promise<UsageStoreUnderTest>): void {
@@ -142,7 +142,7 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
           const results = await many(left);
           left = left.filter((_, i) => results[i] instanceof Error);
           return left.length === 0;
-        }, 1_000, 20);
+        }, 10_000, 20);
       }
 
       it('counts a batch over tenants, days and models; a repeat inside the batch counts once', async () => {
@@ -195,7 +195,7 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
           const r = await many(left, async (e, a) => void retried.push([e.tenant_id, a.month_cost_usd]));
           left = left.filter((_, i) => r[i] instanceof Error);
           return left.length === 0;
-        }, 1_000, 20);
+        }, 10_000, 20);
         expect(left).toEqual([]);
         expect(retried.length).toBeGreaterThan(0);
         expect(retried.every(([t, cost]) => t === tenant && Math.abs(cost - 1) < 1e-9)).toBe(true);
