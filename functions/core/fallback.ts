@@ -99,13 +99,13 @@ function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: n
   return new GatewayError(502, `All ${tried} providers tried failed. ${summary}`, { type: 'api_error', code: error.code ?? 'upstream_error', headers });
 }
 
-export function notConfigured(target: { provider: string; model: string }): GatewayError {
+function notConfigured(target: { provider: string; model: string }): GatewayError {
   return new GatewayError(404, `The model "${target.model}" is served by provider "${target.provider}", which is not configured on this gateway.`, {
     type: 'invalid_request_error', param: 'model', code: 'model_not_found',
   });
 }
 
-export function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
+function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
   return new GatewayError(error.status, error.message, {
     type: error.type, param: error.param, code: error.code, retryable: error.retryable, headers: { ...headers, ...error.headers }, detail: error.detail,
   });

@@ -10,7 +10,7 @@ const ANTHROPIC_MODEL = /^claude-/;
 const BEDROCK_MODEL = /^((us|eu|apac|au|jp|global)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.[\w.:-]+$/;
 
 /** Each provider's model for provider-level fallback when config names none (`providers.<p>.default_model`). */
-export const BUILT_IN_DEFAULT_MODELS: Readonly<Record<string, string>> = {
+const BUILT_IN_DEFAULT_MODELS: Readonly<Record<string, string>> = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-haiku-4-5',
   bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
@@ -53,7 +53,7 @@ export function resolveTargets(input: RoutingInput, routing: RoutingFile, prices
 }
 
 /** The provider that the catalog (or a well-known name pattern) says serves this model. */
-export function catalogProvider(model: string, prices: PriceBook): string | undefined {
+function catalogProvider(model: string, prices: PriceBook): string | undefined {
   const listed = prices.lookup(model)?.provider;
   if (listed) return listed;
   if (OPENAI_MODEL.test(model)) return 'openai';

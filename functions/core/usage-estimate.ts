@@ -6,7 +6,7 @@ import type { Usage } from './openai-types';
 /** ≈ 4 characters per token: the same rule the budget's reservation uses for the prompt. */
 const CHARS_PER_TOKEN = 4;
 
-export const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
+const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
 
 /**
  * The string fields of a chunk that carry generated text. Matched in the chunk's JSON text rather

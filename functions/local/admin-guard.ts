@@ -8,7 +8,7 @@ import { GatewayError } from '../core/errors';
 import { parseBasicAuth } from '../admin/basic-auth';
 
 /** True for an IPv4 127/8 address, ::1, or an IPv4-mapped loopback address. */
-export function isLoopbackAddress(address: string | undefined): boolean {
+function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';

@@ -53,7 +53,7 @@ interface ServeContext {
   linger: LingerBounds;
 }
 
-export function createServer(opts: ServerOptions): { server: http.Server; inFlight: () => number; drained: () => Promise<void> } {
+function createServer(opts: ServerOptions): { server: http.Server; inFlight: () => number; drained: () => Promise<void> } {
   let inFlight = 0;
   let waiters: Array<() => void> = [];
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

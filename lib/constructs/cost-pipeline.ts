@@ -14,10 +14,10 @@ import { EMAIL_PATTERN } from '../settings';
 import { GatewayFunction } from './gateway-function';
 
 /** Deliveries before a message moves to the DLQ: enough for throttling and brief outages. */
-export const MAX_RECEIVE_COUNT = 5;
+const MAX_RECEIVE_COUNT = 5;
 /** Events per aggregator invocation, and how long SQS may wait to fill a batch. */
-export const BATCH_SIZE = 100;
-export const MAX_BATCHING_WINDOW = Duration.seconds(5);
+const BATCH_SIZE = 100;
+const MAX_BATCHING_WINDOW = Duration.seconds(5);
 const AGGREGATOR_TIMEOUT = Duration.seconds(30);
 
 export interface CostPipelineProps {

@@ -15,7 +15,7 @@ import { acknowledge } from '../nag';
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
 /** The bundle's file name once the loader takes the handler's place (index.js). */
-export const BUNDLE_FILE = 'gateway.js';
+const BUNDLE_FILE = 'gateway.js';
 
 /**
  * The Node.js runtime loads the handler file with import(), and for a CommonJS file Node then

@@ -27,14 +27,14 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC } from '../../functions/core/metrics';
 
-export const NAMESPACE = 'AiGateway';
+const NAMESPACE = 'AiGateway';
 const PERIOD = Duration.minutes(5);
 /**
  * Store errors in a minute above which the store alarm fires: a stray timeout or two is not an
  * outage, while a store that is down makes every instance probe it twice a second (each probe
  * that fails is an error), so any real outage passes this within seconds.
  */
-export const STORE_ERRORS_PER_MINUTE = 5;
+const STORE_ERRORS_PER_MINUTE = 5;
 
 export interface ObservabilityProps {
   chat: IFunction;

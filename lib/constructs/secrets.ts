@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 
 /** The keys of the provider secret's JSON document; the chat function reads these names. */
-export const PROVIDER_SECRET_KEYS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] as const;
+const PROVIDER_SECRET_KEYS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'] as const;
 
 export class Secrets extends Construct {
   readonly providerKeys: Secret;

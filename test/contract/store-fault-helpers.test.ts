@@ -10,7 +10,8 @@ import { ensureTables } from '../../functions/adapters/dynamodb/tables';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
-import { eventually, startRestartableDynalite, startRestartableRedis } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, startRestartableRedis } from '../helpers/store-processes';
 
 /** An echo server: answers every chunk with the same bytes. */
 async function startEcho(): Promise<{ server: Server; port: number; dropAll(): void }> {

@@ -24,7 +24,8 @@ import type { Tenant } from '../../functions/core/ports';
 import { hashApiKey } from '../../functions/core/tenants';
 import { startServer, type RunningServer } from '../../functions/local/server';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
-import { eventually, startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 /** STORE_TIMEOUT in these tests (the default). */

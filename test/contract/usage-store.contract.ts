@@ -3,6 +3,7 @@
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageApplied, UsageEvent, UsageStore } from '../../functions/core/ports';
 import { UsageAggregator } from '../../functions/core/usage-aggregator';
+import { eventually } from '../helpers/eventually';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 export interface UsageStoreUnderTest extends StoreUnderTest<UsageStore> {
@@ -25,14 +26,7 @@ const none = async (): Promise<void> => {};
 
 /** Applies until the store takes it (a concurrent delivery may hold it for a moment). */
 async function applySettled(store: UsageStore, e: UsageEvent): Promise<UsageApplied> {
-  for (let i = 0; ; i++) {
-    try {
-      return await store.apply(e, none);
-    } catch (err) {
-      if (i >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  return (await eventually('the store takes the event', () => store.apply(e, none), 10_000, 20)).value;
 }
 
 export function usageStoreContract(name: string, make: () => Promise<UsageStoreUnderTest>): void {
@@ -144,12 +138,11 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       /** Redelivers what failed until everything is in, as SQS would. */
       async function settleAll(events: UsageEvent[]): Promise<void> {
         let left = events;
-        for (let round = 0; left.length > 0; round++) {
-          if (round > 50) throw new Error('events never applied');
+        await eventually('every event applied', async () => {
           const results = await many(left);
           left = left.filter((_, i) => results[i] instanceof Error);
-          if (left.length > 0) await new Promise((r) => setTimeout(r, 20));
-        }
+          return left.length === 0;
+        }, 10_000, 20);
       }
 
       it('counts a batch over tenants, days and models; a repeat inside the batch counts once', async () => {
@@ -198,11 +191,11 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
         // Redelivered: `then` runs again for the failed ones, and nothing counts twice.
         const retried: Array<[string, number]> = [];
         let left = mine;
-        for (let round = 0; left.length > 0 && round < 50; round++) {
+        await eventually('every failed event redelivered', async () => {
           const r = await many(left, async (e, a) => void retried.push([e.tenant_id, a.month_cost_usd]));
           left = left.filter((_, i) => r[i] instanceof Error);
-          if (left.length > 0) await new Promise((res) => setTimeout(res, 20));
-        }
+          return left.length === 0;
+        }, 10_000, 20);
         expect(left).toEqual([]);
         expect(retried.length).toBeGreaterThan(0);
         expect(retried.every(([t, cost]) => t === tenant && Math.abs(cost - 1) < 1e-9)).toBe(true);

@@ -15,6 +15,7 @@ import { PriceBook } from '../../functions/core/pricing/pricing';
 import type { CallContext } from '../../functions/core/providers/provider';
 import { FAKE_AWS, fakeAwsEnv, startBedrockUpstream, type BedrockUpstream, type RecordedRequest } from '../fakes/bedrock-upstream';
 import { readFixtureJson } from '../fakes/fixtures';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 
 const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -248,7 +249,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'count' }], stream: true });
     let n = 0;
     for await (const _ of stream) if (++n === 3) break;
-    for (let i = 0; i < 100 && upstream.aborted === abortedBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually('the Bedrock request aborted', () => upstream.aborted !== abortedBefore, 2_000, 20);
     expect(upstream.aborted).toBe(abortedBefore + 1);
   });
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
+import { eventually } from '../helpers/eventually';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { createAdminApi, isAdminPath } from '../../functions/admin';
@@ -83,12 +84,12 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
   const get = async (path: string, key?: string): Promise<Json> => (await (await fetch(`${url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).json()) as Json;
   /** Usage is applied after the response: wait until it shows `requests`. */
   async function usageAfter(key: string, requests: number): Promise<Json> {
-    for (let i = 0; ; i++) {
+    const { value } = await eventually(`usage to show ${requests} requests`, async () => {
       await composed.gateway.flush();
       const u = await get('/v1/usage', key);
-      if (u.request_count >= requests || i > 50) return u;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return u.request_count >= requests && u;
+    }, 2_000, 20);
+    return value;
   }
 
   test('5. Response caching: the same deterministic request twice; the second is a hit', async () => {

@@ -1,6 +1,7 @@
 import { startOllamaUpstream } from './ollama-upstream';
 import { readFixtureJson, type FakeUpstream } from './fixtures';
 import { startOpenAIUpstream } from './openai-upstream';
+import { eventually } from '../helpers/eventually';
 
 const KEY = 'sk-test-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
@@ -15,14 +16,6 @@ function sseData(text: string): string[] {
   const events = text.slice(0, -2).split('\n\n');
   for (const e of events) expect(e.startsWith('data: ')).toBe(true);
   return events.map((e) => e.slice('data: '.length));
-}
-
-async function waitFor(cond: () => boolean, ms = 1000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('waitFor timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 interface Chunk {
@@ -159,10 +152,10 @@ describe('fake OpenAI upstream', () => {
     const n = up.requests.length;
     const ac = new AbortController();
     const pending = post(chat, simple, AUTH, ac.signal);
-    await waitFor(() => up.requests.length > n);
+    await eventually('the request reaches the fake', () => up.requests.length > n, 1_000, 5);
     ac.abort();
     await expect(pending).rejects.toThrow();
-    await waitFor(() => up.aborted === before + 1);
+    await eventually('the fake counts the abort', () => up.aborted === before + 1, 1_000, 5);
     expect((await post(chat, simple)).status).toBe(200);
   });
 });
@@ -277,9 +270,9 @@ describe('fake Ollama upstream', () => {
     const n = up.requests.length;
     const ac = new AbortController();
     const pending = post(chat, ask, JSON_HDR, ac.signal);
-    await waitFor(() => up.requests.length > n);
+    await eventually('the request reaches the fake', () => up.requests.length > n, 1_000, 5);
     ac.abort();
     await expect(pending).rejects.toThrow();
-    await waitFor(() => up.aborted === before + 1);
+    await eventually('the fake counts the abort', () => up.aborted === before + 1, 1_000, 5);
   });
 });

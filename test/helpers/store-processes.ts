@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually } from './eventually';
 
 export interface StoreProcess {
   readonly host: string;
@@ -95,19 +96,13 @@ function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
   });
 }
 
-/** Resolves once something accepts TCP connections on the port (bounded by `timeoutMs`). */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Whether something accepts TCP connections on the port right now. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
 }
 
 /**
@@ -154,7 +149,7 @@ async function restartable(
     async restart() {
       if (child && !exited(child)) await killAndWait(child, 'SIGKILL');
       await start();
-      await waitForPort(port, 5_000);
+      await eventually(`something listening on ${port}`, () => accepts(port), 5_000, 20);
     },
     async stop() {
       if (child) await killAndWait(child, 'SIGKILL');
@@ -218,25 +213,4 @@ export async function startRestartableDynalite(opts: DynaliteProcessOptions = {}
     return { child, ready: /listening \d+/ };
   }, () => { if (dir) rmSync(dir, { recursive: true, force: true }); });
   return Object.assign(proc, { endpoint: `http://127.0.0.1:${proc.port}` });
-}
-
-/**
- * Polls `check` until it holds, at most `timeoutMs` (real time: a reconnect or a restart takes
- * what it takes); returns the time it took. `check` failing with an exception counts as not yet.
- */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000, everyMs = 25): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return { value, ms: Date.now() - start };
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

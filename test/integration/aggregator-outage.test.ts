@@ -15,7 +15,8 @@ import { DynamoUsageStore } from '../../functions/adapters/dynamodb/usage-store'
 import type { UsageEvent } from '../../functions/core/ports';
 import { usageEvent } from '../contract/usage-store.contract';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
-import { eventually, startRestartableDynalite, type RestartableDynalite } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, type RestartableDynalite } from '../helpers/store-processes';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 jest.setTimeout(60_000);

@@ -15,7 +15,8 @@ import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { uniqueTablePrefix } from '../helpers/dynalite';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
-import { eventually, startRestartableDynalite, type RestartableDynalite } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, type RestartableDynalite } from '../helpers/store-processes';
 
 const KEY = 'gw-lambda-outage-key-0123456789';
 const NEVER_SEEN_KEY = 'gw-never-seen-before-0123456789';

@@ -8,6 +8,7 @@ import type { FunctionUrlEvent } from '../../functions/adapters/lambda/function-
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
 import { fixtureJson } from '../unit/fixture-files';
@@ -15,6 +16,7 @@ import { fixtureJson } from '../unit/fixture-files';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
 const ROTATED_KEY = 'sk-rotated-0123456789abcdef';
+const ORIGINAL_SECRET = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
 
 interface XGateway {
   provider: string;
@@ -66,11 +68,16 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   /** What the function printed (Powertools logs and EMF go to stdout/stderr, as in Lambda). */
   let output: CapturedOutput;
   const outputLines = (): Array<Record<string, unknown>> => output.lines();
+  /** The Secrets Manager calls made while the function started (cold start). */
+  let coldStartCalls: Array<[string, unknown]>;
+  /** How far the function's clock runs ahead of real time: a test moves it on instead of waiting. */
+  let clockAheadMs = 0;
+  let clock: jest.Spied<typeof Date.now>;
 
   beforeAll(async () => {
     output = captureOutput();
     [upstream, secrets] = await Promise.all([startOpenAIUpstream(), startFakeSecretsManager()]);
-    secrets.text = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
+    secrets.text = ORIGINAL_SECRET;
     // The handler reads its configuration at import (cold start): env and globals come first.
     const env = {
       ...ENV, OPENAI_BASE_URL: upstream.url, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
@@ -81,10 +88,15 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
       process.env[k] = v;
     }
     installLambdaStreamingGlobals();
+    // The handler's clock (for the PROVIDER_SECRET_REFRESH interval) is Date.now, taken at the cold start.
+    const realNow = Date.now;
+    clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + clockAheadMs);
     const { handler } = await import('../../functions/chat/handler');
     fn = await serveFunctionUrl(handler);
     documented = await serveFunctionUrl((event, stream, context) => handler(documentedEvent(event), stream, context));
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${fn.url}/v1`, maxRetries: 0 });
+    await eventually('the cold start to read the provider keys', () => outputLines().some((l) => l.message === 'provider keys read'));
+    coldStartCalls = secrets.requests.map((r) => [r.action, r.body]);
   });
 
   afterAll(async () => {
@@ -93,6 +105,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     await upstream?.close();
     await secrets?.close();
     output.restore();
+    clock?.mockRestore();
     uninstallLambdaStreamingGlobals();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -120,7 +133,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   });
 
   test('the provider key came from the secret: exactly one GetSecretValue for PROVIDER_SECRET_ARN at cold start', () => {
-    expect(secrets.requests.map((r) => [r.action, r.body])).toEqual([['GetSecretValue', { SecretId: SECRET_ARN }]]);
+    expect(coldStartCalls).toEqual([['GetSecretValue', { SecretId: SECRET_ARN }]]);
     expect(outputLines()).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'provider keys read', providers: ['openai'] }));
   });
 
@@ -207,8 +220,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
       if (chunk.choices[0]?.delta.content && ++received === 2) controller.abort();
     }
     expect(received).toBe(2);
-    const deadline = Date.now() + 2000;
-    while (upstream.aborted === abortedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually('the upstream request aborted', () => upstream.aborted !== abortedBefore, 2_000, 20);
     expect(upstream.aborted).toBe(abortedBefore + 1);
   });
 
@@ -226,24 +238,31 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(await res.json()).toMatchObject({ providers: { openai: 'ok' } });
   });
 
-  // Last: it changes the key the upstream sees.
   test('a rotated key is read in the background after PROVIDER_SECRET_REFRESH and used from then on, never logged', async () => {
     const calls = secrets.requests.length;
-    secrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
-    await new Promise((r) => setTimeout(r, 1100)); // past the 1 s refresh interval
+    /** The Authorization header each request carried upstream (the fake refuses any key but sk-test: fine here). */
     const seen: string[] = [];
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && seen.at(-1) !== `Bearer ${ROTATED_KEY}`) {
-      // The fake still expects the old key, so the rotated one is refused upstream: that is fine here.
+    const askUntilUpstreamSees = (key: string): Promise<unknown> => eventually(`the upstream to see ${key === ROTATED_KEY ? 'the rotated' : 'the original'} key`, async () => {
       await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'rotate' }] }).catch(() => undefined);
       seen.push(upstream.requests.at(-1)?.headers.authorization ?? '');
+      return seen.at(-1) === `Bearer ${key}`;
+    }, 5_000, 10);
+    try {
+      secrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
+      clockAheadMs += 1_100; // past the 1 s refresh interval
+      await askUntilUpstreamSees(ROTATED_KEY);
+      // The request that noticed the stale secret was still served with the cached key.
+      expect(seen[0]).toBe('Bearer sk-test');
+      expect(seen.at(-1)).toBe(`Bearer ${ROTATED_KEY}`);
+      expect(secrets.requests.length).toBeGreaterThan(calls);
+      expect(secrets.requests.every((r) => r.action === 'GetSecretValue' && JSON.stringify(r.body) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
+      expect(outputLines()).toContainEqual(expect.objectContaining({ message: 'provider keys changed; serving with the new keys' }));
+      expect(output.text()).not.toContain(ROTATED_KEY);
+    } finally {
+      // Back to the key the other tests expect, the same way.
+      secrets.text = ORIGINAL_SECRET;
+      clockAheadMs += 1_100;
+      await askUntilUpstreamSees('sk-test');
     }
-    // The request that noticed the stale secret was still served with the cached key.
-    expect(seen[0]).toBe('Bearer sk-test');
-    expect(seen.at(-1)).toBe(`Bearer ${ROTATED_KEY}`);
-    expect(secrets.requests.length).toBeGreaterThan(calls);
-    expect(secrets.requests.every((r) => r.action === 'GetSecretValue' && JSON.stringify(r.body) === JSON.stringify({ SecretId: SECRET_ARN }))).toBe(true);
-    expect(outputLines()).toContainEqual(expect.objectContaining({ message: 'provider keys changed; serving with the new keys' }));
-    expect(output.text()).not.toContain(ROTATED_KEY);
   });
 });

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 
 interface ErrorBody {
@@ -185,8 +186,7 @@ describe('HTTP contract', () => {
       const reader = res.body!.getReader();
       await reader.read();
       controller.abort();
-      const deadline = Date.now() + 3000;
-      while (openai.aborted < abortedBefore + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await eventually('the upstream request aborted', () => openai.aborted >= abortedBefore + 1, 3_000, 20);
       expect(openai.aborted).toBeGreaterThanOrEqual(abortedBefore + 1);
       // The gateway is still serving.
       expect((await post(chatBody())).status).toBe(200);

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY } from '../helpers/gateway';
 
 const ROOT = join(__dirname, '..', '..');
@@ -89,7 +90,8 @@ describe('local server process', () => {
       const reader = res.body!.getReader();
       await reader.read(); // the stream is under way
       proc.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 100));
+      // The signal is handled in the child's own time: wait for it to stop listening, then check once more.
+      await eventually('the listener closed', () => fetch(`${proc.url}/health`).then((r) => r.arrayBuffer().then(() => false), () => true), 5_000, 20);
       await expect(fetch(`${proc.url}/health`)).rejects.toThrow();
       let text = '';
       const decoder = new TextDecoder();

@@ -10,6 +10,7 @@ import { localRoutes } from '../../functions/local/routes';
 import { startServer } from '../../functions/local/server';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 
 interface ErrorBody {
@@ -128,8 +129,7 @@ describe('refusals and response headers', () => {
       const res = await post(chat({ stream: true }));
       await res.text();
       const id = res.headers.get('x-request-id')!;
-      const deadline = Date.now() + 2000;
-      while (accessLines(id).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await eventually('the access-log line', () => accessLines(id).length > 0, 2_000, 10);
       expect(accessLines(id)).toEqual([expect.objectContaining({ message: 'request completed', status: 200, stream: true })]);
     });
   });

@@ -2,6 +2,7 @@
 // (REDIS_URL) and through the DynamoDB state table (dynalite).
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
+import { eventually } from '../helpers/eventually';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { loadConfig, type Env } from '../../functions/core/config';
@@ -15,9 +16,9 @@ interface Instance {
   server: RunningServer;
 }
 
-async function instance(env: Env): Promise<Instance> {
+async function instance(env: Env, now: () => number): Promise<Instance> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
-  const composed = await composeGateway(config, silentLogger);
+  const composed = await composeGateway(config, silentLogger, { now });
   const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
   return { url: server.url, composed, server };
 }
@@ -48,6 +49,10 @@ describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backen
   let a: Instance;
   let b: Instance;
   const saved = { ...process.env };
+  // Both instances read this clock: rate-limit windows and cache TTLs move only when a test moves it.
+  // It starts one second into a minute, so a burst at one instant shares one window.
+  let clock = Date.UTC(2030, 0, 15, 12, 0, 1);
+  const now = (): number => clock;
 
   beforeAll(async () => {
     upstream = await startOpenAIUpstream();
@@ -61,8 +66,8 @@ describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backen
       dynalite = await startDynalite();
       Object.assign(env, { DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `t-${Date.now()}`, STATE_TABLE: `s-${Date.now()}`, TENANT_CACHE_TTL: '1' });
     }
-    a = await instance(env);
-    b = await instance(env);
+    a = await instance(env, now);
+    b = await instance(env, now);
   });
   afterAll(async () => {
     await stop(a, b);
@@ -73,10 +78,13 @@ describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backen
   });
 
   test('a cached answer from one instance is a hit on the other', async () => {
-    const first = (await (await ask(a, `cache ${backend}`, { temperature: 0 })).json()) as { x_gateway: { cache_hit: boolean } };
-    await new Promise((r) => setTimeout(r, 50)); // the cache write happens after the answer
-    const second = (await (await ask(b, `cache ${backend}`, { temperature: 0 })).json()) as { x_gateway: { cache_hit: boolean; cost_usd: number } };
+    type Answer = { x_gateway: { cache_hit: boolean; cost_usd: number } };
+    const askCached = async (inst: Instance): Promise<Answer> => (await (await ask(inst, `cache ${backend}`, { temperature: 0 })).json()) as Answer;
+    const first = await askCached(a);
     expect(first.x_gateway.cache_hit).toBe(false);
+    // The cache write happens after the answer: once `a` answers from the shared cache, it is there.
+    await eventually('the answer in the shared cache', async () => (await askCached(a)).x_gateway.cache_hit);
+    const second = await askCached(b);
     expect(second.x_gateway).toMatchObject({ cache_hit: true, cost_usd: 0 });
   });
 
@@ -89,11 +97,9 @@ describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backen
       }
     } else {
       await limitDefaultTenant(a, 6);
-      await new Promise((r) => setTimeout(r, 1100)); // past TENANT_CACHE_TTL
     }
-    // Move to a fresh minute window if this one is nearly over, so the whole burst shares one.
-    const msLeft = 60_000 - (Date.now() % 60_000);
-    if (msLeft < 5_000) await new Promise((r) => setTimeout(r, msLeft + 100));
+    // A fresh minute window for the burst, also past TENANT_CACHE_TTL: both instances read the new limit.
+    clock += 60_000;
     const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => ask(i % 2 === 0 ? a : b, `limit ${backend} ${i}`)));
     const statuses = responses.map((r) => r.status);
     await Promise.all(responses.map((r) => r.arrayBuffer()));

@@ -5,6 +5,7 @@ import { loadConfig } from '../../functions/core/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
+import { eventually } from '../helpers/eventually';
 
 type Instance = LocalGateway;
 
@@ -49,16 +50,6 @@ describe('tenants shared through DynamoDB', () => {
     expect(res.status).toBeLessThan(300);
     return (await res.json()) as Record<string, unknown>;
   };
-  /** Polls until `check` holds, for at most `ms`: the bound the cache TTL promises. */
-  async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-    const start = Date.now();
-    while (!(await check())) {
-      if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return Date.now() - start;
-  }
-
   test('the seeded default key works on both instances', async () => {
     expect(await models(a, 'gw-default-key')).toBe(200);
     expect(await models(b, 'gw-default-key')).toBe(200);
@@ -72,12 +63,12 @@ describe('tenants shared through DynamoDB', () => {
 
     const rotated = await adminPost(`/admin/tenants/${id}/rotate-key`, {});
     const second = rotated.api_key as string;
-    await within(2500, async () => (await models(b, first)) === 401);
+    await eventually('the rotated-out key refused on the other instance', async () => (await models(b, first)) === 401, 2_500, 100);
     expect(await models(b, second)).toBe(200);
 
     const res = await fetch(`${a.url}/admin/tenants/${id}`, { method: 'DELETE' });
     expect(res.status).toBe(204);
-    await within(2500, async () => (await models(b, second)) === 401);
+    await eventually('the deleted tenant\'s key refused on the other instance', async () => (await models(b, second)) === 401, 2_500, 100);
   });
 
   test('disabling a tenant turns its requests into 403 on the other instance within the TTL', async () => {
@@ -88,7 +79,7 @@ describe('tenants shared through DynamoDB', () => {
       method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }),
     });
     expect(res.status).toBe(200);
-    await within(2500, async () => (await models(b, key)) === 403);
+    await eventually('the disabled tenant refused on the other instance', async () => (await models(b, key)) === 403, 2_500, 100);
   });
 
   test('the instance whose admin API rotates, disables or deletes a tenant sees it at once, whatever its cache TTL', async () => {

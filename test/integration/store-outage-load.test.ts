@@ -6,7 +6,8 @@
 // sum of the per-request costs the clients were told: nothing lost, nothing counted twice.
 import { Agent, request } from 'node:http';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
-import { eventually, startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
 import { uniqueTablePrefix } from '../helpers/dynalite';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { budgetPeriod } from '../../functions/core/budget';

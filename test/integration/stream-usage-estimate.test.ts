@@ -5,6 +5,7 @@ import { budgetPeriod } from '../../functions/core/budget';
 import type { UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { eventually } from '../helpers/eventually';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 
 const KEY = 'gw-stream-estimate';
@@ -45,13 +46,13 @@ describe('usage of streams that do not finish', () => {
   });
   const headers = (): Record<string, string> => ({ ...auth, authorization: `Bearer ${KEY}-${tenantSeq}` });
 
+  /** The tenant's usage once the request is counted (usage is applied after the answer). */
   async function usageOnceCounted(): Promise<UsageView> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
+    const { value } = await eventually('the request counted in /v1/usage', async () => {
       const usage = (await (await fetch(`${gw.url}/v1/usage`, { headers: headers() })).json()) as UsageView;
-      if (usage.request_count >= 1 || Date.now() > deadline) return usage;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+      return usage.request_count >= 1 && usage;
+    });
+    return value;
   }
 
   const body = JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'Count slowly to two hundred, please.' }] });

@@ -16,7 +16,8 @@ import type { Logger } from '../../functions/core/logger';
 import type { UsageEvent, UsageStore } from '../../functions/core/ports';
 import { UsageAggregator } from '../../functions/core/usage-aggregator';
 import { usageEvent } from '../contract/usage-store.contract';
-import { eventually, startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
+import { eventually } from '../helpers/eventually';
+import { startRestartableDynalite, startRestartableRedis, type StoreProcess } from '../helpers/store-processes';
 
 jest.setTimeout(60_000);
 

@@ -8,6 +8,7 @@ import type { StreamChunk, StreamResult, SyncResult } from '../../functions/core
 import type { CallContext } from '../../functions/core/providers/provider';
 import { startAnthropicUpstream, type FakeUpstream } from '../fakes/anthropic-upstream';
 import { readFixtureJson } from '../fakes/fixtures';
+import { eventually } from '../helpers/eventually';
 import { rejectionOf } from './fixture-files';
 
 const ctx = (signal = new CancelSignal()): CallContext => ({ signal, requestId: 'req-test', timeoutMs: 5000 });
@@ -133,7 +134,7 @@ describe('AnthropicProvider', () => {
     await it.next();
     signal.cancel();
     await expect(drain({ [Symbol.asyncIterator]: () => it })).rejects.toMatchObject({ status: 499 });
-    for (let i = 0; i < 100 && up.aborted === abortedBefore; i++) await new Promise((res) => setTimeout(res, 10));
+    await eventually('the upstream request aborted', () => up.aborted !== abortedBefore, 1_000, 10);
     expect(up.aborted).toBe(abortedBefore + 1);
   });
 

@@ -7,7 +7,7 @@ export interface AdminCredential {
   password: string;
 }
 
-export function parseAdminCredential(text: string): AdminCredential {
+function parseAdminCredential(text: string): AdminCredential {
   const json = parseSecretJson(text, 'admin credential');
   const username = json.username ?? 'admin';
   if (typeof username !== 'string' || username.trim() === '') throw new SecretFormatError('admin credential: username must be a non-empty string');

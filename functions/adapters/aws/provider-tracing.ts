@@ -38,7 +38,7 @@ interface Span {
 
 const NO_SPAN: Span = { fail() {}, detach() {}, end() {} };
 
-export class TracedProvider implements Provider {
+class TracedProvider implements Provider {
   readonly name: string;
   readonly embed?: (request: EmbeddingsRequest, ctx: CallContext) => Promise<EmbeddingsResult>;
 

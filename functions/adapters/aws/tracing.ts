@@ -6,7 +6,7 @@ import type { Provider } from '../../core/providers/provider';
 import type { Env } from '../../core/config';
 import { traceProviderCalls } from './provider-tracing';
 
-export function tracingWanted(env: Env): boolean {
+function tracingWanted(env: Env): boolean {
   return (env.AWS_EXECUTION_ENV ?? '') !== '' && (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false';
 }
 

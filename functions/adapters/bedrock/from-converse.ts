@@ -26,7 +26,7 @@ export interface AnswerMeta {
  * The field of `usage.prompt_tokens_details` that carries prompt-cache writes, priced as
  * cache_write_tokens. Same name as the Anthropic provider's (LiteLLM's name).
  */
-export const CACHE_WRITE_FIELD = 'cache_creation_tokens';
+const CACHE_WRITE_FIELD = 'cache_creation_tokens';
 
 /**
  * stopReason → finish_reason. guardrail_intervened and content_filtered are filtering;

@@ -39,7 +39,7 @@ const HEALTH_TIMEOUT_MS = 2000;
  * - maxAttempts 1: the gateway's fallback and circuit breaker decide about retries; SDK retries
  *   would hide failures from both and multiply load on a throttled account.
  */
-export function bedrockClient(region: string): BedrockRuntimeClient {
+function bedrockClient(region: string): BedrockRuntimeClient {
   const agent = { keepAlive: true, maxSockets: 512 };
   return new BedrockRuntimeClient({
     region,

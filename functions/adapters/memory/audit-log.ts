@@ -2,7 +2,7 @@
 // grow without limit: only the newest `maxEntries` are kept.
 import type { AuditEntry, AuditLog } from '../../core/admin-ports';
 
-export const DEFAULT_AUDIT_MAX_ENTRIES = 10_000;
+const DEFAULT_AUDIT_MAX_ENTRIES = 10_000;
 const DEFAULT_LIST_LIMIT = 100;
 
 /** Newest-first order, the same as the DynamoDB sort key `<at>#<id>` read backwards. */

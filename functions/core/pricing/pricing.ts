@@ -20,9 +20,6 @@ interface CatalogFile {
 
 const catalog = catalogJson as CatalogFile;
 
-/** Where the shipped prices come from, for /v1/models and the README. */
-export const PRICE_SOURCE = { source: catalog.source, commit: catalog.source_commit, retrieved: catalog.retrieved };
-
 /** Token counts that determine a request's cost. */
 export interface TokenCounts {
   prompt_tokens: number;

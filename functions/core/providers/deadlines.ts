@@ -16,7 +16,7 @@ const watched = new Set<Watched>();
 let ticker: NodeJS.Timeout | undefined;
 
 /** Calls `expire` once, soon after the epoch-ms `at`, unless the returned function is called first. */
-export function watchDeadline(at: number, expire: () => void): () => void {
+function watchDeadline(at: number, expire: () => void): () => void {
   const entry: Watched = { at, expire };
   watched.add(entry);
   if (!ticker) {

@@ -95,7 +95,7 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   overloaded_error: 529,
 };
 
-export const statusOfErrorType = (type: string): number => STATUS_OF_TYPE[type] ?? 500;
+const statusOfErrorType = (type: string): number => STATUS_OF_TYPE[type] ?? 500;
 
 /**
  * An Anthropic error answer → GatewayError. Client faults (400/404/413) keep their status and

@@ -12,7 +12,6 @@ import { streamResultFrom } from './stream';
 import { toAnthropicRequest } from './to-anthropic';
 import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
 
-export { CACHE_WRITE_FIELD } from './from-anthropic';
 
 /** Only the start of an error body is reported: read no more than this of it. */
 const ERROR_BODY_BYTES = 64 * 1024;

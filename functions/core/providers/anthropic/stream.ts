@@ -30,7 +30,7 @@ interface EventShape {
 const malformed = (what: string): GatewayError => badResponse(PROVIDER, what);
 
 /** Translates one Anthropic stream; feed it every event in order. */
-export class StreamTranslator {
+class StreamTranslator {
   id: string;
   model: string;
   /** True once message_stop arrived: the stream is complete. */

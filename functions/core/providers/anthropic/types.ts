@@ -122,13 +122,3 @@ export type AnthropicDelta =
   | { type: 'thinking_delta'; thinking: string }
   | { type: 'signature_delta'; signature: string }
   | { type: string; [key: string]: unknown };
-
-export type AnthropicStreamEvent =
-  | { type: 'message_start'; message: Omit<AnthropicResponse, 'content'> & { content?: unknown[] } }
-  | { type: 'content_block_start'; index: number; content_block: AnthropicResponseBlock }
-  | { type: 'content_block_delta'; index: number; delta: AnthropicDelta }
-  | { type: 'content_block_stop'; index: number }
-  | { type: 'message_delta'; delta: { stop_reason?: string | null; stop_sequence?: string | null }; usage?: AnthropicUsage }
-  | { type: 'message_stop' }
-  | { type: 'ping' }
-  | { type: 'error'; error: { type: string; message: string } };

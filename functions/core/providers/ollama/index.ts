@@ -13,7 +13,6 @@ import type { OllamaChatResponse, OllamaTags } from './types';
 
 export { toOllamaRequest } from './to-ollama';
 export { toOpenAIChunks, toOpenAICompletion } from './from-ollama';
-export type { OllamaChatRequest } from './types';
 
 export class OllamaProvider implements Provider {
   readonly name = 'ollama';
