@@ -49,7 +49,7 @@ function isoClock(now: () => number): () => string {
   let second = Number.NaN;
   let head = '';
   return () => {
-    const ms = now();
+    const ms = Math.trunc(now()); // as a Date would read it
     const s = Math.floor(ms / 1000);
     if (s !== second) {
       second = s;
@@ -105,9 +105,10 @@ function formatLine(time: string, level: LogLevel, message: string, fields: LogF
 /**
  * Structured one-line JSON logs, one write per line. Callers pass ids and counts, never keys or
  * prompts; the redacting replacer is the net for what slips through (a provider's error text, say).
- * `now` is the clock (ms since the epoch) the lines are stamped with.
+ * `now` is the clock (ms since the epoch) the lines are stamped with; the default reads Date.now
+ * at each line, so a clock swapped in later (fake timers) is honoured.
  */
-export function createJsonLogger(level: LogLevel, write: (line: string) => void, now: () => number = Date.now): Logger {
+export function createJsonLogger(level: LogLevel, write: (line: string) => void, now: () => number = () => Date.now()): Logger {
   const min = RANK[level];
   const time = isoClock(now);
   const log = (lvl: LogLevel) => (message: string, fields?: LogFields): void => {
