@@ -35,13 +35,10 @@ export function logAccess(logger: Logger, req: Pick<ApiRequest, 'method' | 'path
   const level = quiet ? 'debug' : 'info';
   if (logger.enabled && !logger.enabled(level)) return;
   const message = e.status >= 500 ? 'request failed' : e.status >= 400 ? 'request refused' : 'request served';
-  logger[level](message, {
-    request_id: e.requestId,
-    ...(e.correlationId ? { correlation_id: e.correlationId } : {}),
-    method: req.method.slice(0, 16),
-    path: req.path.slice(0, MAX_PATH_CHARS),
-    status: e.status,
-    code: e.code,
-    latency_ms: e.latencyMs,
-  });
+  const method = req.method.slice(0, 16);
+  const path = req.path.slice(0, MAX_PATH_CHARS);
+  // Literal objects, one per shape: cheaper than spreading an optional field in.
+  logger[level](message, e.correlationId
+    ? { request_id: e.requestId, correlation_id: e.correlationId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs }
+    : { request_id: e.requestId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs });
 }

@@ -1,6 +1,7 @@
 // Child-process bookkeeping for the bench: every process we start is tracked so that a normal
 // exit, an error or Ctrl-C all end with no leftovers.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -26,14 +27,19 @@ export interface StartOptions {
   cwd?: string;
   /** Keep stdin open for line commands (the upstream uses it); otherwise it is ignored. */
   stdin?: boolean;
+  /** Stdout goes to this file (truncated), not to a pipe the bench reads; waitForLine then sees nothing. */
+  stdoutFile?: string;
 }
 
 export function startChild(name: string, cmd: string, args: string[], opts: StartOptions = {}): Child {
+  const stdoutFd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w');
   const proc = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', stdoutFd ?? 'pipe', 'pipe'],
   });
+  // The child has its own copy of the descriptor.
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   live.add(proc);
   const tailBuf: string[] = [];
   const push = (line: string): void => {
@@ -44,7 +50,7 @@ export function startChild(name: string, cmd: string, args: string[], opts: Star
   const waiters = new Set<Waiter>();
 
   // Both pipes are always drained: a chatty child blocked on a full pipe would distort timings.
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
+  if (proc.stdout) createInterface({ input: proc.stdout }).on('line', (line) => {
     push(line);
     for (const w of waiters) {
       if (w.match(line)) {

@@ -64,15 +64,24 @@ export async function startFloor(bundle: string, upstreamUrl: string): Promise<{
   return { child, port: Number(line.split(' ')[1]) };
 }
 
-export function spawnGateway(p: BenchPaths, entry: string, port: number, upstreamUrl: string, upstreamKey: string): Child {
-  return spawnGatewayWithEnv(p, entry, port, { OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: upstreamKey });
+/** How a gateway process runs: its LOG_LEVEL (the bench's default: error) and where its stdout goes. */
+export interface GatewayRun {
+  logLevel?: 'error' | 'info';
+  /** Stdout to this file instead of a pipe the bench reads (see startChild). */
+  stdoutFile?: string;
+  name?: string;
+}
+
+export function spawnGateway(p: BenchPaths, entry: string, port: number, upstreamUrl: string, upstreamKey: string, run: GatewayRun = {}): Child {
+  return spawnGatewayWithEnv(p, entry, port, { OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: upstreamKey }, run.name, run);
 }
 
 /** A gateway configured only by `providerEnv` (provider URLs and keys) on top of the bench's fixed settings. */
-export function spawnGatewayWithEnv(p: BenchPaths, entry: string, port: number, providerEnv: Record<string, string>, name = 'gateway'): Child {
+export function spawnGatewayWithEnv(p: BenchPaths, entry: string, port: number, providerEnv: Record<string, string>, name = 'gateway', run: GatewayRun = {}): Child {
   return startChild(name, process.execPath, [entry], {
     cwd: p.root,
-    env: childEnv({ ...providerEnv, PORT: String(port), LOG_LEVEL: 'error' }),
+    env: childEnv({ ...providerEnv, PORT: String(port), LOG_LEVEL: run.logLevel ?? 'error' }),
+    stdoutFile: run.stdoutFile,
   });
 }
 

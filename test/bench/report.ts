@@ -4,6 +4,31 @@ export const PATHS = ['direct', 'floor', 'gateway'] as const;
 export type PathName = (typeof PATHS)[number];
 export type PerPath<T> = Record<PathName, T>;
 
+/** A gateway loaded in the throughput rounds besides `gateway` (this build at LOG_LEVEL=error). */
+export interface GatewayVariant {
+  name: string;
+  entry: string;
+  logLevel: 'error' | 'info';
+  /** Where its stdout (the log lines) went; absent: a pipe the bench reads (nothing is written at error). */
+  stdoutFile?: string;
+  /** "request completed" lines found in stdoutFile after the rounds. */
+  accessLines?: number;
+}
+
+/** One gateway's throughput figures, medians over the rounds. */
+export interface GatewayThroughput {
+  name: string;
+  entry: string;
+  logLevel: 'error' | 'info';
+  stdoutFile?: string;
+  throughputRps: number;
+  /** Median of the per-round ratios to the floor. */
+  gatewayFloorRatio: number;
+  cpuMsPerRequest: number;
+  /** CPU ms per request minus `gateway`'s (this build at error), median of per-round differences. */
+  addedCpuMsPerRequest: number;
+}
+
 export interface LatencySummary {
   offeredRps: number;
   achievedRps: PerPath<number>;
@@ -30,6 +55,8 @@ export interface Summary {
   gatewayFloorRatio: number;
   cpuMsPerRequest: { floor: number; gateway: number };
   upstreamCpuMsPerRequest: PerPath<number>;
+  /** `gateway` first, then each variant: this build at LOG_LEVEL=info, another build ("before"). */
+  gateways: GatewayThroughput[];
   latency: LatencySummary[];
   stream: {
     chunks: number;
@@ -74,6 +101,14 @@ export function formatTable(s: Summary, runs: number): string {
     row('  gateway / floor', [NONE, NONE, `${f(s.gatewayFloorRatio * 100, 1)}%`], targetNote(t('throughput ratio'))),
   );
   lines.push(row('CPU per request (ms)', [NONE, f(s.cpuMsPerRequest.floor, 3), f(s.cpuMsPerRequest.gateway, 3)]));
+  if (s.gateways.length > 1) {
+    lines.push(row('  gateway build, LOG_LEVEL', ['req/s', '/ floor', 'CPU ms'], '+CPU vs gateway (error)'));
+    for (const g of s.gateways) {
+      const label = `  ${g.name.replace(/ info$/, '')} ${g.logLevel}`;
+      const note = g.name === 'gateway' ? '' : `${f(g.addedCpuMsPerRequest, 3)}${g.stdoutFile ? '   stdout to a file' : ''}`;
+      lines.push(row(label, [f(g.throughputRps, 0), `${f(g.gatewayFloorRatio * 100, 1)}%`, f(g.cpuMsPerRequest, 3)], note));
+    }
+  }
   for (const l of s.latency) {
     const r = l.offeredRps;
     lines.push(row(`latency @${r} req/s p50`, [f(l.p50Ms.direct, 3), f(l.p50Ms.floor, 3), f(l.p50Ms.gateway, 3)]));

@@ -7,7 +7,8 @@
 // Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage"), BENCH_RUNS (default 3), BENCH_DURATION
 // (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
 // run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
-// `npm run build` if missing), BENCH_OUTAGE_STORES (default "redis,dynamodb"),
+// `npm run build` if missing), BENCH_COMPARE_ENTRY (another build's gateway entry, e.g. an older
+// dist/local.mjs: core loads it too, as "before"), BENCH_OUTAGE_STORES (default "redis,dynamodb"),
 // BENCH_OUTAGE_RATE (req/s, default 300). Prints a table of medians per section and writes .bench/results.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   // Shorter by default: the section has eight paths to load, and the whole bench should stay near 5 minutes.
   const translationDurationS = intEnv('BENCH_TRANSLATION_DURATION', Math.min(3, durationS), 1, 120);
   const gatewayEntry = path.resolve(ROOT, process.env.BENCH_GATEWAY_ENTRY || 'dist/local.mjs');
+  const compareEntry = process.env.BENCH_COMPARE_ENTRY ? path.resolve(ROOT, process.env.BENCH_COMPARE_ENTRY) : undefined;
+  if (compareEntry && !existsSync(compareEntry)) throw new Error(`BENCH_COMPARE_ENTRY ${compareEntry} does not exist (build that version first)`);
   if (!existsSync(path.join(DIRS.benchDir, 'run.ts'))) throw new Error(`run from the package root (no test/bench/run.ts under ${ROOT})`);
   // The lambda section alone needs neither wrk nor the local server's build; outage needs only the build (its client is in process).
   const loadSections = sections.some((x) => x !== 'lambda');
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
   let storage: StorageResult | undefined;
   let lambda: LambdaResult | undefined;
   let outage: OutageResult | undefined;
-  if (sections.includes('core')) core = await runCore({ ...common, durationS });
+  if (sections.includes('core')) core = await runCore({ ...common, durationS, compareEntry });
   if (sections.includes('translation')) {
     console.log('translation section: one gateway and one fake per provider');
     translation = await runTranslation({ ...common, durationS: translationDurationS });

@@ -1,5 +1,5 @@
 // Turns the raw per-round measurements into medians and checks the gateway targets.
-import { PATHS, target, type LatencySummary, type PathName, type PerPath, type Summary } from './report';
+import { type GatewayThroughput, type GatewayVariant, PATHS, target, type LatencySummary, type PathName, type PerPath, type Summary } from './report';
 import { median } from './stats';
 import type { StreamRun } from './stream-ttfb';
 import type { WrkResult } from './wrk';
@@ -13,6 +13,9 @@ export interface ThroughputRound {
 
 export interface RawResults {
   throughput: Array<PerPath<ThroughputRound>>;
+  variants: GatewayVariant[];
+  /** Per round (the same rounds as `throughput`), variant name → its throughput round. */
+  variantThroughput: Array<Record<string, ThroughputRound>>;
   /** Offered rate → rounds. */
   paced: Record<number, Array<PerPath<WrkResult>>>;
   streams: Array<PerPath<StreamRun>>;
@@ -33,7 +36,26 @@ function added<T>(rounds: Array<PerPath<T>>, f: (x: T) => number): { floor: numb
   return { floor: diff('floor'), gateway: diff('gateway') };
 }
 
-export function summarize(raw: RawResults): Summary {
+/** `gateway` and each variant side by side, each paired per round with the floor and with `gateway`. */
+function gatewayThroughputs(raw: RawResults, gatewayEntry: string): GatewayThroughput[] {
+  const tp = raw.throughput;
+  const of = (v: { name: string; entry: string; logLevel: 'error' | 'info'; stdoutFile?: string }, pick: (round: number) => ThroughputRound): GatewayThroughput => ({
+    name: v.name,
+    entry: v.entry,
+    logLevel: v.logLevel,
+    ...(v.stdoutFile ? { stdoutFile: v.stdoutFile } : {}),
+    throughputRps: median(tp.map((_, i) => pick(i).wrk.rps)),
+    gatewayFloorRatio: median(tp.map((r, i) => pick(i).wrk.rps / r.floor.wrk.rps)),
+    cpuMsPerRequest: median(tp.map((_, i) => pick(i).cpuMsPerRequest)),
+    addedCpuMsPerRequest: median(tp.map((r, i) => pick(i).cpuMsPerRequest - r.gateway.cpuMsPerRequest)),
+  });
+  return [
+    of({ name: 'gateway', entry: gatewayEntry, logLevel: 'error' }, (i) => tp[i]!.gateway),
+    ...raw.variants.map((v) => of(v, (i) => raw.variantThroughput[i]![v.name]!)),
+  ];
+}
+
+export function summarize(raw: RawResults, gatewayEntry: string): Summary {
   const latency: LatencySummary[] = Object.entries(raw.paced).map(([rate, rounds]) => ({
     offeredRps: Number(rate),
     achievedRps: perPath(rounds, (x) => x.pacing.achievedRps),
@@ -50,6 +72,7 @@ export function summarize(raw: RawResults): Summary {
     gatewayFloorRatio: median(tp.map((r) => r.gateway.wrk.rps / r.floor.wrk.rps)),
     cpuMsPerRequest: { floor: median(tp.map((r) => r.floor.cpuMsPerRequest)), gateway: median(tp.map((r) => r.gateway.cpuMsPerRequest)) },
     upstreamCpuMsPerRequest: perPath(tp, (x) => x.upstreamCpuMsPerRequest),
+    gateways: gatewayThroughputs(raw, gatewayEntry),
     latency,
     stream: {
       chunks: raw.streamChunks,

@@ -7,6 +7,8 @@ describe('redactText', () => {
     ['OpenAI project key', 'sk-proj-AbCdEf123456_x', 'sk-proj-[REDACTED]'],
     ['Anthropic key', 'x-api-key: sk-ant-api03-abcdefgh', 'x-api-key: sk-ant-[REDACTED]'],
     ['bearer token', 'Authorization: Bearer abc.def.ghi-123', 'Authorization: Bearer [REDACTED]'],
+    ['basic credential in any case', 'authorization: BASIC dXNlcjpwYXNz', 'authorization: BASIC [REDACTED]'],
+    ['lower-case bearer token', 'auth bearer abc.def.ghi-123', 'auth bearer [REDACTED]'],
     ['AWS access key id', 'by AKIAIOSFODNN7EXAMPLE.', 'by AKIA[REDACTED].'],
     ['AWS temporary key id', 'ASIAXYZ1234567890ABC', 'ASIA[REDACTED]'],
     ['tenant key', 'gw-0123456789abcdef', 'gw-[REDACTED]'],
