@@ -4,7 +4,7 @@
 // on every answer, and one access line per request.
 import { logAccess, withApiHeaders } from './access-log';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
-import { GatewayError, notFound, toGatewayError } from './errors';
+import { bodyTooLarge, GatewayError, notFound, toGatewayError } from './errors';
 import type { Logger } from './logger';
 import { requestIds, type RequestIds } from './request-context';
 import { StoreUnavailableError } from './store-guard';
@@ -32,10 +32,8 @@ export interface ApiShellDeps {
   access?: AccessPolicy;
   /** Appended to the 404's message, e.g. "This API serves GET /v1/usage." */
   notFoundHint?: string;
-}
-
-export function bodyTooLarge(limit: number): GatewayError {
-  return new GatewayError(413, `The request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES).`, { code: 'request_too_large' });
+  /** The error JSON for a path whose client API has its own error shape; OpenAI's otherwise. */
+  errorBody?: (path: string, error: GatewayError) => unknown;
 }
 
 /** The path as routed: one trailing slash (or several) does not make a different path. */
@@ -76,7 +74,8 @@ export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler 
       const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
       if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
       access(req, ids, path, startedMs, error.status, error.code);
-      return withApiHeaders(jsonResponse(error.status, error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
+      const body = deps.errorBody ? deps.errorBody(path, error) : error.toBody();
+      return withApiHeaders(jsonResponse(error.status, body, { ...idHeaders, ...error.headers }), ids.requestId);
     }
   };
 }

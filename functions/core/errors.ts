@@ -63,6 +63,11 @@ export const notFound = (message: string): GatewayError =>
  * A store the request needs could not answer (STORE_FAILURE_MODE=closed, or nothing to degrade
  * to): 503, retryable, and never the store's own error text.
  */
+/** MAX_BODY_BYTES exceeded: every server adapter answers it the same way, before or after reading. */
+export function bodyTooLarge(limit: number): GatewayError {
+  return new GatewayError(413, `The request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES).`, { code: 'request_too_large' });
+}
+
 export const storeUnavailable = (): GatewayError =>
   new GatewayError(503, 'The gateway could not reach its state store in time; retry shortly.', {
     type: 'api_error', code: 'store_unavailable', retryable: true, headers: { 'retry-after': '1' },

@@ -4,13 +4,14 @@
 // route's ingress, else OpenAI's.
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
+import { routedPath, serveRoutes, type RouteHandler } from './api-shell';
 import { BudgetGuard, type BudgetLedger } from './budget';
-import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
+import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
 import { PROVIDER_NAMES, type GatewayConfig } from './config';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
-import { GatewayError, notFound, toGatewayError } from './errors';
+import { GatewayError } from './errors';
 import type { ChatIngress } from './ingress/ingress';
 import { openAiChat } from './ingress/openai-chat';
 import type { Logger } from './logger';
@@ -19,9 +20,10 @@ import type { ModelObject } from './openai-types';
 import type { BreakerPhase, RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
-import { requestIds, type RequestIds } from './request-context';
-import { StoreUnavailableError, type StoreStatus } from './store-guard';
+import { requestIds } from './request-context';
+import type { StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
+import { usageRoute } from './usage-route';
 
 const HEALTH_CACHE_MS = 5000;
 /** Routes besides the chat ingresses' whose every answer the accountant records and logs (see Accountant.record). */
@@ -52,18 +54,18 @@ export interface GatewayDeps {
   ingresses?: readonly ChatIngress[];
 }
 
-type Handler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
-
 export class Gateway {
   private readonly gate: TenantGate;
-  private readonly routes: Record<string, Record<string, Handler>>;
+  private readonly routes: Record<string, Record<string, RouteHandler>>;
+  /** Every route inside the API shell (ids, 404/405/413, error shape, access lines). */
+  readonly handle: ApiHandler;
   /** Each chat route's ingress adapter, by path. */
   private readonly ingresses = new Map<string, ChatIngress>();
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
   private readonly budget: BudgetGuard;
   /**
    * Requests in `handle` that the accountant has not logged yet: when `handle` ends, those still
-   * here get their access line from it (refusals before any provider, routes that reach none).
+   * here get their access line from the shell (refusals before any provider, routes that reach none).
    */
   private readonly unaccounted = new Set<string>();
 
@@ -82,7 +84,7 @@ export class Gateway {
       '/health': { GET: (req) => this.health(req) },
       '/v1/models': { GET: (req) => this.models(req) },
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
-      '/v1/usage': { GET: (req) => this.usage(req) },
+      '/v1/usage': { GET: usageRoute({ authenticate: (req) => this.gate.authenticate(req), usageReader: deps.usageReader, now: deps.now }) },
     };
     for (const ingress of deps.ingresses ?? [openAiChat]) {
       this.ingresses.set(ingress.path, ingress);
@@ -92,6 +94,20 @@ export class Gateway {
     if (render) {
       this.routes['/metrics'] = { GET: async () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: render() }) };
     }
+    this.handle = serveRoutes(this.routes, {
+      logger: deps.logger,
+      now: deps.now,
+      maxBodyBytes: deps.config.maxBodyBytes,
+      access: {
+        begin: (ids) => { this.unaccounted.add(ids.requestId); },
+        // A pipeline's success is the accountant's to log (a stream's, once it ends).
+        shellLogs: (path, ids, failed) => this.unaccounted.delete(ids.requestId) && (failed || (!ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path))),
+      },
+      errorBody: (path, error) => {
+        const ingress = this.ingresses.get(path);
+        return ingress ? ingress.errorBody(error) : error.toBody();
+      },
+    });
   }
 
   /**
@@ -109,7 +125,7 @@ export class Gateway {
    * call `handle`, which checks everything again (a store fault is left for it to answer).
    */
   async refuseBeforeBody(req: Omit<ApiRequest, 'body'>): Promise<ApiResponse | undefined> {
-    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+    const path = routedPath(req.path);
     if (!path.startsWith('/v1/') || !this.routes[path]?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
     const ingress = this.ingresses.get(path);
@@ -123,46 +139,6 @@ export class Gateway {
       logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status: err.status, code: err.code, latencyMs: this.deps.now() - startedMs });
       return withApiHeaders(jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
-  }
-
-  /** Never throws: every failure becomes an error response in the route's API's shape. */
-  async handle(req: ApiRequest): Promise<ApiResponse> {
-    const ids = requestIds(req);
-    const startedMs = this.deps.now();
-    this.unaccounted.add(ids.requestId);
-    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-    try {
-      const route = this.routes[path];
-      if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
-      const handler = route[req.method];
-      if (!handler) {
-        throw new GatewayError(405, `Method ${req.method} is not allowed on ${req.path}; use ${Object.keys(route).join(', ')}.`, {
-          code: 'method_not_allowed', headers: { allow: Object.keys(route).join(', ') },
-        });
-      }
-      if (req.body.length > this.deps.config.maxBodyBytes) throw bodyTooLarge(this.deps.config.maxBodyBytes);
-      const res = await handler(req, ids);
-      // A pipeline's success is the accountant's to log (a stream's, once it ends).
-      this.access(req, ids, startedMs, res.status, null, !ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path));
-      return withApiHeaders(res, ids.requestId);
-    } catch (err) {
-      const error = toGatewayError(err);
-      // A store outage is logged once per change of state by its guard, not per request.
-      if (error.status >= 500 && !(err instanceof GatewayError) && !(err instanceof StoreUnavailableError)) {
-        this.deps.logger.error('unhandled error', { request_id: ids.requestId, error: err instanceof Error ? err.stack : String(err) });
-      }
-      const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
-      if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
-      this.access(req, ids, startedMs, error.status, error.code, true);
-      const ingress = this.ingresses.get(path);
-      return withApiHeaders(jsonResponse(error.status, ingress ? ingress.errorBody(error) : error.toBody(), { ...idHeaders, ...error.headers }), ids.requestId);
-    }
-  }
-
-  /** Writes the request's access line if it is to be logged here and the accountant has not. */
-  private access(req: ApiRequest, ids: RequestIds, startedMs: number, status: number, code: string | null, log: boolean): void {
-    if (!this.unaccounted.delete(ids.requestId) || !log) return;
-    logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status, code, latencyMs: this.deps.now() - startedMs });
   }
 
   /**
@@ -218,26 +194,6 @@ export class Gateway {
     return jsonResponse(200, { object: 'list', data });
   }
 
-  /** The calling tenant's spend this month (UTC), in the seed's shape plus tokens and cache hits. */
-  private async usage(req: ApiRequest): Promise<ApiResponse> {
-    const tenant = await this.gate.authenticate(req);
-    const now = new Date(this.deps.now());
-    const periodStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const t = await this.deps.usageReader.totals(tenant.id, periodStart.toISOString(), now.toISOString());
-    return jsonResponse(200, {
-      tenant_id: tenant.id,
-      period_start: periodStart.toISOString().replace('.000Z', 'Z'),
-      total_cost_usd: t.cost_usd,
-      budget_usd: tenant.budget_usd,
-      budget_used_pct: tenant.budget_usd > 0 ? Math.round((t.cost_usd / tenant.budget_usd) * 100 * 1e6) / 1e6 : 0,
-      request_count: t.request_count,
-      prompt_tokens: t.prompt_tokens,
-      completion_tokens: t.completion_tokens,
-      cache_hits: t.cache_hits,
-      cache_hit_rate: t.request_count > 0 ? Math.round((t.cache_hits / t.request_count) * 1e4) / 1e4 : 0,
-    });
-  }
-
   private modelInfo(provider: string, model: string): Record<string, unknown> {
     if (provider === 'ollama') return { provider, input_per_mtok: 0, output_per_mtok: 0 };
     const price = this.deps.prices.lookup(model);
@@ -252,8 +208,4 @@ function withDeadline<T>(value: Promise<T>, fallback: () => T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback()), HEALTH_DEADLINE_MS); });
   return Promise.race([value.catch(fallback), late]).finally(() => clearTimeout(timer));
-}
-
-export function bodyTooLarge(limit: number): GatewayError {
-  return new GatewayError(413, `The request body exceeds the ${limit}-byte limit (MAX_BODY_BYTES).`, { code: 'request_too_large' });
 }

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import type { ApiRequest, ApiResponse } from '../../functions/core/api-types';
 import { CancelSignal } from '../../functions/core/cancel';
-import { bodyTooLarge } from '../../functions/core/gateway';
+import { bodyTooLarge } from '../../functions/core/errors';
 import {
   cancelOnEarlyClose,
   responseMetadata,

@@ -3,7 +3,7 @@
 // here, so every piece runs in unit tests against plain Node streams.
 import type { Writable } from 'node:stream';
 import { jsonResponse, type ApiRequest, type ApiResponse } from '../../core/api-types';
-import { bodyTooLarge } from '../../core/api-shell';
+import { bodyTooLarge } from '../../core/errors';
 import { CancelSignal } from '../../core/cancel';
 import { settle, writeChunks } from '../stream-writer';
 
