@@ -13,7 +13,7 @@
 // Request-path state prefers Redis (every request touches it: the fastest shared store wins),
 // while usage totals prefer DynamoDB: they are the durable record that the aggregator function
 // writes and the admin and usage functions read, and a deployed stack always gives them a table.
-import type { GatewayConfig } from '../core/config';
+import type { GatewayConfig } from '../config';
 
 export type StoreBackend = 'memory' | 'redis' | 'dynamodb';
 

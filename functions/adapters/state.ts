@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { openRedis } from './compose/shared-redis';
 import type { BudgetLedger } from '../core/budget';
 import { CachedBreakerStore } from '../core/breaker-cache';
-import type { GatewayConfig } from '../core/config';
+import type { GatewayConfig } from '../config';
 import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';
 import type { Backends, StoreBackend } from './backends';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';

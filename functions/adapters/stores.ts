@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/admin-ports';
 import type { TenantStore } from '../core/ports';
 import { StoreConflictError } from '../core/admin-ports';
-import type { GatewayConfig } from '../core/config';
+import type { GatewayConfig } from '../config';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../core/tenants';
 import { MemoryAdminUserRepository } from './memory/admin-users';
 import { MemoryAuditLog } from './memory/audit-log';

@@ -4,7 +4,7 @@
 // handler. Anything thrown becomes OpenAI's error JSON, never cached.
 import type { ApiHandler, ApiRequest } from '../core/api-types';
 import type { AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
-import type { TenantDefaults } from '../core/config';
+import type { TenantDefaults } from '../config';
 import { GatewayError } from '../core/errors';
 import { readJsonBody } from '../core/json-body';
 import type { Logger } from '../core/logger';

@@ -12,7 +12,7 @@ import { loadTracing } from '../adapters/aws/tracing';
 import type { HttpApiEvent, HttpApiResult } from '../adapters/lambda/http-api';
 import { httpApiEdge, type HttpApiEdge } from '../adapters/lambda/http-api-edge';
 import { composeAdminStores } from '../adapters/compose/admin';
-import { loadConfig } from '../core/config';
+import { loadConfig } from '../config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminApi } from './api';

@@ -1,6 +1,6 @@
 // What the route handlers work with: the ports, a clock, and the caller's identity.
 import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
-import type { TenantDefaults } from '../core/config';
+import type { TenantDefaults } from '../config';
 import type { UsageReader } from '../core/ports';
 import type { Logger } from '../core/logger';
 import type { ApiResponse } from '../core/api-types';

@@ -2,8 +2,8 @@
 // every type error are 400s naming the field; nothing unvalidated reaches the repository.
 import * as v from 'valibot';
 import type { Tenant } from '../core/ports';
-import { PROVIDER_NAMES } from '../core/config';
-import type { TenantDefaults } from '../core/config';
+import { PROVIDER_NAMES } from '../config';
+import type { TenantDefaults } from '../config';
 import { DEFAULT_TENANT } from '../core/tenants';
 import { boolField, invalid, nonNegativeIntField, parseBody } from './input';
 

@@ -10,7 +10,7 @@ import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { providerKeysSecret } from '../adapters/aws/provider-keys';
 import { loadTracing } from '../adapters/aws/tracing';
 import { jsonResponse, type ApiResponse } from '../core/api-types';
-import { loadConfig } from '../core/config';
+import { loadConfig } from '../config';
 import { GatewayError } from '../core/errors';
 import { version } from '../../package.json';
 import { cancelOnEarlyClose, responseMetadata, toApiRequest, writeBody, type FunctionUrlEvent } from '../adapters/lambda/function-url';

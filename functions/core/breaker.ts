@@ -1,4 +1,4 @@
-import type { BreakerSettings } from './config';
+import type { BreakerSettings } from '../config';
 import type { BreakerPhase, BreakerState, BreakerStateStore } from './ports';
 
 /** How a call was let through: normally, or as one of the half-open state's probes. */

@@ -4,7 +4,7 @@
 // ledger (no guard) is used as it is: it lives in process and cannot fail.
 import type { BudgetLedger } from './budget';
 import { LeasedBudgetLedger } from './budget-lease';
-import type { StoreFailureMode } from './config';
+import type { StoreFailureMode } from '../config';
 import type { Logger } from './logger';
 import { ResilientBudgetLedger } from './resilience/budget-ledger';
 import { GuardedBudgetLedger } from './resilience/guarded-budget-ledger';

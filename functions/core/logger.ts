@@ -1,4 +1,4 @@
-import type { LogLevel } from './config';
+import type { LogLevel } from '../config';
 import { REDACTED, redactingReplacer, redactText } from './redact';
 
 export type LogFields = Record<string, unknown>;

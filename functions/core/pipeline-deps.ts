@@ -2,7 +2,7 @@
 import type { Accountant } from './accounting';
 import type { CircuitBreaker } from './breaker';
 import type { BudgetGuard } from './budget';
-import type { GatewayConfig } from './config';
+import type { GatewayConfig } from '../config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { PriceBook } from './pricing/pricing';

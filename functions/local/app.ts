@@ -4,7 +4,7 @@
 // exactly this.
 import { createAdminApi, ensureBootstrapAdmin } from '../admin';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
-import type { GatewayConfig } from '../core/config';
+import type { GatewayConfig } from '../config';
 import type { Logger } from '../core/logger';
 import { isLoopbackHost } from './admin-guard';
 import { invalidatingTenants } from './invalidating-tenants';

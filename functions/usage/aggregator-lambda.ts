@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { fromSqsEvent, toBatchResponse } from '../adapters/lambda/sqs';
 import { createAlertPublishers, createUsageStores } from '../adapters/usage/backends';
 import { BudgetAlerter } from '../core/budget-alerts';
-import { loadConfig } from '../core/config';
+import { loadConfig } from '../config';
 import { createJsonLogger } from '../core/logger';
 import { UsageAggregator } from '../core/usage-aggregator';
 import { version } from '../../package.json';

@@ -14,7 +14,7 @@ import type { HttpApiEvent, HttpApiResult } from '../adapters/lambda/http-api';
 import { composeUsageApi } from '../adapters/compose/usage-api';
 import { serveRoutes } from '../core/api-shell';
 import { jsonResponse, type ApiHandler } from '../core/api-types';
-import { loadConfig } from '../core/config';
+import { loadConfig } from '../config';
 import { GatewayError } from '../core/errors';
 import { authenticateTenant } from '../core/tenant-auth';
 import { USAGE_PATH, usageRoute } from '../core/usage-route';

@@ -2,7 +2,7 @@
 // and for the plain `JSON.stringify({ time, level, message, ...fields }, redactingReplacer)` line
 // it must equal. The write is a no-op, so only building the line is measured.
 import { logAccess } from '../../functions/core/access-log';
-import type { LogLevel } from '../../functions/core/config';
+import type { LogLevel } from '../../functions/config';
 import { createJsonLogger, type LogFields, type Logger } from '../../functions/core/logger';
 import { redactingReplacer } from '../../functions/core/redact';
 

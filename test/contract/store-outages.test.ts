@@ -18,7 +18,7 @@ import OpenAI from 'openai';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
 import { budgetPeriod } from '../../functions/core/budget';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
 import { hashApiKey } from '../../functions/core/tenants';

@@ -13,7 +13,7 @@ import { eventually } from '../helpers/eventually';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { createAdminApi, isAdminPath } from '../../functions/admin';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startServer, type RunningServer } from '../../functions/local/server';
 

@@ -2,7 +2,7 @@
 // (functions/local/app.ts) but from an explicit environment, for tests that talk to it over real
 // sockets.
 import { readFileSync } from 'node:fs';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
 import type { ChatIngress } from '../../functions/core/ingress/ingress';

@@ -10,7 +10,7 @@ import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-r
 import { createAdminApi, ensureBootstrapAdmin } from '../../functions/admin';
 import { hashPassword } from '../../functions/admin/passwords';
 import type { ApiHandler } from '../../functions/core/api-types';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { localRoutes } from '../../functions/local/routes';
 import { startServer, type RunningServer } from '../../functions/local/server';

@@ -1,6 +1,6 @@
 // The admin API over real HTTP: the local gateway as `npm start` starts it (functions/local/app.ts),
 // /admin/* beside the gateway, so a key minted by the admin API is used on /v1 right away.
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 

@@ -3,7 +3,7 @@
 // function uses (none of them touches the request-path state table).
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { composeAdminStores, composeAggregator, composeUsageApi } from '../../functions/adapters/compose';
-import { loadConfig, type GatewayConfig } from '../../functions/core/config';
+import { loadConfig, type GatewayConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT_KEY, hashApiKey } from '../../functions/core/tenants';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import type { ServerOptions } from '../../functions/local/server';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';

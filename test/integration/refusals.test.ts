@@ -3,7 +3,7 @@
 // what would pass; and every request, refusals included, leaves one access-log line that names
 // its status and code but never the key or the prompt.
 import { composeGateway } from '../../functions/adapters/compose';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { createJsonLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { localRoutes } from '../../functions/local/routes';

@@ -5,7 +5,7 @@ import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 import { eventually } from '../helpers/eventually';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
 import { startServer, type RunningServer } from '../../functions/local/server';

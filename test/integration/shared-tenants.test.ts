@@ -1,7 +1,7 @@
 // Gateway instances sharing one DynamoDB (dynalite), started as `npm start` starts them: a tenant
 // created through one instance's admin API works on the other; rotating or deleting its key stops
 // it everywhere within TENANT_CACHE_TTL, and at once on the instance whose admin API made the change.
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';

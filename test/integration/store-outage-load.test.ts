@@ -11,7 +11,7 @@ import { startRestartableDynalite, startRestartableRedis, type StoreProcess } fr
 import { uniqueTablePrefix } from '../helpers/dynalite';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { budgetPeriod } from '../../functions/core/budget';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
 import { startServer, type RunningServer } from '../../functions/local/server';

@@ -2,7 +2,7 @@
 // fake OpenAI and a scripted fake Ollama send the faults in their real wire formats, and the
 // client is the official `openai` SDK (or fetch, where the raw bytes matter).
 import OpenAI from 'openai';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import {

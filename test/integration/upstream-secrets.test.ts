@@ -3,7 +3,7 @@
 // successful fallback, not in the 502 summary, not in the logs. Real sockets end to end: fake
 // upstreams answering with bodies that echo credentials, the local server, fetch as the client.
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { createJsonLogger } from '../../functions/core/logger';
 import { startServer, type RunningServer } from '../../functions/local/server';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';

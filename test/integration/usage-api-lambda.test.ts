@@ -7,7 +7,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
 import { CancelSignal } from '../../functions/core/cancel';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { hashApiKey } from '../../functions/core/tenants';

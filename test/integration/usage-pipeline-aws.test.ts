@@ -10,7 +10,7 @@ import { startFakeSns, startFakeSqs, type FakeAws, type SnsRequest, type SqsRequ
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';

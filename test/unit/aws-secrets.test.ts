@@ -3,7 +3,7 @@
 // secret values kept out of every log line and error. Only the SDK client is faked: Secrets
 // Manager has no local endpoint; the commands are the SDK's own.
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { loadConfig } from '../../functions/core/config';
+import { loadConfig } from '../../functions/config';
 import { createJsonLogger } from '../../functions/core/logger';
 import { CachedSecret, type SecretsClient } from '../../functions/adapters/aws/secrets';
 import { parseProviderKeys, sameProviderKeys, withProviderKeys, type ProviderKeys } from '../../functions/adapters/aws/provider-keys';

@@ -1,7 +1,7 @@
 // Which backend each family of stores lands on, for each way of configuring the gateway: one
 // precedence (functions/adapters/backends.ts) that every function's composition follows.
 import { selectBackends, type Backends } from '../../functions/adapters/backends';
-import { loadConfig, type Env } from '../../functions/core/config';
+import { loadConfig, type Env } from '../../functions/config';
 
 const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
 const LOCAL_DYNAMO = { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' };

@@ -1,7 +1,7 @@
 // CircuitBreaker over the in-memory state store, driven by explicit clock values.
 import { MemoryBreakerStore } from '../../functions/adapters/memory/breaker-store';
 import { CircuitBreaker, type Admission } from '../../functions/core/breaker';
-import type { BreakerSettings } from '../../functions/core/config';
+import type { BreakerSettings } from '../../functions/config';
 
 const settings: BreakerSettings = { failure_threshold: 3, success_threshold: 2, open_seconds: 10 };
 const OPEN_MS = settings.open_seconds * 1000;

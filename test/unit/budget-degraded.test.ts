@@ -4,7 +4,7 @@
 // the guard, the leases and the degraded layer are the real ones; time is a variable.
 import { BudgetGuard, NO_BUDGET, type BudgetHandle } from '../../functions/core/budget';
 import { budgetLedgerStack } from '../../functions/core/budget-stack';
-import type { StoreFailureMode } from '../../functions/core/config';
+import type { StoreFailureMode } from '../../functions/config';
 import { GatewayError } from '../../functions/core/errors';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';

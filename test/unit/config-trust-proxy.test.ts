@@ -1,5 +1,5 @@
 // TRUST_PROXY: how many reverse proxies' X-Forwarded-For entries the gateway believes.
-import { ConfigError, loadConfig } from '../../functions/core/config';
+import { ConfigError, loadConfig } from '../../functions/config';
 
 const load = (env: Record<string, string>) => loadConfig(env, () => { throw new Error('no file'); }, '9.9.9');
 

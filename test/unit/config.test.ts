@@ -1,5 +1,5 @@
 // loadConfig: environment variables and the GATEWAY_CONFIG file.
-import { ConfigError, loadConfig, type Env, type GatewayConfig } from '../../functions/core/config';
+import { ConfigError, loadConfig, type Env, type GatewayConfig } from '../../functions/config';
 import { thrownBy } from './fixture-files';
 
 const noFile = (path: string): string => {

@@ -1,5 +1,5 @@
 // resolveTargets: which provider (and model name there) serves a requested model.
-import { parseRoutingJson, type RouteTarget, type RoutingFile } from '../../functions/core/config';
+import { parseRoutingJson, type RouteTarget, type RoutingFile } from '../../functions/config';
 import { GatewayError } from '../../functions/core/errors';
 import type { Tenant } from '../../functions/core/ports';
 import { PriceBook } from '../../functions/core/pricing/pricing';

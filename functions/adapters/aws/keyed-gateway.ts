@@ -5,7 +5,7 @@
 // leave the fallback order; shared state (tenants, limits, breakers, cache, usage) lives in the
 // stores, so nothing of it is lost.
 import type { ComposedGateway } from '../compose';
-import type { ProviderSettings } from '../../core/config';
+import type { ProviderSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import { keyedProviders, withProviderKeys, type ProviderKeys } from './provider-keys';
 import type { CachedSecret } from './secrets';

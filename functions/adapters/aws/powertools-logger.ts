@@ -3,7 +3,7 @@
 // (request_id, provider, tenant); credentials and prompt text redacted at any depth.
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { LogLevel } from '../../core/config';
+import type { LogLevel } from '../../config';
 import { levelEnabled, type LogFields, type Logger } from '../../core/logger';
 import { redactingReplacer } from './redact';
 

@@ -1,7 +1,7 @@
 // The provider API keys secret: one JSON object, {"OPENAI_API_KEY": "...", "ANTHROPIC_API_KEY": "..."},
 // where an empty string means "not configured". The keys go into the gateway's config the way
 // the same environment variables would.
-import type { ProviderSettings } from '../../core/config';
+import type { ProviderSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import { CachedSecret, createSecretsClient, parseSecretJson, SecretFormatError, type SecretsClient } from './secrets';
 

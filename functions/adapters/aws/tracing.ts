@@ -3,7 +3,7 @@
 // POWERTOOLS_TRACE_ENABLED=false, the same rule Powertools applies itself.
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Provider } from '../../core/providers/provider';
-import type { Env } from '../../core/config';
+import type { Env } from '../../config';
 import { traceProviderCalls } from './provider-tracing';
 
 function tracingWanted(env: Env): boolean {

@@ -3,7 +3,7 @@
 // throttle.
 import { LoginThrottle } from '../../admin/login-throttle';
 import { SharedLoginThrottle, type LoginThrottlePort } from '../../admin/shared-login-throttle';
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader } from '../../core/ports';
 import { selectBackends, type Backends } from '../backends';

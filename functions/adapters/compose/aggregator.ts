@@ -1,7 +1,7 @@
 // The usage aggregator function's composition: the usage store it applies events to, the alert
 // claims that keep a budget alert from being sent twice, and where alerts are published.
 import { BudgetAlerter } from '../../core/budget-alerts';
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import { UsageAggregator } from '../../core/usage-aggregator';
 import { selectBackends, type Backends } from '../backends';

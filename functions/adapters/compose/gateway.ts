@@ -12,7 +12,7 @@ import { guardedUsageReader } from './usage-reader';
 import { CircuitBreaker } from '../../core/breaker';
 import { budgetLedgerStack } from '../../core/budget-stack';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../../core/metrics';
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import { Gateway } from '../../core/gateway';
 import type { Logger } from '../../core/logger';
 import { PriceBook } from '../../core/pricing/pricing';

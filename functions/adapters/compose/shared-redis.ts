@@ -1,6 +1,6 @@
 // Opening the shared Redis client: for the request-path state (state.ts), and for the functions that build none but keep usage in Redis.
 import type { Redis } from 'ioredis';
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { StoreBackend } from '../backends';
 
 /** Opens Redis only when one of `families` was chosen for it. */

@@ -1,5 +1,5 @@
 // The request path's tenant lookup, shared by every function that authenticates API keys.
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { TenantStore } from '../../core/ports';
 import type { StoreGuard, StoreGuards } from '../../core/store-guard';
 import { CachedTenantStore } from '../../core/tenant-cache';

@@ -1,7 +1,7 @@
 // The usage API function's composition (GET /v1/usage): only what the route needs, the tenant
 // lookup, the usage totals and the guards of their stores; no providers, limits, cache, breaker
 // or budgets.
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { Metrics } from '../../core/metrics';
 import type { TenantStore, UsageReader } from '../../core/ports';

@@ -5,7 +5,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter, type AlertClaims, type AlertPublisher } from '../../core/budget-alerts';
-import type { GatewayConfig } from '../../core/config';
+import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';

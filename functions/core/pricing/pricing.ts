@@ -1,5 +1,5 @@
 import catalogJson from './catalog.json';
-import type { PriceOverride } from '../config';
+import type { PriceOverride } from '../../config';
 import type { Usage } from '../openai-types';
 
 export interface ModelPrice {

@@ -8,7 +8,7 @@
 import type { BudgetChange, BudgetLedger, Reservation } from '../budget';
 import { newHoldId } from '../budget';
 import { withinBudget } from '../budget-change';
-import type { StoreFailureMode } from '../config';
+import type { StoreFailureMode } from '../../config';
 import { storeUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import { StoreUnavailableError, type StoreGuard } from '../store-guard';

@@ -1,7 +1,7 @@
 // Rate limits while the shared store is failing. Open mode admits, counting in this instance
 // meanwhile (each instance then enforces the whole limit on its own: a per-instance share of the
 // limit is better than none); closed mode refuses limited tenants with 503 store_unavailable.
-import type { StoreFailureMode } from '../config';
+import type { StoreFailureMode } from '../../config';
 import { storeUnavailable } from '../errors';
 import type { RateLimitDecision, RateLimiter } from '../ports';
 import { StoreUnavailableError, type StoreGuard } from '../store-guard';

@@ -3,8 +3,9 @@
 import * as v from 'valibot';
 import { baseUrl, MAX_TIMEOUT_SECONDS, oneOf, positiveInt, readEnv, type Env } from './env';
 
-export const PROVIDER_NAMES = ['openai', 'anthropic', 'bedrock', 'ollama'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+import { PROVIDER_NAMES } from '../core/providers/names';
+
+export { PROVIDER_NAMES, type ProviderName } from '../core/providers/names';
 
 export interface ProviderSettings {
   openai: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };
