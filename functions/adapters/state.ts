@@ -4,7 +4,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { openRedis } from './compose/shared-redis';
-import type { BudgetLedger } from '../core/budget';
+import type { BudgetLedger } from '../core/ports';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { GatewayConfig } from '../config';
 import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';

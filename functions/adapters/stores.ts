@@ -2,9 +2,9 @@
 // when DYNAMODB_ENDPOINT (local) or TENANTS_TABLE (deployed) is set, as selectBackends reports
 // (backends.ts). The DynamoDB adapters, and the AWS SDK under them, are imported only then.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/admin-ports';
+import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/ports';
 import type { TenantStore } from '../core/ports';
-import { StoreConflictError } from '../core/admin-ports';
+import { StoreConflictError } from '../core/ports';
 import type { GatewayConfig } from '../config';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../core/tenants';
 import { MemoryAdminUserRepository } from './memory/admin-users';

@@ -1,6 +1,6 @@
 // Helpers shared by every TenantRepository implementation, so the backends agree on what a
 // stored record exposes to the hot path and on when a key stops working.
-import type { ApiKeyRecord, TenantRecord } from '../core/admin-ports';
+import type { ApiKeyRecord, TenantRecord } from '../core/ports';
 import type { Tenant } from '../core/ports';
 
 /** The Tenant the pipeline sees: the record without its keys and bookkeeping fields. */

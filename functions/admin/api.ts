@@ -3,7 +3,7 @@
 // (401/429) → match the route (404/405) → RBAC (403) → JSON body (415/400) → the route's
 // handler. Anything thrown becomes OpenAI's error JSON, never cached.
 import type { ApiHandler, ApiRequest } from '../core/api-types';
-import type { AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
+import type { AuditLog, AdminUserRepository, TenantRepository } from '../core/ports';
 import type { TenantDefaults } from '../config';
 import { GatewayError } from '../core/errors';
 import { readJsonBody } from '../core/json-body';

@@ -1,7 +1,7 @@
 // Appends one audit entry per successful write. Details are field names, roles and counts,
 // never keys or passwords.
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from '../core/admin-ports';
+import type { AuditEntry } from '../core/ports';
 import { iso, type AdminServices, type Principal } from './services';
 
 export type AuditAction =

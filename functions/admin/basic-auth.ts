@@ -1,5 +1,5 @@
 // Admin authentication: HTTP Basic against scrypt-hashed users, with failed-login throttling.
-import type { AdminUserRepository } from '../core/admin-ports';
+import type { AdminUserRepository } from '../core/ports';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { LoginThrottlePort } from './shared-login-throttle';

@@ -1,6 +1,6 @@
 // First admin: created only when there is no admin user at all, so a configured password never
 // overwrites a later change. Locally the caller passes ADMIN_PASSWORD or the seed's "admin".
-import { StoreConflictError, type AdminUserRepository } from '../core/admin-ports';
+import { StoreConflictError, type AdminUserRepository } from '../core/ports';
 import { hashPassword } from './passwords';
 
 export interface BootstrapOptions {

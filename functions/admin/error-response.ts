@@ -1,5 +1,5 @@
 // Anything thrown inside the admin API becomes OpenAI's error JSON with the right status.
-import { StoreConflictError } from '../core/admin-ports';
+import { StoreConflictError } from '../core/ports';
 import { GatewayError, toGatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
 

@@ -2,7 +2,7 @@
 // returned once (create, rotate) and authentication is a lookup by hash, so no plaintext
 // comparison ever happens.
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyRecord } from '../core/admin-ports';
+import type { ApiKeyRecord } from '../core/ports';
 import { hashApiKey } from '../core/tenants';
 
 export const KEY_PREFIX_LENGTH = 10;

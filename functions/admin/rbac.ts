@@ -1,5 +1,5 @@
 // Role-based access control: the seed's permission table, exactly.
-import type { AdminRole } from '../core/admin-ports';
+import type { AdminRole } from '../core/ports';
 
 export const PERMISSIONS = ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'] as const;
 export type Permission = (typeof PERMISSIONS)[number];

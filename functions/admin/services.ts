@@ -1,5 +1,5 @@
 // What the route handlers work with: the ports, a clock, and the caller's identity.
-import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from '../core/admin-ports';
+import type { AdminRole, AuditLog, AdminUserRepository, TenantRepository } from '../core/ports';
 import type { TenantDefaults } from '../config';
 import type { UsageReader } from '../core/ports';
 import type { Logger } from '../core/logger';

@@ -1,5 +1,5 @@
 // Tenant CRUD and key rotation.
-import { StoreConflictError, type TenantRecord } from '../core/admin-ports';
+import { StoreConflictError, type TenantRecord } from '../core/ports';
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from './audit';
 import { nonNegativeInt, optionalObject, rejectUnknown } from './input';

@@ -1,6 +1,6 @@
 // Version-conditional read-modify-write of one tenant record. A lost race (StoreConflictError)
 // re-reads and re-applies the change, up to MAX_RETRIES times, then answers 409.
-import { StoreConflictError, type TenantRecord } from '../core/admin-ports';
+import { StoreConflictError, type TenantRecord } from '../core/ports';
 import { GatewayError, notFound } from '../core/errors';
 import { iso, type AdminServices } from './services';
 

@@ -1,7 +1,7 @@
 // Validation of admin-user bodies. Passwords are at least 12 characters; usernames cannot hold
 // ':' (HTTP Basic splits on it) or anything else odd in a log line.
 import * as v from 'valibot';
-import type { AdminRole } from '../core/admin-ports';
+import type { AdminRole } from '../core/ports';
 import { parseBody } from './input';
 import { MAX_PASSWORD_LENGTH } from './passwords';
 import { ADMIN_ROLES } from './rbac';

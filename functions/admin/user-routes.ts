@@ -1,5 +1,5 @@
 // Admin users and the audit trail (both need admin:manage). Password hashes never leave here.
-import { StoreConflictError, type AdminUser } from '../core/admin-ports';
+import { StoreConflictError, type AdminUser } from '../core/ports';
 import { notFound } from '../core/errors';
 import { recordAudit } from './audit';
 import { invalid } from './input';

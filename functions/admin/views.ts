@@ -1,6 +1,6 @@
 // The only shapes in which tenants and users leave the API: fields are listed explicitly, so a
 // key hash or a password hash can never slip out because a store added it to the record.
-import type { AdminUser, TenantRecord } from '../core/admin-ports';
+import type { AdminUser, TenantRecord } from '../core/ports';
 import { keyView, liveKeys, type ApiKeyView } from './keys';
 
 export interface TenantView {

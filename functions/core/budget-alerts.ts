@@ -2,32 +2,9 @@
 // aggregates usage, from the month's counted spend. "Once per threshold per period" is a claim
 // in a shared store: the first to claim sends; a failed send gives the claim back for a retry.
 import type { Logger } from './logger';
-import type { UsageEvent } from './ports';
+import type { AlertClaims, AlertPublisher, BudgetAlert, UsageEvent } from './ports';
 
 export const ALERT_THRESHOLDS = [50, 80, 100] as const;
-
-export interface BudgetAlert {
-  tenant_id: string;
-  /** The budget period, "YYYY-MM" (UTC month). */
-  period: string;
-  threshold_pct: number;
-  spent_usd: number;
-  budget_usd: number;
-}
-
-/** Which alerts were sent: one claim per (tenant, period, threshold), taken atomically. */
-export interface AlertClaims {
-  /** True if this call took the claim (nobody had it), false if it was already taken. */
-  claim(tenantId: string, period: string, thresholdPct: number): Promise<boolean>;
-  /** Gives a claim back after its alert could not be sent, so a later attempt sends it. */
-  release(tenantId: string, period: string, thresholdPct: number): Promise<void>;
-}
-
-/** Where an alert goes: SNS (e-mail) in AWS; the log and an optional webhook locally. */
-export interface AlertPublisher {
-  readonly name: string;
-  publish(alert: BudgetAlert): Promise<void>;
-}
 
 /** Claims remembered in process, to skip a store round trip per event once a threshold is sent. */
 const KNOWN_CLAIMS = 10_000;

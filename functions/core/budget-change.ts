@@ -4,7 +4,7 @@
 // and one entry per named reservation. Naming reservations is what makes every call safe to
 // repeat: a call whose reservation `from` is already gone, or whose `to` already exists, was
 // applied before (a timed-out attempt that landed), so a retry changes nothing.
-import type { BudgetChange } from './budget';
+import type { BudgetChange } from './ports';
 import { roundUsd } from './usage-totals';
 
 /**

@@ -15,7 +15,8 @@
 // (a change naming neither would add its spend again each time it is repeated). And a lease made
 // by a write that was repeated is released by fencing its id, not deleting it: the first attempt
 // may still be on its way, and must not find the id free and make the lease (and its spend) again.
-import { newHoldId, type BudgetChange, type BudgetLedger, type Hold, type Reservation } from './budget';
+import { newHoldId } from './budget';
+import { type BudgetChange, type BudgetLedger, type Hold, type Reservation } from './ports';
 import type { Logger } from './logger';
 import { asNotSent, BudgetCallNotSent } from './resilience/guarded-budget-ledger';
 import { StoreUnavailableError } from './store-guard';

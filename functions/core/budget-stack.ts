@@ -2,7 +2,7 @@
 // leases in long-running processes (not in a Lambda, whose environment may be frozen holding
 // one), and degraded admission with settlements kept for later while the store fails. A memory
 // ledger (no guard) is used as it is: it lives in process and cannot fail.
-import type { BudgetLedger } from './budget';
+import type { BudgetLedger } from './ports';
 import { LeasedBudgetLedger } from './budget-lease';
 import type { StoreFailureMode } from '../config';
 import type { Logger } from './logger';

@@ -5,7 +5,8 @@
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
 import { routedPath, serveRoutes, type RouteHandler } from './api-shell';
-import { BudgetGuard, type BudgetLedger } from './budget';
+import { BudgetGuard } from './budget';
+import { type BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';

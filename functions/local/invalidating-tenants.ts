@@ -2,7 +2,7 @@
 // (update, key rotation, delete; create for a key already remembered as unknown) forgets the
 // request path's cached lookups, so this instance sees its own admin writes at once rather than
 // after TENANT_CACHE_TTL. Other instances sharing the store still see them within that TTL.
-import type { TenantRecord, TenantRepository } from '../core/admin-ports';
+import type { TenantRecord, TenantRepository } from '../core/ports';
 import type { Tenant } from '../core/ports';
 
 /** What is forgotten: the whole cache; admin writes are rare and a lookup is one read. */

@@ -1,5 +1,5 @@
 // The AdminUserRepository contract, run against every backend.
-import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../functions/core/admin-ports';
+import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../functions/core/ports';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 const user = (username: string, extra: Partial<AdminUser> = {}): AdminUser => ({

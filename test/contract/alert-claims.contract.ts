@@ -1,6 +1,6 @@
 // The AlertClaims contract, run against every backend: one claim per tenant, period and
 // threshold, whoever asks and however many at once.
-import type { AlertClaims } from '../../functions/core/budget-alerts';
+import type { AlertClaims } from '../../functions/core/ports';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 export interface ClaimsUnderTest extends StoreUnderTest<AlertClaims> {

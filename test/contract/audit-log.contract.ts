@@ -1,5 +1,5 @@
 // The AuditLog contract, run against every backend.
-import type { AuditEntry, AuditLog } from '../../functions/core/admin-ports';
+import type { AuditEntry, AuditLog } from '../../functions/core/ports';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@
 // from several instances at once; settlement swaps a named reservation for the real cost; every
 // call is safe to repeat (a retry of a call that already landed changes nothing); a reservation
 // whose call may still be on its way is resolved by a fence, after which it can never be made.
-import type { BudgetChange, BudgetLedger, Hold, Reservation } from '../../functions/core/budget';
+import type { BudgetChange, BudgetLedger, Hold, Reservation } from '../../functions/core/ports';
 import type { StoreUnderTest } from './tenant-repository.contract';
 
 export interface LedgerUnderTest extends StoreUnderTest<BudgetLedger> {

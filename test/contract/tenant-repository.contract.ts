@@ -1,5 +1,5 @@
 // The TenantRepository contract: every backend (memory, DynamoDB) must pass this same suite.
-import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../functions/core/admin-ports';
+import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../functions/core/ports';
 import { DEFAULT_TENANT, hashApiKey } from '../../functions/core/tenants';
 
 export interface StoreUnderTest<R> {

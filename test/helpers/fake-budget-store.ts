@@ -3,7 +3,7 @@
 // 'late' fails every call as a timeout does, but applies it later, when landLate() says so (the
 // call was on the wire). Every call is recorded, so a test can tell what was sent and repeated.
 import { MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledger';
-import type { BudgetChange, BudgetLedger, Reservation } from '../../functions/core/budget';
+import type { BudgetChange, BudgetLedger, Reservation } from '../../functions/core/ports';
 
 export type FakeStoreMode = 'up' | 'down' | 'late';
 

@@ -6,7 +6,7 @@ import { MemoryAdminUserRepository } from '../../functions/adapters/memory/admin
 import { MemoryAuditLog } from '../../functions/adapters/memory/audit-log';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
 import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
-import { StoreConflictError, type AdminRole, type TenantRecord } from '../../functions/core/admin-ports';
+import { StoreConflictError, type AdminRole, type TenantRecord } from '../../functions/core/ports';
 import type { Logger } from '../../functions/core/logger';
 import type { UsageEvent } from '../../functions/core/ports';
 import { DEFAULT_TENANT, hashApiKey } from '../../functions/core/tenants';

@@ -1,4 +1,4 @@
-import { StoreConflictError } from '../../functions/core/admin-ports';
+import { StoreConflictError } from '../../functions/core/ports';
 import { GatewayError } from '../../functions/core/errors';
 import { silentLogger, type Logger } from '../../functions/core/logger';
 import { toAdminError } from '../../functions/admin/error-response';

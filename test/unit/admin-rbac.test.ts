@@ -1,4 +1,4 @@
-import type { AdminRole } from '../../functions/core/admin-ports';
+import type { AdminRole } from '../../functions/core/ports';
 import { GatewayError } from '../../functions/core/errors';
 import { hasPermission, PERMISSIONS, type Permission } from '../../functions/admin/rbac';
 import { matchRoute } from '../../functions/admin/routes';

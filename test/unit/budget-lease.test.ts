@@ -1,7 +1,7 @@
 // Leased budgets: requests are admitted against a lease without a store round trip; the shared
 // ledger never holds more than the budget, whatever number of instances lease from it; a write
 // whose outcome is unknown is repeated as the very same change, never applied twice.
-import type { BudgetChange, BudgetLedger } from '../../functions/core/budget';
+import type { BudgetChange, BudgetLedger } from '../../functions/core/ports';
 import { LeasedBudgetLedger } from '../../functions/core/budget-lease';
 import { silentLogger } from '../../functions/core/logger';
 import { GuardedBudgetLedger } from '../../functions/core/resilience/guarded-budget-ledger';

@@ -11,7 +11,8 @@ import { MemoryAlertClaims } from '../../functions/adapters/memory/alert-claims'
 import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
 import { InProcessUsageQueue } from '../../functions/adapters/usage/in-process-queue';
 import { SqsUsageQueue, sqsBatchSender } from '../../functions/adapters/usage/sqs-queue';
-import { BudgetAlerter, type AlertPublisher, type BudgetAlert } from '../../functions/core/budget-alerts';
+import { BudgetAlerter } from '../../functions/core/budget-alerts';
+import { type AlertPublisher, type BudgetAlert } from '../../functions/core/ports';
 import type { Logger } from '../../functions/core/logger';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../functions/core/ports';

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { AlertPublisher, BudgetAlert } from '../../core/budget-alerts';
+import type { AlertPublisher, BudgetAlert } from '../../core/ports';
 import { alertText } from './webhook';
 
 /** SNS caps e-mail subjects at 100 characters. */

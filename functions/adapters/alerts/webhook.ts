@@ -1,4 +1,4 @@
-import type { AlertPublisher, BudgetAlert } from '../../core/budget-alerts';
+import type { AlertPublisher, BudgetAlert } from '../../core/ports';
 
 /** Posts each budget alert as JSON to ALERT_WEBHOOK_URL (Slack-style incoming webhooks accept `text`). */
 export class WebhookAlertPublisher implements AlertPublisher {

@@ -1,6 +1,6 @@
 // Admin users in the "tenants" table: pk ADMIN#<username>, sk ADMIN, the user as attributes.
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../core/admin-ports';
+import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../core/ports';
 import { isConditionFailed, scanBySortKey } from './client';
 
 const ADMIN_SK = 'ADMIN';

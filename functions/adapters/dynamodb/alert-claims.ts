@@ -1,7 +1,7 @@
 // Sent budget alerts in the "usage" table: pk ALERT#<tenant>, sk <YYYY-MM>#<threshold>. Claiming
 // is a conditional PutItem, so of any number of aggregators exactly one sends each alert.
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AlertClaims } from '../../core/budget-alerts';
+import type { AlertClaims } from '../../core/ports';
 import { isConditionFailed } from './client';
 
 export interface DynamoAlertClaimsOptions {

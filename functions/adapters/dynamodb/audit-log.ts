@@ -3,7 +3,7 @@
 // index. The price: list() reads only the most recent `months` partitions (current and previous
 // by default), so older history is not reachable through this port; it stays in the table.
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditLog } from '../../core/admin-ports';
+import type { AuditEntry, AuditLog } from '../../core/ports';
 
 const DEFAULT_LIST_LIMIT = 100;
 

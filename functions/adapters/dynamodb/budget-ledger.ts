@@ -7,7 +7,7 @@
 // applied before (a repeated call: nothing to do), refused by the budget, or changed in between
 // (try again). Reservations and settlements thus stay at one round trip each.
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/budget';
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/ports';
 import { decideChange, VOID_HOLD, withinBudget, type HoldValue } from '../../core/budget-change';
 import { roundUsd } from '../../core/usage-totals';
 import { isConditionFailed } from './client';

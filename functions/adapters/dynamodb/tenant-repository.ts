@@ -11,7 +11,7 @@
 // tenant, a failed best-effort removal) can never authenticate anyone, and a claim that finds one
 // whose tenant no longer holds the key takes it over.
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/admin-ports';
+import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/ports';
 import type { Tenant } from '../../core/ports';
 import { keyExpiryMs, tenantOf } from '../tenant-record';
 import { isConditionFailed, scanBySortKey } from './client';

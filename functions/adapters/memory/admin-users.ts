@@ -1,5 +1,5 @@
 // In-process admin users (the embedded default). Copies in and out, like the other memory stores.
-import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../core/admin-ports';
+import { StoreConflictError, type AdminUser, type AdminUserRepository } from '../../core/ports';
 
 export class MemoryAdminUserRepository implements AdminUserRepository {
   private readonly users = new Map<string, AdminUser>();

@@ -1,4 +1,4 @@
-import type { AlertClaims } from '../../core/budget-alerts';
+import type { AlertClaims } from '../../core/ports';
 
 /** Sent-alert claims in process: exact for one instance. */
 export class MemoryAlertClaims implements AlertClaims {

@@ -1,6 +1,6 @@
 // In-process audit trail (the embedded default), bounded so a long-running local gateway does not
 // grow without limit: only the newest `maxEntries` are kept.
-import type { AuditEntry, AuditLog } from '../../core/admin-ports';
+import type { AuditEntry, AuditLog } from '../../core/ports';
 
 const DEFAULT_AUDIT_MAX_ENTRIES = 10_000;
 const DEFAULT_LIST_LIMIT = 100;

@@ -1,4 +1,4 @@
-import type { BudgetChange, BudgetLedger, Reservation } from '../../core/budget';
+import type { BudgetChange, BudgetLedger, Reservation } from '../../core/ports';
 import { decideChange, VOID_HOLD, type HoldValue } from '../../core/budget-change';
 import { roundUsd } from '../../core/usage-totals';
 

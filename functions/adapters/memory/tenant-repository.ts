@@ -1,6 +1,6 @@
 // In-process tenant records (the embedded default): one map by id, one index by key hash for the
 // hot path's lookup. Records are copied in and out so a caller cannot change the store by mutation.
-import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/admin-ports';
+import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/ports';
 import type { Tenant } from '../../core/ports';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../../core/tenants';
 import { keyExpiryMs, keyPrefix, tenantOf } from '../tenant-record';

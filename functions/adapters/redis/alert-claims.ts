@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AlertClaims } from '../../core/budget-alerts';
+import type { AlertClaims } from '../../core/ports';
 
 /** A claim outlives its month. */
 const KEEP_SECONDS = 45 * 24 * 3600;

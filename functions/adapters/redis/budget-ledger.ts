@@ -4,7 +4,7 @@
 // (atomic in Redis) deciding as core/budget-change.ts does, so concurrent instances never reserve
 // past the budget and a repeated call never applies twice.
 import type { Redis } from 'ioredis';
-import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/budget';
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../../core/ports';
 import { VOID_HOLD } from '../../core/budget-change';
 import { fromUnits, toUnits } from './money';
 

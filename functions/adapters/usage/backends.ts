@@ -4,7 +4,8 @@
 // the in-process queue). Shared backends are imported only when used.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
-import { BudgetAlerter, type AlertClaims, type AlertPublisher } from '../../core/budget-alerts';
+import { BudgetAlerter } from '../../core/budget-alerts';
+import { type AlertClaims, type AlertPublisher } from '../../core/ports';
 import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';

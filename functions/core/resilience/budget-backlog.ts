@@ -4,7 +4,7 @@
 // that timed out but landed. Spend whose reservation never reached the store needs no name of its
 // own: it rides on a settlement not sent yet, or else on one receipt per account and drain (an
 // unconfirmed `from` with a fresh id, whose void marker makes the receipt's retry a no-op).
-import type { BudgetChange, BudgetLedger } from '../budget';
+import type { BudgetChange, BudgetLedger } from '../ports';
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../store-guard';
 import { roundUsd } from '../usage-totals';

@@ -5,7 +5,7 @@
 // Closed mode refuses budgeted tenants with 503 store_unavailable instead; their settlements are
 // kept and written all the same. Either way, a reservation whose call may still land is resolved
 // (see BudgetChange.from) and never left to hold budget.
-import type { BudgetChange, BudgetLedger, Reservation } from '../budget';
+import type { BudgetChange, BudgetLedger, Reservation } from '../ports';
 import { newHoldId } from '../budget';
 import { withinBudget } from '../budget-change';
 import type { StoreFailureMode } from '../../config';

@@ -3,7 +3,7 @@
 // call the guard refused before sending can never apply; one that was sent and failed (a timeout)
 // may still apply later, so the reservation it named stays unconfirmed until it is resolved
 // (unless the ledger says it never left the process: LedgerCallNotSent).
-import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../budget';
+import { LedgerCallNotSent, type BudgetChange, type BudgetLedger, type Reservation } from '../ports';
 import { StoreUnavailableError, type StoreGuard } from '../store-guard';
 
 /** A budget call that never reached the store: known not applied. */

@@ -1,6 +1,26 @@
-// Ports of the management side: tenant records with their API keys, admin users, and the audit
-// trail. Each has a memory and a DynamoDB implementation that pass the same contract suite.
-import type { Tenant, TenantStore } from './ports';
+// Who a request is: tenants, found by an API key's hash on the request path, and their records
+// with keys as the admin API manages them.
+
+export interface Tenant {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** Requests per minute; 0 means unlimited. */
+  rate_limit_rpm: number;
+  /** Tokens per minute; 0 means unlimited. */
+  rate_limit_tpm: number;
+  budget_usd: number;
+  allow_overage: boolean;
+  /** Empty means every model is allowed. */
+  allowed_models: string[];
+  default_provider?: string;
+  fallback_providers?: string[];
+}
+
+/** Auth step: resolves a presented API key's SHA-256 hash to its tenant. */
+export interface TenantStore {
+  findByKeyHash(keyHash: string): Promise<Tenant | null>;
+}
 
 /** One API key of a tenant. The key itself is never stored: only its SHA-256 hash. */
 export interface ApiKeyRecord {
@@ -47,42 +67,4 @@ export interface TenantRepository extends TenantStore {
   update(record: TenantRecord): Promise<boolean>;
   /** Removes the tenant and its keys; false if it did not exist. */
   delete(id: string): Promise<boolean>;
-}
-
-export type AdminRole = 'admin' | 'editor' | 'viewer';
-
-export interface AdminUser {
-  username: string;
-  role: AdminRole;
-  /** `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`: never the password itself. */
-  password_hash: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AdminUserRepository {
-  get(username: string): Promise<AdminUser | null>;
-  list(): Promise<AdminUser[]>;
-  /** StoreConflictError if the username exists. */
-  create(user: AdminUser): Promise<void>;
-  /** Replaces an existing user; false if there is none. */
-  update(user: AdminUser): Promise<boolean>;
-  delete(username: string): Promise<boolean>;
-}
-
-/** One admin write: who did what, when, to which tenant or user. */
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  tenant_id?: string;
-  /** Changed fields or other non-secret details; never keys or passwords. */
-  details?: Record<string, unknown>;
-}
-
-export interface AuditLog {
-  append(entry: AuditEntry): Promise<void>;
-  /** Newest first; optionally only one tenant's entries; at most `limit` (default 100). */
-  list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]>;
 }

@@ -1,0 +1,24 @@
+// Budget alerts: who claimed which threshold, and where an alert goes.
+
+export interface BudgetAlert {
+  tenant_id: string;
+  /** The budget period, "YYYY-MM" (UTC month). */
+  period: string;
+  threshold_pct: number;
+  spent_usd: number;
+  budget_usd: number;
+}
+
+/** Which alerts were sent: one claim per (tenant, period, threshold), taken atomically. */
+export interface AlertClaims {
+  /** True if this call took the claim (nobody had it), false if it was already taken. */
+  claim(tenantId: string, period: string, thresholdPct: number): Promise<boolean>;
+  /** Gives a claim back after its alert could not be sent, so a later attempt sends it. */
+  release(tenantId: string, period: string, thresholdPct: number): Promise<void>;
+}
+
+/** Where an alert goes: SNS (e-mail) in AWS; the log and an optional webhook locally. */
+export interface AlertPublisher {
+  readonly name: string;
+  publish(alert: BudgetAlert): Promise<void>;
+}
