@@ -37,7 +37,7 @@ export class ChatPipeline {
     const { deps } = this;
     // The budget: reserved beside the rate limits, settled at the real cost where it is recorded
     // (a stream's when it ends), released if the request fails first.
-    const { request, ctx, budget } = await deps.gate.admit(ingress.withBearerKey(req), ids, ingress.readRequest, this.reserveBudget);
+    const { request, ctx, budget } = await deps.gate.admit(req, ids, ingress.readRequest, this.reserveBudget, ingress.apiKey);
     return this.serve(ingress, req, request, ctx, budget).catch((err: unknown) => {
       budget.release(); // nothing was billed: give the reservation back
       throw err;

@@ -133,7 +133,7 @@ export class Gateway {
     const ingress = this.ingresses.get(path);
     const startedMs = this.deps.now();
     try {
-      await this.gate.authenticate(ingress ? ingress.withBearerKey(head) : head);
+      await this.gate.authenticate(head, ingress?.apiKey);
       return undefined;
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;

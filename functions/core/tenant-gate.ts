@@ -7,7 +7,7 @@ import { METRIC, type Metrics } from './metrics';
 import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
 import { parseJsonBody } from './validate';
-import { authenticateTenant } from './tenant-auth';
+import { authenticateTenant, BEARER_KEY, type ApiKeySource } from './tenant-auth';
 
 /**
  * The budget reservation a pipeline makes for a request, run beside the rate limits (a function
@@ -30,8 +30,8 @@ export class TenantGate {
    * trip's wait, not the sum. Returns the request, its context and its budget handle; a request
    * a limit refuses gives its reservation back.
    */
-  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, reserve: ReserveBudget<T>): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
-    const tenant = await this.authenticate(req);
+  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, reserve: ReserveBudget<T>, keys: ApiKeySource = BEARER_KEY): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
+    const tenant = await this.authenticate(req, keys);
     const request = validate(parseJsonBody(req.body));
     this.checkModel(tenant, request.model);
     // Every field present from the start, so the object keeps one shape for V8.
@@ -66,8 +66,8 @@ export class TenantGate {
   }
 
   /** Auth step: see `authenticateTenant`. */
-  authenticate(req: ApiRequest): Promise<Tenant> {
-    return authenticateTenant(this.tenants, req);
+  authenticate(req: Pick<ApiRequest, 'headers'>, keys: ApiKeySource = BEARER_KEY): Promise<Tenant> {
+    return authenticateTenant(this.tenants, req, keys);
   }
 
   /** Tokens per minute: admits while the window's spent tokens are under the limit. */

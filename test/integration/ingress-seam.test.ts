@@ -60,10 +60,7 @@ class EchoChatIngress implements ChatIngress {
   readonly jsonHeaders = { 'content-type': 'application/json' };
   readonly streamHeaders = { 'content-type': 'application/x-ndjson' };
 
-  withBearerKey(req: ApiRequest): ApiRequest {
-    const key = req.headers['x-echo-key'];
-    return key === undefined ? req : { ...req, headers: { ...req.headers, authorization: `Bearer ${key}` } };
-  }
+  readonly apiKey = { read: (headers: ApiRequest['headers']) => headers['x-echo-key'], hint: "Send it as 'x-echo-key: gw-...'." };
 
   readonly readRequest = (body: Record<string, unknown>): ChatCompletionRequest => {
     if (typeof body.model !== 'string') throw badRequest('model: a string is required.', 'model');

@@ -2,7 +2,7 @@
 // its request and answer formats, its stream framing, its error shape, where its clients send the
 // key). The chat pipeline (auth, limits, budget, cache, routing, breaker, fallback, accounting)
 // works on the canonical model (chat/model.ts) only and asks the adapter for every wire detail.
-import type { ApiRequest } from '../api-types';
+import type { ApiKeySource } from '../tenant-auth';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, Usage } from '../chat/model';
 import type { GatewayError } from '../errors';
 
@@ -44,12 +44,8 @@ export interface ChatIngress {
   /** Headers of a whole (non-streamed) answer, and of a streamed one. */
   readonly jsonHeaders: Readonly<Record<string, string>>;
   readonly streamHeaders: Readonly<Record<string, string>>;
-  /**
-   * The request with the tenant's key where the tenant gate reads it (`Authorization: Bearer`):
-   * `req` itself when this API's clients send it there; a copy carrying it so when they send it
-   * elsewhere (`x-api-key`). Called for every request: return `req` untouched when nothing moves.
-   */
-  withBearerKey(req: ApiRequest): ApiRequest;
+  /** Where this API's clients send the tenant's key (`Authorization: Bearer`, `x-api-key`, ...). */
+  readonly apiKey: ApiKeySource;
   /**
    * The canonical request from the parsed JSON body. Throws a 400 GatewayError naming the field
    * at fault; `errorBody` shapes it. A property, not a method: the pipeline passes it on unbound.

@@ -1,7 +1,7 @@
 // OpenAI chat completions (POST /v1/chat/completions): the canonical format itself, so requests
 // pass to OpenAI-speaking upstreams as they came and answers keep the provider's bytes, with only
 // `x_gateway` spliced in.
-import type { ApiRequest } from '../../api-types';
+import { BEARER_KEY } from '../../tenant-auth';
 import type { ChatCompletion, ChatCompletionRequest } from '../../chat/model';
 import type { GatewayError } from '../../errors';
 import type { ErrorBody } from '../../openai-types';
@@ -18,10 +18,7 @@ class OpenAiChatIngress implements ChatIngress {
   readonly streamHeaders = SSE_HEADERS;
   readonly readRequest = validateChatRequest;
 
-  /** OpenAI clients send `Authorization: Bearer`, where the tenant gate reads it. */
-  withBearerKey(req: ApiRequest): ApiRequest {
-    return req;
-  }
+  readonly apiKey = BEARER_KEY;
 
   renderCompletion(completion: ChatCompletion, canonicalJson: string | undefined, metadata: GatewayMetadata): string {
     return spliceMetadata(canonicalJson ?? JSON.stringify(completion), metadata);
