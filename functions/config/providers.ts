@@ -3,9 +3,9 @@
 import * as v from 'valibot';
 import { baseUrl, MAX_TIMEOUT_SECONDS, oneOf, positiveInt, readEnv, type Env } from './env';
 
-import { PROVIDER_NAMES } from '../core/providers/names';
+import { PROVIDER_NAMES } from '../core/provider-names';
 
-export { PROVIDER_NAMES, type ProviderName } from '../core/providers/names';
+export { PROVIDER_NAMES, type ProviderName } from '../core/provider-names';
 
 export interface ProviderSettings {
   openai: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };

@@ -11,7 +11,7 @@ import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
 import type { GatewayConfig } from '../config';
-import { PROVIDER_NAMES } from './providers/names';
+import { PROVIDER_NAMES } from './provider-names';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError } from './errors';
 import type { ChatIngress } from './ingress/ingress';

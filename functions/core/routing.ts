@@ -1,6 +1,6 @@
 // Model resolution: which provider (and which model name there) serves a requested model.
 import type { RouteTarget, RoutingFile } from '../config';
-import { PROVIDER_NAMES } from './providers/names';
+import { PROVIDER_NAMES } from './provider-names';
 import { GatewayError } from './errors';
 import type { Tenant } from './ports';
 import type { PriceBook } from './pricing/pricing';
