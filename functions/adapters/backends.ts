@@ -13,7 +13,7 @@
 // Request-path state prefers Redis (every request touches it: the fastest shared store wins),
 // while usage totals prefer DynamoDB: they are the durable record that the aggregator function
 // writes and the admin and usage functions read, and a deployed stack always gives them a table.
-import type { GatewayConfig } from '../config';
+import type { StoreSettings, UsageSettings } from '../config';
 
 export type StoreBackend = 'memory' | 'redis' | 'dynamodb';
 
@@ -28,7 +28,7 @@ export interface Backends {
   alertClaims: StoreBackend;
 }
 
-export type BackendSettings = Pick<GatewayConfig, 'storage' | 'state' | 'usage'>;
+export type BackendSettings = Pick<StoreSettings, 'storage' | 'state'> & Pick<UsageSettings, 'usage'>;
 
 export function selectBackends(config: BackendSettings): Backends {
   const tenants = config.storage.kind;

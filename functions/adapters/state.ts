@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { openRedis } from './compose/shared-redis';
 import type { BudgetLedger } from '../core/ports';
 import { CachedBreakerStore } from '../core/breaker-cache';
-import type { GatewayConfig } from '../config';
+import type { RoutingSettings, StoreSettings } from '../config';
 import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';
 import type { Backends, StoreBackend } from './backends';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';
@@ -40,7 +40,7 @@ export interface StateStores {
  * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
  * the guard of its backend.
  */
-export async function createStateStores(config: GatewayConfig, backends: Backends, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
+export async function createStateStores(config: StoreSettings & RoutingSettings, backends: Backends, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
   const { redisUrl, stateTable } = config.state;
   const { timeoutMs, failureMode } = config.stores;
   const families = [backends.limiter, backends.cache, backends.breaker, backends.budget];

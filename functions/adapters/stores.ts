@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/ports';
 import type { TenantStore } from '../core/ports';
 import { StoreConflictError } from '../core/ports';
-import type { GatewayConfig } from '../config';
+import type { StoreSettings, TenantSettings } from '../config';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../core/tenants';
 import { MemoryAdminUserRepository } from './memory/admin-users';
 import { MemoryAuditLog } from './memory/audit-log';
@@ -24,7 +24,7 @@ export interface Stores {
   requestPathDynamo?: DynamoDBDocumentClient;
 }
 
-export async function createStores(config: GatewayConfig, now: () => number): Promise<Stores> {
+export async function createStores(config: StoreSettings & Pick<TenantSettings, 'defaultTenantEnabled'>, now: () => number): Promise<Stores> {
   const storage = config.storage;
   if (storage.kind === 'memory') {
     const tenants = new MemoryTenantRepository(config.defaultTenantEnabled ? undefined : [], { now });

@@ -10,7 +10,7 @@ import { type BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
-import type { GatewayConfig } from '../config';
+import type { ProviderSettings, RoutingSettings, ServerSettings } from '../config';
 import { PROVIDER_NAMES } from './provider-names';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError } from './errors';
@@ -34,7 +34,8 @@ const ACCOUNTED_ROUTES = new Set(['/v1/embeddings']);
 const HEALTH_DEADLINE_MS = 1000;
 
 export interface GatewayDeps {
-  config: GatewayConfig;
+  /** The pipelines' settings, plus the body limit and the version /health reports. */
+  config: ProviderSettings & RoutingSettings & Pick<ServerSettings, 'maxBodyBytes' | 'version'>;
   providers: ReadonlyMap<string, Provider>;
   tenants: TenantStore;
   limiter: RateLimiter;

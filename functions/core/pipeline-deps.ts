@@ -2,7 +2,7 @@
 import type { Accountant } from './accounting';
 import type { CircuitBreaker } from './breaker';
 import type { BudgetGuard } from './budget';
-import type { GatewayConfig } from '../config';
+import type { ProviderSettings, RoutingSettings } from '../config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { PriceBook } from './pricing/pricing';
@@ -10,7 +10,8 @@ import type { Provider } from './providers/provider';
 import type { TenantGate } from './tenant-gate';
 
 export interface PipelineDeps {
-  config: GatewayConfig;
+  /** The default provider, the routing document, and the bounds on an upstream call. */
+  config: ProviderSettings & RoutingSettings;
   providers: ReadonlyMap<string, Provider>;
   gate: TenantGate;
   breaker: CircuitBreaker;

@@ -1,10 +1,10 @@
 // Opening the shared Redis client: for the request-path state (state.ts), and for the functions that build none but keep usage in Redis.
 import type { Redis } from 'ioredis';
-import type { GatewayConfig } from '../../config';
+import type { StoreSettings } from '../../config';
 import type { StoreBackend } from '../backends';
 
 /** Opens Redis only when one of `families` was chosen for it. */
-export async function redisFor(config: GatewayConfig, families: StoreBackend[]): Promise<Redis | undefined> {
+export async function redisFor(config: StoreSettings, families: StoreBackend[]): Promise<Redis | undefined> {
   const url = config.state.redisUrl;
   return url && families.includes('redis') ? openRedis(url, config.stores.timeoutMs) : undefined;
 }

@@ -1,5 +1,5 @@
 // The request path's tenant lookup, shared by every function that authenticates API keys.
-import type { GatewayConfig } from '../../config';
+import type { StoreSettings } from '../../config';
 import type { TenantStore } from '../../core/ports';
 import type { StoreGuard, StoreGuards } from '../../core/store-guard';
 import { CachedTenantStore } from '../../core/tenant-cache';
@@ -16,7 +16,7 @@ export interface TenantLookup {
  * A shared store is read through a short in-process cache (TENANT_CACHE_TTL), and served as last
  * known good (TENANT_STALE_TTL) while it fails, under its store's guard; memory needs neither.
  */
-export function tenantLookup(config: GatewayConfig, stores: Stores, guards: StoreGuards, now: () => number): TenantLookup {
+export function tenantLookup(config: StoreSettings, stores: Stores, guards: StoreGuards, now: () => number): TenantLookup {
   if (stores.kind === 'memory') return { tenants: stores.lookup };
   const cache = new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
     ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,

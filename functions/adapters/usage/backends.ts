@@ -6,7 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter } from '../../core/budget-alerts';
 import { type AlertClaims, type AlertPublisher } from '../../core/ports';
-import type { GatewayConfig } from '../../config';
+import type { StoreSettings, UsageSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';
@@ -34,7 +34,7 @@ export interface SharedClients {
 type UsageBackends = Pick<Backends, 'usage' | 'alertClaims'>;
 
 /** `backends`: the choice the caller's composition made; selectBackends(config) when not given. */
-export async function createUsageStores(config: GatewayConfig, clients: SharedClients, now: () => number, backends: UsageBackends = selectBackends(config)): Promise<UsageStores> {
+export async function createUsageStores(config: UsageSettings & StoreSettings, clients: SharedClients, now: () => number, backends: UsageBackends = selectBackends(config)): Promise<UsageStores> {
   const used = [backends.usage, backends.alertClaims];
   const dynamo = used.includes('dynamodb') ? await dynamoUsage(config, clients, now) : undefined;
   // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
@@ -54,7 +54,7 @@ export async function createUsageStores(config: GatewayConfig, clients: SharedCl
 
 type SharedUsage = Pick<UsageStores, 'store' | 'reader' | 'claims'>;
 
-async function dynamoUsage(config: GatewayConfig, clients: SharedClients, now: () => number): Promise<SharedUsage> {
+async function dynamoUsage(config: UsageSettings & StoreSettings, clients: SharedClients, now: () => number): Promise<SharedUsage> {
   const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
     import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
   ]);
@@ -75,7 +75,7 @@ async function redisUsage(redis: Redis): Promise<SharedUsage> {
 }
 
 /** Where budget alerts go besides the log: SNS (ALERT_TOPIC_ARN) and a webhook (ALERT_WEBHOOK_URL). */
-export async function createAlertPublishers(config: GatewayConfig): Promise<AlertPublisher[]> {
+export async function createAlertPublishers(config: UsageSettings): Promise<AlertPublisher[]> {
   const publishers: AlertPublisher[] = [];
   if (config.alerts.webhookUrl) {
     const { WebhookAlertPublisher } = await import('../alerts/webhook');
@@ -103,7 +103,7 @@ export interface UsagePipeline {
  * any threshold reached when it next applies an event of that tenant). Without one, the
  * in-process queue applies events and sends alerts itself.
  */
-export async function createUsagePipeline(config: GatewayConfig, stores: UsageStores, logger: Logger): Promise<UsagePipeline> {
+export async function createUsagePipeline(config: UsageSettings, stores: UsageStores, logger: Logger): Promise<UsagePipeline> {
   const queueUrl = config.usage.queueUrl;
   if (queueUrl) {
     const { SqsUsageQueue, sqsBatchSender } = await import('./sqs-queue');
