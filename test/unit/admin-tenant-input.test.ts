@@ -1,15 +1,12 @@
 import { GatewayError } from '../../functions/core/errors';
+import { thrownBy } from './fixture-files';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { applyPatch, newTenant, parseTenantCreate, parseTenantUpdate, slugify, TENANT_FIELDS, TENANT_ID_PATTERN } from '../../functions/admin/tenant-input';
 
 function errorOf(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
+  const err = thrownBy(fn);
+  if (err instanceof GatewayError) return err;
+  throw err;
 }
 
 describe('parseTenantCreate', () => {

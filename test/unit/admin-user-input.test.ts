@@ -1,15 +1,12 @@
 import { GatewayError } from '../../functions/core/errors';
+import { thrownBy } from './fixture-files';
 import { parseTenantCreate } from '../../functions/admin/tenant-input';
 import { parseUserCreate, parseUserUpdate } from '../../functions/admin/user-input';
 
 function errorOf(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
+  const err = thrownBy(fn);
+  if (err instanceof GatewayError) return err;
+  throw err;
 }
 
 describe('parseUserCreate / parseUserUpdate', () => {
