@@ -1,3 +1,8 @@
+// bin — the process entries: local.ts (`npm start`: the gateway in one Node process) and ai-gateway.ts
+// (the CDK app cdk.json runs). Only process concerns belong here: the environment or CDK context read
+// at start, exit codes, stderr, signals. The local gateway itself is functions/local/app.ts; the
+// stack and its constructs are in lib/.
+//
 // Local server entry: `npm start` runs the whole gateway in one Node process on the embedded
 // in-memory default. Reads the seed's environment variables; bad values stop it with a message.
 // The gateway itself is started by functions/local/app.ts; this file holds the process concerns:

@@ -1,3 +1,7 @@
+// lib — the CDK side: the stack (this file), its constructs (constructs/), the settings read from CDK
+// context (settings.ts) and the one way to acknowledge a cdk-nag finding (nag.ts). Nothing here runs
+// in a function: the functions' code is under functions/, and bin/ai-gateway.ts is the CDK app.
+//
 // The gateway's AWS stack, composed of small constructs: storage (DynamoDB), secrets, the cost
 // pipeline (SQS → aggregator → usage table, SNS alerts), the streaming chat endpoint, the admin
 // and usage HTTP API, and observability (dashboard, alarms).

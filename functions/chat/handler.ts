@@ -1,3 +1,8 @@
+// functions/chat — the chat function's Lambda entry (function URL, response streaming): it reads
+// the configuration, composes the gateway with its provider keys from Secrets Manager, and passes
+// each event through adapters/lambda/function-url.ts. Nothing else belongs here: the gateway is
+// functions/core, its composition adapters/compose/gateway.ts.
+//
 /// <reference types="aws-lambda" />
 // The runtime's `awslambda` globals (streamifyResponse, HttpResponseStream) are typed by @types/aws-lambda.
 // Lambda entry for the chat function URL (invoke mode RESPONSE_STREAM): the same core as the

@@ -1,6 +1,8 @@
-// Gateway configuration: environment variables plus the optional GATEWAY_CONFIG routing document,
-// one module per concern. Every bad value fails at start with one line naming its variable or
-// field. Consumers that need one concern take its type (RoutingSettings, StoreSettings, …).
+// functions/config — the gateway's settings: environment variables and the optional GATEWAY_CONFIG
+// routing document, parsed with valibot, one module per concern. Every bad value fails at start with
+// one line naming its variable or field (unknown document keys by their path). Consumers, the core
+// included, take the type of the concern they need (RoutingSettings, StoreSettings, …). Reading the
+// secrets themselves belongs in adapters/aws/: only their ARNs are settings.
 import { loadAdminSettings, type AdminSettings } from './admin';
 import type { Env } from './env';
 import { loadProviderSettings, type ProviderSettings } from './providers';

@@ -1,3 +1,9 @@
+// functions/core — the gateway on any runtime: the API shell (every route an ApiHandler,
+// api-types.ts), the chat and embeddings pipelines, routing, fallback, breaker, budgets, cache,
+// pricing, accounting and errors. It imports nothing at run time but node: and itself (a test holds
+// this), takes settings types from functions/config and reaches stores only through ports/. Servers,
+// Lambda events, the AWS SDK and store clients belong in functions/adapters or functions/local.
+//
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
 // chat pipeline (through the ingress adapter of the client API on that route), the embeddings
 // pipeline, the models list, the health report or the metrics. Errors take the shape of the

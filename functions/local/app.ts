@@ -1,3 +1,8 @@
+// functions/local — the local server: the node:http adapter (server.ts) and its protections (body
+// budget, pending connections, lingering close, client errors), the local routes with the admin
+// loopback rule, and this file, the whole local gateway as one function. Process concerns (signals,
+// exit codes) belong in bin/local.ts; gateway rules in functions/core.
+//
 // The local gateway as one function: the chat gateway composed as `npm start` composes it, the
 // first admin user, the admin API behind the loopback rule (routes.ts) and the HTTP server.
 // Process concerns (signals, exit codes, stderr) stay with the caller, bin/local.ts; tests start

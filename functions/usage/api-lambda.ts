@@ -1,3 +1,7 @@
+// functions/usage — the usage Lambda entries: GET /v1/usage behind the HTTP API (api-lambda.ts) and
+// the SQS usage aggregator (aggregator-lambda.ts). Each composes only what it serves
+// (adapters/compose/); the route and the aggregator themselves are the core's.
+//
 // Lambda entry for GET /v1/usage behind API Gateway (HTTP API): a tenant's spend this month,
 // authenticated by its key, reading the usage table the aggregator writes. It composes only what
 // that route needs (the tenant lookup, the usage reader, their store guards), not the providers,

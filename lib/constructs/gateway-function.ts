@@ -1,3 +1,7 @@
+// lib/constructs — one construct per part of the stack (storage, secrets, cost pipeline, chat API,
+// admin and usage API, observability), each granting its functions only what they use. Every
+// function is a GatewayFunction (this file); the stack (../ai-gateway-stack.ts) composes the parts.
+//
 // One gateway Lambda function as every function of the stack needs it: Node.js 22 on arm64,
 // bundled by the local esbuild as minified CommonJS with a source map (behind a small loader), its own log group with the
 // configured retention, active X-Ray tracing, and its own role that can write only to that

@@ -1,3 +1,6 @@
+// functions/adapters/alerts — where budget alerts go besides the log: the stack's SNS topic (sns.ts)
+// and a JSON webhook (webhook.ts), each an AlertPublisher (core/ports). Which alert is due, and that
+// it goes out once, is decided by core/budget-alerts.ts over the alert-claims stores, not here.
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertPublisher, BudgetAlert } from '../../core/ports';
 import { alertText } from './webhook';

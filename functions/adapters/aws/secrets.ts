@@ -1,3 +1,9 @@
+// functions/adapters/aws — what only the Lambda functions need of AWS: provider keys and the first
+// admin credential from Secrets Manager, the chat gateway recomposed when the keys change, the
+// Powertools logger, CloudWatch EMF metrics and X-Ray tracing. Lambda event conversions belong in
+// adapters/lambda/; AWS-backed stores and services in their own folders (dynamodb/, bedrock/,
+// alerts/ for SNS, usage/ for SQS).
+//
 // Secrets Manager, read once at start and then served from memory: a request never waits for
 // Secrets Manager. When the cached text is older than the refresh interval, the next read starts
 // one background refresh and keeps serving the cached value; a failed refresh keeps the last

@@ -1,3 +1,8 @@
+// functions/adapters/bedrock — the Bedrock provider: canonical chat and embeddings requests ⇄
+// Converse, ConverseStream and InvokeModel through the AWS SDK, loaded on first use (lazy.ts). It
+// implements core/providers/provider.ts like the providers in the core and uses their helpers; the
+// SDK is the only reason it lives outside functions/core.
+//
 // AWS Bedrock through the Converse / ConverseStream API, which serves every Bedrock chat model
 // with one request shape: to-converse.ts (requests), from-converse.ts (answers and stream
 // events), errors.ts (exceptions), embeddings.ts (InvokeModel for Titan and Cohere).

@@ -1,3 +1,8 @@
+// functions/adapters/dynamodb — DynamoDB implementations of the ports (tenants with key pointers,
+// admin users, audit trail, rate limits, response cache, breaker state, budget ledger, usage totals,
+// alert claims), each checked by its port's contract suite on dynalite. Tables and key schemas are
+// data in tables.ts, which the CDK stack reads too; adapters/backends.ts decides what DynamoDB serves.
+//
 // The DynamoDB client the adapters share. One per process: its keep-alive sockets are what keep
 // a warm Lambda's store calls at one round trip instead of a TLS handshake each.
 import { Agent as HttpAgent } from 'node:http';

@@ -1,3 +1,8 @@
+// functions/adapters/memory — in-process implementations of every port: the embedded default of
+// `npm start`, exact for one instance and run by every contract suite, and the local copies the
+// resilience wrappers fall back on; also the Prometheus registry behind /metrics. State shared by
+// several instances belongs in dynamodb/ or redis/.
+//
 // In-process tenant records (the embedded default): one map by id, one index by key hash for the
 // hot path's lookup. Records are copied in and out so a caller cannot change the store by mutation.
 import { StoreConflictError, type TenantRecord, type TenantRepository } from '../../core/ports';

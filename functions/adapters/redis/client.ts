@@ -1,3 +1,8 @@
+// functions/adapters/redis — Redis implementations of the request-path ports (rate limits, response
+// cache, breaker state, budget ledger) and of usage totals and alert claims, each change one atomic
+// command or Lua script, each checked by its port's contract suite on a real redis-server. Tenants,
+// admin users and the audit trail have no Redis backend; adapters/backends.ts decides what Redis serves.
+//
 // The Redis connection the adapters share, one per process (ioredis multiplexes every command
 // over it). REDIS_URL: redis://[user:password@]host:port[/db], or rediss:// for TLS.
 import { Redis } from 'ioredis';

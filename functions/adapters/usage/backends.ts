@@ -1,3 +1,8 @@
+// functions/adapters/usage — how usage events travel from the request path to the usage store: the
+// in-process queue (local) and SQS (Lambda, with the direct-apply fallback), their batching and
+// bounded buffers, and the log as the last resort for an event nothing would take. Applying events
+// and sending alerts is core/usage-aggregator.ts; the stores live in the backend folders.
+//
 // Builds where usage totals and sent-alert claims live, on the backends selectBackends chose (see
 // ../backends.ts for the precedence), where alerts go (the log, plus SNS and a webhook when
 // configured), and how the request path hands events over (SQS when USAGE_QUEUE_URL is set, else

@@ -1,3 +1,7 @@
+// functions/core/chat — the canonical chat model, the one request and answer shape between the
+// client APIs and the providers. A client API's wire format belongs in ingress/, an upstream's in
+// providers/.
+//
 // The canonical chat model: the request every client API is read into, and the completion and
 // stream events every provider translates to. It deliberately follows OpenAI chat completions'
 // shapes and names, so the OpenAI ingress and OpenAI-compatible upstreams pass bytes through

@@ -1,3 +1,8 @@
+// functions/core/ingress — client chat APIs as ingress adapters over the canonical model, one folder
+// each (openai-chat/): route, key source, request validation and translation, answer and stream
+// rendering, error shape. A new client API is one folder here and touches no provider and no
+// pipeline step.
+//
 // An ingress adapter: everything about one client chat API that differs from another (its route,
 // its request and answer formats, its stream framing, its error shape, where its clients send the
 // key). The chat pipeline (auth, limits, budget, cache, routing, breaker, fallback, accounting)

@@ -1,7 +1,8 @@
-// The core's ports: every store a pipeline step or the admin API depends on is one of these
-// interfaces, never a concrete backend. Memory implementations live in functions/adapters/memory;
-// DynamoDB, Redis and SQS implement the same interfaces, each checked by one contract suite
-// (test/contract). A port is async: a memory store answers with a resolved promise.
+// functions/core/ports — the interfaces every store implements: tenants, admin users and audit,
+// rate limits, response cache, breaker state, budget ledger, usage, alerts. Pipeline steps and the
+// admin API depend on these, never on a backend. Memory, DynamoDB and Redis (and SQS for usage
+// events) implement them in functions/adapters, each checked by one contract suite (test/contract).
+// A port is async: a memory store answers with a resolved promise.
 export type { Tenant, TenantStore, ApiKeyRecord, TenantRecord, TenantRepository } from './tenants';
 export { StoreConflictError } from './tenants';
 export type { AdminRole, AdminUser, AdminUserRepository, AuditEntry, AuditLog } from './admin';

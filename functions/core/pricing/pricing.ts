@@ -1,3 +1,6 @@
+// functions/core/pricing — what a request costs: the model price catalog (catalog.json) with the
+// routing document's price overrides, and a cost from a request's usage. Recording the cost
+// (accounting, budgets, usage totals) belongs to the pipeline, not here.
 import catalogJson from './catalog.json';
 import type { PriceOverride } from '../../config';
 import type { Usage } from '../openai-types';

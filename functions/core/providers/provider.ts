@@ -1,3 +1,7 @@
+// functions/core/providers — the upstream providers, one module or folder each (openai.ts, anthropic/,
+// ollama/), each translating the canonical model to its upstream and back, and what they share: the
+// pooled upstream HTTP client, stream framing, deadlines, upstream error mapping. This file is the
+// Provider port the pipelines call. A provider that needs the AWS SDK lives in adapters/bedrock/.
 import type { CancelSignal } from '../cancel';
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../chat/model';
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';

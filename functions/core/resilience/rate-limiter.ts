@@ -1,3 +1,8 @@
+// functions/core/resilience — what each step does while its shared store fails: one wrapper per port
+// (rate limits, response cache, breaker state, budget ledger, usage reader) over the store's guard
+// (store-guard.ts), in the open or closed mode STORE_FAILURE_MODE sets. The steps' own rules stay in
+// their core modules; only the outage behaviour is here.
+//
 // Rate limits while the shared store is failing. Open mode admits, counting in this instance
 // meanwhile (each instance then enforces the whole limit on its own: a per-instance share of the
 // limit is better than none); closed mode refuses limited tenants with 503 store_unavailable.

@@ -1,3 +1,7 @@
+// functions/core/ingress/openai-chat — the OpenAI chat completions API as an ingress adapter: its
+// request validation, answer and SSE stream rendering, and error shape. The canonical model follows
+// this API, so nothing is translated and bytes pass through where they can.
+//
 // OpenAI chat completions (POST /v1/chat/completions): the canonical format itself, so requests
 // pass to OpenAI-speaking upstreams as they came and answers keep the provider's bytes, with only
 // `x_gateway` spliced in.

@@ -1,3 +1,6 @@
+// functions/core/providers/anthropic — the Anthropic provider: canonical ⇄ Messages API for requests,
+// answers, streams and errors, with the Messages wire types (types.ts).
+//
 // Anthropic through its Messages API (POST /v1/messages), translated both ways to OpenAI's
 // chat-completions wire format: to-anthropic.ts (requests), from-anthropic.ts (answers, usage,
 // errors), stream.ts (SSE events → chunks).

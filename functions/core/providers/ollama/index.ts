@@ -1,3 +1,6 @@
+// functions/core/providers/ollama — the Ollama provider: canonical ⇄ Ollama's native API for chat,
+// embeddings and the model list, with its wire types (types.ts).
+//
 // Ollama through its native API (/api/chat, NDJSON streaming, /api/embed, /api/tags), translated
 // both ways to OpenAI's wire format: to-ollama.ts (requests), from-ollama.ts (answers and streams).
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../chat/model';
