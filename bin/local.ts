@@ -8,7 +8,7 @@
 // The gateway itself is started by functions/local/app.ts; this file holds the process concerns:
 // exit codes, stderr, signals and the shutdown deadline.
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type GatewayConfig } from '../functions/core/config';
+import { ConfigError, loadConfig, type GatewayConfig } from '../functions/config';
 import { createJsonLogger } from '../functions/core/logger';
 import { startLocalGateway, type LocalGateway } from '../functions/local/app';
 import { ListenError } from '../functions/local/server';

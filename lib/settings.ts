@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { ConfigError, loadConfig, parseRoutingJson, type LogLevel } from '../functions/core/config';
+import { ConfigError, loadConfig, parseRoutingJson, type LogLevel } from '../functions/config';
 
 /** Opt-in shared state in an existing ElastiCache (Valkey/Redis) cluster; puts the chat function in that VPC. */
 export interface RedisSettings {

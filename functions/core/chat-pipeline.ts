@@ -6,7 +6,7 @@ import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
 import type { ChatIngress } from './ingress/ingress';
 import { GatewayError } from './errors';
-import { tryTargets, type FallbackDeps } from './fallback';
+import { tryTargets, type Answer, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ResponseCache, Tenant } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
@@ -60,7 +60,7 @@ export class ChatPipeline {
     }
 
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
-    let answer;
+    let answer: Answer<SyncResult | StreamResult>;
     try {
       answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {
         const sameModel = target.model === request.model;

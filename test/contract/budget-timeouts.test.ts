@@ -76,9 +76,9 @@ type Route = 'slow' | 'fast';
 
 /**
  * The gateway's budget stack over a ledger whose route can be switched from slow to direct
- * (`then`: routes for the next calls, one each, before the switched route applies again).
+ * (`thenVia`: routes for the next calls, one each, before the switched route applies again).
  */
-function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route: Route): void; then(...routes: Route[]): void } {
+function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route: Route): void; thenVia(...routes: Route[]): void } {
   let route: BudgetLedger = b.fast;
   const next: BudgetLedger[] = [];
   const pick = (): BudgetLedger => next.shift() ?? route;
@@ -88,7 +88,7 @@ function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route:
   };
   const guard = new StoreGuard({ store: 'store', now: Date.now, logger: silentLogger });
   const ledger = budgetLedgerStack(switched, { guard, leases, failureMode: 'open', logger: silentLogger });
-  return { budget: new BudgetGuard(ledger, silentLogger, () => NOW), via: (r) => { route = b[r]; }, then: (...rs) => { next.push(...rs.map((r) => b[r])); } };
+  return { budget: new BudgetGuard(ledger, silentLogger, () => NOW), via: (r) => { route = b[r]; }, thenVia: (...rs) => { next.push(...rs.map((r) => b[r])); } };
 }
 
 const spent = async (l: BudgetLedger, t: Tenant): Promise<number> => (await l.change(t.id, P, { spent: 0 })).committed;
@@ -177,7 +177,7 @@ describe.each(['redis', 'dynamodb'])('a call that timed out and lands later: %s'
     (await reserve(gw.budget, t, 0.05)).settle(0.02); // its repeat times out too: admitted degraded
     gw.via('fast');
     await b.ready();
-    gw.then('fast', 'slow');
+    gw.thenVia('fast', 'slow');
     await gw.budget.settled(); // the repeat answers (no lease now); writing the 0.02 times out
     await gw.budget.settled(); // repeated first: applied
     await gw.budget.settled();

@@ -220,7 +220,7 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     expect(content).toBe('The tool said: SF: 20 degrees C, sunny');
     const sent = lastSent();
     expect(sent.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect((sent.messages[2]?.content as Array<{ type: string }>)[0]?.type).toBe('tool_result');
+    expect((sent.messages[2]!.content as Array<{ type: string }>)[0]?.type).toBe('tool_result');
   });
 
   test('an upstream 529 overloaded_error becomes a 502 naming anthropic', async () => {

@@ -338,7 +338,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
 
     test('Titan v1: the fixed-size model', async () => {
       const { response } = await provider.embed(embedReq({ model: 'amazon.titan-embed-text-v1', input: 'hello there' }), ctx());
-      expect((response.data[0]?.embedding as number[]).length).toBe(1536);
+      expect((response.data[0]!.embedding as number[]).length).toBe(1536);
       expect(upstream.requests.at(-1)?.json).toEqual({ inputText: 'hello there' });
     });
 

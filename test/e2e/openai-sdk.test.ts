@@ -94,7 +94,7 @@ describe('OpenAI SDK → gateway → OpenAI', () => {
     expect(metas).toHaveLength(1);
     expect(metas[0]?.cost_usd).toBeGreaterThan(0); // usage was requested upstream to price it…
     expect(usageChunks).toBe(0); // …but not forwarded, since the client did not ask
-    expect((upstream.requests.at(-1)?.json as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage).toBe(true);
+    expect((upstream.requests.at(-1)!.json as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage).toBe(true);
   });
 
   test('stream_options.include_usage forwards the usage chunk', async () => {

@@ -67,7 +67,7 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
   }
 
   const chatId = functions.map(([id]) => id).find((id) => id.startsWith('ChatApiChatFunction')) as string;
-  const chat = readFileSync(join(outdir, `asset.${(template.Resources[chatId]?.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`, 'gateway.js'), 'utf8');
+  const chat = readFileSync(join(outdir, `asset.${(template.Resources[chatId]!.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`, 'gateway.js'), 'utf8');
   // The issue's target for the chat bundle; cold start grows with bundle size.
   expect(sizes[chatId]).toBeLessThan(500 * 1024);
   // Minified: a few hundred bytes per line on average, not source-like short lines.

@@ -222,7 +222,7 @@ describe('HTTP contract', () => {
       expect(forced.headers.get('x-gateway-provider')).toBe('ollama');
       const prefixed = await post(JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }));
       expect(prefixed.headers.get('x-gateway-provider')).toBe('openai');
-      expect((openai.requests.at(-1)?.json as { model: string }).model).toBe('gpt-4o-mini');
+      expect((openai.requests.at(-1)!.json as { model: string }).model).toBe('gpt-4o-mini');
     });
 
     test('unknown model names go to DEFAULT_PROVIDER (ollama)', async () => {

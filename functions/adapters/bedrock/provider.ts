@@ -7,7 +7,7 @@
 // with one request shape: to-converse.ts (requests), from-converse.ts (answers and stream
 // events), errors.ts (exceptions), embeddings.ts (InvokeModel for Titan and Cohere).
 // It lives outside functions/core because it needs the AWS SDK (SigV4, the event-stream codec).
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../core/errors';
@@ -82,7 +82,7 @@ export class BedrockProvider implements Provider {
       }
     }
     // Resolves with the response head; the events are read as the client reads the chunks.
-    let stream;
+    let stream: ConverseStreamCommandOutput['stream'];
     const command = new ConverseStreamCommand(input);
     const cap = capResponse(command, maxBytes, true);
     try {

@@ -44,10 +44,10 @@ const labelKey = (labels: Labels): string => {
   return key;
 };
 
-const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 const formatLabels = (labels: Labels, extra?: [string, string]): string => {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
   if (extra) parts.push(`${extra[0]}="${extra[1]}"`);
   return parts.length ? `{${parts.join(',')}}` : '';
 };
