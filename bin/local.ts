@@ -58,10 +58,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     // Drain, then write back what requests left behind (usage events, budget settlements).
-    app.close(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(() => {
-      logger.info('stopped');
-      process.exit(0);
-    }, () => process.exit(1));
+    app.close(Math.min(config.drainTimeoutMs, config.shutdownTimeoutMs)).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -175,7 +175,9 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (settings.gatewayConfig) {
     const json = JSON.stringify(settings.gatewayConfig);
     if (Buffer.byteLength(json) > MAX_GATEWAY_CONFIG_BYTES) {
-      throw new SettingsError(`context gatewayConfig is ${Buffer.byteLength(json)} bytes as JSON; Lambda environments hold 4 KB in all, so keep it under ${MAX_GATEWAY_CONFIG_BYTES}`);
+      throw new SettingsError(
+        `context gatewayConfig is ${Buffer.byteLength(json)} bytes as JSON; Lambda environments hold 4 KB in all, so keep it under ${MAX_GATEWAY_CONFIG_BYTES}`,
+      );
     }
     chat.GATEWAY_CONFIG_JSON = json;
   }

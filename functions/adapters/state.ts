@@ -40,13 +40,21 @@ export interface StateStores {
  * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
  * the guard of its backend.
  */
-export async function createStateStores(config: StoreSettings & RoutingSettings, backends: Backends, now: () => number, guards: StoreGuards, shared: { dynamo?: DynamoDBDocumentClient } = {}): Promise<StateStores> {
+export async function createStateStores(
+  config: StoreSettings & RoutingSettings,
+  backends: Backends,
+  now: () => number,
+  guards: StoreGuards,
+  shared: { dynamo?: DynamoDBDocumentClient } = {},
+): Promise<StateStores> {
   const { redisUrl, stateTable } = config.state;
   const { timeoutMs, failureMode } = config.stores;
   const families = [backends.limiter, backends.cache, backends.breaker, backends.budget];
   const redis = families.includes('redis') && redisUrl ? await openRedis(redisUrl, timeoutMs) : undefined;
-  const dynamo = families.includes('dynamodb') && config.storage.kind === 'dynamodb'
-    ? await dynamoState(config.storage.endpoint, stateTable, now, timeoutMs, shared.dynamo) : undefined;
+  const dynamo =
+    families.includes('dynamodb') && config.storage.kind === 'dynamodb'
+      ? await dynamoState(config.storage.endpoint, stateTable, now, timeoutMs, shared.dynamo)
+      : undefined;
   // The open shared backends, each with its stores and the guard they run under.
   const open: Partial<Record<StoreBackend, { stores: SharedState; guard: StoreGuard }>> = {};
   if (redis) open.redis = { stores: await redisState(redis), guard: pinged(guards.for('redis'), () => redis.ping()) };
@@ -59,12 +67,20 @@ export async function createStateStores(config: StoreSettings & RoutingSettings,
   const breakerOn = open[backends.breaker];
   const memoryLimiter = new MemoryRateLimiter();
   const limiter: RateLimiter = limiterOn ? new ResilientRateLimiter(limiterOn.stores.limiter, memoryLimiter, limiterOn.guard, failureMode) : memoryLimiter;
-  const cache: ResponseCache = cacheOn ? new ResilientResponseCache(cacheOn.stores.cache, cacheOn.guard) : new MemoryResponseCache(config.routing.cache.max_bytes);
+  const cache: ResponseCache = cacheOn
+    ? new ResilientResponseCache(cacheOn.stores.cache, cacheOn.guard)
+    : new MemoryResponseCache(config.routing.cache.max_bytes);
   const budgetLedger: BudgetLedger = budgetOn ? budgetOn.stores.budgetLedger : new MemoryBudgetLedger();
   const breakerStore: BreakerStateStore = breakerOn ? sharedBreaker(breakerOn.stores.breakerStore, breakerOn.guard, now) : new MemoryBreakerStore();
   const budgetGuard = budgetOn?.guard;
   return {
-    limiter, cache, breakerStore, budgetLedger, budgetGuard, redis, dynamo: dynamo?.doc,
+    limiter,
+    cache,
+    breakerStore,
+    budgetLedger,
+    budgetGuard,
+    redis,
+    dynamo: dynamo?.doc,
     async close() {
       if (redis) await redis.quit().catch(() => undefined);
     },
@@ -75,7 +91,10 @@ type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'bud
 
 async function redisState(redis: Redis): Promise<SharedState> {
   const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisBudgetLedger }, { RedisBreakerStore }] = await Promise.all([
-    import('./redis/rate-limiter'), import('./redis/response-cache'), import('./redis/budget-ledger'), import('./redis/breaker-store'),
+    import('./redis/rate-limiter'),
+    import('./redis/response-cache'),
+    import('./redis/budget-ledger'),
+    import('./redis/breaker-store'),
   ]);
   return {
     limiter: new RedisRateLimiter(redis),
@@ -102,10 +121,28 @@ type DynamoState = SharedState & {
   ping: () => Promise<unknown>;
 };
 
-async function dynamoState(endpoint: string | undefined, tableName: string, now: () => number, timeoutMs: number, shared?: DynamoDBDocumentClient): Promise<DynamoState> {
-  const [{ createDocumentClient }, { ensureTables }, { DynamoRateLimiter }, { DynamoResponseCache }, { DynamoBreakerStore }, { DynamoBudgetLedger }, { GetCommand }] = await Promise.all([
-    import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/rate-limiter'),
-    import('./dynamodb/response-cache'), import('./dynamodb/breaker-store'), import('./dynamodb/budget-ledger'),
+async function dynamoState(
+  endpoint: string | undefined,
+  tableName: string,
+  now: () => number,
+  timeoutMs: number,
+  shared?: DynamoDBDocumentClient,
+): Promise<DynamoState> {
+  const [
+    { createDocumentClient },
+    { ensureTables },
+    { DynamoRateLimiter },
+    { DynamoResponseCache },
+    { DynamoBreakerStore },
+    { DynamoBudgetLedger },
+    { GetCommand },
+  ] = await Promise.all([
+    import('./dynamodb/client'),
+    import('./dynamodb/tables'),
+    import('./dynamodb/rate-limiter'),
+    import('./dynamodb/response-cache'),
+    import('./dynamodb/breaker-store'),
+    import('./dynamodb/budget-ledger'),
     import('@aws-sdk/lib-dynamodb'),
   ]);
   const doc = shared ?? createDocumentClient({ endpoint, timeoutMs });

@@ -31,8 +31,11 @@ export async function createStores(config: StoreSettings & Pick<TenantSettings, 
     return { kind: 'memory', tenants, lookup: tenants, users: new MemoryAdminUserRepository(), audit: new MemoryAuditLog() };
   }
   const [{ createDocumentClient }, { ensureTables }, { DynamoTenantRepository }, { DynamoAdminUserRepository }, { DynamoAuditLog }] = await Promise.all([
-    import('./dynamodb/client'), import('./dynamodb/tables'), import('./dynamodb/tenant-repository'),
-    import('./dynamodb/admin-users'), import('./dynamodb/audit-log'),
+    import('./dynamodb/client'),
+    import('./dynamodb/tables'),
+    import('./dynamodb/tenant-repository'),
+    import('./dynamodb/admin-users'),
+    import('./dynamodb/audit-log'),
   ]);
   const doc = createDocumentClient({ endpoint: storage.endpoint });
   const tableName = storage.tenantsTable;
@@ -58,7 +61,10 @@ async function seedDefaultTenant(tenants: TenantRepository, now: () => number): 
   const at = new Date(now()).toISOString();
   try {
     await tenants.create({
-      ...DEFAULT_TENANT, created_at: at, updated_at: at, version: 1,
+      ...DEFAULT_TENANT,
+      created_at: at,
+      updated_at: at,
+      version: 1,
       keys: [{ hash: hashApiKey(DEFAULT_TENANT_KEY), prefix: DEFAULT_TENANT_KEY.slice(0, 10), created_at: at }],
     });
   } catch (err) {

@@ -63,7 +63,15 @@ export const isAdminPath = (path: string): boolean => path === '/admin' || path.
 
 export function createAdminApi(deps: AdminDeps): ApiHandler {
   const now = deps.now ?? Date.now;
-  const services: AdminServices = { tenants: deps.tenants, users: deps.users, audit: deps.audit, usage: deps.usage, tenantDefaults: deps.tenantDefaults, now, logger: deps.logger };
+  const services: AdminServices = {
+    tenants: deps.tenants,
+    users: deps.users,
+    audit: deps.audit,
+    usage: deps.usage,
+    tenantDefaults: deps.tenantDefaults,
+    now,
+    logger: deps.logger,
+  };
   const authenticator: Authenticator = { users: deps.users, throttle: deps.throttle ?? new LoginThrottle(), now, logger: deps.logger };
   const caller = (req: ApiRequest): Promise<Principal> =>
     deps.authEnabled ? authenticate(authenticator, req.headers.authorization, sourceAddress(req, deps.trustProxy ?? 0)) : Promise.resolve(ANONYMOUS_ADMIN);

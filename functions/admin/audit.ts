@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../core/ports';
 import { iso, type AdminServices, type Principal } from './services';
 
-export type AuditAction =
-  | 'tenant.create' | 'tenant.update' | 'tenant.delete' | 'tenant.rotate_key'
-  | 'user.create' | 'user.update' | 'user.delete';
+export type AuditAction = 'tenant.create' | 'tenant.update' | 'tenant.delete' | 'tenant.rotate_key' | 'user.create' | 'user.update' | 'user.delete';
 
 export async function recordAudit(
   s: AdminServices,

@@ -48,7 +48,11 @@ export async function authenticate(a: Authenticator, header: string | undefined,
   const decision = await a.throttle.check(creds.username, sourceIp, a.now());
   if (decision.blocked) {
     // Refused before hashing: a locked-out guesser does not even cost us an scrypt run.
-    a.logger.warn('admin login throttled', { username: loggableUsername(creds.username), source_address: sourceIp || 'unknown', retry_after_s: decision.retryAfterSeconds });
+    a.logger.warn('admin login throttled', {
+      username: loggableUsername(creds.username),
+      source_address: sourceIp || 'unknown',
+      retry_after_s: decision.retryAfterSeconds,
+    });
     throw new GatewayError(429, `Too many failed admin logins; retry in ${decision.retryAfterSeconds} s.`, {
       type: 'rate_limit_error',
       code: 'too_many_failed_logins',

@@ -26,8 +26,7 @@ export function rejectUnknown(obj: JsonObject, allowed: readonly string[]): void
   }
 }
 
-export const invalid = (field: string, expectation: string) =>
-  badRequest(`Invalid value for "${field}": ${expectation}.`, field, 'invalid_value');
+export const invalid = (field: string, expectation: string) => badRequest(`Invalid value for "${field}": ${expectation}.`, field, 'invalid_value');
 
 export function nonNegativeInt(obj: JsonObject, field: string, max = Number.MAX_SAFE_INTEGER): number {
   const v = obj[field];
@@ -58,4 +57,7 @@ export function parseBody<TEntries extends v.ObjectEntries>(schema: BodySchema<T
 /** The schema pieces the admin bodies share. */
 export const boolField = v.boolean('expected true or false');
 
-export const nonNegativeIntField = v.message(v.pipe(v.number(), v.safeInteger(), v.minValue(0)), `expected an integer between 0 and ${Number.MAX_SAFE_INTEGER}`);
+export const nonNegativeIntField = v.message(
+  v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  `expected an integer between 0 and ${Number.MAX_SAFE_INTEGER}`,
+);

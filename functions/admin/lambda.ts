@@ -37,9 +37,23 @@ const ready: Promise<HttpApiEdge> = Promise.all([
 ]).then(async ([{ stores, usage, throttle }, credential, tracing]) => {
   if (credential) {
     const created = await ensureBootstrapAdmin(stores.users, credential);
-    if (created) logger.info('first admin user created', { username: credential.username ?? 'admin', from: config.secrets.adminSecretArn ? 'ADMIN_SECRET_ARN' : 'ADMIN_PASSWORD' });
+    if (created)
+      logger.info('first admin user created', {
+        username: credential.username ?? 'admin',
+        from: config.secrets.adminSecretArn ? 'ADMIN_SECRET_ARN' : 'ADMIN_PASSWORD',
+      });
   }
-  const api = createAdminApi({ tenants: stores.tenants, users: stores.users, audit: stores.audit, usage, tenantDefaults: config.tenantDefaults, authEnabled: true, trustProxy: config.trustProxy, throttle, logger });
+  const api = createAdminApi({
+    tenants: stores.tenants,
+    users: stores.users,
+    audit: stores.audit,
+    usage,
+    tenantDefaults: config.tenantDefaults,
+    authEnabled: true,
+    trustProxy: config.trustProxy,
+    throttle,
+    logger,
+  });
   const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });

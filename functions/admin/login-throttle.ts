@@ -64,7 +64,10 @@ export class LoginThrottle {
   }
 
   private keysOf(username: string, address: string): Array<[string, number]> {
-    return [[pairKey(username, address), this.maxFailures], [`addr:${address}`, this.maxFailuresPerAddress]];
+    return [
+      [pairKey(username, address), this.maxFailures],
+      [`addr:${address}`, this.maxFailuresPerAddress],
+    ];
   }
 
   private recent(key: string, nowMs: number): number[] {

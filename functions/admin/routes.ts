@@ -4,9 +4,18 @@ import { GatewayError, notFound } from '../core/errors';
 import type { Permission } from './rbac';
 
 export type RouteName =
-  | 'tenants.list' | 'tenants.create' | 'tenants.get' | 'tenants.update' | 'tenants.delete'
-  | 'tenants.rotateKey' | 'tenants.usage'
-  | 'users.list' | 'users.create' | 'users.get' | 'users.update' | 'users.delete'
+  | 'tenants.list'
+  | 'tenants.create'
+  | 'tenants.get'
+  | 'tenants.update'
+  | 'tenants.delete'
+  | 'tenants.rotateKey'
+  | 'tenants.usage'
+  | 'users.list'
+  | 'users.create'
+  | 'users.get'
+  | 'users.update'
+  | 'users.delete'
   | 'audit.list';
 
 interface RouteDef {

@@ -8,7 +8,13 @@
  */
 export function clientAddress(peer: string, forwardedFor: string | undefined, trustedHops: number): string {
   if (trustedHops <= 0 || forwardedFor === undefined) return peer;
-  const chain = [...forwardedFor.split(',').map((s) => s.trim()).filter((s) => s !== ''), peer];
+  const chain = [
+    ...forwardedFor
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    peer,
+  ];
   // Fewer entries than trusted hops means a proxy did not append: take the furthest one we have.
   return chain[Math.max(0, chain.length - 1 - trustedHops)] ?? peer;
 }

@@ -10,8 +10,16 @@ import { boolField, invalid, nonNegativeIntField, parseBody } from './input';
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export const TENANT_FIELDS = [
-  'id', 'name', 'enabled', 'rate_limit_rpm', 'rate_limit_tpm', 'budget_usd', 'allow_overage',
-  'allowed_models', 'default_provider', 'fallback_providers',
+  'id',
+  'name',
+  'enabled',
+  'rate_limit_rpm',
+  'rate_limit_tpm',
+  'budget_usd',
+  'allow_overage',
+  'allowed_models',
+  'default_provider',
+  'fallback_providers',
 ] as const;
 
 const MAX_NAME = 100;
@@ -43,14 +51,16 @@ export interface TenantCreateInput {
 const PROVIDERS = PROVIDER_NAMES.join(', ');
 
 const name = v.message(
-  v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NAME), v.check((s) => s.trim() !== '')),
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(MAX_NAME),
+    v.check((s) => s.trim() !== ''),
+  ),
   `expected a non-blank string of 1-${MAX_NAME} characters`,
 );
 
-const tenantId = v.message(
-  v.pipe(v.string(), v.regex(TENANT_ID_PATTERN)),
-  'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit',
-);
+const tenantId = v.message(v.pipe(v.string(), v.regex(TENANT_ID_PATTERN)), 'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
 
 /** Every field but id and name, each optional (a patch sets only what it names). */
 const patchEntries = {
@@ -61,7 +71,16 @@ const patchEntries = {
   allow_overage: v.optional(boolField),
   allowed_models: v.optional(
     v.message(
-      v.pipe(v.array(v.pipe(v.string(), v.maxLength(MAX_MODEL_NAME), v.check((m) => m.trim() !== ''))), v.maxLength(MAX_MODELS)),
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.maxLength(MAX_MODEL_NAME),
+            v.check((m) => m.trim() !== ''),
+          ),
+        ),
+        v.maxLength(MAX_MODELS),
+      ),
       `expected an array of at most ${MAX_MODELS} non-empty model names`,
     ),
   ),

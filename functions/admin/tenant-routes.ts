@@ -101,12 +101,13 @@ export const rotateTenantKey: RouteHandler = async (s, { params, body, principal
     const fresh = generateApiKey(iso(nowMs));
     key = fresh.key;
     const graceEnd = nowMs + graceSeconds * 1000;
-    const kept = graceSeconds === 0
-      ? []
-      : liveKeys(current.keys, nowMs).map((k) => {
-          const expiresAt = k.expires_at === undefined ? graceEnd : Math.min(Date.parse(k.expires_at), graceEnd);
-          return { ...k, expires_at: iso(expiresAt) };
-        });
+    const kept =
+      graceSeconds === 0
+        ? []
+        : liveKeys(current.keys, nowMs).map((k) => {
+            const expiresAt = k.expires_at === undefined ? graceEnd : Math.min(Date.parse(k.expires_at), graceEnd);
+            return { ...k, expires_at: iso(expiresAt) };
+          });
     return { ...current, keys: [...kept, fresh.record] };
   });
   await recordAudit(s, principal, 'tenant.rotate_key', { tenant_id: id, details: { grace_seconds: graceSeconds } });

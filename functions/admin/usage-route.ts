@@ -58,7 +58,9 @@ export const tenantUsage: RouteHandler = async (s, { params, query }) => {
   }
   if (groupBy === 'model') {
     const models = await reader.totalsByModel(id, from, to);
-    const groups = Object.entries(models).sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, t]) => ({ model, ...t }));
+    const groups = Object.entries(models)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([model, t]) => ({ model, ...t }));
     return json(200, { ...base, group_by: 'model', totals, groups });
   }
   return json(200, { ...base, group_by: null, totals });

@@ -20,10 +20,7 @@ export interface UserUpdateInput {
   role?: AdminRole;
 }
 
-const username = v.message(
-  v.pipe(v.string(), v.regex(USERNAME_PATTERN)),
-  'expected 1-64 characters of letters, digits, ".", "_", "@" and "-"',
-);
+const username = v.message(v.pipe(v.string(), v.regex(USERNAME_PATTERN)), 'expected 1-64 characters of letters, digits, ".", "_", "@" and "-"');
 
 // The message never echoes the value.
 const password = v.message(

@@ -38,7 +38,10 @@ const gateways = keyedGateway({
 
 /** What the client gets when this instance could not set up its gateway (the log says why). */
 const unavailable = (): ApiResponse =>
-  jsonResponse(503, new GatewayError(503, 'The gateway is starting up or misconfigured; retry shortly.', { type: 'server_error', code: 'gateway_unavailable' }).toBody());
+  jsonResponse(
+    503,
+    new GatewayError(503, 'The gateway is starting up or misconfigured; retry shortly.', { type: 'server_error', code: 'gateway_unavailable' }).toBody(),
+  );
 
 export const handler = awslambda.streamifyResponse<FunctionUrlEvent>(async (event, responseStream, context) => {
   logger.startInvocation(context);

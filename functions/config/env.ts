@@ -10,7 +10,10 @@ export type Env = Record<string, string | undefined>;
 export const MAX_TIMEOUT_SECONDS = 86_400;
 
 /** Validates the variables `schema` names (and only those) and returns their parsed values. */
-export function readEnv<TEntries extends v.ObjectEntries>(env: Env, schema: v.ObjectSchema<TEntries, undefined>): v.InferOutput<v.ObjectSchema<TEntries, undefined>> {
+export function readEnv<TEntries extends v.ObjectEntries>(
+  env: Env,
+  schema: v.ObjectSchema<TEntries, undefined>,
+): v.InferOutput<v.ObjectSchema<TEntries, undefined>> {
   const input: Record<string, string | undefined> = {};
   for (const name of Object.keys(schema.entries)) {
     const value = env[name]?.trim();
@@ -37,7 +40,12 @@ export const nonNegativeNumber = (meaningOfZero: string) =>
   v.message(v.pipe(v.string(), v.transform(Number), v.finite(), v.minValue(0)), `must be a number ≥ 0 (0: ${meaningOfZero})`);
 
 export const boolean = v.message(
-  v.pipe(v.string(), v.toLowerCase(), v.picklist(['true', '1', 'false', '0']), v.transform((s) => s === 'true' || s === '1')),
+  v.pipe(
+    v.string(),
+    v.toLowerCase(),
+    v.picklist(['true', '1', 'false', '0']),
+    v.transform((s) => s === 'true' || s === '1'),
+  ),
   'must be true or false',
 );
 
@@ -47,14 +55,13 @@ export const oneOf = <const T extends readonly string[]>(options: T, message = `
 
 const hasProtocol = (protocols: readonly string[]) => (raw: string) => protocols.includes(new URL(raw).protocol);
 
-export const httpUrl = v.pipe(
-  v.string(),
-  v.url('must be an absolute http(s) URL'),
-  v.check(hasProtocol(['http:', 'https:']), 'must use http or https'),
-);
+export const httpUrl = v.pipe(v.string(), v.url('must be an absolute http(s) URL'), v.check(hasProtocol(['http:', 'https:']), 'must use http or https'));
 
 /** A provider's base URL, without trailing slashes (paths are appended to it). */
-export const baseUrl = v.pipe(httpUrl, v.transform((raw) => raw.replace(/\/+$/, '')));
+export const baseUrl = v.pipe(
+  httpUrl,
+  v.transform((raw) => raw.replace(/\/+$/, '')),
+);
 
 export const redisUrl = v.pipe(
   v.string(),

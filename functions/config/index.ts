@@ -18,8 +18,13 @@ export type { Env } from './env';
 export type { AdminSettings } from './admin';
 export { PROVIDER_NAMES, type ProviderName, type ProviderSettings } from './providers';
 export {
-  DEFAULT_BREAKER, parseRoutingJson,
-  type BreakerSettings, type PriceOverride, type RouteTarget, type RoutingFile, type RoutingSettings,
+  DEFAULT_BREAKER,
+  parseRoutingJson,
+  type BreakerSettings,
+  type PriceOverride,
+  type RouteTarget,
+  type RoutingFile,
+  type RoutingSettings,
 } from './routing-file';
 export type { SecretSettings } from './secrets';
 export type { LogLevel, ServerSettings } from './server';
@@ -28,7 +33,14 @@ export type { TenantDefaults, TenantSettings } from './tenants';
 export type { UsageSettings } from './usage';
 
 export interface GatewayConfig
-  extends ServerSettings, ProviderSettings, RoutingSettings, StoreSettings, UsageSettings, SecretSettings, AdminSettings, TenantSettings {}
+  extends ServerSettings,
+    ProviderSettings,
+    RoutingSettings,
+    StoreSettings,
+    UsageSettings,
+    SecretSettings,
+    AdminSettings,
+    TenantSettings {}
 
 /** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
 export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {

@@ -51,26 +51,26 @@ const price = v.message(v.pipe(v.number(), v.minValue(0)), 'must be a non-negati
 const RoutingDocument = section(
   {
     routes: v.optional(
-      map(v.string(), section({
-        targets: v.pipe(
-          v.array(section({ provider, model: nonEmptyString }), 'must be a non-empty array'),
-          v.minLength(1, 'must be a non-empty array'),
-        ),
-      })),
+      map(
+        v.string(),
+        section({
+          targets: v.pipe(v.array(section({ provider, model: nonEmptyString }), 'must be a non-empty array'), v.minLength(1, 'must be a non-empty array')),
+        }),
+      ),
       {},
     ),
-    providers: v.optional(
-      map(v.picklist(PROVIDER_NAMES, `is not a provider (${PROVIDER_LIST})`), section({ default_model: v.optional(nonEmptyString) })),
-      {},
-    ),
+    providers: v.optional(map(v.picklist(PROVIDER_NAMES, `is not a provider (${PROVIDER_LIST})`), section({ default_model: v.optional(nonEmptyString) })), {}),
     fallback_providers: v.optional(v.array(provider, `must be an array of ${PROVIDER_LIST}`)),
     prices: v.optional(
-      map(v.string(), section({
-        input_per_mtok: price,
-        output_per_mtok: price,
-        cache_read_per_mtok: v.optional(price),
-        cache_write_per_mtok: v.optional(price),
-      })),
+      map(
+        v.string(),
+        section({
+          input_per_mtok: price,
+          output_per_mtok: price,
+          cache_read_per_mtok: v.optional(price),
+          cache_write_per_mtok: v.optional(price),
+        }),
+      ),
       {},
     ),
     circuit_breaker: v.optional(

@@ -41,10 +41,7 @@ const ADDR = v.message(
   'must look like ":8080" or "127.0.0.1:8080"',
 );
 
-const PORT = v.message(
-  v.pipe(v.string(), v.transform(Number), v.integer(), v.minValue(0), v.maxValue(65535)),
-  'must be an integer between 0 and 65535',
-);
+const PORT = v.message(v.pipe(v.string(), v.transform(Number), v.integer(), v.minValue(0), v.maxValue(65535)), 'must be an integer between 0 and 65535');
 
 /** A hop count; true/false are accepted as 1/0, the common single-proxy and no-proxy cases. */
 const TRUST_PROXY = v.message(

@@ -2,8 +2,7 @@
 // refused by its path, e.g. "routes.fast.targets[0].weight is not a known field".
 import * as v from 'valibot';
 
-export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An object with exactly these fields (the optional ones may be absent); arrays are not objects here. */
 export function section<const TEntries extends v.ObjectEntries>(entries: TEntries, notAnObject = 'must be an object') {

@@ -38,7 +38,10 @@ export function logAccess(logger: Logger, req: Pick<ApiRequest, 'method' | 'path
   const method = req.method.slice(0, 16);
   const path = req.path.slice(0, MAX_PATH_CHARS);
   // Literal objects, one per shape: cheaper than spreading an optional field in.
-  logger[level](message, e.correlationId
-    ? { request_id: e.requestId, correlation_id: e.correlationId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs }
-    : { request_id: e.requestId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs });
+  logger[level](
+    message,
+    e.correlationId
+      ? { request_id: e.requestId, correlation_id: e.correlationId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs }
+      : { request_id: e.requestId, method, path, status: e.status, code: e.code, latency_ms: e.latencyMs },
+  );
 }

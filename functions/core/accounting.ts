@@ -80,31 +80,43 @@ export class Accountant {
     if (cost) series.cost.add(cost);
 
     // One line per request (the access log): ids, counts and cost, never a prompt or a key.
-    if (this.accessLog) this.logger.info('request completed', {
-      request_id: ctx.requestId, tenant, provider: o.provider, model: o.model, status: o.status, stream: o.stream,
-      cache_hit: o.cacheHit, latency_ms: nowMs - ctx.startedMs, prompt_tokens: tokens.prompt_tokens, completion_tokens: tokens.completion_tokens, cost_usd: cost,
-      ...(estimated ? { estimated: true } : {}),
-    });
-    this.usage.publish({
-      request_id: ctx.requestId,
-      ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),
-      tenant_id: tenant,
-      provider: o.provider,
-      model: o.model,
-      prompt_tokens: tokens.prompt_tokens,
-      completion_tokens: tokens.completion_tokens,
-      cached_tokens: tokens.cached_tokens,
-      cache_write_tokens: tokens.cache_write_tokens,
-      reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
-      cost_usd: cost,
-      latency_ms: nowMs - ctx.startedMs,
-      cache_hit: o.cacheHit,
-      status: o.status,
-      stream: o.stream,
-      timestamp: new Date(nowMs).toISOString(),
-      budget_usd: ctx.tenant.budget_usd,
-      ...(estimated ? { estimated: true } : {}),
-    }).catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
+    if (this.accessLog)
+      this.logger.info('request completed', {
+        request_id: ctx.requestId,
+        tenant,
+        provider: o.provider,
+        model: o.model,
+        status: o.status,
+        stream: o.stream,
+        cache_hit: o.cacheHit,
+        latency_ms: nowMs - ctx.startedMs,
+        prompt_tokens: tokens.prompt_tokens,
+        completion_tokens: tokens.completion_tokens,
+        cost_usd: cost,
+        ...(estimated ? { estimated: true } : {}),
+      });
+    this.usage
+      .publish({
+        request_id: ctx.requestId,
+        ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),
+        tenant_id: tenant,
+        provider: o.provider,
+        model: o.model,
+        prompt_tokens: tokens.prompt_tokens,
+        completion_tokens: tokens.completion_tokens,
+        cached_tokens: tokens.cached_tokens,
+        cache_write_tokens: tokens.cache_write_tokens,
+        reasoning_tokens: usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+        cost_usd: cost,
+        latency_ms: nowMs - ctx.startedMs,
+        cache_hit: o.cacheHit,
+        status: o.status,
+        stream: o.stream,
+        timestamp: new Date(nowMs).toISOString(),
+        budget_usd: ctx.tenant.budget_usd,
+        ...(estimated ? { estimated: true } : {}),
+      })
+      .catch((err: unknown) => this.logger.error('usage event could not be queued', { request_id: ctx.requestId, error: String(err) }));
     return cost;
   }
 

@@ -58,7 +58,8 @@ export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler 
       if (!handler) {
         const allowed = Object.keys(route).join(', ');
         throw new GatewayError(405, `Method ${req.method} is not allowed on ${req.path}; use ${allowed}.`, {
-          code: 'method_not_allowed', headers: { allow: allowed },
+          code: 'method_not_allowed',
+          headers: { allow: allowed },
         });
       }
       if (req.body.length > deps.maxBodyBytes) throw bodyTooLarge(deps.maxBodyBytes);

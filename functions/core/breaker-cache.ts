@@ -6,7 +6,11 @@ import type { BreakerState, BreakerStateStore } from './ports';
 export class CachedBreakerStore implements BreakerStateStore {
   private readonly cached = new Map<string, { state: BreakerState; readAtMs: number }>();
 
-  constructor(private readonly inner: BreakerStateStore, private readonly ttlMs: number, private readonly now: () => number) {}
+  constructor(
+    private readonly inner: BreakerStateStore,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
 
   async get(provider: string): Promise<BreakerState> {
     const hit = this.cached.get(provider);

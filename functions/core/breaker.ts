@@ -65,9 +65,11 @@ export class CircuitBreaker {
     if (state.phase === 'open') return; // already open: a late failure must not extend the open time
     const failures = state.consecutiveFailures + 1;
     const open = state.phase === 'half_open' || failures >= this.settings.failure_threshold;
-    await this.save(provider, state, open
-      ? { phase: 'open', consecutiveFailures: failures, consecutiveSuccesses: 0, openedAtMs: nowMs }
-      : { ...state, consecutiveFailures: failures });
+    await this.save(
+      provider,
+      state,
+      open ? { phase: 'open', consecutiveFailures: failures, consecutiveSuccesses: 0, openedAtMs: nowMs } : { ...state, consecutiveFailures: failures },
+    );
   }
 
   /** A call that ended without telling anything about the provider (e.g. the client's own 400). */

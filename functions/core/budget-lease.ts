@@ -16,7 +16,7 @@
 // by a write that was repeated is released by fencing its id, not deleting it: the first attempt
 // may still be on its way, and must not find the id free and make the lease (and its spend) again.
 import { newHoldId } from './budget';
-import { type BudgetChange, type BudgetLedger, type Hold, type Reservation } from './ports';
+import type { BudgetChange, BudgetLedger, Hold, Reservation } from './ports';
 import type { Logger } from './logger';
 import { asNotSent, BudgetCallNotSent } from './resilience/guarded-budget-ledger';
 import { StoreUnavailableError } from './store-guard';
@@ -72,7 +72,11 @@ export class LeasedBudgetLedger implements BudgetLedger {
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
 
-  constructor(private readonly shared: BudgetLedger, private readonly logger: Logger, opts: BudgetLeaseOptions = {}) {
+  constructor(
+    private readonly shared: BudgetLedger,
+    private readonly logger: Logger,
+    opts: BudgetLeaseOptions = {},
+  ) {
     this.leaseFraction = opts.leaseFraction ?? 0.01;
     this.newId = opts.newId ?? newHoldId;
     this.timer = setInterval(() => void this.flush(), opts.flushMs ?? 1000);
@@ -165,7 +169,9 @@ export class LeasedBudgetLedger implements BudgetLedger {
   private exclusive<T>(a: Account, fn: () => Promise<T>): Promise<T> {
     const p = fn();
     a.busy = p;
-    const clear = (): void => { if (a.busy === p) a.busy = undefined; };
+    const clear = (): void => {
+      if (a.busy === p) a.busy = undefined;
+    };
     p.then(clear, clear);
     return p;
   }
@@ -218,36 +224,40 @@ export class LeasedBudgetLedger implements BudgetLedger {
 
   /** Writes settled costs and unused leases back to the shared ledger. */
   flush(): Promise<void> {
-    this.flushing ??= this.flushAll().finally(() => { this.flushing = undefined; });
+    this.flushing ??= this.flushAll().finally(() => {
+      this.flushing = undefined;
+    });
     return this.flushing;
   }
 
   private async flushAll(): Promise<void> {
-    await Promise.all([...this.accounts].map(async ([key, a]) => {
-      if (a.busy) return; // the next round takes it
-      try {
-        await this.exclusive(a, async () => {
-          await this.resolve(a);
-          const leased = a.lease?.amount ?? 0;
-          // Nothing to write: no spend, and the lease no bigger than what requests here hold
-          // (unless it is an empty one and nothing is held: it goes back).
-          if (a.spent === 0 && leased <= a.reserved && !(a.lease && a.reserved === 0)) {
-            if (a.reserved === 0 && !a.lease) this.accounts.delete(key);
-            return;
+    await Promise.all(
+      [...this.accounts].map(async ([key, a]) => {
+        if (a.busy) return; // the next round takes it
+        try {
+          await this.exclusive(a, async () => {
+            await this.resolve(a);
+            const leased = a.lease?.amount ?? 0;
+            // Nothing to write: no spend, and the lease no bigger than what requests here hold
+            // (unless it is an empty one and nothing is held: it goes back).
+            if (a.spent === 0 && leased <= a.reserved && !(a.lease && a.reserved === 0)) {
+              if (a.reserved === 0 && !a.lease) this.accounts.delete(key);
+              return;
+            }
+            // The lease shrinks to what requests here still hold; the spend goes with it. With no
+            // lease to release, the write makes one (empty if nothing is held: given back at a
+            // later round), so that it is named and a repeat cannot add the spend twice.
+            const to = a.reserved > 0 || !a.lease ? { id: this.newId(), amount: a.reserved } : undefined;
+            await this.write(a, { from: this.release(a), to, spent: a.spent });
+          });
+        } catch (err) {
+          // The store is away (its guard says so once): kept, and repeated on the next round.
+          if (!(err instanceof StoreUnavailableError)) {
+            this.logger.error('budget write-back failed', { tenant: a.tenantId, error: err instanceof Error ? err.message : String(err) });
           }
-          // The lease shrinks to what requests here still hold; the spend goes with it. With no
-          // lease to release, the write makes one (empty if nothing is held: given back at a
-          // later round), so that it is named and a repeat cannot add the spend twice.
-          const to = a.reserved > 0 || !a.lease ? { id: this.newId(), amount: a.reserved } : undefined;
-          await this.write(a, { from: this.release(a), to, spent: a.spent });
-        });
-      } catch (err) {
-        // The store is away (its guard says so once): kept, and repeated on the next round.
-        if (!(err instanceof StoreUnavailableError)) {
-          this.logger.error('budget write-back failed', { tenant: a.tenantId, error: err instanceof Error ? err.message : String(err) });
         }
-      }
-    }));
+      }),
+    );
   }
 
   /** Stops the timer after a last flush (shutdown). */

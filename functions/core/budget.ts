@@ -70,11 +70,18 @@ export const NO_BUDGET: BudgetHandle = { settle: () => undefined, release: () =>
 class Settlements {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly ledger: BudgetLedger, private readonly logger: Logger) {}
+  constructor(
+    private readonly ledger: BudgetLedger,
+    private readonly logger: Logger,
+  ) {}
 
   write(tenant: Tenant, hold: BudgetHold, costUsd: number): void {
-    const p: Promise<void> = this.ledger.change(tenant.id, hold.period, { from: { id: hold.id, amount: hold.amount }, spent: roundUsd(costUsd) })
-      .then(() => undefined, (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }))
+    const p: Promise<void> = this.ledger
+      .change(tenant.id, hold.period, { from: { id: hold.id, amount: hold.amount }, spent: roundUsd(costUsd) })
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.error('budget settlement failed', { tenant: tenant.id, error: String(err) }),
+      )
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
@@ -89,7 +96,11 @@ class Settlements {
 class HeldBudget implements BudgetHandle {
   private open = true;
 
-  constructor(private readonly settlements: Settlements, private readonly tenant: Tenant, private readonly hold: BudgetHold) {}
+  constructor(
+    private readonly settlements: Settlements,
+    private readonly tenant: Tenant,
+    private readonly hold: BudgetHold,
+  ) {}
 
   settle(costUsd: number): void {
     if (!this.open) return;
@@ -146,7 +157,8 @@ export class BudgetGuard {
  */
 export function budgetRefusal(tenant: Tenant, spent: number, estimate: number): string {
   const budget = `tenant "${tenant.id}"'s monthly budget of ${usd(tenant.budget_usd)} USD`;
-  if (spent >= tenant.budget_usd) return `Tenant "${tenant.id}" has used its monthly budget of ${usd(tenant.budget_usd)} USD (spent ${usd(spent)} USD this month).`;
+  if (spent >= tenant.budget_usd)
+    return `Tenant "${tenant.id}" has used its monthly budget of ${usd(tenant.budget_usd)} USD (spent ${usd(spent)} USD this month).`;
   const left = tenant.budget_usd - spent;
   const lower = `lower max_tokens (the estimate counts every output token it allows: ${DEFAULT_OUTPUT_TOKENS} when unset) or shorten the prompt`;
   if (estimate > left) {

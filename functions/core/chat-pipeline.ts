@@ -68,17 +68,22 @@ export class ChatPipeline {
         // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
         // that trickles bytes hold the client forever. A started stream is never cut by it.
         const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-        return callWithinDeadline(req.signal, deadlineAt, () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs), async (signal) => {
-          const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
-            signal,
-            requestId: ctx.requestId,
-            timeoutMs: deps.config.upstreamTimeoutMs,
-            rawBody: sameModel && ingress.passThrough ? req.body : undefined,
-            maxResponseBytes: deps.config.maxResponseBytes,
-          });
-          // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
-          return result.kind === 'stream' ? primeStream(result) : result;
-        });
+        return callWithinDeadline(
+          req.signal,
+          deadlineAt,
+          () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+          async (signal) => {
+            const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
+              signal,
+              requestId: ctx.requestId,
+              timeoutMs: deps.config.upstreamTimeoutMs,
+              rawBody: sameModel && ingress.passThrough ? req.body : undefined,
+              maxResponseBytes: deps.config.maxResponseBytes,
+            });
+            // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
+            return result.kind === 'stream' ? primeStream(result) : result;
+          },
+        );
       });
     } catch (err) {
       deps.accountant.recordFailure(ctx, err, request.stream === true);
@@ -95,7 +100,14 @@ export class ChatPipeline {
   }
 
   private respondJson(
-    ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, provider: string, result: SyncResult, key: string | undefined, ttl: number, budget: BudgetHandle,
+    ingress: ChatIngress,
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    provider: string,
+    result: SyncResult,
+    key: string | undefined,
+    ttl: number,
+    budget: BudgetHandle,
   ): ApiResponse {
     const { completion } = result;
     const model = completion.model || request.model;
@@ -115,14 +127,29 @@ export class ChatPipeline {
 
   private store(ctx: RequestContext, key: string, body: string, provider: string, model: string, ttl: number): void {
     const now = this.deps.now();
-    this.deps.cache.set(key, { body, provider, model, storedAtMs: now }, ttl, now)
+    this.deps.cache
+      .set(key, { body, provider, model, storedAtMs: now }, ttl, now)
       .catch((err: unknown) => this.deps.logger.warn('cache write failed', { request_id: ctx.requestId, error: String(err) }));
   }
 
   /** A stored canonical completion, answered whole or replayed as a stream in the ingress's format. */
-  private fromCache(ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, body: string, provider: string, budget: BudgetHandle): ApiResponse {
+  private fromCache(
+    ingress: ChatIngress,
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    body: string,
+    provider: string,
+    budget: BudgetHandle,
+  ): ApiResponse {
     const completion = JSON.parse(body) as ChatCompletion;
-    this.deps.accountant.record(ctx, { provider, model: completion.model, usage: completion.usage, status: 200, cacheHit: true, stream: request.stream === true });
+    this.deps.accountant.record(ctx, {
+      provider,
+      model: completion.model,
+      usage: completion.usage,
+      status: 200,
+      cacheHit: true,
+      stream: request.stream === true,
+    });
     budget.release(); // a cache hit costs nothing
     const meta = gatewayMetadata(ctx, this.deps.now(), provider, completion.model, 0, true);
     const headers = gatewayHeaders(ctx, provider);
@@ -132,7 +159,14 @@ export class ChatPipeline {
     const writer = ingress.openStream(request, { id: completion.id, created: completion.created, model: completion.model });
     const chunks: StreamChunk[] = completionToChunks(completion).map((c) => ({ json: JSON.stringify(c) }));
     if (completion.usage) {
-      const usageChunk = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model, choices: [], usage: completion.usage };
+      const usageChunk = {
+        id: completion.id,
+        object: 'chat.completion.chunk',
+        created: completion.created,
+        model: completion.model,
+        choices: [],
+        usage: completion.usage,
+      };
       chunks.push({ json: JSON.stringify(usageChunk), usage: completion.usage, usageOnly: true });
     }
     const events: string[] = [];
@@ -141,12 +175,26 @@ export class ChatPipeline {
       if (text !== '') events.push(text);
     }
     events.push(writer.end(completion.usage, meta));
-    return { status: 200, headers: { ...ingress.streamHeaders, ...headers }, body: (async function* () { yield* events; })() };
+    return {
+      status: 200,
+      headers: { ...ingress.streamHeaders, ...headers },
+      body: (async function* () {
+        yield* events;
+      })(),
+    };
   }
 
   private respondStream(
-    ingress: ChatIngress, ctx: RequestContext, request: ChatCompletionRequest, provider: string, admission: Admission, result: StreamResult,
-    key: string | undefined, ttl: number, streamed: StreamTally, budget: BudgetHandle,
+    ingress: ChatIngress,
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    provider: string,
+    admission: Admission,
+    result: StreamResult,
+    key: string | undefined,
+    ttl: number,
+    streamed: StreamTally,
+    budget: BudgetHandle,
   ): ApiResponse {
     const self = this;
     const { deps } = this;
@@ -175,12 +223,21 @@ export class ChatPipeline {
         yield writer.end(usage, gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.
-        const error = err instanceof GatewayError ? err : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+        const error =
+          err instanceof GatewayError
+            ? err
+            : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
           budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
-          deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
+          deps.logger.warn('stream failed after it started', {
+            request_id: ctx.requestId,
+            provider,
+            status,
+            error: error.message,
+            ...(error.detail ? { detail: error.detail } : {}),
+          });
           yield writer.error(error);
         }
       } finally {
@@ -194,7 +251,6 @@ export class ChatPipeline {
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
   }
 }
-
 
 /** Waits for a stream's first chunk (or its failure) and returns a stream that starts with it. */
 async function primeStream(result: StreamResult): Promise<StreamResult> {

@@ -44,7 +44,11 @@ export class EmbeddingsPipeline {
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant }).filter((t) => t.via !== 'fallback');
     const first = plan[0];
     if (first && !deps.providers.get(first.provider)?.embed) {
-      throw badRequest(`Provider "${first.provider}" does not offer embeddings; use an OpenAI, Ollama or Bedrock embedding model.`, 'model', 'model_not_supported');
+      throw badRequest(
+        `Provider "${first.provider}" does not offer embeddings; use an OpenAI, Ollama or Bedrock embedding model.`,
+        'model',
+        'model_not_supported',
+      );
     }
     const answer = await tryTargets(ctx, plan, this.fallback, (provider, target) => {
       if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
@@ -52,9 +56,19 @@ export class EmbeddingsPipeline {
       const embed = provider.embed.bind(provider);
       // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
       const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-      return callWithinDeadline(req.signal, deadlineAt, () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs), (signal) => embed(sameModel ? request : { ...request, model: target.model }, {
-        signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, rawBody: sameModel ? req.body : undefined, maxResponseBytes: deps.config.maxResponseBytes,
-      }));
+      return callWithinDeadline(
+        req.signal,
+        deadlineAt,
+        () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+        (signal) =>
+          embed(sameModel ? request : { ...request, model: target.model }, {
+            signal,
+            requestId: ctx.requestId,
+            timeoutMs: deps.config.upstreamTimeoutMs,
+            rawBody: sameModel ? req.body : undefined,
+            maxResponseBytes: deps.config.maxResponseBytes,
+          }),
+      );
     }).catch((err: unknown) => {
       deps.accountant.recordFailure(ctx, err, false);
       throw err;
@@ -65,7 +79,12 @@ export class EmbeddingsPipeline {
     const model = value.response.model || target.model;
     const tokens = value.response.usage?.prompt_tokens ?? 0;
     const cost = deps.accountant.record(ctx, {
-      provider: provider.name, model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, status: 200, cacheHit: false, stream: false,
+      provider: provider.name,
+      model,
+      usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens },
+      status: 200,
+      cacheHit: false,
+      stream: false,
     });
     budget.settle(cost);
     return {

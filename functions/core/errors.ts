@@ -53,11 +53,9 @@ function defaultType(status: number): string {
 export const badRequest = (message: string, param: string | null = null, code: string | null = null): GatewayError =>
   new GatewayError(400, message, { type: 'invalid_request_error', param, code });
 
-export const unauthorized = (message: string): GatewayError =>
-  new GatewayError(401, message, { type: 'invalid_request_error', code: 'invalid_api_key' });
+export const unauthorized = (message: string): GatewayError => new GatewayError(401, message, { type: 'invalid_request_error', code: 'invalid_api_key' });
 
-export const notFound = (message: string): GatewayError =>
-  new GatewayError(404, message, { type: 'invalid_request_error', code: 'not_found' });
+export const notFound = (message: string): GatewayError => new GatewayError(404, message, { type: 'invalid_request_error', code: 'not_found' });
 
 /**
  * A store the request needs could not answer (STORE_FAILURE_MODE=closed, or nothing to degrade
@@ -70,7 +68,10 @@ export function bodyTooLarge(limit: number): GatewayError {
 
 export const storeUnavailable = (): GatewayError =>
   new GatewayError(503, 'The gateway could not reach its state store in time; retry shortly.', {
-    type: 'api_error', code: 'store_unavailable', retryable: true, headers: { 'retry-after': '1' },
+    type: 'api_error',
+    code: 'store_unavailable',
+    retryable: true,
+    headers: { 'retry-after': '1' },
   });
 
 /** Converts anything thrown into a GatewayError without leaking internals to the client. */

@@ -38,7 +38,9 @@ export interface Answer<T> {
  * A target whose breaker is open is skipped without a network call.
  */
 export async function tryTargets<T>(
-  ctx: RequestContext, plan: readonly PlannedTarget[], deps: FallbackDeps,
+  ctx: RequestContext,
+  plan: readonly PlannedTarget[],
+  deps: FallbackDeps,
   call: (provider: Provider, target: PlannedTarget) => Promise<T>,
 ): Promise<Answer<T>> {
   let lastError: GatewayError | undefined;
@@ -51,9 +53,14 @@ export async function tryTargets<T>(
       continue;
     }
     if (tried > 0 && deps.now() - ctx.startedMs >= deps.deadlineMs) {
-      lastError = new GatewayError(504, `Gave up after ${tried} attempt(s): the request's ${deps.deadlineMs} ms deadline passed. Last error: ${lastError?.message ?? 'none'}`, {
-        type: 'api_error', code: 'deadline_exceeded',
-      });
+      lastError = new GatewayError(
+        504,
+        `Gave up after ${tried} attempt(s): the request's ${deps.deadlineMs} ms deadline passed. Last error: ${lastError?.message ?? 'none'}`,
+        {
+          type: 'api_error',
+          code: 'deadline_exceeded',
+        },
+      );
       break;
     }
     const admission = await deps.breaker.admit(provider.name, deps.now());
@@ -70,13 +77,26 @@ export async function tryTargets<T>(
     } catch (err) {
       const error = toGatewayError(err);
       // x_gateway.attempts reaches the client even on a successful fallback: masked like a body.
-      ctx.attempts.push({ provider: provider.name, model: target.model, status: error.status, latency_ms: deps.now() - attemptStartedMs, error: redactText(error.message) });
+      ctx.attempts.push({
+        provider: provider.name,
+        model: target.model,
+        status: error.status,
+        latency_ms: deps.now() - attemptStartedMs,
+        error: redactText(error.message),
+      });
       if (!error.retryable) {
         deps.breaker.release(provider.name, admission);
         throw withHeaders(error, gatewayHeaders(ctx, provider.name));
       }
       await deps.breaker.recordFailure(provider.name, admission, deps.now());
-      deps.logger.warn('provider attempt failed', { request_id: ctx.requestId, provider: provider.name, model: target.model, status: error.status, error: error.message, ...(error.detail ? { detail: error.detail } : {}) });
+      deps.logger.warn('provider attempt failed', {
+        request_id: ctx.requestId,
+        provider: provider.name,
+        model: target.model,
+        status: error.status,
+        error: error.message,
+        ...(error.detail ? { detail: error.detail } : {}),
+      });
       lastError = error;
       failedProvider = provider.name;
     }
@@ -89,7 +109,9 @@ function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: n
   const headers = gatewayHeaders(ctx, last?.provider);
   if (tried === 0 && ctx.attempts.length > 0) {
     return new GatewayError(503, `Every provider for this request is unavailable (circuit open): ${ctx.attempts.map((a) => a.provider).join(', ')}.`, {
-      type: 'api_error', code: 'circuit_open', headers,
+      type: 'api_error',
+      code: 'circuit_open',
+      headers,
     });
   }
   const error = lastError ?? notConfigured(plan[0] ?? { provider: 'unknown', model: 'unknown' });
@@ -101,12 +123,19 @@ function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: n
 
 function notConfigured(target: { provider: string; model: string }): GatewayError {
   return new GatewayError(404, `The model "${target.model}" is served by provider "${target.provider}", which is not configured on this gateway.`, {
-    type: 'invalid_request_error', param: 'model', code: 'model_not_found',
+    type: 'invalid_request_error',
+    param: 'model',
+    code: 'model_not_found',
   });
 }
 
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
   return new GatewayError(error.status, error.message, {
-    type: error.type, param: error.param, code: error.code, retryable: error.retryable, headers: { ...headers, ...error.headers }, detail: error.detail,
+    type: error.type,
+    param: error.param,
+    code: error.code,
+    retryable: error.retryable,
+    headers: { ...headers, ...error.headers },
+    detail: error.detail,
   });
 }

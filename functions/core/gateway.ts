@@ -12,7 +12,7 @@ import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
 import { routedPath, serveRoutes, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
-import { type BudgetLedger } from './ports';
+import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
@@ -108,7 +108,9 @@ export class Gateway {
       now: deps.now,
       maxBodyBytes: deps.config.maxBodyBytes,
       access: {
-        begin: (ids) => { this.unaccounted.add(ids.requestId); },
+        begin: (ids) => {
+          this.unaccounted.add(ids.requestId);
+        },
         // A pipeline's success is the accountant's to log (a stream's, once it ends).
         shellLogs: (path, ids, failed) => this.unaccounted.delete(ids.requestId) && (failed || (!ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path))),
       },
@@ -145,8 +147,17 @@ export class Gateway {
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
       const ids = requestIds(head);
-      logAccess(this.deps.logger, req, { requestId: ids.requestId, correlationId: ids.correlationId, status: err.status, code: err.code, latencyMs: this.deps.now() - startedMs });
-      return withApiHeaders(jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
+      logAccess(this.deps.logger, req, {
+        requestId: ids.requestId,
+        correlationId: ids.correlationId,
+        status: err.status,
+        code: err.code,
+        latencyMs: this.deps.now() - startedMs,
+      });
+      return withApiHeaders(
+        jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }),
+        ids.requestId,
+      );
     }
   }
 
@@ -176,11 +187,13 @@ export class Gateway {
   }
 
   private async probeProviders(): Promise<Record<string, ProviderHealth>> {
-    const entries = await Promise.all(PROVIDER_NAMES.map(async (name): Promise<[string, ProviderHealth]> => {
-      const provider = this.deps.providers.get(name);
-      if (!provider?.configured) return [name, 'unconfigured'];
-      return [name, await provider.health().catch((): ProviderHealth => 'error')];
-    }));
+    const entries = await Promise.all(
+      PROVIDER_NAMES.map(async (name): Promise<[string, ProviderHealth]> => {
+        const provider = this.deps.providers.get(name);
+        if (!provider?.configured) return [name, 'unconfigured'];
+        return [name, await provider.health().catch((): ProviderHealth => 'error')];
+      }),
+    );
     return Object.fromEntries(entries);
   }
 
@@ -189,16 +202,24 @@ export class Gateway {
     await this.gate.authenticate(req);
     const { routing } = this.deps.config;
     const data: ModelObject[] = Object.entries(routing.routes).map(([alias, route]) => ({
-      id: alias, object: 'model', created: 0, owned_by: 'gateway', x_gateway: { route: route.targets },
+      id: alias,
+      object: 'model',
+      created: 0,
+      owned_by: 'gateway',
+      x_gateway: { route: route.targets },
     }));
-    const lists = await Promise.all([...this.deps.providers.values()].filter((p) => p.configured).map(async (p) => {
-      try {
-        return (await p.listModels()).map((m) => ({ ...m, x_gateway: this.modelInfo(p.name, m.id) }));
-      } catch (err) {
-        this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
-        return [];
-      }
-    }));
+    const lists = await Promise.all(
+      [...this.deps.providers.values()]
+        .filter((p) => p.configured)
+        .map(async (p) => {
+          try {
+            return (await p.listModels()).map((m) => ({ ...m, x_gateway: this.modelInfo(p.name, m.id) }));
+          } catch (err) {
+            this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
+            return [];
+          }
+        }),
+    );
     for (const list of lists) data.push(...list);
     return jsonResponse(200, { object: 'list', data });
   }
@@ -215,6 +236,8 @@ export class Gateway {
 /** The value, or the fallback's if it takes longer than HEALTH_DEADLINE_MS. */
 function withDeadline<T>(value: Promise<T>, fallback: () => T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback()), HEALTH_DEADLINE_MS); });
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback()), HEALTH_DEADLINE_MS);
+  });
   return Promise.race([value.catch(fallback), late]).finally(() => clearTimeout(timer));
 }

@@ -26,9 +26,7 @@ export function tooDeepPath(root: object, max: number = MAX_JSON_DEPTH): string 
   const stack: Frame[] = [{ value: root, depth: 1, parent: undefined, key: '' }];
   for (let frame = stack.pop(); frame; frame = stack.pop()) {
     const { value, depth } = frame;
-    const entries: Array<[string | number, unknown]> = Array.isArray(value)
-      ? value.map((v, i): [number, unknown] => [i, v])
-      : Object.entries(value);
+    const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((v, i): [number, unknown] => [i, v]) : Object.entries(value);
     const children: Frame[] = [];
     for (const [key, child] of entries) {
       if (typeof child === 'object' && child !== null) children.push({ value: child, depth: depth + 1, parent: frame, key });

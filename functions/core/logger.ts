@@ -34,9 +34,7 @@ const MAX_FIELD_NAMES = 1000;
 function fieldName(name: string): FieldName | null {
   let found = fieldNames.get(name);
   if (found !== undefined) return found;
-  found = OWN_FIELDS.has(name) || !PLAIN_NAME.test(name)
-    ? null
-    : { prefix: `,"${name}":`, secret: redactingReplacer(name, 'x') === REDACTED };
+  found = OWN_FIELDS.has(name) || !PLAIN_NAME.test(name) ? null : { prefix: `,"${name}":`, secret: redactingReplacer(name, 'x') === REDACTED };
   if (fieldNames.size < MAX_FIELD_NAMES) fieldNames.set(name, found);
   return found;
 }
@@ -111,10 +109,12 @@ function formatLine(time: string, level: LogLevel, message: string, fields: LogF
 export function createJsonLogger(level: LogLevel, write: (line: string) => void, now: () => number = () => Date.now()): Logger {
   const min = RANK[level];
   const time = isoClock(now);
-  const log = (lvl: LogLevel) => (message: string, fields?: LogFields): void => {
-    if (RANK[lvl] < min) return;
-    write(formatLine(time(), lvl, message, fields));
-  };
+  const log =
+    (lvl: LogLevel) =>
+    (message: string, fields?: LogFields): void => {
+      if (RANK[lvl] < min) return;
+      write(formatLine(time(), lvl, message, fields));
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), enabled: (lvl) => RANK[lvl] >= min };
 }
 

@@ -4,8 +4,20 @@
 // typed; everything else passes through untouched.
 
 export type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ChunkToolCallDelta, ContentPart, FinishReason,
-  ImagePart, ResponseFormat, Role, TextPart, ToolCall, ToolDefinition, Usage,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatMessage,
+  ChunkToolCallDelta,
+  ContentPart,
+  FinishReason,
+  ImagePart,
+  ResponseFormat,
+  Role,
+  TextPart,
+  ToolCall,
+  ToolDefinition,
+  Usage,
 } from './chat/model';
 
 export interface ModelObject {

@@ -6,9 +6,29 @@ export const REDACTED = '[REDACTED]';
 
 /** Field names whose values are credentials or prompt/completion text (compared in lower case). */
 const SECRET_FIELDS = new Set([
-  'authorization', 'x-api-key', 'api_key', 'apikey', 'api-key', 'password', 'password_hash', 'secret', 'secretstring',
-  'openai_api_key', 'anthropic_api_key', 'token', 'access_token', 'cookie', 'set-cookie',
-  'messages', 'prompt', 'system', 'input', 'content', 'contents', 'completion', 'choices',
+  'authorization',
+  'x-api-key',
+  'api_key',
+  'apikey',
+  'api-key',
+  'password',
+  'password_hash',
+  'secret',
+  'secretstring',
+  'openai_api_key',
+  'anthropic_api_key',
+  'token',
+  'access_token',
+  'cookie',
+  'set-cookie',
+  'messages',
+  'prompt',
+  'system',
+  'input',
+  'content',
+  'contents',
+  'completion',
+  'choices',
 ]);
 
 /**

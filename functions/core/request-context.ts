@@ -63,9 +63,23 @@ export function gatewayHeaders(ctx: RequestContext, provider?: string): Record<s
 }
 
 /** The `x_gateway` object of a completion. */
-export function gatewayMetadata(ctx: RequestContext, nowMs: number, provider: string, model: string, costUsd: number, cacheHit: boolean): Record<string, unknown> {
+export function gatewayMetadata(
+  ctx: RequestContext,
+  nowMs: number,
+  provider: string,
+  model: string,
+  costUsd: number,
+  cacheHit: boolean,
+): Record<string, unknown> {
   return {
-    provider, model, latency_ms: nowMs - ctx.startedMs, cost_usd: costUsd, cache_hit: cacheHit,
-    request_id: ctx.requestId, ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}), trace_id: ctx.traceId, attempts: ctx.attempts,
+    provider,
+    model,
+    latency_ms: nowMs - ctx.startedMs,
+    cost_usd: costUsd,
+    cache_hit: cacheHit,
+    request_id: ctx.requestId,
+    ...(ctx.correlationId ? { correlation_id: ctx.correlationId } : {}),
+    trace_id: ctx.traceId,
+    attempts: ctx.attempts,
   };
 }

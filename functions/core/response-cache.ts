@@ -47,7 +47,12 @@ export class StreamAssembler {
   add(chunkJson: string): void {
     const chunk = JSON.parse(chunkJson) as ChatCompletionChunk;
     const c = (this.completion ??= {
-      id: chunk.id, object: 'chat.completion', created: chunk.created, model: chunk.model, choices: [], system_fingerprint: chunk.system_fingerprint,
+      id: chunk.id,
+      object: 'chat.completion',
+      created: chunk.created,
+      model: chunk.model,
+      choices: [],
+      system_fingerprint: chunk.system_fingerprint,
     });
     if (chunk.usage) c.usage = chunk.usage;
     for (const part of chunk.choices ?? []) {
@@ -61,7 +66,8 @@ export class StreamAssembler {
       for (const call of calls ?? []) {
         const list = (choice.message.tool_calls ??= []);
         const existing = list[call.index];
-        if (!existing) list[call.index] = { id: call.id ?? '', type: 'function', function: { name: call.function?.name ?? '', arguments: call.function?.arguments ?? '' } };
+        if (!existing)
+          list[call.index] = { id: call.id ?? '', type: 'function', function: { name: call.function?.name ?? '', arguments: call.function?.arguments ?? '' } };
         else existing.function.arguments += call.function?.arguments ?? '';
       }
       if (part.finish_reason) choice.finish_reason = part.finish_reason;

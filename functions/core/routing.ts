@@ -43,7 +43,8 @@ export function resolveTargets(input: RoutingInput, routing: RoutingFile, prices
     const forced = input.forcedProvider.toLowerCase();
     if (!isProviderName(forced)) {
       throw new GatewayError(400, `Unknown provider "${input.forcedProvider}" in X-Provider; expected one of ${PROVIDER_NAMES.join(', ')}.`, {
-        param: 'X-Provider', code: 'invalid_provider',
+        param: 'X-Provider',
+        code: 'invalid_provider',
       });
     }
     return [{ provider: forced, model: input.model }];
@@ -77,7 +78,11 @@ export interface PlannedTarget extends RouteTarget {
  * model whose provider is not configured (a 404 tells the client more than another model would).
  */
 export function planTargets(
-  input: RoutingInput, routing: RoutingFile, prices: PriceBook, defaultProvider: string, configured: readonly string[],
+  input: RoutingInput,
+  routing: RoutingFile,
+  prices: PriceBook,
+  defaultProvider: string,
+  configured: readonly string[],
 ): PlannedTarget[] {
   if (Object.hasOwn(routing.routes, input.model)) {
     return (routing.routes[input.model] as { targets: RouteTarget[] }).targets.map((t) => ({ ...t, via: 'route' as const }));
@@ -91,9 +96,10 @@ export function planTargets(
   const allowed = input.tenant.allowed_models;
   for (const provider of order) {
     if (provider === first?.provider || !configured.includes(provider)) continue;
-    const model = first && catalogProvider(first.model, prices) === provider
-      ? first.model
-      : routing.providers[provider]?.default_model ?? BUILT_IN_DEFAULT_MODELS[provider];
+    const model =
+      first && catalogProvider(first.model, prices) === provider
+        ? first.model
+        : (routing.providers[provider]?.default_model ?? BUILT_IN_DEFAULT_MODELS[provider]);
     // A tenant limited to some models never falls back to one outside its list.
     if (!model || (allowed.length > 0 && !allowed.includes(model) && !allowed.includes(`${provider}/${model}`))) continue;
     plan.push({ provider, model, via: 'fallback' });

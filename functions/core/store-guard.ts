@@ -8,7 +8,11 @@ import type { Logger } from './logger';
 import { METRIC, noMetrics, type Metrics } from './metrics';
 
 export class StoreUnavailableError extends Error {
-  constructor(readonly store: string, readonly operation: string, readonly reason: string) {
+  constructor(
+    readonly store: string,
+    readonly operation: string,
+    readonly reason: string,
+  ) {
     super(`${store} is unavailable (${operation}): ${reason}`);
     this.name = 'StoreUnavailableError';
   }

@@ -27,17 +27,26 @@ export class CachedTenantStore implements TenantStore {
   /** Lookups in flight, so a burst of requests with one key makes one store read. */
   private readonly pending = new Map<string, Promise<Tenant | null>>();
 
-  constructor(private readonly inner: TenantStore, private readonly opts: TenantCacheOptions) {}
+  constructor(
+    private readonly inner: TenantStore,
+    private readonly opts: TenantCacheOptions,
+  ) {}
 
   findByKeyHash(keyHash: string): Promise<Tenant | null> {
     const entry = this.entries.get(keyHash);
     if (entry && entry.expiresAtMs > this.opts.now()) return Promise.resolve(entry.tenant);
     let lookup = this.pending.get(keyHash);
     if (!lookup) {
-      lookup = this.inner.findByKeyHash(keyHash).then((tenant) => {
-        this.remember(keyHash, tenant);
-        return tenant;
-      }, () => this.lastKnownGood(keyHash)).finally(() => this.pending.delete(keyHash));
+      lookup = this.inner
+        .findByKeyHash(keyHash)
+        .then(
+          (tenant) => {
+            this.remember(keyHash, tenant);
+            return tenant;
+          },
+          () => this.lastKnownGood(keyHash),
+        )
+        .finally(() => this.pending.delete(keyHash));
       this.pending.set(keyHash, lookup);
     }
     return lookup;

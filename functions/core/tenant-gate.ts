@@ -30,14 +30,25 @@ export class TenantGate {
    * trip's wait, not the sum. Returns the request, its context and its budget handle; a request
    * a limit refuses gives its reservation back.
    */
-  async admit<T extends { model: string }>(req: ApiRequest, ids: RequestIds, validate: (body: Record<string, unknown>) => T, reserve: ReserveBudget<T>, keys: ApiKeySource = BEARER_KEY): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
+  async admit<T extends { model: string }>(
+    req: ApiRequest,
+    ids: RequestIds,
+    validate: (body: Record<string, unknown>) => T,
+    reserve: ReserveBudget<T>,
+    keys: ApiKeySource = BEARER_KEY,
+  ): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
     const tenant = await this.authenticate(req, keys);
     const request = validate(parseJsonBody(req.body));
     this.checkModel(tenant, request.model);
     // Every field present from the start, so the object keeps one shape for V8.
     const ctx: RequestContext = {
-      requestId: ids.requestId, correlationId: ids.correlationId, traceId: ids.traceId,
-      startedMs: this.now(), tenant, headers: {}, attempts: [],
+      requestId: ids.requestId,
+      correlationId: ids.correlationId,
+      traceId: ids.traceId,
+      startedMs: this.now(),
+      tenant,
+      headers: {},
+      attempts: [],
     };
     if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, ctx, budget: await reserve(tenant, request, req) };
     const limits: Array<Promise<void>> = [];
@@ -61,7 +72,9 @@ export class TenantGate {
   checkModel(tenant: Tenant, model: string): void {
     if (tenant.allowed_models.length === 0 || tenant.allowed_models.includes(model)) return;
     throw new GatewayError(403, `The model "${model}" is not allowed for tenant "${tenant.id}".`, {
-      type: 'permission_error', param: 'model', code: 'model_not_allowed',
+      type: 'permission_error',
+      param: 'model',
+      code: 'model_not_allowed',
     });
   }
 
@@ -97,7 +110,8 @@ export class TenantGate {
     if (d.allowed) return;
     this.metrics.count(METRIC.rateLimited, { tenant: ctx.tenant.id, limit: kind });
     throw new GatewayError(429, `Rate limit reached for tenant "${ctx.tenant.id}": ${d.limit} ${kind} per minute. Retry after the reset.`, {
-      type: kind, code: 'rate_limit_exceeded',
+      type: kind,
+      code: 'rate_limit_exceeded',
       headers: { ...ctx.headers, 'retry-after': String(Math.max(1, Math.ceil(d.resetMs / 1000))) },
     });
   }

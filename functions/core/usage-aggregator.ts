@@ -72,7 +72,16 @@ export class UsageAggregator {
   }
 }
 
-const NUMBER_FIELDS = ['prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'latency_ms', 'status'] as const;
+const NUMBER_FIELDS = [
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'latency_ms',
+  'status',
+] as const;
 const STRING_FIELDS = ['request_id', 'tenant_id', 'provider', 'model', 'timestamp'] as const;
 
 /** Reads a usage event from a queue message, or throws naming what is wrong with it. */
@@ -86,7 +95,8 @@ export function parseUsageEvent(body: string): UsageEvent {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('usage record is not a JSON object');
   const o = v as Record<string, unknown>;
   for (const f of STRING_FIELDS) if (typeof o[f] !== 'string' || o[f] === '') throw new Error(`usage record: ${f} must be a non-empty string`);
-  for (const f of NUMBER_FIELDS) if (typeof o[f] !== 'number' || !Number.isFinite(o[f]) || (o[f] as number) < 0) throw new Error(`usage record: ${f} must be a number ≥ 0`);
+  for (const f of NUMBER_FIELDS)
+    if (typeof o[f] !== 'number' || !Number.isFinite(o[f]) || (o[f] as number) < 0) throw new Error(`usage record: ${f} must be a number ≥ 0`);
   if (typeof o.cache_hit !== 'boolean') throw new Error('usage record: cache_hit must be a boolean');
   if (Number.isNaN(Date.parse(o.timestamp as string))) throw new Error('usage record: timestamp must be an ISO date');
   const budget = o.budget_usd === undefined ? 0 : o.budget_usd;

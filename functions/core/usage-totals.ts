@@ -16,7 +16,11 @@ export function addTotals(a: UsageTotals, b: UsageTotals): void {
 
 /** The totals one event adds. */
 export const eventTotals = (e: UsageEvent): UsageTotals => ({
-  request_count: 1, prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens, cost_usd: e.cost_usd, cache_hits: e.cache_hit ? 1 : 0,
+  request_count: 1,
+  prompt_tokens: e.prompt_tokens,
+  completion_tokens: e.completion_tokens,
+  cost_usd: e.cost_usd,
+  cache_hits: e.cache_hit ? 1 : 0,
 });
 
 export function sumTotals(byModel: Record<string, UsageTotals>): UsageTotals {

@@ -69,8 +69,9 @@ export function validateEmbeddingsRequest(body: Json): EmbeddingsRequest {
   const input = body.input;
   if (input === undefined) throw badRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   const isTokens = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((t) => Number.isInteger(t));
-  const valid = (typeof input === 'string' && input !== '')
-    || (Array.isArray(input) && input.length > 0 && (input.every((s) => typeof s === 'string' && s !== '') || isTokens(input) || input.every(isTokens)));
+  const valid =
+    (typeof input === 'string' && input !== '') ||
+    (Array.isArray(input) && input.length > 0 && (input.every((s) => typeof s === 'string' && s !== '') || isTokens(input) || input.every(isTokens)));
   if (!valid) {
     throw badRequest("Invalid value for 'input': expected a non-empty string, an array of non-empty strings, or token arrays.", 'input', 'invalid_value');
   }

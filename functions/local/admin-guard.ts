@@ -23,11 +23,15 @@ export function isLoopbackHost(host: string): boolean {
 export function adminRefusal(req: Pick<ApiRequest, 'headers' | 'remoteAddress'>, authEnabled: boolean): ApiResponse | undefined {
   if (isLoopbackAddress(req.remoteAddress)) return undefined;
   if (!authEnabled) {
-    return forbidden('The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.');
+    return forbidden(
+      'The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.',
+    );
   }
   const creds = parseBasicAuth(req.headers.authorization);
   if (creds?.username === 'admin' && creds.password === 'admin') {
-    return forbidden('The default admin credential admin:admin works only from loopback (even with ADMIN_AUTH_ENABLED=true); change the password or set ADMIN_PASSWORD.');
+    return forbidden(
+      'The default admin credential admin:admin works only from loopback (even with ADMIN_AUTH_ENABLED=true); change the password or set ADMIN_PASSWORD.',
+    );
   }
   return undefined;
 }

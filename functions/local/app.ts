@@ -43,12 +43,20 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
   }
   if (!authEnabled && !isLoopbackHost(config.host)) {
-    logger.warn(`listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`);
+    logger.warn(
+      `listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`,
+    );
   }
   const tenants = tenantCache ? invalidatingTenants(stores.tenants, tenantCache) : stores.tenants;
   const admin = createAdminApi({
-    tenants, users: stores.users, audit: stores.audit, usage: composed.usage.stores.store,
-    tenantDefaults: config.tenantDefaults, authEnabled, trustProxy: config.trustProxy, logger,
+    tenants,
+    users: stores.users,
+    audit: stores.audit,
+    usage: composed.usage.stores.store,
+    tenantDefaults: config.tenantDefaults,
+    authEnabled,
+    trustProxy: config.trustProxy,
+    logger,
   });
   let server: RunningServer;
   try {

@@ -25,7 +25,12 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
     : new GatewayError(400, 'The request is not valid HTTP.', { code: 'bad_http_request' });
   const res = pendingResponse(socket);
   const req = res?.req;
-  const head = { method: req?.method ?? '-', path: (req?.url ?? '-').split('?')[0] ?? '-', query: new URLSearchParams(), headers: req?.headers as Record<string, string | undefined> ?? {} };
+  const head = {
+    method: req?.method ?? '-',
+    path: (req?.url ?? '-').split('?')[0] ?? '-',
+    query: new URLSearchParams(),
+    headers: (req?.headers as Record<string, string | undefined>) ?? {},
+  };
   const ids = requestIds({ ...head, body: EMPTY, signal: new CancelSignal() });
   // A reset or a client that already left needs no answer, nor an access line of its own.
   if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -41,7 +46,12 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
     const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
     const reason = timedOut ? 'Request Timeout' : 'Bad Request';
     // Closed once written: the client may still be sending, and nothing more will be read.
-    socket.end(`HTTP/1.1 ${error.status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${error.status} ${reason}\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\r\n')}\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
     return;
   }
   socket.destroy();

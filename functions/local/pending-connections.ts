@@ -21,7 +21,9 @@ export function trackPendingConnections(server: http.Server, cap: number): { pen
     }
   });
   server.on('request', (req: http.IncomingMessage) => {
-    const done = (): void => { pending.delete(req.socket); };
+    const done = (): void => {
+      pending.delete(req.socket);
+    };
     // Received whole: it no longer counts (a later request on the same connection is not tracked;
     // idle keep-alive connections are bounded by keepAliveTimeout).
     if (req.complete) done();

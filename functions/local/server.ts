@@ -62,32 +62,35 @@ function createServer(opts: ServerOptions): { server: http.Server; inFlight: () 
     linger: { bytes: opts.linger?.bytes ?? Math.max(2 * opts.maxBodyBytes, 1024 * 1024), ms: opts.linger?.ms ?? 5000 },
   };
 
-  const server = http.createServer({
-    // Headers and body must arrive within requestTimeout: a client trickling bytes cannot hold a
-    // connection (and its buffered body) for ever. Node stops this clock once the request is
-    // complete, so a streamed response may run as long as it needs.
-    requestTimeout,
-    headersTimeout: Math.min(66_000, requestTimeout),
-    keepAliveTimeout: 65_000,
-    // How often Node looks for requests past their deadline (its default is 30 s).
-    connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(requestTimeout / 4))),
-  }, (req, res) => {
-    inFlight += 1;
-    const cancel = new CancelSignal();
-    // 'close' before the response finished means the client went away: cancel upstream work.
-    res.once('close', () => {
-      if (!res.writableFinished) cancel.cancel();
-      inFlight -= 1;
-      if (inFlight === 0) {
-        for (const w of waiters) w();
-        waiters = [];
-      }
-    });
-    serve(req, res, cancel, ctx).catch((err: unknown) => {
-      opts.logger.error('response failed', { error: err instanceof Error ? err.message : String(err) });
-      res.destroy();
-    });
-  });
+  const server = http.createServer(
+    {
+      // Headers and body must arrive within requestTimeout: a client trickling bytes cannot hold a
+      // connection (and its buffered body) for ever. Node stops this clock once the request is
+      // complete, so a streamed response may run as long as it needs.
+      requestTimeout,
+      headersTimeout: Math.min(66_000, requestTimeout),
+      keepAliveTimeout: 65_000,
+      // How often Node looks for requests past their deadline (its default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(requestTimeout / 4))),
+    },
+    (req, res) => {
+      inFlight += 1;
+      const cancel = new CancelSignal();
+      // 'close' before the response finished means the client went away: cancel upstream work.
+      res.once('close', () => {
+        if (!res.writableFinished) cancel.cancel();
+        inFlight -= 1;
+        if (inFlight === 0) {
+          for (const w of waiters) w();
+          waiters = [];
+        }
+      });
+      serve(req, res, cancel, ctx).catch((err: unknown) => {
+        opts.logger.error('response failed', { error: err instanceof Error ? err.message : String(err) });
+        res.destroy();
+      });
+    },
+  );
   // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): Node would invite the body at
   // once; instead the request is judged first and only invited when it may send it (see serve).
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, opts.logger));
@@ -141,13 +144,22 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
 /** The server's own refusal, shaped and access-logged as the core's are (ids, nosniff, no-store). */
 function refusal(head: Omit<ApiRequest, 'body'>, error: GatewayError, logger: Logger, startedMs: number): ApiResponse {
   const ids = requestIds({ ...head, body: EMPTY });
-  logAccess(logger, head, { requestId: ids.requestId, correlationId: ids.correlationId, status: error.status, code: error.code, latencyMs: Date.now() - startedMs });
+  logAccess(logger, head, {
+    requestId: ids.requestId,
+    correlationId: ids.correlationId,
+    status: error.status,
+    code: error.code,
+    latencyMs: Date.now() - startedMs,
+  });
   return withApiHeaders(jsonResponse(error.status, error.toBody(), error.headers), ids.requestId);
 }
 
-const serverBusy = (): GatewayError => new GatewayError(503, 'The gateway is receiving too many request bodies at once; retry shortly.', {
-  type: 'server_error', code: 'server_busy', headers: { 'retry-after': '1' },
-});
+const serverBusy = (): GatewayError =>
+  new GatewayError(503, 'The gateway is receiving too many request bodies at once; retry shortly.', {
+    type: 'server_error',
+    code: 'server_busy',
+    headers: { 'retry-after': '1' },
+  });
 
 /** A body is coming when it has a length over zero or is chunked. */
 function hasBody(req: http.IncomingMessage): boolean {
@@ -184,7 +196,9 @@ function readBody(req: http.IncomingMessage, limit: number, budget: BodyBudget):
       resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
     });
     // Closed before the end: the client left or Node's requestTimeout answered 408 and closed it.
-    req.once('close', () => { if (!req.complete) stop('aborted'); });
+    req.once('close', () => {
+      if (!req.complete) stop('aborted');
+    });
     req.on('error', () => undefined);
   });
 }
@@ -223,7 +237,9 @@ export async function startServer(opts: ServerOptions & { host: string; port: nu
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         drained().then(() => false),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), drainMs); }),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), drainMs);
+        }),
       ]);
       clearTimeout(timer);
       if (timedOut) opts.logger.warn('drain timeout reached; closing remaining connections', { in_flight: inFlight() });

@@ -30,8 +30,9 @@ const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), ver
 const logger = createJsonLogger(config.logLevel, (line) => process.stdout.write(line));
 
 // Started during init; the first invocation waits for it.
-const ready: Promise<UsageAggregator> = Promise.all([createUsageStores(config, {}, Date.now), createAlertPublishers(config)])
-  .then(([stores, publishers]) => new UsageAggregator(stores.store, new BudgetAlerter(stores.claims, publishers, logger), logger));
+const ready: Promise<UsageAggregator> = Promise.all([createUsageStores(config, {}, Date.now), createAlertPublishers(config)]).then(
+  ([stores, publishers]) => new UsageAggregator(stores.store, new BudgetAlerter(stores.claims, publishers, logger), logger),
+);
 ready.catch((err: unknown) => logger.error('aggregator setup failed', { error: err instanceof Error ? err.message : String(err) }));
 
 type Outcome = { failed: string[] } | { timedOut: true } | { error: unknown };
@@ -43,8 +44,13 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
   const deadlineMs = Math.max(0, Math.min(BATCH_DEADLINE_MS, (context?.getRemainingTimeInMillis() ?? Infinity) - TIMEOUT_MARGIN_MS));
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race<Outcome>([
-    aggregator.processBatch(records).then((failed) => ({ failed }), (error: unknown) => ({ error })),
-    new Promise<Outcome>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), deadlineMs); }),
+    aggregator.processBatch(records).then(
+      (failed) => ({ failed }),
+      (error: unknown) => ({ error }),
+    ),
+    new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ timedOut: true }), deadlineMs);
+    }),
   ]);
   clearTimeout(timer);
   let failed: string[];

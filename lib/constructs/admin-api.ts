@@ -75,10 +75,12 @@ export class AdminApi extends Construct {
       extraExternalModules: ['ioredis'],
     });
     // Tenants: key lookups only (no Scan: a tenant's request has no reason to list others).
-    this.usage.fn.addToRolePolicy(new PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
-      resources: [props.tenants.tableArn],
-    }));
+    this.usage.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+        resources: [props.tenants.tableArn],
+      }),
+    );
     props.usage.grantReadData(this.usage.fn);
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.retention });
@@ -95,17 +97,19 @@ export class AdminApi extends Construct {
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogs),
         // No headers or bodies: Authorization carries credentials.
-        format: AccessLogFormat.custom(JSON.stringify({
-          requestId: '$context.requestId',
-          ip: '$context.identity.sourceIp',
-          requestTime: '$context.requestTime',
-          method: '$context.httpMethod',
-          path: '$context.path',
-          status: '$context.status',
-          responseLength: '$context.responseLength',
-          latencyMs: '$context.responseLatency',
-          integrationError: '$context.integrationErrorMessage',
-        })),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
       },
     });
 
@@ -122,8 +126,11 @@ export class AdminApi extends Construct {
       }),
     ];
     for (const route of routes) {
-      acknowledge(route, 'AwsSolutions-APIG4',
-        'Authentication happens in the functions, on every request: /admin/* checks Basic credentials against scrypt hashes with RBAC and failed-login throttling; /v1/usage checks the tenant key (Bearer gw-...) like every gateway route. No API Gateway authorizer can verify either scheme without duplicating that logic.');
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'Authentication happens in the functions, on every request: /admin/* checks Basic credentials against scrypt hashes with RBAC and failed-login throttling; /v1/usage checks the tenant key (Bearer gw-...) like every gateway route. No API Gateway authorizer can verify either scheme without duplicating that logic.',
+      );
     }
   }
 

@@ -65,17 +65,21 @@ export class ChatApi extends Construct {
 
     // Tenants: read only (key lookups). Explicit, because grantReadData would add Scan: the chat
     // function has no reason to list every tenant.
-    fn.addToRolePolicy(new PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
-      resources: [props.tenants.tableArn],
-    }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+        resources: [props.tenants.tableArn],
+      }),
+    );
     // State: rate-limit windows, cached answers and breaker states are read and written per request.
     props.state.grantReadWriteData(fn);
     // Usage: budget reservations and, when the queue cannot be reached, usage applied directly.
-    fn.addToRolePolicy(new PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resources: [props.usage.tableArn],
-    }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [props.usage.tableArn],
+      }),
+    );
     // Sending only: grantSendMessages would add GetQueueAttributes/GetQueueUrl, which it never calls.
     fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.usageQueue.queueArn] }));
     // GetSecretValue on the provider secret only (grantRead would add DescribeSecret).
@@ -83,13 +87,20 @@ export class ChatApi extends Construct {
     // Bedrock: which model is called is decided per request by the routing config, so any
     // foundation model or inference profile in this stack's region.
     const region = `arn:${Aws.PARTITION}:bedrock:${Aws.REGION}`;
-    fn.addToRolePolicy(new PolicyStatement({
-      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      resources: [`${region}::foundation-model/*`, `${region}:${Aws.ACCOUNT_ID}:inference-profile/*`],
-    }));
-    const bedrockReason = 'The model is chosen per request by the routing config and the client (any Bedrock model the account has enabled), so the resource is every model in this region; the actions are only the two invoke calls.';
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources: [`${region}::foundation-model/*`, `${region}:${Aws.ACCOUNT_ID}:inference-profile/*`],
+      }),
+    );
+    const bedrockReason =
+      'The model is chosen per request by the routing config and the client (any Bedrock model the account has enabled), so the resource is every model in this region; the actions are only the two invoke calls.';
     acknowledge(this.function.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]', bedrockReason);
-    acknowledge(this.function.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]', bedrockReason);
+    acknowledge(
+      this.function.role,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]',
+      bedrockReason,
+    );
 
     // Auth NONE: the function URL is the public OpenAI-compatible endpoint, and every request is
     // authenticated by the gateway itself with tenant keys (Authorization: Bearer). IAM auth would

@@ -99,11 +99,13 @@ export class CostPipeline extends Construct {
     // sns:Publish on this topic only (the topic is not KMS-encrypted, so no key grant is needed).
     fn.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
     // Grants the consume permissions on this queue only (Receive, Delete, ChangeVisibility, GetAttributes).
-    fn.addEventSource(new SqsEventSource(this.queue, {
-      batchSize: BATCH_SIZE,
-      maxBatchingWindow: MAX_BATCHING_WINDOW,
-      // Failed events are retried alone; the ones that succeeded are deleted, not re-applied.
-      reportBatchItemFailures: true,
-    }));
+    fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: BATCH_SIZE,
+        maxBatchingWindow: MAX_BATCHING_WINDOW,
+        // Failed events are retried alone; the ones that succeeded are deleted, not re-applied.
+        reportBatchItemFailures: true,
+      }),
+    );
   }
 }

@@ -7,7 +7,7 @@
 // configured retention, active X-Ray tracing, and its own role that can write only to that
 // log group (no AWS managed policy: AWSLambdaBasicExecutionRole may write to any log group).
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -104,21 +104,35 @@ export class GatewayFunction extends Construct {
       },
     });
 
-    acknowledge(this.fn, 'AwsSolutions-L1',
-      'Node.js 22 is the newest runtime the code is built for and tested on (bundles target node22; the test toolchain runs Node 20 and 22). Moving to 24 is a deliberate upgrade after the suite passes on it, not a side effect of a CDK release.');
+    acknowledge(
+      this.fn,
+      'AwsSolutions-L1',
+      'Node.js 22 is the newest runtime the code is built for and tested on (bundles target node22; the test toolchain runs Node 20 and 22). Moving to 24 is a deliberate upgrade after the suite passes on it, not a side effect of a CDK release.',
+    );
     if (props.network?.vpc) {
       // Lambda creates and removes the function's network interfaces in the VPC with the role's
       // permissions. Written out rather than AWSLambdaVPCAccessExecutionRole, which would also
       // allow writing to every log group of the account.
-      this.role.addToPolicy(new PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }));
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
     }
-    acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]',
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
       'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions' +
-      (props.network?.vpc ? ', nor do the EC2 network-interface actions Lambda needs in a VPC (opt-in ElastiCache backend only)' : '') +
-      '; every other statement of this role names its resources.');
+        (props.network?.vpc ? ', nor do the EC2 network-interface actions Lambda needs in a VPC (opt-in ElastiCache backend only)' : '') +
+        '; every other statement of this role names its resources.',
+    );
   }
 }

@@ -22,8 +22,11 @@ export class Secrets extends Construct {
       description: 'AI gateway provider API keys, JSON {"OPENAI_API_KEY": "...", "ANTHROPIC_API_KEY": "..."}; empty values leave a provider unconfigured',
       secretObjectValue: Object.fromEntries(PROVIDER_SECRET_KEYS.map((k) => [k, SecretValue.unsafePlainText('')])),
     });
-    acknowledge(this.providerKeys, 'AwsSolutions-SMG4',
-      'Provider API keys are issued by OpenAI and Anthropic in their consoles; Secrets Manager cannot rotate them. The operator replaces them with put-secret-value, and the chat function re-reads the secret on its refresh interval.');
+    acknowledge(
+      this.providerKeys,
+      'AwsSolutions-SMG4',
+      'Provider API keys are issued by OpenAI and Anthropic in their consoles; Secrets Manager cannot rotate them. The operator replaces them with put-secret-value, and the chat function re-reads the secret on its refresh interval.',
+    );
 
     this.admin = new Secret(this, 'AdminCredential', {
       description: 'AI gateway first admin user (Basic auth for /admin/*), generated at deploy',
@@ -36,7 +39,10 @@ export class Secrets extends Construct {
         excludePunctuation: true,
       },
     });
-    acknowledge(this.admin, 'AwsSolutions-SMG4',
-      'Read once, to create the first admin when no admin user exists; rotating it would change no login. Admin passwords are then changed through the admin API, which stores only scrypt hashes.');
+    acknowledge(
+      this.admin,
+      'AwsSolutions-SMG4',
+      'Read once, to create the first admin when no admin user exists; rotating it would change no login. Admin passwords are then changed through the admin API, which stores only scrypt hashes.',
+    );
   }
 }

@@ -50,15 +50,16 @@ export function startChild(name: string, cmd: string, args: string[], opts: Star
   const waiters = new Set<Waiter>();
 
   // Both pipes are always drained: a chatty child blocked on a full pipe would distort timings.
-  if (proc.stdout) createInterface({ input: proc.stdout }).on('line', (line) => {
-    push(line);
-    for (const w of waiters) {
-      if (w.match(line)) {
-        waiters.delete(w);
-        w.resolve(line);
+  if (proc.stdout)
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      push(line);
+      for (const w of waiters) {
+        if (w.match(line)) {
+          waiters.delete(w);
+          w.resolve(line);
+        }
       }
-    }
-  });
+    });
   createInterface({ input: proc.stderr! }).on('line', (line) => push(`[stderr] ${line}`));
 
   let running = true;

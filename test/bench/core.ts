@@ -130,7 +130,11 @@ export async function runCore(o: CoreOptions): Promise<CoreResult> {
   const variantEps: Record<string, Endpoint> = {};
   for (const v of variants) {
     const port = await freePort();
-    const proc = spawnGateway(dirs, v.entry, port, upstream.url, UPSTREAM_KEY, { logLevel: v.logLevel, stdoutFile: v.stdoutFile, name: v.name.replace(' ', '-') });
+    const proc = spawnGateway(dirs, v.entry, port, upstream.url, UPSTREAM_KEY, {
+      logLevel: v.logLevel,
+      stdoutFile: v.stdoutFile,
+      name: v.name.replace(' ', '-'),
+    });
     await waitHealthy(proc, `http://127.0.0.1:${port}`, 20_000);
     variantEps[v.name] = { name: v.name, chatUrl: `http://127.0.0.1:${port}/v1/chat/completions`, auth: o.gatewayAuth, proc };
   }
@@ -169,7 +173,9 @@ export async function runCore(o: CoreOptions): Promise<CoreResult> {
       const round = {} as PerPath<WrkResult>;
       for (const p of order(PATHS, r)) round[p] = await pacedRound(eps[p], rate, durationS, luaDir);
       rounds.push(round);
-      console.log(`latency @${rate} ${r + 1}/${runs}: ${PATHS.map((p) => `${p} p50 ${ms(round[p].latencyMs.p50)} p99 ${ms(round[p].latencyMs.p99)}`).join(', ')} ms`);
+      console.log(
+        `latency @${rate} ${r + 1}/${runs}: ${PATHS.map((p) => `${p} p50 ${ms(round[p].latencyMs.p50)} p99 ${ms(round[p].latencyMs.p99)}`).join(', ')} ms`,
+      );
     }
     paced[rate] = rounds;
   }
@@ -181,7 +187,8 @@ export async function runCore(o: CoreOptions): Promise<CoreResult> {
     for (const p of order(PATHS, r)) {
       const ep = eps[p];
       const s = await measureStreamTtfb({ url: ep.chatUrl, auth: ep.auth, body: STREAM_BODY, count: STREAM_REQUESTS, expectChunks: STREAM_CHUNKS, warmup: 20 });
-      if (s.badStatus > 0 || s.chunkMismatches > 0) warn(`${p} stream: ${s.badStatus} failed, ${s.chunkMismatches} with wrong chunk count; first: ${s.firstFailure}`);
+      if (s.badStatus > 0 || s.chunkMismatches > 0)
+        warn(`${p} stream: ${s.badStatus} failed, ${s.chunkMismatches} with wrong chunk count; first: ${s.firstFailure}`);
       round[p] = s;
     }
     streams.push(round);
@@ -214,6 +221,15 @@ export async function runCore(o: CoreOptions): Promise<CoreResult> {
   if (summary.upstreamCpuMsPerRequest.gateway < 0.5 * summary.upstreamCpuMsPerRequest.direct) {
     warn('the upstream did much less work per gateway request than per direct request: is the gateway answering from its cache?');
   }
-  const config = { runs, durationS, gatewayEntry, compareEntry: o.compareEntry, rates: RATES, streamChunks: STREAM_CHUNKS, streamRequests: STREAM_REQUESTS, coldStarts: COLD_STARTS };
+  const config = {
+    runs,
+    durationS,
+    gatewayEntry,
+    compareEntry: o.compareEntry,
+    rates: RATES,
+    streamChunks: STREAM_CHUNKS,
+    streamRequests: STREAM_REQUESTS,
+    coldStarts: COLD_STARTS,
+  };
   return { config, summary, raw };
 }

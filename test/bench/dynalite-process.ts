@@ -13,12 +13,16 @@ let counts: Record<string, number> = {};
 function count(req: IncomingMessage): void {
   const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
   let body = '';
-  req.on('data', (c: Buffer) => { body += c.toString(); });
+  req.on('data', (c: Buffer) => {
+    body += c.toString();
+  });
   req.on('end', () => {
     let table = '?';
     try {
       table = String((JSON.parse(body) as { TableName?: string }).TableName ?? '?').replace(/^.*-/, '');
-    } catch { /* not JSON: counted under "?" */ }
+    } catch {
+      /* not JSON: counted under "?" */
+    }
     const key = `${op} ${table}`;
     counts[key] = (counts[key] ?? 0) + 1;
   });

@@ -77,7 +77,10 @@ export async function buildChatBundle(root: string, outDir: string, format: Bund
     bytes: statSync(file).size, // the bundle (the loader adds 80 bytes)
     mapBytes: statSync(`${file}.map`).size,
     sdkBundled: inputs.some((i) => /node_modules\/@(aws-sdk|smithy)\//.test(i)),
-    largest: [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, bytes]) => ({ name, kb: round(bytes / 1024, 1) })),
+    largest: [...byPackage]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([name, bytes]) => ({ name, kb: round(bytes / 1024, 1) })),
   };
 }
 
@@ -131,9 +134,13 @@ const DEPLOYED_ENV: Record<string, string> = {
   // What the stack sets (lib/constructs/chat-api.ts), pointing at tables and a queue that need not exist:
   // nothing may call them during init.
   DEFAULT_TENANT_ENABLED: 'false',
-  TENANTS_TABLE: 'bench-tenants', STATE_TABLE: 'bench-state', USAGE_TABLE: 'bench-usage',
+  TENANTS_TABLE: 'bench-tenants',
+  STATE_TABLE: 'bench-state',
+  USAGE_TABLE: 'bench-usage',
   USAGE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-usage',
-  DEFAULT_PROVIDER: 'openai', POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+  DEFAULT_PROVIDER: 'openai',
+  POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat',
+  POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
   // As inside Lambda with active tracing: the Powertools Tracer (X-Ray SDK) loads.
   AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
 };
@@ -141,7 +148,11 @@ const DEPLOYED_ENV: Record<string, string> = {
 const VARIANTS: Variant[] = [
   { name: 'memory default (no AWS settings)', env: {} },
   { name: 'deployed env, no secret', env: DEPLOYED_ENV },
-  { name: 'deployed env + provider secret', env: { ...DEPLOYED_ENV, PROVIDER_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-provider-keys-AbCdEf' }, secret: true },
+  {
+    name: 'deployed env + provider secret',
+    env: { ...DEPLOYED_ENV, PROVIDER_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-provider-keys-AbCdEf' },
+    secret: true,
+  },
 ];
 
 export interface ColdInitRow {
@@ -171,9 +182,19 @@ async function startSecretStandIn(): Promise<{ url: string; server: Server }> {
     req.on('end', () => {
       const ok = req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue';
       res.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(ok
-        ? { ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-provider-keys-AbCdEf', Name: 'bench-provider-keys', VersionId: 'v1', SecretString: JSON.stringify({ OPENAI_API_KEY: 'sk-bench-placeholder', ANTHROPIC_API_KEY: '' }), CreatedDate: 1.7e9 }
-        : { __type: 'UnknownOperationException', message: 'bench stand-in' }));
+      res.end(
+        JSON.stringify(
+          ok
+            ? {
+                ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-provider-keys-AbCdEf',
+                Name: 'bench-provider-keys',
+                VersionId: 'v1',
+                SecretString: JSON.stringify({ OPENAI_API_KEY: 'sk-bench-placeholder', ANTHROPIC_API_KEY: '' }),
+                CreatedDate: 1.7e9,
+              }
+            : { __type: 'UnknownOperationException', message: 'bench stand-in' },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -188,15 +209,21 @@ export async function runLambdaBundle(o: { root: string; outDir: string; runs: n
   const bundles = { esm: await buildChatBundle(o.root, dir, 'esm'), cjs: await buildChatBundle(o.root, dir, 'cjs') };
   const kbOf = (b: BundleInfo): number => round(b.bytes / 1024, 1);
   for (const [format, b] of Object.entries(bundles)) {
-    console.log(`lambda section: chat bundle (${format}) ${kbOf(b)} KB (+ ${round(b.mapBytes / 1024, 1)} KB map), AWS SDK ${b.sdkBundled ? 'BUNDLED' : 'from the runtime'}`);
+    console.log(
+      `lambda section: chat bundle (${format}) ${kbOf(b)} KB (+ ${round(b.mapBytes / 1024, 1)} KB map), AWS SDK ${b.sdkBundled ? 'BUNDLED' : 'from the runtime'}`,
+    );
   }
 
   const coldInit: ColdInitRow[] = [];
   for (const v of VARIANTS) {
     const standIn = v.secret ? await startSecretStandIn() : undefined;
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn',
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'warn',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...v.env,
       ...(standIn ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.url } : {}),
@@ -231,7 +258,8 @@ export async function runLambdaBundle(o: { root: string; outDir: string; runs: n
   if (cjsKb > TARGETS.bundleKb) warn(`chat bundle ${cjsKb} KB is over the ${TARGETS.bundleKb} KB target`);
   if (bundles.cjs.sdkBundled) warn('the chat bundle contains AWS SDK code; it should come from the runtime');
   for (const row of coldInit) {
-    if (row.format === 'cjs' && row.readyMs > TARGETS.coldInitMs) warn(`chat cold init (${row.variant}) ${row.readyMs} ms is over the ${TARGETS.coldInitMs} ms target`);
+    if (row.format === 'cjs' && row.readyMs > TARGETS.coldInitMs)
+      warn(`chat cold init (${row.variant}) ${row.readyMs} ms is over the ${TARGETS.coldInitMs} ms target`);
   }
   return { bundle: { ...bundles.cjs, kb: cjsKb }, esmBundle: { ...bundles.esm, kb: kbOf(bundles.esm) }, coldInit, targets: TARGETS, node: process.version };
 }
@@ -244,7 +272,9 @@ export function formatLambdaTable(r: LambdaResult): string {
     `  ${'format'.padEnd(6)} ${'variant'.padEnd(34)} ${'import ms'.padStart(10)} ${'init ms'.padStart(9)}  SDK clients loaded | connections tried at init`,
   ];
   for (const row of r.coldInit) {
-    lines.push(`  ${row.format.padEnd(6)} ${row.variant.padEnd(34)} ${String(row.importMs).padStart(10)} ${String(row.readyMs).padStart(9)}  ${row.sdkClients.map((c) => c.replace('@aws-sdk/', '')).join(', ') || 'none'} | ${row.connects.join(', ') || 'none'}`);
+    lines.push(
+      `  ${row.format.padEnd(6)} ${row.variant.padEnd(34)} ${String(row.importMs).padStart(10)} ${String(row.readyMs).padStart(9)}  ${row.sdkClients.map((c) => c.replace('@aws-sdk/', '')).join(', ') || 'none'} | ${row.connects.join(', ') || 'none'}`,
+    );
   }
   return lines.join('\n');
 }

@@ -76,7 +76,10 @@ function phase(samples: readonly Sample[]): PhaseStats {
     ok2xx: samples.filter(is2xx).length,
     p50Ms: round(percentile(lat, 50), 2),
     p99Ms: round(percentile(lat, 99), 2),
-    maxMs: round(lat.reduce((m, x) => Math.max(m, x), 0), 2),
+    maxMs: round(
+      lat.reduce((m, x) => Math.max(m, x), 0),
+      2,
+    ),
   };
 }
 
@@ -126,7 +129,13 @@ export function analyzeOutage(samples: readonly Sample[], t: OutageTimes, endMs:
     abnormalAfterRecovery: first < 0 ? 0 : recoveryWindows.slice(first).filter((w) => !isNormal(w, limitMs)).length,
     normalBeforePct: beforeWindows.length === 0 ? 0 : round((100 * beforeWindows.filter((w) => isNormal(w, limitMs)).length) / beforeWindows.length, 1),
     costSeenUsd: ok.reduce((sum, s) => sum + (s.costUsd ?? 0), 0),
-    client: { maxLateMs: round(samples.reduce((m, s) => Math.max(m, s.lateMs), 0), 2), lateOver5ms: samples.filter((s) => s.lateMs > 5).length },
+    client: {
+      maxLateMs: round(
+        samples.reduce((m, s) => Math.max(m, s.lateMs), 0),
+        2,
+      ),
+      lateOver5ms: samples.filter((s) => s.lateMs > 5).length,
+    },
     windows: windowsFrom(samples, 0, endMs),
   };
 }

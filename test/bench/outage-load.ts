@@ -77,17 +77,21 @@ export function post(target: LoadTarget, agent: http.Agent, body: string, timeou
       clearTimeout(timer);
       resolve(r);
     };
-    const req = http.request(u, {
-      method: 'POST',
-      agent,
-      headers: { authorization: target.auth, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-    }, (res) => {
-      res.setEncoding('utf8');
-      let text = '';
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', (err: NodeJS.ErrnoException) => done({ status: 0, body: '', error: err.code ?? err.message }));
-    });
+    const req = http.request(
+      u,
+      {
+        method: 'POST',
+        agent,
+        headers: { authorization: target.auth, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', (err: NodeJS.ErrnoException) => done({ status: 0, body: '', error: err.code ?? err.message }));
+      },
+    );
     // A whole-request deadline (a socket timeout would not cover time queued in the agent).
     const timer = setTimeout(() => {
       done({ status: 0, body: '', error: 'client_timeout' });
@@ -143,10 +147,12 @@ export async function runPacedLoad(o: LoadOptions): Promise<LoadResult> {
   const fire = (e: TimedEvent): void => {
     const startMs = clock();
     // Handled at once (an unhandled rejection would end the process); rethrown after the load.
-    eventRuns.push(e.run().then(
-      () => void eventTimes.push({ name: e.name, startMs, doneMs: clock() }),
-      (err: unknown) => void (eventError ??= new Error(`${e.name} failed: ${err instanceof Error ? err.message : String(err)}`)),
-    ));
+    eventRuns.push(
+      e.run().then(
+        () => void eventTimes.push({ name: e.name, startMs, doneMs: clock() }),
+        (err: unknown) => void (eventError ??= new Error(`${e.name} failed: ${err instanceof Error ? err.message : String(err)}`)),
+      ),
+    );
   };
 
   let next = 0;

@@ -35,11 +35,15 @@ function parse(line: string): LogLine | undefined {
 }
 
 export function readInstanceLog(file: string, startEpochMs: number): InstanceLog {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((raw) => ({ raw, json: parse(raw) }));
-  const at = (needle: string): number[] => lines
-    .filter((l) => l.raw.includes(needle))
-    .map((l) => Date.parse(String(l.json?.time)) - startEpochMs)
-    .filter((x) => Number.isFinite(x));
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((raw) => ({ raw, json: parse(raw) }));
+  const at = (needle: string): number[] =>
+    lines
+      .filter((l) => l.raw.includes(needle))
+      .map((l) => Date.parse(String(l.json?.time)) - startEpochMs)
+      .filter((x) => Number.isFinite(x));
   const otherMessages: Record<string, number> = {};
   for (const l of lines) {
     const msg = typeof l.json?.message === 'string' ? l.json.message : l.raw.slice(0, 120);

@@ -12,7 +12,10 @@ function statuses(r: OutageRun): string {
 
 function clientRow(r: OutageRun, t: OutageResult['config']['targets']): string {
   const f = r.figures;
-  const rec = f.recoveryS === null ? 'never (MISSED)' : `${f.recoveryS.toFixed(2)} ${pass(f.recoveryS <= t.recoveryS)}${f.abnormalAfterRecovery > 0 ? `, ${f.abnormalAfterRecovery} window(s) off later` : ''}`;
+  const rec =
+    f.recoveryS === null
+      ? 'never (MISSED)'
+      : `${f.recoveryS.toFixed(2)} ${pass(f.recoveryS <= t.recoveryS)}${f.abnormalAfterRecovery > 0 ? `, ${f.abnormalAfterRecovery} window(s) off later` : ''}`;
   const load = `${r.loadavg.before.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.after.map((x) => x.toFixed(2)).join(' ')}`;
   const cpu = `${r.cpu.machineBusyCores.toFixed(2)} / ${r.cpu.processCores.map((x) => x.toFixed(2)).join(' + ')} / ${r.storeCoresBeforeKill.toFixed(2)}`;
   return `| ${r.store} | ${f.ok2xxPct.toFixed(2)} % ${pass(f.ok2xxPct >= t.ok2xxPct)} | ${statuses(r)} | ${f.before.p50Ms.toFixed(1)} / ${f.before.p99Ms.toFixed(1)} | ${f.during.p99Ms.toFixed(1)} | ${f.addedP99Ms.toFixed(1)} ${pass(f.addedP99Ms <= t.addedP99Ms)} | ${rec} | ${((r.times.readyMs - r.times.restartMs) / 1000).toFixed(2)} | ${r.sawStoreBackMs.map((x) => (x === null ? '–' : String(x))).join(', ')} | ${f.client.maxLateMs.toFixed(1)} | ${load} | ${cpu} |`;
@@ -24,8 +27,15 @@ function usageRow(r: OutageRun): string {
   const lines = (l: typeof a): string => (l ? `${l.storeUnavailable} / ${l.storeAvailableAgain}` : '–');
   const counted = u.counted ? `${usd(u.counted.costUsd)}` : 'no read';
   const requests = u.counted ? String(u.counted.requests) : 'no read';
-  const diff = u.counted ? `cost ${u.costDiffUsd >= 0 ? '+' : ''}${usd(u.costDiffUsd)}, requests ${u.requestDiff >= 0 ? '+' : ''}${u.requestDiff}` : 'no successful read';
-  const other = u.countedOther && u.counted && (u.countedOther.requests !== u.counted.requests || Math.abs(u.countedOther.costUsd - u.counted.costUsd) > 1e-9) ? `; B reads ${usd(u.countedOther.costUsd)} / ${u.countedOther.requests}` : u.countedOther ? '' : '; no read on B';
+  const diff = u.counted
+    ? `cost ${u.costDiffUsd >= 0 ? '+' : ''}${usd(u.costDiffUsd)}, requests ${u.requestDiff >= 0 ? '+' : ''}${u.requestDiff}`
+    : 'no successful read';
+  const other =
+    u.countedOther && u.counted && (u.countedOther.requests !== u.counted.requests || Math.abs(u.countedOther.costUsd - u.counted.costUsd) > 1e-9)
+      ? `; B reads ${usd(u.countedOther.costUsd)} / ${u.countedOther.requests}`
+      : u.countedOther
+        ? ''
+        : '; no read on B';
   const failed = u.failedReads > 0 ? `; ${u.failedReads} failed read(s), first: ${u.firstFailure ?? ''}` : '';
   return `| ${r.store} | ${usd(u.seen.costUsd)} / ${counted} | ${u.seen.requests} / ${requests} | ${u.match ? 'yes' : `NO (${diff})`}${other}${failed} | ${u.settleS.toFixed(1)} | ${lines(a)} | ${lines(b)} |`;
 }
@@ -53,7 +63,10 @@ export function formatOutageTable(res: OutageResult): string {
     '|---|---|---|---|---|---|---|',
     ...res.runs.map(usageRow),
     ...res.runs.flatMap(otherMessages),
-    ...res.runs.map((r) => `${r.store} warm-up (${res.config.warmupS} s at the same rate; not in the figures above, in the usage check): ${r.warmup.ok2xx} of ${r.warmup.requests} 2xx, p50 / p99 ${r.warmup.p50Ms} / ${r.warmup.p99Ms} ms${r.warmup.ok2xx < r.warmup.requests ? `; ${JSON.stringify(r.warmup.statuses)}` : ''}`),
+    ...res.runs.map(
+      (r) =>
+        `${r.store} warm-up (${res.config.warmupS} s at the same rate; not in the figures above, in the usage check): ${r.warmup.ok2xx} of ${r.warmup.requests} 2xx, p50 / p99 ${r.warmup.p50Ms} / ${r.warmup.p99Ms} ms${r.warmup.ok2xx < r.warmup.requests ? `; ${JSON.stringify(r.warmup.statuses)}` : ''}`,
+    ),
     '',
     `Phases by send time: before = [0, kill), during = [kill, store ready again), after = the rest. added p99 = p99 during − p99 before.`,
     `Recovery: from the restarted store accepting connections, the first ${c.windowMs} ms window (by send time) whose requests are all 2xx`,

@@ -127,7 +127,10 @@ async function createTenant(baseUrl: string): Promise<string> {
 }
 
 /** Every prompt differs, so no answer can come from the cache: each request reaches the upstream and costs. */
-const chatBody = (tag: string) => (seq: number): string => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Say hi (${tag} ${seq})` }] });
+const chatBody =
+  (tag: string) =>
+  (seq: number): string =>
+    JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Say hi (${tag} ${seq})` }] });
 
 /** The paced warm-up; its 2xx answers count towards what the clients saw. */
 async function warmUp(rate: number, targets: LoadTarget[], body: (seq: number) => string, seen: UsageTotals): Promise<OutageRun['warmup']> {
@@ -156,7 +159,10 @@ async function runOne(o: OutageOptions, kind: StoreKind, upstreamUrl: string): P
   // the same tenant id on both, one key each. On DynamoDB the tenant is shared: one key.
   const authA = await createTenant(a.url);
   const authB = kind === 'redis' ? await createTenant(b.url) : authA;
-  const targets: LoadTarget[] = [{ url: `${a.url}/v1/chat/completions`, auth: authA }, { url: `${b.url}/v1/chat/completions`, auth: authB }];
+  const targets: LoadTarget[] = [
+    { url: `${a.url}/v1/chat/completions`, auth: authA },
+    { url: `${b.url}/v1/chat/completions`, auth: authB },
+  ];
 
   const seen: UsageTotals = { costUsd: 0, requests: 0 };
   const warmup = await warmUp(o.rate, targets, chatBody(`${kind} warm-up`), seen);
@@ -169,7 +175,9 @@ async function runOne(o: OutageOptions, kind: StoreKind, upstreamUrl: string): P
     storeCoresBeforeKill = Math.round(((cpuTimeMs(store.pid()) - store0.cpuMs) / (performance.now() - store0.atMs)) * 100) / 100;
     return store.kill();
   };
-  console.log(`outage ${kind}: ${o.rate} req/s for ${OUTAGE.durationS} s over 2 gateways; store SIGKILLed at ${OUTAGE.killAtMs / 1000} s, restarted at ${OUTAGE.restartAtMs / 1000} s (load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(
+    `outage ${kind}: ${o.rate} req/s for ${OUTAGE.durationS} s over 2 gateways; store SIGKILLed at ${OUTAGE.killAtMs / 1000} s, restarted at ${OUTAGE.restartAtMs / 1000} s (load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')})`,
+  );
   const load = await runPacedLoad({
     targets,
     rate: o.rate,
@@ -199,7 +207,18 @@ async function runOne(o: OutageOptions, kind: StoreKind, upstreamUrl: string): P
     const back = l.availableAgainAtMs.find((t) => t >= times.readyMs);
     return back === undefined ? null : Math.round(back - times.readyMs);
   });
-  const run: OutageRun = { store: kind, loadavg: { before: loadBefore, after: loadAfter }, cpu, storeCoresBeforeKill, sawStoreBackMs, times, figures, warmup, usage, logs };
+  const run: OutageRun = {
+    store: kind,
+    loadavg: { before: loadBefore, after: loadAfter },
+    cpu,
+    storeCoresBeforeKill,
+    sawStoreBackMs,
+    times,
+    figures,
+    warmup,
+    usage,
+    logs,
+  };
   console.log(progressLine(run));
   return run;
 }

@@ -77,7 +77,14 @@ export function spawnGateway(p: BenchPaths, entry: string, port: number, upstrea
 }
 
 /** A gateway configured only by `providerEnv` (provider URLs and keys) on top of the bench's fixed settings. */
-export function spawnGatewayWithEnv(p: BenchPaths, entry: string, port: number, providerEnv: Record<string, string>, name = 'gateway', run: GatewayRun = {}): Child {
+export function spawnGatewayWithEnv(
+  p: BenchPaths,
+  entry: string,
+  port: number,
+  providerEnv: Record<string, string>,
+  name = 'gateway',
+  run: GatewayRun = {},
+): Child {
   return startChild(name, process.execPath, [entry], {
     cwd: p.root,
     env: childEnv({ ...providerEnv, PORT: String(port), LOG_LEVEL: run.logLevel ?? 'error' }),

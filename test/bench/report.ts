@@ -97,9 +97,7 @@ export function formatTable(s: Summary, runs: number): string {
   lines.push(row('', ['direct', 'floor', 'gateway'], 'gateway target'));
   const tp = s.throughputRps;
   lines.push(row('throughput @64 conns (req/s)', [f(tp.direct, 0), f(tp.floor, 0), f(tp.gateway, 0)]));
-  lines.push(
-    row('  gateway / floor', [NONE, NONE, `${f(s.gatewayFloorRatio * 100, 1)}%`], targetNote(t('throughput ratio'))),
-  );
+  lines.push(row('  gateway / floor', [NONE, NONE, `${f(s.gatewayFloorRatio * 100, 1)}%`], targetNote(t('throughput ratio'))));
   lines.push(row('CPU per request (ms)', [NONE, f(s.cpuMsPerRequest.floor, 3), f(s.cpuMsPerRequest.gateway, 3)]));
   if (s.gateways.length > 1) {
     lines.push(row('  gateway build, LOG_LEVEL', ['req/s', '/ floor', 'CPU ms'], '+CPU vs gateway (error)'));
@@ -124,7 +122,9 @@ export function formatTable(s: Summary, runs: number): string {
   lines.push(row('  added TTFB p99', [NONE, f(st.addedP99Ms.floor, 3), f(st.addedP99Ms.gateway, 3)]));
   const gc = st.gatewayContentChunks;
   const chunkCell = gc.min === gc.max ? String(gc.min) : `${gc.min}-${gc.max}`;
-  lines.push(row('  gateway content chunks', [NONE, NONE, chunkCell], `expected ${st.chunks}: ${gc.mismatches === 0 ? 'OK' : `${gc.mismatches} streams differ`}`));
+  lines.push(
+    row('  gateway content chunks', [NONE, NONE, chunkCell], `expected ${st.chunks}: ${gc.mismatches === 0 ? 'OK' : `${gc.mismatches} streams differ`}`),
+  );
   lines.push(row('cold start to 1st completion (ms)', [NONE, NONE, f(s.coldStartMs, 0)], targetNote(t('cold start'))));
   lines.push(row('peak RSS (MB)', [NONE, f(s.peakRssMb.floor, 1), f(s.peakRssMb.gateway, 1)], targetNote(t('peak RSS'))));
   const failed = s.targets.filter((x) => !x.pass).map((x) => x.name);

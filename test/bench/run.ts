@@ -43,7 +43,10 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 function sectionsEnv(): Section[] {
   const raw = process.env.BENCH_SECTIONS;
   if (raw === undefined || raw.trim() === '') return [...SECTIONS];
-  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const bad = names.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (bad.length > 0 || names.length === 0) throw new Error(`BENCH_SECTIONS must list some of ${SECTIONS.join(', ')}; got "${raw}"`);
   // Always in the documented order, whatever order they were listed in.
@@ -53,8 +56,12 @@ function sectionsEnv(): Section[] {
 function outageStoresEnv(): StoreKind[] {
   const raw = process.env.BENCH_OUTAGE_STORES;
   if (raw === undefined || raw.trim() === '') return ['redis', 'dynamodb'];
-  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
-  if (names.length === 0 || names.some((s) => s !== 'redis' && s !== 'dynamodb')) throw new Error(`BENCH_OUTAGE_STORES must list redis and/or dynamodb; got "${raw}"`);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  if (names.length === 0 || names.some((s) => s !== 'redis' && s !== 'dynamodb'))
+    throw new Error(`BENCH_OUTAGE_STORES must list redis and/or dynamodb; got "${raw}"`);
   return (['redis', 'dynamodb'] as const).filter((s) => names.includes(s));
 }
 
@@ -80,8 +87,15 @@ async function main(): Promise<void> {
   mkdirSync(DIRS.outDir, { recursive: true });
   if (loadSections) await ensureGatewayBuilt(DIRS, gatewayEntry);
 
-  const durations = [sections.includes('core') ? `core ${durationS}s` : '', sections.includes('translation') ? `translation ${translationDurationS}s` : '', sections.includes('storage') ? `storage ${durationS}s` : '', sections.includes('outage') ? `outage 20s per store, once` : ''];
-  console.log(`bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`);
+  const durations = [
+    sections.includes('core') ? `core ${durationS}s` : '',
+    sections.includes('translation') ? `translation ${translationDurationS}s` : '',
+    sections.includes('storage') ? `storage ${durationS}s` : '',
+    sections.includes('outage') ? `outage 20s per store, once` : '',
+  ];
+  console.log(
+    `bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`,
+  );
   const common = { dirs: DIRS, gatewayEntry, gatewayAuth: GATEWAY_AUTH, runs };
   let core: CoreResult | undefined;
   let translation: TranslationResult | undefined;
@@ -114,7 +128,13 @@ async function main(): Promise<void> {
   if (warnings.length > 0) console.log(`\n${warnings.length} warning(s); see above.`);
 
   const file = path.join(DIRS.outDir, 'results.json');
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), elapsedS: (Date.now() - started) / 1000 };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    elapsedS: (Date.now() - started) / 1000,
+  };
   // The core section keeps its top-level keys (config, summary, raw); the translation section has its own key.
   const config = { sections, gatewayEntry, ...core?.config };
   const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda, outage };

@@ -46,7 +46,11 @@ const LIMITED = { rate_limit_rpm: 100_000_000, budget_usd: 1_000_000 };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function startDynalite(dirs: BenchPaths): Promise<{ child: Child; endpoint: string }> {
-  const child = startChild('dynalite', process.execPath, ['--import', 'tsx', path.join(dirs.benchDir, 'dynalite-process.ts')], { cwd: dirs.root, stdin: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const child = startChild('dynalite', process.execPath, ['--import', 'tsx', path.join(dirs.benchDir, 'dynalite-process.ts')], {
+    cwd: dirs.root,
+    stdin: true,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   const line = await child.waitForLine((l) => l.startsWith('listening '), 30_000);
   return { child, endpoint: `http://127.0.0.1:${line.split(' ')[1]}` };
 }
@@ -59,7 +63,12 @@ async function dynamoCounts(child: Child): Promise<Record<string, number>> {
 
 /** A tenant with a request limit and a budget, made through the admin API; returns its key. */
 async function limitedTenant(baseUrl: string): Promise<string> {
-  const r = await request(`${baseUrl}/admin/tenants`, { method: 'POST', body: JSON.stringify({ name: 'bench-limited', ...LIMITED }), headers: { 'content-type': 'application/json' }, timeoutMs: 10_000 });
+  const r = await request(`${baseUrl}/admin/tenants`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'bench-limited', ...LIMITED }),
+    headers: { 'content-type': 'application/json' },
+    timeoutMs: 10_000,
+  });
   if (r.status !== 201 && r.status !== 200) throw new Error(`creating the bench tenant failed: ${r.status} ${r.body}`);
   return `Bearer ${(JSON.parse(r.body) as { api_key: string }).api_key}`;
 }
@@ -100,10 +109,18 @@ export async function runStorage(o: StorageOptions): Promise<StorageResult> {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const counts = await dynamoCounts(dynalite.child);
       const n = Math.max(1, wrk.requests + paced.requests);
-      const result: PathResult = { rps: wrk.rps, cpuMsPerRequest: (cpu1 - cpu0) / Math.max(1, wrk.requests), p50Ms: paced.latencyMs.p50, p99Ms: paced.latencyMs.p99 };
-      if (name.startsWith('dynamodb')) result.dynamoPerRequest = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / n) * 100) / 100]));
+      const result: PathResult = {
+        rps: wrk.rps,
+        cpuMsPerRequest: (cpu1 - cpu0) / Math.max(1, wrk.requests),
+        p50Ms: paced.latencyMs.p50,
+        p99Ms: paced.latencyMs.p99,
+      };
+      if (name.startsWith('dynamodb'))
+        result.dynamoPerRequest = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / n) * 100) / 100]));
       (raw[name] ??= []).push(result);
-      console.log(`storage ${name} ${r + 1}/${o.runs}: ${wrk.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(3)} ms CPU/req, @${RATE} req/s p50 ${paced.latencyMs.p50.toFixed(2)} p99 ${paced.latencyMs.p99.toFixed(2)} ms${result.dynamoPerRequest ? `, DynamoDB/req ${JSON.stringify(result.dynamoPerRequest)}` : ''}`);
+      console.log(
+        `storage ${name} ${r + 1}/${o.runs}: ${wrk.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(3)} ms CPU/req, @${RATE} req/s p50 ${paced.latencyMs.p50.toFixed(2)} p99 ${paced.latencyMs.p99.toFixed(2)} ms${result.dynamoPerRequest ? `, DynamoDB/req ${JSON.stringify(result.dynamoPerRequest)}` : ''}`,
+      );
     }
   }
   for (const c of [gateways.memory.child, gateways.dynamodb.child, dynalite.child, upstream.child]) await c.stop();
@@ -121,7 +138,16 @@ export async function runStorage(o: StorageOptions): Promise<StorageResult> {
 }
 
 export function formatStorageTable(s: StorageResult): string {
-  const rows = Object.entries(s.summary).map(([name, r]) => `| ${name} | ${r.rps.toFixed(0)} | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.dynamoPerRequest ? Object.entries(r.dynamoPerRequest).map(([k, v]) => `${k} ${v}`).join(', ') : '–'} |`);
+  const rows = Object.entries(s.summary).map(
+    ([name, r]) =>
+      `| ${name} | ${r.rps.toFixed(0)} | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${
+        r.dynamoPerRequest
+          ? Object.entries(r.dynamoPerRequest)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')
+          : '–'
+      } |`,
+  );
   return [
     `storage (medians of ${s.config.runs}; throughput at ${s.config.connections} connections, latency at ${s.config.rate} req/s)`,
     '| path | req/s | CPU ms/req | p50 ms | p99 ms | DynamoDB requests per request |',

@@ -39,7 +39,10 @@ function added<T>(rounds: Array<PerPath<T>>, f: (x: T) => number): { floor: numb
 /** `gateway` and each variant side by side, each paired per round with the floor and with `gateway`. */
 function gatewayThroughputs(raw: RawResults, gatewayEntry: string): GatewayThroughput[] {
   const tp = raw.throughput;
-  const of = (v: { name: string; entry: string; logLevel: 'error' | 'info'; stdoutFile?: string }, pick: (round: number) => ThroughputRound): GatewayThroughput => ({
+  const of = (
+    v: { name: string; entry: string; logLevel: 'error' | 'info'; stdoutFile?: string },
+    pick: (round: number) => ThroughputRound,
+  ): GatewayThroughput => ({
     name: v.name,
     entry: v.entry,
     logLevel: v.logLevel,

@@ -126,11 +126,13 @@ export function formatTranslationTable(s: TranslationSummary, o: { runs: number;
   }
   lines.push(`"translation" = gateway CPU ms/req minus the ${s.baseline} pass-through's (paired per round).`);
   lines.push(`TTFB = stream time to first event, p50 in ms (${s.streamChunks}-chunk stream); "added" = gateway minus direct (paired per round).`);
-  lines.push('Direct paths speak each provider\'s own API; bedrock direct replays one SigV4-signed request per round (the fake verifies each).');
+  lines.push("Direct paths speak each provider's own API; bedrock direct replays one SigV4-signed request per round (the fake verifies each).");
   const bad = PROVIDERS.filter((p) => {
     const c = s.providers[p].contentChunks;
     return chunkCell(c.gateway, s.streamChunks).endsWith('BAD') || chunkCell(c.direct, s.streamChunks).endsWith('BAD');
   });
-  lines.push(bad.length === 0 ? `All streams carried ${s.streamChunks} content chunks, direct and through the gateway.` : `Chunk count wrong for: ${bad.join(', ')}`);
+  lines.push(
+    bad.length === 0 ? `All streams carried ${s.streamChunks} content chunks, direct and through the gateway.` : `Chunk count wrong for: ${bad.join(', ')}`,
+  );
   return lines.join('\n');
 }

@@ -106,7 +106,16 @@ async function throughputRound(ep: Endpoint, upstream: Child, durationS: number,
   const call = await ep.call(false); // signed before the CPU snapshot: signing is the bench's work
   const cpu0 = ep.proc ? cpuTimeMs(ep.proc.pid) : 0;
   const up0 = cpuTimeMs(upstream.pid);
-  const wrk = await runWrk({ url: call.url, auth: '', headers: call.headers, body: call.body, threads: WRK_THREADS, connections: CONNECTIONS, durationS, luaDir });
+  const wrk = await runWrk({
+    url: call.url,
+    auth: '',
+    headers: call.headers,
+    body: call.body,
+    threads: WRK_THREADS,
+    connections: CONNECTIONS,
+    durationS,
+    luaDir,
+  });
   const cpu1 = ep.proc ? cpuTimeMs(ep.proc.pid) : 0;
   const up1 = cpuTimeMs(upstream.pid);
   checkWrkErrors(`${ep.label} throughput`, wrk);
@@ -116,8 +125,17 @@ async function throughputRound(ep: Endpoint, upstream: Child, durationS: number,
 
 async function streamRound(ep: Endpoint): Promise<StreamRun> {
   const call = await ep.call(true);
-  const s = await measureStreamTtfb({ url: call.url, headers: call.headers, body: call.body, format: ep.format, count: STREAM_REQUESTS, expectChunks: STREAM_CHUNKS, warmup: STREAM_WARMUP });
-  if (s.badStatus > 0 || s.chunkMismatches > 0) warn(`${ep.label} stream: ${s.badStatus} failed, ${s.chunkMismatches} with wrong chunk count; first: ${s.firstFailure}`);
+  const s = await measureStreamTtfb({
+    url: call.url,
+    headers: call.headers,
+    body: call.body,
+    format: ep.format,
+    count: STREAM_REQUESTS,
+    expectChunks: STREAM_CHUNKS,
+    warmup: STREAM_WARMUP,
+  });
+  if (s.badStatus > 0 || s.chunkMismatches > 0)
+    warn(`${ep.label} stream: ${s.badStatus} failed, ${s.chunkMismatches} with wrong chunk count; first: ${s.firstFailure}`);
   return s;
 }
 
@@ -170,9 +188,17 @@ export async function runTranslation(o: TranslationOptions): Promise<Translation
     // A gateway answering from its cache would leave the fake idle and the comparison meaningless.
     for (const p of PROVIDERS) {
       const up = summary.providers[p].upstreamCpuMsPerRequest;
-      if (up.gateway < 0.5 * up.direct) warn(`${p}: the fake did much less work per gateway request than per direct request: is the gateway answering from its cache?`);
+      if (up.gateway < 0.5 * up.direct)
+        warn(`${p}: the fake did much less work per gateway request than per direct request: is the gateway answering from its cache?`);
     }
-    const config: TranslationConfig = { runs: o.runs, durationS: o.durationS, connections: CONNECTIONS, streamChunks: STREAM_CHUNKS, streamRequests: STREAM_REQUESTS, models };
+    const config: TranslationConfig = {
+      runs: o.runs,
+      durationS: o.durationS,
+      connections: CONNECTIONS,
+      streamChunks: STREAM_CHUNKS,
+      streamRequests: STREAM_REQUESTS,
+      models,
+    };
     return { config, summary, raw };
   } finally {
     for (const p of PROVIDERS) {

@@ -30,7 +30,12 @@ function undiciClient(url: string): { call: Completion; close: () => Promise<voi
   const u = new URL(url);
   const pool = new Pool(u.origin, { connections: 512, pipelining: 1, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, keepAliveTimeout: 4000 });
   const call: Completion = async () => {
-    const res = await pool.request({ path: u.pathname, method: 'POST', headers: { ...HEADERS, 'content-length': String(Buffer.byteLength(BODY)) }, body: BODY });
+    const res = await pool.request({
+      path: u.pathname,
+      method: 'POST',
+      headers: { ...HEADERS, 'content-length': String(Buffer.byteLength(BODY)) },
+      body: BODY,
+    });
     return res.body.text();
   };
   return { call, close: () => pool.close() };
@@ -74,7 +79,13 @@ async function main(): Promise<void> {
     }
   }
   for (const [name, xs] of Object.entries(results)) {
-    console.log(`median   ${name.padEnd(9)} ${median(xs.map((x) => x.rps)).toFixed(0).padStart(6)} req/s  ${median(xs.map((x) => x.cpuUsPerCall)).toFixed(1).padStart(6)} µs CPU per call`);
+    console.log(
+      `median   ${name.padEnd(9)} ${median(xs.map((x) => x.rps))
+        .toFixed(0)
+        .padStart(6)} req/s  ${median(xs.map((x) => x.cpuUsPerCall))
+        .toFixed(1)
+        .padStart(6)} µs CPU per call`,
+    );
   }
   await undici.close();
 }

@@ -22,7 +22,9 @@ async function framingCpu(maxBytes: number): Promise<string> {
   let outcome = 'framed';
   try {
     // Old builds ignore the third argument (no cap).
-    for await (const _ of (sseData as (b: AsyncIterable<Buffer>, p: string, m: number) => AsyncIterable<string>)(unseparated(50 * MiB), 'openai', maxBytes)) { /* drain */ }
+    for await (const _ of (sseData as (b: AsyncIterable<Buffer>, p: string, m: number) => AsyncIterable<string>)(unseparated(50 * MiB), 'openai', maxBytes)) {
+      /* drain */
+    }
   } catch (err) {
     outcome = `refused (${(err as Error).message.slice(0, 60)}…)`;
   }
@@ -31,7 +33,13 @@ async function framingCpu(maxBytes: number): Promise<string> {
 }
 
 async function syncRss(): Promise<string> {
-  const body = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'a'.repeat(50 * MiB) }, finish_reason: 'stop' }] });
+  const body = JSON.stringify({
+    id: 'x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'a'.repeat(50 * MiB) }, finish_reason: 'stop' }],
+  });
   const piece = Buffer.from(body);
   const openai = await startScriptedUpstream('/v1');
   openai.script((_q, res) => {
@@ -43,16 +51,21 @@ async function syncRss(): Promise<string> {
   global.gc?.();
   const base = process.memoryUsage.rss();
   let peak = base;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 10);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
   const t0 = Date.now();
-  const statuses = await Promise.all(Array.from({ length: 5 }, async () => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'x-provider': 'openai' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  }));
+  const statuses = await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'x-provider': 'openai' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    }),
+  );
   const wall = Date.now() - t0;
   clearInterval(sampler);
   await gw.close();
@@ -61,7 +74,10 @@ async function syncRss(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  if (process.env.ONLY_B) { console.log(`B  5 × 50 MB sync answers:  ${await syncRss()}`); return; }
+  if (process.env.ONLY_B) {
+    console.log(`B  5 × 50 MB sync answers:  ${await syncRss()}`);
+    return;
+  }
   console.log(`A  50 MB event, cap 64 MiB: ${await framingCpu(64 * MiB)}`);
   console.log(`A  50 MB event, cap 32 MiB: ${await framingCpu(32 * MiB)}`);
   console.log(`B  5 × 50 MB sync answers:  ${await syncRss()}`);

@@ -65,7 +65,10 @@ export const ollamaNdjson: StreamFormat = {
       .filter((o) => o !== undefined && o.done === false && nonEmptyString(field(o, 'message')?.content)).length,
 };
 
-const codec = new EventStreamCodec((bytes) => Buffer.from(bytes).toString('utf8'), (text) => new Uint8Array(Buffer.from(text, 'utf8')));
+const codec = new EventStreamCodec(
+  (bytes) => Buffer.from(bytes).toString('utf8'),
+  (text) => new Uint8Array(Buffer.from(text, 'utf8')),
+);
 /** An event-stream frame starts with its own total length (4 bytes, big-endian). */
 const PRELUDE_BYTES = 12;
 

@@ -37,20 +37,15 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     if (/[\r\n:]/.test(k) || /[\r\n]/.test(v)) throw new Error(`header ${JSON.stringify(k)} cannot be passed to wrk`);
   }
   const script = path.join(o.luaDir, o.rate === undefined ? 'post.lua' : 'paced.lua');
-  const args = [
-    `-t${o.threads}`,
-    `-c${o.connections}`,
-    `-d${o.durationS}s`,
-    '--timeout', '5s',
-    '-s', script,
-    o.url,
-  ];
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', '5s', '-s', script, o.url];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     BENCH_BODY: o.body,
     BENCH_AUTH: o.auth,
     // One "Name: value" per line; post.lua adds them to every request.
-    BENCH_HEADERS: Object.entries(o.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n'),
+    BENCH_HEADERS: Object.entries(o.headers ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
     BENCH_LUA_DIR: o.luaDir,
     BENCH_THREADS: String(o.threads),
     BENCH_RATE: String(o.rate ?? 0),

@@ -23,7 +23,7 @@ export function breakerStoreContract(name: string, makeStore: () => Promise<Stor
       expect(await store.all()).toEqual({});
     });
 
-    it('keeps each provider\'s latest state', async () => {
+    it("keeps each provider's latest state", async () => {
       await store.put('openai', OPEN);
       await store.put('anthropic', { ...CLOSED, consecutiveFailures: 2 });
       await store.put('openai', HALF);

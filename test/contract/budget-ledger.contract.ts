@@ -164,14 +164,16 @@ export function budgetLedgerContract(name: string, make: () => Promise<LedgerUnd
     it('4 instances reserving and settling at once, each settlement sent twice, spend exactly the budget', async () => {
       const peers = await under.peers(4);
       let admitted = 0;
-      await Promise.all(peers.map(async (p) => {
-        for (let i = 0; i < 15; i++) {
-          const h = await reserve(0.05, 1, p);
-          if (!h) continue;
-          admitted++;
-          await Promise.all([p.change(tenant, P, { from: h, spent: 0.05 }), p.change(tenant, P, { from: h, spent: 0.05 })]);
-        }
-      }));
+      await Promise.all(
+        peers.map(async (p) => {
+          for (let i = 0; i < 15; i++) {
+            const h = await reserve(0.05, 1, p);
+            if (!h) continue;
+            admitted++;
+            await Promise.all([p.change(tenant, P, { from: h, spent: 0.05 }), p.change(tenant, P, { from: h, spent: 0.05 })]);
+          }
+        }),
+      );
       expect(admitted).toBe(20); // 20 × 0.05 = 1: every admission fitted, none past it
       expect(await spent()).toBeCloseTo(1, 10);
       expect(await reserve(0)).toBeUndefined();

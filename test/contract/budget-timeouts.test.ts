@@ -49,18 +49,40 @@ beforeAll(async () => {
   const slowRedis: Redis = createRedisClient({ url: `redis://127.0.0.1:${redisProxy.port}`, commandTimeoutMs: TIMEOUT_MS });
   const fastRedis: Redis = createRedisClient({ url: redisServer.url });
   await Promise.all([redisReady(slowRedis, 2_000), redisReady(fastRedis, 2_000)]);
-  closers.push(() => slowRedis.disconnect(), () => fastRedis.quit(), () => redisProxy.close());
+  closers.push(
+    () => slowRedis.disconnect(),
+    () => fastRedis.quit(),
+    () => redisProxy.close(),
+  );
   const prefix = `test:${uniqueTablePrefix('b')}:`;
-  backends.redis = { slow: new RedisBudgetLedger(slowRedis, { prefix }), fast: new RedisBudgetLedger(fastRedis, { prefix }), proxy: redisProxy, ready: () => redisReady(slowRedis, 5_000) };
+  backends.redis = {
+    slow: new RedisBudgetLedger(slowRedis, { prefix }),
+    fast: new RedisBudgetLedger(fastRedis, { prefix }),
+    proxy: redisProxy,
+    ready: () => redisReady(slowRedis, 5_000),
+  };
 
   const table = localTableNames(uniqueTablePrefix('budget')).state;
   const dynamoPort = Number(new URL(dynalite.endpoint).port);
   const dynamoProxy = await startDelayProxy({ port: dynamoPort });
   const fastDoc: DynamoDBDocumentClient = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
-  const slowDoc: DynamoDBDocumentClient = createDocumentClient({ endpoint: `http://127.0.0.1:${dynamoProxy.port}`, region: 'us-east-1', timeoutMs: TIMEOUT_MS });
+  const slowDoc: DynamoDBDocumentClient = createDocumentClient({
+    endpoint: `http://127.0.0.1:${dynamoProxy.port}`,
+    region: 'us-east-1',
+    timeoutMs: TIMEOUT_MS,
+  });
   await ensureTables(fastDoc, { state: table });
-  closers.push(() => slowDoc.destroy(), () => fastDoc.destroy(), () => dynamoProxy.close());
-  backends.dynamodb = { slow: new DynamoBudgetLedger(slowDoc, { tableName: table }), fast: new DynamoBudgetLedger(fastDoc, { tableName: table }), proxy: dynamoProxy, ready: async () => undefined };
+  closers.push(
+    () => slowDoc.destroy(),
+    () => fastDoc.destroy(),
+    () => dynamoProxy.close(),
+  );
+  backends.dynamodb = {
+    slow: new DynamoBudgetLedger(slowDoc, { tableName: table }),
+    fast: new DynamoBudgetLedger(fastDoc, { tableName: table }),
+    proxy: dynamoProxy,
+    ready: async () => undefined,
+  };
 }, 30_000);
 
 afterAll(async () => {
@@ -88,13 +110,22 @@ function gateway(b: Backend, leases: boolean): { budget: BudgetGuard; via(route:
   };
   const guard = new StoreGuard({ store: 'store', now: Date.now, logger: silentLogger });
   const ledger = budgetLedgerStack(switched, { guard, leases, failureMode: 'open', logger: silentLogger });
-  return { budget: new BudgetGuard(ledger, silentLogger, () => NOW), via: (r) => { route = b[r]; }, thenVia: (...rs) => { next.push(...rs.map((r) => b[r])); } };
+  return {
+    budget: new BudgetGuard(ledger, silentLogger, () => NOW),
+    via: (r) => {
+      route = b[r];
+    },
+    thenVia: (...rs) => {
+      next.push(...rs.map((r) => b[r]));
+    },
+  };
 }
 
 const spent = async (l: BudgetLedger, t: Tenant): Promise<number> => (await l.change(t.id, P, { spent: 0 })).committed;
 /** Exactly `room` can still be reserved in the account (checked, then given back). */
 async function expectRoom(l: BudgetLedger, t: Tenant, room: number): Promise<void> {
-  const probe = (amount: number): Promise<boolean> => l.change(t.id, P, { to: { id: `probe-${amount}`, amount }, spent: 0, limit: t.budget_usd }).then((r) => r.admitted);
+  const probe = (amount: number): Promise<boolean> =>
+    l.change(t.id, P, { to: { id: `probe-${amount}`, amount }, spent: 0, limit: t.budget_usd }).then((r) => r.admitted);
   expect(await probe(room + 1e-6)).toBe(false);
   expect(await probe(room)).toBe(true);
   await l.change(t.id, P, { from: { id: `probe-${room}`, amount: room }, spent: 0 });

@@ -28,7 +28,13 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Lim
     it('admits exactly the limit in a window, counting remaining down, then refuses', async () => {
       const decisions = [];
       for (let i = 0; i < 5; i++) decisions.push(await limiter.consumeRequest('t1', 3, T0 + 1_000 + i));
-      expect(decisions.map((d) => [d.allowed, d.remaining, d.limit])).toEqual([[true, 2, 3], [true, 1, 3], [true, 0, 3], [false, 0, 3], [false, 0, 3]]);
+      expect(decisions.map((d) => [d.allowed, d.remaining, d.limit])).toEqual([
+        [true, 2, 3],
+        [true, 1, 3],
+        [true, 0, 3],
+        [false, 0, 3],
+        [false, 0, 3],
+      ]);
       expect(decisions.map((d) => d.resetMs)).toEqual([59_000, 58_999, 58_998, 58_997, 58_996]);
     });
 

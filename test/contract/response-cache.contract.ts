@@ -10,7 +10,13 @@ export interface CacheUnderTest extends StoreUnderTest<ResponseCache> {
   sizes: { tooLarge: string; largest: string };
 }
 
-const entry = (body: string, extra: Partial<CachedCompletion> = {}): CachedCompletion => ({ body, provider: 'openai', model: 'gpt-4o-mini', storedAtMs: T0, ...extra });
+const entry = (body: string, extra: Partial<CachedCompletion> = {}): CachedCompletion => ({
+  body,
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  storedAtMs: T0,
+  ...extra,
+});
 
 export function responseCacheContract(name: string, makeCache: () => Promise<CacheUnderTest>): void {
   describe(`ResponseCache contract: ${name}`, () => {

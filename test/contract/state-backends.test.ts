@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DynamoBreakerStore } from '../../functions/adapters/dynamodb/breaker-store';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoRateLimiter } from '../../functions/adapters/dynamodb/rate-limiter';
@@ -66,11 +66,12 @@ rateLimiterContract('dynamodb (dynalite)', async () => {
   const clients: DynamoDBDocumentClient[] = [];
   return {
     repo: new DynamoRateLimiter(doc, { tableName }),
-    peers: async (n) => Array.from({ length: n }, () => {
-      const own = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
-      clients.push(own);
-      return new DynamoRateLimiter(own, { tableName });
-    }),
+    peers: async (n) =>
+      Array.from({ length: n }, () => {
+        const own = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
+        clients.push(own);
+        return new DynamoRateLimiter(own, { tableName });
+      }),
     cleanup: async () => {
       for (const c of clients) c.destroy();
       await cleanup();
@@ -82,11 +83,14 @@ rateLimiterContract('redis', async () => {
   const clients: Redis[] = [];
   return {
     repo: new RedisRateLimiter(redis, { prefix: keyPrefix }),
-    peers: async (n) => Promise.all(Array.from({ length: n }, async () => {
-      const own = await connectRedis({ url: redisServer.url });
-      clients.push(own);
-      return new RedisRateLimiter(own, { prefix: keyPrefix });
-    })),
+    peers: async (n) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          const own = await connectRedis({ url: redisServer.url });
+          clients.push(own);
+          return new RedisRateLimiter(own, { prefix: keyPrefix });
+        }),
+      ),
     cleanup: async () => void (await Promise.all(clients.map((c) => c.quit()))),
   };
 });
@@ -123,7 +127,7 @@ breakerStoreContract('dynamodb (dynalite)', async () => {
 breakerStoreContract('redis', async () => ({ repo: new RedisBreakerStore(redis, { prefix: redisPrefix() }), cleanup: noCleanup }));
 
 describe('state backend specifics', () => {
-  it('DynamoDB items carry a ttl in epoch seconds for the table\'s TTL deletion', async () => {
+  it("DynamoDB items carry a ttl in epoch seconds for the table's TTL deletion", async () => {
     const { tableName, cleanup } = await freshStateTable();
     const nowMs = Date.UTC(2030, 0, 1, 12, 0, 30);
     await new DynamoRateLimiter(doc, { tableName }).consumeRequest('t', 5, nowMs);

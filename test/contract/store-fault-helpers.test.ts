@@ -18,12 +18,20 @@ async function startEcho(): Promise<{ server: Server; port: number; dropAll(): v
   const conns = new Set<Socket>();
   const server = createServer((s) => {
     conns.add(s);
-    s.on('data', (c) => s.write(c)).on('error', () => undefined).on('close', () => conns.delete(s));
+    s.on('data', (c) => s.write(c))
+      .on('error', () => undefined)
+      .on('close', () => conns.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('no port');
-  return { server, port: addr.port, dropAll: () => { for (const c of conns) c.destroy(); } };
+  return {
+    server,
+    port: addr.port,
+    dropAll: () => {
+      for (const c of conns) c.destroy();
+    },
+  };
 }
 
 function open(port: number): Promise<Socket> {
@@ -39,7 +47,10 @@ function roundTrip(s: Socket, text: string, waitMs: number): Promise<number | 'n
   return new Promise((resolve) => {
     const start = Date.now();
     let got = '';
-    const timer = setTimeout(() => { s.off('data', onData); resolve('none'); }, waitMs);
+    const timer = setTimeout(() => {
+      s.off('data', onData);
+      resolve('none');
+    }, waitMs);
     const onData = (c: Buffer): void => {
       got += c.toString();
       if (got.length >= text.length) {
@@ -65,7 +76,9 @@ describe('tcp proxy', () => {
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
     await proxy.close();
-    await new Promise<void>((r) => { echo.server.close(() => r()); });
+    await new Promise<void>((r) => {
+      echo.server.close(() => r());
+    });
   });
   const client = async (): Promise<Socket> => {
     const s = await open(proxy.port);
@@ -97,7 +110,9 @@ describe('tcp proxy', () => {
     const fresh = await client(); // a new connection is accepted too
     expect(await roundTrip(fresh, 'x', 200)).toBe('none');
     let got = '';
-    s.on('data', (c: Buffer) => { got += c.toString(); });
+    s.on('data', (c: Buffer) => {
+      got += c.toString();
+    });
     await proxy.restore();
     await eventually('held bytes delivered', () => got === 'held', 1000);
   });

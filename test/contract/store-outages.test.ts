@@ -38,7 +38,12 @@ const SLACK_MS = 250;
 /** A clock that moves only when told; starts 1 s into a minute, so rate-limit windows do not roll over mid-test. */
 function fakeClock(): { now: () => number; advance(ms: number): void } {
   let t = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 interface Instance {
@@ -51,13 +56,23 @@ interface Instance {
 
 async function startInstance(env: Env, now: () => number, routing?: Record<string, unknown>): Promise<Instance> {
   const files: Record<string, string> = routing ? { 'routing.json': JSON.stringify(routing) } : {};
-  const config = loadConfig({ ADDR: '127.0.0.1:0', ...(routing ? { GATEWAY_CONFIG: 'routing.json' } : {}), ...env }, (p) => {
-    const text = files[p];
-    if (text === undefined) throw new Error(`no file ${p}`);
-    return text;
-  }, 'test');
+  const config = loadConfig(
+    { ADDR: '127.0.0.1:0', ...(routing ? { GATEWAY_CONFIG: 'routing.json' } : {}), ...env },
+    (p) => {
+      const text = files[p];
+      if (text === undefined) throw new Error(`no file ${p}`);
+      return text;
+    },
+    'test',
+  );
   const composed = await composeGateway(config, silentLogger, { now });
-  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger: silentLogger,
+    handle: (r) => composed.gateway.handle(r),
+  });
   return {
     composed,
     server,
@@ -87,9 +102,7 @@ interface Outcome {
 async function ask(client: OpenAI, content: string, opts: { temperature?: number } = {}): Promise<Outcome> {
   const start = Date.now();
   try {
-    const { data, response } = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...opts })
-      .withResponse();
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...opts }).withResponse();
     const meta = (data as unknown as { x_gateway: { cache_hit: boolean; cost_usd: number } }).x_gateway;
     return { status: response.status, cacheHit: meta.cache_hit, cost: meta.cost_usd, ms: Date.now() - start };
   } catch (err) {
@@ -157,14 +170,23 @@ const dynamoBackend: Backend = {
   // Tenants, limits, cache, breaker state and usage all in DynamoDB.
   // Tables of this test's own (the gateway creates them on a local endpoint).
   env: (address, space) => ({
-    DYNAMODB_ENDPOINT: address, TENANTS_TABLE: `${space}-tenants`, STATE_TABLE: `${space}-state`, USAGE_TABLE: `${space}-usage`,
+    DYNAMODB_ENDPOINT: address,
+    TENANTS_TABLE: `${space}-tenants`,
+    STATE_TABLE: `${space}-state`,
+    USAGE_TABLE: `${space}-usage`,
     TENANT_CACHE_TTL: '1',
   }),
   reset: async () => undefined,
   async addTenant(instances, key, t) {
     const at = new Date().toISOString();
     // Through the repository the admin API writes with (one shared table).
-    await instances[0]?.composed.stores.tenants.create({ ...t, created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(key), prefix: key.slice(0, 8), created_at: at }] });
+    await instances[0]?.composed.stores.tenants.create({
+      ...t,
+      created_at: at,
+      updated_at: at,
+      version: 1,
+      keys: [{ hash: hashApiKey(key), prefix: key.slice(0, 8), created_at: at }],
+    });
   },
 };
 
@@ -201,8 +223,13 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
   });
 
   const baseEnv = (extra: Env = {}, address = store.address): Env => ({
-    OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1',
-    DEFAULT_TENANT_ENABLED: 'false', STORE_TIMEOUT: String(STORE_TIMEOUT_MS), ...backend.env(address, space), ...extra,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: upstream.url,
+    OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+    DEFAULT_TENANT_ENABLED: 'false',
+    STORE_TIMEOUT: String(STORE_TIMEOUT_MS),
+    ...backend.env(address, space),
+    ...extra,
   });
   const start = async (now: () => number, extra: Env = {}, routing?: Record<string, unknown>, address?: string): Promise<Instance> => {
     const i = await startInstance(baseEnv(extra, address), now, routing);
@@ -210,18 +237,23 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     return i;
   };
   const guardOf = (i: Instance) => i.composed.guards.for(backend.name);
-  const storeErrors = (i: Instance): number => i.composed.metrics.render().split('\n')
-    .filter((l) => l.startsWith(`aigateway_store_errors_total{store="${backend.name}"`))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  const storeErrors = (i: Instance): number =>
+    i.composed.metrics
+      .render()
+      .split('\n')
+      .filter((l) => l.startsWith(`aigateway_store_errors_total{store="${backend.name}"`))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 
   /**
    * The request path's calls among what reached the store through the proxy: rate-limit windows,
    * cache entries, breaker state, tenant lookups. Usage totals are written by the usage pipeline
    * off the request path (buffered and retried, nobody waits on them), so they are not counted.
    */
-  const requestPathCalls = (proxy: TcpProxy): number => (backend.name === 'redis'
-    ? proxy.counts.sent.match(/gw:(rl:|cache:|breakers)/g)
-    : proxy.counts.sent.match(new RegExp(`"TableName":"${space}-(state|tenants)"`, 'g')))?.length ?? 0;
+  const requestPathCalls = (proxy: TcpProxy): number =>
+    (backend.name === 'redis'
+      ? proxy.counts.sent.match(/gw:(rl:|cache:|breakers)/g)
+      : proxy.counts.sent.match(new RegExp(`"TableName":"${space}-(state|tenants)"`, 'g'))
+    )?.length ?? 0;
 
   /**
    * Drives requests until the instance's guard has marked the store down (the failure threshold),
@@ -243,12 +275,17 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
    * probe) until the guard finds the store back; real time bounded, as a reconnect is real.
    */
   async function recover(i: Instance, clock: { advance(ms: number): void }, key: string): Promise<number> {
-    const { ms } = await eventually(`${backend.name} marked ok again`, async () => {
-      clock.advance(PROBE_MS);
-      const o = await ask(i.client(key), `probe ${randomUUID()}`, { temperature: 0 });
-      expect(o.status).toBe(200);
-      return guardOf(i).status === 'ok';
-    }, 10_000, 50);
+    const { ms } = await eventually(
+      `${backend.name} marked ok again`,
+      async () => {
+        clock.advance(PROBE_MS);
+        const o = await ask(i.client(key), `probe ${randomUUID()}`, { temperature: 0 });
+        expect(o.status).toBe(200);
+        return guardOf(i).status === 'ok';
+      },
+      10_000,
+      50,
+    );
     return ms;
   }
 
@@ -480,12 +517,17 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
 
     await store.restart();
     // Only health checks from here on, as from a load balancer that stopped sending requests.
-    const { ms } = await eventually('ready again', async () => {
-      clock.advance(PROBE_MS);
-      const ready = await getJson(`${gw.url}/health?ready=1`);
-      expect(ready.ms).toBeLessThan(1_000 + SLACK_MS);
-      return ready.status === 200;
-    }, 5_000, 50);
+    const { ms } = await eventually(
+      'ready again',
+      async () => {
+        clock.advance(PROBE_MS);
+        const ready = await getJson(`${gw.url}/health?ready=1`);
+        expect(ready.ms).toBeLessThan(1_000 + SLACK_MS);
+        return ready.status === 200;
+      },
+      5_000,
+      50,
+    );
     expect(ms).toBeLessThan(5_000);
     expect((await getJson(`${gw.url}/health`)).body.stores).toEqual({ [backend.name]: 'ok' });
   });
@@ -595,10 +637,17 @@ describe('dynamodb outage: tenants', () => {
   });
 
   const start = async (now: () => number, extra: Env = {}): Promise<Instance> => {
-    const i = await startInstance({
-      OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1',
-      DEFAULT_TENANT_ENABLED: 'false', ...dynamoBackend.env(store.address, space), ...extra,
-    }, now);
+    const i = await startInstance(
+      {
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: upstream.url,
+        OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+        DEFAULT_TENANT_ENABLED: 'false',
+        ...dynamoBackend.env(store.address, space),
+        ...extra,
+      },
+      now,
+    );
     instances.push(i);
     return i;
   };
@@ -622,10 +671,15 @@ describe('dynamodb outage: tenants', () => {
     expect(gw.composed.guards.for('dynamodb').status).toBe('down');
 
     await store.restart();
-    await eventually('the unseen key works once the store is back', async () => {
-      clock.advance(PROBE_MS);
-      return (await ask(gw.client(unseen), 'after')).status === 200;
-    }, 10_000, 50);
+    await eventually(
+      'the unseen key works once the store is back',
+      async () => {
+        clock.advance(PROBE_MS);
+        return (await ask(gw.client(unseen), 'after')).status === 200;
+      },
+      10_000,
+      50,
+    );
     // A key that is really unknown is 401 again, now that the store can say so.
     expect(await ask(gw.client(`gw-bogus-${randomUUID()}`), 'after')).toMatchObject({ status: 401 });
   });

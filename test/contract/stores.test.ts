@@ -72,7 +72,13 @@ describe('store specifics', () => {
     const tenants = new DynamoTenantRepository(doc, { tableName });
     const users = new DynamoAdminUserRepository(doc, { tableName });
     const audit = new DynamoAuditLog(doc, { tableName });
-    await tenants.create({ ...DEFAULT_TENANT, created_at: 'x', updated_at: 'x', keys: [{ hash: hashApiKey('gw-k'), prefix: 'gw-k', created_at: 'x' }], version: 1 });
+    await tenants.create({
+      ...DEFAULT_TENANT,
+      created_at: 'x',
+      updated_at: 'x',
+      keys: [{ hash: hashApiKey('gw-k'), prefix: 'gw-k', created_at: 'x' }],
+      version: 1,
+    });
     await users.create({ username: 'admin', role: 'admin', password_hash: 'scrypt$h', created_at: 'x', updated_at: 'x' });
     await audit.append({ id: '1', at: new Date().toISOString(), actor: 'admin', action: 'tenant.create', tenant_id: 'default' });
     expect((await tenants.list()).map((t) => t.id)).toEqual(['default']);
@@ -85,7 +91,11 @@ describe('store specifics', () => {
     const { tableName, cleanup } = await freshTable();
     const now = Date.UTC(2026, 4, 15);
     const audit = new DynamoAuditLog(doc, { tableName, now: () => now });
-    for (const [id, at] of [['may', '2026-05-01T00:00:00.000Z'], ['april', '2026-04-30T23:59:59.999Z'], ['march', '2026-03-31T00:00:00.000Z']] as const) {
+    for (const [id, at] of [
+      ['may', '2026-05-01T00:00:00.000Z'],
+      ['april', '2026-04-30T23:59:59.999Z'],
+      ['march', '2026-03-31T00:00:00.000Z'],
+    ] as const) {
       await audit.append({ id, at, actor: 'admin', action: 'x' });
     }
     expect((await audit.list({})).map((e) => e.id)).toEqual(['may', 'april']);
@@ -117,7 +127,13 @@ describe('store specifics', () => {
   it('the memory tenant repository honours an injected clock for expiry', async () => {
     let now = Date.UTC(2026, 0, 1);
     const repo = new MemoryTenantRepository([], { now: () => now });
-    await repo.create({ ...DEFAULT_TENANT, created_at: 'x', updated_at: 'x', keys: [{ hash: hashApiKey('gw-k'), prefix: 'gw-k', created_at: 'x', expires_at: '2026-01-02T00:00:00.000Z' }], version: 1 });
+    await repo.create({
+      ...DEFAULT_TENANT,
+      created_at: 'x',
+      updated_at: 'x',
+      keys: [{ hash: hashApiKey('gw-k'), prefix: 'gw-k', created_at: 'x', expires_at: '2026-01-02T00:00:00.000Z' }],
+      version: 1,
+    });
     expect((await repo.findByKeyHash(hashApiKey('gw-k')))?.id).toBe('default');
     now = Date.UTC(2026, 0, 2);
     expect(await repo.findByKeyHash(hashApiKey('gw-k'))).toBeNull();

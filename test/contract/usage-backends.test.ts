@@ -4,7 +4,7 @@
 // "peers" are separate clients on the same backend, as separate instances are.
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DynamoAlertClaims } from '../../functions/adapters/dynamodb/alert-claims';
 import { DynamoBudgetLedger } from '../../functions/adapters/dynamodb/budget-ledger';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
@@ -58,11 +58,13 @@ function dynamoPeers(n: number): DynamoDBDocumentClient[] {
 }
 
 async function redisPeers(n: number): Promise<Redis[]> {
-  return Promise.all(Array.from({ length: n }, async () => {
-    const own = await connectRedis({ url: redisServer.url });
-    peerClients.push({ close: () => own.quit() });
-    return own;
-  }));
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const own = await connectRedis({ url: redisServer.url });
+      peerClients.push({ close: () => own.quit() });
+      return own;
+    }),
+  );
 }
 
 // ---- usage store
@@ -77,7 +79,11 @@ usageStoreContract('dynamodb (dynalite)', async () => ({
 }));
 usageStoreContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisUsageStore(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisUsageStore(c, { prefix: p })) };
+  return {
+    repo: new RedisUsageStore(redis, { prefix: p }),
+    cleanup: noCleanup,
+    peers: async (n) => (await redisPeers(n)).map((c) => new RedisUsageStore(c, { prefix: p })),
+  };
 });
 
 // ---- budget ledger
@@ -92,7 +98,11 @@ budgetLedgerContract('dynamodb (dynalite)', async () => ({
 }));
 budgetLedgerContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisBudgetLedger(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisBudgetLedger(c, { prefix: p })) };
+  return {
+    repo: new RedisBudgetLedger(redis, { prefix: p }),
+    cleanup: noCleanup,
+    peers: async (n) => (await redisPeers(n)).map((c) => new RedisBudgetLedger(c, { prefix: p })),
+  };
 });
 
 // ---- alert claims
@@ -107,5 +117,9 @@ alertClaimsContract('dynamodb (dynalite)', async () => ({
 }));
 alertClaimsContract('redis', async () => {
   const p = prefix();
-  return { repo: new RedisAlertClaims(redis, { prefix: p }), cleanup: noCleanup, peers: async (n) => (await redisPeers(n)).map((c) => new RedisAlertClaims(c, { prefix: p })) };
+  return {
+    repo: new RedisAlertClaims(redis, { prefix: p }),
+    cleanup: noCleanup,
+    peers: async (n) => (await redisPeers(n)).map((c) => new RedisAlertClaims(c, { prefix: p })),
+  };
 });

@@ -16,9 +16,22 @@ let seq = 0;
 const uid = (label: string): string => `${label}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 
 export const usageEvent = (over: Partial<UsageEvent> = {}): UsageEvent => ({
-  request_id: uid('req'), tenant_id: 'acme', provider: 'openai', model: 'gpt-4o',
-  prompt_tokens: 10, completion_tokens: 5, cached_tokens: 2, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.1,
-  latency_ms: 100, cache_hit: false, status: 200, stream: false, timestamp: '2030-01-15T12:00:00.000Z', budget_usd: 0,
+  request_id: uid('req'),
+  tenant_id: 'acme',
+  provider: 'openai',
+  model: 'gpt-4o',
+  prompt_tokens: 10,
+  completion_tokens: 5,
+  cached_tokens: 2,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  cost_usd: 0.1,
+  latency_ms: 100,
+  cache_hit: false,
+  status: 200,
+  stream: false,
+  timestamp: '2030-01-15T12:00:00.000Z',
+  budget_usd: 0,
   ...over,
 });
 
@@ -47,7 +60,18 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
     it('sums events per day and model, and per tenant over a range', async () => {
       await store.apply(usageEvent({ tenant_id: tenant, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.1 }), none);
       await store.apply(usageEvent({ tenant_id: tenant, prompt_tokens: 20, completion_tokens: 7, cost_usd: 0.2, cache_hit: true }), none);
-      await store.apply(usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', provider: 'anthropic', prompt_tokens: 1, completion_tokens: 1, cost_usd: 0.05, timestamp: '2030-01-16T01:00:00.000Z' }), none);
+      await store.apply(
+        usageEvent({
+          tenant_id: tenant,
+          model: 'claude-haiku-4-5',
+          provider: 'anthropic',
+          prompt_tokens: 1,
+          completion_tokens: 1,
+          cost_usd: 0.05,
+          timestamp: '2030-01-16T01:00:00.000Z',
+        }),
+        none,
+      );
       const t = await store.totals(tenant, '2030-01-15T00:00:00.000Z', '2030-01-16T23:59:59.999Z');
       expect(t).toMatchObject({ request_count: 3, prompt_tokens: 31, completion_tokens: 13, cache_hits: 1 });
       expect(t.cost_usd).toBeCloseTo(0.35, 10);
@@ -74,7 +98,12 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
     });
 
     it('only counts the days inside the range, ends included', async () => {
-      for (const [ts, cost] of [['2030-01-14T23:59:59.000Z', 1], ['2030-01-15T00:00:00.000Z', 2], ['2030-01-16T10:00:00.000Z', 4], ['2030-01-17T00:00:01.000Z', 8]] as const) {
+      for (const [ts, cost] of [
+        ['2030-01-14T23:59:59.000Z', 1],
+        ['2030-01-15T00:00:00.000Z', 2],
+        ['2030-01-16T10:00:00.000Z', 4],
+        ['2030-01-17T00:00:01.000Z', 8],
+      ] as const) {
         await store.apply(usageEvent({ tenant_id: tenant, timestamp: ts, cost_usd: cost }), none);
       }
       const t = await store.totals(tenant, '2030-01-15T00:00:00.000Z', '2030-01-16T23:59:59.999Z');
@@ -88,20 +117,42 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.5 }), none);
       await store.apply(usageEvent({ tenant_id: other, cost_usd: 0.25 }), none);
       expect((await store.totals(tenant, '2030-01-01', '2030-12-31')).cost_usd).toBeCloseTo(0.5, 10);
-      expect(await store.totals(uid('nobody'), '2030-01-01', '2030-12-31')).toEqual({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+      expect(await store.totals(uid('nobody'), '2030-01-01', '2030-12-31')).toEqual({
+        request_count: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cost_usd: 0,
+        cache_hits: 0,
+      });
     });
 
     it("reports the month's cost after each event, per UTC month", async () => {
-      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.3, timestamp: '2030-01-31T23:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.3, 10);
-      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.2, timestamp: '2030-01-02T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.5, 10);
-      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.7, timestamp: '2030-02-01T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(0.7, 10);
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.3, timestamp: '2030-01-31T23:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(
+        0.3,
+        10,
+      );
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.2, timestamp: '2030-01-02T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(
+        0.5,
+        10,
+      );
+      expect((await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.7, timestamp: '2030-02-01T00:00:00.000Z' }), none)).month_cost_usd).toBeCloseTo(
+        0.7,
+        10,
+      );
     });
 
     it('runs `then` with the result; if it fails, a redelivery runs it again without counting twice', async () => {
       const e = usageEvent({ tenant_id: tenant, cost_usd: 0.4 });
       const seen: UsageApplied[] = [];
-      await expect(store.apply(e, async (a) => { seen.push(a); throw new Error('alert topic unavailable'); })).rejects.toThrow('alert topic unavailable');
-      const again = await store.apply(e, async (a) => { seen.push(a); });
+      await expect(
+        store.apply(e, async (a) => {
+          seen.push(a);
+          throw new Error('alert topic unavailable');
+        }),
+      ).rejects.toThrow('alert topic unavailable');
+      const again = await store.apply(e, async (a) => {
+        seen.push(a);
+      });
       expect(seen.map((a) => a.month_cost_usd)).toEqual([0.4, 0.4]);
       expect(seen[0]?.counted).toBe(true);
       expect(again.month_cost_usd).toBeCloseTo(0.4, 10);
@@ -138,18 +189,25 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       /** Redelivers what failed until everything is in, as SQS would. */
       async function settleAll(events: UsageEvent[]): Promise<void> {
         let left = events;
-        await eventually('every event applied', async () => {
-          const results = await many(left);
-          left = left.filter((_, i) => results[i] instanceof Error);
-          return left.length === 0;
-        }, 10_000, 20);
+        await eventually(
+          'every event applied',
+          async () => {
+            const results = await many(left);
+            left = left.filter((_, i) => results[i] instanceof Error);
+            return left.length === 0;
+          },
+          10_000,
+          20,
+        );
       }
 
       it('counts a batch over tenants, days and models; a repeat inside the batch counts once', async () => {
         const other = uid('tenant');
         const events = [
           ...Array.from({ length: 45 }, () => usageEvent({ tenant_id: tenant, cost_usd: 0.01 })),
-          ...Array.from({ length: 5 }, () => usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', cost_usd: 0.02, timestamp: '2030-01-16T00:00:00.000Z' })),
+          ...Array.from({ length: 5 }, () =>
+            usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', cost_usd: 0.02, timestamp: '2030-01-16T00:00:00.000Z' }),
+          ),
           ...Array.from({ length: 3 }, () => usageEvent({ tenant_id: other, cost_usd: 1 })),
         ];
         await settleAll([...events, events[0] as UsageEvent, events[46] as UsageEvent]);
@@ -191,11 +249,16 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
         // Redelivered: `then` runs again for the failed ones, and nothing counts twice.
         const retried: Array<[string, number]> = [];
         let left = mine;
-        await eventually('every failed event redelivered', async () => {
-          const r = await many(left, async (e, a) => void retried.push([e.tenant_id, a.month_cost_usd]));
-          left = left.filter((_, i) => r[i] instanceof Error);
-          return left.length === 0;
-        }, 10_000, 20);
+        await eventually(
+          'every failed event redelivered',
+          async () => {
+            const r = await many(left, async (e, a) => void retried.push([e.tenant_id, a.month_cost_usd]));
+            left = left.filter((_, i) => r[i] instanceof Error);
+            return left.length === 0;
+          },
+          10_000,
+          20,
+        );
         expect(left).toEqual([]);
         expect(retried.length).toBeGreaterThan(0);
         expect(retried.every(([t, cost]) => t === tenant && Math.abs(cost - 1) < 1e-9)).toBe(true);

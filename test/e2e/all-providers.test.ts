@@ -18,12 +18,22 @@ const meta = (o: unknown): XGateway => (o as { x_gateway: XGateway }).x_gateway;
 
 const weatherTool: ChatCompletionTool = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Get the weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  function: {
+    name: 'get_weather',
+    description: 'Get the weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
 };
 
 /** The program a service would run: a completion, a streamed answer, and a tool round trip. */
 async function program(client: OpenAI, model: string): Promise<{ provider: string; text: string; streamed: string; toolAnswer: string }> {
-  const completion = await client.chat.completions.create({ model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }] });
+  const completion = await client.chat.completions.create({
+    model,
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ],
+  });
   const streamed = await client.chat.completions.stream({ model, messages: [{ role: 'user', content: 'Hello again' }] }).finalChatCompletion();
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
   const first = await client.chat.completions.create({ model, messages, tools: [weatherTool] });
@@ -56,17 +66,29 @@ describe('one OpenAI-SDK program, four providers', () => {
     for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
     const aws = fakeAwsEnv(fakes.bedrock.url);
     Object.assign(process.env, aws);
-    gw = await startGateway({
-      ...aws,
-      OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fakes.openai.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: fakes.anthropic.url,
-      OLLAMA_BASE_URL: fakes.ollama.url,
-    }, {
-      routing: {
-        routes: { resilient: { targets: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }, { provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0' }] } },
-        circuit_breaker: { failure_threshold: 3, success_threshold: 1, open_seconds: 30 },
+    gw = await startGateway(
+      {
+        ...aws,
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: fakes.openai.url,
+        ANTHROPIC_API_KEY: 'sk-ant-test',
+        ANTHROPIC_BASE_URL: fakes.anthropic.url,
+        OLLAMA_BASE_URL: fakes.ollama.url,
       },
-    });
+      {
+        routing: {
+          routes: {
+            resilient: {
+              targets: [
+                { provider: 'anthropic', model: 'claude-haiku-4-5' },
+                { provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0' },
+              ],
+            },
+          },
+          circuit_breaker: { failure_threshold: 3, success_threshold: 1, open_seconds: 30 },
+        },
+      },
+    );
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
   });
   afterAll(async () => {

@@ -85,13 +85,25 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
 
   test('chat.completions.create: translated both ways, priced from the catalog, provider anthropic', async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: 'anthropic/claude-haiku-4-5', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello' }], max_tokens: 200, stop: ['###'] })
+      .create({
+        model: 'anthropic/claude-haiku-4-5',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'hello' },
+        ],
+        max_tokens: 200,
+        stop: ['###'],
+      })
       .withResponse();
     expect(data.id).toBe(TEXT.id);
     expect(data.model).toBe(TEXT.model);
     expect(data.choices[0]?.message.content).toBe(TEXT.content[0]?.text);
     expect(data.choices[0]?.finish_reason).toBe('stop');
-    expect(data.usage).toMatchObject({ prompt_tokens: TEXT.usage.input_tokens, completion_tokens: TEXT.usage.output_tokens, total_tokens: TEXT.usage.input_tokens + TEXT.usage.output_tokens });
+    expect(data.usage).toMatchObject({
+      prompt_tokens: TEXT.usage.input_tokens,
+      completion_tokens: TEXT.usage.output_tokens,
+      total_tokens: TEXT.usage.input_tokens + TEXT.usage.output_tokens,
+    });
     const m = meta(data);
     expect(m.provider).toBe('anthropic');
     expect(m.attempts).toEqual([expect.objectContaining({ provider: 'anthropic', model: 'claude-haiku-4-5', status: 200 })]);
@@ -108,8 +120,11 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     expect(sent?.headers['anthropic-version']).toBe('2023-06-01');
     expect(sent?.headers.authorization).toBeUndefined();
     expect(sent?.json).toEqual({
-      model: 'claude-haiku-4-5', max_tokens: 200, stop_sequences: ['###'],
-      system: [{ type: 'text', text: 'Be brief.' }], messages: [{ role: 'user', content: 'hello' }],
+      model: 'claude-haiku-4-5',
+      max_tokens: 200,
+      stop_sequences: ['###'],
+      system: [{ type: 'text', text: 'Be brief.' }],
+      messages: [{ role: 'user', content: 'hello' }],
     });
   });
 
@@ -143,7 +158,10 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
 
   test('stream_options.include_usage forwards one usage chunk', async () => {
     const stream = await client.chat.completions.create({
-      model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'weather?' }], stream: true, stream_options: { include_usage: true },
+      model: 'claude-haiku-4-5',
+      messages: [{ role: 'user', content: 'weather?' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     const usages: OpenAI.CompletionUsage[] = [];
     for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
@@ -201,19 +219,21 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     const runner = client.chat.completions.runTools({
       model: 'claude-haiku-4-5',
       messages: [{ role: 'user', content: "What's the weather in SF in Celsius?" }],
-      tools: [{
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: 'Lookup the weather for a given city',
-          parameters: weatherParameters,
-          parse: (input: string) => JSON.parse(input) as { location: string; units: string },
-          function: async (args: { location: string; units: string }) => {
-            calls.push(args);
-            return `${args.location}: 20 degrees ${args.units.toUpperCase()}, sunny`;
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Lookup the weather for a given city',
+            parameters: weatherParameters,
+            parse: (input: string) => JSON.parse(input) as { location: string; units: string },
+            function: async (args: { location: string; units: string }) => {
+              calls.push(args);
+              return `${args.location}: 20 degrees ${args.units.toUpperCase()}, sunny`;
+            },
           },
         },
-      }],
+      ],
     });
     const content = await runner.finalContent();
     expect(calls).toEqual([TOOL_USE.content[0]?.input]);
@@ -234,7 +254,7 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     expect(apiErr.headers?.get('x-gateway-provider')).toBe('anthropic');
   });
 
-  test('an upstream 400 comes back as the client\'s 400 with Anthropic\'s message', async () => {
+  test("an upstream 400 comes back as the client's 400 with Anthropic's message", async () => {
     const recorded = readFixtureJson<{ body: { error: { type: string; message: string } } }>('anthropic/error-400.recorded.json').body.error;
     upstream.setBehaviour({ status: 400, times: 1 });
     const err = await client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
@@ -244,19 +264,23 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     expect(apiErr.error).toMatchObject({ message: recorded.message, type: recorded.type });
   });
 
-  test('a model Anthropic does not know is the client\'s 404', async () => {
-    await expect(client.chat.completions.create({ model: 'anthropic/no-such-model', messages: [{ role: 'user', content: 'hi' }] }))
-      .rejects.toMatchObject({ status: 404, error: { message: 'model: no-such-model' } });
+  test("a model Anthropic does not know is the client's 404", async () => {
+    await expect(client.chat.completions.create({ model: 'anthropic/no-such-model', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
+      status: 404,
+      error: { message: 'model: no-such-model' },
+    });
   });
 
   test('a request Anthropic cannot take is refused with a 400 naming the field, before any upstream call', async () => {
     const before = upstream.requests.length;
-    await expect(client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }], n: 2 }))
-      .rejects.toMatchObject({ status: 400, error: { param: 'n' } });
+    await expect(client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }], n: 2 })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'n' },
+    });
     expect(upstream.requests.length).toBe(before);
   });
 
-  test('a mid-stream overloaded error makes the SDK\'s stream iteration throw an APIError', async () => {
+  test("a mid-stream overloaded error makes the SDK's stream iteration throw an APIError", async () => {
     upstream.setBehaviour({ failAfterChunks: 5, times: 1 });
     const stream = await client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'weather?' }], stream: true });
     let text = '';
@@ -269,10 +293,13 @@ describe('OpenAI SDK → gateway → Anthropic (Messages API)', () => {
     expect(text.length).toBeGreaterThan(0); // the answer had started before the failure
   });
 
-  test('models.list shows the catalog\'s Anthropic models with provider and prices', async () => {
+  test("models.list shows the catalog's Anthropic models with provider and prices", async () => {
     const page = await client.models.list();
     const haiku = page.data.find((m) => m.id === 'claude-haiku-4-5');
     expect(haiku).toBeDefined();
-    expect((haiku as unknown as { x_gateway: { provider: string; input_per_mtok: number } }).x_gateway).toMatchObject({ provider: 'anthropic', input_per_mtok: prices.lookup('claude-haiku-4-5')?.input_per_mtok });
+    expect((haiku as unknown as { x_gateway: { provider: string; input_per_mtok: number } }).x_gateway).toMatchObject({
+      provider: 'anthropic',
+      input_per_mtok: prices.lookup('claude-haiku-4-5')?.input_per_mtok,
+    });
   });
 });

@@ -32,25 +32,43 @@ interface XGateway {
 
 const weatherTool: ChatCompletionTool = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Get the weather in a given city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  function: {
+    name: 'get_weather',
+    description: 'Get the weather in a given city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
 };
 
-const converseFixture = readFixtureJson<{ output: { message: { content: Array<{ text: string }> } }; usage: { inputTokens: number; outputTokens: number; totalTokens: number } }>('bedrock/converse.response.json');
+const converseFixture = readFixtureJson<{
+  output: { message: { content: Array<{ text: string }> } };
+  usage: { inputTokens: number; outputTokens: number; totalTokens: number };
+}>('bedrock/converse.response.json');
 const FIXTURE_TEXT = converseFixture.output.message.content[0]?.text ?? '';
-const FIXTURE_TOOL_INPUT = readFixtureJson<{ output: { message: { content: Array<{ toolUse: { input: unknown } }> } } }>('bedrock/converse-tools.response.partial.json').output.message.content[0]?.toolUse.input;
-const price = readFixtureJson<{ models: Record<string, { input_per_mtok: number; output_per_mtok: number }> }>('../../functions/core/pricing/catalog.json').models[MODEL_ID];
+const FIXTURE_TOOL_INPUT = readFixtureJson<{ output: { message: { content: Array<{ toolUse: { input: unknown } }> } } }>(
+  'bedrock/converse-tools.response.partial.json',
+).output.message.content[0]?.toolUse.input;
+const price = readFixtureJson<{ models: Record<string, { input_per_mtok: number; output_per_mtok: number }> }>('../../functions/core/pricing/catalog.json')
+  .models[MODEL_ID];
 
 const ctx = (timeoutMs = 5000, signal = new CancelSignal()): CallContext => ({ signal, requestId: 'req-test', timeoutMs });
 const xGateway = (o: unknown): XGateway => (o as { x_gateway: XGateway }).x_gateway;
-const converseBody = (r: RecordedRequest | undefined) => r?.json as { system?: unknown; messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; inferenceConfig?: unknown; toolConfig?: unknown };
+const converseBody = (r: RecordedRequest | undefined) =>
+  r?.json as { system?: unknown; messages: Array<{ role: string; content: Array<Record<string, unknown>> }>; inferenceConfig?: unknown; toolConfig?: unknown };
 
 /** Sends raw bytes to the fake, bypassing every SDK. */
-function rawPost(url: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; errorType: string | undefined; body: string }> {
+function rawPost(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; errorType: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}${path}`, { method: 'POST', headers }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, errorType: res.headers['x-amzn-errortype'] as string | undefined, body: Buffer.concat(parts).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, errorType: res.headers['x-amzn-errortype'] as string | undefined, body: Buffer.concat(parts).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -81,9 +99,17 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
   });
 
   test('chat.completions.create: Converse answer, x_gateway provider bedrock, cost from the catalog', async () => {
-    const { data, response } = await client.chat.completions.create({
-      model: MODEL, messages: [{ role: 'system', content: 'Be funny.' }, { role: 'user', content: 'Tell me a joke' }], max_tokens: 100, temperature: 0.5,
-    }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({
+        model: MODEL,
+        messages: [
+          { role: 'system', content: 'Be funny.' },
+          { role: 'user', content: 'Tell me a joke' },
+        ],
+        max_tokens: 100,
+        temperature: 0.5,
+      })
+      .withResponse();
     expect(data.choices[0]?.message.content).toBe(FIXTURE_TEXT);
     expect(data.choices[0]?.finish_reason).toBe('stop');
     expect(data.model).toBe(MODEL_ID);
@@ -102,7 +128,11 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
       messages: [{ role: 'user', content: [{ text: 'Tell me a joke' }] }],
       inferenceConfig: { maxTokens: 100, temperature: 0.5 },
     });
-    expect(sent?.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${FAKE_AWS.accessKeyId}/\\d{8}/us-east-1/bedrock/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$`));
+    expect(sent?.headers.authorization).toMatch(
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${FAKE_AWS.accessKeyId}/\\d{8}/us-east-1/bedrock/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$`,
+      ),
+    );
   });
 
   test('stream: true iterates the event-stream chunks and ends with an x_gateway chunk', async () => {
@@ -128,7 +158,12 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
   });
 
   test('stream_options.include_usage forwards the metadata usage chunk', async () => {
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const usages: OpenAI.CompletionUsage[] = [];
     for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
     expect(usages).toHaveLength(1);
@@ -170,37 +205,41 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
   });
 
   test('streamed tool call: argument fragments assemble in the stream helper', async () => {
-    const final = await client.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'weather?' }], tools: [weatherTool] }).finalChatCompletion();
+    const final = await client.chat.completions
+      .stream({ model: MODEL, messages: [{ role: 'user', content: 'weather?' }], tools: [weatherTool] })
+      .finalChatCompletion();
     const call = final.choices[0]?.message.tool_calls?.[0];
     expect(final.choices[0]?.finish_reason).toBe('tool_calls');
     expect(call?.type === 'function' && call.function.name).toBe('get_weather');
     expect(call?.type === 'function' && JSON.parse(call.function.arguments)).toEqual(FIXTURE_TOOL_INPUT);
   });
 
-  test('runTools helper runs the tool and finishes with the model\'s answer', async () => {
+  test("runTools helper runs the tool and finishes with the model's answer", async () => {
     const seen: unknown[] = [];
     const runner = client.chat.completions.runTools({
       model: MODEL,
       messages: [{ role: 'user', content: 'What is the weather?' }],
-      tools: [{
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: 'Get the weather',
-          parameters: { type: 'object', properties: { sign: { type: 'string' } } },
-          parse: (s: string) => JSON.parse(s) as Record<string, unknown>,
-          function: (args: Record<string, unknown>) => {
-            seen.push(args);
-            return 'Cloudy, 12 C';
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Get the weather',
+            parameters: { type: 'object', properties: { sign: { type: 'string' } } },
+            parse: (s: string) => JSON.parse(s) as Record<string, unknown>,
+            function: (args: Record<string, unknown>) => {
+              seen.push(args);
+              return 'Cloudy, 12 C';
+            },
           },
         },
-      }],
+      ],
     });
     expect(await runner.finalContent()).toBe('The tool said: Cloudy, 12 C');
     expect(seen).toEqual([FIXTURE_TOOL_INPUT]);
   });
 
-  test('a ThrottlingException is the gateway\'s 502 naming bedrock', async () => {
+  test("a ThrottlingException is the gateway's 502 naming bedrock", async () => {
     upstream.setBehaviour({ status: 429 });
     const err = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -210,7 +249,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect(e.message).toContain('ThrottlingException');
   });
 
-  test('a ValidationException is the client\'s 400', async () => {
+  test("a ValidationException is the client's 400", async () => {
     upstream.setBehaviour({ status: 400 });
     const err = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
@@ -219,9 +258,12 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
 
   test('an image URL is refused before anything reaches Bedrock', async () => {
     const before = upstream.requests.length;
-    const err = await client.chat.completions.create({
-      model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
-    }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({
+        model: MODEL,
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as { param?: string }).param).toBe('messages[0].content[0].image_url.url');
     expect(upstream.requests.length).toBe(before);
@@ -239,7 +281,10 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect(text.length).toBeGreaterThan(0); // it did start
 
     upstream.setBehaviour({ failAfterChunks: 1, status: 429 });
-    const throttled = await client.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).finalChatCompletion().catch((e: unknown) => e);
+    const throttled = await client.chat.completions
+      .stream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .finalChatCompletion()
+      .catch((e: unknown) => e);
     expect(String((throttled as Error).message)).toContain('ThrottlingException');
   });
 
@@ -253,11 +298,11 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect(upstream.aborted).toBe(abortedBefore + 1);
   });
 
-  test('models.list shows the catalog\'s Bedrock models; /health says bedrock ok', async () => {
+  test("models.list shows the catalog's Bedrock models; /health says bedrock ok", async () => {
     const page = await client.models.list();
     const model = page.data.find((m) => m.id === MODEL_ID);
     expect(model && xGateway(model)).toMatchObject({ provider: 'bedrock', input_per_mtok: price?.input_per_mtok });
-    const health = await (await fetch(`${gw.url}/health`)).json() as { providers: Record<string, string> };
+    const health = (await (await fetch(`${gw.url}/health`)).json()) as { providers: Record<string, string> };
     expect(health.providers.bedrock).toBe('ok');
   });
 
@@ -266,7 +311,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect(upstream.signatureChecks.filter((c) => !c.ok)).toEqual([]);
   });
 
-  test('the fake refuses unsigned and wrongly signed requests with AWS\'s 403', async () => {
+  test("the fake refuses unsigned and wrongly signed requests with AWS's 403", async () => {
     const body = JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
     const unsigned = await fetch(`${upstream.url}${CONVERSE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(unsigned.status).toBe(403);
@@ -280,9 +325,15 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect((await rawPost(upstream.url, signed.path, headers, signed.body)).status).toBe(200); // the replay itself is fine
 
     const otherBody = signed.body.replace('hi', 'ho');
-    const tampered = await rawPost(upstream.url, signed.path, {
-      ...headers, 'x-amz-content-sha256': createHash('sha256').update(otherBody).digest('hex'),
-    }, otherBody);
+    const tampered = await rawPost(
+      upstream.url,
+      signed.path,
+      {
+        ...headers,
+        'x-amz-content-sha256': createHash('sha256').update(otherBody).digest('hex'),
+      },
+      otherBody,
+    );
     expect([tampered.status, tampered.errorType]).toEqual([403, 'InvalidSignatureException']);
     expect(JSON.parse(tampered.body)).toEqual({ message: expect.stringContaining('signature we calculated does not match') });
 
@@ -296,7 +347,10 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     const wrong = new BedrockProvider({
       prices: new PriceBook(),
       client: new BedrockRuntimeClient({
-        region: 'us-east-1', endpoint: upstream.url, maxAttempts: 1, requestHandler: new NodeHttpHandler(),
+        region: 'us-east-1',
+        endpoint: upstream.url,
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler(),
         credentials: { accessKeyId: FAKE_AWS.accessKeyId, secretAccessKey: 'not-the-secret' },
       }),
     });
@@ -305,7 +359,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
     expect(upstream.signatureChecks.at(-1)).toMatchObject({ ok: false, error: 'InvalidSignatureException' });
   });
 
-  test('an upstream that never answers is a 504 after the call\'s timeout', async () => {
+  test("an upstream that never answers is a 504 after the call's timeout", async () => {
     upstream.setBehaviour({ hang: true });
     const started = Date.now();
     const err = await provider.chat({ model: MODEL_ID, messages: [{ role: 'user', content: 'hi' }] }, ctx(200)).catch((e: unknown) => e as GatewayError);
@@ -329,11 +383,19 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
       const { response } = await provider.embed(embedReq({ model: 'amazon.titan-embed-text-v2:0', input: ['the quick fox', 'jumps'], dimensions: 256 }), ctx());
       expect(response.object).toBe('list');
       expect(response.model).toBe('amazon.titan-embed-text-v2:0');
-      expect(response.data.map((d) => [d.index, (d.embedding as number[]).length])).toEqual([[0, 256], [1, 256]]);
+      expect(response.data.map((d) => [d.index, (d.embedding as number[]).length])).toEqual([
+        [0, 256],
+        [1, 256],
+      ]);
       expect(response.usage).toEqual({ prompt_tokens: 4, total_tokens: 4 });
       const sent = upstream.requests.slice(before);
       expect(sent.map((r) => r.path)).toEqual(Array(2).fill(`/model/${encodeURIComponent('amazon.titan-embed-text-v2:0')}/invoke`));
-      expect(sent.map((r) => r.json)).toEqual(expect.arrayContaining([{ inputText: 'the quick fox', dimensions: 256 }, { inputText: 'jumps', dimensions: 256 }]));
+      expect(sent.map((r) => r.json)).toEqual(
+        expect.arrayContaining([
+          { inputText: 'the quick fox', dimensions: 256 },
+          { inputText: 'jumps', dimensions: 256 },
+        ]),
+      );
     });
 
     test('Titan v1: the fixed-size model', async () => {
@@ -355,7 +417,7 @@ describe('OpenAI SDK → gateway → Bedrock (real BedrockRuntimeClient, SigV4, 
       expect(err).toMatchObject({ status: 400, param: 'model' });
     });
 
-    test('through the gateway\'s /v1/embeddings with the OpenAI SDK', async () => {
+    test("through the gateway's /v1/embeddings with the OpenAI SDK", async () => {
       const res = await client.embeddings.create({ model: 'bedrock/amazon.titan-embed-text-v2:0', input: 'hello world' });
       expect(res.data[0]?.embedding).toHaveLength(1024);
       expect(res.usage.prompt_tokens).toBe(2);

@@ -29,7 +29,7 @@ describe('embeddings', () => {
 
   const example = readFixtureJson<{ data: Array<{ embedding: number[] }> }>('openai/embeddings.response.json').data[0]?.embedding ?? [];
 
-  test('OpenAI: the SDK\'s default base64 encoding round-trips to the same floats, priced from the catalog', async () => {
+  test("OpenAI: the SDK's default base64 encoding round-trips to the same floats, priced from the catalog", async () => {
     const res = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['first text', 'second text'] });
     expect(res.data).toHaveLength(2);
     res.data[0]?.embedding.forEach((v, i) => expect(v).toBeCloseTo(example[i] ?? NaN, 6));
@@ -52,6 +52,9 @@ describe('embeddings', () => {
 
   test('bad input is a 400 naming the field', async () => {
     await expect(client.embeddings.create({ model: 'text-embedding-3-small', input: '' })).rejects.toMatchObject({ status: 400, error: { param: 'input' } });
-    await expect(client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', encoding_format: 'xml' as 'float' })).rejects.toMatchObject({ status: 400, error: { param: 'encoding_format' } });
+    await expect(client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', encoding_format: 'xml' as 'float' })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'encoding_format' },
+    });
   });
 });

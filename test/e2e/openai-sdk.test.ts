@@ -37,7 +37,9 @@ function fixtureStreamText(): string {
     .join('');
 }
 
-const prices = readFixtureJson<{ models: Record<string, { input_per_mtok: number; output_per_mtok: number }> }>('../../functions/core/pricing/catalog.json').models;
+const prices = readFixtureJson<{ models: Record<string, { input_per_mtok: number; output_per_mtok: number }> }>(
+  '../../functions/core/pricing/catalog.json',
+).models;
 
 describe('OpenAI SDK → gateway → OpenAI', () => {
   let upstream: FakeUpstream;
@@ -55,9 +57,7 @@ describe('OpenAI SDK → gateway → OpenAI', () => {
   });
 
   test('chat.completions.create returns the completion with x_gateway metadata and cost', async () => {
-    const { data, response } = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] })
-      .withResponse();
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }).withResponse();
     const recorded = JSON.parse(readFixture('openai/chat-nonstream.recorded.response.json')) as OpenAI.ChatCompletion;
     expect(data.choices[0]?.message.content).toBe(recorded.choices[0]?.message.content);
     expect(data.usage).toEqual(recorded.usage);
@@ -99,7 +99,10 @@ describe('OpenAI SDK → gateway → OpenAI', () => {
 
   test('stream_options.include_usage forwards the usage chunk', async () => {
     const stream = await client.chat.completions.create({
-      model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }], stream: true, stream_options: { include_usage: true },
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'weather?' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     const usages: OpenAI.CompletionUsage[] = [];
     for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
@@ -148,7 +151,15 @@ describe('OpenAI SDK → gateway → OpenAI', () => {
     const image = 'data:image/png;base64,iVBORw0KGgo=';
     await client.chat.completions.create({
       model: 'gpt-4o',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: image } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: image } },
+          ],
+        },
+      ],
       response_format: { type: 'json_object' },
     });
     const sent = upstream.requests.at(-1)?.json as { response_format: unknown; messages: Array<{ content: Array<{ image_url?: { url: string } }> }> };
@@ -161,7 +172,10 @@ describe('OpenAI SDK → gateway → OpenAI', () => {
     for await (const model of client.models.list()) {
       ids.push(model.id);
       if (model.id === 'gpt-4o') {
-        expect((model as unknown as { x_gateway: { provider: string; input_per_mtok: number } }).x_gateway).toMatchObject({ provider: 'openai', input_per_mtok: prices['gpt-4o']?.input_per_mtok });
+        expect((model as unknown as { x_gateway: { provider: string; input_per_mtok: number } }).x_gateway).toMatchObject({
+          provider: 'openai',
+          input_per_mtok: prices['gpt-4o']?.input_per_mtok,
+        });
       }
     }
     expect(ids).toContain('gpt-4o');
@@ -185,19 +199,41 @@ describe('OpenAI SDK → gateway → Ollama (native API)', () => {
   });
 
   test('sync completion is translated from /api/chat, free of charge', async () => {
-    const completion = await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }] });
+    const completion = await client.chat.completions.create({
+      model: 'llama3.2',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
     const native = readFixtureJson<{ message: { content: string }; prompt_eval_count: number; eval_count: number }>('ollama/chat-nonstream.response.json');
     expect(completion.object).toBe('chat.completion');
     expect(completion.choices[0]?.message.content).toBe(native.message.content);
-    expect(completion.usage).toEqual({ prompt_tokens: native.prompt_eval_count, completion_tokens: native.eval_count, total_tokens: native.prompt_eval_count + native.eval_count });
+    expect(completion.usage).toEqual({
+      prompt_tokens: native.prompt_eval_count,
+      completion_tokens: native.eval_count,
+      total_tokens: native.prompt_eval_count + native.eval_count,
+    });
     expect((completion as unknown as { x_gateway: XGateway }).x_gateway).toMatchObject({ provider: 'ollama', cost_usd: 0 });
     const sent = upstream.requests.at(-1);
     expect(sent?.path).toBe('/api/chat');
-    expect(sent?.json).toMatchObject({ model: 'llama3.2', stream: false, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }] });
+    expect(sent?.json).toMatchObject({
+      model: 'llama3.2',
+      stream: false,
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
   });
 
   test('NDJSON stream becomes SSE chunks that the stream helper assembles', async () => {
-    const runner = client.chat.completions.stream({ model: 'llama3.2', messages: [{ role: 'user', content: 'why is the sky blue?' }], temperature: 0.5, max_tokens: 50 });
+    const runner = client.chat.completions.stream({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'why is the sky blue?' }],
+      temperature: 0.5,
+      max_tokens: 50,
+    });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]?.message.content).toBe('The sky is blue.');
     expect(final.choices[0]?.finish_reason).toBe('stop');
@@ -214,7 +250,9 @@ describe('OpenAI SDK → gateway → Ollama (native API)', () => {
     messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: 'Rainy, 12 C' });
     const second = await client.chat.completions.create({ model: 'llama3.2', messages, tools: [weatherTool] });
     expect(second.choices[0]?.message.content).toContain('Rainy, 12 C');
-    const sent = upstream.requests.at(-1)?.json as { messages: Array<{ role: string; tool_calls?: Array<{ function: { arguments: unknown } }>; tool_name?: string }> };
+    const sent = upstream.requests.at(-1)?.json as {
+      messages: Array<{ role: string; tool_calls?: Array<{ function: { arguments: unknown } }>; tool_name?: string }>;
+    };
     expect(sent.messages[1]?.tool_calls?.[0]?.function.arguments).toEqual({ city: 'Tokyo' }); // objects, as Ollama wants
     expect(sent.messages[2]).toMatchObject({ role: 'tool', tool_name: 'get_weather', content: 'Rainy, 12 C' });
 
@@ -230,8 +268,10 @@ describe('OpenAI SDK → gateway → Ollama (native API)', () => {
     expect(page.data.map((m) => m.id)).toEqual(expect.arrayContaining(tags));
   });
 
-  test('an unknown Ollama model is the client\'s 404, not a gateway failure', async () => {
-    await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }))
-      .rejects.toMatchObject({ status: 404, error: { message: expect.stringContaining('no-such-model') } });
+  test("an unknown Ollama model is the client's 404, not a gateway failure", async () => {
+    await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
+      status: 404,
+      error: { message: expect.stringContaining('no-such-model') },
+    });
   });
 });

@@ -37,7 +37,9 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
     // A Slack-style incoming webhook: records each alert it is sent.
     webhook = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       req.on('end', () => {
         alerts.push(JSON.parse(body) as Record<string, unknown>);
         res.writeHead(200).end('ok');
@@ -45,7 +47,10 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
     });
     await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', () => r()));
     const env: Env = {
-      ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: ollama.url, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url,
+      ADDR: '127.0.0.1:0',
+      OLLAMA_BASE_URL: ollama.url,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: openai.url,
       ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hooks/budget`,
       // Exact limits and budgets are what is walked through here; a loaded test machine must not
       // turn a slow store call into a degraded answer (store faults have tests of their own).
@@ -65,7 +70,13 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
     composed = await composeGateway(config, silentLogger);
     const { tenants, users, audit } = composed.stores;
     const admin = createAdminApi({ tenants, users, audit, usage: composed.usage.stores.store, authEnabled: false, logger: silentLogger });
-    server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => (isAdminPath(r.path) ? admin(r) : composed.gateway.handle(r)) });
+    server = await startServer({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      logger: silentLogger,
+      handle: (r) => (isAdminPath(r.path) ? admin(r) : composed.gateway.handle(r)),
+    });
     url = server.url;
   });
 
@@ -78,17 +89,27 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
   });
 
   const chat = async (key: string, body: Json): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Json };
   };
-  const get = async (path: string, key?: string): Promise<Json> => (await (await fetch(`${url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).json()) as Json;
+  const get = async (path: string, key?: string): Promise<Json> =>
+    (await (await fetch(`${url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} })).json()) as Json;
   /** Usage is applied after the response: wait until it shows `requests`. */
   async function usageAfter(key: string, requests: number): Promise<Json> {
-    const { value } = await eventually(`usage to show ${requests} requests`, async () => {
-      await composed.gateway.flush();
-      const u = await get('/v1/usage', key);
-      return u.request_count >= requests && u;
-    }, 2_000, 20);
+    const { value } = await eventually(
+      `usage to show ${requests} requests`,
+      async () => {
+        await composed.gateway.flush();
+        const u = await get('/v1/usage', key);
+        return u.request_count >= requests && u;
+      },
+      2_000,
+      20,
+    );
     return value;
   }
 
@@ -105,20 +126,32 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
 
   test('6. Usage & cost tracking: GET /v1/usage in the seed shape', async () => {
     const u = await usageAfter('gw-default-key', 2);
-    expect(u).toMatchObject({ tenant_id: 'default', budget_usd: 1000, request_count: 2, total_cost_usd: 0, budget_used_pct: 0, cache_hits: 1, cache_hit_rate: 0.5 });
+    expect(u).toMatchObject({
+      tenant_id: 'default',
+      budget_usd: 1000,
+      request_count: 2,
+      total_cost_usd: 0,
+      budget_used_pct: 0,
+      cache_hits: 1,
+      cache_hit_rate: 0.5,
+    });
     expect(u.period_start).toMatch(/^\d{4}-\d{2}-01T00:00:00Z$/);
   });
 
   test('admin: a tenant with a budget; usage moves by each cost, hits are free, a spent budget is refused', async () => {
-    const created = (await (await fetch(`${url}/admin/tenants`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `walk-${backend}`, rate_limit_rpm: 100, budget_usd: 0.0006 }),
-    })).json()) as Json;
+    const created = (await (
+      await fetch(`${url}/admin/tenants`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `walk-${backend}`, rate_limit_rpm: 100, budget_usd: 0.0006 }),
+      })
+    ).json()) as Json;
     expect(created).toMatchObject({ name: `walk-${backend}`, rate_limit_rpm: 100, budget_usd: 0.0006 });
     const key = created.api_key as string;
     expect(key).toMatch(/^gw-/);
 
-    const ask = (content: string): Promise<{ status: number; body: Json }> => chat(key, { model: 'gpt-4o', max_tokens: 5, temperature: 0, messages: [{ role: 'user', content }] });
+    const ask = (content: string): Promise<{ status: number; body: Json }> =>
+      chat(key, { model: 'gpt-4o', max_tokens: 5, temperature: 0, messages: [{ role: 'user', content }] });
     const one = await ask('one');
     expect(one.status).toBe(200);
     const c1 = one.body.x_gateway.cost_usd as number;
@@ -162,9 +195,11 @@ describe.each(['memory', 'dynamodb', 'redis'] as const)('seed walkthroughs on %s
 
     // /metrics counts it all.
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    const series = (name: string, ...labels: string[]): number => metrics.split('\n')
-      .filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const series = (name: string, ...labels: string[]): number =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     const t = `tenant="${created.id}"`;
     expect(series('aigateway_requests_total', t)).toBe(3);
     expect(series('aigateway_cache_hits_total', t)).toBe(1);

@@ -3,18 +3,7 @@
  * fixtures in test/fixtures/anthropic/ (see SOURCES.md). All response bytes are prepared at
  * module load; streams replay the recorded SSE bodies one event per write.
  */
-import {
-  isRecord,
-  memo,
-  readFixture,
-  readFixtureJson,
-  sendBody,
-  splitSse,
-  startFakeServer,
-  writeStream,
-  type Exchange,
-  type FakeUpstream,
-} from './fixtures';
+import { isRecord, memo, readFixture, readFixtureJson, sendBody, splitSse, startFakeServer, writeStream, type Exchange, type FakeUpstream } from './fixtures';
 
 export type { Behaviour, FakeUpstream, RecordedRequest } from './fixtures';
 
@@ -80,7 +69,10 @@ function toolSse(name: string): Buffer[] {
 const toEvent = (o: { type: string; [k: string]: unknown }): string => `event: ${o.type}\ndata: ${JSON.stringify(o)}\n\n`;
 
 // Synthetic streams (Behaviour.streamChunks): the recorded message_start / stop events around N text deltas.
-const isEvent = (type: string) => (e: string): boolean => e.startsWith(`event: ${type}\n`);
+const isEvent =
+  (type: string) =>
+  (e: string): boolean =>
+    e.startsWith(`event: ${type}\n`);
 const SYNTH_HEAD = TEXT_EVENTS.filter((e) => isEvent('message_start')(e) || isEvent('content_block_start')(e));
 const SYNTH_BLOCK_STOP = TEXT_EVENTS.find(isEvent('content_block_stop'));
 const SYNTH_STOP = TEXT_EVENTS.find(isEvent('message_stop'));
@@ -109,15 +101,17 @@ function textMessage(text: string): string {
 }
 
 /** GET /v1/models: a short list in the documented shape (ASSEMBLED; ids from the recordings). */
-const MODELS_BUF = Buffer.from(JSON.stringify({
-  data: [
-    { type: 'model', id: 'claude-haiku-4-5-20251001', display_name: 'Claude Haiku 4.5', created_at: '2025-10-01T00:00:00Z' },
-    { type: 'model', id: 'claude-sonnet-4-5-20250929', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z' },
-  ],
-  has_more: false,
-  first_id: 'claude-haiku-4-5-20251001',
-  last_id: 'claude-sonnet-4-5-20250929',
-}));
+const MODELS_BUF = Buffer.from(
+  JSON.stringify({
+    data: [
+      { type: 'model', id: 'claude-haiku-4-5-20251001', display_name: 'Claude Haiku 4.5', created_at: '2025-10-01T00:00:00Z' },
+      { type: 'model', id: 'claude-sonnet-4-5-20250929', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z' },
+    ],
+    has_more: false,
+    first_id: 'claude-haiku-4-5-20251001',
+    last_id: 'claude-sonnet-4-5-20250929',
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Errors (shape and status → type: fixtures/anthropic/errors.json)
@@ -291,7 +285,13 @@ export function startAnthropicUpstream(opts?: { apiKey?: string }): Promise<Fake
           ? toolSse(toolName)
           : TEXT_SSE;
     // Mid-stream failure as Anthropic does it: an `error` event after the 200 head, then the end.
-    writeStream(ex, 200, SSE_HEADERS, events, b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => res.end(STREAM_ERROR_EVENT) } : undefined);
+    writeStream(
+      ex,
+      200,
+      SSE_HEADERS,
+      events,
+      b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => res.end(STREAM_ERROR_EVENT) } : undefined,
+    );
   };
 
   return startFakeServer(handler, '');

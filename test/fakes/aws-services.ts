@@ -39,10 +39,11 @@ async function listen(handler: (req: IncomingMessage, body: string, res: ServerR
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const closeServer = (server: Server): Promise<void> => new Promise((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-});
+const closeServer = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 
 /** SQS: SendMessage and SendMessageBatch (an entry whose body contains "REFUSE" is reported failed). */
 export async function startFakeSqs(): Promise<FakeAws<SqsRequest>> {
@@ -59,7 +60,11 @@ export async function startFakeSqs(): Promise<FakeAws<SqsRequest>> {
     };
     if (failures > 0) {
       failures--;
-      reply(500, { __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' }, { 'x-amzn-query-error': 'InternalError;Receiver' });
+      reply(
+        500,
+        { __type: 'com.amazonaws.sqs#InternalError', message: 'We encountered an internal error. Please try again.' },
+        { 'x-amzn-query-error': 'InternalError;Receiver' },
+      );
       return;
     }
     if (action === 'SendMessageBatch') {
@@ -90,11 +95,15 @@ export async function startFakeSns(): Promise<FakeAws<SnsRequest>> {
     if (failures > 0) {
       failures--;
       res.writeHead(500);
-      res.end(`<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal error</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+      res.end(
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal error</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
       return;
     }
     res.writeHead(200);
-    res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`);
+    res.end(
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
   });
   return { url, requests, failNext: (n) => void (failures = n), close: () => closeServer(server) };
 }
@@ -133,7 +142,11 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
       return;
     }
     const arn = String(body.SecretId);
-    res.writeHead(200).end(JSON.stringify({ ARN: arn, Name: arn.split(':').pop(), VersionId: 'v1', VersionStages: ['AWSCURRENT'], SecretString: fake.text, CreatedDate: 1.7e9 }));
+    res
+      .writeHead(200)
+      .end(
+        JSON.stringify({ ARN: arn, Name: arn.split(':').pop(), VersionId: 'v1', VersionStages: ['AWSCURRENT'], SecretString: fake.text, CreatedDate: 1.7e9 }),
+      );
   });
   return Object.assign(fake, { url, close: () => closeServer(server) });
 }

@@ -15,9 +15,7 @@ import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, randomUUID, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import {
-  isRecord, memo, readFixture, readFixtureJson, sendBody, startFakeServer, writeStream, type Exchange, type FakeUpstream,
-} from './fixtures';
+import { isRecord, memo, readFixture, readFixtureJson, sendBody, startFakeServer, writeStream, type Exchange, type FakeUpstream } from './fixtures';
 
 export type { Behaviour, FakeUpstream, RecordedRequest } from './fixtures';
 
@@ -99,17 +97,22 @@ function textAnswer(text: string): string {
 
 const TOOL_ANSWERS = new Map<string, string>();
 function toolAnswer(name: string): string {
-  return memo(TOOL_ANSWERS, name, () => JSON.stringify({
-    ...TOOLS_PARTIAL,
-    output: { message: { ...TOOLS_PARTIAL.output.message, content: TOOLS_PARTIAL.output.message.content.map((b) => ({ toolUse: { ...b.toolUse, name } })) } },
-    usage: USAGE,
-    metrics: METRICS,
-  }));
+  return memo(TOOL_ANSWERS, name, () =>
+    JSON.stringify({
+      ...TOOLS_PARTIAL,
+      output: { message: { ...TOOLS_PARTIAL.output.message, content: TOOLS_PARTIAL.output.message.content.map((b) => ({ toolUse: { ...b.toolUse, name } })) } },
+      usage: USAGE,
+      metrics: METRICS,
+    }),
+  );
 }
 
 // ---- event-stream frames --------------------------------------------------------------------
 
-const codec = new EventStreamCodec((bytes) => Buffer.from(bytes).toString('utf8'), (text) => new Uint8Array(Buffer.from(text, 'utf8')));
+const codec = new EventStreamCodec(
+  (bytes) => Buffer.from(bytes).toString('utf8'),
+  (text) => new Uint8Array(Buffer.from(text, 'utf8')),
+);
 
 function frame(headers: Record<string, string>, payload: unknown): Buffer {
   const h: MessageHeaders = {};
@@ -128,14 +131,16 @@ const METADATA = STREAMS.example_text_stream.find((e) => e[':event-type'] === 'm
 
 const TOOL_FRAMES = new Map<string, Buffer[]>();
 function toolFrames(name: string): Buffer[] {
-  return memo(TOOL_FRAMES, name, () => STREAMS.example_tool_stream.map((e) => {
-    if (e[':event-type'] === 'contentBlockStart') {
-      const start = e.payload.start as { toolUse: Obj };
-      return eventFrame('contentBlockStart', { ...e.payload, start: { toolUse: { ...start.toolUse, name } } });
-    }
-    // The fixture's tool-stream usage is a zero placeholder: use the text stream's numbers.
-    return eventFrame(e[':event-type'], e[':event-type'] === 'metadata' ? METADATA : e.payload);
-  }));
+  return memo(TOOL_FRAMES, name, () =>
+    STREAMS.example_tool_stream.map((e) => {
+      if (e[':event-type'] === 'contentBlockStart') {
+        const start = e.payload.start as { toolUse: Obj };
+        return eventFrame('contentBlockStart', { ...e.payload, start: { toolUse: { ...start.toolUse, name } } });
+      }
+      // The fixture's tool-stream usage is a zero placeholder: use the text stream's numbers.
+      return eventFrame(e[':event-type'], e[':event-type'] === 'metadata' ? METADATA : e.payload);
+    }),
+  );
 }
 
 function textFrames(deltas: string[], outputTokens?: number): Buffer[] {
@@ -183,8 +188,10 @@ interface AwsError {
   message: string;
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
-const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 /**
  * A SigV4 signer for the fake credentials. The fake verifies with `applyChecksum: false` (it
  * recomputes over exactly the headers a request signed); clients sign with the default.
@@ -208,17 +215,24 @@ async function checkSignature(req: IncomingMessage, body: string): Promise<AwsEr
   if (!auth) return { status: 403, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
   const m = AUTH.exec(auth);
   if (!m) {
-    return { status: 403, type: 'IncompleteSignatureException', message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters." };
+    return {
+      status: 403,
+      type: 'IncompleteSignatureException',
+      message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.",
+    };
   }
   const [, keyId, day, region, service, signedList = '', signature = ''] = m;
-  if (keyId !== FAKE_AWS.accessKeyId) return { status: 403, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
-  if (region !== FAKE_AWS.region) return { status: 403, type: 'InvalidSignatureException', message: `Credential should be scoped to a valid region, not '${region}'.` };
+  if (keyId !== FAKE_AWS.accessKeyId)
+    return { status: 403, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+  if (region !== FAKE_AWS.region)
+    return { status: 403, type: 'InvalidSignatureException', message: `Credential should be scoped to a valid region, not '${region}'.` };
   if (service !== 'bedrock') return { status: 403, type: 'InvalidSignatureException', message: "Credential should be scoped to correct service: 'bedrock'." };
   const amzDate = req.headers['x-amz-date'];
   const when = typeof amzDate === 'string' && amzDate.startsWith(day ?? '-') ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate) : null;
   if (!when) return { status: 403, type: 'IncompleteSignatureException', message: 'Date must be in ISO-8601 basic format and match the credential scope.' };
   const signed = signedList.split(';');
-  if (!signed.includes('host') || !signed.includes('x-amz-date')) return { status: 403, type: 'InvalidSignatureException', message: 'The host and x-amz-date headers must be signed.' };
+  if (!signed.includes('host') || !signed.includes('x-amz-date'))
+    return { status: 403, type: 'InvalidSignatureException', message: 'The host and x-amz-date headers must be signed.' };
   const headers: Record<string, string> = {};
   for (const name of signed) {
     const v = req.headers[name];
@@ -294,15 +308,33 @@ function converse(ex: Exchange, requestId: string, body: Obj, streaming: boolean
     sendBody(ex.res, 200, JSON_CT, answer, headers);
     return;
   }
-  const frames = b?.streamChunks !== undefined
-    ? textFrames(Array.from({ length: Math.max(0, Math.floor(b.streamChunks)) }, (_, i) => `tok${i} `), Math.floor(b.streamChunks))
-    : resultText !== undefined ? textFrames([`The tool said: ${resultText}`]) : tool ? toolFrames(tool) : TEXT_FRAMES;
-  const fail = b?.failAfterChunks === undefined ? undefined : {
-    after: b.failAfterChunks,
-    finish: () => ex.res.end(b.status === 429
-      ? exceptionFrame('throttlingException', STREAMS.example_exception_frame.payload)
-      : exceptionFrame('modelStreamErrorException', { message: 'The model failed while streaming.', originalStatusCode: 500, originalMessage: 'internal model error' })),
-  };
+  const frames =
+    b?.streamChunks !== undefined
+      ? textFrames(
+          Array.from({ length: Math.max(0, Math.floor(b.streamChunks)) }, (_, i) => `tok${i} `),
+          Math.floor(b.streamChunks),
+        )
+      : resultText !== undefined
+        ? textFrames([`The tool said: ${resultText}`])
+        : tool
+          ? toolFrames(tool)
+          : TEXT_FRAMES;
+  const fail =
+    b?.failAfterChunks === undefined
+      ? undefined
+      : {
+          after: b.failAfterChunks,
+          finish: () =>
+            ex.res.end(
+              b.status === 429
+                ? exceptionFrame('throttlingException', STREAMS.example_exception_frame.payload)
+                : exceptionFrame('modelStreamErrorException', {
+                    message: 'The model failed while streaming.',
+                    originalStatusCode: 500,
+                    originalMessage: 'internal model error',
+                  }),
+            ),
+        };
   writeStream(ex, 200, { 'content-type': 'application/vnd.amazon.eventstream', ...headers }, frames, fail);
 }
 
@@ -317,15 +349,29 @@ function vectorOf(text: string, dims: number): number[] {
 }
 
 function invoke(ex: Exchange, requestId: string, modelId: string, body: Obj): void {
-  const send = (answer: Obj, tokens: number): void => sendBody(ex.res, 200, JSON_CT, JSON.stringify(answer), {
-    'x-amzn-requestid': requestId, 'x-amzn-bedrock-input-token-count': String(tokens), 'x-amzn-bedrock-invocation-latency': '12',
-  });
+  const send = (answer: Obj, tokens: number): void =>
+    sendBody(ex.res, 200, JSON_CT, JSON.stringify(answer), {
+      'x-amzn-requestid': requestId,
+      'x-amzn-bedrock-input-token-count': String(tokens),
+      'x-amzn-bedrock-invocation-latency': '12',
+    });
   if (modelId.includes('titan-embed-text')) {
-    if (typeof body.inputText !== 'string') return sendError(ex, requestId, validation('Malformed input request: #: required key [inputText] not found, please reformat your input and try again.'));
+    if (typeof body.inputText !== 'string')
+      return sendError(ex, requestId, validation('Malformed input request: #: required key [inputText] not found, please reformat your input and try again.'));
     const v2 = modelId.includes('-v2');
     const dims = v2 ? (body.dimensions ?? 1024) : 1536;
-    if (v2 && dims !== 256 && dims !== 512 && dims !== 1024) return sendError(ex, requestId, validation('Malformed input request: #/dimensions: 1000 is not a valid enum value, please reformat your input and try again.'));
-    if (!v2 && body.dimensions !== undefined) return sendError(ex, requestId, validation('Malformed input request: #: extraneous key [dimensions] is not permitted, please reformat your input and try again.'));
+    if (v2 && dims !== 256 && dims !== 512 && dims !== 1024)
+      return sendError(
+        ex,
+        requestId,
+        validation('Malformed input request: #/dimensions: 1000 is not a valid enum value, please reformat your input and try again.'),
+      );
+    if (!v2 && body.dimensions !== undefined)
+      return sendError(
+        ex,
+        requestId,
+        validation('Malformed input request: #: extraneous key [dimensions] is not permitted, please reformat your input and try again.'),
+      );
     const embedding = vectorOf(body.inputText, dims as number);
     const tokens = words(body.inputText);
     return send(v2 ? { embedding, embeddingsByType: { float: embedding }, inputTextTokenCount: tokens } : { embedding, inputTextTokenCount: tokens }, tokens);
@@ -333,10 +379,17 @@ function invoke(ex: Exchange, requestId: string, modelId: string, body: Obj): vo
   if (modelId.includes('cohere.embed')) {
     const texts = body.texts;
     if (!Array.isArray(texts) || !texts.every((t): t is string => typeof t === 'string') || typeof body.input_type !== 'string') {
-      return sendError(ex, requestId, validation('Malformed input request: #: required key [texts, input_type] not found, please reformat your input and try again.'));
+      return sendError(
+        ex,
+        requestId,
+        validation('Malformed input request: #: required key [texts, input_type] not found, please reformat your input and try again.'),
+      );
     }
     const dims = typeof body.output_dimension === 'number' ? body.output_dimension : 1024;
-    return send({ embeddings: texts.map((t) => vectorOf(t, dims)), id: randomUUID(), response_type: 'embeddings_floats', texts }, texts.reduce((n, t) => n + words(t), 0));
+    return send(
+      { embeddings: texts.map((t) => vectorOf(t, dims)), id: randomUUID(), response_type: 'embeddings_floats', texts },
+      texts.reduce((n, t) => n + words(t), 0),
+    );
   }
   sendError(ex, requestId, validation('The provided model identifier is invalid.'));
 }
@@ -369,7 +422,8 @@ export async function startBedrockUpstream(): Promise<BedrockUpstream> {
     if (ex.invalidJson || !isRecord(body)) return sendError(ex, requestId, validation('Malformed input request, please reformat your input and try again.'));
     const modelId = decodeURIComponent(route[1] ?? '');
     if (route[2] === 'invoke') return invoke(ex, requestId, modelId, body);
-    if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(ex, requestId, validation('A conversation must start with a user message.'));
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      return sendError(ex, requestId, validation('A conversation must start with a user message.'));
     converse(ex, requestId, body, route[2] === 'converse-stream');
   };
 

@@ -340,9 +340,7 @@ export function messageText(msg: Record<string, unknown>): string {
   const c = msg.content;
   if (typeof c === 'string') return c;
   if (Array.isArray(c)) {
-    return c
-      .map((p: unknown) => (isRecord(p) && typeof p.text === 'string' ? p.text : ''))
-      .join('');
+    return c.map((p: unknown) => (isRecord(p) && typeof p.text === 'string' ? p.text : '')).join('');
   }
   return c === undefined || c === null ? '' : JSON.stringify(c);
 }

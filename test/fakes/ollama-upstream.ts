@@ -194,9 +194,18 @@ export function startOllamaUpstream(): Promise<FakeUpstream> {
       const model = String(body.model ?? '');
       if (!ACCEPTED_MODELS.has(model)) return sendBody(res, 404, JSON_CT, errorJson(defaultErrorMessage(404, model)));
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
-      return sendBody(res, 200, JSON_CT, JSON.stringify({
-        model, embeddings: inputs.map(() => [0.010071029, -0.0017594862, 0.05007221]), total_duration: 14143917, load_duration: 1019500, prompt_eval_count: 8 * inputs.length,
-      }));
+      return sendBody(
+        res,
+        200,
+        JSON_CT,
+        JSON.stringify({
+          model,
+          embeddings: inputs.map(() => [0.010071029, -0.0017594862, 0.05007221]),
+          total_duration: 14143917,
+          load_duration: 1019500,
+          prompt_eval_count: 8 * inputs.length,
+        }),
+      );
     }
     if (method !== 'POST' || pathname !== '/api/chat') return sendBody(res, 404, TEXT_CT, NOT_FOUND_BUF);
 

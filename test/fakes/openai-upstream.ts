@@ -72,7 +72,9 @@ const TEXT_SSE = sseSet(TEXT_EVENTS);
 // Pieces for synthetic streams (streamChunks): same id / created / model / fingerprint as the fixture.
 const ROLE_EVENT = TEXT_EVENTS[0]!;
 const CONTENT_EVENT_TEMPLATE = (() => {
-  const src = TEXT_EVENTS.find((e) => !isDoneEvent(e) && typeof eventJson(e).choices[0]?.delta.content === 'string' && eventJson(e).choices[0]?.delta.content !== '');
+  const src = TEXT_EVENTS.find(
+    (e) => !isDoneEvent(e) && typeof eventJson(e).choices[0]?.delta.content === 'string' && eventJson(e).choices[0]?.delta.content !== '',
+  );
   if (!src) throw new Error('openai fixture: no content chunk in chat-stream.sse.txt');
   const o = eventJson(src);
   o.choices[0]!.delta = { content: '__FAKE_TOKEN__' };
@@ -164,7 +166,12 @@ function defaultError(status: number, model: string | undefined): { body: string
       return { body: errorBody('Country, region, or territory not supported', 'request_forbidden', null, 'unsupported_country_region_territory') };
     case 404:
       return {
-        body: errorBody(`The model \`${model ?? 'unknown'}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found'),
+        body: errorBody(
+          `The model \`${model ?? 'unknown'}\` does not exist or you do not have access to it.`,
+          'invalid_request_error',
+          null,
+          'model_not_found',
+        ),
       };
     case 429:
       // errors.json example (type 'requests' is flagged there as community-reported, not official).
@@ -175,12 +182,7 @@ function defaultError(status: number, model: string | undefined): { body: string
       return { body: errorBody('The engine is currently overloaded, please try again later', 'server_error', null, null) };
     default:
       return {
-        body: errorBody(
-          STATUS_CODES[status] ?? `HTTP ${status}`,
-          status >= 500 ? 'server_error' : 'invalid_request_error',
-          null,
-          null,
-        ),
+        body: errorBody(STATUS_CODES[status] ?? `HTTP ${status}`, status >= 500 ? 'server_error' : 'invalid_request_error', null, null),
       };
   }
 }
@@ -278,11 +280,7 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
     const so = body.stream_options;
     const includeUsage = isRecord(so) && so.include_usage === true;
     const set =
-      b?.streamChunks !== undefined
-        ? syntheticSse(Math.max(0, Math.floor(b.streamChunks)))
-        : toolsPresent && !toolResult
-          ? toolSse(toolName)
-          : TEXT_SSE;
+      b?.streamChunks !== undefined ? syntheticSse(Math.max(0, Math.floor(b.streamChunks))) : toolsPresent && !toolResult ? toolSse(toolName) : TEXT_SSE;
     const events = includeUsage ? set.withUsage : set.withoutUsage;
     writeStream(
       ex,

@@ -51,10 +51,11 @@ export function startScriptedUpstream(suffix = ''): Promise<ScriptedUpstream> {
         script(fn) {
           current = fn;
         },
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          for (const s of sockets) s.destroy();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const s of sockets) s.destroy();
+          }),
       });
     });
   });
@@ -75,7 +76,10 @@ export function openaiChunk(content: string, extra: Record<string, unknown> = {}
 /** A complete OpenAI `chat.completion` body whose message is `content`. */
 export function openaiCompletion(content: string): string {
   return JSON.stringify({
-    id: 'chatcmpl-fault', object: 'chat.completion', created: CREATED, model: 'gpt-4o-2024-08-06',
+    id: 'chatcmpl-fault',
+    object: 'chat.completion',
+    created: CREATED,
+    model: 'gpt-4o-2024-08-06',
     choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
   });

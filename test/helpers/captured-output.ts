@@ -10,14 +10,22 @@ export interface CapturedOutput {
 
 export function captureOutput(): CapturedOutput {
   const chunks: string[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) => jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }));
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }),
+  );
   const text = (): string => chunks.join('');
   return {
     text,
-    lines: () => text().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
-    restore: () => { for (const spy of spies) spy.mockRestore(); },
+    lines: () =>
+      text()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
   };
 }

@@ -59,7 +59,10 @@ export async function startDelayProxy(target: { host?: string; port: number }, d
       answered();
       if (!client.destroyed) client.write(chunk);
     });
-    client.on('close', () => { clientGone = true; endUpstreamIfDone(); });
+    client.on('close', () => {
+      clientGone = true;
+      endUpstreamIfDone();
+    });
     client.on('error', () => undefined);
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => {
@@ -74,15 +77,17 @@ export async function startDelayProxy(target: { host?: string; port: number }, d
   const proxy: DelayProxy = {
     port: (server.address() as AddressInfo).port,
     delayMs,
-    idle: () => new Promise<void>((resolve) => {
-      waiters.push(resolve);
-      settle();
-    }),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      waiters = [];
-      server.close(() => resolve());
-    }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        settle();
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        waiters = [];
+        server.close(() => resolve());
+      }),
   };
   return proxy;
 }

@@ -33,11 +33,12 @@ export async function startDynalite(): Promise<RunningDynalite> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve, reject) => {
-      // Keep-alive sockets of SDK clients would otherwise hold close() open.
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Keep-alive sockets of SDK clients would otherwise hold close() open.
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 

@@ -55,7 +55,9 @@ export class FakeBudgetStore implements BudgetLedger {
     const mode = this.next.shift() ?? this.mode;
     if (mode === 'down') return Promise.reject(new Error('connect ECONNREFUSED'));
     if (mode === 'late') {
-      this.late.push(() => { void apply(); });
+      this.late.push(() => {
+        void apply();
+      });
       return Promise.reject(new Error('Command timed out'));
     }
     return apply();

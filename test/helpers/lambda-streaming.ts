@@ -19,10 +19,18 @@ import type { FunctionUrlEvent } from '../../functions/adapters/lambda/function-
 function invocationContext(): Context {
   const awsRequestId = randomUUID();
   return {
-    awsRequestId, callbackWaitsForEmptyEventLoop: false, functionName: 'emulated', functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:emulated', memoryLimitInMB: '1024',
-    logGroupName: '/aws/lambda/emulated', logStreamName: 'emulated', getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined, fail: () => undefined, succeed: () => undefined,
+    awsRequestId,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'emulated',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:emulated',
+    memoryLimitInMB: '1024',
+    logGroupName: '/aws/lambda/emulated',
+    logStreamName: 'emulated',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
 
@@ -109,7 +117,13 @@ function toEvent(req: http.IncomingMessage, body: Buffer): FunctionUrlEvent {
       apiId: 'emulated',
       domainName: req.headers.host ?? '127.0.0.1',
       domainPrefix: 'emulated',
-      http: { method: req.method ?? 'GET', path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -135,7 +149,9 @@ export async function serveFunctionUrl(handler: StreamingHandler<FunctionUrlEven
       // Like the runtime: the invocation fails if the handler settles before its stream finished.
       // The emulator's stream is a plain Writable, like the runtime's (which is not its declared class either).
       Promise.resolve(handler(event, stream as unknown as awslambda.HttpResponseStream, invocationContext())).then(
-        () => { if (!stream.writableFinished) stream.destroy(); },
+        () => {
+          if (!stream.writableFinished) stream.destroy();
+        },
         () => stream.destroy(),
       );
     });
@@ -145,9 +161,10 @@ export async function serveFunctionUrl(handler: StreamingHandler<FunctionUrlEven
   return {
     url: `http://127.0.0.1:${port}`,
     events,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

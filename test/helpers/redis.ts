@@ -26,9 +26,8 @@ function waitReady(child: ChildProcess, bin: string, timeoutMs: number): Promise
       log += chunk.toString();
       if (log.includes('Ready to accept connections')) finish();
     };
-    const onError = (err: NodeJS.ErrnoException): void => finish(err.code === 'ENOENT'
-      ? new Error(`${bin} not found: install it (apt-get install -y redis-server) to run the Redis tests`)
-      : err);
+    const onError = (err: NodeJS.ErrnoException): void =>
+      finish(err.code === 'ENOENT' ? new Error(`${bin} not found: install it (apt-get install -y redis-server) to run the Redis tests`) : err);
     const onExit = (code: number | null): void => finish(new Error(`redis-server exited with ${code} before it was ready:\n${log}`));
     child.stdout?.on('data', onData);
     child.once('error', onError);
@@ -50,11 +49,12 @@ async function startOnce(): Promise<RunningRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     pid,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

@@ -57,9 +57,8 @@ function waitForOutput(child: ChildProcess, name: string, ready: RegExp, timeout
       log += chunk.toString();
       if (ready.test(log)) finish();
     };
-    const onError = (err: NodeJS.ErrnoException): void => finish(err.code === 'ENOENT'
-      ? new Error(`${name} not found: install it (apt-get install -y redis-server) to run the store tests`)
-      : err);
+    const onError = (err: NodeJS.ErrnoException): void =>
+      finish(err.code === 'ENOENT' ? new Error(`${name} not found: install it (apt-get install -y redis-server) to run the store tests`) : err);
     const onExit = (code: number | null, signal: string | null): void => finish(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${log}`));
     function finish(err?: Error): void {
       clearTimeout(timer);
@@ -100,7 +99,10 @@ function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
 function accepts(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -110,11 +112,7 @@ function accepts(port: number): Promise<boolean> {
  * the port was taken meanwhile (only possible for the very first start, from a port picked free)
  * is retried on a fresh port.
  */
-async function restartable(
-  name: string,
-  spawnIt: (port: number) => { child: ChildProcess; ready: RegExp },
-  cleanup: () => void,
-): Promise<StoreProcess> {
+async function restartable(name: string, spawnIt: (port: number) => { child: ChildProcess; ready: RegExp }, cleanup: () => void): Promise<StoreProcess> {
   let port = 0;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -140,9 +138,15 @@ async function restartable(
   }
   return {
     host: '127.0.0.1',
-    get port() { return port; },
-    get pid() { return child && !exited(child) ? child.pid : undefined; },
-    get running() { return child !== undefined && !exited(child); },
+    get port() {
+      return port;
+    },
+    get pid() {
+      return child && !exited(child) ? child.pid : undefined;
+    },
+    get running() {
+      return child !== undefined && !exited(child);
+    },
     async kill() {
       if (child) await killAndWait(child, 'SIGKILL');
     },
@@ -167,12 +171,18 @@ export interface RedisProcessOptions {
 export async function startRestartableRedis(opts: RedisProcessOptions = {}): Promise<RestartableRedis> {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   const dir = opts.persist ? mkdtempSync(path.join(tmpdir(), 'aigw-redis-')) : undefined;
-  const proc = await restartable('redis-server', (port) => {
-    const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', ''];
-    args.push(...(dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no']));
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    return { child, ready: /Ready to accept connections/ };
-  }, () => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  const proc = await restartable(
+    'redis-server',
+    (port) => {
+      const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', ''];
+      args.push(...(dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no']));
+      const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      return { child, ready: /Ready to accept connections/ };
+    },
+    () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  );
   // The port never changes after the first start: restarts reuse it.
   return Object.assign(proc, { url: `redis://127.0.0.1:${proc.port}` });
 }
@@ -204,13 +214,19 @@ export async function startRestartableDynalite(opts: DynaliteProcessOptions = {}
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dir = opts.persist ? mkdtempSync(path.join(tmpdir(), 'aigw-dynalite-')) : undefined;
-  const proc = await restartable('dynalite', (port) => {
-    const child = spawn(process.execPath, ['-e', DYNALITE_CHILD, String(port), ...(dir ? [dir] : [])], {
-      cwd: REPO_ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
-    });
-    return { child, ready: /listening \d+/ };
-  }, () => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  const proc = await restartable(
+    'dynalite',
+    (port) => {
+      const child = spawn(process.execPath, ['-e', DYNALITE_CHILD, String(port), ...(dir ? [dir] : [])], {
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+      });
+      return { child, ready: /listening \d+/ };
+    },
+    () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  );
   return Object.assign(proc, { endpoint: `http://127.0.0.1:${proc.port}` });
 }

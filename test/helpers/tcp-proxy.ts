@@ -56,7 +56,10 @@ class Pipe {
   private held = false;
   private dead = false;
 
-  constructor(private readonly to: Socket, private readonly delayMs: () => number) {}
+  constructor(
+    private readonly to: Socket,
+    private readonly delayMs: () => number,
+  ) {}
 
   push(chunk: Buffer, blackholed: boolean): void {
     if (this.dead) return;
@@ -94,7 +97,10 @@ class Pipe {
     while (this.queue.length > 0) {
       const head = this.queue[0] as { chunk: Buffer; dueMs: number };
       if (head.dueMs > now) {
-        this.timer = setTimeout(() => { this.timer = undefined; this.pump(); }, head.dueMs - now);
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, head.dueMs - now);
         return;
       }
       this.queue.shift();
@@ -154,19 +160,21 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
   };
 
   let server: Server = createServer(onConnection);
-  const listen = (port: number): Promise<number> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
     });
-  });
   const port = await listen(0);
 
-  const closeListener = (): Promise<void> => new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
+  const closeListener = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
   const dropAll = (): void => {
     for (const l of [...links]) {
       l.client.destroy();
@@ -177,17 +185,29 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
   return {
     host: '127.0.0.1',
     port,
-    get mode() { return mode; },
-    get counts() { return counts; },
-    resetCounts() { counts = { connections: 0, chunks: 0, bytes: 0, sent: '' }; },
+    get mode() {
+      return mode;
+    },
+    get counts() {
+      return counts;
+    },
+    resetCounts() {
+      counts = { connections: 0, chunks: 0, bytes: 0, sent: '' };
+    },
     delay(ms: number) {
       mode = 'delay';
       delayMs = ms;
-      for (const l of links) { l.up.release(); l.down.release(); }
+      for (const l of links) {
+        l.up.release();
+        l.down.release();
+      }
     },
     blackhole() {
       mode = 'blackhole';
-      for (const l of links) { l.up.hold(); l.down.hold(); }
+      for (const l of links) {
+        l.up.hold();
+        l.down.hold();
+      }
     },
     async refuse() {
       mode = 'refuse';
@@ -199,7 +219,13 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       mode = 'pass';
       delayMs = 0;
       for (const l of links) {
-        if (opts.abandonHeld) { l.up.abandon(); l.down.abandon(); } else { l.up.release(); l.down.release(); }
+        if (opts.abandonHeld) {
+          l.up.abandon();
+          l.down.abandon();
+        } else {
+          l.up.release();
+          l.down.release();
+        }
       }
       if (wasRefusing && !server.listening) {
         // The same port again: clients configured with it find the store back there.

@@ -54,7 +54,9 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
     expect(existsSync(assetDir)).toBe(true);
     expect(readdirSync(assetDir).sort()).toEqual(['gateway.js', 'index.js', 'index.js.map']);
     // index.js only loads the bundle (the runtime's import() then scans three lines, not the bundle).
-    expect(readFileSync(join(assetDir, 'index.js'), 'utf8')).toBe('"use strict";\nconst gateway = require("./gateway.js");\nexports.handler = gateway.handler;\n');
+    expect(readFileSync(join(assetDir, 'index.js'), 'utf8')).toBe(
+      '"use strict";\nconst gateway = require("./gateway.js");\nexports.handler = gateway.handler;\n',
+    );
     const file = join(assetDir, 'gateway.js');
     const code = readFileSync(file, 'utf8');
     sizes[id] = statSync(file).size;
@@ -67,7 +69,10 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
   }
 
   const chatId = functions.map(([id]) => id).find((id) => id.startsWith('ChatApiChatFunction')) as string;
-  const chat = readFileSync(join(outdir, `asset.${(template.Resources[chatId]!.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`, 'gateway.js'), 'utf8');
+  const chat = readFileSync(
+    join(outdir, `asset.${(template.Resources[chatId]!.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`, 'gateway.js'),
+    'utf8',
+  );
   // The issue's target for the chat bundle; cold start grows with bundle size.
   expect(sizes[chatId]).toBeLessThan(500 * 1024);
   // Minified: a few hundred bytes per line on average, not source-like short lines.

@@ -70,7 +70,13 @@ test('usage API: tenants and usage read only, nothing else', () => {
 test('aggregator: usage read/write, consume the usage queue, publish to the alert topic only', () => {
   const s = statements.aggregator;
   expect(actionsOn(s, ids.usage)).toEqual(expect.arrayContaining([...READS, 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
-  expect(actionsOn(s, ids.queue)).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage']);
+  expect(actionsOn(s, ids.queue)).toEqual([
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ]);
   const publish = s.filter((st) => actionsOf(st).some((a) => a.startsWith('sns:')));
   expect(publish).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: ids.topic } }]);
   for (const other of [ids.tenants, ids.state, ids.dlq, ids.providerSecret, ids.adminSecret]) expect(statementsOn(s, other)).toEqual([]);
@@ -89,7 +95,10 @@ test('every role writes only to its own log group, and "*" appears only for X-Ra
 
 test('with the ElastiCache option the chat role may also manage its VPC network interfaces, and only the chat role', () => {
   const t = synth(REDIS).template;
-  const ec2 = (prefix: string): string[] => roleStatements(t, prefix).flatMap(actionsOf).filter((a) => a.startsWith('ec2:'));
+  const ec2 = (prefix: string): string[] =>
+    roleStatements(t, prefix)
+      .flatMap(actionsOf)
+      .filter((a) => a.startsWith('ec2:'));
   expect(ec2(roles.chat)).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
   for (const other of [roles.admin, roles.usage, roles.aggregator]) expect(ec2(other)).toEqual([]);
 });

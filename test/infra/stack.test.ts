@@ -36,7 +36,12 @@ describe('functions', () => {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
       const logGroup = (f.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(template.toJSON().Resources[logGroup].Properties.RetentionInDays).toBe(30);
-      expect(variables(f)).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'ai-gateway', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway', LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' });
+      expect(variables(f)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'ai-gateway',
+        POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
     }
     // Roles carry no AWS managed policy (AWSLambdaBasicExecutionRole could write to any log group).
     for (const role of Object.values(template.findResources('AWS::IAM::Role')) as CfnResource[]) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -47,8 +52,17 @@ describe('functions', () => {
     expect(chat.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
     const env = variables(chat);
     expect(Object.keys(env).sort()).toEqual([
-      'DEFAULT_PROVIDER', 'DEFAULT_TENANT_ENABLED', 'LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
-      'PROVIDER_SECRET_ARN', 'STATE_TABLE', 'TENANTS_TABLE', 'USAGE_QUEUE_URL', 'USAGE_TABLE',
+      'DEFAULT_PROVIDER',
+      'DEFAULT_TENANT_ENABLED',
+      'LOG_LEVEL',
+      'NODE_OPTIONS',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'PROVIDER_SECRET_ARN',
+      'STATE_TABLE',
+      'TENANTS_TABLE',
+      'USAGE_QUEUE_URL',
+      'USAGE_TABLE',
     ]);
     expect(env).toMatchObject({
       DEFAULT_PROVIDER: 'ollama',
@@ -65,11 +79,16 @@ describe('functions', () => {
     const tenants = ref(template, 'AWS::DynamoDB::Table', 'StorageTenantsTable');
     const usage = ref(template, 'AWS::DynamoDB::Table', 'StorageUsageTable');
     expect(variables(fn(template, 'admin'))).toMatchObject({
-      TENANTS_TABLE: tenants, USAGE_TABLE: usage, DEFAULT_TENANT_ENABLED: 'false',
+      TENANTS_TABLE: tenants,
+      USAGE_TABLE: usage,
+      DEFAULT_TENANT_ENABLED: 'false',
       ADMIN_SECRET_ARN: ref(template, 'AWS::SecretsManager::Secret', 'SecretsAdminCredential'),
     });
     expect(variables(fn(template, 'usage'))).toMatchObject({ TENANTS_TABLE: tenants, USAGE_TABLE: usage, DEFAULT_TENANT_ENABLED: 'false' });
-    expect(variables(fn(template, 'aggregator'))).toMatchObject({ USAGE_TABLE: usage, ALERT_TOPIC_ARN: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic') });
+    expect(variables(fn(template, 'aggregator'))).toMatchObject({
+      USAGE_TABLE: usage,
+      ALERT_TOPIC_ARN: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic'),
+    });
     for (const name of ['admin', 'usage', 'aggregator'] as const) {
       const env = variables(fn(template, name));
       for (const chatOnly of ['PROVIDER_SECRET_ARN', 'USAGE_QUEUE_URL', 'DEFAULT_PROVIDER']) expect(env[chatOnly]).toBeUndefined();
@@ -98,13 +117,20 @@ describe('functions', () => {
 describe('storage', () => {
   test('three on-demand tables keyed as TABLES says, with PITR, encryption, TTL where defined, retained except state', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 3);
-    const expectations = { tenants: ['StorageTenantsTable', 'Retain'], state: ['StorageStateTable', 'Delete'], usage: ['StorageUsageTable', 'Retain'] } as const;
+    const expectations = {
+      tenants: ['StorageTenantsTable', 'Retain'],
+      state: ['StorageStateTable', 'Delete'],
+      usage: ['StorageUsageTable', 'Retain'],
+    } as const;
     for (const [name, [prefix, policy]] of Object.entries(expectations) as Array<[keyof typeof TABLES, readonly [string, string]]>) {
       const def = TABLES[name];
       const table = template.toJSON().Resources[resourceId(template, 'AWS::DynamoDB::Table', prefix)] as CfnResource;
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: def.partitionKey.name, KeyType: 'HASH' }, { AttributeName: def.sortKey.name, KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+        ],
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
       });
@@ -154,12 +180,18 @@ describe('cost pipeline', () => {
   test('alert topic (TLS-only) with an e-mail subscription that exists only when the AlertEmail parameter is set', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     template.hasParameter('AlertEmail', { Type: 'String', Default: '', AllowedPattern: Match.anyValue() });
     const subscription = Object.values(template.findResources('AWS::SNS::Subscription')) as CfnResource[];
     expect(subscription).toHaveLength(1);
-    expect(subscription[0]?.Properties).toEqual({ Protocol: 'email', Endpoint: { Ref: 'AlertEmail' }, TopicArn: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic') });
+    expect(subscription[0]?.Properties).toEqual({
+      Protocol: 'email',
+      Endpoint: { Ref: 'AlertEmail' },
+      TopicArn: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic'),
+    });
     const condition = subscription[0]?.Condition as string;
     expect(template.toJSON().Conditions[condition]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlertEmail' }, ''] }] });
 
@@ -176,10 +208,14 @@ describe('admin and usage API', () => {
     const integrationFor = (fnPrefix: string): string => {
       const fnId = resourceId(template, 'AWS::Lambda::Function', fnPrefix);
       const [id] = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration'))
-        .filter(([, r]) => JSON.stringify((r as CfnResource).Properties.IntegrationUri).includes(fnId)).map(([k]) => k);
+        .filter(([, r]) => JSON.stringify((r as CfnResource).Properties.IntegrationUri).includes(fnId))
+        .map(([k]) => k);
       return id as string;
     };
-    for (const [routeKey, fnPrefix] of [['ANY /admin/{proxy+}', FUNCTIONS.admin], ['GET /v1/usage', FUNCTIONS.usage]]) {
+    for (const [routeKey, fnPrefix] of [
+      ['ANY /admin/{proxy+}', FUNCTIONS.admin],
+      ['GET /v1/usage', FUNCTIONS.usage],
+    ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey,
         AuthorizationType: 'NONE',
@@ -194,7 +230,10 @@ describe('admin and usage API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [resourceId(template, 'AWS::Logs::LogGroup', 'AdminApiAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('"\\$context.requestId"') },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [resourceId(template, 'AWS::Logs::LogGroup', 'AdminApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('"\\$context.requestId"'),
+      },
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
     const format = (Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as CfnResource).Properties.AccessLogSettings as { Format: string };
@@ -203,17 +242,31 @@ describe('admin and usage API', () => {
 });
 
 describe('observability', () => {
-  const dashboardBody = (): string => JSON.stringify((Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as CfnResource).Properties.DashboardBody);
+  const dashboardBody = (): string =>
+    JSON.stringify((Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as CfnResource).Properties.DashboardBody);
 
   test('one dashboard with the requested widgets over the gateway metrics and the AWS ones', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = dashboardBody();
-    for (const title of ['Requests', 'Errors (5xx)', 'Latency p50 / p99', 'Tokens', 'Cost by tenant (USD)', 'Cache hit rate (%)', 'Circuit breaker state', 'Usage queue: oldest message age', 'Usage DLQ depth', 'Alarms']) {
+    for (const title of [
+      'Requests',
+      'Errors (5xx)',
+      'Latency p50 / p99',
+      'Tokens',
+      'Cost by tenant (USD)',
+      'Cache hit rate (%)',
+      'Circuit breaker state',
+      'Usage queue: oldest message age',
+      'Usage DLQ depth',
+      'Alarms',
+    ]) {
       expect(body).toContain(`"title\\":\\"${title}`);
     }
-    for (const name of [METRIC.requests, METRIC.duration, METRIC.tokens, METRIC.cost, METRIC.cacheHits, METRIC.cacheMisses, METRIC.breakerState]) expect(body).toContain(name);
+    for (const name of [METRIC.requests, METRIC.duration, METRIC.tokens, METRIC.cost, METRIC.cacheHits, METRIC.cacheMisses, METRIC.breakerState])
+      expect(body).toContain(name);
     expect(body).toContain('FROM AiGateway GROUP BY tenant');
-    for (const builtIn of ['UrlRequestCount', 'Url5xxCount', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'Throttles']) expect(body).toContain(builtIn);
+    for (const builtIn of ['UrlRequestCount', 'Url5xxCount', 'ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'Throttles'])
+      expect(body).toContain(builtIn);
   });
 
   test('alarms: chat 5xx rate, DLQ not empty, queue age, aggregator errors, throttles, store errors; each notifies the alert topic', () => {
@@ -230,20 +283,28 @@ describe('observability', () => {
       ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [resourceId(template, 'AWS::SQS::Queue', 'CostPipelineUsageDeadLetterQueue'), 'QueueName'] } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 0,
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: resourceId(template, 'AWS::Lambda::Function', FUNCTIONS.aggregator) } }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 't_chat + t_admin + t_usage + t_aggregator' })]) });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 't_chat + t_admin + t_usage + t_aggregator' })]),
+    });
   });
 
   test('store errors: alarm on the EMF counter summed over one minute, above 5, on the alert topic', () => {
-    const alarm = (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResource[])
-      .find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(METRIC.storeErrors));
+    const alarm = (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResource[]).find((a) =>
+      JSON.stringify(a.Properties.Metrics ?? '').includes(METRIC.storeErrors),
+    );
     expect(alarm?.Properties).toMatchObject({
       // One Metrics Insights query over every function, store and operation of the namespace.
       Metrics: [{ Id: expect.any(String), Expression: `SELECT SUM(${METRIC.storeErrors}) FROM AiGateway`, Period: 60, ReturnData: true }],
@@ -257,7 +318,11 @@ describe('observability', () => {
   });
 
   test('dashboard: a widget with store errors by store and operation, and the degraded state by store, per minute', () => {
-    const widgets = (JSON.parse(resolveJoin((Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as CfnResource).Properties.DashboardBody)) as { widgets: Array<{ properties: { title?: string; metrics?: unknown[][]; period?: number } }> }).widgets;
+    const widgets = (
+      JSON.parse(resolveJoin((Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as CfnResource).Properties.DashboardBody)) as {
+        widgets: Array<{ properties: { title?: string; metrics?: unknown[][]; period?: number } }>;
+      }
+    ).widgets;
     const stores = widgets.find((w) => w.properties.title?.startsWith('Shared stores'));
     expect(stores?.properties.metrics).toEqual([
       [{ expression: `SELECT SUM(${METRIC.storeErrors}) FROM AiGateway GROUP BY store, operation`, label: 'errors', period: 60 }],
@@ -278,7 +343,9 @@ test('outputs: endpoints, topic, secrets, tables and queues', () => {
   const url = { 'Fn::GetAtt': [urlId, 'FunctionUrl'] };
   template.hasOutput('GatewayUrl', { Value: url });
   template.hasOutput('OpenAIBaseUrl', { Value: { 'Fn::Join': ['', [url, 'v1']] } });
-  template.hasOutput('AdminApiUrl', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [resourceId(template, 'AWS::ApiGatewayV2::Api', 'AdminApiHttpApi'), 'ApiEndpoint'] }, '/']] } });
+  template.hasOutput('AdminApiUrl', {
+    Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [resourceId(template, 'AWS::ApiGatewayV2::Api', 'AdminApiHttpApi'), 'ApiEndpoint'] }, '/']] },
+  });
   template.hasOutput('AlertTopicArn', { Value: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic') });
   template.hasOutput('ProviderSecretArn', { Value: ref(template, 'AWS::SecretsManager::Secret', 'SecretsProviderKeys') });
   template.hasOutput('AdminSecretArn', { Value: ref(template, 'AWS::SecretsManager::Secret', 'SecretsAdminCredential') });
@@ -290,15 +357,36 @@ test('outputs: endpoints, topic, secrets, tables and queues', () => {
 
 describe('settings from context', () => {
   test('default provider, log level, retention and provider base URLs', () => {
-    const { template: t } = synth({ defaultProvider: 'openai', logLevel: 'DEBUG', logRetentionDays: '14', openaiBaseUrl: 'https://llm.example.com/v1', ollamaBaseUrl: 'http://10.0.0.5:11434' });
-    expect(variables(fn(t, 'chat'))).toMatchObject({ DEFAULT_PROVIDER: 'openai', LOG_LEVEL: 'debug', OPENAI_BASE_URL: 'https://llm.example.com/v1', OLLAMA_BASE_URL: 'http://10.0.0.5:11434' });
+    const { template: t } = synth({
+      defaultProvider: 'openai',
+      logLevel: 'DEBUG',
+      logRetentionDays: '14',
+      openaiBaseUrl: 'https://llm.example.com/v1',
+      ollamaBaseUrl: 'http://10.0.0.5:11434',
+    });
+    expect(variables(fn(t, 'chat'))).toMatchObject({
+      DEFAULT_PROVIDER: 'openai',
+      LOG_LEVEL: 'debug',
+      OPENAI_BASE_URL: 'https://llm.example.com/v1',
+      OLLAMA_BASE_URL: 'http://10.0.0.5:11434',
+    });
     expect(variables(fn(t, 'aggregator'))).toMatchObject({ LOG_LEVEL: 'debug' });
     expect(variables(fn(t, 'aggregator')).OPENAI_BASE_URL).toBeUndefined();
     for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup')) as CfnResource[]) expect(lg.Properties.RetentionInDays).toBe(14);
   });
 
   test('the routing config reaches the chat function as GATEWAY_CONFIG_JSON, from cdk.json, -c text or a file', () => {
-    const config = { routes: { smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'anthropic', model: 'claude-sonnet-4-5' }] } }, fallback_providers: ['openai', 'anthropic'] };
+    const config = {
+      routes: {
+        smart: {
+          targets: [
+            { provider: 'openai', model: 'gpt-4o' },
+            { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+          ],
+        },
+      },
+      fallback_providers: ['openai', 'anthropic'],
+    };
     const fromObject = variables(fn(synth({ gatewayConfig: config }).template, 'chat')).GATEWAY_CONFIG_JSON;
     expect(JSON.parse(fromObject as string)).toEqual(config);
     expect(variables(fn(synth({ gatewayConfig: JSON.stringify(config) }).template, 'chat')).GATEWAY_CONFIG_JSON).toBe(fromObject);
@@ -327,8 +415,12 @@ describe('settings from context', () => {
     expect(() => synth({ logLevel: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
     expect(() => synth({ logRetentionDays: '31' })).toThrow(/logRetentionDays must be one of/);
     expect(() => synth({ gatewayConfig: '{"routes": ' })).toThrow(/context gatewayConfig is not valid JSON/);
-    expect(() => synth({ gatewayConfig: { routes: { x: { targets: [{ provider: 'nope', model: 'm' }] } } } })).toThrow(/routes.x.targets\[0\].provider must be one of/);
-    expect(() => synth({ gatewayConfig: { prices: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`model-${i}`, { input_per_mtok: 1, output_per_mtok: 2 }])) } })).toThrow(/Lambda environments hold 4 KB/);
+    expect(() => synth({ gatewayConfig: { routes: { x: { targets: [{ provider: 'nope', model: 'm' }] } } } })).toThrow(
+      /routes.x.targets\[0\].provider must be one of/,
+    );
+    expect(() =>
+      synth({ gatewayConfig: { prices: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`model-${i}`, { input_per_mtok: 1, output_per_mtok: 2 }])) } }),
+    ).toThrow(/Lambda environments hold 4 KB/);
     expect(() => synth({ gatewayConfigFile: '/nonexistent/routing.json' })).toThrow(/gatewayConfigFile .* cannot read/);
     expect(() => synth({ redisUrl: 'redis://10.0.0.1:6379' })).toThrow(/redisUrl needs redisVpcId/);
     expect(() => synth({ redisVpcId: 'vpc-0abc' })).toThrow(/need redisUrl/);
@@ -339,7 +431,10 @@ describe('settings from context', () => {
   test('opt-in ElastiCache: only the chat function joins the given VPC subnets and groups, with REDIS_URL and the shared breaker', () => {
     const { template: t } = synth(REDIS);
     const chat = fn(t, 'chat');
-    expect(chat.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], SecurityGroupIds: ['sg-0123456789abcdef0'] });
+    expect(chat.Properties.VpcConfig).toEqual({
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+    });
     expect(variables(chat)).toMatchObject({ REDIS_URL: 'rediss://cache.example.internal:6379', USE_DISTRIBUTED_CB: 'true' });
     for (const name of ['admin', 'usage', 'aggregator'] as const) {
       expect(fn(t, name).Properties.VpcConfig).toBeUndefined();

@@ -82,5 +82,11 @@ export function statementsOn(statements: Statement[], logicalId: string): Statem
 
 /** All actions a role is allowed on a resource. */
 export function actionsOn(statements: Statement[], logicalId: string): string[] {
-  return [...new Set(statementsOn(statements, logicalId).filter((s) => s.Effect === 'Allow').flatMap(actionsOf))].sort();
+  return [
+    ...new Set(
+      statementsOn(statements, logicalId)
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap(actionsOf),
+    ),
+  ].sort();
 }

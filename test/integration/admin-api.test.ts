@@ -83,8 +83,7 @@ async function setup(opts: Partial<Pick<AdminDeps, 'authEnabled' | 'usage' | 'te
     logger,
   });
   const handler = httpApiEdge(api, { maxBodyBytes: 1 << 20, logger, parseJson: true });
-  const as = (role: AdminRole | null, spec: EventSpec) =>
-    invoke(handler, apigwEvent(role === null || spec.auth ? spec : { ...spec, auth: PASSWORDS[role] }));
+  const as = (role: AdminRole | null, spec: EventSpec) => invoke(handler, apigwEvent(role === null || spec.auth ? spec : { ...spec, auth: PASSWORDS[role] }));
   return { clock, tenants, users, audit, usage, handler, logs, as };
 }
 
@@ -131,10 +130,12 @@ describe('authentication', () => {
     await env.as(null, { method: 'GET', path: '/admin/tenants', auth: ['ed', 'typo-Password-9'], sourceIp: '192.0.2.250' });
     await env.as(null, { method: 'GET', path: '/admin/tenants', auth: ['secret typed in user field!', 'pw'], sourceIp: '192.0.2.251' });
     const failed = env.logs.filter((l) => l.message === 'admin login failed');
-    expect(failed.map((l) => l.fields)).toEqual(expect.arrayContaining([
-      expect.objectContaining({ username: 'ed', source_address: '192.0.2.250' }),
-      expect.objectContaining({ username: '(not a valid username)', source_address: '192.0.2.251' }),
-    ]));
+    expect(failed.map((l) => l.fields)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ username: 'ed', source_address: '192.0.2.250' }),
+        expect.objectContaining({ username: '(not a valid username)', source_address: '192.0.2.251' }),
+      ]),
+    );
     const line = JSON.stringify(failed);
     expect(line).not.toContain('typo-Password-9');
     expect(line).not.toContain('secret typed in user field');
@@ -199,7 +200,12 @@ describe('routing and body parsing', () => {
   });
 
   it('400 naming the problem for malformed JSON, without echoing the body', async () => {
-    const r = await env.as('admin', { method: 'POST', path: '/admin/users', body: '{"username":"x","password":"hunter2hunter2"', headers: { 'content-type': 'application/json' } });
+    const r = await env.as('admin', {
+      method: 'POST',
+      path: '/admin/users',
+      body: '{"username":"x","password":"hunter2hunter2"',
+      headers: { 'content-type': 'application/json' },
+    });
     expectError(r, 400);
     expect(r.json.error.code).toBe('invalid_json');
     expect(r.json.error.message).toMatch(/not valid JSON/);
@@ -207,14 +213,24 @@ describe('routing and body parsing', () => {
   });
 
   it('415 for a non-JSON content type', async () => {
-    const r = await env.as('admin', { method: 'POST', path: '/admin/tenants', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const r = await env.as('admin', {
+      method: 'POST',
+      path: '/admin/tenants',
+      body: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expectError(r, 415);
     expect(r.json.error.code).toBe('unsupported_media_type');
     expectError(await env.as('admin', { method: 'POST', path: '/admin/tenants', body: '{"name":"x"}' }), 415);
   });
 
   it('accepts application/*+json, a capitalised Content-Type and a base64 body', async () => {
-    const r1 = await env.as('admin', { method: 'POST', path: '/admin/tenants', body: '{"name":"vnd"}', headers: { 'Content-Type': 'application/vnd.api+json; charset=utf-8' } });
+    const r1 = await env.as('admin', {
+      method: 'POST',
+      path: '/admin/tenants',
+      body: '{"name":"vnd"}',
+      headers: { 'Content-Type': 'application/vnd.api+json; charset=utf-8' },
+    });
     expect(r1.status).toBe(201);
     const r2 = await env.as('admin', { method: 'POST', path: '/admin/tenants', body: { name: 'b64' }, base64: true });
     expect(r2.status).toBe(201);
@@ -265,8 +281,15 @@ describe('tenants', () => {
     const r = await env.as('admin', { method: 'POST', path: '/admin/tenants', body: { name: 'my-service', rate_limit_rpm: 100, budget_usd: 50.0 } });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({
-      name: 'my-service', enabled: true, rate_limit_rpm: 100, rate_limit_tpm: 0, budget_usd: 50, allow_overage: false,
-      allowed_models: [], default_provider: null, fallback_providers: null,
+      name: 'my-service',
+      enabled: true,
+      rate_limit_rpm: 100,
+      rate_limit_tpm: 0,
+      budget_usd: 50,
+      allow_overage: false,
+      allowed_models: [],
+      default_provider: null,
+      fallback_providers: null,
     });
     expect(r.json.id).toMatch(/^my-service-[a-z0-9]{6}$/);
     expect(r.json.api_key).toMatch(/^gw-[A-Za-z0-9_-]{43}$/);
@@ -285,7 +308,11 @@ describe('tenants', () => {
   });
 
   it('POST with an id uses it; a duplicate id is 409 naming id', async () => {
-    const r = await env.as('admin', { method: 'POST', path: '/admin/tenants', body: { id: 'team-a', name: 'Team A', default_provider: 'openai', fallback_providers: ['anthropic'] } });
+    const r = await env.as('admin', {
+      method: 'POST',
+      path: '/admin/tenants',
+      body: { id: 'team-a', name: 'Team A', default_provider: 'openai', fallback_providers: ['anthropic'] },
+    });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ id: 'team-a', default_provider: 'openai', fallback_providers: ['anthropic'] });
     expectError(await env.as('admin', { method: 'POST', path: '/admin/tenants', body: { id: 'team-a', name: 'again' } }), 409, 'id');
@@ -326,7 +353,14 @@ describe('tenants', () => {
     env.clock.now += 1000;
     const r = await env.as('editor', { method: 'PUT', path: '/admin/tenants/team-a', body: { rate_limit_rpm: 200, budget_usd: 100, default_provider: null } });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ id: 'team-a', name: 'Team A', rate_limit_rpm: 200, budget_usd: 100, default_provider: null, fallback_providers: ['anthropic'] });
+    expect(r.json).toMatchObject({
+      id: 'team-a',
+      name: 'Team A',
+      rate_limit_rpm: 200,
+      budget_usd: 100,
+      default_provider: null,
+      fallback_providers: ['anthropic'],
+    });
     expect(r.json.updated_at).toBe(new Date(env.clock.now).toISOString());
     const after = await env.tenants.get('team-a');
     expect(after?.version).toBe((before?.version ?? 0) + 1);
@@ -489,9 +523,23 @@ describe('key rotation', () => {
 describe('usage', () => {
   let env: Env;
   const event = (over: Partial<UsageEvent>): UsageEvent => ({
-    request_id: Math.random().toString(36), tenant_id: 'acme', provider: 'openai', model: 'gpt-4o', prompt_tokens: 10,
-    completion_tokens: 5, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.01, latency_ms: 100,
-    cache_hit: false, status: 200, stream: false, timestamp: '2026-03-01T10:00:00.000Z', budget_usd: 0, ...over,
+    request_id: Math.random().toString(36),
+    tenant_id: 'acme',
+    provider: 'openai',
+    model: 'gpt-4o',
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    cached_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    cost_usd: 0.01,
+    latency_ms: 100,
+    cache_hit: false,
+    status: 200,
+    stream: false,
+    timestamp: '2026-03-01T10:00:00.000Z',
+    budget_usd: 0,
+    ...over,
   });
 
   beforeAll(async () => {
@@ -508,7 +556,11 @@ describe('usage', () => {
     const r = await env.as('viewer', { method: 'GET', path: '/admin/tenants/acme/usage' });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
-      object: 'tenant.usage', tenant_id: 'acme', from: '2026-03-01T00:00:00.000Z', to: new Date(T0).toISOString(), group_by: null,
+      object: 'tenant.usage',
+      tenant_id: 'acme',
+      from: '2026-03-01T00:00:00.000Z',
+      to: new Date(T0).toISOString(),
+      group_by: null,
       totals: { request_count: 3, prompt_tokens: 30, completion_tokens: 15, cost_usd: 0.52, cache_hits: 1 },
     });
   });
@@ -519,7 +571,10 @@ describe('usage', () => {
     expect(r.json.group_by).toBe('day');
     expect(r.json.totals.request_count).toBe(3);
     expect(r.json.groups.map((g: any) => [g.day, g.request_count])).toEqual([
-      ['2026-02-28', 0], ['2026-03-01', 2], ['2026-03-02', 0], ['2026-03-03', 1],
+      ['2026-02-28', 0],
+      ['2026-03-01', 2],
+      ['2026-03-02', 0],
+      ['2026-03-03', 1],
     ]);
   });
 
@@ -690,20 +745,76 @@ describe('RBAC matrix: 3 roles × every route', () => {
   type Case = { route: string; permission: Permission; ok: number; make: (env: Env, n: string) => Promise<EventSpec> };
   const seedTenant = async (env: Env, id: string) => env.tenants.create(record(id));
   const seedUser = async (env: Env, username: string) =>
-    env.users.create({ username, role: 'viewer', password_hash: 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', created_at: 'x', updated_at: 'x' });
+    env.users.create({
+      username,
+      role: 'viewer',
+      password_hash: 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      created_at: 'x',
+      updated_at: 'x',
+    });
   const cases: Case[] = [
     { route: 'GET /admin/tenants', permission: 'tenant:read', ok: 200, make: async () => ({ method: 'GET', path: '/admin/tenants' }) },
-    { route: 'POST /admin/tenants', permission: 'tenant:write', ok: 201, make: async (_e, n) => ({ method: 'POST', path: '/admin/tenants', body: { id: `new-${n}`, name: n } }) },
-    { route: 'GET /admin/tenants/{id}', permission: 'tenant:read', ok: 200, make: async (e, n) => (await seedTenant(e, n), { method: 'GET', path: `/admin/tenants/${n}` }) },
-    { route: 'PUT /admin/tenants/{id}', permission: 'tenant:write', ok: 200, make: async (e, n) => (await seedTenant(e, n), { method: 'PUT', path: `/admin/tenants/${n}`, body: { budget_usd: 5 } }) },
-    { route: 'DELETE /admin/tenants/{id}', permission: 'tenant:delete', ok: 204, make: async (e, n) => (await seedTenant(e, n), { method: 'DELETE', path: `/admin/tenants/${n}` }) },
-    { route: 'POST /admin/tenants/{id}/rotate-key', permission: 'tenant:write', ok: 200, make: async (e, n) => (await seedTenant(e, n), { method: 'POST', path: `/admin/tenants/${n}/rotate-key` }) },
-    { route: 'GET /admin/tenants/{id}/usage', permission: 'usage:read', ok: 200, make: async (e, n) => (await seedTenant(e, n), { method: 'GET', path: `/admin/tenants/${n}/usage` }) },
+    {
+      route: 'POST /admin/tenants',
+      permission: 'tenant:write',
+      ok: 201,
+      make: async (_e, n) => ({ method: 'POST', path: '/admin/tenants', body: { id: `new-${n}`, name: n } }),
+    },
+    {
+      route: 'GET /admin/tenants/{id}',
+      permission: 'tenant:read',
+      ok: 200,
+      make: async (e, n) => (await seedTenant(e, n), { method: 'GET', path: `/admin/tenants/${n}` }),
+    },
+    {
+      route: 'PUT /admin/tenants/{id}',
+      permission: 'tenant:write',
+      ok: 200,
+      make: async (e, n) => (await seedTenant(e, n), { method: 'PUT', path: `/admin/tenants/${n}`, body: { budget_usd: 5 } }),
+    },
+    {
+      route: 'DELETE /admin/tenants/{id}',
+      permission: 'tenant:delete',
+      ok: 204,
+      make: async (e, n) => (await seedTenant(e, n), { method: 'DELETE', path: `/admin/tenants/${n}` }),
+    },
+    {
+      route: 'POST /admin/tenants/{id}/rotate-key',
+      permission: 'tenant:write',
+      ok: 200,
+      make: async (e, n) => (await seedTenant(e, n), { method: 'POST', path: `/admin/tenants/${n}/rotate-key` }),
+    },
+    {
+      route: 'GET /admin/tenants/{id}/usage',
+      permission: 'usage:read',
+      ok: 200,
+      make: async (e, n) => (await seedTenant(e, n), { method: 'GET', path: `/admin/tenants/${n}/usage` }),
+    },
     { route: 'GET /admin/users', permission: 'admin:manage', ok: 200, make: async () => ({ method: 'GET', path: '/admin/users' }) },
-    { route: 'POST /admin/users', permission: 'admin:manage', ok: 201, make: async (_e, n) => ({ method: 'POST', path: '/admin/users', body: { username: n, password: 'twelve-chars', role: 'viewer' } }) },
-    { route: 'GET /admin/users/{username}', permission: 'admin:manage', ok: 200, make: async (e, n) => (await seedUser(e, n), { method: 'GET', path: `/admin/users/${n}` }) },
-    { route: 'PUT /admin/users/{username}', permission: 'admin:manage', ok: 200, make: async (e, n) => (await seedUser(e, n), { method: 'PUT', path: `/admin/users/${n}`, body: { role: 'editor' } }) },
-    { route: 'DELETE /admin/users/{username}', permission: 'admin:manage', ok: 204, make: async (e, n) => (await seedUser(e, n), { method: 'DELETE', path: `/admin/users/${n}` }) },
+    {
+      route: 'POST /admin/users',
+      permission: 'admin:manage',
+      ok: 201,
+      make: async (_e, n) => ({ method: 'POST', path: '/admin/users', body: { username: n, password: 'twelve-chars', role: 'viewer' } }),
+    },
+    {
+      route: 'GET /admin/users/{username}',
+      permission: 'admin:manage',
+      ok: 200,
+      make: async (e, n) => (await seedUser(e, n), { method: 'GET', path: `/admin/users/${n}` }),
+    },
+    {
+      route: 'PUT /admin/users/{username}',
+      permission: 'admin:manage',
+      ok: 200,
+      make: async (e, n) => (await seedUser(e, n), { method: 'PUT', path: `/admin/users/${n}`, body: { role: 'editor' } }),
+    },
+    {
+      route: 'DELETE /admin/users/{username}',
+      permission: 'admin:manage',
+      ok: 204,
+      make: async (e, n) => (await seedUser(e, n), { method: 'DELETE', path: `/admin/users/${n}` }),
+    },
     { route: 'GET /admin/audit', permission: 'admin:manage', ok: 200, make: async () => ({ method: 'GET', path: '/admin/audit' }) },
   ];
   const ALLOWED: Record<AdminRole, Permission[]> = {

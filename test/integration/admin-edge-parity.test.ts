@@ -40,13 +40,34 @@ const CASES: Case[] = [
   { label: 'a viewer deleting', method: 'DELETE', path: '/admin/tenants/default', headers: VIEWER, status: 403 },
   { label: 'no such route', method: 'GET', path: '/admin/nothing', headers: ADMIN, status: 404 },
   { label: 'a method the path lacks', method: 'DELETE', path: '/admin/tenants', headers: ADMIN, status: 405 },
-  { label: 'a body that is not JSON', method: 'POST', path: '/admin/tenants', headers: { ...ADMIN, 'content-type': 'text/plain' }, body: 'name=x', status: 415 },
+  {
+    label: 'a body that is not JSON',
+    method: 'POST',
+    path: '/admin/tenants',
+    headers: { ...ADMIN, 'content-type': 'text/plain' },
+    body: 'name=x',
+    status: 415,
+  },
   { label: 'malformed JSON', method: 'POST', path: '/admin/tenants', headers: { ...ADMIN, ...JSON_TYPE }, body: '{"name":', status: 400 },
   { label: 'malformed JSON without credentials', method: 'POST', path: '/admin/tenants', headers: JSON_TYPE, body: '{"name":', status: 401 },
   { label: 'a viewer sending malformed JSON', method: 'POST', path: '/admin/tenants', headers: { ...VIEWER, ...JSON_TYPE }, body: '{', status: 403 },
   { label: 'an unknown field', method: 'POST', path: '/admin/tenants', headers: { ...ADMIN, ...JSON_TYPE }, body: '{"name":"x","colour":"red"}', status: 400 },
-  { label: 'create', method: 'POST', path: '/admin/tenants', headers: { ...ADMIN, ...JSON_TYPE }, body: '{"id":"parity","name":"Parity","budget_usd":5}', status: 201 },
-  { label: 'create again', method: 'POST', path: '/admin/tenants', headers: { ...ADMIN, 'content-type': 'application/json; charset=utf-8' }, body: '{"id":"parity","name":"Parity"}', status: 409 },
+  {
+    label: 'create',
+    method: 'POST',
+    path: '/admin/tenants',
+    headers: { ...ADMIN, ...JSON_TYPE },
+    body: '{"id":"parity","name":"Parity","budget_usd":5}',
+    status: 201,
+  },
+  {
+    label: 'create again',
+    method: 'POST',
+    path: '/admin/tenants',
+    headers: { ...ADMIN, 'content-type': 'application/json; charset=utf-8' },
+    body: '{"id":"parity","name":"Parity"}',
+    status: 409,
+  },
   { label: 'update', method: 'PUT', path: '/admin/tenants/parity', headers: { ...ADMIN, ...JSON_TYPE }, body: '{"budget_usd":7}', status: 200 },
   { label: 'rotate without a body', method: 'POST', path: '/admin/tenants/parity/rotate-key', headers: ADMIN, status: 200 },
   { label: 'usage with a bad range', method: 'GET', path: '/admin/tenants/parity/usage?from=2026-02-30', headers: ADMIN, status: 400 },
@@ -58,7 +79,14 @@ async function adminApi(): Promise<ApiHandler> {
   await ensureBootstrapAdmin(users, { password: 'admin', now });
   const at = new Date(T0).toISOString();
   await users.create({ username: 'vi', role: 'viewer', password_hash: await hashPassword('viewer-password-1'), created_at: at, updated_at: at });
-  return createAdminApi({ tenants: new MemoryTenantRepository(undefined, { now }), users, audit: new MemoryAuditLog(), authEnabled: true, now, logger: silentLogger });
+  return createAdminApi({
+    tenants: new MemoryTenantRepository(undefined, { now }),
+    users,
+    audit: new MemoryAuditLog(),
+    authEnabled: true,
+    now,
+    logger: silentLogger,
+  });
 }
 
 /** Freshly minted keys differ between the two sides; everything else must not. */
@@ -73,8 +101,7 @@ interface Answer {
   body: unknown;
 }
 
-const picked = (get: (name: string) => string | undefined): Record<string, string | undefined> =>
-  Object.fromEntries(COMPARED_HEADERS.map((h) => [h, get(h)]));
+const picked = (get: (name: string) => string | undefined): Record<string, string | undefined> => Object.fromEntries(COMPARED_HEADERS.map((h) => [h, get(h)]));
 
 describe('the admin API answers alike on the local server and behind its Lambda edge', () => {
   let server: RunningServer;
@@ -85,14 +112,24 @@ describe('the admin API answers alike on the local server and behind its Lambda 
   beforeAll(async () => {
     const config = loadConfig({ ADDR: '127.0.0.1:0' }, () => '{}', 'test');
     const { gateway } = await composeGateway(config, silentLogger);
-    server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, ...localRoutes(gateway, await adminApi(), true) });
+    server = await startServer({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      logger: silentLogger,
+      ...localRoutes(gateway, await adminApi(), true),
+    });
     edge = httpApiEdge(await adminApi(), { maxBodyBytes: config.maxBodyBytes, logger: silentLogger, parseJson: true });
     for (const c of CASES) {
       const res = await fetch(`${server.url}${c.path}`, { method: c.method, headers: c.headers, body: c.body });
       local.push({ status: res.status, headers: picked((h) => res.headers.get(h) ?? undefined), body: normalized(await res.text()) });
       const result = await edge(httpApiEvent({ method: c.method, path: c.path, headers: c.headers, body: c.body, sourceIp: '127.0.0.1' }), {} as Context);
       const headers = result.headers ?? {};
-      lambda.push({ status: result.statusCode ?? 0, headers: picked((h) => (headers[h] === undefined ? undefined : String(headers[h]))), body: normalized(result.body ?? '') });
+      lambda.push({
+        status: result.statusCode ?? 0,
+        headers: picked((h) => (headers[h] === undefined ? undefined : String(headers[h]))),
+        body: normalized(result.body ?? ''),
+      });
     }
   });
   afterAll(() => server.shutdown(1000));
@@ -102,7 +139,7 @@ describe('the admin API answers alike on the local server and behind its Lambda 
     expect(lambda[i]).toEqual(local[i]);
   });
 
-  it('every refusal is OpenAI\'s error JSON, never cached', () => {
+  it("every refusal is OpenAI's error JSON, never cached", () => {
     for (const answer of local.filter((a) => a.status >= 400)) {
       expect(Object.keys((answer.body as { error: object }).error).sort()).toEqual(['code', 'message', 'param', 'type']);
       expect(answer.headers['cache-control']).toBe('no-store');

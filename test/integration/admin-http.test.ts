@@ -20,18 +20,18 @@ async function start(authEnabled: boolean): Promise<Started> {
 
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
-describe('admin API over HTTP, auth off (the seed\'s local default)', () => {
+describe("admin API over HTTP, auth off (the seed's local default)", () => {
   let s: Started;
   beforeAll(async () => {
     s = await start(false);
   });
   afterAll(() => s.close());
 
-  it('runs the seed\'s curl walkthrough, and a minted key works on /v1 at once', async () => {
+  it("runs the seed's curl walkthrough, and a minted key works on /v1 at once", async () => {
     const list = await fetch(`${s.url}/admin/tenants`);
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toBe('application/json');
-    expect((await list.json() as any).data.map((t: any) => t.id)).toEqual(['default']);
+    expect(((await list.json()) as any).data.map((t: any) => t.id)).toEqual(['default']);
 
     const created = await fetch(`${s.url}/admin/tenants`, {
       method: 'POST',
@@ -39,7 +39,7 @@ describe('admin API over HTTP, auth off (the seed\'s local default)', () => {
       body: JSON.stringify({ name: 'my-service', rate_limit_rpm: 100, budget_usd: 50.0 }),
     });
     expect(created.status).toBe(201);
-    const tenant = await created.json() as any;
+    const tenant = (await created.json()) as any;
     expect(tenant).toMatchObject({ name: 'my-service', rate_limit_rpm: 100, budget_usd: 50 });
     const key: string = tenant.api_key;
     expect(key).toMatch(/^gw-/);
@@ -59,7 +59,7 @@ describe('admin API over HTTP, auth off (the seed\'s local default)', () => {
 
     const rotated = await fetch(`${s.url}/admin/tenants/${tenant.id}/rotate-key`, { method: 'POST' });
     expect(rotated.status).toBe(200);
-    const newKey: string = (await rotated.json() as any).api_key;
+    const newKey: string = ((await rotated.json()) as any).api_key;
     expect((await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
     expect((await fetch(`${s.url}/v1/models`, { headers: { authorization: `Bearer ${newKey}` } })).status).toBe(200);
 
@@ -79,7 +79,11 @@ describe('admin API over HTTP, auth off (the seed\'s local default)', () => {
     expect(await badJson.json()).toMatchObject({ error: { code: 'invalid_json', type: 'invalid_request_error' } });
     const form = await fetch(`${s.url}/admin/tenants`, { method: 'POST', body: new URLSearchParams({ name: 'x' }) });
     expect(form.status).toBe(415);
-    const unknown = await fetch(`${s.url}/admin/tenants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x","colour":"red"}' });
+    const unknown = await fetch(`${s.url}/admin/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x","colour":"red"}',
+    });
     expect(await unknown.json()).toMatchObject({ error: { param: 'colour' } });
     const wrong = await fetch(`${s.url}/admin/tenants`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);

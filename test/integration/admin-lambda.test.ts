@@ -10,7 +10,6 @@ import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 
 let secrets: FakeSecretsManager;
 
-
 type Handler = (event: ReturnType<typeof apigwEvent>, context: Context) => Promise<unknown>;
 type Result = Exclude<APIGatewayProxyResultV2, string>;
 
@@ -21,10 +20,16 @@ const GENERATED_PASSWORD = 'generated-Pa55word-7f3c9e1b';
 /** Imports a fresh copy of the entry (a cold start) with these settings on top of the common ones. */
 async function coldStart(dynalite: RunningDynalite, env: Record<string, string>): Promise<Handler> {
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1',
-    DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `admin-lambda-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
-    USAGE_TABLE: `admin-usage-${Date.now()}`, DEFAULT_TENANT_ENABLED: 'false', LOG_LEVEL: 'info',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, ...env,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    TENANTS_TABLE: `admin-lambda-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`,
+    USAGE_TABLE: `admin-usage-${Date.now()}`,
+    DEFAULT_TENANT_ENABLED: 'false',
+    LOG_LEVEL: 'info',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    ...env,
   });
   let handler: Handler | undefined;
   await jest.isolateModulesAsync(async () => {
@@ -80,14 +85,20 @@ describe('admin Lambda entry', () => {
       expect(usage.statusCode).toBe(200);
       expect(JSON.parse(String(usage.body))).toMatchObject({ tenant_id: body.id, totals: { request_count: 0 } });
       expect(JSON.parse(String(usage.body))).not.toHaveProperty('note'); // the usage store is wired in
-      const wrong = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'not-the-admin-password'], sourceIp: '10.0.0.9' }), context)) as Result;
+      const wrong = (await handler(
+        apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'not-the-admin-password'], sourceIp: '10.0.0.9' }),
+        context,
+      )) as Result;
       expect(wrong.statusCode).toBe(401);
     });
 
     test('logs JSON lines with the Lambda request id and never the password', () => {
       const text = output.text();
       expect(text).not.toContain(GENERATED_PASSWORD);
-      const lines = text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = text
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toContainEqual(expect.objectContaining({ message: 'first admin user created', username: 'admin', from: 'ADMIN_SECRET_ARN' }));
       expect(lines.find((l) => l.message === 'admin login failed')).toMatchObject({ function_request_id: 'test-request', level: 'WARN' });
     });

@@ -38,7 +38,15 @@ async function instance(users: MemoryAdminUserRepository, now: () => number): Pr
   const doc = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
   clients.push(doc);
   const throttle = new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName }), new LoginThrottle(), silentLogger);
-  const api = createAdminApi({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, throttle, now, logger: silentLogger });
+  const api = createAdminApi({
+    tenants: new MemoryTenantRepository([]),
+    users,
+    audit: new MemoryAuditLog(),
+    authEnabled: true,
+    throttle,
+    now,
+    logger: silentLogger,
+  });
   return httpApiEdge(api, { maxBodyBytes: 1 << 20, logger: silentLogger, parseJson: true });
 }
 

@@ -25,7 +25,13 @@ async function start(trustProxy: number): Promise<Started> {
   const logs: string[] = [];
   const logger = createJsonLogger('info', (line) => void logs.push(line));
   const admin = createAdminApi({ tenants: new MemoryTenantRepository([]), users, audit: new MemoryAuditLog(), authEnabled: true, trustProxy, logger });
-  const server = await startServer({ host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, logger, handle: (req) => (isAdminPath(req.path) ? admin(req) : Promise.resolve({ status: 404, headers: {}, body: '' })) });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 1 << 20,
+    logger,
+    handle: (req) => (isAdminPath(req.path) ? admin(req) : Promise.resolve({ status: 404, headers: {}, body: '' })),
+  });
   started.push(server);
   return { url: server.url, logs, server };
 }

@@ -53,8 +53,13 @@ beforeAll(async () => {
   await ensureTables(admin, { usage: tableName });
   // What the stack gives the function (USAGE_TABLE); the SDK finds the local endpoint itself.
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${proxy.port}`, USAGE_TABLE: tableName, LOG_LEVEL: 'info',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${proxy.port}`,
+    USAGE_TABLE: tableName,
+    LOG_LEVEL: 'info',
   });
   for (const name of ['DYNAMODB_ENDPOINT', 'TENANTS_TABLE', 'STATE_TABLE', 'ALERT_TOPIC_ARN', 'REDIS_URL']) delete process.env[name];
   ({ handler: aggregate } = (await import('../../functions/usage/aggregator-lambda')) as { handler: Handler });
@@ -88,14 +93,22 @@ test('DynamoDB down: every record comes back as a batch item failure, none done;
   const down = await aggregate(batch, withRemaining(30_000));
   expect(failedIds(down)).toEqual(idsOf(batch));
   expect(Date.now() - started).toBeLessThan(5_000); // refused connections fail fast, the SDK's retries included
-  expect(output.lines().filter((l) => l.message === 'usage record not applied').map((l) => l.record_id)).toEqual(idsOf(batch));
+  expect(
+    output
+      .lines()
+      .filter((l) => l.message === 'usage record not applied')
+      .map((l) => l.record_id),
+  ).toEqual(idsOf(batch));
 
   await dynalite.restart();
   expect(await totals('agg-down')).toMatchObject({ request_count: 0 }); // nothing was marked done or counted
   expect(await aggregate(batch, withRemaining(30_000))).toEqual({ batchItemFailures: [] });
   const once = await totals('agg-down');
   expect(once.request_count).toBe(12);
-  expect(once.cost_usd).toBeCloseTo(events.reduce((a, e) => a + e.cost_usd, 0), 10);
+  expect(once.cost_usd).toBeCloseTo(
+    events.reduce((a, e) => a + e.cost_usd, 0),
+    10,
+  );
   // SQS may deliver it yet again: nothing changes.
   expect(await aggregate(batch, withRemaining(30_000))).toEqual({ batchItemFailures: [] });
   expect(await totals('agg-down')).toEqual(once);
@@ -114,7 +127,11 @@ test('DynamoDB slow (replies 3 s late): the invocation ends at its deadline with
   expect(failedIds(slow)).toEqual(idsOf(batch));
   expect(took).toBeGreaterThanOrEqual(950);
   expect(took).toBeLessThan(DELAY_MS);
-  expect(output.lines().find((l) => l.message === 'usage batch not applied; every record will be delivered again')).toMatchObject({ level: 'error', records: 8, error: 'not done within 1000 ms' });
+  expect(output.lines().find((l) => l.message === 'usage batch not applied; every record will be delivered again')).toMatchObject({
+    level: 'error',
+    records: 8,
+    error: 'not done within 1000 ms',
+  });
 
   // Back to normal. The abandoned attempt still finishes what it had sent; a redelivery meanwhile
   // finds the events in flight and fails them again, as SQS would see it, until they are done.
@@ -122,7 +139,10 @@ test('DynamoDB slow (replies 3 s late): the invocation ends at its deadline with
   await eventually('a redelivery with no failures', async () => (await aggregate(batch, withRemaining(30_000))).batchItemFailures.length === 0, 20_000, 250);
   const once = await totals('agg-slow');
   expect(once.request_count).toBe(8);
-  expect(once.cost_usd).toBeCloseTo(events.reduce((a, e) => a + e.cost_usd, 0), 10);
+  expect(once.cost_usd).toBeCloseTo(
+    events.reduce((a, e) => a + e.cost_usd, 0),
+    10,
+  );
   expect(await aggregate(batch, withRemaining(30_000))).toEqual({ batchItemFailures: [] });
   expect(await totals('agg-slow')).toEqual(once);
   // The abandoned attempt's last replies arrive DELAY_MS after it sent them; it then finds its

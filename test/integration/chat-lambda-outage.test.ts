@@ -30,19 +30,33 @@ describe('chat Lambda with DynamoDB killed and restarted', () => {
   const saved: Record<string, string | undefined> = {};
 
   /** EMF documents printed since `from` (one JSON line each, as in Lambda). */
-  const emf = (from: number): Array<Record<string, unknown>> => output.lines().slice(from).filter((l) => '_aws' in l);
+  const emf = (from: number): Array<Record<string, unknown>> =>
+    output
+      .lines()
+      .slice(from)
+      .filter((l) => '_aws' in l);
 
   beforeAll(async () => {
     output = captureOutput();
     [upstream, sqs, dynalite] = await Promise.all([startOpenAIUpstream(), startFakeSqs(), startRestartableDynalite({ persist: true })]);
     const tables = localTableNames(uniqueTablePrefix('lambda-outage'));
     const env = {
-      LOG_LEVEL: 'warn', DEFAULT_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url,
-      POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, AWS_ENDPOINT_URL_SQS: sqs.url,
-      TENANTS_TABLE: tables.tenants, STATE_TABLE: tables.state, USAGE_TABLE: tables.usage,
-      USAGE_QUEUE_URL: `${sqs.url}/123456789012/usage`, DEFAULT_TENANT_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+      DEFAULT_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: upstream.url,
+      POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat',
+      POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+      TENANTS_TABLE: tables.tenants,
+      STATE_TABLE: tables.state,
+      USAGE_TABLE: tables.usage,
+      USAGE_QUEUE_URL: `${sqs.url}/123456789012/usage`,
+      DEFAULT_TENANT_ENABLED: 'false',
       // The shortest tenant cache, so that the outage is met with an expired entry: last known good.
       TENANT_CACHE_TTL: '1',
     };
@@ -55,8 +69,15 @@ describe('chat Lambda with DynamoDB killed and restarted', () => {
     await ensureTables(doc, tables);
     const at = new Date().toISOString();
     await new DynamoTenantRepository(doc, { tableName: tables.tenants }).create({
-      ...DEFAULT_TENANT, id: 'team-a', name: 'team-a', rate_limit_rpm: 1000, budget_usd: 50,
-      created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
+      ...DEFAULT_TENANT,
+      id: 'team-a',
+      name: 'team-a',
+      rate_limit_rpm: 1000,
+      budget_usd: 50,
+      created_at: at,
+      updated_at: at,
+      version: 1,
+      keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
     });
     doc.destroy();
     installLambdaStreamingGlobals();
@@ -76,7 +97,10 @@ describe('chat Lambda with DynamoDB killed and restarted', () => {
   });
 
   const ask = (key: string): Promise<unknown> =>
-    new OpenAI({ apiKey: key, baseURL: `${fn.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    new OpenAI({ apiKey: key, baseURL: `${fn.url}/v1`, maxRetries: 0 }).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
 
   it('serves a known tenant through the outage, refuses an unknown key with 503, reports the store, and recovers', async () => {
     await expect(ask(KEY)).resolves.toMatchObject({ object: 'chat.completion' });
@@ -88,7 +112,10 @@ describe('chat Lambda with DynamoDB killed and restarted', () => {
     // The tenant read before the outage is served as last known good; limits and budget degrade.
     for (let i = 0; i < 5; i++) await expect(ask(KEY)).resolves.toMatchObject({ object: 'chat.completion' });
     // A key never seen cannot be decided without the store: 503, retryable, never 401 or 500.
-    const refused = await ask(NEVER_SEEN_KEY).then(() => undefined, (err: unknown) => err);
+    const refused = await ask(NEVER_SEEN_KEY).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(refused).toBeInstanceOf(OpenAI.APIError);
     expect(refused).toMatchObject({ status: 503, code: 'store_unavailable' });
     expect((refused as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('1');
@@ -99,16 +126,32 @@ describe('chat Lambda with DynamoDB killed and restarted', () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(docs).toContainEqual(expect.objectContaining({ store: 'dynamodb', aigateway_store_degraded: 1 }));
     // One warning when the store went down, not one per request.
-    const warnings = output.lines().slice(mark).filter((l) => l.message === 'store unavailable; degrading');
+    const warnings = output
+      .lines()
+      .slice(mark)
+      .filter((l) => l.message === 'store unavailable; degrading');
     expect(warnings).toHaveLength(1);
 
     await dynalite.restart();
     // A probe finds DynamoDB back within a second or so; then a new key is looked up again.
-    await eventually('the never-seen key to be decided by the store again', async () => {
-      const err = await ask(NEVER_SEEN_KEY).then(() => undefined, (e: unknown) => e);
-      return (err as { status?: number } | undefined)?.status === 401 ? true : undefined;
-    }, 10_000, 200);
-    expect(output.lines().slice(mark).filter((l) => l.message === 'store available again')).toHaveLength(1);
+    await eventually(
+      'the never-seen key to be decided by the store again',
+      async () => {
+        const err = await ask(NEVER_SEEN_KEY).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        return (err as { status?: number } | undefined)?.status === 401 ? true : undefined;
+      },
+      10_000,
+      200,
+    );
+    expect(
+      output
+        .lines()
+        .slice(mark)
+        .filter((l) => l.message === 'store available again'),
+    ).toHaveLength(1);
     await expect(ask(KEY)).resolves.toMatchObject({ object: 'chat.completion' });
     // Every completion's usage event reached the queue (the last one after its response ended:
     // the function hands events over before it returns, the client does not wait for that).

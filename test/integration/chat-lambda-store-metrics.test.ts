@@ -49,10 +49,21 @@ beforeAll(async () => {
   proxy = await startTcpProxy({ port: Number(new URL(dynalite.endpoint).port) });
   const tables = uniqueTablePrefix('chat-metrics');
   const env = {
-    LOG_LEVEL: 'info', DEFAULT_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1',
-    POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
-    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    DYNAMODB_ENDPOINT: `http://127.0.0.1:${proxy.port}`, TENANTS_TABLE: `${tables}tenants`, STATE_TABLE: `${tables}state`, USAGE_TABLE: `${tables}usage`,
+    LOG_LEVEL: 'info',
+    DEFAULT_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: upstream.url,
+    OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+    POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat',
+    POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    DYNAMODB_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+    TENANTS_TABLE: `${tables}tenants`,
+    STATE_TABLE: `${tables}state`,
+    USAGE_TABLE: `${tables}usage`,
     // As the stack configures it: usage events go to SQS (a fake on its JSON protocol).
     USAGE_QUEUE_URL: `${sqs.url}/123456789012/ai-gateway-usage`,
   };
@@ -64,7 +75,12 @@ beforeAll(async () => {
   const { handler } = await import('../../functions/chat/handler');
   fn = await serveFunctionUrl((event, stream, context) => {
     const invocation = Promise.resolve(handler(event, stream, context));
-    invocations.push(invocation.then(() => undefined, () => undefined));
+    invocations.push(
+      invocation.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     return invocation;
   });
   client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${fn.url}/v1`, maxRetries: 0 });

@@ -13,7 +13,6 @@ import { DEFAULT_KEY } from '../helpers/gateway';
 import { installLambdaStreamingGlobals, serveFunctionUrl, uninstallLambdaStreamingGlobals, type EmulatedFunctionUrl } from '../helpers/lambda-streaming';
 import { fixtureJson } from '../unit/fixture-files';
 
-
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
 const ROTATED_KEY = 'sk-rotated-0123456789abcdef';
 const ORIGINAL_SECRET = JSON.stringify({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: '' });
@@ -25,8 +24,12 @@ interface XGateway {
 }
 
 const ENV = {
-  LOG_LEVEL: 'info', DEFAULT_PROVIDER: 'openai', PROVIDER_SECRET_ARN: SECRET_ARN, PROVIDER_SECRET_REFRESH: '1',
-  POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+  LOG_LEVEL: 'info',
+  DEFAULT_PROVIDER: 'openai',
+  PROVIDER_SECRET_ARN: SECRET_ARN,
+  PROVIDER_SECRET_REFRESH: '1',
+  POWERTOOLS_SERVICE_NAME: 'ai-gateway-chat',
+  POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
 };
 
 /** The documented function URL event (test/fixtures/lambda), carrying the emulated request's method, path, headers and body. */
@@ -80,8 +83,12 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     secrets.text = ORIGINAL_SECRET;
     // The handler reads its configuration at import (cold start): env and globals come first.
     const env = {
-      ...ENV, OPENAI_BASE_URL: upstream.url, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
+      ...ENV,
+      OPENAI_BASE_URL: upstream.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
     };
     for (const [k, v] of Object.entries(env)) {
       saved[k] = process.env[k];
@@ -116,9 +123,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   afterEach(() => upstream.setBehaviour(null));
 
   test('sync completion returns the answer with x_gateway and the gateway headers', async () => {
-    const { data, response } = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] })
-      .withResponse();
+    const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }).withResponse();
     expect(response.status).toBe(200);
     expect(data.object).toBe('chat.completion');
     expect(data.choices[0]?.message.content).toBeTruthy();
@@ -137,7 +142,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(outputLines()).toContainEqual(expect.objectContaining({ level: 'INFO', message: 'provider keys read', providers: ['openai'] }));
   });
 
-  test('the documented function URL event, streamed: the first chunk reaches the HTTP client before the upstream\'s 300 ms pause ends', async () => {
+  test("the documented function URL event, streamed: the first chunk reaches the HTTP client before the upstream's 300 ms pause ends", async () => {
     upstream.setBehaviour({ streamChunks: 2, chunkDelayMs: 300 });
     const res = await postTimed(`${documented.url}/v1/chat/completions`, { model: 'gpt-4o', messages: [{ role: 'user', content: 'two' }], stream: true });
     expect(res.status).toBe(200);
@@ -170,9 +175,12 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   });
 
   test('usage is handed over before the invocation ends: GET /v1/usage counts the request just made', async () => {
-    const before = await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json() as { request_count: number };
+    const before = (await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json()) as { request_count: number };
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'count me' }] });
-    const after = await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json() as { request_count: number; tenant_id: string };
+    const after = (await (await fetch(`${fn.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_KEY}` } })).json()) as {
+      request_count: number;
+      tenant_id: string;
+    };
     expect(after).toMatchObject({ tenant_id: 'default', request_count: before.request_count + 1 });
   });
 
@@ -227,8 +235,10 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
   test('a body over MAX_BODY_BYTES is refused with the OpenAI-shaped 413 before going upstream', async () => {
     const sent = upstream.requests.length;
     const huge = 'x'.repeat(6 * 1024 * 1024 + 1);
-    await expect(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: huge }] }))
-      .rejects.toMatchObject({ status: 413, error: { code: 'request_too_large' } });
+    await expect(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: huge }] })).rejects.toMatchObject({
+      status: 413,
+      error: { code: 'request_too_large' },
+    });
     expect(upstream.requests.length).toBe(sent);
   });
 
@@ -242,11 +252,17 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     const calls = secrets.requests.length;
     /** The Authorization header each request carried upstream (the fake refuses any key but sk-test: fine here). */
     const seen: string[] = [];
-    const askUntilUpstreamSees = (key: string): Promise<unknown> => eventually(`the upstream to see ${key === ROTATED_KEY ? 'the rotated' : 'the original'} key`, async () => {
-      await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'rotate' }] }).catch(() => undefined);
-      seen.push(upstream.requests.at(-1)?.headers.authorization ?? '');
-      return seen.at(-1) === `Bearer ${key}`;
-    }, 5_000, 10);
+    const askUntilUpstreamSees = (key: string): Promise<unknown> =>
+      eventually(
+        `the upstream to see ${key === ROTATED_KEY ? 'the rotated' : 'the original'} key`,
+        async () => {
+          await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'rotate' }] }).catch(() => undefined);
+          seen.push(upstream.requests.at(-1)?.headers.authorization ?? '');
+          return seen.at(-1) === `Bearer ${key}`;
+        },
+        5_000,
+        10,
+      );
     try {
       secrets.text = JSON.stringify({ OPENAI_API_KEY: ROTATED_KEY, ANTHROPIC_API_KEY: '' });
       clockAheadMs += 1_100; // past the 1 s refresh interval

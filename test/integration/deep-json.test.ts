@@ -30,7 +30,10 @@ describe('deeply nested JSON', () => {
 
   beforeAll(async () => {
     upstream = await startOpenAIUpstream();
-    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, MAX_BODY_BYTES: String(4 * 1024 * 1024) }, { routing: { fallback_providers: [] } });
+    gw = await startGateway(
+      { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, MAX_BODY_BYTES: String(4 * 1024 * 1024) },
+      { routing: { fallback_providers: [] } },
+    );
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
   });
   afterAll(async () => {
@@ -54,10 +57,31 @@ describe('deeply nested JSON', () => {
   };
 
   test.each([
-    ['message content (arrays)', (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":${deep}}]}`, nestedArrays(100_000), 'messages[0].content[0][0][0]'],
-    ['an extra message field (objects)', (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":"x","meta":${deep}}]}`, nestedObjects(100_000), 'messages[0].meta.a.a.a'],
-    ['tool parameters', (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep}}}]}`, nestedObjects(100_000), 'tools[0].function.parameters.a.a'],
-    ['a top-level field', (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"metadata":${deep}}`, nestedArrays(100_000), 'metadata[0][0][0][0][0]'],
+    [
+      'message content (arrays)',
+      (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":${deep}}]}`,
+      nestedArrays(100_000),
+      'messages[0].content[0][0][0]',
+    ],
+    [
+      'an extra message field (objects)',
+      (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":"x","meta":${deep}}]}`,
+      nestedObjects(100_000),
+      'messages[0].meta.a.a.a',
+    ],
+    [
+      'tool parameters',
+      (deep: string) =>
+        `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep}}}]}`,
+      nestedObjects(100_000),
+      'tools[0].function.parameters.a.a',
+    ],
+    [
+      'a top-level field',
+      (deep: string) => `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"metadata":${deep}}`,
+      nestedArrays(100_000),
+      'metadata[0][0][0][0][0]',
+    ],
   ])('100,000 levels in %s: 400 naming the field, and the process keeps serving', async (_name, wrap, deep, param) => {
     const before = upstream.requests.length;
     await expectTooDeep(await post('/v1/chat/completions', wrap(deep)), param);
@@ -66,7 +90,10 @@ describe('deeply nested JSON', () => {
   });
 
   test('the same on a stream request and on embeddings', async () => {
-    await expectTooDeep(await post('/v1/chat/completions', `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}],"x":${nestedArrays(100_000)}}`), 'x[0][0][0][0][0]');
+    await expectTooDeep(
+      await post('/v1/chat/completions', `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}],"x":${nestedArrays(100_000)}}`),
+      'x[0][0][0][0][0]',
+    );
     await expectTooDeep(await post('/v1/embeddings', `{"model":"text-embedding-3-small","input":"x","extra":${nestedObjects(100_000)}}`), 'extra.a.a.a.a.a');
   });
 
@@ -83,10 +110,13 @@ describe('deeply nested JSON', () => {
     const err1 = await client.chat.completions.create({ model: 'gpt-4o', messages }).catch((e: unknown) => e);
     expect(err1).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err1 as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[0].meta.a.a.a');
-    const err2 = await client.chat.completions.create({
-      model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }],
-      tools: [{ type: 'function', function: { name: 'f', parameters: deep } }],
-    }).catch((e: unknown) => e);
+    const err2 = await client.chat.completions
+      .create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'function', function: { name: 'f', parameters: deep } }],
+      })
+      .catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err2 as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('tools[0].function.parameters.a.a');
     expect((err2 as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/deeper than 64/);

@@ -7,7 +7,12 @@ import { startGateway, type TestGateway } from '../helpers/gateway';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 
 const ROUTES = {
-  chat: { path: '/v1/chat/completions', openai: 'gpt-4o', ollama: 'llama3.2', body: (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] }) },
+  chat: {
+    path: '/v1/chat/completions',
+    openai: 'gpt-4o',
+    ollama: 'llama3.2',
+    body: (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  },
   embeddings: { path: '/v1/embeddings', openai: 'text-embedding-3-small', ollama: 'nomic-embed-text', body: (model: string) => ({ model, input: 'hi' }) },
 };
 
@@ -24,21 +29,43 @@ describe.each(['chat', 'embeddings'] as const)('%s behind an open breaker', (nam
   /** A gateway over both fakes whose breakers open after two failures; `pair` tries openai, then ollama. */
   async function rig(): Promise<Rig> {
     const [openai, ollama] = await Promise.all([startOpenAIUpstream(), startOllamaUpstream()]);
-    const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url }, {
-      now: () => 1_000_000,
-      routing: {
-        fallback_providers: [],
-        circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_seconds: 30 },
-        routes: { pair: { targets: [{ provider: 'openai', model: route.openai }, { provider: 'ollama', model: route.ollama }] } },
+    const gw = await startGateway(
+      { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url },
+      {
+        now: () => 1_000_000,
+        routing: {
+          fallback_providers: [],
+          circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_seconds: 30 },
+          routes: {
+            pair: {
+              targets: [
+                { provider: 'openai', model: route.openai },
+                { provider: 'ollama', model: route.ollama },
+              ],
+            },
+          },
+        },
       },
-    });
+    );
     for (const id of ['opener', 'measured']) gw.tenants.put(`gw-${id}`, { ...DEFAULT_TENANT, id, name: id });
-    return { openai, ollama, gw, close: async () => { await gw.close(); await openai.close(); await ollama.close(); } };
+    return {
+      openai,
+      ollama,
+      gw,
+      close: async () => {
+        await gw.close();
+        await openai.close();
+        await ollama.close();
+      },
+    };
   }
 
-  const send = (gw: TestGateway, tenant: string, model: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${gw.url}${route.path}`, {
-    method: 'POST', headers: { authorization: `Bearer gw-${tenant}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(route.body(model)),
-  });
+  const send = (gw: TestGateway, tenant: string, model: string, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${gw.url}${route.path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer gw-${tenant}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(route.body(model)),
+    });
   const requestCount = async (gw: TestGateway, tenant: string): Promise<number> => {
     await gw.gateway.flush();
     const res = await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer gw-${tenant}` } });
@@ -47,7 +74,9 @@ describe.each(['chat', 'embeddings'] as const)('%s behind an open breaker', (nam
   /** The tenant's request series in /metrics, as `provider status` pairs. */
   const series = async (gw: TestGateway, tenant: string): Promise<string[]> => {
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    return text.split('\n').filter((l) => l.startsWith('aigateway_requests_total{') && l.includes(`tenant="${tenant}"`))
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('aigateway_requests_total{') && l.includes(`tenant="${tenant}"`))
       .map((l) => `${/provider="([^"]*)"/.exec(l)?.[1]} ${/status="([^"]*)"/.exec(l)?.[1]}`);
   };
 

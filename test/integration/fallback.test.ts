@@ -13,11 +13,23 @@ interface ErrorBody {
 }
 
 const headers = { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' };
-const ROUTE = { routes: { smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'ollama', model: 'llama3.2' }] } } };
+const ROUTE = {
+  routes: {
+    smart: {
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'ollama', model: 'llama3.2' },
+      ],
+    },
+  },
+};
 
 /** Reads an SSE body into its data payloads. */
 async function sseEvents(res: Response): Promise<string[]> {
-  return (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+  return (await res.text())
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ''));
 }
 
 describe('fallback across route targets', () => {
@@ -28,9 +40,12 @@ describe('fallback across route targets', () => {
   beforeAll(async () => {
     openai = await startOpenAIUpstream();
     ollama = await startOllamaUpstream();
-    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url }, {
-      routing: { ...ROUTE, circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 } },
-    });
+    gw = await startGateway(
+      { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url },
+      {
+        routing: { ...ROUTE, circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 } },
+      },
+    );
   });
   afterAll(async () => {
     await gw.close();
@@ -42,9 +57,12 @@ describe('fallback across route targets', () => {
     ollama.setBehaviour(null);
   });
 
-  const send = (stream: boolean, extra: Record<string, string> = {}): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }], stream }),
-  });
+  const send = (stream: boolean, extra: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, ...extra },
+      body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }], stream }),
+    });
 
   // Provider-side faults: the next target answers, and attempts say why the first failed.
   const fallsBack = [408, 409, 429, 500, 502, 503, 529, 401, 403];
@@ -58,9 +76,7 @@ describe('fallback across route targets', () => {
       const res = await send(stream);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-gateway-provider')).toBe('ollama');
-      const meta = stream
-        ? (JSON.parse((await sseEvents(res)).at(-2) ?? '{}') as Meta)
-        : ((await res.json()) as Meta);
+      const meta = stream ? (JSON.parse((await sseEvents(res)).at(-2) ?? '{}') as Meta) : ((await res.json()) as Meta);
       expect(meta.x_gateway.provider).toBe('ollama');
       expect(meta.x_gateway.attempts).toEqual([
         expect.objectContaining({ provider: 'openai', model: 'gpt-4o', status: 502, error: expect.stringContaining(`status ${status}`) }),
@@ -103,7 +119,9 @@ describe('fallback across route targets', () => {
   test('X-Provider forces one provider: no fallback', async () => {
     openai.setBehaviour({ status: 500 });
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { ...headers, 'x-provider': 'openai' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      method: 'POST',
+      headers: { ...headers, 'x-provider': 'openai' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(res.status).toBe(502);
     expect(res.headers.get('x-gateway-provider')).toBe('openai');
@@ -124,9 +142,12 @@ describe('provider-level fallback', () => {
   afterEach(() => openai.setBehaviour(null));
 
   const env = (): Record<string, string> => ({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url });
-  const ask = (gw: TestGateway, key = DEFAULT_KEY): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { ...headers, authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
-  });
+  const ask = (gw: TestGateway, key = DEFAULT_KEY): Promise<Response> =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+    });
 
   test('without config, every configured provider backs up the others with its default model', async () => {
     const gw = await startGateway(env());
@@ -140,7 +161,7 @@ describe('provider-level fallback', () => {
     }
   });
 
-  test('providers.<name>.default_model picks the fallback model; fallback_providers: [] turns it off; a tenant\'s list wins', async () => {
+  test("providers.<name>.default_model picks the fallback model; fallback_providers: [] turns it off; a tenant's list wins", async () => {
     const gw = await startGateway(env(), { routing: { providers: { ollama: { default_model: 'deepseek-r1' } } } });
     const off = await startGateway(env(), { routing: { fallback_providers: [] } });
     try {
@@ -179,9 +200,12 @@ describe('circuit breaker in the request path', () => {
     const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url }, { routing: ROUTE, now: () => now });
     try {
       openai.setBehaviour({ status: 503 });
-      const send = (): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST', headers, body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const send = (): Promise<Response> =>
+        fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }),
+        });
       for (let i = 0; i < 5; i++) expect((await send()).status).toBe(200); // served by ollama each time
       const openaiCalls = openai.requests.length;
       const meta = (await (await send()).json()) as Meta;

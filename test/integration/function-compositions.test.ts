@@ -10,9 +10,22 @@ import { DEFAULT_TENANT_KEY, hashApiKey } from '../../functions/core/tenants';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 
 const event = (requestId: string, costUsd: number, at: Date): UsageEvent => ({
-  request_id: requestId, tenant_id: 'default', provider: 'openai', model: 'gpt-4o-mini',
-  prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0,
-  cost_usd: costUsd, latency_ms: 12, cache_hit: false, status: 200, stream: false, timestamp: at.toISOString(), budget_usd: 0,
+  request_id: requestId,
+  tenant_id: 'default',
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  prompt_tokens: 10,
+  completion_tokens: 5,
+  cached_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  cost_usd: costUsd,
+  latency_ms: 12,
+  cache_hit: false,
+  status: 200,
+  stream: false,
+  timestamp: at.toISOString(),
+  budget_usd: 0,
 });
 
 const monthStart = (at: Date): string => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)).toISOString();
@@ -26,9 +39,16 @@ describe('one composition per function, on DynamoDB', () => {
   beforeAll(async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });
     dynalite = await startDynalite();
-    config = loadConfig({
-      DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${prefix}tenants`, USAGE_TABLE: `${prefix}usage`, STATE_TABLE: `${prefix}state`,
-    }, () => '{}', 'test');
+    config = loadConfig(
+      {
+        DYNAMODB_ENDPOINT: dynalite.endpoint,
+        TENANTS_TABLE: `${prefix}tenants`,
+        USAGE_TABLE: `${prefix}usage`,
+        STATE_TABLE: `${prefix}state`,
+      },
+      () => '{}',
+      'test',
+    );
   });
   afterAll(async () => {
     await dynalite.close();
@@ -61,7 +81,10 @@ describe('one composition per function, on DynamoDB', () => {
 
 describe('one composition per function, in memory', () => {
   test('the usage API finds the documented local key and reads empty totals', async () => {
-    const usageApi = await composeUsageApi(loadConfig({}, () => '{}', 'test'), silentLogger);
+    const usageApi = await composeUsageApi(
+      loadConfig({}, () => '{}', 'test'),
+      silentLogger,
+    );
     expect(usageApi.backends.usage).toBe('memory');
     const tenant = await usageApi.tenants.findByKeyHash(hashApiKey(DEFAULT_TENANT_KEY));
     expect(tenant?.id).toBe('default');

@@ -47,32 +47,49 @@ function rawConnect(port: number, host = '127.0.0.1'): Promise<Raw> {
     const opened = Date.now();
     let text = '';
     let closedAt: number | undefined;
-    const socket = net.connect({ port, host }, () => resolve({
-      socket,
-      text: () => text,
-      closedAfterMs: () => (closedAt === undefined ? undefined : closedAt - opened),
-      waitFor: (re, ms) => new Promise((ok, fail) => {
-        const deadline = setTimeout(() => fail(new Error(`no ${re} within ${ms} ms; got ${JSON.stringify(text.slice(0, 300))}`)), ms);
-        const check = (): void => {
-          if (re.test(text)) { clearTimeout(deadline); socket.off('data', check); ok(text); }
-        };
-        socket.on('data', check);
-        check();
+    const socket = net.connect({ port, host }, () =>
+      resolve({
+        socket,
+        text: () => text,
+        closedAfterMs: () => (closedAt === undefined ? undefined : closedAt - opened),
+        waitFor: (re, ms) =>
+          new Promise((ok, fail) => {
+            const deadline = setTimeout(() => fail(new Error(`no ${re} within ${ms} ms; got ${JSON.stringify(text.slice(0, 300))}`)), ms);
+            const check = (): void => {
+              if (re.test(text)) {
+                clearTimeout(deadline);
+                socket.off('data', check);
+                ok(text);
+              }
+            };
+            socket.on('data', check);
+            check();
+          }),
+        closed: (ms) =>
+          new Promise((ok, fail) => {
+            if (closedAt !== undefined) return ok(closedAt - opened);
+            const deadline = setTimeout(() => fail(new Error(`still open after ${ms} ms`)), ms);
+            socket.once('close', () => {
+              clearTimeout(deadline);
+              ok((closedAt ?? Date.now()) - opened);
+            });
+          }),
       }),
-      closed: (ms) => new Promise((ok, fail) => {
-        if (closedAt !== undefined) return ok(closedAt - opened);
-        const deadline = setTimeout(() => fail(new Error(`still open after ${ms} ms`)), ms);
-        socket.once('close', () => { clearTimeout(deadline); ok((closedAt ?? Date.now()) - opened); });
-      }),
-    }));
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
-    socket.on('close', () => { closedAt = Date.now(); });
+    );
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    socket.on('close', () => {
+      closedAt = Date.now();
+    });
     socket.on('error', (err) => (closedAt === undefined && text === '' ? reject(err) : undefined));
   });
 }
 
 const head = (path: string, headers: Record<string, string | number>): string =>
-  `POST ${path} HTTP/1.1\r\nhost: x\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  `POST ${path} HTTP/1.1\r\nhost: x\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,7 +102,9 @@ describe('item 1: a client always reads its 413', () => {
     // The SDK case runs against `npm start`'s entry in a process of its own: with client and
     // server sharing one event loop the close never races the client's writes, so the bug hid.
     proc = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-      cwd: join(__dirname, '..', '..'), env: { PATH: process.env.PATH ?? '', ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: 'http://127.0.0.1:1' }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: join(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: 'http://127.0.0.1:1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     procUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -93,7 +112,10 @@ describe('item 1: a client always reads its 413', () => {
       proc.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-        if (m?.[1]) { clearTimeout(timer); resolve(m[1]); }
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
       });
     });
   });
@@ -123,13 +145,20 @@ describe('item 1: a client always reads its 413', () => {
 
   test('a chunked body that grows over the limit while streaming is answered 413 and read to its end', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${s.url}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
-      }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => { text += d.toString(); });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = http.request(
+        `${s.url}/v1/chat/completions`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       // 8 MiB in 16 KiB chunks, each written once the previous one was taken.
       const chunk = Buffer.alloc(16 * 1024, 'x');
@@ -137,7 +166,10 @@ describe('item 1: a client always reads its 413', () => {
       const pump = (): void => {
         while (sent < 8 * 1024 * 1024) {
           sent += chunk.length;
-          if (!req.write(chunk)) { req.once('drain', pump); return; }
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
         }
         req.end();
       };
@@ -150,8 +182,12 @@ describe('item 1: a client always reads its 413', () => {
 
 describe('item 2: the key is checked before the body is read', () => {
   let s: Started;
-  beforeAll(async () => { s = await start({}, { linger: { ms: 300 } }); });
-  afterAll(async () => { await s.close(); });
+  beforeAll(async () => {
+    s = await start({}, { linger: { ms: 300 } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
 
   test.each([
     ['an unknown key', { authorization: 'Bearer gw-nope' }],
@@ -192,7 +228,10 @@ describe('item 2: request deadline (headers and body, never the response)', () =
     const logger = createJsonLogger('info', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
     s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { requestTimeoutMs: 500, logger });
   });
-  afterAll(async () => { await s.close(); await upstream.close(); });
+  afterAll(async () => {
+    await s.close();
+    await upstream.close();
+  });
 
   test('a body that stalls is cut after the request timeout', async () => {
     const c = await rawConnect(s.port);
@@ -204,14 +243,18 @@ describe('item 2: request deadline (headers and body, never the response)', () =
     // An answer in the API's shape and headers, and an access line like every other refusal.
     expect(c.text()).toMatch(/x-content-type-options: nosniff/i);
     expect(c.text()).toContain('"code":"request_timeout"');
-    expect(logged).toContainEqual(expect.objectContaining({ message: 'request refused', status: 408, code: 'request_timeout', method: 'POST', path: '/v1/chat/completions' }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ message: 'request refused', status: 408, code: 'request_timeout', method: 'POST', path: '/v1/chat/completions' }),
+    );
   });
 
   test('headers sent one byte at a time are cut after the request timeout', async () => {
     const c = await rawConnect(s.port);
     const text = 'GET /health HTTP/1.1\r\nhost: x\r\nx-slow: ' + 'a'.repeat(100);
     let i = 0;
-    const timer = setInterval(() => { if (i < text.length && !c.socket.destroyed) c.socket.write(text[i++] as string); }, 50);
+    const timer = setInterval(() => {
+      if (i < text.length && !c.socket.destroyed) c.socket.write(text[i++] as string);
+    }, 50);
     try {
       expect(await c.closed(3000)).toBeLessThan(2500);
     } finally {
@@ -223,7 +266,8 @@ describe('item 2: request deadline (headers and body, never the response)', () =
     upstream.setBehaviour({ streamChunks: 40, chunkDelayMs: 50 });
     const started = Date.now();
     const res = await fetch(`${s.url}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` },
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}` },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'long' }], stream: true }),
     });
     const text = await res.text();
@@ -235,8 +279,12 @@ describe('item 2: request deadline (headers and body, never the response)', () =
 
 describe('item 2: bytes buffered for bodies in flight are capped across the process', () => {
   let s: Started;
-  beforeAll(async () => { s = await start({ MAX_BODY_BYTES: String(512 * 1024) }, { bodyBudgetBytes: 1024 * 1024, linger: { ms: 300 } }); });
-  afterAll(async () => { await s.close(); });
+  beforeAll(async () => {
+    s = await start({ MAX_BODY_BYTES: String(512 * 1024) }, { bodyBudgetBytes: 1024 * 1024, linger: { ms: 300 } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
 
   test('stalled bodies fill the cap; the next body gets 503 with Retry-After; small requests still pass', async () => {
     const stalled: Raw[] = [];
@@ -260,7 +308,11 @@ describe('item 2: bytes buffered for bodies in flight are capped across the proc
     for (const c of [...stalled, third]) c.socket.destroy();
     await sleep(100);
     // Once they left, the whole cap is free again.
-    const big = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: chatBody('y'.repeat(400 * 1024)) });
+    const big = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}` },
+      body: chatBody('y'.repeat(400 * 1024)),
+    });
     expect(big.status).toBe(404);
   });
 });
@@ -272,7 +324,10 @@ describe('item 2: normal requests are served while 300 slow clients are connecte
     upstream = await startOpenAIUpstream();
     s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { requestTimeoutMs: 2000 });
   });
-  afterAll(async () => { await s.close(); await upstream.close(); });
+  afterAll(async () => {
+    await s.close();
+    await upstream.close();
+  });
 
   test('25 normal requests succeed promptly; slow clients are cut by the request deadline', async () => {
     const slow: Raw[] = [];
@@ -283,7 +338,9 @@ describe('item 2: normal requests are served while 300 slow clients are connecte
       c.socket.write(head('/v1/chat/completions', { authorization: auth, 'content-length': 100_000 }));
       slow.push(c);
     }
-    const trickle = setInterval(() => { for (const c of slow) if (!c.socket.destroyed) c.socket.write('x'); }, 200);
+    const trickle = setInterval(() => {
+      for (const c of slow) if (!c.socket.destroyed) c.socket.write('x');
+    }, 200);
     try {
       const client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${s.url}/v1`, maxRetries: 0, timeout: 5000 });
       const latencies: number[] = [];
@@ -312,7 +369,10 @@ describe('item 2: slow clients past the cap of pending connections make room for
     // A cap of 100 stands for "half the open-files limit"; the deadline is far away on purpose.
     s = await start({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url }, { maxPendingConnections: 100, requestTimeoutMs: 30_000 });
   });
-  afterAll(async () => { await s.close(); await upstream.close(); });
+  afterAll(async () => {
+    await s.close();
+    await upstream.close();
+  });
 
   test('300 slow bodies with a valid key: the oldest are closed, normal requests are served', async () => {
     const slow: Raw[] = [];
@@ -338,12 +398,23 @@ describe('item 2: slow clients past the cap of pending connections make room for
 });
 
 /** A non-loopback address of this machine, to reach the server as another host on the LAN would. */
-const lanAddress = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const lanAddress = Object.values(os.networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const lanTest = lanAddress ? test : test.skip;
 
-async function adminCall(host: string, port: number, method: string, path: string, auth?: string, body?: unknown): Promise<{ status: number; json: { error?: { message: string } } }> {
+async function adminCall(
+  host: string,
+  port: number,
+  method: string,
+  path: string,
+  auth?: string,
+  body?: unknown,
+): Promise<{ status: number; json: { error?: { message: string } } }> {
   const res = await fetch(`http://${host}:${port}${path}`, {
-    method, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as { error?: { message: string } } };
 }
@@ -351,8 +422,12 @@ async function adminCall(host: string, port: number, method: string, path: strin
 describe('item 4: the admin API beyond loopback', () => {
   describe('auth off, listening on every interface', () => {
     let s: Started;
-    beforeAll(async () => { s = await start({ ADDR: '0.0.0.0:0' }); });
-    afterAll(async () => { await s.close(); });
+    beforeAll(async () => {
+      s = await start({ ADDR: '0.0.0.0:0' });
+    });
+    afterAll(async () => {
+      await s.close();
+    });
 
     lanTest('a tenant cannot be created from the LAN: 403 naming ADMIN_AUTH_ENABLED', async () => {
       const r = await adminCall(lanAddress as string, s.port, 'POST', '/admin/tenants', undefined, { name: 'intruder' });
@@ -376,8 +451,12 @@ describe('item 4: the admin API beyond loopback', () => {
   describe('auth on, with the default admin:admin credential', () => {
     let s: Started;
     const adminAdmin = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
-    beforeAll(async () => { s = await start({ ADDR: '0.0.0.0:0', ADMIN_AUTH_ENABLED: 'true' }); });
-    afterAll(async () => { await s.close(); });
+    beforeAll(async () => {
+      s = await start({ ADDR: '0.0.0.0:0', ADMIN_AUTH_ENABLED: 'true' });
+    });
+    afterAll(async () => {
+      await s.close();
+    });
 
     lanTest('admin:admin is refused from the LAN', async () => {
       const r = await adminCall(lanAddress as string, s.port, 'GET', '/admin/tenants', adminAdmin);

@@ -57,8 +57,18 @@ describe('HTTP contract', () => {
       ['malformed JSON', '{"model": "gpt-4o", "messages": [', 400, { param: null, message: /not valid JSON/ }],
       ['empty body', '', 400, { message: /empty/ }],
       ['array body', '[]', 400, { message: /JSON object/ }],
-      ['missing model', JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }), 400, { param: 'model', code: 'missing_required_parameter', message: /'model'/ }],
-      ['model of the wrong type', JSON.stringify({ model: 7, messages: [{ role: 'user', content: 'x' }] }), 400, { param: 'model', code: 'invalid_type', message: /expected a string, but got number/ }],
+      [
+        'missing model',
+        JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+        400,
+        { param: 'model', code: 'missing_required_parameter', message: /'model'/ },
+      ],
+      [
+        'model of the wrong type',
+        JSON.stringify({ model: 7, messages: [{ role: 'user', content: 'x' }] }),
+        400,
+        { param: 'model', code: 'invalid_type', message: /expected a string, but got number/ },
+      ],
       ['missing messages', JSON.stringify({ model: 'gpt-4o' }), 400, { param: 'messages', message: /'messages'/ }],
       ['messages not an array', JSON.stringify({ model: 'gpt-4o', messages: 'hi' }), 400, { param: 'messages', code: 'invalid_type' }],
       ['a bad role', JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'robot', content: 'x' }] }), 400, { param: 'messages[0].role', message: /role/ }],
@@ -113,7 +123,10 @@ describe('HTTP contract', () => {
     });
 
     test('an image URL Ollama cannot take → 400 naming the content part', async () => {
-      const body = JSON.stringify({ model: 'ollama/llama3.2', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] });
+      const body = JSON.stringify({
+        model: 'ollama/llama3.2',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+      });
       await expectError(await post(body), 400, { param: 'messages[0].content[0].image_url.url' });
     });
   });
@@ -127,13 +140,16 @@ describe('HTTP contract', () => {
       expect(res.headers.get('x-request-id')).toMatch(/^req-/);
     });
 
-    test('provider rejecting the gateway\'s own key → 502, not the client\'s 401', async () => {
+    test("provider rejecting the gateway's own key → 502, not the client's 401", async () => {
       openai.setBehaviour({ status: 401 });
       await expectError(await post(chatBody()), 502, { message: /rejected the gateway's credentials/ });
     });
 
-    test('provider\'s 400 is the client\'s fault and comes back as 400 with the provider\'s message', async () => {
-      openai.setBehaviour({ status: 400, body: JSON.stringify({ error: { message: 'Invalid schema for function', type: 'invalid_request_error', param: 'tools', code: null } }) });
+    test("provider's 400 is the client's fault and comes back as 400 with the provider's message", async () => {
+      openai.setBehaviour({
+        status: 400,
+        body: JSON.stringify({ error: { message: 'Invalid schema for function', type: 'invalid_request_error', param: 'tools', code: null } }),
+      });
       await expectError(await post(chatBody()), 400, { param: 'tools', message: /Invalid schema/ });
     });
 
@@ -153,7 +169,11 @@ describe('HTTP contract', () => {
     });
 
     test('a model whose provider is not configured → 404 model_not_found', async () => {
-      await expectError(await post(JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] })), 404, { param: 'model', code: 'model_not_found', message: /anthropic/ });
+      await expectError(await post(JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] })), 404, {
+        param: 'model',
+        code: 'model_not_found',
+        message: /anthropic/,
+      });
     });
 
     test('a stream broken by the provider ends with an SSE error event, not a silent truncation', async () => {
@@ -167,10 +187,13 @@ describe('HTTP contract', () => {
       expect(text).not.toContain('[DONE]');
     });
 
-    test('Ollama\'s mid-stream error line becomes an SSE error event in the gateway\'s words (the provider\'s text stays in the log)', async () => {
+    test("Ollama's mid-stream error line becomes an SSE error event in the gateway's words (the provider's text stays in the log)", async () => {
       ollama.setBehaviour({ streamChunks: 5, failAfterChunks: 2 });
       const res = await post(JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], stream: true }));
-      const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+      const events = (await res.text())
+        .split('\n\n')
+        .filter(Boolean)
+        .map((e) => e.replace(/^data: /, ''));
       const contentChunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string } }> });
       expect(contentChunks.map((c) => c.choices[0]?.delta.content).join('')).toBe('tok0 tok1 ');
       const error = (JSON.parse(events.at(-1) ?? '{}') as ErrorBody).error;

@@ -81,7 +81,11 @@ class EchoChatIngress implements ChatIngress {
   }
 }
 
-const lines = (text: string): EchoLine[] => text.trim().split('\n').map((l) => JSON.parse(l) as EchoLine);
+const lines = (text: string): EchoLine[] =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EchoLine);
 
 describe('a chat API added as an ingress adapter', () => {
   let openai: FakeUpstream;
@@ -91,10 +95,15 @@ describe('a chat API added as an ingress adapter', () => {
   beforeAll(async () => {
     openai = await startOpenAIUpstream();
     anthropic = await startAnthropicUpstream();
-    gw = await startGateway({
-      OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: anthropic.url,
-    }, { ingresses: [openAiChat, new EchoChatIngress()] });
+    gw = await startGateway(
+      {
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: openai.url,
+        ANTHROPIC_API_KEY: 'sk-ant-test',
+        ANTHROPIC_BASE_URL: anthropic.url,
+      },
+      { ingresses: [openAiChat, new EchoChatIngress()] },
+    );
   });
   afterAll(async () => {
     await gw.close();
@@ -110,7 +119,8 @@ describe('a chat API added as an ingress adapter', () => {
     fetch(`${gw.url}/v1/echo-chat`, { method: 'POST', headers: { 'x-echo-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const chat = async (model: string, content: string): Promise<ChatCompletion> => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
     });
     return (await res.json()) as ChatCompletion;
@@ -150,7 +160,12 @@ describe('a chat API added as an ingress adapter', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     const received = lines(await res.text());
-    expect(received.filter((l) => l.delta !== undefined).map((l) => l.delta).join('')).toBe('tok0 tok1 tok2 ');
+    expect(
+      received
+        .filter((l) => l.delta !== undefined)
+        .map((l) => l.delta)
+        .join(''),
+    ).toBe('tok0 tok1 tok2 ');
     const last = received.at(-1);
     expect(last).toMatchObject({ done: true, gateway: { provider, cache_hit: false } });
     expect(last?.tokens?.out).toBeGreaterThan(0);
@@ -205,7 +220,12 @@ describe('a chat API added as an ingress adapter', () => {
     const calls = openai.requests.length;
     const replay = lines(await (await send(true)).text());
     expect(openai.requests.length).toBe(calls);
-    expect(replay.filter((l) => l.delta !== undefined).map((l) => l.delta).join('')).toBe(first.text);
+    expect(
+      replay
+        .filter((l) => l.delta !== undefined)
+        .map((l) => l.delta)
+        .join(''),
+    ).toBe(first.text);
     expect(replay.at(-1)).toMatchObject({ done: true, gateway: { cache_hit: true, cost_usd: 0 } });
   });
 });

@@ -22,8 +22,12 @@ async function launch(env: Record<string, string>): Promise<Proc> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start within 10 s: ${out}`)), 10_000);
     const check = (): void => {
@@ -59,7 +63,9 @@ describe('local server process', () => {
       expect(health.status).toBe('degraded');
       expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
       const chat = await fetch(`${proc.url}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] }),
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEFAULT_KEY}` },
+        body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] }),
       });
       expect(chat.status).toBe(502);
     } finally {
@@ -69,29 +75,50 @@ describe('local server process', () => {
   });
 
   test('a bad environment value stops the start with a message naming the variable', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     expect(await exitCode(child)).toBe(1);
     expect(err).toContain('PORT must be an integer');
   });
 
   describe('graceful shutdown', () => {
     let upstream: FakeUpstream;
-    beforeAll(async () => { upstream = await startOpenAIUpstream(); });
-    afterAll(async () => { await upstream.close(); });
+    beforeAll(async () => {
+      upstream = await startOpenAIUpstream();
+    });
+    afterAll(async () => {
+      await upstream.close();
+    });
 
     test('SIGTERM lets an in-flight stream finish, refuses new connections, then exits 0', async () => {
       upstream.setBehaviour({ streamChunks: 20, chunkDelayMs: 25 });
       const proc = await launch({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, DRAIN_TIMEOUT: '10' });
       const res = await fetch(`${proc.url}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'long' }], stream: true }),
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEFAULT_KEY}` },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'long' }], stream: true }),
       });
       const reader = res.body!.getReader();
       await reader.read(); // the stream is under way
       proc.child.kill('SIGTERM');
       // The signal is handled in the child's own time: wait for it to stop listening, then check once more.
-      await eventually('the listener closed', () => fetch(`${proc.url}/health`).then((r) => r.arrayBuffer().then(() => false), () => true), 5_000, 20);
+      await eventually(
+        'the listener closed',
+        () =>
+          fetch(`${proc.url}/health`).then(
+            (r) => r.arrayBuffer().then(() => false),
+            () => true,
+          ),
+        5_000,
+        20,
+      );
       await expect(fetch(`${proc.url}/health`)).rejects.toThrow();
       let text = '';
       const decoder = new TextDecoder();
@@ -110,7 +137,9 @@ describe('local server process', () => {
       upstream.setBehaviour({ streamChunks: 200, chunkDelayMs: 50 });
       const proc = await launch({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, DRAIN_TIMEOUT: '1' });
       const res = await fetch(`${proc.url}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}` }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'longer' }], stream: true }),
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEFAULT_KEY}` },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'longer' }], stream: true }),
       });
       const reader = res.body!.getReader();
       await reader.read();

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 
 /** A non-loopback address of this machine, to try the server as another host on the LAN would. */
-const lanAddress = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const lanAddress = Object.values(os.networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const lanTest = lanAddress ? test : test.skip;
 
 interface Run {
@@ -21,7 +23,9 @@ interface Run {
 /** Runs bin/local.ts with a clean environment plus `env`; stops it (SIGTERM) once `until` matches its output. */
 async function run(env: Record<string, string>, until?: RegExp, whileUp?: (stdout: string) => Promise<void>): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', OLLAMA_BASE_URL: 'http://127.0.0.1:1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', OLLAMA_BASE_URL: 'http://127.0.0.1:1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -30,7 +34,9 @@ async function run(env: Record<string, string>, until?: RegExp, whileUp?: (stdou
     stdout += d.toString();
     if (!wasUp && until?.test(stdout)) void (whileUp ? whileUp(stdout) : Promise.resolve()).finally(() => child.kill('SIGTERM'));
   });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(killer);
@@ -58,7 +64,10 @@ describe('local server start-up', () => {
     const r = await run({ PORT: '0' }, /"url":"http:[^"]+"/, async (out) => {
       const port = Number(/"url":"http:\/\/[^"]+:(\d+)"/.exec(out)?.[1]);
       reached = await new Promise<string>((resolve) => {
-        const c = net.connect({ host: lanAddress as string, port }, () => { c.destroy(); resolve('connected'); });
+        const c = net.connect({ host: lanAddress as string, port }, () => {
+          c.destroy();
+          resolve('connected');
+        });
         c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       });
     });

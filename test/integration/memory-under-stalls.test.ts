@@ -33,7 +33,9 @@ describe('stalled large bodies (the real entry, in its own process)', () => {
 
   beforeAll(async () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-      cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: '0', OLLAMA_BASE_URL: 'http://127.0.0.1:1' }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', OLLAMA_BASE_URL: 'http://127.0.0.1:1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     port = await new Promise<number>((resolve, reject) => {
@@ -62,15 +64,23 @@ describe('stalled large bodies (the real entry, in its own process)', () => {
     const baseline = memoryOf(pid).rss;
 
     const chunk = Buffer.alloc(SENT_BYTES, 0x20);
-    const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer gw-default-key\r\ncontent-type: application/json\r\ncontent-length: ${BODY_BYTES}\r\n\r\n`);
-        s.write(chunk);
-        resolve(s);
-      });
-      s.on('error', () => undefined); // a refused body is answered and closed: expected
-      s.resume();
-    })));
+    const sockets = await Promise.all(
+      Array.from(
+        { length: CLIENTS },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => {
+              s.write(
+                `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer gw-default-key\r\ncontent-type: application/json\r\ncontent-length: ${BODY_BYTES}\r\n\r\n`,
+              );
+              s.write(chunk);
+              resolve(s);
+            });
+            s.on('error', () => undefined); // a refused body is answered and closed: expected
+            s.resume();
+          }),
+      ),
+    );
     // Let the server take in what it will (the clients' writes drain into its buffers).
     await new Promise((r) => setTimeout(r, 2_000));
     const during = memoryOf(pid);

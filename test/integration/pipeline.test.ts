@@ -85,7 +85,7 @@ describe('pipeline steps', () => {
   });
 
   describe('rate limit', () => {
-    test('requests over the tenant\'s per-minute limit get 429 with Retry-After and x-ratelimit headers', async () => {
+    test("requests over the tenant's per-minute limit get 429 with Retry-After and x-ratelimit headers", async () => {
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 4; i++) {
@@ -105,7 +105,7 @@ describe('pipeline steps', () => {
       expect(err.error).toMatchObject({ code: 'rate_limit_exceeded' });
     });
 
-    test('tokens per minute: once a window\'s spent tokens reach the limit, requests get 429 with x-ratelimit-*-tokens', async () => {
+    test("tokens per minute: once a window's spent tokens reach the limit, requests get 429 with x-ratelimit-*-tokens", async () => {
       // The recorded completion uses 51 tokens: the first request passes (0 spent), the second
       // too (51 < 60), the third is refused (102 ≥ 60).
       gw.tenants.put('gw-tpm', { ...DEFAULT_TENANT, id: 'tpm', name: 'tpm', rate_limit_tpm: 60 });
@@ -135,7 +135,10 @@ describe('pipeline steps', () => {
         const res = await post(body({ max_tokens: 50, messages: [{ role: 'user', content: `budget more ${i}` }] }), auth('gw-budget'));
         statuses.push(res.status);
         if (res.status === 429) {
-          expect(((await res.json()) as { error: { code: string; type: string } }).error).toMatchObject({ code: 'insufficient_quota', type: 'insufficient_quota' });
+          expect(((await res.json()) as { error: { code: string; type: string } }).error).toMatchObject({
+            code: 'insufficient_quota',
+            type: 'insufficient_quota',
+          });
           break;
         }
         await res.arrayBuffer();
@@ -163,7 +166,10 @@ describe('pipeline steps', () => {
       await gw.gateway.flush();
       const totals = await gw.usage.stores.store.totals('acct', day, day);
       expect(totals.request_count).toBe(3);
-      expect(totals.cost_usd).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
+      expect(totals.cost_usd).toBeCloseTo(
+        costs.reduce((a, b) => a + b, 0),
+        10,
+      );
       expect(totals.prompt_tokens).toBeGreaterThan(0);
 
       // The tenant sees the same through GET /v1/usage, in the seed's shape.
@@ -185,7 +191,12 @@ describe('limits and budget together', () => {
       // One gpt-4o completion costs ~0.0004 USD and reserves ~0.0006 (max_tokens 50): the budget
       // has room for the first request and two more reservations, not for six held ones.
       gw.tenants.put('gw-both', { ...DEFAULT_TENANT, id: 'both', name: 'both', rate_limit_rpm: 1, budget_usd: 0.002 });
-      const send = (content: string): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: auth('gw-both'), body: body({ max_tokens: 50, messages: [{ role: 'user', content }] }) });
+      const send = (content: string): Promise<Response> =>
+        fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: auth('gw-both'),
+          body: body({ max_tokens: 50, messages: [{ role: 'user', content }] }),
+        });
       expect((await send('first')).status).toBe(200);
       for (let i = 0; i < 6; i++) {
         const refused = await send(`over the limit ${i}`);
@@ -250,14 +261,19 @@ describe('tenant model policy', () => {
     const gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1' });
     try {
       gw.tenants.put('gw-limited-models', { ...DEFAULT_TENANT, id: 'lm', name: 'lm', allowed_models: ['gpt-4o'] });
-      const ask = (model: string): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST', headers: auth('gw-limited-models'), body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const ask = (model: string): Promise<Response> =>
+        fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: auth('gw-limited-models'),
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        });
       expect((await ask('gpt-4o')).status).toBe(200);
       const refused = await ask('gpt-4o-mini');
       expect(refused.status).toBe(403);
       expect(((await refused.json()) as { error: { message: string; param: string; code: string } }).error).toMatchObject({
-        param: 'model', code: 'model_not_allowed', message: expect.stringContaining('gpt-4o-mini'),
+        param: 'model',
+        code: 'model_not_allowed',
+        message: expect.stringContaining('gpt-4o-mini'),
       });
       // OpenAI failing: the automatic fallback (ollama/llama3.2) is not on the list, so it is not tried.
       upstream.setBehaviour({ status: 500 });

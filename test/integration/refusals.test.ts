@@ -80,7 +80,13 @@ describe('refusals and response headers', () => {
 
   describe('one access-log line per request, refusals included', () => {
     const accessLines = (requestId: string): Array<Record<string, unknown>> =>
-      output.lines().filter((l) => l.request_id === requestId && (l.message === 'request completed' || l.message === 'request refused' || l.message === 'request served' || l.message === 'request failed'));
+      output
+        .lines()
+        .filter(
+          (l) =>
+            l.request_id === requestId &&
+            (l.message === 'request completed' || l.message === 'request refused' || l.message === 'request served' || l.message === 'request failed'),
+        );
 
     async function lineFor(res: Response): Promise<Record<string, unknown>> {
       await res.arrayBuffer();
@@ -93,7 +99,12 @@ describe('refusals and response headers', () => {
 
     test.each([
       ['400 invalid body', () => post(chat({ temperature: 'hot' })), 400, 'invalid_type'],
-      ['400 deep JSON', () => post(`{"model":"gpt-4o","messages":[{"role":"user","content":"${PROMPT}"}],"x":${'['.repeat(100)}${']'.repeat(100)}}`), 400, 'json_too_deep'],
+      [
+        '400 deep JSON',
+        () => post(`{"model":"gpt-4o","messages":[{"role":"user","content":"${PROMPT}"}],"x":${'['.repeat(100)}${']'.repeat(100)}}`),
+        400,
+        'json_too_deep',
+      ],
       ['401 unknown key', () => post(chat(), auth('gw-not-a-real-key-123')), 401, 'invalid_api_key'],
       ['403 model not allowed', () => post(chat(), auth('gw-only-mini')), 403, 'model_not_allowed'],
       ['404 unknown path', () => call('/v1/nowhere', { headers: auth() }), 404, 'not_found'],
@@ -119,10 +130,15 @@ describe('refusals and response headers', () => {
       expect(await lineFor(res)).toMatchObject({ message: 'request refused', status: 429, code: 'rate_limit_exceeded' });
     });
 
-    test('a completion has the accountant\'s line only, a GET its own', async () => {
+    test("a completion has the accountant's line only, a GET its own", async () => {
       const done = await lineFor(await post(chat()));
       expect(done).toMatchObject({ message: 'request completed', status: 200 });
-      expect(await lineFor(await call('/v1/models', { headers: auth() }))).toMatchObject({ message: 'request served', status: 200, method: 'GET', path: '/v1/models' });
+      expect(await lineFor(await call('/v1/models', { headers: auth() }))).toMatchObject({
+        message: 'request served',
+        status: 200,
+        method: 'GET',
+        path: '/v1/models',
+      });
     });
 
     test('a stream has one line, written when it ends', async () => {
@@ -141,8 +157,16 @@ describe('refusals before the body is read, wired as `npm start` wires the serve
     const logger = createJsonLogger('debug', (l) => process.stderr.write(l));
     const config = loadConfig({ ADDR: '127.0.0.1:0', OLLAMA_BASE_URL: 'http://127.0.0.1:1' }, () => '{}', 'test');
     const local = await composeGateway(config, logger);
-    const admin = async (): Promise<never> => { throw new Error('no admin here'); };
-    const running = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger, ...localRoutes(local.gateway, admin, true) });
+    const admin = async (): Promise<never> => {
+      throw new Error('no admin here');
+    };
+    const running = await startServer({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+      ...localRoutes(local.gateway, admin, true),
+    });
     try {
       const res = await fetch(`${running.url}/v1/chat/completions`, { method: 'POST', headers: auth('gw-unknown-key-42'), body: chat() });
       expect(res.status).toBe(401);
@@ -151,7 +175,9 @@ describe('refusals before the body is read, wired as `npm start` wires the serve
       expect(res.headers.get('cache-control')).toBe('no-store');
       const id = res.headers.get('x-request-id');
       const lines = output.lines().filter((l) => l.request_id === id);
-      expect(lines).toEqual([expect.objectContaining({ message: 'request refused', status: 401, code: 'invalid_api_key', method: 'POST', path: '/v1/chat/completions' })]);
+      expect(lines).toEqual([
+        expect.objectContaining({ message: 'request refused', status: 401, code: 'invalid_api_key', method: 'POST', path: '/v1/chat/completions' }),
+      ]);
       expect(JSON.stringify(lines)).not.toContain('gw-unknown-key-42');
     } finally {
       await running.shutdown(500);

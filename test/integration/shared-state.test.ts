@@ -19,7 +19,13 @@ interface Instance {
 async function instance(env: Env, now: () => number): Promise<Instance> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
   const composed = await composeGateway(config, silentLogger, { now });
-  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger: silentLogger,
+    handle: (r) => composed.gateway.handle(r),
+  });
   return { url: server.url, composed, server };
 }
 
@@ -38,9 +44,12 @@ async function limitDefaultTenant(inst: Instance, rpm: number): Promise<void> {
   await inst.composed.stores.tenants.update({ ...record, rate_limit_rpm: rpm, version: record.version + 1 });
 }
 
-const ask = (inst: Instance, content: string, extra: Record<string, unknown> = {}): Promise<Response> => fetch(`${inst.url}/v1/chat/completions`, {
-  method: 'POST', headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}` }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...extra }),
-});
+const ask = (inst: Instance, content: string, extra: Record<string, unknown> = {}): Promise<Response> =>
+  fetch(`${inst.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}` },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...extra }),
+  });
 
 describe.each(['redis', 'dynamodb'] as const)('shared state through %s', (backend) => {
   let upstream: FakeUpstream;

@@ -10,12 +10,20 @@ import { eventually } from '../helpers/eventually';
 type Instance = LocalGateway;
 
 function instance(endpoint: string, table: string, cacheTtlSeconds = 1): Promise<Instance> {
-  const config = loadConfig({
-    ADDR: '127.0.0.1:0', DYNAMODB_ENDPOINT: endpoint, TENANTS_TABLE: table, TENANT_CACHE_TTL: String(cacheTtlSeconds), OLLAMA_BASE_URL: 'http://127.0.0.1:1',
-    // What a change reaching every instance looks like is tested here, not deadlines: on a loaded
-    // test machine a slow lookup must not be answered from the last-known-good copy instead.
-    STORE_TIMEOUT: '5000',
-  }, () => '', 'test');
+  const config = loadConfig(
+    {
+      ADDR: '127.0.0.1:0',
+      DYNAMODB_ENDPOINT: endpoint,
+      TENANTS_TABLE: table,
+      TENANT_CACHE_TTL: String(cacheTtlSeconds),
+      OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+      // What a change reaching every instance looks like is tested here, not deadlines: on a loaded
+      // test machine a slow lookup must not be answered from the last-known-good copy instead.
+      STORE_TIMEOUT: '5000',
+    },
+    () => '',
+    'test',
+  );
   return startLocalGateway(config, silentLogger);
 }
 
@@ -68,7 +76,7 @@ describe('tenants shared through DynamoDB', () => {
 
     const res = await fetch(`${a.url}/admin/tenants/${id}`, { method: 'DELETE' });
     expect(res.status).toBe(204);
-    await eventually('the deleted tenant\'s key refused on the other instance', async () => (await models(b, second)) === 401, 2_500, 100);
+    await eventually("the deleted tenant's key refused on the other instance", async () => (await models(b, second)) === 401, 2_500, 100);
   });
 
   test('disabling a tenant turns its requests into 403 on the other instance within the TTL', async () => {
@@ -76,7 +84,9 @@ describe('tenants shared through DynamoDB', () => {
     const key = created.api_key as string;
     expect(await models(b, key)).toBe(200);
     const res = await fetch(`${a.url}/admin/tenants/${created.id as string}`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }),
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
     });
     expect(res.status).toBe(200);
     await eventually('the disabled tenant refused on the other instance', async () => (await models(b, key)) === 403, 2_500, 100);
@@ -94,7 +104,9 @@ describe('tenants shared through DynamoDB', () => {
     expect(await models(patient, second)).toBe(200);
 
     const disabled = await fetch(`${patient.url}/admin/tenants/${id}`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }),
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
     });
     expect(disabled.status).toBe(200);
     expect(await models(patient, second)).toBe(403);

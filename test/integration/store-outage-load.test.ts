@@ -41,7 +41,13 @@ async function instance(env: Env): Promise<Instance> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
   const logger = process.env.OUTAGE_LOG ? createJsonLogger('warn', (l) => process.stderr.write(l)) : silentLogger;
   const composed = await composeGateway(config, logger);
-  const server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  const server = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger: silentLogger,
+    handle: (r) => composed.gateway.handle(r),
+  });
   return { url: server.url, composed, server };
 }
 
@@ -51,7 +57,9 @@ function exchange(url: string, agent: Agent, method: string, body?: string): Pro
     const req = request(url, { method, agent, headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}`, 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
+      res.on('data', (c: string) => {
+        text += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       res.on('error', reject);
     });
@@ -84,7 +92,12 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
 
   beforeAll(async () => {
     upstream = await startOpenAIUpstream();
-    const env: Env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1', STORE_TIMEOUT: String(STORE_TIMEOUT_MS) };
+    const env: Env = {
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: upstream.url,
+      OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+      STORE_TIMEOUT: String(STORE_TIMEOUT_MS),
+    };
     if (backend === 'redis') {
       const redis = await startRestartableRedis({ persist: true });
       store = redis;
@@ -102,7 +115,13 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
     for (const inst of backend === 'redis' ? [a, b] : [a]) {
       const record = await inst.composed.stores.tenants.get(DEFAULT_TENANT.id);
       if (!record) throw new Error('no default tenant');
-      await inst.composed.stores.tenants.update({ ...record, rate_limit_rpm: 1_000_000, rate_limit_tpm: 100_000_000, budget_usd: 1000, version: record.version + 1 });
+      await inst.composed.stores.tenants.update({
+        ...record,
+        rate_limit_rpm: 1_000_000,
+        rate_limit_tpm: 100_000_000,
+        budget_usd: 1000,
+        version: record.version + 1,
+      });
     }
   }, 30_000);
 
@@ -130,7 +149,11 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
     await new Promise((r) => setTimeout(r, restartAt - Date.now()));
     await store.restart();
     // The store is in use again soon after it is back: both instances' guards say ok.
-    const back = await eventually(`both instances find ${backend} again`, () => a.composed.guards.statuses()[backend] === 'ok' && b.composed.guards.statuses()[backend] === 'ok', 5_000);
+    const back = await eventually(
+      `both instances find ${backend} again`,
+      () => a.composed.guards.statuses()[backend] === 'ok' && b.composed.guards.statuses()[backend] === 'ok',
+      5_000,
+    );
     await load;
 
     const statuses: Record<number, number> = {};
@@ -138,7 +161,15 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
     const during = samples.filter((s) => s.startMs >= killAt && s.startMs < restartAt);
     const before = samples.filter((s) => s.startMs < killAt);
     // Diagnostics for the log of a failing run.
-    const summary = { backend, requests: samples.length, statuses, p99BeforeMs: p99(before.map((s) => s.ms)), p99DuringMs: p99(during.map((s) => s.ms)), maxDuringMs: Math.max(...during.map((s) => s.ms)), backAfterMs: back.ms };
+    const summary = {
+      backend,
+      requests: samples.length,
+      statuses,
+      p99BeforeMs: p99(before.map((s) => s.ms)),
+      p99DuringMs: p99(during.map((s) => s.ms)),
+      maxDuringMs: Math.max(...during.map((s) => s.ms)),
+      backAfterMs: back.ms,
+    };
     if (process.env.OUTAGE_SUMMARY) process.stderr.write(`${JSON.stringify(summary)}\n`);
     expect(summary).toEqual(expect.objectContaining({ statuses: { 200: samples.length } }));
     expect(during.length).toBeGreaterThan(100);
@@ -150,12 +181,19 @@ describe.each(['redis', 'dynamodb'] as const)('a 5 s %s outage under load', (bac
     // a running server), exactly once.
     const costSeen = samples.reduce((sum, s) => sum + s.cost, 0);
     let last = '';
-    const usage = await eventually(`usage totals to reach ${samples.length} requests`, async () => {
-      const res = await exchange(`${a.url}/v1/usage`, agent, 'GET');
-      last = res.text;
-      const body = JSON.parse(res.text) as { request_count: number; total_cost_usd: number };
-      return res.status === 200 && body.request_count >= samples.length ? body : undefined;
-    }, 30_000, 250).catch((err: unknown) => { throw new Error(`${String(err)}; last answer: ${last}`); });
+    const usage = await eventually(
+      `usage totals to reach ${samples.length} requests`,
+      async () => {
+        const res = await exchange(`${a.url}/v1/usage`, agent, 'GET');
+        last = res.text;
+        const body = JSON.parse(res.text) as { request_count: number; total_cost_usd: number };
+        return res.status === 200 && body.request_count >= samples.length ? body : undefined;
+      },
+      30_000,
+      250,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; last answer: ${last}`);
+    });
     agent.destroy();
     expect(usage.value.request_count).toBe(samples.length);
     expect(usage.value.total_cost_usd).toBeCloseTo(costSeen, 9);

@@ -29,7 +29,10 @@ describe('usage of streams that do not finish', () => {
     // Observed, not replaced: every event still goes to the aggregator behind GET /v1/usage.
     const sink = gw.usage.sink;
     const publish = sink.publish.bind(sink);
-    sink.publish = (e) => { events.push(e); return publish(e); };
+    sink.publish = (e) => {
+      events.push(e);
+      return publish(e);
+    };
   });
   afterAll(async () => {
     await gw.close();
@@ -42,7 +45,14 @@ describe('usage of streams that do not finish', () => {
     upstream.setBehaviour(null);
     // A tenant per test, so that GET /v1/usage shows that test's requests alone.
     tenantSeq += 1;
-    gw.tenants.put(`${KEY}-${tenantSeq}`, { ...DEFAULT_TENANT, id: `estimate-${tenantSeq}`, name: 'estimate', budget_usd: 100, rate_limit_rpm: 0, rate_limit_tpm: 0 });
+    gw.tenants.put(`${KEY}-${tenantSeq}`, {
+      ...DEFAULT_TENANT,
+      id: `estimate-${tenantSeq}`,
+      name: 'estimate',
+      budget_usd: 100,
+      rate_limit_rpm: 0,
+      rate_limit_tpm: 0,
+    });
   });
   const headers = (): Record<string, string> => ({ ...auth, authorization: `Bearer ${KEY}-${tenantSeq}` });
 
@@ -72,7 +82,10 @@ describe('usage of streams that do not finish', () => {
       buffered = events.pop() ?? '';
       for (const e of events) {
         const content = (JSON.parse(e.replace(/^data: /, '')) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content;
-        if (content) { text += content; seen += 1; }
+        if (content) {
+          text += content;
+          seen += 1;
+        }
       }
     }
     return text;
@@ -117,7 +130,7 @@ describe('usage of streams that do not finish', () => {
     expect(events[0]!.status).toBeGreaterThanOrEqual(500);
   });
 
-  test('a stream that completes reports the provider\'s own usage, not an estimate', async () => {
+  test("a stream that completes reports the provider's own usage, not an estimate", async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: headers(), body });
     await res.text();
     const usage = await usageOnceCounted();

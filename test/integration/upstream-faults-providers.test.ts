@@ -9,12 +9,16 @@ import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { fakeAwsEnv } from '../fakes/bedrock-upstream';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
-import {
-  NDJSON_HEAD, ollamaLine, SSE_HEAD, startScriptedUpstream, trickle, writeAndEnd, type Script, type ScriptedUpstream,
-} from '../fakes/scripted-upstream';
+import { NDJSON_HEAD, ollamaLine, SSE_HEAD, startScriptedUpstream, trickle, writeAndEnd, type Script, type ScriptedUpstream } from '../fakes/scripted-upstream';
 
-interface Attempt { provider: string; status: number; error?: string }
-interface Meta { x_gateway: { provider: string; attempts: Attempt[] } }
+interface Attempt {
+  provider: string;
+  status: number;
+  error?: string;
+}
+interface Meta {
+  x_gateway: { provider: string; attempts: Attempt[] };
+}
 
 const MESSAGES = [{ role: 'user' as const, content: 'hi' }];
 const MAX_RESPONSE_BYTES = 65536;
@@ -32,7 +36,18 @@ const ollamaAnswers: Script = (_req, res, body) => {
 
 const CLAUDE = 'claude-haiku-4-5';
 const aEvent = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-const A_START = aEvent('message_start', { message: { id: 'msg_fault', type: 'message', role: 'assistant', model: CLAUDE, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } } });
+const A_START = aEvent('message_start', {
+  message: {
+    id: 'msg_fault',
+    type: 'message',
+    role: 'assistant',
+    model: CLAUDE,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 5, output_tokens: 1 },
+  },
+});
 const A_BLOCK = aEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
 const aDelta = (text: string): string => aEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
 const A_END = [
@@ -40,10 +55,17 @@ const A_END = [
   aEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }),
   aEvent('message_stop', {}),
 ];
-const anthropicMessage = (text: string): string => JSON.stringify({
-  id: 'msg_fault', type: 'message', role: 'assistant', model: CLAUDE, content: [{ type: 'text', text }],
-  stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 2 },
-});
+const anthropicMessage = (text: string): string =>
+  JSON.stringify({
+    id: 'msg_fault',
+    type: 'message',
+    role: 'assistant',
+    model: CLAUDE,
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 5, output_tokens: 2 },
+  });
 const anthropicAnswers: Script = (_req, res, body) => {
   if ((JSON.parse(body) as { stream?: boolean }).stream) writeAndEnd(res, 200, SSE_HEAD, [A_START, A_BLOCK, aDelta('ok'), ...A_END]);
   else writeAndEnd(res, 200, { 'content-type': 'application/json' }, [anthropicMessage('ok')]);
@@ -53,11 +75,16 @@ const anthropicAnswers: Script = (_req, res, body) => {
 
 const TITAN = 'anthropic.claude-3-haiku-20240307-v1:0';
 const EVENTSTREAM_HEAD = { 'content-type': 'application/vnd.amazon.eventstream' };
-const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (t) => new Uint8Array(Buffer.from(t, 'utf8')));
+const codec = new EventStreamCodec(
+  (b) => Buffer.from(b).toString('utf8'),
+  (t) => new Uint8Array(Buffer.from(t, 'utf8')),
+);
 /** One event-stream frame; `payload` a string is sent as it is (so it can be broken JSON). */
 const bFrame = (eventType: string, payload: unknown): Buffer => {
   const headers: MessageHeaders = {
-    ':message-type': { type: 'string', value: 'event' }, ':event-type': { type: 'string', value: eventType }, ':content-type': { type: 'string', value: 'application/json' },
+    ':message-type': { type: 'string', value: 'event' },
+    ':event-type': { type: 'string', value: eventType },
+    ':content-type': { type: 'string', value: 'application/json' },
   };
   return Buffer.from(codec.encode({ headers, body: new Uint8Array(Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8')) }));
 };
@@ -68,10 +95,13 @@ const B_END = [
   bFrame('messageStop', { stopReason: 'end_turn' }),
   bFrame('metadata', { usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 }, metrics: { latencyMs: 10 } }),
 ];
-const converseAnswer = (text: string): string => JSON.stringify({
-  output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn',
-  usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 }, metrics: { latencyMs: 10 },
-});
+const converseAnswer = (text: string): string =>
+  JSON.stringify({
+    output: { message: { role: 'assistant', content: [{ text }] } },
+    stopReason: 'end_turn',
+    usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 },
+    metrics: { latencyMs: 10 },
+  });
 const isStreamPath = (url: string | undefined): boolean => (url ?? '').endsWith('/converse-stream');
 const bedrockAnswers: Script = (req, res) => {
   if (isStreamPath(req.url)) writeAndEnd(res, 200, EVENTSTREAM_HEAD, [B_START, bDelta('ok'), ...B_END]);
@@ -81,10 +111,12 @@ const bedrockAnswers: Script = (req, res) => {
 // ---- faults, per provider --------------------------------------------------------------------
 
 /** Headers, then the first bytes of a body announced longer, then a TCP reset. */
-const resetMidBody = (first: string): Script => (_q, res: ServerResponse) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
-  res.write(first.slice(0, 40), () => res.socket?.resetAndDestroy());
-};
+const resetMidBody =
+  (first: string): Script =>
+  (_q, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+    res.write(first.slice(0, 40), () => res.socket?.resetAndDestroy());
+  };
 
 type Name = 'anthropic' | 'bedrock';
 interface Faults {
@@ -104,9 +136,27 @@ const FAULTS: Record<Name, Faults> = {
     model: CLAUDE,
     route: 'anthropic-then-ollama',
     truncated: (_q, res) => writeAndEnd(res, 200, SSE_HEAD, [A_START, A_BLOCK, aDelta('Hello'), aDelta(' wor')]),
-    malformedFirst: (_q, res) => writeAndEnd(res, 200, SSE_HEAD, ['event: message_start\ndata: {"type": "message_start", not json\n\n', A_BLOCK, aDelta('x'), ...A_END]),
+    malformedFirst: (_q, res) =>
+      writeAndEnd(res, 200, SSE_HEAD, ['event: message_start\ndata: {"type": "message_start", not json\n\n', A_BLOCK, aDelta('x'), ...A_END]),
     bigSync: (_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json' }, [anthropicMessage(BIG)]),
-    bigFirstEvent: (_q, res) => writeAndEnd(res, 200, SSE_HEAD, [aEvent('message_start', { message: { id: 'msg_fault', type: 'message', role: 'assistant', model: CLAUDE, content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 }, pad: BIG } }), A_BLOCK, aDelta('x'), ...A_END]),
+    bigFirstEvent: (_q, res) =>
+      writeAndEnd(res, 200, SSE_HEAD, [
+        aEvent('message_start', {
+          message: {
+            id: 'msg_fault',
+            type: 'message',
+            role: 'assistant',
+            model: CLAUDE,
+            content: [],
+            stop_reason: null,
+            usage: { input_tokens: 5, output_tokens: 1 },
+            pad: BIG,
+          },
+        }),
+        A_BLOCK,
+        aDelta('x'),
+        ...A_END,
+      ]),
     bigLaterEvent: (_q, res) => writeAndEnd(res, 200, SSE_HEAD, [A_START, A_BLOCK, aDelta('Hello'), aDelta(BIG), ...A_END]),
     resetSync: resetMidBody(anthropicMessage('truncated answer')),
     trickle: (stream) => (_q, res) => trickle(res, stream ? SSE_HEAD : { 'content-type': 'application/json' }, 500, stream ? ':' : ' '),
@@ -136,20 +186,33 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
   beforeAll(async () => {
     faulty = await startScriptedUpstream();
     ollama = await startScriptedUpstream();
-    const providerEnv: Record<string, string> = name === 'anthropic'
-      ? { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: faulty.url }
-      : fakeAwsEnv(faulty.url);
+    const providerEnv: Record<string, string> =
+      name === 'anthropic' ? { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: faulty.url } : fakeAwsEnv(faulty.url);
     // The Bedrock SDK reads its endpoint override and credentials from the process environment.
     if (name === 'bedrock') Object.assign(process.env, providerEnv);
-    gw = await startGateway({
-      ...providerEnv, OLLAMA_BASE_URL: ollama.url, MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES), UPSTREAM_TIMEOUT: '1', REQUEST_DEADLINE: '3',
-    }, {
-      routing: {
-        routes: { [f.route]: { targets: [{ provider: name, model: f.model }, { provider: 'ollama', model: 'llama3.2' }] } },
-        fallback_providers: [],
-        circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 },
+    gw = await startGateway(
+      {
+        ...providerEnv,
+        OLLAMA_BASE_URL: ollama.url,
+        MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES),
+        UPSTREAM_TIMEOUT: '1',
+        REQUEST_DEADLINE: '3',
       },
-    });
+      {
+        routing: {
+          routes: {
+            [f.route]: {
+              targets: [
+                { provider: name, model: f.model },
+                { provider: 'ollama', model: 'llama3.2' },
+              ],
+            },
+          },
+          fallback_providers: [],
+          circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 },
+        },
+      },
+    );
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0, timeout: 20_000 });
     // A healthy call first: Bedrock's provider loads the AWS SDK on first use, which must not eat the deadline.
     faulty.script(name === 'anthropic' ? anthropicAnswers : bedrockAnswers);
@@ -166,11 +229,18 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
     process.env = savedEnv;
   });
 
-  const post = (body: Record<string, unknown>): Promise<Response> => fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
+  const post = (body: Record<string, unknown>): Promise<Response> =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   /** The `data:` payloads of an SSE body. */
-  const events = (text: string): string[] => text.trim().split('\n\n').map((e) => e.replace(/^data: /, ''));
+  const events = (text: string): string[] =>
+    text
+      .trim()
+      .split('\n\n')
+      .map((e) => e.replace(/^data: /, ''));
 
   test('the healthy path works (sync and stream)', async () => {
     const sync = await client.chat.completions.create({ model: f.model, messages: MESSAGES });
@@ -192,9 +262,11 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
     // The official SDK sees an error, after the partial text.
     const stream = await client.chat.completions.create({ model: f.model, messages: MESSAGES, stream: true });
     const seen: string[] = [];
-    await expect((async () => {
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
-    })()).rejects.toThrow(/terminator/);
+    await expect(
+      (async () => {
+        for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? '');
+      })(),
+    ).rejects.toThrow(/terminator/);
     expect(seen.join('')).toBe('Hello wor');
   });
 
@@ -232,7 +304,11 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
 
   test('(e) a sync answer announced over MAX_RESPONSE_BYTES (content-length): 502 retryable, the fallback answers', async () => {
     const big = name === 'anthropic' ? anthropicMessage(BIG) : converseAnswer(BIG);
-    await expectRetryable502((_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) }, [big]), false, /MAX_RESPONSE_BYTES/);
+    await expectRetryable502(
+      (_q, res) => writeAndEnd(res, 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(big)) }, [big]),
+      false,
+      /MAX_RESPONSE_BYTES/,
+    );
   });
 
   test('(e) a first stream event over MAX_RESPONSE_BYTES: 502 retryable, the fallback answers', async () => {
@@ -249,9 +325,11 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
     const started = Date.now();
     const stream = await client.chat.completions.create({ model: f.model, messages: MESSAGES, stream: true });
     let text = '';
-    await expect((async () => {
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    })()).rejects.toThrow(/MAX_RESPONSE_BYTES/);
+    await expect(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      })(),
+    ).rejects.toThrow(/MAX_RESPONSE_BYTES/);
     expect(text).toBe('Hello');
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -276,9 +354,11 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
       });
       const stream = await client.chat.completions.create({ model: f.model, messages: MESSAGES, stream: true });
       let text = '';
-      await expect((async () => {
-        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-      })()).rejects.toThrow(/MAX_RESPONSE_BYTES/);
+      await expect(
+        (async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        })(),
+      ).rejects.toThrow(/MAX_RESPONSE_BYTES/);
       expect(text).toBe('Hello');
     });
 
@@ -297,8 +377,14 @@ describe.each(['anthropic', 'bedrock'] as const)('%s: broken upstreams (issue 11
     const started = Date.now();
     const err = await (async () => {
       const answer = await client.chat.completions.create({ model: f.model, messages: MESSAGES, stream });
-      if (stream) for await (const _ of answer as AsyncIterable<unknown>) { /* drain */ }
-    })().then(() => undefined, (e: unknown) => e);
+      if (stream)
+        for await (const _ of answer as AsyncIterable<unknown>) {
+          /* drain */
+        }
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const ms = Date.now() - started;
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err).toMatchObject({ status: 504, code });

@@ -10,17 +10,30 @@ import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 
 const SECRETS = ['sk-live-4f9a8b7c6d5e4f3a2b1c', 'AKIAIOSFODNN7EXAMPLE', 'ASIAXYZ1234567890ABC', 'sk-ant-api03-abcdefghijk', 'gw-0123456789abcdef'];
-const LEAKY = (status: number) => JSON.stringify({
-  error: {
-    message: `Incorrect API key provided: Bearer ${SECRETS[0]} (signed by ${SECRETS[1]}, session ${SECRETS[2]}, also ${SECRETS[3]} and ${SECRETS[4]}) status ${status}`,
-    type: 'invalid_request_error', param: null, code: 'invalid_api_key',
-  },
-});
+const LEAKY = (status: number) =>
+  JSON.stringify({
+    error: {
+      message: `Incorrect API key provided: Bearer ${SECRETS[0]} (signed by ${SECRETS[1]}, session ${SECRETS[2]}, also ${SECRETS[3]} and ${SECRETS[4]}) status ${status}`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'invalid_api_key',
+    },
+  });
 const ROUTING = {
   routes: {
-    smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'ollama', model: 'llama3.2' }] },
+    smart: {
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'ollama', model: 'llama3.2' },
+      ],
+    },
     solo: { targets: [{ provider: 'openai', model: 'gpt-4o' }] },
-    doomed: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'openai', model: 'gpt-4o-mini' }] },
+    doomed: {
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'openai', model: 'gpt-4o-mini' },
+      ],
+    },
   },
   circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 },
 };
@@ -40,7 +53,13 @@ describe('provider error text and secrets', () => {
   beforeAll(async () => {
     openai = await startOpenAIUpstream({ apiKey: SECRETS[0] });
     ollama = await startOllamaUpstream();
-    const env = { ADDR: '127.0.0.1:0', OPENAI_API_KEY: SECRETS[0] as string, OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, GATEWAY_CONFIG: 'routing.json' };
+    const env = {
+      ADDR: '127.0.0.1:0',
+      OPENAI_API_KEY: SECRETS[0] as string,
+      OPENAI_BASE_URL: openai.url,
+      OLLAMA_BASE_URL: ollama.url,
+      GATEWAY_CONFIG: 'routing.json',
+    };
     const config = loadConfig(env, () => JSON.stringify(ROUTING), 'test');
     const logger = createJsonLogger('debug', (line) => void logs.push(line));
     local = await composeGateway(config, logger);
@@ -57,13 +76,14 @@ describe('provider error text and secrets', () => {
     ollama.setBehaviour(null);
   });
 
-  const send = (model: string, stream = false): Promise<Response> => fetch(`${server.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer gw-default-key', 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], stream }),
-  });
+  const send = (model: string, stream = false): Promise<Response> =>
+    fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer gw-default-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], stream }),
+    });
 
-  test.each([401, 403, 500, 503])('upstream %i echoing credentials → 502 in the gateway\'s own words, nothing key-shaped', async (status) => {
+  test.each([401, 403, 500, 503])("upstream %i echoing credentials → 502 in the gateway's own words, nothing key-shaped", async (status) => {
     openai.setBehaviour({ status, body: LEAKY(status) });
     const res = await send('solo');
     const text = await res.text();
@@ -74,7 +94,7 @@ describe('provider error text and secrets', () => {
     expect(message).not.toContain('Incorrect API key provided');
   });
 
-  test.each([false, true])('a successful fallback (stream: %s) lists the failed attempt without the provider\'s text', async (stream) => {
+  test.each([false, true])("a successful fallback (stream: %s) lists the failed attempt without the provider's text", async (stream) => {
     openai.setBehaviour({ status: 401, body: LEAKY(401) });
     const res = await send('smart', stream);
     const text = await res.text();
@@ -96,7 +116,7 @@ describe('provider error text and secrets', () => {
     expect(text).not.toContain('Incorrect API key provided');
   });
 
-  test.each([400, 404, 422])('the client\'s own fault (%i) passes the provider\'s message through, key-shaped text masked', async (status) => {
+  test.each([400, 404, 422])("the client's own fault (%i) passes the provider's message through, key-shaped text masked", async (status) => {
     openai.setBehaviour({ status, body: LEAKY(status) });
     const res = await send('solo');
     const text = await res.text();

@@ -43,23 +43,64 @@ describe('usage API Lambda entry', () => {
     dynalite = await startDynalite();
     const prefix = uniqueTablePrefix('usage-api');
     Object.assign(process.env, {
-      DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${prefix}tenants`, USAGE_TABLE: `${prefix}usage`, STATE_TABLE: `${prefix}state`,
-      DEFAULT_TENANT_ENABLED: 'false', LOG_LEVEL: 'error', POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      TENANTS_TABLE: `${prefix}tenants`,
+      USAGE_TABLE: `${prefix}usage`,
+      STATE_TABLE: `${prefix}state`,
+      DEFAULT_TENANT_ENABLED: 'false',
+      LOG_LEVEL: 'error',
+      POWERTOOLS_METRICS_NAMESPACE: 'AiGateway',
     });
-    local = await composeGateway(loadConfig(process.env, () => '{}'), silentLogger);
+    local = await composeGateway(
+      loadConfig(process.env, () => '{}'),
+      silentLogger,
+    );
     const at = new Date().toISOString();
     await local.stores.tenants.create({
-      id: 'acme', name: 'Acme', enabled: true, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 10, allow_overage: false, allowed_models: [],
-      created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
+      id: 'acme',
+      name: 'Acme',
+      enabled: true,
+      rate_limit_rpm: 0,
+      rate_limit_tpm: 0,
+      budget_usd: 10,
+      allow_overage: false,
+      allowed_models: [],
+      created_at: at,
+      updated_at: at,
+      version: 1,
+      keys: [{ hash: hashApiKey(KEY), prefix: KEY.slice(0, 10), created_at: at }],
     });
     await local.stores.tenants.create({
-      id: 'off', name: 'Off', enabled: false, rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 0, allow_overage: false, allowed_models: [],
-      created_at: at, updated_at: at, version: 1, keys: [{ hash: hashApiKey(DISABLED_KEY), prefix: DISABLED_KEY.slice(0, 10), created_at: at }],
+      id: 'off',
+      name: 'Off',
+      enabled: false,
+      rate_limit_rpm: 0,
+      rate_limit_tpm: 0,
+      budget_usd: 0,
+      allow_overage: false,
+      allowed_models: [],
+      created_at: at,
+      updated_at: at,
+      version: 1,
+      keys: [{ hash: hashApiKey(DISABLED_KEY), prefix: DISABLED_KEY.slice(0, 10), created_at: at }],
     });
     const event = (n: number, cost: number): UsageEvent => ({
-      request_id: `req-usage-api-${n}`, tenant_id: 'acme', provider: 'openai', model: 'gpt-4o', prompt_tokens: 100 * n, completion_tokens: 10 * n,
-      cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: cost, latency_ms: 50, cache_hit: n === 2, status: 200,
-      stream: false, timestamp: new Date().toISOString(), budget_usd: 10,
+      request_id: `req-usage-api-${n}`,
+      tenant_id: 'acme',
+      provider: 'openai',
+      model: 'gpt-4o',
+      prompt_tokens: 100 * n,
+      completion_tokens: 10 * n,
+      cached_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      cost_usd: cost,
+      latency_ms: 50,
+      cache_hit: n === 2,
+      status: 200,
+      stream: false,
+      timestamp: new Date().toISOString(),
+      budget_usd: 10,
     });
     for (const e of [event(1, 0.75), event(2, 0), event(3, 1.5)]) await local.usage.stores.store.apply(e, async () => undefined);
     handler = (await import('../../functions/usage/api-lambda')).handler as Handler;
@@ -74,18 +115,29 @@ describe('usage API Lambda entry', () => {
   test('GET /v1/usage answers exactly what the local gateway answers', async () => {
     const res = await call({ path: '/v1/usage' });
     const direct = await local.gateway.handle({
-      method: 'GET', path: '/v1/usage', query: new URLSearchParams(), headers: { authorization: `Bearer ${KEY}` }, body: Buffer.alloc(0), signal: new CancelSignal(),
+      method: 'GET',
+      path: '/v1/usage',
+      query: new URLSearchParams(),
+      headers: { authorization: `Bearer ${KEY}` },
+      body: Buffer.alloc(0),
+      signal: new CancelSignal(),
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers?.['content-type']).toBe('application/json');
     expect(JSON.parse(String(res.body))).toEqual(JSON.parse(String(direct.body)));
     expect(JSON.parse(String(res.body))).toMatchObject({
-      tenant_id: 'acme', total_cost_usd: 2.25, budget_usd: 10, budget_used_pct: 22.5, request_count: 3,
-      prompt_tokens: 600, completion_tokens: 60, cache_hits: 1,
+      tenant_id: 'acme',
+      total_cost_usd: 2.25,
+      budget_usd: 10,
+      budget_used_pct: 22.5,
+      request_count: 3,
+      prompt_tokens: 600,
+      completion_tokens: 60,
+      cache_hits: 1,
     });
   });
 
-  test('without a key, or with an unknown one: 401 in OpenAI\'s error shape', async () => {
+  test("without a key, or with an unknown one: 401 in OpenAI's error shape", async () => {
     for (const token of [null, 'gw-not-a-real-key-000000000000']) {
       const res = await call({ path: '/v1/usage' }, token);
       expect(res.statusCode).toBe(401);
@@ -95,10 +147,15 @@ describe('usage API Lambda entry', () => {
     }
   });
 
-  test('a disabled tenant\'s key: 403, as the local gateway answers', async () => {
+  test("a disabled tenant's key: 403, as the local gateway answers", async () => {
     const res = await call({ path: '/v1/usage' }, DISABLED_KEY);
     const direct = await local.gateway.handle({
-      method: 'GET', path: '/v1/usage', query: new URLSearchParams(), headers: { authorization: `Bearer ${DISABLED_KEY}` }, body: Buffer.alloc(0), signal: new CancelSignal(),
+      method: 'GET',
+      path: '/v1/usage',
+      query: new URLSearchParams(),
+      headers: { authorization: `Bearer ${DISABLED_KEY}` },
+      body: Buffer.alloc(0),
+      signal: new CancelSignal(),
     });
     expect([res.statusCode, direct.status]).toEqual([403, 403]);
     expect(res.body).toBe(direct.body);
@@ -122,7 +179,7 @@ describe('usage API Lambda entry', () => {
     }
   });
 
-  test('a named stage\'s path prefix is ignored, as on an execute-api URL', async () => {
+  test("a named stage's path prefix is ignored, as on an execute-api URL", async () => {
     const event = apigwEvent({ method: 'GET', path: '/prod/v1/usage', headers: { authorization: `Bearer ${KEY}` } });
     event.requestContext.stage = 'prod';
     const res = await handler(event, context);
@@ -133,12 +190,20 @@ describe('usage API Lambda entry', () => {
   test('the entry bundles the usage route alone: no gateway, provider, pipeline, limiter or cache', async () => {
     const root = path.join(__dirname, '..', '..');
     const result = await build({
-      entryPoints: [path.join(root, 'functions', 'usage', 'api-lambda.ts')], bundle: true, write: false, platform: 'node', format: 'esm',
-      target: 'node22', external: ['@aws-sdk/*', '@smithy/*', 'ioredis'], metafile: true, logLevel: 'silent',
+      entryPoints: [path.join(root, 'functions', 'usage', 'api-lambda.ts')],
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      external: ['@aws-sdk/*', '@smithy/*', 'ioredis'],
+      metafile: true,
+      logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('functions/'));
     expect(inputs).toContain('functions/core/usage-route.ts');
-    const composedElsewhere = /^functions\/(core\/(gateway|chat-pipeline|embeddings-pipeline|breaker|response-cache|budget)\.ts|core\/providers\/|adapters\/(compose\/gateway|state)\.ts|adapters\/bedrock\/)/;
+    const composedElsewhere =
+      /^functions\/(core\/(gateway|chat-pipeline|embeddings-pipeline|breaker|response-cache|budget)\.ts|core\/providers\/|adapters\/(compose\/gateway|state)\.ts|adapters\/bedrock\/)/;
     expect(inputs.filter((f) => composedElsewhere.test(f))).toEqual([]);
   });
 });

@@ -21,7 +21,12 @@ import { startRestartableDynalite, startRestartableRedis, type StoreProcess } fr
 
 jest.setTimeout(60_000);
 
-interface LogLine { level: string; message: string; fields?: Record<string, unknown>; at: number }
+interface LogLine {
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+  at: number;
+}
 function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields, at: Date.now() });
@@ -46,7 +51,13 @@ function publishing(queue: InProcessUsageQueue, tenant: string, everyMs: number)
       await pause(everyMs);
     }
   })();
-  return { stop: async () => { running = false; await loop; return sent; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
 }
 
 /**
@@ -83,7 +94,10 @@ function expectTotalsOf(sent: UsageEvent[], totals: { request_count: number; pro
   expect(totals.request_count).toBe(sent.length);
   expect(totals.prompt_tokens).toBe(sent.reduce((a, e) => a + e.prompt_tokens, 0));
   expect(totals.completion_tokens).toBe(sent.reduce((a, e) => a + e.completion_tokens, 0));
-  expect(totals.cost_usd).toBeCloseTo(sent.reduce((a, e) => a + e.cost_usd, 0), 8);
+  expect(totals.cost_usd).toBeCloseTo(
+    sent.reduce((a, e) => a + e.cost_usd, 0),
+    8,
+  );
 }
 
 /**

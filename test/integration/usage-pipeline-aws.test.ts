@@ -38,40 +38,73 @@ function sqsEvent(bodies: string[]): SQSEvent {
 }
 
 /** Every event body the gateway sent to the queue so far. */
-const queuedBodies = (): string[] => sqs.requests.filter((r) => !r.refused).flatMap((r) => ((r.body.Entries ?? []) as Array<{ MessageBody: string }>).map((e) => e.MessageBody));
+const queuedBodies = (): string[] =>
+  sqs.requests.filter((r) => !r.refused).flatMap((r) => ((r.body.Entries ?? []) as Array<{ MessageBody: string }>).map((e) => e.MessageBody));
 
-const ask = (content: string, key = DEFAULT_TENANT_KEY): Promise<Response> => fetch(`${server.url}/v1/chat/completions`, {
-  method: 'POST', headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'gpt-4o', max_tokens: 5, messages: [{ role: 'user', content }] }),
-});
+const ask = (content: string, key = DEFAULT_TENANT_KEY): Promise<Response> =>
+  fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: 'gpt-4o', max_tokens: 5, messages: [{ role: 'user', content }] }),
+  });
 
-const usage = async (): Promise<Record<string, number | string>> => (await (await fetch(`${server.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}` } })).json()) as Record<string, number | string>;
+const usage = async (): Promise<Record<string, number | string>> =>
+  (await (await fetch(`${server.url}/v1/usage`, { headers: { authorization: `Bearer ${DEFAULT_TENANT_KEY}` } })).json()) as Record<string, number | string>;
 
 beforeAll(async () => {
   [dynalite, sqs, sns, upstream] = await Promise.all([startDynalite(), startFakeSqs(), startFakeSns(), startOpenAIUpstream()]);
   const tables = uniqueTablePrefix('pipeline');
   const env: Env = {
-    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_SQS: sqs.url, AWS_ENDPOINT_URL_SNS: sns.url,
-    DYNAMODB_ENDPOINT: dynalite.endpoint, TENANTS_TABLE: `${tables}tenants`, STATE_TABLE: `${tables}state`, USAGE_TABLE: `${tables}usage`,
-    ALERT_TOPIC_ARN: TOPIC, LOG_LEVEL: 'error', TENANT_CACHE_TTL: '1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    TENANTS_TABLE: `${tables}tenants`,
+    STATE_TABLE: `${tables}state`,
+    USAGE_TABLE: `${tables}usage`,
+    ALERT_TOPIC_ARN: TOPIC,
+    LOG_LEVEL: 'error',
+    TENANT_CACHE_TTL: '1',
   };
   // The aggregator function gets exactly what the stack gives it (USAGE_TABLE, ALERT_TOPIC_ARN);
   // its SDK finds the local DynamoDB through the SDK's own endpoint variable.
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SNS: sns.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint, USAGE_TABLE: env.USAGE_TABLE, ALERT_TOPIC_ARN: TOPIC, LOG_LEVEL: 'error',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    USAGE_TABLE: env.USAGE_TABLE,
+    ALERT_TOPIC_ARN: TOPIC,
+    LOG_LEVEL: 'error',
   });
   for (const name of ['DYNAMODB_ENDPOINT', 'TENANTS_TABLE', 'STATE_TABLE']) delete process.env[name];
-  const config = loadConfig({
-    ...env, ADDR: '127.0.0.1:0', USAGE_QUEUE_URL: `${sqs.url}${QUEUE_PATH}`,
-    OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, OLLAMA_BASE_URL: 'http://127.0.0.1:1',
-  }, () => '', 'test');
+  const config = loadConfig(
+    {
+      ...env,
+      ADDR: '127.0.0.1:0',
+      USAGE_QUEUE_URL: `${sqs.url}${QUEUE_PATH}`,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: upstream.url,
+      OLLAMA_BASE_URL: 'http://127.0.0.1:1',
+    },
+    () => '',
+    'test',
+  );
   composed = await composeGateway(config, silentLogger);
   // A budget that one recorded gpt-4o completion (~0.0004 USD) takes past 50 % and two past 100 %.
   const record = await composed.stores.tenants.get(DEFAULT_TENANT.id);
   if (!record) throw new Error('no default tenant');
   await composed.stores.tenants.update({ ...record, budget_usd: 0.0006, version: record.version + 1 });
-  server = await startServer({ host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes, logger: silentLogger, handle: (r) => composed.gateway.handle(r) });
+  server = await startServer({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    logger: silentLogger,
+    handle: (r) => composed.gateway.handle(r),
+  });
   ({ handler: aggregate } = (await import('../../functions/usage/aggregator-lambda')) as { handler: Handler });
 });
 
@@ -98,7 +131,14 @@ describe('chat → SQS → aggregator → usage table and SNS alerts', () => {
     for (const r of sqs.requests) expect(r.body.QueueUrl).toBe(`${sqs.url}${QUEUE_PATH}`);
     sent.push(...queuedBodies().map((b) => JSON.parse(b) as UsageEvent));
     expect(sent.map((e) => e.request_id)).toEqual(ids);
-    expect(sent[0]).toMatchObject({ tenant_id: 'default', provider: 'openai', model: expect.stringMatching(/^gpt-4o/), status: 200, cache_hit: false, budget_usd: 0.0006 });
+    expect(sent[0]).toMatchObject({
+      tenant_id: 'default',
+      provider: 'openai',
+      model: expect.stringMatching(/^gpt-4o/),
+      status: 200,
+      cache_hit: false,
+      budget_usd: 0.0006,
+    });
     expect(sent[0]?.cost_usd).toBeGreaterThan(0.0003);
     // Nothing is counted before the aggregator runs.
     expect((await usage()).request_count).toBe(0);
@@ -154,7 +194,11 @@ describe('chat → SQS → aggregator → usage table and SNS alerts', () => {
     expect(published()).toHaveLength(0);
     expect(sns.requests.filter((r) => r.refused).length).toBeGreaterThan(0);
     expect((await aggregate(batch)).batchItemFailures).toHaveLength(0);
-    expect(published().map((r) => r.params.Subject)).toEqual([`AI Gateway budget: ${tenant} at 50%`, `AI Gateway budget: ${tenant} at 80%`, `AI Gateway budget: ${tenant} at 100%`]);
+    expect(published().map((r) => r.params.Subject)).toEqual([
+      `AI Gateway budget: ${tenant} at 50%`,
+      `AI Gateway budget: ${tenant} at 80%`,
+      `AI Gateway budget: ${tenant} at 100%`,
+    ]);
     // Counted once, though delivered twice.
     const totals = await composed.usage.stores.store.totals(tenant, event.timestamp, event.timestamp);
     expect(totals.request_count).toBe(1);

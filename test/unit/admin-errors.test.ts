@@ -11,12 +11,18 @@ function createError(statusCode: number, message: string, opts: { cause: Record<
 }
 
 const parserError = (message?: string) =>
-  createError(415, 'Invalid or malformed JSON was provided', { cause: { package: '@middy/http-json-body-parser', data: 'body', ...(message ? { message } : {}) } });
+  createError(415, 'Invalid or malformed JSON was provided', {
+    cause: { package: '@middy/http-json-body-parser', data: 'body', ...(message ? { message } : {}) },
+  });
 
-describe('the Lambda edge\'s JSON body parser refusals (fromParserError)', () => {
+describe("the Lambda edge's JSON body parser refusals (fromParserError)", () => {
   it('malformed JSON (Node 20 wording) → 400 quoting the parser', () => {
     const err = fromParserError(parserError('Unexpected token } in JSON at position 10'))!;
-    expect([err.status, err.code, err.message]).toEqual([400, 'invalid_json', 'The request body is not valid JSON: Unexpected token } in JSON at position 10.']);
+    expect([err.status, err.code, err.message]).toEqual([
+      400,
+      'invalid_json',
+      'The request body is not valid JSON: Unexpected token } in JSON at position 10.',
+    ]);
   });
 
   it('malformed JSON (newer wording that quotes the body) → 400 with the position only', () => {

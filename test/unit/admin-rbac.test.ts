@@ -18,7 +18,8 @@ describe('RBAC', () => {
   });
 
   const cells = (Object.keys(SEED_TABLE) as AdminRole[]).flatMap((role) =>
-    PERMISSIONS.map((perm, i): [AdminRole, Permission, boolean] => [role, perm, SEED_TABLE[role][i] as boolean]));
+    PERMISSIONS.map((perm, i): [AdminRole, Permission, boolean] => [role, perm, SEED_TABLE[role][i] as boolean]),
+  );
   it.each(cells)('%s / %s → %p', (role, perm, allowed) => {
     expect(hasPermission(role, perm)).toBe(allowed);
   });
@@ -54,8 +55,15 @@ describe('matchRoute', () => {
   };
 
   it.each([
-    ['GET', '/admin'], ['GET', '/admin/'], ['GET', '/admin/nope'], ['GET', '/v1/models'], ['GET', '/administrator/tenants'],
-    ['GET', '/admin/tenants/a/b'], ['GET', '/admin/tenants//usage'], ['GET', '/admin/tenants/a%2Fb'], ['GET', '/admin/tenants/%E0%A4%A'],
+    ['GET', '/admin'],
+    ['GET', '/admin/'],
+    ['GET', '/admin/nope'],
+    ['GET', '/v1/models'],
+    ['GET', '/administrator/tenants'],
+    ['GET', '/admin/tenants/a/b'],
+    ['GET', '/admin/tenants//usage'],
+    ['GET', '/admin/tenants/a%2Fb'],
+    ['GET', '/admin/tenants/%E0%A4%A'],
   ])('%s %s → 404', (method, path) => {
     expect(statusOf(method, path)[0]).toBe(404);
   });

@@ -19,8 +19,16 @@ describe('parseTenantCreate', () => {
 
   it('accepts every field', () => {
     const body = {
-      id: 'team-a', name: 'Team A', enabled: false, rate_limit_rpm: 100, rate_limit_tpm: 0, budget_usd: 50.5,
-      allow_overage: true, allowed_models: ['gpt-4o', 'smart'], default_provider: 'anthropic', fallback_providers: ['openai', 'ollama'],
+      id: 'team-a',
+      name: 'Team A',
+      enabled: false,
+      rate_limit_rpm: 100,
+      rate_limit_tpm: 0,
+      budget_usd: 50.5,
+      allow_overage: true,
+      allowed_models: ['gpt-4o', 'smart'],
+      default_provider: 'anthropic',
+      fallback_providers: ['openai', 'ollama'],
     };
     const input = parseTenantCreate(body);
     expect(input.id).toBe('team-a');
@@ -29,9 +37,18 @@ describe('parseTenantCreate', () => {
   });
 
   it('covers exactly the documented fields', () => {
-    expect([...TENANT_FIELDS].sort()).toEqual(
-      ['allow_overage', 'allowed_models', 'budget_usd', 'default_provider', 'enabled', 'fallback_providers', 'id', 'name', 'rate_limit_rpm', 'rate_limit_tpm'],
-    );
+    expect([...TENANT_FIELDS].sort()).toEqual([
+      'allow_overage',
+      'allowed_models',
+      'budget_usd',
+      'default_provider',
+      'enabled',
+      'fallback_providers',
+      'id',
+      'name',
+      'rate_limit_rpm',
+      'rate_limit_tpm',
+    ]);
   });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [

@@ -11,8 +11,11 @@ function errorOf(fn: () => unknown): GatewayError {
 
 describe('parseUserCreate / parseUserUpdate', () => {
   it('accepts a user and an update', () => {
-    expect(parseUserCreate({ username: 'ops@example.com', password: 'long-enough-pw', role: 'editor' }))
-      .toEqual({ username: 'ops@example.com', password: 'long-enough-pw', role: 'editor' });
+    expect(parseUserCreate({ username: 'ops@example.com', password: 'long-enough-pw', role: 'editor' })).toEqual({
+      username: 'ops@example.com',
+      password: 'long-enough-pw',
+      role: 'editor',
+    });
     expect(parseUserUpdate({ role: 'viewer' })).toEqual({ role: 'viewer' });
     expect(parseUserUpdate({})).toEqual({});
   });

@@ -37,7 +37,11 @@ describe('fake Anthropic upstream', () => {
     expect(up.url).toBe(`http://127.0.0.1:${up.port}`);
     const other = await startAnthropicUpstream();
     try {
-      const res = await fetch(`${other.url}/v1/messages`, { method: 'POST', headers: { ...HEADERS, 'x-api-key': 'sk-ant-test' }, body: JSON.stringify(simple) });
+      const res = await fetch(`${other.url}/v1/messages`, {
+        method: 'POST',
+        headers: { ...HEADERS, 'x-api-key': 'sk-ant-test' },
+        body: JSON.stringify(simple),
+      });
       expect(res.status).toBe(200);
     } finally {
       await other.close();
@@ -78,11 +82,16 @@ describe('fake Anthropic upstream', () => {
     expect(await res.json()).toEqual(readFixtureJson('anthropic/messages-nonstream.response.json'));
   });
 
-  test('tools → the recorded tool_use answer, renamed to the request\'s first tool; tool_choice none → text', async () => {
+  test("tools → the recorded tool_use answer, renamed to the request's first tool; tool_choice none → text", async () => {
     const res = await post({ ...simple, tools: [WEATHER] });
     const body = (await res.json()) as MessageBody;
     expect(body.stop_reason).toBe('tool_use');
-    expect(body.content[0]).toMatchObject({ type: 'tool_use', name: 'lookup_weather', id: 'toolu_013DU6hV4C1M8dJ32ybQFAFi', input: { location: 'SF', units: 'c' } });
+    expect(body.content[0]).toMatchObject({
+      type: 'tool_use',
+      name: 'lookup_weather',
+      id: 'toolu_013DU6hV4C1M8dJ32ybQFAFi',
+      input: { location: 'SF', units: 'c' },
+    });
     const none = (await (await post({ ...simple, tools: [WEATHER], tool_choice: { type: 'none' } })).json()) as MessageBody;
     expect(none.stop_reason).toBe('end_turn');
   });
@@ -106,7 +115,10 @@ describe('fake Anthropic upstream', () => {
     const recorded = readFixtureJson<{ body: ErrorBody }>('anthropic/error-400.recorded.json').body;
     const res = await post({
       ...simple,
-      messages: [{ role: 'user', content: "What's the weather in SF in Celsius?" }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01GHndag5wQmbzNihYmV2UBj', content: 'x' }] }],
+      messages: [
+        { role: 'user', content: "What's the weather in SF in Celsius?" },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01GHndag5wQmbzNihYmV2UBj', content: 'x' }] },
+      ],
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).error).toEqual(recorded.error);

@@ -13,7 +13,12 @@ import { rejectionOf } from './fixture-files';
 
 const ctx = (signal = new CancelSignal()): CallContext => ({ signal, requestId: 'req-test', timeoutMs: 5000 });
 const request = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
-  model: 'claude-haiku-4-5', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }], ...extra,
+  model: 'claude-haiku-4-5',
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'hi' },
+  ],
+  ...extra,
 });
 
 async function sync(p: AnthropicProvider, req: ChatCompletionRequest): Promise<SyncResult> {
@@ -63,8 +68,12 @@ describe('AnthropicProvider', () => {
     expect(sent?.headers['content-type']).toBe('application/json');
     expect(sent?.headers.authorization).toBeUndefined();
     expect(sent?.json).toEqual({
-      model: 'claude-haiku-4-5', max_tokens: 4096, system: [{ type: 'text', text: 'Be brief.' }],
-      messages: [{ role: 'user', content: 'hi' }], temperature: 1, stop_sequences: ['END'],
+      model: 'claude-haiku-4-5',
+      max_tokens: 4096,
+      system: [{ type: 'text', text: 'Be brief.' }],
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 1,
+      stop_sequences: ['END'],
     });
     const recorded = readFixtureJson<{ id: string; model: string }>('anthropic/messages-nonstream.response.json');
     expect(r.completion).toMatchObject({ id: recorded.id, model: recorded.model, object: 'chat.completion' });
@@ -77,7 +86,7 @@ describe('AnthropicProvider', () => {
     expect(up.requests.length).toBe(before);
   });
 
-  test('a stream result carries Anthropic\'s id and model before the first chunk is read', async () => {
+  test("a stream result carries Anthropic's id and model before the first chunk is read", async () => {
     const r = await stream(provider, request());
     expect(r.id).toBe('msg_0158JyopQTFaomteeJoDpS5q');
     expect(r.model).toBe('claude-haiku-4-5-20251001');
@@ -106,7 +115,7 @@ describe('AnthropicProvider', () => {
     else expect((err as GatewayError).message).toMatch(/^anthropic /);
   });
 
-  test('the recorded 400 comes back with Anthropic\'s own message and type', async () => {
+  test("the recorded 400 comes back with Anthropic's own message and type", async () => {
     up.setBehaviour({ status: 400 });
     const recorded = readFixtureJson<{ body: { error: { type: string; message: string } } }>('anthropic/error-400.recorded.json').body.error;
     await expect(provider.chat(request(), ctx())).rejects.toMatchObject({ status: 400, message: recorded.message, type: recorded.type });
@@ -138,7 +147,7 @@ describe('AnthropicProvider', () => {
     expect(up.aborted).toBe(abortedBefore + 1);
   });
 
-  test('listModels is the catalog\'s anthropic models', async () => {
+  test("listModels is the catalog's anthropic models", async () => {
     const models = await provider.listModels();
     const ids = models.map((m) => m.id);
     expect(ids).toEqual(prices.modelsOf('anthropic').map(([id]) => id));

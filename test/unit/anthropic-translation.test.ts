@@ -5,7 +5,12 @@ import { PriceBook } from '../../functions/core/pricing/pricing';
 import type { StreamChunk, StreamResult } from '../../functions/core/chat/model';
 import { sseData } from '../../functions/core/providers/stream-framing';
 import {
-  CACHE_WRITE_FIELD, errorFromBody, finishReasonOf, streamError, toOpenAICompletion, usageOf,
+  CACHE_WRITE_FIELD,
+  errorFromBody,
+  finishReasonOf,
+  streamError,
+  toOpenAICompletion,
+  usageOf,
 } from '../../functions/core/providers/anthropic/from-anthropic';
 import { streamResultFrom } from '../../functions/core/providers/anthropic/stream';
 import { DEFAULT_MAX_TOKENS, JSON_OBJECT_INSTRUCTION, toAnthropicRequest } from '../../functions/core/providers/anthropic/to-anthropic';
@@ -73,14 +78,22 @@ describe('toAnthropicRequest', () => {
 
   it('reproduces the recorded multi-turn request: tool_calls → tool_use, tool message → tool_result', () => {
     const recorded = fixtureJson<RecordedRequest>('anthropic/messages-nonstream.request.json');
-    const [question, assistant, results] = recorded.messages as [RecordedRequest['messages'][number], { content: RecordedToolUse[] }, { content: Array<{ tool_use_id: string; content: string }> }];
+    const [question, assistant, results] = recorded.messages as [
+      RecordedRequest['messages'][number],
+      { content: RecordedToolUse[] },
+      { content: Array<{ tool_use_id: string; content: string }> },
+    ];
     const use = assistant.content[0] as RecordedToolUse;
     const req: ChatCompletionRequest = {
       model: recorded.model,
       max_tokens: recorded.max_tokens,
       messages: [
         { role: 'user', content: question.content as string },
-        { role: 'assistant', content: null, tool_calls: [{ id: use.id, type: 'function', function: { name: use.name, arguments: JSON.stringify(use.input) } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: use.id, type: 'function', function: { name: use.name, arguments: JSON.stringify(use.input) } }],
+        },
         { role: 'tool', tool_call_id: results.content[0]?.tool_use_id, content: results.content[0]?.content },
       ],
       tools: openaiTools(recorded),
@@ -96,7 +109,13 @@ describe('toAnthropicRequest', () => {
       model: 'claude-haiku-4-5',
       messages: [
         { role: 'system', content: 'You are terse.' },
-        { role: 'developer', content: [{ type: 'text', text: 'Answer in French.' }, { type: 'text', text: 'No emojis.' }] },
+        {
+          role: 'developer',
+          content: [
+            { type: 'text', text: 'Answer in French.' },
+            { type: 'text', text: 'No emojis.' },
+          ],
+        },
         { role: 'user', content: 'hi' },
         { role: 'system', content: 'Late instruction.' },
         { role: 'assistant', content: 'Salut.' },
@@ -132,18 +151,32 @@ describe('toAnthropicRequest', () => {
       ],
     });
     expect(out.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] },
-      { role: 'assistant', content: [{ type: 'text', text: 'a1' }, { type: 'text', text: 'a2' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'a1' },
+          { type: 'text', text: 'a2' },
+        ],
+      },
       { role: 'user', content: 'third' },
     ]);
   });
 
   it('translates data-URL images to base64 sources and http(s) URLs to url sources', () => {
-    const out = translate(user([
-      { type: 'text', text: 'Compare these.' },
-      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } },
-      { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'high' } },
-    ]));
+    const out = translate(
+      user([
+        { type: 'text', text: 'Compare these.' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } },
+        { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'high' } },
+      ]),
+    );
     expect(out.messages[0]?.content).toEqual([
       { type: 'text', text: 'Compare these.' },
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUg==' } },
@@ -157,14 +190,25 @@ describe('toAnthropicRequest', () => {
   ])('rejects %s as an image with a 400 naming the part', (_label, url) => {
     const req: ChatCompletionRequest = {
       model: 'claude-haiku-4-5',
-      messages: [{ role: 'system', content: 's' }, { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url } }] }],
+      messages: [
+        { role: 'system', content: 's' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image_url', image_url: { url } },
+          ],
+        },
+      ],
     };
     expect(badRequestParam(() => translate(req))).toBe('messages[1].content[1].image_url.url');
   });
 
   it('turns an inline PDF file part into a document block and rejects other files', () => {
     const out = translate(user([{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } }]));
-    expect(out.messages[0]?.content).toEqual([{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'a.pdf' }]);
+    expect(out.messages[0]?.content).toEqual([
+      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'a.pdf' },
+    ]);
     expect(badRequestParam(() => translate(user([{ type: 'file', file: { file_id: 'file-123' } }])))).toBe('messages[0].content[0].file.file_data');
     expect(badRequestParam(() => translate(user([{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }])))).toBe('messages[0].content[0].type');
   });
@@ -173,7 +217,10 @@ describe('toAnthropicRequest', () => {
     const out = translate({
       ...user('hi'),
       tools: [
-        { type: 'function', function: { name: 'get_time', description: 'Current time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } } },
+        {
+          type: 'function',
+          function: { name: 'get_time', description: 'Current time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } },
+        },
         { type: 'function', function: { name: 'ping' } },
       ],
     });
@@ -185,7 +232,9 @@ describe('toAnthropicRequest', () => {
   });
 
   const withTools = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({
-    ...user('hi'), tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }], ...extra,
+    ...user('hi'),
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+    ...extra,
   });
 
   it.each<[string, Partial<ChatCompletionRequest>, AnthropicRequest['tool_choice']]>([
@@ -197,7 +246,11 @@ describe('toAnthropicRequest', () => {
     ['absent with parallel_tool_calls false', { parallel_tool_calls: false }, { type: 'auto', disable_parallel_tool_use: true }],
     ['"auto" with parallel_tool_calls false', { tool_choice: 'auto', parallel_tool_calls: false }, { type: 'auto', disable_parallel_tool_use: true }],
     ['"required" with parallel_tool_calls false', { tool_choice: 'required', parallel_tool_calls: false }, { type: 'any', disable_parallel_tool_use: true }],
-    ['a named function with parallel_tool_calls false', { tool_choice: { type: 'function', function: { name: 'get_weather' } }, parallel_tool_calls: false }, { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true }],
+    [
+      'a named function with parallel_tool_calls false',
+      { tool_choice: { type: 'function', function: { name: 'get_weather' } }, parallel_tool_calls: false },
+      { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
+    ],
     ['"auto" with parallel_tool_calls true', { tool_choice: 'auto', parallel_tool_calls: true }, { type: 'auto' }],
   ])('maps tool_choice %s', (_label, extra, expected) => {
     const out = translate(withTools(extra));
@@ -217,17 +270,24 @@ describe('toAnthropicRequest', () => {
       model: 'claude-haiku-4-5',
       messages: [
         { role: 'user', content: 'weather in Paris and Rome?' },
-        { role: 'assistant', content: 'Checking both.', tool_calls: [
-          { id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
-          { id: 'toolu_01B', type: 'function', function: { name: 'get_weather', arguments: '' } },
-        ] },
+        {
+          role: 'assistant',
+          content: 'Checking both.',
+          tool_calls: [
+            { id: 'toolu_01A', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+            { id: 'toolu_01B', type: 'function', function: { name: 'get_weather', arguments: '' } },
+          ],
+        },
       ],
     });
-    expect(out.messages[1]).toEqual({ role: 'assistant', content: [
-      { type: 'text', text: 'Checking both.' },
-      { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: { location: 'Paris' } },
-      { type: 'tool_use', id: 'toolu_01B', name: 'get_weather', input: {} },
-    ] });
+    expect(out.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'Checking both.' },
+        { type: 'tool_use', id: 'toolu_01A', name: 'get_weather', input: { location: 'Paris' } },
+        { type: 'tool_use', id: 'toolu_01B', name: 'get_weather', input: {} },
+      ],
+    });
   });
 
   it.each([
@@ -239,10 +299,14 @@ describe('toAnthropicRequest', () => {
       model: 'claude-haiku-4-5',
       messages: [
         { role: 'user', content: 'hi' },
-        { role: 'assistant', content: null, tool_calls: [
-          { id: 'call_1', type: 'function', function: { name: 'a', arguments: '{}' } },
-          { id: 'call_2', type: 'function', function: { name: 'b', arguments: args } },
-        ] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'a', arguments: '{}' } },
+            { id: 'call_2', type: 'function', function: { name: 'b', arguments: args } },
+          ],
+        },
       ],
     };
     expect(badRequestParam(() => translate(req))).toBe('messages[1].tool_calls[1].function.arguments');
@@ -264,7 +328,9 @@ describe('toAnthropicRequest', () => {
       ],
     });
     expect(out.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(out.messages[1]?.content).toEqual(calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.function.name, input: JSON.parse(c.function.arguments) as unknown })));
+    expect(out.messages[1]?.content).toEqual(
+      calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.function.name, input: JSON.parse(c.function.arguments) as unknown })),
+    );
     expect(out.messages[2]?.content).toEqual([
       { type: 'tool_result', tool_use_id: first.id, content: '{"temp": 12}' },
       { type: 'tool_result', tool_use_id: second.id, content: [{ type: 'text', text: '{"price": 1}' }] },
@@ -277,7 +343,11 @@ describe('toAnthropicRequest', () => {
       model: 'claude-haiku-4-5',
       messages: [
         { role: 'user', content: 'weather?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'toolu_1', content: 'Sunny' },
       ],
     });
@@ -328,19 +398,33 @@ describe('toAnthropicRequest', () => {
   });
 
   it('maps response_format json_schema to output_config.format, as in the recorded structured-output request', () => {
-    const recorded = fixtureJson<{ output_config: unknown; messages: Array<{ content: string }>; model: string; max_tokens: number }>('anthropic/messages-stream-simple.request.json');
+    const recorded = fixtureJson<{ output_config: unknown; messages: Array<{ content: string }>; model: string; max_tokens: number }>(
+      'anthropic/messages-stream-simple.request.json',
+    );
     const schema = { type: 'array', items: { type: 'integer' } };
     const out = translate({
-      model: recorded.model, max_tokens: recorded.max_tokens, stream: true,
+      model: recorded.model,
+      max_tokens: recorded.max_tokens,
+      stream: true,
       messages: [{ role: 'user', content: recorded.messages[0]?.content ?? '' }],
       response_format: { type: 'json_schema', json_schema: { name: 'order_ids', schema } },
     });
     expect(out).toEqual(recorded);
   });
 
-  it('maps response_format json_object to a system instruction after the client\'s own, and text to nothing', () => {
-    const out = translate({ model: 'claude-haiku-4-5', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'list 3 colours' }], response_format: { type: 'json_object' } });
-    expect(out.system).toEqual([{ type: 'text', text: 'Be brief.' }, { type: 'text', text: JSON_OBJECT_INSTRUCTION }]);
+  it("maps response_format json_object to a system instruction after the client's own, and text to nothing", () => {
+    const out = translate({
+      model: 'claude-haiku-4-5',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'list 3 colours' },
+      ],
+      response_format: { type: 'json_object' },
+    });
+    expect(out.system).toEqual([
+      { type: 'text', text: 'Be brief.' },
+      { type: 'text', text: JSON_OBJECT_INSTRUCTION },
+    ]);
     expect(out.output_config).toBeUndefined();
     expect(translate({ ...user('hi'), response_format: { type: 'text' } })).toEqual(translate(user('hi')));
   });
@@ -363,7 +447,13 @@ describe('toAnthropicRequest', () => {
   });
 
   it('rejects the legacy function role with a 400 naming the message', () => {
-    const req: ChatCompletionRequest = { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }, { role: 'function' as ChatMessage['role'], name: 'f', content: '1' }] };
+    const req: ChatCompletionRequest = {
+      model: 'claude-haiku-4-5',
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'function' as ChatMessage['role'], name: 'f', content: '1' },
+      ],
+    };
     expect(badRequestParam(() => translate(req))).toBe('messages[1].role');
   });
 });
@@ -381,12 +471,14 @@ describe('toOpenAICompletion', () => {
     expect(c.choices[0]?.finish_reason).toBe('stop');
     const u = r.usage as Required<Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'>>;
     expect(c.usage).toEqual({
-      prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.input_tokens + u.output_tokens,
+      prompt_tokens: u.input_tokens,
+      completion_tokens: u.output_tokens,
+      total_tokens: u.input_tokens + u.output_tokens,
       prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 },
     });
   });
 
-  it('translates the recorded tool_use answer into tool_calls with Anthropic\'s id and JSON-string arguments', () => {
+  it("translates the recorded tool_use answer into tool_calls with Anthropic's id and JSON-string arguments", () => {
     const r = toolAnswer();
     const use = r.content[0] as RecordedToolUse;
     const c = toOpenAICompletion(r);
@@ -412,11 +504,17 @@ describe('toOpenAICompletion', () => {
     const message = toOpenAICompletion(r).choices[0]?.message;
     expect(message?.content).toBe("I'll check the weather.");
     expect(message?.reasoning).toBe('The user wants weather.');
-    expect(message?.tool_calls?.map((t) => [t.id, t.function.arguments])).toEqual([['toolu_1', '{"location":"Paris"}'], ['toolu_2', '{"location":"Rome"}']]);
+    expect(message?.tool_calls?.map((t) => [t.id, t.function.arguments])).toEqual([
+      ['toolu_1', '{"location":"Paris"}'],
+      ['toolu_2', '{"location":"Rome"}'],
+    ]);
   });
 
   it('an answer with no content block is an empty string, not null', () => {
-    expect(toOpenAICompletion({ ...textAnswer(), content: [], stop_reason: 'max_tokens' }).choices[0]).toMatchObject({ message: { content: '' }, finish_reason: 'length' });
+    expect(toOpenAICompletion({ ...textAnswer(), content: [], stop_reason: 'max_tokens' }).choices[0]).toMatchObject({
+      message: { content: '' },
+      finish_reason: 'length',
+    });
   });
 });
 
@@ -426,16 +524,20 @@ describe('usage mapping (fixtures/anthropic/usage-and-caching.json)', () => {
   it('maps the recorded usage fields', () => {
     const u = doc.fields_recorded as Required<Pick<AnthropicUsage, 'input_tokens' | 'output_tokens'>>;
     expect(usageOf(doc.fields_recorded)).toEqual({
-      prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.input_tokens + u.output_tokens,
+      prompt_tokens: u.input_tokens,
+      completion_tokens: u.output_tokens,
+      total_tokens: u.input_tokens + u.output_tokens,
       prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 },
     });
   });
 
-  it('counts cache reads and writes into prompt_tokens (the doc\'s total_prompt_tokens) and reports each part', () => {
+  it("counts cache reads and writes into prompt_tokens (the doc's total_prompt_tokens) and reports each part", () => {
     expect(doc.semantics.total_prompt_tokens).toBe('input_tokens + cache_creation_input_tokens + cache_read_input_tokens');
     const usage = usageOf({ input_tokens: 50, cache_read_input_tokens: 10_000, cache_creation_input_tokens: 2_000, output_tokens: 300 });
     expect(usage).toEqual({
-      prompt_tokens: 12_050, completion_tokens: 300, total_tokens: 12_350,
+      prompt_tokens: 12_050,
+      completion_tokens: 300,
+      total_tokens: 12_350,
       prompt_tokens_details: { cached_tokens: 10_000, cache_creation_tokens: 2_000 },
     });
     expect(CACHE_WRITE_FIELD).toBe('cache_creation_tokens');
@@ -454,15 +556,22 @@ describe('usage mapping (fixtures/anthropic/usage-and-caching.json)', () => {
   });
 
   it('treats missing and null counts as 0', () => {
-    expect(usageOf(undefined)).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 } });
+    expect(usageOf(undefined)).toEqual({
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+      prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 },
+    });
     expect(usageOf({ input_tokens: 3, cache_read_input_tokens: null, output_tokens: 1 }).prompt_tokens).toBe(3);
   });
 });
 
 describe('finishReasonOf (fixtures/anthropic/stop-reasons.json)', () => {
-  const table = fixtureJson<{ anthropic_stop_reasons: string[]; openai_finish_reasons: string[]; litellm_anthropic_to_openai: Record<string, string> }>('anthropic/stop-reasons.json');
+  const table = fixtureJson<{ anthropic_stop_reasons: string[]; openai_finish_reasons: string[]; litellm_anthropic_to_openai: Record<string, string> }>(
+    'anthropic/stop-reasons.json',
+  );
 
-  it.each(Object.entries(table.litellm_anthropic_to_openai))('maps %s to %s as the fixture\'s table does', (stop, finish) => {
+  it.each(Object.entries(table.litellm_anthropic_to_openai))("maps %s to %s as the fixture's table does", (stop, finish) => {
     expect(finishReasonOf(stop)).toBe(finish);
   });
 
@@ -524,7 +633,11 @@ interface RawEvent {
 
 /** The `data` JSON of every event in an SSE fixture. */
 function rawEvents(sse: string): RawEvent[] {
-  return sse.split('\n\n').map((e) => e.split('\n').find((l) => l.startsWith('data: '))).filter((l): l is string => l !== undefined).map((l) => JSON.parse(l.slice(6)) as RawEvent);
+  return sse
+    .split('\n\n')
+    .map((e) => e.split('\n').find((l) => l.startsWith('data: ')))
+    .filter((l): l is string => l !== undefined)
+    .map((l) => JSON.parse(l.slice(6)) as RawEvent);
 }
 
 /** Accumulates a recorded stream into the message Anthropic would have sent without streaming. */
@@ -557,7 +670,12 @@ function anthropicMessageOf(sse: string): AnthropicResponse {
 }
 
 function parsedCalls(c: ChatCompletion): Array<{ id: string; type: string; name: string; input: unknown }> {
-  return (c.choices[0]?.message.tool_calls ?? []).map((t) => ({ id: t.id, type: t.type, name: t.function.name, input: JSON.parse(t.function.arguments) as unknown }));
+  return (c.choices[0]?.message.tool_calls ?? []).map((t) => ({
+    id: t.id,
+    type: t.type,
+    name: t.function.name,
+    input: JSON.parse(t.function.arguments) as unknown,
+  }));
 }
 
 function toolDeltas(parsed: ChatCompletionChunk[]): NonNullable<ChatCompletionChunk['choices'][number]['delta']['tool_calls']> {
@@ -600,11 +718,18 @@ describe('streamResultFrom', () => {
   it('streams the recorded text answer with OpenAI\'s first chunk {role, content: ""} and one chunk per text_delta', async () => {
     const sse = fixtureText('anthropic/messages-stream.sse.txt');
     const c = await run(sse);
-    const texts = rawEvents(sse).filter((e) => e.delta?.type === 'text_delta').map((e) => e.delta?.text);
+    const texts = rawEvents(sse)
+      .filter((e) => e.delta?.type === 'text_delta')
+      .map((e) => e.delta?.text);
     expect(c.parsed[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
     expect(c.parsed.slice(1, 1 + texts.length).map((p) => p.choices[0]?.delta.content)).toEqual(texts);
     // message_start counted 770 input tokens, message_delta the final 27 output tokens
-    expect(c.chunks[c.chunks.length - 1]?.usage).toEqual({ prompt_tokens: 770, completion_tokens: 27, total_tokens: 797, prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 } });
+    expect(c.chunks[c.chunks.length - 1]?.usage).toEqual({
+      prompt_tokens: 770,
+      completion_tokens: 27,
+      total_tokens: 797,
+      prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 },
+    });
   });
 
   it('gives the same chunks whatever the network split (3-byte pieces cut events and the UTF-8 "°")', async () => {
@@ -625,7 +750,9 @@ describe('streamResultFrom', () => {
     expect(c.parsed[0]?.choices[0]?.delta).toMatchObject({ role: 'assistant', content: null });
     expect(deltas.every((d) => d.index === 0)).toBe(true);
     expect(deltas.slice(1).every((d) => d.id === undefined && d.function?.name === undefined)).toBe(true);
-    const fragments = rawEvents(sse).filter((e) => e.delta?.type === 'input_json_delta' && e.delta.partial_json !== '').map((e) => e.delta?.partial_json);
+    const fragments = rawEvents(sse)
+      .filter((e) => e.delta?.type === 'input_json_delta' && e.delta.partial_json !== '')
+      .map((e) => e.delta?.partial_json);
     expect(deltas.slice(1).map((d) => d.function?.arguments)).toEqual(fragments);
     const args = deltas.map((d) => d.function?.arguments ?? '').join('');
     expect(JSON.parse(args)).toEqual(use.input);
@@ -638,7 +765,7 @@ describe('streamResultFrom', () => {
     expect(assembled.usage).toEqual(expected.usage);
   });
 
-  it('numbers tool calls by a per-stream counter, not by Anthropic\'s block index (text block at 0, tool at 1)', async () => {
+  it("numbers tool calls by a per-stream counter, not by Anthropic's block index (text block at 0, tool at 1)", async () => {
     const sse = fixtureText('anthropic/tools-stream.sdk-fixture.sse.txt');
     const c = await run(sse);
     expectWellFormed(c, 'tool_calls');
@@ -652,24 +779,50 @@ describe('streamResultFrom', () => {
   });
 
   const ev = (o: object): string => `event: ${(o as { type: string }).type}\ndata: ${JSON.stringify(o)}\n\n`;
-  const START = ev({ type: 'message_start', message: { id: 'msg_x', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [], stop_reason: null, usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 1 } } });
+  const START = ev({
+    type: 'message_start',
+    message: {
+      id: 'msg_x',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5-20250929',
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 1 },
+    },
+  });
   const STOP = ev({ type: 'message_stop' });
-  const delta = (stop: string, output: number): string => ev({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: output } });
-  const toolStart = (index: number, id: string): string => ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name: 'get_weather', input: {} } });
-  const json = (index: number, partial: string): string => ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: partial } });
+  const delta = (stop: string, output: number): string =>
+    ev({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: output } });
+  const toolStart = (index: number, id: string): string =>
+    ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name: 'get_weather', input: {} } });
+  const json = (index: number, partial: string): string =>
+    ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: partial } });
   const blockStop = (index: number): string => ev({ type: 'content_block_stop', index });
 
   it('routes interleaved fragments of parallel tool calls to indexes 0 and 1', async () => {
-    const sse = START
-      + ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
-      + ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Both.' } }) + blockStop(0)
-      + toolStart(1, 'toolu_A') + toolStart(2, 'toolu_B')
-      + json(1, '{"location":') + json(2, '{"location":') + json(2, '"Rome"}') + json(1, '"Paris"}')
-      + blockStop(1) + blockStop(2) + delta('tool_use', 40) + STOP;
+    const sse =
+      START +
+      ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+      ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Both.' } }) +
+      blockStop(0) +
+      toolStart(1, 'toolu_A') +
+      toolStart(2, 'toolu_B') +
+      json(1, '{"location":') +
+      json(2, '{"location":') +
+      json(2, '"Rome"}') +
+      json(1, '"Paris"}') +
+      blockStop(1) +
+      blockStop(2) +
+      delta('tool_use', 40) +
+      STOP;
     const c = await run(sse);
     expectWellFormed(c, 'tool_calls');
     const calls = assemble(c.chunks).choices[0]?.message.tool_calls ?? [];
-    expect(calls.map((t) => [t.id, JSON.parse(t.function.arguments) as unknown])).toEqual([['toolu_A', { location: 'Paris' }], ['toolu_B', { location: 'Rome' }]]);
+    expect(calls.map((t) => [t.id, JSON.parse(t.function.arguments) as unknown])).toEqual([
+      ['toolu_A', { location: 'Paris' }],
+      ['toolu_B', { location: 'Rome' }],
+    ]);
   });
 
   it('sends "{}" for a tool call whose input never streamed', async () => {
@@ -677,24 +830,35 @@ describe('streamResultFrom', () => {
     expect(assemble(c.chunks).choices[0]?.message.tool_calls?.[0]?.function.arguments).toBe('{}');
   });
 
-  it('keeps message_start\'s input and cache counts when message_delta gives only output_tokens', async () => {
-    const c = await run(START + ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + blockStop(0) + delta('max_tokens', 7) + STOP);
+  it("keeps message_start's input and cache counts when message_delta gives only output_tokens", async () => {
+    const c = await run(
+      START + ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + blockStop(0) + delta('max_tokens', 7) + STOP,
+    );
     expectWellFormed(c, 'length');
-    expect(c.chunks[c.chunks.length - 1]?.usage).toEqual({ prompt_tokens: 130, completion_tokens: 7, total_tokens: 137, prompt_tokens_details: { cached_tokens: 100, cache_creation_tokens: 20 } });
+    expect(c.chunks[c.chunks.length - 1]?.usage).toEqual({
+      prompt_tokens: 130,
+      completion_tokens: 7,
+      total_tokens: 137,
+      prompt_tokens_details: { cached_tokens: 100, cache_creation_tokens: 20 },
+    });
     expect(c.result.model).toBe('claude-sonnet-4-5-20250929');
   });
 
   it('maps thinking deltas to reasoning and ignores signature deltas, pings and unknown events', async () => {
-    const c = await run(START
-      + ev({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } })
-      + ev({ type: 'ping' })
-      + ev({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Let me think.' } })
-      + ev({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQB' } })
-      + blockStop(0)
-      + ev({ type: 'brand_new_event', foo: 1 })
-      + ev({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } })
-      + ev({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Answer.' } })
-      + blockStop(1) + delta('end_turn', 9) + STOP);
+    const c = await run(
+      START +
+        ev({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } }) +
+        ev({ type: 'ping' }) +
+        ev({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Let me think.' } }) +
+        ev({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQB' } }) +
+        blockStop(0) +
+        ev({ type: 'brand_new_event', foo: 1 }) +
+        ev({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }) +
+        ev({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Answer.' } }) +
+        blockStop(1) +
+        delta('end_turn', 9) +
+        STOP,
+    );
     expectWellFormed(c, 'stop');
     expect(c.parsed[0]?.choices[0]?.delta).toEqual({ role: 'assistant', reasoning: 'Let me think.' });
     expect(c.parsed.map((p) => p.choices[0]?.delta.content ?? '').join('')).toBe('Answer.');
@@ -703,12 +867,18 @@ describe('streamResultFrom', () => {
 
   it('throws a retryable 502 naming anthropic when an error event arrives mid-stream (errors.json)', async () => {
     const errors = fixtureJson<ErrorsFixture>('anthropic/errors.json');
-    const events = fixtureText('anthropic/messages-stream.sse.txt').split('\n\n').slice(0, 5).map((e) => `${e}\n\n`).join('');
+    const events = fixtureText('anthropic/messages-stream.sse.txt')
+      .split('\n\n')
+      .slice(0, 5)
+      .map((e) => `${e}\n\n`)
+      .join('');
     const result = await streamResultFrom(sseData(bytes(events + errors.stream_error_event_sse), 'anthropic'), 'claude-haiku-4-5');
     const seen: StreamChunk[] = [];
-    const err = await rejectionOf((async () => {
-      for await (const c of result.chunks) seen.push(c);
-    })());
+    const err = await rejectionOf(
+      (async () => {
+        for await (const c of result.chunks) seen.push(c);
+      })(),
+    );
     expect(seen.length).toBeGreaterThan(0);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 502, retryable: true });
@@ -747,29 +917,37 @@ describe('error mapping (fixtures/anthropic/errors.json)', () => {
     429: fixtureJson<RecordedError>('anthropic/error-429.recorded.json'),
   };
   const bodyFor = (status: number, type: string): { error: { type: string; message: string } } =>
-    recorded[status]?.body ?? (errors.examples_assembled.find((e) => e.status === status)?.body as { error: { type: string; message: string } } | undefined) ?? { error: { type, message: `${type} happened` } };
+    recorded[status]?.body ??
+    (errors.examples_assembled.find((e) => e.status === status)?.body as { error: { type: string; message: string } } | undefined) ?? {
+      error: { type, message: `${type} happened` },
+    };
 
-  it.each(errors.status_to_type.map((r) => [r.status, r.type, r.retryable] as const))('status %p (%s): client faults keep status and message, the rest become retryable 502s', (status, type, _anthropicRetryable) => {
-    const body = { type: 'error', ...bodyFor(status, type) };
-    const err = errorFromBody(status, JSON.stringify(body));
-    const clientFault = status === 400 || status === 404 || status === 413;
-    expect(err.status).toBe(clientFault ? status : 502);
-    expect(err.retryable).toBe(!clientFault);
-    if (clientFault) {
-      expect(err.message).toBe(body.error.message);
-      expect(err.type).toBe(body.error.type);
-    } else {
-      expect(err.message).toMatch(/^anthropic /);
-      expect(err.message).not.toContain(body.error.message.slice(0, 100));
-      expect(err.detail).toContain(body.error.message.slice(0, 100));
-    }
-  });
+  it.each(errors.status_to_type.map((r) => [r.status, r.type, r.retryable] as const))(
+    'status %p (%s): client faults keep status and message, the rest become retryable 502s',
+    (status, type, _anthropicRetryable) => {
+      const body = { type: 'error', ...bodyFor(status, type) };
+      const err = errorFromBody(status, JSON.stringify(body));
+      const clientFault = status === 400 || status === 404 || status === 413;
+      expect(err.status).toBe(clientFault ? status : 502);
+      expect(err.retryable).toBe(!clientFault);
+      if (clientFault) {
+        expect(err.message).toBe(body.error.message);
+        expect(err.type).toBe(body.error.type);
+      } else {
+        expect(err.message).toMatch(/^anthropic /);
+        expect(err.message).not.toContain(body.error.message.slice(0, 100));
+        expect(err.detail).toContain(body.error.message.slice(0, 100));
+      }
+    },
+  );
 
   it('names a credential failure as such', () => {
-    expect(errorFromBody(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } })).message).toContain("rejected the gateway's credentials");
+    expect(errorFromBody(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } })).message).toContain(
+      "rejected the gateway's credentials",
+    );
   });
 
-  it('keeps a non-JSON body\'s text for the logs', () => {
+  it("keeps a non-JSON body's text for the logs", () => {
     const err = errorFromBody(502, '<html>Bad Gateway</html>');
     expect(err).toMatchObject({ status: 502, retryable: true });
     expect(err.detail).toContain('Bad Gateway');

@@ -7,7 +7,13 @@ import { GatewayError } from '../../functions/core/errors';
 import type { Logger } from '../../functions/core/logger';
 
 const req = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({
-  method, path, query: new URLSearchParams(), headers: {}, body: Buffer.alloc(0), signal: new CancelSignal(), ...extra,
+  method,
+  path,
+  query: new URLSearchParams(),
+  headers: {},
+  body: Buffer.alloc(0),
+  signal: new CancelSignal(),
+  ...extra,
 });
 
 function setup(routes: RouteTable, access?: AccessPolicy) {
@@ -21,8 +27,16 @@ function setup(routes: RouteTable, access?: AccessPolicy) {
 
 const ROUTES: RouteTable = {
   '/ok': { GET: async (_req, ids) => jsonResponse(200, { id: ids.requestId }) },
-  '/refuse': { POST: async () => { throw new GatewayError(429, 'slow down', { code: 'rate_limit_exceeded', headers: { 'retry-after': '3' } }); } },
-  '/crash': { GET: async () => { throw new Error('secret internals'); } },
+  '/refuse': {
+    POST: async () => {
+      throw new GatewayError(429, 'slow down', { code: 'rate_limit_exceeded', headers: { 'retry-after': '3' } });
+    },
+  },
+  '/crash': {
+    GET: async () => {
+      throw new Error('secret internals');
+    },
+  },
 };
 
 describe('serveRoutes', () => {
@@ -65,7 +79,10 @@ describe('serveRoutes', () => {
     const ok = await api(req('GET', '/ok', { query: new URLSearchParams('key=secret') }));
     await api(req('GET', '/nowhere'));
     const access = lines.filter((l) => l.message.startsWith('request '));
-    expect(access.map((l) => [l.message, l.fields?.status, l.fields?.path])).toEqual([['request served', 200, '/ok'], ['request refused', 404, '/nowhere']]);
+    expect(access.map((l) => [l.message, l.fields?.status, l.fields?.path])).toEqual([
+      ['request served', 200, '/ok'],
+      ['request refused', 404, '/nowhere'],
+    ]);
     expect(access[0]?.fields).toMatchObject({ request_id: ok.headers['x-request-id'], latency_ms: 5 });
     expect(JSON.stringify(access)).not.toContain('secret');
   });

@@ -24,14 +24,25 @@ function outputOf(fn: () => void): string[] {
   } finally {
     output.restore();
   }
-  return output.text().split('\n').filter((l) => l.trim() !== '');
+  return output
+    .text()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 const lambdaContext = {
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef', functionName: 'ai-gateway-chat', functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ai-gateway-chat', memoryLimitInMB: '1024',
-  logGroupName: '/aws/lambda/ai-gateway-chat', logStreamName: 'stream', callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 30_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+  functionName: 'ai-gateway-chat',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ai-gateway-chat',
+  memoryLimitInMB: '1024',
+  logGroupName: '/aws/lambda/ai-gateway-chat',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
 } as Context;
 
 describe('Powertools logger adapter', () => {
@@ -46,14 +57,21 @@ describe('Powertools logger adapter', () => {
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line).toMatchObject({
-      level: 'WARN', message: 'provider attempt failed', service: 'ai-gateway',
-      function_request_id: lambdaContext.awsRequestId, function_name: 'ai-gateway-chat',
-      request_id: 'req-00ab', tenant: 'acme', provider: 'openai', model: 'gpt-4o', status: 503,
+      level: 'WARN',
+      message: 'provider attempt failed',
+      service: 'ai-gateway',
+      function_request_id: lambdaContext.awsRequestId,
+      function_name: 'ai-gateway-chat',
+      request_id: 'req-00ab',
+      tenant: 'acme',
+      provider: 'openai',
+      model: 'gpt-4o',
+      status: 503,
     });
     expect(typeof line.timestamp).toBe('string');
   });
 
-  test('the next invocation starts without the previous one\'s keys', () => {
+  test("the next invocation starts without the previous one's keys", () => {
     const logger = createLambdaLogger('info', 'ai-gateway');
     const lines = outputOf(() => {
       logger.startInvocation(lambdaContext);
@@ -68,7 +86,14 @@ describe('Powertools logger adapter', () => {
 
   test('never writes a key or prompt text, whatever the fields hold', () => {
     const logger = createLambdaLogger('debug', 'ai-gateway');
-    const secrets = ['sk-proj-abcdef0123456789', 'sk-ant-api03-zyxwvu987654', 'gw-3f9a8b7c6d5e4f3a2b1c', 'tell me a secret story', 'AKIAIOSFODNN7EXAMPLE', 'ASIAXYZ1234567890ABC'];
+    const secrets = [
+      'sk-proj-abcdef0123456789',
+      'sk-ant-api03-zyxwvu987654',
+      'gw-3f9a8b7c6d5e4f3a2b1c',
+      'tell me a secret story',
+      'AKIAIOSFODNN7EXAMPLE',
+      'ASIAXYZ1234567890ABC',
+    ];
     const lines = outputOf(() => {
       logger.error('upstream said: Incorrect API key provided: sk-proj-abcdef0123456789', {
         headers: { authorization: 'Bearer gw-3f9a8b7c6d5e4f3a2b1c', 'x-api-key': 'sk-ant-api03-zyxwvu987654' },
@@ -94,7 +119,7 @@ interface EmfDocument {
 }
 
 describe('EMF metrics adapter', () => {
-  test('prints one EMF document per label set, with the namespace, the seed\'s metric names and units', () => {
+  test("prints one EMF document per label set, with the namespace, the seed's metric names and units", () => {
     const metrics = createEmfMetrics({ namespace: 'AiGateway', serviceName: 'ai-gateway-chat' });
     const requests = metrics.counter(METRIC.requests, { provider: 'openai', model: 'gpt-4o', tenant: 'acme', status: '200' });
     const lines = outputOf(() => {
@@ -125,9 +150,15 @@ describe('EMF metrics adapter', () => {
   test('each flush prints only what was recorded since the previous one; bound series keep working', () => {
     const metrics = createEmfMetrics({ namespace: 'AiGateway', serviceName: 'svc' });
     const hits = metrics.counter(METRIC.cacheHits, { tenant: 'acme' });
-    const first = outputOf(() => { hits.add(); metrics.flush(); });
+    const first = outputOf(() => {
+      hits.add();
+      metrics.flush();
+    });
     const empty = outputOf(() => metrics.flush());
-    const second = outputOf(() => { hits.add(3); metrics.flush(); });
+    const second = outputOf(() => {
+      hits.add(3);
+      metrics.flush();
+    });
     expect((JSON.parse(first[0]!) as EmfDocument)[METRIC.cacheHits]).toBe(1);
     expect(empty).toEqual([]);
     expect((JSON.parse(second[0]!) as EmfDocument)[METRIC.cacheHits]).toBe(3);
@@ -151,9 +182,15 @@ class RecordingTracer implements ProviderTracer {
   readonly root: TraceSegment = { addNewSubsegment: (name) => this.open(name, this.root) };
   current: TraceSegment | TraceSubsegment = this.root;
   constructor(private readonly enabled = true) {}
-  isTracingEnabled(): boolean { return this.enabled; }
-  getSegment(): TraceSegment | TraceSubsegment { return this.current; }
-  setSegment(segment: TraceSegment | TraceSubsegment): void { this.current = segment; }
+  isTracingEnabled(): boolean {
+    return this.enabled;
+  }
+  getSegment(): TraceSegment | TraceSubsegment {
+    return this.current;
+  }
+  setSegment(segment: TraceSegment | TraceSubsegment): void {
+    this.current = segment;
+  }
   private open(name: string, parent: TraceSegment): RecordedSubsegment {
     const sub = new RecordedSubsegment(name, parent, (n, p) => this.open(n, p));
     this.opened.push(sub);
@@ -165,11 +202,23 @@ class RecordedSubsegment implements TraceSubsegment {
   annotations: Record<string, string | number | boolean> = {};
   errors: Error[] = [];
   closed = false;
-  constructor(readonly name: string, readonly parent: TraceSegment, private readonly child: (name: string, parent: TraceSegment) => RecordedSubsegment) {}
-  addNewSubsegment(name: string): TraceSubsegment { return this.child(name, this); }
-  addAnnotation(key: string, value: string | number | boolean): void { this.annotations[key] = value; }
-  addError(err: Error): void { this.errors.push(err); }
-  close(): void { this.closed = true; }
+  constructor(
+    readonly name: string,
+    readonly parent: TraceSegment,
+    private readonly child: (name: string, parent: TraceSegment) => RecordedSubsegment,
+  ) {}
+  addNewSubsegment(name: string): TraceSubsegment {
+    return this.child(name, this);
+  }
+  addAnnotation(key: string, value: string | number | boolean): void {
+    this.annotations[key] = value;
+  }
+  addError(err: Error): void {
+    this.errors.push(err);
+  }
+  close(): void {
+    this.closed = true;
+  }
 }
 
 /** A provider answering from a script, recording which segment was current during its call. */
@@ -189,8 +238,12 @@ function scriptedProvider(tracer: RecordingTracer, behaviour: 'json' | 'stream' 
       }
       return { kind: 'stream', model: request.model, id: 's1', created: 0, chunks: chunks() };
     },
-    async listModels() { return []; },
-    async health() { return 'ok'; },
+    async listModels() {
+      return [];
+    },
+    async health() {
+      return 'ok';
+    },
   };
   return p;
 }

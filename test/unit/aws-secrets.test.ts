@@ -30,10 +30,23 @@ function setup(refreshSeconds = 300) {
   const lines: string[] = [];
   let nowMs = 1_000_000;
   const secret = new CachedSecret<ProviderKeys>({
-    secretId: ARN, label: 'provider keys', client: async () => client, parse: parseProviderKeys, equals: sameProviderKeys,
-    refreshMs: refreshSeconds * 1000, logger: createJsonLogger('debug', (l) => lines.push(l)), now: () => nowMs,
+    secretId: ARN,
+    label: 'provider keys',
+    client: async () => client,
+    parse: parseProviderKeys,
+    equals: sameProviderKeys,
+    refreshMs: refreshSeconds * 1000,
+    logger: createJsonLogger('debug', (l) => lines.push(l)),
+    now: () => nowMs,
   });
-  return { client, secret, lines, advance: (ms: number) => { nowMs += ms; } };
+  return {
+    client,
+    secret,
+    lines,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+  };
 }
 
 describe('provider keys secret', () => {
@@ -135,7 +148,10 @@ describe('provider keys secret', () => {
   test('a cold-start failure rejects with a message that does not quote the secret', async () => {
     const { client, secret } = setup();
     client.answer = async () => `{"OPENAI_API_KEY": "${KEY_1}"`; // truncated JSON
-    const err = await secret.load().then(() => undefined, (e: unknown) => e as Error);
+    const err = await secret.load().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).toBe('provider keys: the secret is not valid JSON');
     expect(() => secret.current()).toThrow(/before the secret was loaded/);
   });

@@ -14,17 +14,33 @@ const cases: Array<[string, Env, Backends]> = [
   ['USE_DISTRIBUTED_CB without Redis changes nothing', { USE_DISTRIBUTED_CB: 'true' }, { tenants: 'memory', ...all('memory') }],
   ['DYNAMODB_ENDPOINT: everything in DynamoDB', LOCAL_DYNAMO, { tenants: 'dynamodb', ...all('dynamodb') }],
   ['TENANTS_TABLE (deployed): everything in DynamoDB', { TENANTS_TABLE: 'gw-tenants' }, { tenants: 'dynamodb', ...all('dynamodb') }],
-  ['the deployed stack\'s tables', DEPLOYED, { tenants: 'dynamodb', ...all('dynamodb') }],
-  ['USAGE_TABLE alone: only usage in DynamoDB', { USAGE_TABLE: 'gw-usage' }, { tenants: 'memory', ...all('memory'), usage: 'dynamodb', alertClaims: 'dynamodb' }],
-  ['REDIS_URL: request-path state and usage in Redis, the breaker per instance', REDIS,
-    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'redis', alertClaims: 'redis' }],
+  ["the deployed stack's tables", DEPLOYED, { tenants: 'dynamodb', ...all('dynamodb') }],
+  [
+    'USAGE_TABLE alone: only usage in DynamoDB',
+    { USAGE_TABLE: 'gw-usage' },
+    { tenants: 'memory', ...all('memory'), usage: 'dynamodb', alertClaims: 'dynamodb' },
+  ],
+  [
+    'REDIS_URL: request-path state and usage in Redis, the breaker per instance',
+    REDIS,
+    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'redis', alertClaims: 'redis' },
+  ],
   ['REDIS_URL + USE_DISTRIBUTED_CB: the breaker in Redis too', { ...REDIS, USE_DISTRIBUTED_CB: 'true' }, { tenants: 'memory', ...all('redis') }],
-  ['REDIS_URL + USAGE_TABLE: usage prefers DynamoDB', { ...REDIS, USAGE_TABLE: 'gw-usage' },
-    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' }],
-  ['REDIS_URL + DynamoDB tenants: state in Redis, breaker and usage in DynamoDB', { ...REDIS, ...LOCAL_DYNAMO },
-    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'dynamodb', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' }],
-  ['REDIS_URL + USE_DISTRIBUTED_CB + the deployed tables', { ...REDIS, USE_DISTRIBUTED_CB: 'true', ...DEPLOYED },
-    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'redis', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' }],
+  [
+    'REDIS_URL + USAGE_TABLE: usage prefers DynamoDB',
+    { ...REDIS, USAGE_TABLE: 'gw-usage' },
+    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+  ],
+  [
+    'REDIS_URL + DynamoDB tenants: state in Redis, breaker and usage in DynamoDB',
+    { ...REDIS, ...LOCAL_DYNAMO },
+    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'dynamodb', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+  ],
+  [
+    'REDIS_URL + USE_DISTRIBUTED_CB + the deployed tables',
+    { ...REDIS, USE_DISTRIBUTED_CB: 'true', ...DEPLOYED },
+    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'redis', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+  ],
 ];
 
 describe('selectBackends', () => {

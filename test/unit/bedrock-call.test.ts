@@ -2,7 +2,7 @@
 // releasing the connection when a stream is abandoned.
 import { CallGuard } from '../../functions/adapters/bedrock/call';
 import { CancelSignal } from '../../functions/core/cancel';
-import { GatewayError } from '../../functions/core/errors';
+import type { GatewayError } from '../../functions/core/errors';
 import { rejectionOf } from './fixture-files';
 
 /** A call that settles only when its signal aborts, as the SDK's does. */
@@ -12,7 +12,7 @@ const untilAborted = (signal: AbortSignal): Promise<never> =>
 describe('CallGuard', () => {
   it('fails with 504 when the upstream stays silent for timeoutMs', async () => {
     const guard = new CallGuard({ signal: new CancelSignal(), timeoutMs: 30 });
-    const err = await rejectionOf(guard.run(untilAborted)) as GatewayError;
+    const err = (await rejectionOf(guard.run(untilAborted))) as GatewayError;
     expect([err.status, err.code, err.retryable]).toEqual([504, 'upstream_timeout', true]);
     expect(err.message).toBe('bedrock did not answer within 30 ms.');
   });
@@ -24,13 +24,21 @@ describe('CallGuard', () => {
     signal.cancel();
     expect(await pending).toMatchObject({ status: 499, code: 'client_closed_request', retryable: false });
     let called = false;
-    expect(await rejectionOf(guard.run(async () => { called = true; }))).toMatchObject({ status: 499 });
+    expect(
+      await rejectionOf(
+        guard.run(async () => {
+          called = true;
+        }),
+      ),
+    ).toMatchObject({ status: 499 });
     expect(called).toBe(false);
   });
 
   it('maps other failures through bedrockError', async () => {
     const guard = new CallGuard({ signal: new CancelSignal(), timeoutMs: 1000 });
-    const err = await rejectionOf(guard.run(() => Promise.reject(Object.assign(new Error('x'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }))));
+    const err = await rejectionOf(
+      guard.run(() => Promise.reject(Object.assign(new Error('x'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }))),
+    );
     expect(err).toMatchObject({ status: 502, retryable: true });
   });
 
@@ -51,7 +59,9 @@ describe('CallGuard', () => {
     expect(guard.signal.aborted).toBe(true);
 
     const finished = new CallGuard({ signal: new CancelSignal(), timeoutMs: 1000 });
-    for await (const _ of finished.events(slowConsumerFastUpstream())) { /* read to the end */ }
+    for await (const _ of finished.events(slowConsumerFastUpstream())) {
+      /* read to the end */
+    }
     expect(finished.signal.aborted).toBe(false);
   });
 
@@ -62,7 +72,9 @@ describe('CallGuard', () => {
       await untilAborted(signal);
     }
     const read = async (): Promise<void> => {
-      for await (const _ of guard.events(stalls(guard.signal))) { /* consume */ }
+      for await (const _ of guard.events(stalls(guard.signal))) {
+        /* consume */
+      }
     };
     expect(await rejectionOf(read())).toMatchObject({ status: 504 });
   });

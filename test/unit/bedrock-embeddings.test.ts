@@ -1,9 +1,15 @@
 // OpenAI embeddings ⇄ Bedrock InvokeModel bodies for Titan Text Embeddings and Cohere Embed
 // (request and response shapes from the AWS model-parameter docs; see embeddings.ts).
 import {
-  cohereBody, cohereVectors, embeddingFamily, embeddingTexts, titanBody, titanVector, toOpenAIEmbeddings,
+  cohereBody,
+  cohereVectors,
+  embeddingFamily,
+  embeddingTexts,
+  titanBody,
+  titanVector,
+  toOpenAIEmbeddings,
 } from '../../functions/adapters/bedrock/embeddings';
-import { GatewayError } from '../../functions/core/errors';
+import type { GatewayError } from '../../functions/core/errors';
 import type { EmbeddingsRequest } from '../../functions/core/openai-types';
 import { thrownBy } from './fixture-files';
 
@@ -36,8 +42,12 @@ describe('Bedrock embeddings', () => {
 
   it('builds Cohere bodies with an input_type (search_document unless the client names one)', () => {
     expect(cohereBody(['a', 'b'], { model: 'cohere.embed-english-v3', input: ['a', 'b'] })).toEqual({ texts: ['a', 'b'], input_type: 'search_document' });
-    expect(cohereBody(['a'], { model: 'cohere.embed-v4:0', input: 'a', input_type: 'search_query', truncate: 'END', dimensions: 512 }))
-      .toEqual({ texts: ['a'], input_type: 'search_query', truncate: 'END', output_dimension: 512 });
+    expect(cohereBody(['a'], { model: 'cohere.embed-v4:0', input: 'a', input_type: 'search_query', truncate: 'END', dimensions: 512 })).toEqual({
+      texts: ['a'],
+      input_type: 'search_query',
+      truncate: 'END',
+      output_dimension: 512,
+    });
   });
 
   it('reads both answer shapes', () => {
@@ -49,10 +59,22 @@ describe('Bedrock embeddings', () => {
   });
 
   it('answers the OpenAI list, with base64 as little-endian float32', () => {
-    const out = toOpenAIEmbeddings([[0.5, -1], [2, 0.25]], 7, titan());
+    const out = toOpenAIEmbeddings(
+      [
+        [0.5, -1],
+        [2, 0.25],
+      ],
+      7,
+      titan(),
+    );
     expect(out).toEqual({
-      object: 'list', model: 'amazon.titan-embed-text-v2:0', usage: { prompt_tokens: 7, total_tokens: 7 },
-      data: [{ object: 'embedding', index: 0, embedding: [0.5, -1] }, { object: 'embedding', index: 1, embedding: [2, 0.25] }],
+      object: 'list',
+      model: 'amazon.titan-embed-text-v2:0',
+      usage: { prompt_tokens: 7, total_tokens: 7 },
+      data: [
+        { object: 'embedding', index: 0, embedding: [0.5, -1] },
+        { object: 'embedding', index: 1, embedding: [2, 0.25] },
+      ],
     });
     const b64 = toOpenAIEmbeddings([[0.5, -1]], 1, titan({ encoding_format: 'base64' })).data[0]?.embedding as string;
     const bytes = Buffer.from(b64, 'base64');

@@ -1,8 +1,13 @@
 // OpenAI ⇄ Bedrock Converse translation and Bedrock error mapping, checked against the Bedrock
 // wire-format fixtures (test/fixtures/bedrock/).
 import {
-  ModelStreamErrorException, ResourceNotFoundException, ThrottlingException, ValidationException,
-  type ContentBlock, type ConverseCommandOutput, type ConverseStreamOutput,
+  ModelStreamErrorException,
+  ResourceNotFoundException,
+  ThrottlingException,
+  ValidationException,
+  type ContentBlock,
+  type ConverseCommandOutput,
+  type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { bedrockError } from '../../functions/adapters/bedrock/errors';
 import { finishReasonOf, toOpenAIChunks, toOpenAICompletion, usageOf, type AnswerMeta } from '../../functions/adapters/bedrock/from-converse';
@@ -51,23 +56,31 @@ const req = (messages: ChatMessage[], extra: Partial<ChatCompletionRequest> = {}
 
 describe('toConverseInput', () => {
   it('builds the AWS tool-use doc request from the equivalent OpenAI request', () => {
-    const doc = fixtureJson<{ messages: unknown; toolConfig: { tools: Array<{ toolSpec: { name: string; description: string; inputSchema: { json: Record<string, unknown> } } }> } }>('bedrock/converse-tools.request.json');
+    const doc = fixtureJson<{
+      messages: unknown;
+      toolConfig: { tools: Array<{ toolSpec: { name: string; description: string; inputSchema: { json: Record<string, unknown> } } }> };
+    }>('bedrock/converse-tools.request.json');
     const spec = doc.toolConfig.tools[0]!.toolSpec;
-    const input = toConverseInput(req(
-      [{ role: 'user', content: 'What is the most popular song on WZPZ?' }],
-      { tools: [{ type: 'function', function: { name: spec.name, description: spec.description, parameters: spec.inputSchema.json } }] },
-    ), MODEL);
+    const input = toConverseInput(
+      req([{ role: 'user', content: 'What is the most popular song on WZPZ?' }], {
+        tools: [{ type: 'function', function: { name: spec.name, description: spec.description, parameters: spec.inputSchema.json } }],
+      }),
+      MODEL,
+    );
     expect(input).toEqual({ modelId: MODEL, ...doc });
   });
 
   it('moves system and developer messages into system[] and keeps the turns in order', () => {
-    const input = toConverseInput(req([
-      { role: 'system', content: 'Be terse.' },
-      { role: 'user', content: 'why is the sky blue?' },
-      { role: 'developer', content: [{ type: 'text', text: 'Answer in English.' }] },
-      { role: 'assistant', content: 'Rayleigh scattering.' },
-      { role: 'user', content: 'and sunsets?' },
-    ]), MODEL);
+    const input = toConverseInput(
+      req([
+        { role: 'system', content: 'Be terse.' },
+        { role: 'user', content: 'why is the sky blue?' },
+        { role: 'developer', content: [{ type: 'text', text: 'Answer in English.' }] },
+        { role: 'assistant', content: 'Rayleigh scattering.' },
+        { role: 'user', content: 'and sunsets?' },
+      ]),
+      MODEL,
+    );
     expect(input.system).toEqual([{ text: 'Be terse.' }, { text: 'Answer in English.' }]);
     expect(input.messages).toEqual([
       { role: 'user', content: [{ text: 'why is the sky blue?' }] },
@@ -79,12 +92,21 @@ describe('toConverseInput', () => {
   });
 
   it('merges consecutive messages of one role, since Converse needs alternating turns', () => {
-    const input = toConverseInput(req([
-      { role: 'user', content: 'first' },
-      { role: 'user', content: [{ type: 'text', text: 'second' }, { type: 'text', text: 'third' }] },
-      { role: 'assistant', content: 'a' },
-      { role: 'assistant', content: 'b' },
-    ]), MODEL);
+    const input = toConverseInput(
+      req([
+        { role: 'user', content: 'first' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'second' },
+            { type: 'text', text: 'third' },
+          ],
+        },
+        { role: 'assistant', content: 'a' },
+        { role: 'assistant', content: 'b' },
+      ]),
+      MODEL,
+    );
     expect(input.messages).toEqual([
       { role: 'user', content: [{ text: 'first' }, { text: 'second' }, { text: 'third' }] },
       { role: 'assistant', content: [{ text: 'a' }, { text: 'b' }] },
@@ -93,16 +115,21 @@ describe('toConverseInput', () => {
 
   it('turns data-URL images into image blocks with bytes and format', () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
-    const input = toConverseInput(req([{
-      role: 'user',
-      content: [
-        { type: 'text', text: 'what is this?' },
-        { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
-        { type: 'image_url', image_url: { url: 'data:image/jpg;base64,/9j/' } },
-        { type: 'image_url', image_url: { url: 'data:image/webp;base64,UklG' } },
-        { type: 'image_url', image_url: { url: 'data:image/gif;base64,R0lG' } },
-      ],
-    }]), MODEL);
+    const input = toConverseInput(
+      req([
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+            { type: 'image_url', image_url: { url: 'data:image/jpg;base64,/9j/' } },
+            { type: 'image_url', image_url: { url: 'data:image/webp;base64,UklG' } },
+            { type: 'image_url', image_url: { url: 'data:image/gif;base64,R0lG' } },
+          ],
+        },
+      ]),
+      MODEL,
+    );
     const blocks = input.messages?.[0]?.content ?? [];
     expect(blocks[0]).toEqual({ text: 'what is this?' });
     const image = blocks[1]?.image;
@@ -112,27 +139,72 @@ describe('toConverseInput', () => {
   });
 
   it('refuses image URLs (Converse needs bytes), other image types and unknown part types, naming the part', () => {
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }]), MODEL)))
-      .toBe('messages[0].content[1].image_url.url');
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } }] }]), MODEL)))
-      .toBe('messages[0].content[0].image_url.url');
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'user', content: 'hi' }, { role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }]), MODEL)))
-      .toBe('messages[1].content[0].type');
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] }, { role: 'user', content: 'hi' }]), MODEL)))
-      .toBe('messages[0].content[0].type');
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'function', content: 'x', name: 'f' } as unknown as ChatMessage]), MODEL)))
-      .toBe('messages[0].role');
+    expect(
+      badRequestParam(() =>
+        toConverseInput(
+          req([
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'x' },
+                { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+              ],
+            },
+          ]),
+          MODEL,
+        ),
+      ),
+    ).toBe('messages[0].content[1].image_url.url');
+    expect(
+      badRequestParam(() =>
+        toConverseInput(req([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } }] }]), MODEL),
+      ),
+    ).toBe('messages[0].content[0].image_url.url');
+    expect(
+      badRequestParam(() =>
+        toConverseInput(
+          req([
+            { role: 'user', content: 'hi' },
+            { role: 'user', content: [{ type: 'input_audio', input_audio: {} }] },
+          ]),
+          MODEL,
+        ),
+      ),
+    ).toBe('messages[1].content[0].type');
+    expect(
+      badRequestParam(() =>
+        toConverseInput(
+          req([
+            { role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] },
+            { role: 'user', content: 'hi' },
+          ]),
+          MODEL,
+        ),
+      ),
+    ).toBe('messages[0].content[0].type');
+    expect(badRequestParam(() => toConverseInput(req([{ role: 'function', content: 'x', name: 'f' } as unknown as ChatMessage]), MODEL))).toBe(
+      'messages[0].role',
+    );
   });
 
   it('maps tools and every tool_choice form', () => {
     const tools: ChatCompletionRequest['tools'] = [
-      { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      },
       { type: 'function', function: { name: 'now' } },
     ];
     const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
     const config = (tool_choice?: unknown) => toConverseInput(req(messages, { tools, tool_choice }), MODEL).toolConfig;
     expect(config()?.tools).toEqual([
-      { toolSpec: { name: 'get_weather', description: 'Weather in a city', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } },
+      {
+        toolSpec: {
+          name: 'get_weather',
+          description: 'Weather in a city',
+          inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      },
       { toolSpec: { name: 'now', inputSchema: { json: { type: 'object', properties: {} } } } },
     ]);
     expect(config()?.toolChoice).toBeUndefined();
@@ -146,18 +218,23 @@ describe('toConverseInput', () => {
   });
 
   it('turns assistant tool calls into toolUse blocks and tool messages into grouped toolResult turns', () => {
-    const input = toConverseInput(req([
-      { role: 'user', content: 'weather in Paris and Rome?' },
-      {
-        role: 'assistant', content: null, tool_calls: [
-          { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-          { id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '' } },
-        ],
-      },
-      { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
-      { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'Rainy' }] },
-      { role: 'user', content: 'thanks, and tomorrow?' },
-    ]), MODEL);
+    const input = toConverseInput(
+      req([
+        { role: 'user', content: 'weather in Paris and Rome?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            { id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
+        { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'Rainy' }] },
+        { role: 'user', content: 'thanks, and tomorrow?' },
+      ]),
+      MODEL,
+    );
     const blocks: ContentBlock[][] = (input.messages ?? []).map((m) => m.content ?? []);
     expect(input.messages?.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(blocks[1]).toEqual([
@@ -177,30 +254,48 @@ describe('toConverseInput', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: 'Sunny' },
     ];
-    expect(toConverseInput(req(history), MODEL).toolConfig).toEqual({ tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] });
+    expect(toConverseInput(req(history), MODEL).toolConfig).toEqual({
+      tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }],
+    });
     // tool_choice "none" with the definitions at hand: those definitions, and no toolChoice.
-    const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools: ChatCompletionRequest['tools'] = [
+      { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
     expect(toConverseInput(req(history, { tools, tool_choice: 'none' }), MODEL).toolConfig).toEqual({
-      tools: [{ toolSpec: { name: 'get_weather', description: 'Weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }],
+      tools: [
+        { toolSpec: { name: 'get_weather', description: 'Weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } },
+      ],
     });
     expect(toConverseInput(req([{ role: 'user', content: 'hi' }]), MODEL).toolConfig).toBeUndefined();
   });
 
   it('refuses tool-call arguments that are not a JSON object, naming the call', () => {
     for (const args of ['{not json', '[1,2]', '"text"']) {
-      expect(badRequestParam(() => toConverseInput(req([
-        { role: 'user', content: 'x' },
-        { role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] },
-      ]), MODEL))).toBe('messages[1].tool_calls[0].function.arguments');
+      expect(
+        badRequestParam(() =>
+          toConverseInput(
+            req([
+              { role: 'user', content: 'x' },
+              { role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] },
+            ]),
+            MODEL,
+          ),
+        ),
+      ).toBe('messages[1].tool_calls[0].function.arguments');
     }
   });
 
   it('maps max tokens, temperature, top_p and stop into inferenceConfig', () => {
     const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
-    expect(toConverseInput(req(messages, { max_tokens: 100, max_completion_tokens: 50, temperature: 0.2, top_p: 0.9, stop: ['END', 'STOP'] }), MODEL).inferenceConfig)
-      .toEqual({ maxTokens: 50, temperature: 0.2, topP: 0.9, stopSequences: ['END', 'STOP'] });
-    expect(toConverseInput(req(messages, { max_tokens: 100, stop: 'END', temperature: 0 }), MODEL).inferenceConfig)
-      .toEqual({ maxTokens: 100, temperature: 0, stopSequences: ['END'] });
+    expect(
+      toConverseInput(req(messages, { max_tokens: 100, max_completion_tokens: 50, temperature: 0.2, top_p: 0.9, stop: ['END', 'STOP'] }), MODEL)
+        .inferenceConfig,
+    ).toEqual({ maxTokens: 50, temperature: 0.2, topP: 0.9, stopSequences: ['END', 'STOP'] });
+    expect(toConverseInput(req(messages, { max_tokens: 100, stop: 'END', temperature: 0 }), MODEL).inferenceConfig).toEqual({
+      maxTokens: 100,
+      temperature: 0,
+      stopSequences: ['END'],
+    });
   });
 
   it('allows only one choice', () => {
@@ -210,10 +305,15 @@ describe('toConverseInput', () => {
 
   it('maps response_format json_schema to structured output and refuses schema-less JSON mode', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
-    const input = toConverseInput(req([{ role: 'user', content: 'hi' }], { response_format: { type: 'json_schema', json_schema: { name: 'thing', schema } } }), MODEL);
+    const input = toConverseInput(
+      req([{ role: 'user', content: 'hi' }], { response_format: { type: 'json_schema', json_schema: { name: 'thing', schema } } }),
+      MODEL,
+    );
     expect(input.outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { name: 'thing', schema: JSON.stringify(schema) } } } });
     expect(toConverseInput(req([{ role: 'user', content: 'hi' }], { response_format: { type: 'text' } }), MODEL).outputConfig).toBeUndefined();
-    expect(badRequestParam(() => toConverseInput(req([{ role: 'user', content: 'hi' }], { response_format: { type: 'json_object' } }), MODEL))).toBe('response_format.type');
+    expect(badRequestParam(() => toConverseInput(req([{ role: 'user', content: 'hi' }], { response_format: { type: 'json_object' } }), MODEL))).toBe(
+      'response_format.type',
+    );
   });
 });
 
@@ -224,8 +324,18 @@ describe('toOpenAICompletion', () => {
     const out = fixtureJson<ConverseCommandOutput>('bedrock/converse.response.json');
     const c = toOpenAICompletion(out, meta);
     expect(c).toEqual({
-      id: meta.id, object: 'chat.completion', created: meta.created, model: MODEL,
-      choices: [{ index: 0, message: { role: 'assistant', content: "Why don't scientists trust atoms? Because they make up everything!", refusal: null }, finish_reason: 'stop', logprobs: null }],
+      id: meta.id,
+      object: 'chat.completion',
+      created: meta.created,
+      model: MODEL,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: "Why don't scientists trust atoms? Because they make up everything!", refusal: null },
+          finish_reason: 'stop',
+          logprobs: null,
+        },
+      ],
       usage: { prompt_tokens: 22, completion_tokens: 16, total_tokens: 38, prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 } },
     });
   });
@@ -236,29 +346,46 @@ describe('toOpenAICompletion', () => {
     const choice = c.choices[0];
     expect(choice?.finish_reason).toBe('tool_calls');
     expect(choice?.message.content).toBeNull();
-    expect(choice?.message.tool_calls).toEqual([{ id: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q', type: 'function', function: { name: 'top_song', arguments: '{"sign":"WZPZ"}' } }]);
+    expect(choice?.message.tool_calls).toEqual([
+      { id: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q', type: 'function', function: { name: 'top_song', arguments: '{"sign":"WZPZ"}' } },
+    ]);
   });
 
   it('joins text blocks and carries reasoning text as `reasoning`', () => {
-    const c = toOpenAICompletion({
-      output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Think.' } } }, { text: 'A' }, { text: 'B' }] } },
-      stopReason: 'end_turn', usage: undefined,
-    }, meta);
+    const c = toOpenAICompletion(
+      {
+        output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Think.' } } }, { text: 'A' }, { text: 'B' }] } },
+        stopReason: 'end_turn',
+        usage: undefined,
+      },
+      meta,
+    );
     expect(c.choices[0]?.message).toMatchObject({ content: 'AB', reasoning: 'Think.' });
   });
 
   it('maps every stop reason', () => {
     const table: Array<[string | undefined, string]> = [
-      ['end_turn', 'stop'], ['stop_sequence', 'stop'], ['max_tokens', 'length'], ['model_context_window_exceeded', 'length'],
-      ['tool_use', 'tool_calls'], ['guardrail_intervened', 'content_filter'], ['content_filtered', 'content_filter'],
-      ['malformed_model_output', 'stop'], ['malformed_tool_use', 'stop'], ['something_new', 'stop'], [undefined, 'stop'],
+      ['end_turn', 'stop'],
+      ['stop_sequence', 'stop'],
+      ['max_tokens', 'length'],
+      ['model_context_window_exceeded', 'length'],
+      ['tool_use', 'tool_calls'],
+      ['guardrail_intervened', 'content_filter'],
+      ['content_filtered', 'content_filter'],
+      ['malformed_model_output', 'stop'],
+      ['malformed_tool_use', 'stop'],
+      ['something_new', 'stop'],
+      [undefined, 'stop'],
     ];
     for (const [reason, finish] of table) expect([reason, finishReasonOf(reason)]).toEqual([reason, finish]);
   });
 
   it('counts cache reads and writes into prompt_tokens, since inputTokens excludes them', () => {
     expect(usageOf({ inputTokens: 100, outputTokens: 20, totalTokens: 470, cacheReadInputTokens: 300, cacheWriteInputTokens: 50 })).toEqual({
-      prompt_tokens: 450, completion_tokens: 20, total_tokens: 470, prompt_tokens_details: { cached_tokens: 300, cache_creation_tokens: 50 },
+      prompt_tokens: 450,
+      completion_tokens: 20,
+      total_tokens: 470,
+      prompt_tokens_details: { cached_tokens: 300, cache_creation_tokens: 50 },
     });
     expect(usageOf(undefined)).toMatchObject({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
   });
@@ -275,7 +402,12 @@ describe('toOpenAIChunks', () => {
     const last = chunks[chunks.length - 1]!;
     expect(last.usageOnly).toBe(true);
     expect(parse(last).choices).toEqual([]);
-    expect(last.usage).toEqual({ prompt_tokens: 22, completion_tokens: 16, total_tokens: 38, prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 } });
+    expect(last.usage).toEqual({
+      prompt_tokens: 22,
+      completion_tokens: 16,
+      total_tokens: 38,
+      prompt_tokens_details: { cached_tokens: 0, cache_creation_tokens: 0 },
+    });
     expect(chunks.filter((c) => c.usage)).toHaveLength(1);
     expect(parsed.every((c) => c.id === meta.id && c.model === MODEL && c.object === 'chat.completion.chunk')).toBe(true);
 
@@ -317,12 +449,15 @@ describe('toOpenAIChunks', () => {
     for (const c of chunks) assembler.add(c.json);
     const message = assembler.result()?.choices[0]?.message;
     expect(message?.content).toBe('Checking.');
-    expect(message?.tool_calls?.map((t) => [t.id, t.function.name, t.function.arguments])).toEqual([['tu_a', 'a', '{"x":1}'], ['tu_b', 'b', '{"y":2}']]);
+    expect(message?.tool_calls?.map((t) => [t.id, t.function.name, t.function.arguments])).toEqual([
+      ['tu_a', 'a', '{"x":1}'],
+      ['tu_b', 'b', '{"y":2}'],
+    ]);
   });
 
   it('fails a stream that ends before messageStop, and a fragment for a block that never started', async () => {
     const cut = sdkEvents(streams().example_text_stream).filter((e) => !e.messageStop && !e.metadata);
-    const err = await rejectionOf(collect(cut)) as GatewayError;
+    const err = (await rejectionOf(collect(cut))) as GatewayError;
     expect([err.status, err.retryable, err.code]).toEqual([502, true, 'upstream_truncated']);
     const orphan = [{ contentBlockDelta: { contentBlockIndex: 3, delta: { toolUse: { input: '{}' } } } }] as unknown as ConverseStreamOutput[];
     expect(await rejectionOf(collect(orphan))).toMatchObject({ status: 502 });
@@ -330,7 +465,7 @@ describe('toOpenAIChunks', () => {
 
   it('fails on an exception member delivered as an event', async () => {
     const events = [{ messageStart: { role: 'assistant' } }, { throttlingException: { message: 'Too many requests' } }] as unknown as ConverseStreamOutput[];
-    const err = await rejectionOf(collect(events)) as GatewayError;
+    const err = (await rejectionOf(collect(events))) as GatewayError;
     expect([err.status, err.retryable]).toEqual([502, true]);
     expect(err.message).toContain('bedrock');
     expect(err.message).toContain('ThrottlingException');
@@ -355,7 +490,12 @@ describe('bedrockError', () => {
       [new ModelStreamErrorException({ message: 'stream broke', $metadata: $metadata() }), 502, true, 'upstream_error'],
       [{ name: 'ModelTimeoutException', message: 'slow', $metadata: $metadata(408) }, 504, true, 'upstream_timeout'],
       [{ name: 'AccessDeniedException', message: 'no model access', $metadata: $metadata(403) }, 502, true, 'upstream_error'],
-      [{ name: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', $metadata: $metadata(403) }, 502, true, 'upstream_error'],
+      [
+        { name: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', $metadata: $metadata(403) },
+        502,
+        true,
+        'upstream_error',
+      ],
       [{ name: 'ExpiredTokenException', message: 'expired', $metadata: $metadata(403) }, 502, true, 'upstream_error'],
       [{ name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' }, 502, true, 'upstream_error'],
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 502, true, 'upstream_unreachable'],
@@ -380,7 +520,11 @@ describe('bedrockError', () => {
   });
 
   it('never echoes credential details', () => {
-    const auth = bedrockError({ name: 'InvalidSignatureException', message: 'The Canonical String for this request should have been ... Credential=AKIAABCDEFGHIJKLMNOP/20240101', $metadata: $metadata(403) });
+    const auth = bedrockError({
+      name: 'InvalidSignatureException',
+      message: 'The Canonical String for this request should have been ... Credential=AKIAABCDEFGHIJKLMNOP/20240101',
+      $metadata: $metadata(403),
+    });
     expect(auth.message).toBe("bedrock rejected the gateway's credentials (InvalidSignatureException).");
     const unknown403 = bedrockError({ name: 'ForbiddenException', message: 'key AKIAABCDEFGHIJKLMNOP', $metadata: $metadata(403) });
     expect(unknown403.message).not.toContain('AKIA');

@@ -26,7 +26,9 @@ interface Rig {
 }
 
 const closers: Array<() => Promise<void>> = [];
-afterAll(async () => { for (const c of closers) await c(); });
+afterAll(async () => {
+  for (const c of closers) await c();
+});
 
 function rig(failureMode: StoreFailureMode, leases = false): Rig {
   const store = new FakeBudgetStore();
@@ -36,11 +38,23 @@ function rig(failureMode: StoreFailureMode, leases = false): Rig {
   const ledger = budgetLedgerStack(store, { guard, leases, failureMode, logger: silentLogger });
   const budget = new BudgetGuard(ledger, silentLogger, now);
   closers.push(() => budget.settled());
-  return { store, guard, budget, clock, probeDue: () => { clock.ms += 500; } };
+  return {
+    store,
+    guard,
+    budget,
+    clock,
+    probeDue: () => {
+      clock.ms += 500;
+    },
+  };
 }
 
 const reserve = (b: BudgetGuard, t: Tenant, estimate: number): Promise<BudgetHandle> => b.reserve(t, estimate);
-const refusal = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+const refusal = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('STORE_FAILURE_MODE=open, per-request reservations (Lambda)', () => {
   it('admits against the spend it last saw plus what it settled since, refusing once that reaches the budget', async () => {
@@ -198,7 +212,12 @@ describe('with leases (a long-running process)', () => {
     store.mode = 'down';
     const onLease = await reserve(budget, t, 0.4); // still on the lease: no store call
     const beyond = await reserve(budget, t, 2); // the lease cannot grow: admitted degraded
-    for (const [h, cost] of [[first, 0.3], [onLease, 0.2], [beyond, 1.5]] as const) h.settle(cost);
+    for (const [h, cost] of [
+      [first, 0.3],
+      [onLease, 0.2],
+      [beyond, 1.5],
+    ] as const)
+      h.settle(cost);
     await budget.settled();
     expect(guard.status).toBe('down');
     expect(await store.spent('t', P)).toBe(0);

@@ -25,7 +25,9 @@ function make(store: FakeBudgetStore): LeasedBudgetLedger {
   leased.push(l);
   return l;
 }
-afterAll(async () => { for (const l of leased) await l.close(); });
+afterAll(async () => {
+  for (const l of leased) await l.close();
+});
 
 const changes = (store: FakeBudgetStore): BudgetChange[] => store.calls.flatMap((c) => (c.change ? [c.change] : []));
 

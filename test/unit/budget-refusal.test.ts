@@ -17,8 +17,8 @@ describe('budgetRefusal', () => {
 
   test('an estimate above what is left: estimate, what is left, max_tokens', () => {
     expect(budgetRefusal(tenant(0.00001), 0, 0.0103)).toBe(
-      'This request\'s cost estimate of 0.0103 USD exceeds the 0.00001 USD left of tenant "t"\'s monthly budget of 0.00001 USD (spent 0 USD this month): '
-      + 'lower max_tokens (the estimate counts every output token it allows: 1024 when unset) or shorten the prompt.',
+      'This request\'s cost estimate of 0.0103 USD exceeds the 0.00001 USD left of tenant "t"\'s monthly budget of 0.00001 USD (spent 0 USD this month): ' +
+        'lower max_tokens (the estimate counts every output token it allows: 1024 when unset) or shorten the prompt.',
     );
   });
 
@@ -32,7 +32,10 @@ describe('budgetRefusal', () => {
     const guard = new BudgetGuard(new MemoryBudgetLedger(), silentLogger, () => Date.UTC(2026, 11, 3));
     const t = tenant(1);
     await guard.reserve(t, 0.7);
-    const refused = await guard.reserve(t, 0.5).then(() => undefined, (err: unknown) => err as GatewayError);
+    const refused = await guard.reserve(t, 0.5).then(
+      () => undefined,
+      (err: unknown) => err as GatewayError,
+    );
     expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
     expect(refused?.message).toContain('requests in progress');
   });

@@ -84,7 +84,10 @@ describe('estimateCost', () => {
     const price = prices.lookup('gpt-4o');
     if (!price) throw new Error('gpt-4o not in the catalog');
     expect(withMax).toBeCloseTo((1000 * price.input_per_mtok + 100 * price.output_per_mtok) / 1e6, 10);
-    expect(estimateCost({ model: 'gpt-4o', messages: [] }, body, 'gpt-4o', prices)).toBeCloseTo((1000 * price.input_per_mtok + 1024 * price.output_per_mtok) / 1e6, 10);
+    expect(estimateCost({ model: 'gpt-4o', messages: [] }, body, 'gpt-4o', prices)).toBeCloseTo(
+      (1000 * price.input_per_mtok + 1024 * price.output_per_mtok) / 1e6,
+      10,
+    );
     expect(estimateCost({ model: 'x', messages: [] }, body, 'unknown-model', prices)).toBe(0);
   });
 });

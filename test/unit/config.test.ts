@@ -111,8 +111,12 @@ describe('accepted environment values', () => {
   it('reads tenant defaults, the usage table and queue, and the alert targets', () => {
     expect(load({}).tenantDefaults).toEqual({ rate_limit_rpm: 0, rate_limit_tpm: 0, budget_usd: 1000 });
     const c = load({
-      TENANT_DEFAULT_RPM: '100', TENANT_DEFAULT_TPM: '0', TENANT_DEFAULT_BUDGET_USD: '12.5', USAGE_TABLE: 'my-usage',
-      USAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/usage', ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      TENANT_DEFAULT_RPM: '100',
+      TENANT_DEFAULT_TPM: '0',
+      TENANT_DEFAULT_BUDGET_USD: '12.5',
+      USAGE_TABLE: 'my-usage',
+      USAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/usage',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts',
       ALERT_WEBHOOK_URL: 'https://hooks.example.com/T1/B2',
     });
     expect(c.tenantDefaults).toEqual({ rate_limit_rpm: 100, rate_limit_tpm: 0, budget_usd: 12.5 });
@@ -144,7 +148,12 @@ describe('accepted environment values', () => {
 describe('GATEWAY_CONFIG file', () => {
   const doc = {
     routes: {
-      smart: { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'ollama', model: 'llama3.2' }] },
+      smart: {
+        targets: [
+          { provider: 'openai', model: 'gpt-4o' },
+          { provider: 'ollama', model: 'llama3.2' },
+        ],
+      },
     },
     prices: { 'llama3.2': { input_per_mtok: 0.1, output_per_mtok: 0.2 } },
     circuit_breaker: { failure_threshold: 2, open_seconds: 10 },
@@ -285,12 +294,21 @@ describe('shared store settings (STORE_TIMEOUT, STORE_FAILURE_MODE, TENANT_STALE
   });
 
   it('reads milliseconds, the mode in any case, and seconds (0: never serve stale)', () => {
-    expect(load({ STORE_TIMEOUT: '80', STORE_FAILURE_MODE: 'Closed', TENANT_STALE_TTL: '0' }).stores).toEqual({ timeoutMs: 80, failureMode: 'closed', tenantStaleTtlMs: 0 });
+    expect(load({ STORE_TIMEOUT: '80', STORE_FAILURE_MODE: 'Closed', TENANT_STALE_TTL: '0' }).stores).toEqual({
+      timeoutMs: 80,
+      failureMode: 'closed',
+      tenantStaleTtlMs: 0,
+    });
   });
 
   it.each([
-    ['STORE_TIMEOUT', '0'], ['STORE_TIMEOUT', '1.5'], ['STORE_TIMEOUT', '60001'], ['STORE_TIMEOUT', 'fast'],
-    ['STORE_FAILURE_MODE', 'half'], ['TENANT_STALE_TTL', '-1'], ['TENANT_STALE_TTL', '86401'],
+    ['STORE_TIMEOUT', '0'],
+    ['STORE_TIMEOUT', '1.5'],
+    ['STORE_TIMEOUT', '60001'],
+    ['STORE_TIMEOUT', 'fast'],
+    ['STORE_FAILURE_MODE', 'half'],
+    ['TENANT_STALE_TTL', '-1'],
+    ['TENANT_STALE_TTL', '86401'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(name);
   });

@@ -44,9 +44,11 @@ describe('functions/core', () => {
   });
 
   it('takes only types from outside, and those only from the settings', () => {
-    const typeImports = files.flatMap((file) => imports(readFileSync(file, 'utf8'))
-      .filter(({ spec, typeOnly }) => typeOnly && spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(CORE + path.sep))
-      .map(({ spec }) => path.relative(path.resolve(CORE, '..'), path.resolve(path.dirname(file), spec))));
+    const typeImports = files.flatMap((file) =>
+      imports(readFileSync(file, 'utf8'))
+        .filter(({ spec, typeOnly }) => typeOnly && spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(CORE + path.sep))
+        .map(({ spec }) => path.relative(path.resolve(CORE, '..'), path.resolve(path.dirname(file), spec))),
+    );
     expect([...new Set(typeImports)]).toEqual(['config']);
   });
 });

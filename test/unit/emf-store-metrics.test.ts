@@ -34,7 +34,9 @@ function setup(): { clock: { t: number }; metrics: ReturnType<typeof createEmfMe
   return { clock, metrics, guard };
 }
 
-const failing = async (): Promise<never> => { throw new Error('connect ECONNREFUSED'); };
+const failing = async (): Promise<never> => {
+  throw new Error('connect ECONNREFUSED');
+};
 
 test('store errors go out as a Count per store and operation, summed per invocation; degraded as a unitless gauge', async () => {
   const { metrics, guard } = setup();

@@ -77,17 +77,28 @@ describe('function URL event → ApiRequest', () => {
   });
 
   test('header names are lower-cased and the gateway headers pass through', () => {
-    const req = request(toApiRequest({
-      ...documented(),
-      headers: { Authorization: 'Bearer gw-default-key', 'X-Request-ID': 'corr-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', gone: undefined },
-    }, new CancelSignal(), LIMIT));
+    const req = request(
+      toApiRequest(
+        {
+          ...documented(),
+          headers: {
+            Authorization: 'Bearer gw-default-key',
+            'X-Request-ID': 'corr-1',
+            traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+            gone: undefined,
+          },
+        },
+        new CancelSignal(),
+        LIMIT,
+      ),
+    );
     expect(req.headers.authorization).toBe('Bearer gw-default-key');
     expect(req.headers['x-request-id']).toBe('corr-1');
     expect(req.headers.traceparent).toMatch(/^00-4bf92f35/);
     expect('gone' in req.headers).toBe(false);
   });
 
-  test('a body over the limit is the core\'s 413, decided on the decoded size', () => {
+  test("a body over the limit is the core's 413, decided on the decoded size", () => {
     const over = response(toApiRequest({ ...documented(), body: 'x'.repeat(LIMIT + 1) }, new CancelSignal(), LIMIT));
     expect(over.status).toBe(413);
     expect(over.headers['content-type']).toBe('application/json');
@@ -124,8 +135,10 @@ class Sink extends Writable {
 
 describe('ApiResponse → response stream', () => {
   test('responseMetadata carries status and headers unchanged', () => {
-    expect(responseMetadata({ status: 429, headers: { 'retry-after': '3', 'content-type': 'application/json' }, body: '{}' }))
-      .toEqual({ statusCode: 429, headers: { 'retry-after': '3', 'content-type': 'application/json' } });
+    expect(responseMetadata({ status: 429, headers: { 'retry-after': '3', 'content-type': 'application/json' }, body: '{}' })).toEqual({
+      statusCode: 429,
+      headers: { 'retry-after': '3', 'content-type': 'application/json' },
+    });
   });
 
   test('a string body is written and the stream finished before writeBody resolves', async () => {
@@ -139,7 +152,10 @@ describe('ApiResponse → response stream', () => {
     const sink = new Sink();
     const writes: unknown[] = [];
     const write = sink.write.bind(sink);
-    sink.write = ((chunk: unknown) => { writes.push(chunk); return write(chunk as string); }) as typeof sink.write;
+    sink.write = ((chunk: unknown) => {
+      writes.push(chunk);
+      return write(chunk as string);
+    }) as typeof sink.write;
     await writeBody(sink, '');
     expect(writes).toEqual(['']);
     expect(sink.writableFinished).toBe(true);
@@ -174,7 +190,11 @@ describe('ApiResponse → response stream', () => {
       }
     }
     // The client goes away right after the second chunk reached it.
-    const sink: Sink = new Sink({ onWritten: () => { if (sink.chunks.length === 2) sink.destroy(); } });
+    const sink: Sink = new Sink({
+      onWritten: () => {
+        if (sink.chunks.length === 2) sink.destroy();
+      },
+    });
     await writeBody(sink, chunks());
     expect(pulled).toBe(2);
     expect(sink.chunks).toEqual(['data: 1\n\n', 'data: 2\n\n']);

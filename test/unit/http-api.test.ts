@@ -16,7 +16,7 @@ function request(spec: HttpApiRequestSpec): ApiRequest {
 }
 
 describe('HTTP API event → ApiRequest', () => {
-  it('strips a named stage\'s prefix from the path, and only that', () => {
+  it("strips a named stage's prefix from the path, and only that", () => {
     expect(request({ method: 'GET', path: '/admin/tenants', stage: 'prod' }).path).toBe('/admin/tenants');
     expect(request({ method: 'GET', path: '/v1/usage', stage: 'prod' }).path).toBe('/v1/usage');
     expect(request({ method: 'GET', path: '/v1/usage', stage: '$default' }).path).toBe('/v1/usage');
@@ -38,7 +38,7 @@ describe('HTTP API event → ApiRequest', () => {
     expect(request({ method: 'GET', path: '/x' }).body.length).toBe(0);
   });
 
-  it('takes API Gateway\'s sourceIp as the peer address', () => {
+  it("takes API Gateway's sourceIp as the peer address", () => {
     expect(request({ method: 'GET', path: '/x', sourceIp: '203.0.113.7' }).remoteAddress).toBe('203.0.113.7');
   });
 
@@ -69,10 +69,13 @@ describe('ApiResponse → structured result', () => {
 
 describe('the middy edge (httpApiEdge)', () => {
   /** Answers with what reached it: the edge's parse of the body, if any. */
-  const echo = httpApiEdge(async (req) => {
-    const parsed = req.parsedJson;
-    return jsonResponse(200, parsed === undefined ? { parsed: 'none' } : parsed.ok ? { value: parsed.value } : { refused: parsed.error.toBody() });
-  }, { maxBodyBytes: LIMIT, logger: silentLogger, parseJson: true });
+  const echo = httpApiEdge(
+    async (req) => {
+      const parsed = req.parsedJson;
+      return jsonResponse(200, parsed === undefined ? { parsed: 'none' } : parsed.ok ? { value: parsed.value } : { refused: parsed.error.toBody() });
+    },
+    { maxBodyBytes: LIMIT, logger: silentLogger, parseJson: true },
+  );
   const call = async (spec: HttpApiRequestSpec) => {
     const result = await echo(httpApiEvent(spec), {} as Context);
     return { status: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(String(result.body)) as Record<string, unknown> };
@@ -80,12 +83,16 @@ describe('the middy edge (httpApiEdge)', () => {
 
   it('hands the JSON body middy parsed to the handler (base64 or not, any header case)', async () => {
     expect((await call({ method: 'POST', path: '/x', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' })).body).toEqual({ value: { a: 1 } });
-    expect((await call({ method: 'PUT', path: '/x', headers: { 'content-type': 'application/merge-patch+json' }, body: Buffer.from('[2]') })).body).toEqual({ value: [2] });
+    expect((await call({ method: 'PUT', path: '/x', headers: { 'content-type': 'application/merge-patch+json' }, body: Buffer.from('[2]') })).body).toEqual({
+      value: [2],
+    });
   });
 
   it('hands a refused body on as the refusal, for the handler to answer at its own step', async () => {
     const malformed = await call({ method: 'POST', path: '/x', headers: { 'content-type': 'application/json' }, body: '{"a":' });
-    expect(malformed.body).toMatchObject({ refused: { error: { code: 'invalid_json', message: expect.stringMatching(/^The request body is not valid JSON: /) } } });
+    expect(malformed.body).toMatchObject({
+      refused: { error: { code: 'invalid_json', message: expect.stringMatching(/^The request body is not valid JSON: /) } },
+    });
     const text = await call({ method: 'POST', path: '/x', headers: { 'content-type': 'text/plain' }, body: 'a=1' });
     expect(text.body).toMatchObject({ refused: { error: { code: 'unsupported_media_type' } } });
   });
@@ -101,10 +108,13 @@ describe('the middy edge (httpApiEdge)', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('turns anything the handler throws into OpenAI\'s error JSON, without its text', async () => {
-    const failing = httpApiEdge(async () => {
-      throw new Error('secret internals');
-    }, { maxBodyBytes: LIMIT, logger: silentLogger, parseJson: true });
+  it("turns anything the handler throws into OpenAI's error JSON, without its text", async () => {
+    const failing = httpApiEdge(
+      async () => {
+        throw new Error('secret internals');
+      },
+      { maxBodyBytes: LIMIT, logger: silentLogger, parseJson: true },
+    );
     const result = await failing(httpApiEvent({ method: 'GET', path: '/x' }), {} as Context);
     expect(result.statusCode).toBe(500);
     expect(result.headers?.['cache-control']).toBe('no-store');

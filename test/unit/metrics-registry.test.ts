@@ -33,7 +33,9 @@ describe('MetricsRegistry', () => {
 describe('CircuitBreaker phase changes', () => {
   it('reports each phase change once, in order', async () => {
     const seen: string[] = [];
-    const b = new CircuitBreaker(new MemoryBreakerStore(), { failure_threshold: 2, success_threshold: 1, open_seconds: 10 }, (p, phase) => seen.push(`${p}:${phase}`));
+    const b = new CircuitBreaker(new MemoryBreakerStore(), { failure_threshold: 2, success_threshold: 1, open_seconds: 10 }, (p, phase) =>
+      seen.push(`${p}:${phase}`),
+    );
     await b.recordFailure('openai', await b.admit('openai', 0), 0);
     await b.recordFailure('openai', await b.admit('openai', 0), 0);
     expect(await b.admit('openai', 5_000)).toBe('rejected');

@@ -1,8 +1,6 @@
 // OpenAI ⇄ Ollama translation, checked against the provider wire-format fixtures.
 import { GatewayError } from '../../functions/core/errors';
-import type {
-  ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ToolCall, Usage,
-} from '../../functions/core/openai-types';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage, ToolCall, Usage } from '../../functions/core/openai-types';
 import type { StreamChunk } from '../../functions/core/chat/model';
 import { toOllamaRequest, toOpenAIChunks, toOpenAICompletion } from '../../functions/core/providers/ollama';
 import { fixtureJson, fixtureNdjson, rejectionOf, thrownBy } from './fixture-files';
@@ -61,16 +59,23 @@ describe('toOllamaRequest', () => {
 
   it('produces the same body as the Ollama doc example for the same conversation', () => {
     const ollamaDoc = fixtureJson<{ model: string; messages: Array<{ role: string; content: string }>; stream: boolean }>('ollama/chat-nonstream.request.json');
-    const req: ChatCompletionRequest = { model: ollamaDoc.model, messages: ollamaDoc.messages.map((m) => ({ role: 'user', content: m.content })), stream: false };
+    const req: ChatCompletionRequest = {
+      model: ollamaDoc.model,
+      messages: ollamaDoc.messages.map((m) => ({ role: 'user', content: m.content })),
+      stream: false,
+    };
     expect(toOllamaRequest(req, ollamaDoc.model)).toEqual(ollamaDoc);
   });
 
   it('joins text parts and moves base64 data-URL images into images[]', () => {
-    const out = toOllamaRequest(userWith([
-      { type: 'text', text: 'What is in this picture?' },
-      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } },
-      { type: 'text', text: 'Answer briefly.' },
-    ]), 'llava');
+    const out = toOllamaRequest(
+      userWith([
+        { type: 'text', text: 'What is in this picture?' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' } },
+        { type: 'text', text: 'Answer briefly.' },
+      ]),
+      'llava',
+    );
     const msg = out.messages[0];
     expect(msg?.images).toEqual(['iVBORw0KGgoAAAANSUhEUg==']);
     const content = msg?.content ?? '';
@@ -84,7 +89,13 @@ describe('toOllamaRequest', () => {
       model: 'llava',
       messages: [
         { role: 'system', content: 'describe images' },
-        { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+          ],
+        },
       ],
     };
     expect(badRequestParam(() => toOllamaRequest(req, 'llava'))).toBe('messages[1].content[1].image_url.url');
@@ -131,10 +142,14 @@ describe('toOllamaRequest', () => {
       model: 'llama3.2',
       messages: [
         { role: 'user', content: 'hi' },
-        { role: 'assistant', content: null, tool_calls: [
-          { id: 'call_1', type: 'function', function: { name: 'a', arguments: '{}' } },
-          { id: 'call_2', type: 'function', function: { name: 'b', arguments: args } },
-        ] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'a', arguments: '{}' } },
+            { id: 'call_2', type: 'function', function: { name: 'b', arguments: args } },
+          ],
+        },
       ],
     };
     expect(badRequestParam(() => toOllamaRequest(req, 'llama3.2'))).toBe('messages[1].tool_calls[1].function.arguments');
@@ -188,7 +203,7 @@ describe('toOllamaRequest', () => {
 // ---- Ollama non-stream answer → chat.completion ------------------------------------------
 
 describe('toOpenAICompletion', () => {
-  it('translates the doc\'s plain answer, with usage and created from the Ollama fields', () => {
+  it("translates the doc's plain answer, with usage and created from the Ollama fields", () => {
     const r = fixtureJson<OllamaLine>('ollama/chat-nonstream.response.json');
     const c = toOpenAICompletion(r);
     expect(c.object).toBe('chat.completion');
@@ -295,7 +310,10 @@ describe('toOpenAIChunks', () => {
   it('numbers tool calls spread over several lines 0, 1, …', async () => {
     const [toolLine, doneLine] = fixtureNdjson<OllamaLine>('ollama/chat-tools-stream.ndjson') as [OllamaLine, OllamaLine];
     const chunks = await collect([toolLine, toolLine, doneLine]);
-    const indexes = chunks.map(parse).flatMap((p) => p.choices.flatMap((ch) => ch.delta.tool_calls ?? [])).map((t) => t.index);
+    const indexes = chunks
+      .map(parse)
+      .flatMap((p) => p.choices.flatMap((ch) => ch.delta.tool_calls ?? []))
+      .map((t) => t.index);
     expect(indexes).toEqual([0, 1]);
   });
 

@@ -101,7 +101,9 @@ describe('PriceBook.modelsOf', () => {
     const names = new PriceBook().modelsOf('openai').map(([name]) => name);
     expect(names).toContain('gpt-4o');
     expect(names.filter((n) => n.includes('claude'))).toEqual([]);
-    const expected = Object.entries(catalog.models).filter(([, p]) => p.provider === 'openai').map(([n]) => n);
+    const expected = Object.entries(catalog.models)
+      .filter(([, p]) => p.provider === 'openai')
+      .map(([n]) => n);
     expect([...names].sort()).toEqual([...expected].sort());
   });
 

@@ -39,7 +39,9 @@ const T0 = 1_700_000_001_000;
 let now = T0;
 const guard = (): StoreGuard => new StoreGuard({ store: 'redis', now: () => now, logger: silentLogger, failureThreshold: 3, probeIntervalMs: 500 });
 
-beforeEach(() => { now = T0; });
+beforeEach(() => {
+  now = T0;
+});
 
 describe('ResilientRateLimiter', () => {
   test('open mode: while the store fails, requests are admitted and counted in the instance, up to the whole limit', async () => {

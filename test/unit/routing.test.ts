@@ -58,7 +58,7 @@ describe('resolveTargets', () => {
     expect(resolve(model, { defaultProvider: 'ollama' })).toEqual([{ provider: 'anthropic', model }]);
   });
 
-  it('uses the tenant\'s default_provider before DEFAULT_PROVIDER for an unknown model', () => {
+  it("uses the tenant's default_provider before DEFAULT_PROVIDER for an unknown model", () => {
     const t: Tenant = { ...DEFAULT_TENANT, default_provider: 'openai' };
     expect(resolve('llama3.2', { tenant: t, defaultProvider: 'ollama' })).toEqual([{ provider: 'openai', model: 'llama3.2' }]);
   });
@@ -81,12 +81,18 @@ describe('planTargets: the resolved target plus provider-level fallbacks', () =>
   const plan = (model: string, opts: { forced?: string; tenant?: Tenant; configured?: string[]; file?: Record<string, unknown> } = {}): string[] =>
     planTargets(
       { model, forcedProvider: opts.forced, tenant: opts.tenant ?? tenant },
-      opts.file ? parseRoutingJson(opts.file, 'test') : routing, prices, 'ollama', opts.configured ?? all,
+      opts.file ? parseRoutingJson(opts.file, 'test') : routing,
+      prices,
+      'ollama',
+      opts.configured ?? all,
     ).map((t) => `${t.via}:${t.provider}/${t.model}`);
 
   it('follows a known model with every other configured provider in the order openai, anthropic, bedrock, ollama, each on its default model', () => {
     expect(plan('gpt-4o')).toEqual([
-      'primary:openai/gpt-4o', 'fallback:anthropic/claude-haiku-4-5', 'fallback:bedrock/anthropic.claude-3-haiku-20240307-v1:0', 'fallback:ollama/llama3.2',
+      'primary:openai/gpt-4o',
+      'fallback:anthropic/claude-haiku-4-5',
+      'fallback:bedrock/anthropic.claude-3-haiku-20240307-v1:0',
+      'fallback:ollama/llama3.2',
     ]);
   });
 
@@ -94,7 +100,7 @@ describe('planTargets: the resolved target plus provider-level fallbacks', () =>
     expect(plan('gpt-4o', { configured: ['openai', 'ollama'] })).toEqual(['primary:openai/gpt-4o', 'fallback:ollama/llama3.2']);
   });
 
-  it('uses a route alias\'s own targets only', () => {
+  it("uses a route alias's own targets only", () => {
     expect(plan('smart')).toEqual(['route:openai/gpt-4o', 'route:ollama/llama3.2']);
   });
 
@@ -107,16 +113,22 @@ describe('planTargets: the resolved target plus provider-level fallbacks', () =>
     expect(plan('ollama/gpt-4o', { configured: ['openai', 'ollama'] })).toEqual(['primary:ollama/gpt-4o', 'fallback:openai/gpt-4o']);
   });
 
-  it('takes providers.<name>.default_model, the config\'s fallback_providers, and the tenant\'s list over both', () => {
-    expect(plan('gpt-4o', { file: { providers: { ollama: { default_model: 'qwen3' } }, fallback_providers: ['ollama'] } }))
-      .toEqual(['primary:openai/gpt-4o', 'fallback:ollama/qwen3']);
+  it("takes providers.<name>.default_model, the config's fallback_providers, and the tenant's list over both", () => {
+    expect(plan('gpt-4o', { file: { providers: { ollama: { default_model: 'qwen3' } }, fallback_providers: ['ollama'] } })).toEqual([
+      'primary:openai/gpt-4o',
+      'fallback:ollama/qwen3',
+    ]);
     expect(plan('gpt-4o', { file: { fallback_providers: [] } })).toEqual(['primary:openai/gpt-4o']);
-    expect(plan('gpt-4o', { file: { fallback_providers: [] }, tenant: { ...tenant, fallback_providers: ['anthropic'] } }))
-      .toEqual(['primary:openai/gpt-4o', 'fallback:anthropic/claude-haiku-4-5']);
+    expect(plan('gpt-4o', { file: { fallback_providers: [] }, tenant: { ...tenant, fallback_providers: ['anthropic'] } })).toEqual([
+      'primary:openai/gpt-4o',
+      'fallback:anthropic/claude-haiku-4-5',
+    ]);
   });
 
   it('places Bedrock model ids, with or without an inference-profile prefix, on bedrock', () => {
-    expect(plan('us.anthropic.claude-sonnet-4-5-20250929-v1:0', { configured: ['bedrock'] })).toEqual(['primary:bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0']);
+    expect(plan('us.anthropic.claude-sonnet-4-5-20250929-v1:0', { configured: ['bedrock'] })).toEqual([
+      'primary:bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    ]);
     expect(plan('mistral.mistral-large-2407-v1:0', { configured: ['bedrock'] })).toEqual(['primary:bedrock/mistral.mistral-large-2407-v1:0']);
   });
 });

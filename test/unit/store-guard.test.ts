@@ -6,10 +6,18 @@ import { MetricsRegistry } from '../../functions/adapters/memory/metrics-registr
 import type { LogFields, Logger } from '../../functions/core/logger';
 import { StoreGuard, StoreGuards, StoreUnavailableError, type StoreStatus } from '../../functions/core/store-guard';
 
-interface Line { level: string; msg: string; fields?: LogFields }
+interface Line {
+  level: string;
+  msg: string;
+  fields?: LogFields;
+}
 
 function recordingLogger(lines: Line[]): Logger {
-  const at = (level: string) => (msg: string, fields?: LogFields): void => { lines.push({ level, msg, fields }); };
+  const at =
+    (level: string) =>
+    (msg: string, fields?: LogFields): void => {
+      lines.push({ level, msg, fields });
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), enabled: () => true };
 }
 
@@ -25,7 +33,11 @@ class FakeStore {
 }
 
 /** One line of Prometheus text for a series, or undefined. */
-const series = (metrics: MetricsRegistry, line: string): string | undefined => metrics.render().split('\n').find((l) => l.startsWith(`${line} `));
+const series = (metrics: MetricsRegistry, line: string): string | undefined =>
+  metrics
+    .render()
+    .split('\n')
+    .find((l) => l.startsWith(`${line} `));
 
 describe('StoreGuard', () => {
   let now: number;
@@ -134,10 +146,21 @@ describe('StoreGuard', () => {
     let probeCalls = 0;
     const slowProbe = guard.run('cache.get', () => {
       probeCalls += 1;
-      return new Promise<string>((resolve) => { finishProbe = () => resolve('back'); });
+      return new Promise<string>((resolve) => {
+        finishProbe = () => resolve('back');
+      });
     });
     now += 5_000; // well past another interval while the probe still waits
-    const others = await Promise.all(Array.from({ length: 5 }, () => guard.run('cache.get', async () => { probeCalls += 1; return 'x'; }).catch((e: unknown) => e)));
+    const others = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        guard
+          .run('cache.get', async () => {
+            probeCalls += 1;
+            return 'x';
+          })
+          .catch((e: unknown) => e),
+      ),
+    );
     expect(others.every((e) => e instanceof StoreUnavailableError)).toBe(true);
     expect(probeCalls).toBe(1);
     finishProbe();
@@ -184,15 +207,25 @@ describe('StoreGuard', () => {
     now += 500;
     await attempt('tenants.find'); // the probe: a real call that failed
     await attempt('tenants.find'); // failed fast: not a store error
-    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="cache.get"}')).toBe('aigateway_store_errors_total{store="redis",operation="cache.get"} 2');
-    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="rate_limit.consume"}')).toBe('aigateway_store_errors_total{store="redis",operation="rate_limit.consume"} 1');
-    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="tenants.find"}')).toBe('aigateway_store_errors_total{store="redis",operation="tenants.find"} 1');
+    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="cache.get"}')).toBe(
+      'aigateway_store_errors_total{store="redis",operation="cache.get"} 2',
+    );
+    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="rate_limit.consume"}')).toBe(
+      'aigateway_store_errors_total{store="redis",operation="rate_limit.consume"} 1',
+    );
+    expect(series(metrics, 'aigateway_store_errors_total{store="redis",operation="tenants.find"}')).toBe(
+      'aigateway_store_errors_total{store="redis",operation="tenants.find"} 1',
+    );
     expect(metrics.render()).toContain('# TYPE aigateway_store_errors_total counter');
     expect(metrics.render()).toContain('# TYPE aigateway_store_degraded gauge');
   });
 
-  test("a call that throws synchronously is a failure like any other, not an escape from the guard", async () => {
-    const err = await guard.run('cache.get', () => { throw new TypeError('boom'); }).catch((e: unknown) => e);
+  test('a call that throws synchronously is a failure like any other, not an escape from the guard', async () => {
+    const err = await guard
+      .run('cache.get', () => {
+        throw new TypeError('boom');
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect(metrics.value('aigateway_store_errors_total', { store: 'redis', operation: 'cache.get' })).toBe(1);
   });

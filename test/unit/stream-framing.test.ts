@@ -29,12 +29,23 @@ describe('stream framing', () => {
 
   test.each([
     ['an SSE event', () => sseData(unseparated('data: "', 3 * MiB), 'openai', 2 * MiB)],
-    ['an SSE event spread over many data lines', () => sseData((async function* () {
-      for (let i = 0; i < 64; i++) yield `data: ${'b'.repeat(64 * 1024)}\n`;
-    })(), 'openai', 2 * MiB)],
+    [
+      'an SSE event spread over many data lines',
+      () =>
+        sseData(
+          (async function* () {
+            for (let i = 0; i < 64; i++) yield `data: ${'b'.repeat(64 * 1024)}\n`;
+          })(),
+          'openai',
+          2 * MiB,
+        ),
+    ],
     ['an NDJSON line', () => ndjsonLines(unseparated('{"x":"', 3 * MiB), 'ollama', 2 * MiB)],
   ])('%s over MAX_RESPONSE_BYTES is a retryable 502', async (_name, run) => {
-    const err = await drain(run()).then(() => undefined, (e: unknown) => e);
+    const err = await drain(run()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 502, retryable: true, code: 'upstream_response_too_large' });
   });
@@ -45,6 +56,16 @@ describe('stream framing', () => {
       for (let i = 0; i < wire.length; i++) yield wire.subarray(i, i + 1);
     })();
     expect(await drain(sseData(oneByteChunks, 'openai'))).toEqual(['{"a":"é€"}', 'line1\nline2', '[DONE]']);
-    expect(await drain(ndjsonLines((async function* () { yield '{"a":1}\r\n\n{"b"'; yield ':2}'; })(), 'ollama'))).toEqual(['{"a":1}', '{"b":2}']);
+    expect(
+      await drain(
+        ndjsonLines(
+          (async function* () {
+            yield '{"a":1}\r\n\n{"b"';
+            yield ':2}';
+          })(),
+          'ollama',
+        ),
+      ),
+    ).toEqual(['{"a":1}', '{"b":2}']);
   });
 });

@@ -18,7 +18,9 @@ describe('CachedTenantStore', () => {
   let now = 0;
   const make = (inner: TenantStore) => new CachedTenantStore(inner, { ttlMs: 5000, negativeTtlMs: 1000, maxEntries: 2, now: () => now });
 
-  beforeEach(() => { now = 1_000_000; });
+  beforeEach(() => {
+    now = 1_000_000;
+  });
 
   it('reads the store once per key per TTL, and once for a burst of concurrent lookups', async () => {
     const inner = new CountingStore();
@@ -85,12 +87,23 @@ describe('CachedTenantStore while the store fails', () => {
     }
   }
   let now = 0;
-  const make = (inner: TenantStore, staleTtlMs?: number) => new CachedTenantStore(inner, {
-    ttlMs: 5000, negativeTtlMs: 1000, maxEntries: 10, now: () => now, ...(staleTtlMs === undefined ? {} : { staleTtlMs }),
-  });
-  const refusal = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => e);
+  const make = (inner: TenantStore, staleTtlMs?: number) =>
+    new CachedTenantStore(inner, {
+      ttlMs: 5000,
+      negativeTtlMs: 1000,
+      maxEntries: 10,
+      now: () => now,
+      ...(staleTtlMs === undefined ? {} : { staleTtlMs }),
+    });
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
 
-  beforeEach(() => { now = 1_000_000; });
+  beforeEach(() => {
+    now = 1_000_000;
+  });
 
   test('a tenant read within staleTtlMs is served past its TTL; the stale window counts from the last good read', async () => {
     const inner = new FailingStore();

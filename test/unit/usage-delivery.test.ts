@@ -12,7 +12,7 @@ import { MemoryUsageStore } from '../../functions/adapters/memory/usage';
 import { InProcessUsageQueue } from '../../functions/adapters/usage/in-process-queue';
 import { SqsUsageQueue, sqsBatchSender } from '../../functions/adapters/usage/sqs-queue';
 import { BudgetAlerter } from '../../functions/core/budget-alerts';
-import { type AlertPublisher, type BudgetAlert } from '../../functions/core/ports';
+import type { AlertPublisher, BudgetAlert } from '../../functions/core/ports';
 import type { Logger } from '../../functions/core/logger';
 import { silentLogger } from '../../functions/core/logger';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../functions/core/ports';
@@ -20,7 +20,11 @@ import { UsageAggregator } from '../../functions/core/usage-aggregator';
 import { startFakeSqs, type FakeAws, type SqsRequest } from '../fakes/aws-services';
 import { usageEvent } from '../contract/usage-store.contract';
 
-interface LogLine { level: string; message: string; fields?: Record<string, unknown> }
+interface LogLine {
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
 function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
@@ -46,12 +50,24 @@ describe('SqsUsageQueue', () => {
   });
 
   it('sends the events of one tick in SendMessageBatch calls of at most ten, bodies as JSON', async () => {
-    const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, { queueUrl, fallback: async () => { throw new Error('unused'); } });
+    const q = new SqsUsageQueue(sqsBatchSender(client), silentLogger, {
+      queueUrl,
+      fallback: async () => {
+        throw new Error('unused');
+      },
+    });
     const events = Array.from({ length: 25 }, () => usageEvent());
     for (const e of events) await q.publish(e);
     await q.flush();
-    expect(sqs.requests.map((r) => [r.action, (r.body.Entries as unknown[]).length])).toEqual([['SendMessageBatch', 10], ['SendMessageBatch', 10], ['SendMessageBatch', 5]]);
-    expect(sqs.requests[0]?.body).toEqual({ QueueUrl: queueUrl, Entries: events.slice(0, 10).map((e, i) => ({ Id: String(i), MessageBody: JSON.stringify(e) })) });
+    expect(sqs.requests.map((r) => [r.action, (r.body.Entries as unknown[]).length])).toEqual([
+      ['SendMessageBatch', 10],
+      ['SendMessageBatch', 10],
+      ['SendMessageBatch', 5],
+    ]);
+    expect(sqs.requests[0]?.body).toEqual({
+      QueueUrl: queueUrl,
+      Entries: events.slice(0, 10).map((e, i) => ({ Id: String(i), MessageBody: JSON.stringify(e) })),
+    });
   });
 
   it('retries only the entries SQS refused, then applies those directly', async () => {
@@ -84,8 +100,12 @@ describe('SqsUsageQueue', () => {
     let calls = 0;
     const applied: UsageEvent[] = [];
     const q = new SqsUsageQueue(sqsBatchSender(client), logger, {
-      queueUrl, sleep: async (ms) => void waits.push(ms),
-      fallback: async (e) => { if (++calls <= 2) throw new Error('table unavailable'); applied.push(e); },
+      queueUrl,
+      sleep: async (ms) => void waits.push(ms),
+      fallback: async (e) => {
+        if (++calls <= 2) throw new Error('table unavailable');
+        applied.push(e);
+      },
     });
     sqs.failNext(10);
     const e = usageEvent();
@@ -98,9 +118,17 @@ describe('SqsUsageQueue', () => {
 
   it('without a client of its own, the sender gives up on a queue that never answers within about two seconds', async () => {
     const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => { sockets.add(socket); socket.on('data', () => undefined); }); // accepts, reads, never answers
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', () => undefined);
+    }); // accepts, reads, never answers
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
-    const saved = { endpoint: process.env.AWS_ENDPOINT_URL_SQS, region: process.env.AWS_REGION, key: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    const saved = {
+      endpoint: process.env.AWS_ENDPOINT_URL_SQS,
+      region: process.env.AWS_REGION,
+      key: process.env.AWS_ACCESS_KEY_ID,
+      secret: process.env.AWS_SECRET_ACCESS_KEY,
+    };
     const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
     try {
@@ -112,7 +140,12 @@ describe('SqsUsageQueue', () => {
       expect(took).toBeGreaterThanOrEqual(1_900); // two attempts of one second
       expect(took).toBeLessThan(4_000);
     } finally {
-      for (const [k, v] of [['AWS_ENDPOINT_URL_SQS', saved.endpoint], ['AWS_REGION', saved.region], ['AWS_ACCESS_KEY_ID', saved.key], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      for (const [k, v] of [
+        ['AWS_ENDPOINT_URL_SQS', saved.endpoint],
+        ['AWS_REGION', saved.region],
+        ['AWS_ACCESS_KEY_ID', saved.key],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -123,7 +156,13 @@ describe('SqsUsageQueue', () => {
 
   it('an event neither the queue nor the store takes is kept whole in the log', async () => {
     const { logger, lines } = capturingLogger();
-    const q = new SqsUsageQueue(sqsBatchSender(client), logger, { queueUrl, retryDelaysMs: [], fallback: async () => { throw new Error('table unavailable'); } });
+    const q = new SqsUsageQueue(sqsBatchSender(client), logger, {
+      queueUrl,
+      retryDelaysMs: [],
+      fallback: async () => {
+        throw new Error('table unavailable');
+      },
+    });
     sqs.failNext(10);
     const e = usageEvent();
     await q.publish(e);
@@ -138,7 +177,9 @@ describe('InProcessUsageQueue', () => {
   function switchableStore(): { store: UsageStore; memory: MemoryUsageStore; down: boolean; calls: number } {
     const memory = new MemoryUsageStore();
     const s = {
-      memory, down: false, calls: 0,
+      memory,
+      down: false,
+      calls: 0,
       store: {
         apply: async (e: UsageEvent, then: (a: UsageApplied) => Promise<void>) => {
           s.calls++;
@@ -186,7 +227,9 @@ describe('InProcessUsageQueue', () => {
   it('keeps what the store refuses and re-applies it once the store is back, with back-off doubling up to 500 ms', async () => {
     const s = switchableStore();
     s.down = true;
-    const time = virtualTime((waits) => { if (waits.length === 7) s.down = false; });
+    const time = virtualTime((waits) => {
+      if (waits.length === 7) s.down = false;
+    });
     const { logger, lines } = capturingLogger();
     const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, logger), logger, { sleep: time.sleep, now: time.now, flushTimeoutMs: 60_000 });
     const events = Array.from({ length: 30 }, (_, i) => usageEvent({ tenant_id: 'outage', cost_usd: 0.01 * (i + 1) }));
@@ -196,7 +239,10 @@ describe('InProcessUsageQueue', () => {
     expect(time.waits).toEqual([50, 100, 200, 400, 500, 500, 500, 0]);
     const t = await totals(s.memory, 'outage');
     expect(t.request_count).toBe(30);
-    expect(t.cost_usd).toBeCloseTo(events.reduce((a, e) => a + e.cost_usd, 0), 10);
+    expect(t.cost_usd).toBeCloseTo(
+      events.reduce((a, e) => a + e.cost_usd, 0),
+      10,
+    );
     expect(q.buffered).toBe(0);
     expect(lines.filter((l) => l.message === LOST)).toEqual([]);
     // One line when buffering starts and one when it ends, not one per event or retry.
@@ -231,10 +277,16 @@ describe('InProcessUsageQueue', () => {
     const s = switchableStore();
     s.down = true;
     let release: () => void = () => {};
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const waits: number[] = [];
     const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, silentLogger), silentLogger, {
-      retryBatch: 4, sleep: async (ms) => { waits.push(ms); await gate; },
+      retryBatch: 4,
+      sleep: async (ms) => {
+        waits.push(ms);
+        await gate;
+      },
     });
     for (let i = 0; i < 3; i++) await q.publish(usageEvent({ tenant_id: 'batched' }));
     await new Promise((r) => setImmediate(r)); // the tick's delivery: three calls, all refused
@@ -257,7 +309,9 @@ describe('InProcessUsageQueue', () => {
     const s = switchableStore();
     s.down = true;
     let release: () => void = () => {};
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const { logger, lines } = capturingLogger();
     const q = new InProcessUsageQueue(new UsageAggregator(s.store, undefined, logger), logger, { maxBuffered: 3, sleep: () => gate });
     const events = Array.from({ length: 5 }, () => usageEvent({ tenant_id: 'full' }));
@@ -266,7 +320,9 @@ describe('InProcessUsageQueue', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines.filter((l) => l.message === LOST).map((l) => l.fields?.usage_event)).toEqual(events.slice(0, 2));
     expect(lines.filter((l) => l.message === LOST)[0]).toMatchObject({ level: 'error', fields: { error: 'store unavailable' } });
-    expect(lines.filter((l) => l.message === 'usage buffer full; keeping the oldest events in the log')).toEqual([{ level: 'warn', message: 'usage buffer full; keeping the oldest events in the log', fields: { max_buffered: 3 } }]);
+    expect(lines.filter((l) => l.message === 'usage buffer full; keeping the oldest events in the log')).toEqual([
+      { level: 'warn', message: 'usage buffer full; keeping the oldest events in the log', fields: { max_buffered: 3 } },
+    ]);
     s.down = false;
     release();
     await q.flush();
@@ -297,9 +353,14 @@ describe('BudgetAlerter', () => {
   const applied = (month: number): UsageApplied => ({ counted: true, month_cost_usd: month });
   const recording = (): AlertPublisher & { sent: BudgetAlert[]; failNext: number } => {
     const p = {
-      name: 'recording', sent: [] as BudgetAlert[], failNext: 0,
+      name: 'recording',
+      sent: [] as BudgetAlert[],
+      failNext: 0,
       async publish(a: BudgetAlert) {
-        if (p.failNext > 0) { p.failNext--; throw new Error('unreachable'); }
+        if (p.failNext > 0) {
+          p.failNext--;
+          throw new Error('unreachable');
+        }
         p.sent.push(a);
       },
     };
@@ -312,7 +373,9 @@ describe('BudgetAlerter', () => {
     const e = usageEvent({ tenant_id: 'al', budget_usd: 10, timestamp: '2030-03-05T00:00:00.000Z' });
     for (const month of [2, 5.5, 6, 7.9, 8, 12, 15]) await alerter.check(e, applied(month).month_cost_usd);
     await alerter.check({ ...e, budget_usd: 0 }, 100);
-    expect(pub.sent).toEqual([50, 80, 100].map((threshold_pct, i) => ({ tenant_id: 'al', period: '2030-03', threshold_pct, budget_usd: 10, spent_usd: [5.5, 8, 12][i] })));
+    expect(pub.sent).toEqual(
+      [50, 80, 100].map((threshold_pct, i) => ({ tenant_id: 'al', period: '2030-03', threshold_pct, budget_usd: 10, spent_usd: [5.5, 8, 12][i] })),
+    );
   });
 
   it('a failed send gives the claim back and throws; the next check sends it', async () => {
@@ -348,7 +411,9 @@ describe('WebhookAlertPublisher', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       let raw = '';
-      req.on('data', (c: Buffer) => { raw += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        raw += c.toString();
+      });
       req.on('end', () => {
         received.push({ headers: req.headers, body: JSON.parse(raw) });
         res.writeHead(status).end();
@@ -358,18 +423,27 @@ describe('WebhookAlertPublisher', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/budget`;
   });
   afterAll(async () => new Promise<void>((r) => server.close(() => r())));
-  beforeEach(() => { received = []; status = 200; });
+  beforeEach(() => {
+    received = [];
+    status = 200;
+  });
 
   it('posts the alert as JSON with a readable text line', async () => {
     const alert: BudgetAlert = { tenant_id: 'acme', period: '2030-01', threshold_pct: 80, spent_usd: 40.5, budget_usd: 50 };
     await new WebhookAlertPublisher(url).publish(alert);
     expect(received).toHaveLength(1);
     expect(received[0]?.headers['content-type']).toBe('application/json');
-    expect(received[0]?.body).toEqual({ type: 'budget_alert', ...alert, text: 'AI Gateway: tenant "acme" has used 80% of its 50 USD budget for 2030-01 (40.5000 USD spent)' });
+    expect(received[0]?.body).toEqual({
+      type: 'budget_alert',
+      ...alert,
+      text: 'AI Gateway: tenant "acme" has used 80% of its 50 USD budget for 2030-01 (40.5000 USD spent)',
+    });
   });
 
   it('fails when the webhook answers an error, so the alert is retried', async () => {
     status = 503;
-    await expect(new WebhookAlertPublisher(url).publish({ tenant_id: 'acme', period: '2030-01', threshold_pct: 50, spent_usd: 1, budget_usd: 2 })).rejects.toThrow('webhook answered 503');
+    await expect(
+      new WebhookAlertPublisher(url).publish({ tenant_id: 'acme', period: '2030-01', threshold_pct: 50, spent_usd: 1, budget_usd: 2 }),
+    ).rejects.toThrow('webhook answered 503');
   });
 });

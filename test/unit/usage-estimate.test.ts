@@ -3,7 +3,8 @@
 import { parseUsageEvent } from '../../functions/core/usage-aggregator';
 import { StreamTally } from '../../functions/core/usage-estimate';
 
-const chunk = (delta: Record<string, unknown>): string => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta, finish_reason: null }] });
+const chunk = (delta: Record<string, unknown>): string =>
+  JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta, finish_reason: null }] });
 
 describe('StreamTally', () => {
   test('counts content, refusal, reasoning and tool arguments; the prompt from the body size', () => {
@@ -36,9 +37,22 @@ describe('StreamTally', () => {
 
 describe('an estimated usage event through the SQS queue', () => {
   const event = {
-    request_id: 'req-1', tenant_id: 't', provider: 'openai', model: 'gpt-4o-mini', prompt_tokens: 10, completion_tokens: 5,
-    cached_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: 0.001, latency_ms: 3, cache_hit: false,
-    status: 499, stream: true, timestamp: '2030-01-15T00:00:00.000Z', budget_usd: 10,
+    request_id: 'req-1',
+    tenant_id: 't',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    cached_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    cost_usd: 0.001,
+    latency_ms: 3,
+    cache_hit: false,
+    status: 499,
+    stream: true,
+    timestamp: '2030-01-15T00:00:00.000Z',
+    budget_usd: 10,
   };
 
   it('keeps its estimated mark when the aggregator parses the message body', () => {

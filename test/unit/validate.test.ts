@@ -39,9 +39,29 @@ describe('validateChatRequest rejects bad bodies with the exact param', () => {
     ['messages missing', 'messages', without('messages')],
     ['messages not an array', 'messages', { ...base(), messages: { role: 'user', content: 'hi' } }],
     ['messages empty', 'messages', { ...base(), messages: [] }],
-    ['messages[1].role invalid', 'messages[1].role', { ...base(), messages: [{ role: 'user', content: 'hi' }, { role: 'robot', content: 'beep' }] }],
+    [
+      'messages[1].role invalid',
+      'messages[1].role',
+      {
+        ...base(),
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'robot', content: 'beep' },
+        ],
+      },
+    ],
     ['messages[0].content a number', 'messages[0].content', { ...base(), messages: [{ role: 'user', content: 42 }] }],
-    ['tool message without tool_call_id', 'messages[1].tool_call_id', { ...base(), messages: [{ role: 'user', content: 'hi' }, { role: 'tool', content: '{}' }] }],
+    [
+      'tool message without tool_call_id',
+      'messages[1].tool_call_id',
+      {
+        ...base(),
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'tool', content: '{}' },
+        ],
+      },
+    ],
     ['tools[0].function.name missing', 'tools[0].function.name', { ...base(), tools: [{ type: 'function', function: { parameters: { type: 'object' } } }] }],
     ['temperature 3', 'temperature', { ...base(), temperature: 3 }],
     ['max_tokens 0', 'max_tokens', { ...base(), max_tokens: 0 }],
@@ -100,8 +120,18 @@ describe('valid requests pass unchanged', () => {
       model: 'gpt-4o',
       messages: [
         { role: 'developer', content: 'Use tools.' },
-        { role: 'user', content: [{ type: 'text', text: 'weather?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Boston"}' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'weather?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Boston"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '{"temp": 20}' },
       ],
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],

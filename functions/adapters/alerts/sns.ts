@@ -12,17 +12,22 @@ const MAX_SUBJECT = 100;
 export class SnsAlertPublisher implements AlertPublisher {
   readonly name = 'sns';
 
-  constructor(private readonly sns: Pick<SNSClient, 'send'>, private readonly topicArn: string) {}
+  constructor(
+    private readonly sns: Pick<SNSClient, 'send'>,
+    private readonly topicArn: string,
+  ) {}
 
   async publish(alert: BudgetAlert): Promise<void> {
-    await this.sns.send(new PublishCommand({
-      TopicArn: this.topicArn,
-      Subject: `AI Gateway budget: ${alert.tenant_id} at ${alert.threshold_pct}%`.slice(0, MAX_SUBJECT),
-      Message: `${alertText(alert)}\n\n${JSON.stringify(alert, null, 2)}`,
-      MessageAttributes: {
-        tenant_id: { DataType: 'String', StringValue: alert.tenant_id },
-        threshold_pct: { DataType: 'Number', StringValue: String(alert.threshold_pct) },
-      },
-    }));
+    await this.sns.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: `AI Gateway budget: ${alert.tenant_id} at ${alert.threshold_pct}%`.slice(0, MAX_SUBJECT),
+        Message: `${alertText(alert)}\n\n${JSON.stringify(alert, null, 2)}`,
+        MessageAttributes: {
+          tenant_id: { DataType: 'String', StringValue: alert.tenant_id },
+          threshold_pct: { DataType: 'Number', StringValue: String(alert.threshold_pct) },
+        },
+      }),
+    );
   }
 }

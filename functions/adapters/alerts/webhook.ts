@@ -4,7 +4,10 @@ import type { AlertPublisher, BudgetAlert } from '../../core/ports';
 export class WebhookAlertPublisher implements AlertPublisher {
   readonly name = 'webhook';
 
-  constructor(private readonly url: string, private readonly timeoutMs = 5_000) {}
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs = 5_000,
+  ) {}
 
   async publish(alert: BudgetAlert): Promise<void> {
     const res = await fetch(this.url, {

@@ -46,7 +46,10 @@ class Series implements Counter, Histogram {
   /** A gauge's value, kept across flushes. */
   current: number | undefined;
   lastPublishedMs = -Infinity;
-  constructor(readonly name: string, readonly kind: Kind) {}
+  constructor(
+    readonly name: string,
+    readonly kind: Kind,
+  ) {}
 
   add(value = 1): void {
     this.sum += value;
@@ -88,7 +91,10 @@ export class EmfMetrics implements Metrics {
   /** Label sets persist across flushes, so series bound once (counter(), histogram()) stay valid. */
   private readonly sets = new Map<string, LabelSet>();
 
-  constructor(private readonly emf: PowertoolsMetrics, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly emf: PowertoolsMetrics,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   count(name: string, labels: Labels, value = 1): void {
     this.series(name, labels, 'counter').add(value);
@@ -137,7 +143,10 @@ export class EmfMetrics implements Metrics {
 }
 
 function labelKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join('\u0000');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join('\u0000');
 }
 
 /** CloudWatch drops empty dimension values; an empty label (e.g. no model) becomes "none". */
@@ -149,8 +158,11 @@ function dimensionsOf(labels: Labels): Record<string, string> {
 
 /** Powertools Metrics for the gateway: POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME from the stack. */
 export function createEmfMetrics(opts: { namespace?: string; serviceName?: string; now?: () => number } = {}): EmfMetrics {
-  return new EmfMetrics(new PowertoolsMetrics({
-    namespace: opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AiGateway',
-    ...(opts.serviceName !== undefined ? { serviceName: opts.serviceName } : {}),
-  }), opts.now);
+  return new EmfMetrics(
+    new PowertoolsMetrics({
+      namespace: opts.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AiGateway',
+      ...(opts.serviceName !== undefined ? { serviceName: opts.serviceName } : {}),
+    }),
+    opts.now,
+  );
 }

@@ -51,9 +51,10 @@ export function keyedGateway<TConfig extends ProviderSettings>({ config, compose
         active = Promise.resolve(next);
         logger.info('provider keys changed; serving with the new keys', { providers: keyedProviders(keys) });
       },
-      (err: unknown) => logger.error('could not set up the gateway with the new provider keys; keeping the previous ones', {
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      }),
+      (err: unknown) =>
+        logger.error('could not set up the gateway with the new provider keys; keeping the previous ones', {
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        }),
     );
   });
 

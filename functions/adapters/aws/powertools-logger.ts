@@ -26,7 +26,10 @@ export function createLambdaLogger(level: LogLevel, serviceName?: string): Lambd
     jsonReplacerFn: redactingReplacer,
   });
   // Powertools merges an object argument into the line; fields stay top-level keys as in the local JSON logs.
-  const emit = (fn: (message: string, fields: LogFields) => void) => (message: string, fields?: LogFields): void => fn(message, fields ?? {});
+  const emit =
+    (fn: (message: string, fields: LogFields) => void) =>
+    (message: string, fields?: LogFields): void =>
+      fn(message, fields ?? {});
   return {
     powertools,
     debug: emit((m, f) => powertools.debug(m, f)),

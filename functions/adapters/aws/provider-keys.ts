@@ -52,7 +52,13 @@ export function providerKeysSecret(opts: {
   now?: () => number;
 }): CachedSecret<ProviderKeys> {
   return new CachedSecret<ProviderKeys>({
-    secretId: opts.secretId, label: 'provider keys', client: opts.client ?? createSecretsClient, parse: parseProviderKeys,
-    equals: sameProviderKeys, refreshMs: opts.refreshMs, logger: opts.logger, now: opts.now,
+    secretId: opts.secretId,
+    label: 'provider keys',
+    client: opts.client ?? createSecretsClient,
+    parse: parseProviderKeys,
+    equals: sameProviderKeys,
+    refreshMs: opts.refreshMs,
+    logger: opts.logger,
+    now: opts.now,
   });
 }

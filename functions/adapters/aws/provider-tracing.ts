@@ -42,7 +42,10 @@ class TracedProvider implements Provider {
   readonly name: string;
   readonly embed?: (request: EmbeddingsRequest, ctx: CallContext) => Promise<EmbeddingsResult>;
 
-  constructor(private readonly inner: Provider, private readonly tracer: ProviderTracer) {
+  constructor(
+    private readonly inner: Provider,
+    private readonly tracer: ProviderTracer,
+  ) {
     this.name = inner.name;
     // Present only when the inner provider embeds: the pipelines test for the method itself.
     const embed = inner.embed?.bind(inner);

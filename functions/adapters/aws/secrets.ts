@@ -119,7 +119,10 @@ export class CachedSecret<T> {
     } catch (err) {
       this.dueAt = this.now() + this.retryMs;
       this.opts.logger.warn('secret refresh failed; serving the last value read', {
-        secret: this.opts.label, secret_id: this.opts.secretId, error: describe(err), retry_in_ms: this.retryMs,
+        secret: this.opts.label,
+        secret_id: this.opts.secretId,
+        error: describe(err),
+        retry_in_ms: this.retryMs,
       });
     } finally {
       this.inFlight = undefined;

@@ -66,7 +66,11 @@ export class CallGuard {
   error(err: unknown): GatewayError {
     if (this.ctx.signal.cancelled) return clientGone();
     if (this.timedOut) {
-      return new GatewayError(504, `${PROVIDER} did not answer within ${this.ctx.timeoutMs} ms.`, { type: 'api_error', code: 'upstream_timeout', retryable: true });
+      return new GatewayError(504, `${PROVIDER} did not answer within ${this.ctx.timeoutMs} ms.`, {
+        type: 'api_error',
+        code: 'upstream_timeout',
+        retryable: true,
+      });
     }
     return bedrockError(err);
   }

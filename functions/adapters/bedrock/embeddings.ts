@@ -35,7 +35,8 @@ export function embeddingTexts(input: EmbeddingsRequest['input']): string[] {
 
 export function titanBody(text: string, req: EmbeddingsRequest, family: 'titan-v1' | 'titan-v2'): Record<string, unknown> {
   if (req.dimensions === undefined) return { inputText: text };
-  if (family === 'titan-v1') throw badRequest('amazon.titan-embed-text-v1 has a fixed size; "dimensions" works with amazon.titan-embed-text-v2:0 (256, 512 or 1024).', 'dimensions');
+  if (family === 'titan-v1')
+    throw badRequest('amazon.titan-embed-text-v1 has a fixed size; "dimensions" works with amazon.titan-embed-text-v2:0 (256, 512 or 1024).', 'dimensions');
   return { inputText: text, dimensions: req.dimensions };
 }
 
@@ -67,7 +68,9 @@ export function toOpenAIEmbeddings(vectors: number[][], tokens: number, req: Emb
   return {
     object: 'list',
     data: vectors.map((v, index) => ({
-      object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v,
+      object: 'embedding',
+      index,
+      embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v,
     })),
     model: req.model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
@@ -108,15 +111,23 @@ interface Invoked {
 }
 
 async function invoke(client: BedrockRuntimeClient, modelId: string, body: Record<string, unknown>, ctx: CallContext): Promise<Invoked> {
-  const command = new InvokeModelCommand({ modelId, body: new TextEncoder().encode(JSON.stringify(body)), contentType: 'application/json', accept: 'application/json' });
+  const command = new InvokeModelCommand({
+    modelId,
+    body: new TextEncoder().encode(JSON.stringify(body)),
+    contentType: 'application/json',
+    accept: 'application/json',
+  });
   let headerTokens = 0;
   // The token-count header is not part of the modelled output: read it off the raw response.
-  command.middlewareStack.add((next) => async (args) => {
-    const result = await next(args);
-    const value = (result.response as { headers?: Record<string, string | undefined> }).headers?.[TOKEN_COUNT_HEADER];
-    if (value !== undefined && /^\d+$/.test(value)) headerTokens = Number(value);
-    return result;
-  }, { step: 'deserialize', name: 'bedrockInputTokenCount' });
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const value = (result.response as { headers?: Record<string, string | undefined> }).headers?.[TOKEN_COUNT_HEADER];
+      if (value !== undefined && /^\d+$/.test(value)) headerTokens = Number(value);
+      return result;
+    },
+    { step: 'deserialize', name: 'bedrockInputTokenCount' },
+  );
   const guard = new CallGuard(ctx);
   try {
     const out = await guard.run((abortSignal) => client.send(command, { abortSignal }));

@@ -8,21 +8,43 @@ export const PROVIDER = 'bedrock';
 
 /** The gateway's own AWS identity was refused or could not be found: a provider-side fault. */
 const CREDENTIAL_FAULTS = new Set([
-  'AccessDeniedException', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidSignatureException',
-  'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch',
-  'CredentialsProviderError', 'TokenProviderError',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'CredentialsProviderError',
+  'TokenProviderError',
 ]);
 
 /** Bedrock's side is busy or failing; another provider (or a later try) may do better. */
 const SERVICE_FAULTS = new Set([
-  'ThrottlingException', 'ServiceQuotaExceededException', 'ModelNotReadyException', 'ServiceUnavailableException',
-  'InternalServerException', 'ModelErrorException', 'ModelStreamErrorException',
+  'ThrottlingException',
+  'ServiceQuotaExceededException',
+  'ModelNotReadyException',
+  'ServiceUnavailableException',
+  'InternalServerException',
+  'ModelErrorException',
+  'ModelStreamErrorException',
 ]);
 
 /** Transport failures before or during the response: nothing Bedrock said, the network broke. */
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
 ]);
 
 interface ErrorFacts {
@@ -68,12 +90,22 @@ export function bedrockError(err: unknown): GatewayError {
     return new GatewayError(502, `${PROVIDER} rejected the gateway's credentials (${f.name}).`, { type: 'api_error', code: 'upstream_error', retryable: true });
   }
   if (f.name === 'ModelTimeoutException') {
-    return new GatewayError(504, `${PROVIDER} timed out running the model (ModelTimeoutException).`, { type: 'api_error', code: 'upstream_timeout', retryable: true, detail: message });
+    return new GatewayError(504, `${PROVIDER} timed out running the model (ModelTimeoutException).`, {
+      type: 'api_error',
+      code: 'upstream_timeout',
+      retryable: true,
+      detail: message,
+    });
   }
   if (SERVICE_FAULTS.has(f.name)) {
     const status = f.status !== undefined ? ` (HTTP ${f.status})` : '';
     // AWS's own text stays in the logs (detail): only client faults show a provider's words.
-    return new GatewayError(502, `${PROVIDER} failed with ${f.name}${status}.`, { type: 'api_error', code: 'upstream_error', retryable: true, detail: message });
+    return new GatewayError(502, `${PROVIDER} failed with ${f.name}${status}.`, {
+      type: 'api_error',
+      code: 'upstream_error',
+      retryable: true,
+      detail: message,
+    });
   }
   if ((f.code !== undefined && NETWORK_CODES.has(f.code)) || f.name === 'TimeoutError') {
     return new GatewayError(502, `Could not reach ${PROVIDER}: ${f.code ?? f.name}.`, { type: 'api_error', code: 'upstream_unreachable', retryable: true });

@@ -99,7 +99,11 @@ type Delta = ChatCompletionChunk['choices'][number]['delta'];
 
 /** Exception members of the stream union, should the SDK deliver one instead of throwing it. */
 const EXCEPTION_MEMBERS = [
-  'internalServerException', 'modelStreamErrorException', 'validationException', 'throttlingException', 'serviceUnavailableException',
+  'internalServerException',
+  'modelStreamErrorException',
+  'validationException',
+  'throttlingException',
+  'serviceUnavailableException',
 ] as const;
 
 /** Translates ConverseStream events into OpenAI chunks; throws a GatewayError on a failing stream. */
@@ -116,7 +120,10 @@ export async function* toOpenAIChunks(events: AsyncIterable<ConverseStreamOutput
       delta = { role: 'assistant', ...delta };
     }
     const c: ChatCompletionChunk = {
-      id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model,
+      id: meta.id,
+      object: 'chat.completion.chunk',
+      created: meta.created,
+      model: meta.model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
     };
     return { json: JSON.stringify(c) };

@@ -93,7 +93,11 @@ export class BedrockProvider implements Provider {
     }
     if (!stream) {
       guard.close(true);
-      throw new GatewayError(502, `${PROVIDER} answered ConverseStream without an event stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+      throw new GatewayError(502, `${PROVIDER} answered ConverseStream without an event stream.`, {
+        type: 'api_error',
+        code: 'upstream_bad_response',
+        retryable: true,
+      });
     }
     return { kind: 'stream', ...meta, chunks: toOpenAIChunks(cappedEvents(guard.events(stream), cap), meta) };
   }
@@ -129,7 +133,11 @@ export class BedrockProvider implements Provider {
 
   private requireClient(): BedrockRuntimeClient {
     if (!this.client) {
-      throw new GatewayError(404, 'Bedrock is not configured on this gateway (set AWS_REGION).', { type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+      throw new GatewayError(404, 'Bedrock is not configured on this gateway (set AWS_REGION).', {
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      });
     }
     return this.client;
   }

@@ -109,20 +109,23 @@ const isReadable = (b: unknown): b is Readable =>
  */
 export function capResponse(command: ConverseCommand | ConverseStreamCommand, maxBytes: number, stream: boolean): ResponseCap {
   const cap: ResponseCap = {};
-  (command.middlewareStack as unknown as DeserializeStack).add((next) => async (args) => {
-    const result = await next(args);
-    const response = result.response as RawResponse;
-    const body = response?.body;
-    if (!isReadable(body)) return result;
-    const announced = Number(response.headers?.['content-length'] ?? response.headers?.['Content-Length']);
-    if (!stream && Number.isFinite(announced) && announced > maxBytes) {
-      body.destroy();
-      throw tooLarge(maxBytes, 'an answer');
-    }
-    // A broken source fails the wrapper (the SDK sees that error); leaving early destroys the
-    // source (its connection closes).
-    response.body = Readable.from(stream ? capFrames(body, maxBytes, cap) : capAnswer(body, maxBytes), { objectMode: false });
-    return result;
-  }, { step: 'deserialize', priority: 'low', name: 'gatewayResponseCap' });
+  (command.middlewareStack as unknown as DeserializeStack).add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as RawResponse;
+      const body = response?.body;
+      if (!isReadable(body)) return result;
+      const announced = Number(response.headers?.['content-length'] ?? response.headers?.['Content-Length']);
+      if (!stream && Number.isFinite(announced) && announced > maxBytes) {
+        body.destroy();
+        throw tooLarge(maxBytes, 'an answer');
+      }
+      // A broken source fails the wrapper (the SDK sees that error); leaving early destroys the
+      // source (its connection closes).
+      response.body = Readable.from(stream ? capFrames(body, maxBytes, cap) : capAnswer(body, maxBytes), { objectMode: false });
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'gatewayResponseCap' },
+  );
   return cap;
 }

@@ -2,8 +2,16 @@
 // request shape, so this is the provider's only request translation. Anything Converse cannot
 // express is the client's 400, raised before a byte goes to AWS.
 import type {
-  ContentBlock, ConverseCommandInput, ImageBlock, InferenceConfiguration, Message, OutputConfig, SystemContentBlock,
-  ToolConfiguration, ToolInputSchema, ToolResultContentBlock,
+  ContentBlock,
+  ConverseCommandInput,
+  ImageBlock,
+  InferenceConfiguration,
+  Message,
+  OutputConfig,
+  SystemContentBlock,
+  ToolConfiguration,
+  ToolInputSchema,
+  ToolResultContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { badRequest } from '../../core/errors';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../core/chat/model';
@@ -63,10 +71,12 @@ function append(messages: Message[], role: 'user' | 'assistant', blocks: Content
 
 function systemTexts(content: ChatMessage['content'], i: number): string[] {
   if (typeof content === 'string') return content === '' ? [] : [content];
-  return (content ?? []).map((part, j) => {
-    if (part.type !== 'text') throw badRequest('System messages may hold only text parts on Bedrock.', `messages[${i}].content[${j}].type`);
-    return (part as { text: string }).text;
-  }).filter((t) => t !== '');
+  return (content ?? [])
+    .map((part, j) => {
+      if (part.type !== 'text') throw badRequest('System messages may hold only text parts on Bedrock.', `messages[${i}].content[${j}].type`);
+      return (part as { text: string }).text;
+    })
+    .filter((t) => t !== '');
 }
 
 /** Text and image parts of a user or tool message. Empty text is dropped: Converse rejects blank blocks. */
@@ -103,19 +113,24 @@ function assistantBlocks(m: ChatMessage, i: number): ContentBlock[] {
   } else {
     (m.content ?? []).forEach((part, j) => {
       // Assistant history may carry text and refusal parts; both are things the model said.
-      const text = part.type === 'text' ? (part as { text: string }).text : part.type === 'refusal' ? String((part as { refusal?: unknown }).refusal ?? '') : undefined;
-      if (text === undefined) throw badRequest(`Content part type "${part.type}" is not supported in assistant messages on Bedrock.`, `messages[${i}].content[${j}].type`);
+      const text =
+        part.type === 'text' ? (part as { text: string }).text : part.type === 'refusal' ? String((part as { refusal?: unknown }).refusal ?? '') : undefined;
+      if (text === undefined)
+        throw badRequest(`Content part type "${part.type}" is not supported in assistant messages on Bedrock.`, `messages[${i}].content[${j}].type`);
       if (text !== '') blocks.push({ text });
     });
   }
   (m.tool_calls ?? []).forEach((call, k) => {
     blocks.push({
-      toolUse: { toolUseId: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`) as Document },
+      toolUse: {
+        toolUseId: call.id,
+        name: call.function.name,
+        input: parseToolArguments(call.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`) as Document,
+      },
     });
   });
   return blocks;
 }
-
 
 function inferenceConfig(req: ChatCompletionRequest): InferenceConfiguration | undefined {
   const config: InferenceConfiguration = {};
@@ -145,7 +160,8 @@ function toolConfig(req: ChatCompletionRequest): ToolConfiguration | undefined {
   else if (choice === 'required') config.toolChoice = { any: {} };
   else if (typeof choice === 'object' && choice !== null) {
     const name = (choice as { function?: { name?: unknown } }).function?.name;
-    if (typeof name !== 'string' || name === '') throw badRequest('tool_choice must be "auto", "required", "none" or {"type": "function", "function": {"name": ...}}.', 'tool_choice');
+    if (typeof name !== 'string' || name === '')
+      throw badRequest('tool_choice must be "auto", "required", "none" or {"type": "function", "function": {"name": ...}}.', 'tool_choice');
     config.toolChoice = { tool: { name } };
   } else if (choice !== undefined && choice !== null) {
     throw badRequest('tool_choice must be "auto", "required", "none" or {"type": "function", "function": {"name": ...}}.', 'tool_choice');

@@ -82,7 +82,12 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const { tenants, cache: tenantCache } = tenantLookup(config, stores, guards, now);
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
-  const usageStores = await createUsageStores(config, { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis }, now, backends);
+  const usageStores = await createUsageStores(
+    config,
+    { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis },
+    now,
+    backends,
+  );
   const usage = await createUsagePipeline(config, usageStores, logger);
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
@@ -98,7 +103,12 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
     usageReader: guardedUsageReader(usageStores, guards),
-    budgetLedger: budgetLedgerStack(state.budgetLedger, { guard: state.budgetGuard, leases: opts.budgetLeases !== false, failureMode: config.stores.failureMode, logger }),
+    budgetLedger: budgetLedgerStack(state.budgetLedger, {
+      guard: state.budgetGuard,
+      leases: opts.budgetLeases !== false,
+      failureMode: config.stores.failureMode,
+      logger,
+    }),
     prices,
     logger,
     now,

@@ -19,7 +19,11 @@ export interface TenantLookup {
 export function tenantLookup(config: StoreSettings, stores: Stores, guards: StoreGuards, now: () => number): TenantLookup {
   if (stores.kind === 'memory') return { tenants: stores.lookup };
   const cache = new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
-    ttlMs: config.tenantCacheTtlMs, negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs), staleTtlMs: config.stores.tenantStaleTtlMs, maxEntries: 10_000, now,
+    ttlMs: config.tenantCacheTtlMs,
+    negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs),
+    staleTtlMs: config.stores.tenantStaleTtlMs,
+    maxEntries: 10_000,
+    now,
   });
   return { tenants: cache, cache };
 }

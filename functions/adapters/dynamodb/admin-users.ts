@@ -13,7 +13,10 @@ function toUser(item: Record<string, unknown>): AdminUser {
 }
 
 export class DynamoAdminUserRepository implements AdminUserRepository {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: { tableName: string }) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: { tableName: string },
+  ) {}
 
   async get(username: string): Promise<AdminUser | null> {
     const out = await this.doc.send(new GetCommand({ TableName: this.opts.tableName, Key: userKey(username), ConsistentRead: true }));
@@ -50,10 +53,12 @@ export class DynamoAdminUserRepository implements AdminUserRepository {
   }
 
   private async put(user: AdminUser, condition: string): Promise<void> {
-    await this.doc.send(new PutCommand({
-      TableName: this.opts.tableName,
-      Item: { ...user, ...userKey(user.username) },
-      ConditionExpression: condition,
-    }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.opts.tableName,
+        Item: { ...user, ...userKey(user.username) },
+        ConditionExpression: condition,
+      }),
+    );
   }
 }

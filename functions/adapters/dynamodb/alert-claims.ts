@@ -10,7 +10,10 @@ export interface DynamoAlertClaimsOptions {
 }
 
 export class DynamoAlertClaims implements AlertClaims {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoAlertClaimsOptions) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoAlertClaimsOptions,
+  ) {}
 
   private key(tenantId: string, period: string, thresholdPct: number): { pk: string; sk: string } {
     return { pk: `ALERT#${tenantId}`, sk: `${period}#${thresholdPct}` };
@@ -18,11 +21,13 @@ export class DynamoAlertClaims implements AlertClaims {
 
   async claim(tenantId: string, period: string, thresholdPct: number): Promise<boolean> {
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.opts.tableName,
-        Item: { ...this.key(tenantId, period, thresholdPct), sent_at: new Date((this.opts.now ?? Date.now)()).toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.opts.tableName,
+          Item: { ...this.key(tenantId, period, thresholdPct), sent_at: new Date((this.opts.now ?? Date.now)()).toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;

@@ -30,7 +30,10 @@ export class DynamoAuditLog implements AuditLog {
   private readonly now: () => number;
   private readonly months: number;
 
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoAuditLogOptions) {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoAuditLogOptions,
+  ) {
     this.now = opts.now ?? Date.now;
     this.months = opts.months ?? 2;
   }
@@ -38,10 +41,12 @@ export class DynamoAuditLog implements AuditLog {
   async append(entry: AuditEntry): Promise<void> {
     const ms = Date.parse(entry.at);
     if (Number.isNaN(ms)) throw new Error(`audit entry ${entry.id} has an invalid "at": ${entry.at}`);
-    await this.doc.send(new PutCommand({
-      TableName: this.opts.tableName,
-      Item: { ...entry, pk: `AUDIT#${monthOf(ms)}`, sk: `${entry.at}#${entry.id}` },
-    }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.opts.tableName,
+        Item: { ...entry, pk: `AUDIT#${monthOf(ms)}`, sk: `${entry.at}#${entry.id}` },
+      }),
+    );
   }
 
   async list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]> {
@@ -51,17 +56,19 @@ export class DynamoAuditLog implements AuditLog {
     for (let back = 0; back < this.months && entries.length < limit; back++) {
       let start: Record<string, unknown> | undefined;
       do {
-        const out = await this.doc.send(new QueryCommand({
-          TableName: this.opts.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ScanIndexForward: false,
-          // Limit counts items before the filter, so a filtered read may need several pages.
-          Limit: Math.max(limit - entries.length, query.tenant_id === undefined ? 1 : 100),
-          ...(query.tenant_id === undefined
-            ? { ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}` } }
-            : { FilterExpression: 'tenant_id = :t', ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}`, ':t': query.tenant_id } }),
-          ExclusiveStartKey: start,
-        }));
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.opts.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ScanIndexForward: false,
+            // Limit counts items before the filter, so a filtered read may need several pages.
+            Limit: Math.max(limit - entries.length, query.tenant_id === undefined ? 1 : 100),
+            ...(query.tenant_id === undefined
+              ? { ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}` } }
+              : { FilterExpression: 'tenant_id = :t', ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}`, ':t': query.tenant_id } }),
+            ExclusiveStartKey: start,
+          }),
+        );
         for (const item of out.Items ?? []) entries.push(toEntry(item));
         start = out.LastEvaluatedKey;
       } while (start && entries.length < limit);

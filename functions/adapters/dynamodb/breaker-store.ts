@@ -24,7 +24,10 @@ function toState(item: Record<string, unknown>): BreakerState {
 }
 
 export class DynamoBreakerStore implements BreakerStateStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoBreakerStoreOptions) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoBreakerStoreOptions,
+  ) {}
 
   async get(provider: string): Promise<BreakerState> {
     // Consistent: another instance's open breaker must be seen at once.
@@ -33,30 +36,34 @@ export class DynamoBreakerStore implements BreakerStateStore {
   }
 
   async put(provider: string, state: BreakerState): Promise<void> {
-    await this.doc.send(new PutCommand({
-      TableName: this.opts.tableName,
-      Item: {
-        pk: PK,
-        sk: provider,
-        phase: state.phase,
-        consecutiveFailures: state.consecutiveFailures,
-        consecutiveSuccesses: state.consecutiveSuccesses,
-        openedAtMs: state.openedAtMs,
-      },
-    }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.opts.tableName,
+        Item: {
+          pk: PK,
+          sk: provider,
+          phase: state.phase,
+          consecutiveFailures: state.consecutiveFailures,
+          consecutiveSuccesses: state.consecutiveSuccesses,
+          openedAtMs: state.openedAtMs,
+        },
+      }),
+    );
   }
 
   async all(): Promise<Record<string, BreakerState>> {
     const states: Record<string, BreakerState> = {};
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({
-        TableName: this.opts.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': PK },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }));
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.opts.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': PK },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
       for (const item of out.Items ?? []) states[String(item.sk)] = toState(item);
       start = out.LastEvaluatedKey;
     } while (start);

@@ -44,7 +44,10 @@ function neverSent(err: unknown): boolean {
 }
 
 export class DynamoBudgetLedger implements BudgetLedger {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoBudgetLedgerOptions) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoBudgetLedgerOptions,
+  ) {}
 
   private async send<T>(call: () => Promise<T>): Promise<T> {
     try {
@@ -132,15 +135,19 @@ export class DynamoBudgetLedger implements BudgetLedger {
       conditions.push(withinBudget(roundUsd(spent - release), add, c) ? `(attribute_not_exists(#o) OR ${check})` : check);
     }
     values[':delta'] = roundUsd(spent + add - release);
-    const out = await this.send(() => this.doc.send(new UpdateCommand({
-      TableName: this.opts.tableName,
-      Key: this.key(tenantId, period),
-      UpdateExpression: `ADD #o :delta, #s :spent SET ${set.join(', ')}${remove}`,
-      ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'UPDATED_NEW',
-    })));
+    const out = await this.send(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: this.key(tenantId, period),
+          UpdateExpression: `ADD #o :delta, #s :spent SET ${set.join(', ')}${remove}`,
+          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
     return { admitted: true, committed: spentOf(out.Attributes) };
   }
 
@@ -149,27 +156,35 @@ export class DynamoBudgetLedger implements BudgetLedger {
     const names: Record<string, string> = { '#o': 'outstanding', '#s': 'spent' };
     if (c.from) names['#f'] = holdAttr(c.from.id);
     if (c.to) names['#t'] = holdAttr(c.to.id);
-    const out = await this.send(() => this.doc.send(new GetCommand({
-      TableName: this.opts.tableName,
-      Key: this.key(tenantId, period),
-      ConsistentRead: true,
-      ProjectionExpression: Object.keys(names).join(', '),
-      ExpressionAttributeNames: names,
-    })));
+    const out = await this.send(() =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.opts.tableName,
+          Key: this.key(tenantId, period),
+          ConsistentRead: true,
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: names,
+        }),
+      ),
+    );
     return out.Item;
   }
 
   async fence(tenantId: string, period: string, id: string): Promise<number | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.send(() => this.doc.send(new UpdateCommand({
-          TableName: this.opts.tableName,
-          Key: this.key(tenantId, period),
-          UpdateExpression: 'SET #f = :void, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#f)',
-          ExpressionAttributeNames: { '#f': holdAttr(id), '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':void': VOID_HOLD, ':ttl': this.ttl() },
-        })));
+        await this.send(() =>
+          this.doc.send(
+            new UpdateCommand({
+              TableName: this.opts.tableName,
+              Key: this.key(tenantId, period),
+              UpdateExpression: 'SET #f = :void, #ttl = :ttl',
+              ConditionExpression: 'attribute_not_exists(#f)',
+              ExpressionAttributeNames: { '#f': holdAttr(id), '#ttl': 'ttl' },
+              ExpressionAttributeValues: { ':void': VOID_HOLD, ':ttl': this.ttl() },
+            }),
+          ),
+        );
         return undefined;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;

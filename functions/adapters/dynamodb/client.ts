@@ -59,8 +59,10 @@ export function createDocumentClient(opts: DynamoClientOptions = {}): DynamoDBDo
 
 /** A conditional write whose condition did not hold (the item changed or already exists). */
 export function isConditionFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException
-    || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException');
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException')
+  );
 }
 
 /**
@@ -71,13 +73,15 @@ export async function scanBySortKey(doc: DynamoDBDocumentClient, tableName: stri
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await doc.send(new ScanCommand({
-      TableName: tableName,
-      FilterExpression: 'sk = :sk',
-      ExpressionAttributeValues: { ':sk': sk },
-      ConsistentRead: true,
-      ExclusiveStartKey: start,
-    }));
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :sk',
+        ExpressionAttributeValues: { ':sk': sk },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);

@@ -20,20 +20,25 @@ function windowOf(tenantId: string, nowMs: number): { pk: string; ttl: number; r
 }
 
 export class DynamoRateLimiter implements RateLimiter {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoRateLimiterOptions) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoRateLimiterOptions,
+  ) {}
 
   async consumeRequest(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
     const { pk, ttl, resetMs } = windowOf(tenantId, nowMs);
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.opts.tableName,
-        Key: { pk, sk: 'REQ' },
-        UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
-        ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-        ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':one': 1, ':limit': limitPerMinute, ':ttl': ttl },
-        ReturnValues: 'UPDATED_NEW',
-      }));
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: { pk, sk: 'REQ' },
+          UpdateExpression: 'ADD #count :one SET #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+          ExpressionAttributeNames: { '#count': 'count', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limitPerMinute, ':ttl': ttl },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
       const count = Number(out.Attributes?.count ?? limitPerMinute);
       return { allowed: true, limit: limitPerMinute, remaining: Math.max(0, limitPerMinute - count), resetMs };
     } catch (err) {
@@ -52,12 +57,14 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async addTokens(tenantId: string, tokens: number, nowMs: number): Promise<void> {
     const { pk, ttl } = windowOf(tenantId, nowMs);
-    await this.doc.send(new UpdateCommand({
-      TableName: this.opts.tableName,
-      Key: { pk, sk: 'TOK' },
-      UpdateExpression: 'ADD #tokens :n SET #ttl = :ttl',
-      ExpressionAttributeNames: { '#tokens': 'tokens', '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':n': tokens, ':ttl': ttl },
-    }));
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.opts.tableName,
+        Key: { pk, sk: 'TOK' },
+        UpdateExpression: 'ADD #tokens :n SET #ttl = :ttl',
+        ExpressionAttributeNames: { '#tokens': 'tokens', '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':n': tokens, ':ttl': ttl },
+      }),
+    );
   }
 }

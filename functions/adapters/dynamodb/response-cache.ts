@@ -16,7 +16,10 @@ export interface DynamoResponseCacheOptions {
 export class DynamoResponseCache implements ResponseCache {
   private readonly maxBodyBytes: number;
 
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoResponseCacheOptions) {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoResponseCacheOptions,
+  ) {
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
 
@@ -25,25 +28,28 @@ export class DynamoResponseCache implements ResponseCache {
     const out = await this.doc.send(new GetCommand({ TableName: this.opts.tableName, Key: { pk: `CACHE#${key}`, sk: 'CACHE' } }));
     const item = out.Item;
     if (!item || typeof item.expiresAtMs !== 'number' || item.expiresAtMs <= nowMs) return null;
-    if (typeof item.body !== 'string' || typeof item.provider !== 'string' || typeof item.model !== 'string' || typeof item.storedAtMs !== 'number') return null;
+    if (typeof item.body !== 'string' || typeof item.provider !== 'string' || typeof item.model !== 'string' || typeof item.storedAtMs !== 'number')
+      return null;
     return { body: item.body, provider: item.provider, model: item.model, storedAtMs: item.storedAtMs };
   }
 
   async set(key: string, value: CachedCompletion, ttlSeconds: number, nowMs: number): Promise<void> {
     if (ttlSeconds <= 0 || Buffer.byteLength(value.body, 'utf8') > this.maxBodyBytes) return;
     const expiresAtMs = nowMs + ttlSeconds * 1000;
-    await this.doc.send(new PutCommand({
-      TableName: this.opts.tableName,
-      Item: {
-        pk: `CACHE#${key}`,
-        sk: 'CACHE',
-        body: value.body,
-        provider: value.provider,
-        model: value.model,
-        storedAtMs: value.storedAtMs,
-        expiresAtMs,
-        ttl: Math.ceil(expiresAtMs / 1000),
-      },
-    }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.opts.tableName,
+        Item: {
+          pk: `CACHE#${key}`,
+          sk: 'CACHE',
+          body: value.body,
+          provider: value.provider,
+          model: value.model,
+          storedAtMs: value.storedAtMs,
+          expiresAtMs,
+          ttl: Math.ceil(expiresAtMs / 1000),
+        },
+      }),
+    );
   }
 }

@@ -1,11 +1,6 @@
 // The gateway's DynamoDB tables as data: the adapters, the local server (DYNAMODB_ENDPOINT), the
 // tests and the CDK stack all read names and key schemas from here.
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface TableDefinition {
@@ -49,44 +44,44 @@ export interface EnsureTablesOptions {
  * named are left alone (a process using only "tenants" need not create "state"). Polls
  * DescribeTable itself: the SDK's waiter sleeps at least 20 s, far longer than a local table takes.
  */
-export async function ensureTables(
-  client: DynamoDBDocumentClient,
-  names: Partial<TableNames>,
-  opts: EnsureTablesOptions = {},
-): Promise<void> {
+export async function ensureTables(client: DynamoDBDocumentClient, names: Partial<TableNames>, opts: EnsureTablesOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 50;
-  await Promise.all((Object.keys(TABLES) as TableName[]).map(async (logical) => {
-    const name = names[logical];
-    if (name === undefined) return;
-    const def = TABLES[logical];
-    if ((await tableStatus(client, name)) === undefined) {
-      try {
-        await client.send(new CreateTableCommand({
-          TableName: name,
-          BillingMode: def.billingMode,
-          AttributeDefinitions: [
-            { AttributeName: def.partitionKey.name, AttributeType: def.partitionKey.type },
-            { AttributeName: def.sortKey.name, AttributeType: def.sortKey.type },
-          ],
-          KeySchema: [
-            { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
-          ],
-        }));
-      } catch (err) {
-        // Another process created it between our describe and create: just wait for it.
-        if (!(err instanceof ResourceInUseException)) throw err;
+  await Promise.all(
+    (Object.keys(TABLES) as TableName[]).map(async (logical) => {
+      const name = names[logical];
+      if (name === undefined) return;
+      const def = TABLES[logical];
+      if ((await tableStatus(client, name)) === undefined) {
+        try {
+          await client.send(
+            new CreateTableCommand({
+              TableName: name,
+              BillingMode: def.billingMode,
+              AttributeDefinitions: [
+                { AttributeName: def.partitionKey.name, AttributeType: def.partitionKey.type },
+                { AttributeName: def.sortKey.name, AttributeType: def.sortKey.type },
+              ],
+              KeySchema: [
+                { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+              ],
+            }),
+          );
+        } catch (err) {
+          // Another process created it between our describe and create: just wait for it.
+          if (!(err instanceof ResourceInUseException)) throw err;
+        }
       }
-    }
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const status = await tableStatus(client, name);
-      if (status === 'ACTIVE') return;
-      if (Date.now() > deadline) throw new Error(`DynamoDB table ${name} is not ACTIVE after ${timeoutMs} ms (status ${status ?? 'missing'})`);
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
-  }));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const status = await tableStatus(client, name);
+        if (status === 'ACTIVE') return;
+        if (Date.now() > deadline) throw new Error(`DynamoDB table ${name} is not ACTIVE after ${timeoutMs} ms (status ${status ?? 'missing'})`);
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    }),
+  );
 }
 
 async function tableStatus(client: DynamoDBDocumentClient, name: string): Promise<string | undefined> {

@@ -38,7 +38,10 @@ export class DynamoTenantRepository implements TenantRepository {
   private readonly table: string;
   private readonly now: () => number;
 
-  constructor(private readonly doc: DynamoDBDocumentClient, opts: DynamoTenantRepositoryOptions) {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    opts: DynamoTenantRepositoryOptions,
+  ) {
     this.table = opts.tableName;
     this.now = opts.now ?? Date.now;
   }
@@ -67,11 +70,13 @@ export class DynamoTenantRepository implements TenantRepository {
     const stored: TenantRecord = { ...record, version: 1 };
     await this.claimKeys(stored);
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table,
-        Item: { ...stored, ...tenantKey(record.id) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...stored, ...tenantKey(record.id) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (isConditionFailed(err)) throw new StoreConflictError(`tenant "${record.id}" already exists`);
       throw err;
@@ -84,14 +89,16 @@ export class DynamoTenantRepository implements TenantRepository {
     await this.claimKeys(record);
     let old: Record<string, unknown> | undefined;
     try {
-      const out = await this.doc.send(new PutCommand({
-        TableName: this.table,
-        Item: { ...record, ...tenantKey(record.id) },
-        ConditionExpression: '#v = :expected',
-        ExpressionAttributeNames: { '#v': 'version' },
-        ExpressionAttributeValues: { ':expected': record.version - 1 },
-        ReturnValues: 'ALL_OLD',
-      }));
+      const out = await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...record, ...tenantKey(record.id) },
+          ConditionExpression: '#v = :expected',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':expected': record.version - 1 },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
       old = out.Attributes;
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
@@ -101,7 +108,9 @@ export class DynamoTenantRepository implements TenantRepository {
     }
     if (old) {
       const kept = new Set(record.keys.map((k) => k.hash));
-      const dropped = toRecord(old).keys.map((k) => k.hash).filter((h) => !kept.has(h));
+      const dropped = toRecord(old)
+        .keys.map((k) => k.hash)
+        .filter((h) => !kept.has(h));
       await this.releaseKeys(record.id, dropped, record.version);
     }
     return true;
@@ -111,7 +120,11 @@ export class DynamoTenantRepository implements TenantRepository {
     const out = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: tenantKey(id), ReturnValues: 'ALL_OLD' }));
     if (!out.Attributes) return false;
     const old = toRecord(out.Attributes);
-    await this.releaseKeys(id, old.keys.map((k) => k.hash), old.version + 1);
+    await this.releaseKeys(
+      id,
+      old.keys.map((k) => k.hash),
+      old.version + 1,
+    );
     return true;
   }
 
@@ -135,12 +148,14 @@ export class DynamoTenantRepository implements TenantRepository {
     let owner = id;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.doc.send(new PutCommand({
-          TableName: this.table,
-          Item: { ...pointerKey(keyHash), tenant_id: id, version },
-          ConditionExpression: condition,
-          ExpressionAttributeValues: { ':owner': owner },
-        }));
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...pointerKey(keyHash), tenant_id: id, version },
+            ConditionExpression: condition,
+            ExpressionAttributeValues: { ':owner': owner },
+          }),
+        );
         return;
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
@@ -168,12 +183,18 @@ export class DynamoTenantRepository implements TenantRepository {
    * very same key in that instant could lose its pointer; keys are random, so it is not guarded.)
    */
   private async releaseKeys(id: string, hashes: string[], belowVersion: number): Promise<void> {
-    await Promise.allSettled(hashes.map((hash) => this.doc.send(new DeleteCommand({
-      TableName: this.table,
-      Key: pointerKey(hash),
-      ConditionExpression: 'tenant_id = :id AND #v < :below',
-      ExpressionAttributeNames: { '#v': 'version' },
-      ExpressionAttributeValues: { ':id': id, ':below': belowVersion },
-    }))));
+    await Promise.allSettled(
+      hashes.map((hash) =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: pointerKey(hash),
+            ConditionExpression: 'tenant_id = :id AND #v < :below',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':id': id, ':below': belowVersion },
+          }),
+        ),
+      ),
+    );
   }
 }

@@ -48,8 +48,12 @@ const itemsOf = (e: UsageEvent): { day: Key; month: Key } => ({
   month: { pk: `USAGE#${e.tenant_id}`, sk: `MONTH#${e.timestamp.slice(0, 7)}` },
 });
 const dayValues = (e: UsageEvent): Record<string, number> => ({
-  request_count: 1, prompt_tokens: e.prompt_tokens, completion_tokens: e.completion_tokens,
-  cached_tokens: e.cached_tokens, cost_usd: roundUsd(e.cost_usd), cache_hits: e.cache_hit ? 1 : 0,
+  request_count: 1,
+  prompt_tokens: e.prompt_tokens,
+  completion_tokens: e.completion_tokens,
+  cached_tokens: e.cached_tokens,
+  cost_usd: roundUsd(e.cost_usd),
+  cache_hits: e.cache_hit ? 1 : 0,
 });
 const monthValues = (e: UsageEvent): Record<string, number> => ({ request_count: 1, cost_usd: roundUsd(e.cost_usd) });
 
@@ -73,7 +77,10 @@ export class DynamoUsageStore implements UsageStore {
   /** Request ids with an attempt running in this store, and how many. */
   private readonly running = new Map<string, number>();
 
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly opts: DynamoUsageStoreOptions) {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly opts: DynamoUsageStoreOptions,
+  ) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -138,13 +145,15 @@ export class DynamoUsageStore implements UsageStore {
     const owner = this.newOwner();
     const fresh: number[] = [];
     const seen: number[] = [];
-    await Promise.all(events.map(async (e, i) => {
-      try {
-        (await this.startMarker(markerOf(e), owner) ? fresh : seen).push(i);
-      } catch (err) {
-        out[i] = asError(err);
-      }
-    }));
+    await Promise.all(
+      events.map(async (e, i) => {
+        try {
+          ((await this.startMarker(markerOf(e), owner)) ? fresh : seen).push(i);
+        } catch (err) {
+          out[i] = asError(err);
+        }
+      }),
+    );
     // The batch's own events are running here: a repeat of one inside the batch must wait for it.
     const freshIds = fresh.map((i) => (events[i] as UsageEvent).request_id);
     this.enter(freshIds);
@@ -156,7 +165,11 @@ export class DynamoUsageStore implements UsageStore {
   }
 
   private async applyFresh(
-    events: readonly UsageEvent[], fresh: number[], seen: number[], out: Array<UsageApplied | Error>, owner: string,
+    events: readonly UsageEvent[],
+    fresh: number[],
+    seen: number[],
+    out: Array<UsageApplied | Error>,
+    owner: string,
     then: (event: UsageEvent, applied: UsageApplied) => Promise<void>,
   ): Promise<Array<UsageApplied | Error>> {
     const one = async (i: number, run: () => Promise<UsageApplied>): Promise<void> => {
@@ -192,16 +205,22 @@ export class DynamoUsageStore implements UsageStore {
     const retry = new Set<number>();
     const monthCost = new Map<string, number>();
     const failedWrite = new Map<number, Error>();
-    await Promise.all(all.map(async (g) => {
-      const sums = sumValues(g.members.map((i) => (g.month ? monthValues(ev(i)) : dayValues(ev(i)))));
-      try {
-        const after = await this.addOnce(g.key, g.members.map((i) => flagOf(ev(i))), sums);
-        if (after === undefined) g.members.forEach((i) => retry.add(i));
-        else if (g.month) monthCost.set(g.month, Math.max(monthCost.get(g.month) ?? 0, Number(after.cost_usd ?? 0)));
-      } catch (err) {
-        g.members.forEach((i) => failedWrite.set(i, asError(err)));
-      }
-    }));
+    await Promise.all(
+      all.map(async (g) => {
+        const sums = sumValues(g.members.map((i) => (g.month ? monthValues(ev(i)) : dayValues(ev(i)))));
+        try {
+          const after = await this.addOnce(
+            g.key,
+            g.members.map((i) => flagOf(ev(i))),
+            sums,
+          );
+          if (after === undefined) g.members.forEach((i) => retry.add(i));
+          else if (g.month) monthCost.set(g.month, Math.max(monthCost.get(g.month) ?? 0, Number(after.cost_usd ?? 0)));
+        } catch (err) {
+          g.members.forEach((i) => failedWrite.set(i, asError(err)));
+        }
+      }),
+    );
     const batched = fresh.filter((i) => !retry.has(i) && !failedWrite.has(i));
     // `then` once per tenant and month, with the cost after the whole batch.
     const byMonth = new Map<string, number[]>();
@@ -212,25 +231,31 @@ export class DynamoUsageStore implements UsageStore {
       members.push(i);
     }
     const done: number[] = [];
-    await Promise.all([...byMonth].map(async ([m, members]) => {
-      const applied: UsageApplied = { counted: true, month_cost_usd: monthCost.get(m) ?? 0 };
-      try {
-        await then(ev(members[members.length - 1] as number), applied);
-      } catch (err) {
-        for (const i of members) out[i] = asError(err);
-        await Promise.all(members.map((i) => this.releaseLease(ev(i), owner)));
-        return;
-      }
-      await Promise.all(members.map(async (i) => {
-        out[i] = applied;
-        if (await this.markDone(ev(i), owner).catch(() => false)) done.push(i);
-      }));
-    }));
+    await Promise.all(
+      [...byMonth].map(async ([m, members]) => {
+        const applied: UsageApplied = { counted: true, month_cost_usd: monthCost.get(m) ?? 0 };
+        try {
+          await then(ev(members[members.length - 1] as number), applied);
+        } catch (err) {
+          for (const i of members) out[i] = asError(err);
+          await Promise.all(members.map((i) => this.releaseLease(ev(i), owner)));
+          return;
+        }
+        await Promise.all(
+          members.map(async (i) => {
+            out[i] = applied;
+            if (await this.markDone(ev(i), owner).catch(() => false)) done.push(i);
+          }),
+        );
+      }),
+    );
     const finished = new Set(done);
-    await Promise.all(all.map((g) => {
-      const flags = g.members.filter((i) => finished.has(i)).map((i) => flagOf(ev(i)));
-      return flags.length > 0 ? this.removeFlags(g.key, flags) : undefined;
-    }));
+    await Promise.all(
+      all.map((g) => {
+        const flags = g.members.filter((i) => finished.has(i)).map((i) => flagOf(ev(i)));
+        return flags.length > 0 ? this.removeFlags(g.key, flags) : undefined;
+      }),
+    );
     for (const [i, err] of failedWrite) {
       out[i] = err;
       await this.releaseLease(ev(i), owner);
@@ -257,11 +282,13 @@ export class DynamoUsageStore implements UsageStore {
   private async startMarker(key: Key, owner: string): Promise<boolean> {
     const nowMs = this.now();
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.opts.tableName,
-        Item: { ...key, marker_state: 'pending', lease_owner: owner, lease_until: nowMs + LEASE_MS, ttl: Math.floor(nowMs / 1000) + MARKER_DAYS * 86_400 },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.opts.tableName,
+          Item: { ...key, marker_state: 'pending', lease_owner: owner, lease_until: nowMs + LEASE_MS, ttl: Math.floor(nowMs / 1000) + MARKER_DAYS * 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
@@ -276,8 +303,13 @@ export class DynamoUsageStore implements UsageStore {
   private async takeOver(key: Key, owner: string, requestId: string, reclaim: boolean): Promise<void> {
     const nowMs = this.now();
     const mine = reclaim ? ' OR begins_with(lease_owner, :store)' : '';
-    const taken = await this.update(key, 'SET lease_owner = :me, lease_until = :until', `marker_state = :pending AND (lease_until < :now${mine})`,
-      { ':me': owner, ':until': nowMs + LEASE_MS, ':pending': 'pending', ':now': nowMs, ...(reclaim ? { ':store': `${this.storeId}/` } : {}) });
+    const taken = await this.update(key, 'SET lease_owner = :me, lease_until = :until', `marker_state = :pending AND (lease_until < :now${mine})`, {
+      ':me': owner,
+      ':until': nowMs + LEASE_MS,
+      ':pending': 'pending',
+      ':now': nowMs,
+      ...(reclaim ? { ':store': `${this.storeId}/` } : {}),
+    });
     if (!taken) throw new UsageInFlightError(requestId);
   }
 
@@ -285,15 +317,17 @@ export class DynamoUsageStore implements UsageStore {
   private async addOnce(key: Key, flags: string[], values: Record<string, number>): Promise<Record<string, unknown> | undefined> {
     const names = Object.keys(values);
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.opts.tableName,
-        Key: key,
-        UpdateExpression: `ADD ${names.map((_, i) => `#a${i} :a${i}`).join(', ')} SET ${flags.map((_, j) => `#f${j} = :true`).join(', ')}`,
-        ConditionExpression: flags.map((_, j) => `attribute_not_exists(#f${j})`).join(' AND '),
-        ExpressionAttributeNames: { ...Object.fromEntries(flags.map((f, j) => [`#f${j}`, f])), ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
-        ExpressionAttributeValues: { ':true': true, ...Object.fromEntries(names.map((n, i) => [`:a${i}`, values[n]])) },
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: key,
+          UpdateExpression: `ADD ${names.map((_, i) => `#a${i} :a${i}`).join(', ')} SET ${flags.map((_, j) => `#f${j} = :true`).join(', ')}`,
+          ConditionExpression: flags.map((_, j) => `attribute_not_exists(#f${j})`).join(' AND '),
+          ExpressionAttributeNames: { ...Object.fromEntries(flags.map((f, j) => [`#f${j}`, f])), ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
+          ExpressionAttributeValues: { ':true': true, ...Object.fromEntries(names.map((n, i) => [`:a${i}`, values[n]])) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return out.Attributes ?? {};
     } catch (err) {
       if (isConditionFailed(err)) return undefined;
@@ -302,16 +336,24 @@ export class DynamoUsageStore implements UsageStore {
   }
 
   /** An update, conditional when `condition` is given; false if the condition failed. */
-  private async update(key: Key, expression: string, condition: string | undefined, values: Record<string, unknown>, names: Record<string, string> = {}): Promise<boolean> {
+  private async update(
+    key: Key,
+    expression: string,
+    condition: string | undefined,
+    values: Record<string, unknown>,
+    names: Record<string, string> = {},
+  ): Promise<boolean> {
     try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.opts.tableName,
-        Key: key,
-        UpdateExpression: expression,
-        ...(condition ? { ConditionExpression: condition } : {}),
-        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }));
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: key,
+          UpdateExpression: expression,
+          ...(condition ? { ConditionExpression: condition } : {}),
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
       return true;
     } catch (err) {
       if (isConditionFailed(err)) return false;
@@ -338,12 +380,14 @@ export class DynamoUsageStore implements UsageStore {
     const to = `DAY#${toIso.slice(0, 10)}#\uffff`;
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({
-        TableName: this.opts.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `USAGE#${tenantId}`, ':from': from, ':to': to },
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.opts.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': `USAGE#${tenantId}`, ':from': from, ':to': to },
+          ExclusiveStartKey: start,
+        }),
+      );
       for (const item of out.Items ?? []) {
         const model = String(item.sk).slice('DAY#YYYY-MM-DD#'.length);
         addTotals((byModel[model] ??= emptyTotals()), {

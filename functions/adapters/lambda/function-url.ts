@@ -112,4 +112,3 @@ async function endAndFinish(stream: ResponseStream): Promise<void> {
   stream.end();
   await finished;
 }
-

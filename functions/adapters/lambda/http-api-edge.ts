@@ -67,7 +67,10 @@ export function httpApiEdge(api: ApiHandler, opts: HttpApiEdgeOptions): HttpApiE
   const errors: middy.MiddlewareObj<HttpApiEvent, HttpApiResult> = {
     onError: async (request: EdgeRequest) => {
       const error = fromParserError(request.error) ?? toGatewayError(request.error);
-      if (error.status >= 500) opts.logger.error('request failed', { error: request.error instanceof Error ? `${request.error.name}: ${request.error.message}` : String(request.error) });
+      if (error.status >= 500)
+        opts.logger.error('request failed', {
+          error: request.error instanceof Error ? `${request.error.name}: ${request.error.message}` : String(request.error),
+        });
       request.response = await toHttpApiResult(jsonResponse(error.status, error.toBody(), { ...error.headers, ...API_HEADERS }));
     },
   };

@@ -29,10 +29,7 @@ export class MemoryTenantRepository implements TenantRepository {
   private readonly byKeyHash = new Map<string, KeyEntry>();
   private readonly now: () => number;
 
-  constructor(
-    seed: Array<{ key: string; tenant: Tenant }> = [{ key: DEFAULT_TENANT_KEY, tenant: DEFAULT_TENANT }],
-    opts: MemoryTenantRepositoryOptions = {},
-  ) {
+  constructor(seed: Array<{ key: string; tenant: Tenant }> = [{ key: DEFAULT_TENANT_KEY, tenant: DEFAULT_TENANT }], opts: MemoryTenantRepositoryOptions = {}) {
     this.now = opts.now ?? Date.now;
     for (const { key, tenant } of seed) this.put(key, tenant);
   }

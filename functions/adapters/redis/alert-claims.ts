@@ -8,7 +8,10 @@ const KEEP_SECONDS = 45 * 24 * 3600;
 export class RedisAlertClaims implements AlertClaims {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, opts: { prefix?: string } = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: { prefix?: string } = {},
+  ) {
     this.prefix = opts.prefix ?? 'gw:';
   }
 

@@ -24,7 +24,10 @@ function parse(provider: string, raw: string): BreakerState {
 export class RedisBreakerStore implements BreakerStateStore {
   private readonly key: string;
 
-  constructor(private readonly redis: Redis, opts: RedisBreakerStoreOptions = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: RedisBreakerStoreOptions = {},
+  ) {
     this.key = `${opts.prefix ?? 'gw:'}breakers`;
   }
 

@@ -74,7 +74,10 @@ export interface RedisBudgetLedgerOptions {
 export class RedisBudgetLedger implements BudgetLedger {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, opts: RedisBudgetLedgerOptions = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: RedisBudgetLedgerOptions = {},
+  ) {
     this.prefix = opts.prefix ?? 'gw:';
   }
 
@@ -93,10 +96,19 @@ export class RedisBudgetLedger implements BudgetLedger {
   }
 
   async change(tenantId: string, period: string, c: BudgetChange): Promise<Reservation> {
-    const out = await this.eval(CHANGE, this.key(tenantId, period),
-      c.from?.id ?? '', c.from?.amount === undefined ? '' : toUnits(c.from.amount),
-      c.to?.id ?? '', c.to ? toUnits(c.to.amount) : 0,
-      toUnits(c.spent), c.limit === undefined ? '' : toUnits(c.limit), c.force ? 1 : 0, KEEP_MS, VOID_HOLD);
+    const out = await this.eval(
+      CHANGE,
+      this.key(tenantId, period),
+      c.from?.id ?? '',
+      c.from?.amount === undefined ? '' : toUnits(c.from.amount),
+      c.to?.id ?? '',
+      c.to ? toUnits(c.to.amount) : 0,
+      toUnits(c.spent),
+      c.limit === undefined ? '' : toUnits(c.limit),
+      c.force ? 1 : 0,
+      KEEP_MS,
+      VOID_HOLD,
+    );
     if (!Array.isArray(out) || out.length !== 2) throw new Error('unexpected reply from the budget script');
     return { admitted: Number(out[0]) !== 0, committed: fromUnits(out[1] as string) };
   }

@@ -25,7 +25,10 @@ export interface RedisRateLimiterOptions {
 export class RedisRateLimiter implements RateLimiter {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, opts: RedisRateLimiterOptions = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: RedisRateLimiterOptions = {},
+  ) {
     this.prefix = opts.prefix ?? 'gw:';
   }
 

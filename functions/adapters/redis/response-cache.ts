@@ -19,8 +19,14 @@ interface StoredEntry extends CachedCompletion {
 function parse(raw: string): StoredEntry | null {
   try {
     const v = JSON.parse(raw) as Partial<StoredEntry>;
-    if (typeof v.body !== 'string' || typeof v.provider !== 'string' || typeof v.model !== 'string'
-      || typeof v.storedAtMs !== 'number' || typeof v.expiresAtMs !== 'number') return null;
+    if (
+      typeof v.body !== 'string' ||
+      typeof v.provider !== 'string' ||
+      typeof v.model !== 'string' ||
+      typeof v.storedAtMs !== 'number' ||
+      typeof v.expiresAtMs !== 'number'
+    )
+      return null;
     return v as StoredEntry;
   } catch {
     return null;
@@ -31,7 +37,10 @@ export class RedisResponseCache implements ResponseCache {
   private readonly prefix: string;
   private readonly maxBodyBytes: number;
 
-  constructor(private readonly redis: Redis, opts: RedisResponseCacheOptions = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: RedisResponseCacheOptions = {},
+  ) {
     this.prefix = opts.prefix ?? 'gw:';
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
@@ -45,7 +54,13 @@ export class RedisResponseCache implements ResponseCache {
 
   async set(key: string, value: CachedCompletion, ttlSeconds: number, nowMs: number): Promise<void> {
     if (ttlSeconds <= 0 || Buffer.byteLength(value.body, 'utf8') > this.maxBodyBytes) return;
-    const entry: StoredEntry = { body: value.body, provider: value.provider, model: value.model, storedAtMs: value.storedAtMs, expiresAtMs: nowMs + ttlSeconds * 1000 };
+    const entry: StoredEntry = {
+      body: value.body,
+      provider: value.provider,
+      model: value.model,
+      storedAtMs: value.storedAtMs,
+      expiresAtMs: nowMs + ttlSeconds * 1000,
+    };
     await this.redis.set(`${this.prefix}cache:${key}`, JSON.stringify(entry), 'PX', ttlSeconds * 1000);
   }
 }

@@ -38,7 +38,10 @@ return {1, tostring(cost)}
 export class RedisUsageStore implements UsageStore {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, opts: { prefix?: string } = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: { prefix?: string } = {},
+  ) {
     this.prefix = opts.prefix ?? 'gw:';
   }
 
@@ -48,10 +51,22 @@ export class RedisUsageStore implements UsageStore {
 
   async apply(event: UsageEvent, then: (applied: UsageApplied) => Promise<void>): Promise<UsageApplied> {
     const base = this.base(event.tenant_id);
-    const out = await this.redis.eval(APPLY, 3,
-      `${base}:req:${event.request_id}`, `${base}:day:${event.timestamp.slice(0, 10)}`, `${base}:month:${event.timestamp.slice(0, 7)}`,
-      MARKER_MS, KEEP_MS, event.model,
-      1, event.prompt_tokens, event.completion_tokens, event.cached_tokens, toUnits(event.cost_usd), event.cache_hit ? 1 : 0);
+    const out = await this.redis.eval(
+      APPLY,
+      3,
+      `${base}:req:${event.request_id}`,
+      `${base}:day:${event.timestamp.slice(0, 10)}`,
+      `${base}:month:${event.timestamp.slice(0, 7)}`,
+      MARKER_MS,
+      KEEP_MS,
+      event.model,
+      1,
+      event.prompt_tokens,
+      event.completion_tokens,
+      event.cached_tokens,
+      toUnits(event.cost_usd),
+      event.cache_hit ? 1 : 0,
+    );
     if (!Array.isArray(out) || out.length !== 2) throw new Error('unexpected reply from the usage script');
     const applied: UsageApplied = { counted: Number(out[0]) === 1, month_cost_usd: fromUnits(out[1] as string) };
     await then(applied);
@@ -83,8 +98,11 @@ export class RedisUsageStore implements UsageStore {
       }
       for (const [model, c] of perModel) {
         addTotals((byModel[model] ??= emptyTotals()), {
-          request_count: c.requests ?? 0, prompt_tokens: c.prompt_tokens ?? 0, completion_tokens: c.completion_tokens ?? 0,
-          cost_usd: fromUnits(c.cost), cache_hits: c.cache_hits ?? 0,
+          request_count: c.requests ?? 0,
+          prompt_tokens: c.prompt_tokens ?? 0,
+          completion_tokens: c.completion_tokens ?? 0,
+          cost_usd: fromUnits(c.cost),
+          cache_hits: c.cache_hits ?? 0,
         });
       }
     }

@@ -10,7 +10,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter } from '../../core/budget-alerts';
-import { type AlertClaims, type AlertPublisher } from '../../core/ports';
+import type { AlertClaims, AlertPublisher } from '../../core/ports';
 import type { StoreSettings, UsageSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
@@ -39,7 +39,12 @@ export interface SharedClients {
 type UsageBackends = Pick<Backends, 'usage' | 'alertClaims'>;
 
 /** `backends`: the choice the caller's composition made; selectBackends(config) when not given. */
-export async function createUsageStores(config: UsageSettings & StoreSettings, clients: SharedClients, now: () => number, backends: UsageBackends = selectBackends(config)): Promise<UsageStores> {
+export async function createUsageStores(
+  config: UsageSettings & StoreSettings,
+  clients: SharedClients,
+  now: () => number,
+  backends: UsageBackends = selectBackends(config),
+): Promise<UsageStores> {
   const used = [backends.usage, backends.alertClaims];
   const dynamo = used.includes('dynamodb') ? await dynamoUsage(config, clients, now) : undefined;
   // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
@@ -61,7 +66,10 @@ type SharedUsage = Pick<UsageStores, 'store' | 'reader' | 'claims'>;
 
 async function dynamoUsage(config: UsageSettings & StoreSettings, clients: SharedClients, now: () => number): Promise<SharedUsage> {
   const [{ createDocumentClient }, { ensureTables }, { DynamoUsageStore }, { DynamoAlertClaims }] = await Promise.all([
-    import('../dynamodb/client'), import('../dynamodb/tables'), import('../dynamodb/usage-store'), import('../dynamodb/alert-claims'),
+    import('../dynamodb/client'),
+    import('../dynamodb/tables'),
+    import('../dynamodb/usage-store'),
+    import('../dynamodb/alert-claims'),
   ]);
   const endpoint = config.storage.kind === 'dynamodb' ? config.storage.endpoint : undefined;
   // Applying usage is not on the request path: it gets the patient client (retries, longer deadlines).

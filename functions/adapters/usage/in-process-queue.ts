@@ -64,7 +64,11 @@ export class InProcessUsageQueue implements UsageSink {
   /** Why the store last refused (kept with events buffered without an attempt of their own). */
   private lastError: unknown;
 
-  constructor(private readonly aggregator: UsageAggregator, private readonly logger: Logger, opts: InProcessQueueOptions = {}) {
+  constructor(
+    private readonly aggregator: UsageAggregator,
+    private readonly logger: Logger,
+    opts: InProcessQueueOptions = {},
+  ) {
     this.buffer = new BoundedFifo(opts.maxBuffered ?? 100_000);
     this.retryBatch = opts.retryBatch ?? 200;
     this.minBackoffMs = opts.minBackoffMs ?? 50;

@@ -58,7 +58,11 @@ export class SqsUsageQueue implements UsageSink {
   private readonly fallbackRetryDelaysMs: readonly number[];
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly sendBatch: SendBatch, private readonly logger: Logger, private readonly opts: SqsUsageQueueOptions) {
+  constructor(
+    private readonly sendBatch: SendBatch,
+    private readonly logger: Logger,
+    private readonly opts: SqsUsageQueueOptions,
+  ) {
     this.retryDelaysMs = opts.retryDelaysMs ?? [50, 250];
     this.fallbackRetryDelaysMs = opts.fallbackRetryDelaysMs ?? [100, 300];
     this.sleep = opts.sleep ?? sleep;
@@ -116,7 +120,10 @@ export class SqsUsageQueue implements UsageSink {
 
   /** Sends one batch; returns the events SQS did not accept. */
   private async send(batch: UsageEvent[]): Promise<UsageEvent[]> {
-    const failed = await this.sendBatch(this.opts.queueUrl, batch.map((event, i) => ({ Id: String(i), MessageBody: JSON.stringify(event) })));
+    const failed = await this.sendBatch(
+      this.opts.queueUrl,
+      batch.map((event, i) => ({ Id: String(i), MessageBody: JSON.stringify(event) })),
+    );
     return failed.map((id) => batch[Number(id)]).filter((e): e is UsageEvent => e !== undefined);
   }
 

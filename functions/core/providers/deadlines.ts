@@ -48,7 +48,12 @@ function tick(): void {
  * `expired()` instead of the cancellation. What `call` resolves to (a stream once primed) is
  * never cut by the deadline afterwards.
  */
-export async function callWithinDeadline<T>(client: CancelSignal, deadlineAt: number, expired: () => Error, call: (signal: CancelSignal) => Promise<T>): Promise<T> {
+export async function callWithinDeadline<T>(
+  client: CancelSignal,
+  deadlineAt: number,
+  expired: () => Error,
+  call: (signal: CancelSignal) => Promise<T>,
+): Promise<T> {
   const signal = new CancelSignal();
   if (client.cancelled) signal.cancel();
   else client.onCancel(() => signal.cancel());
@@ -70,6 +75,8 @@ export async function callWithinDeadline<T>(client: CancelSignal, deadlineAt: nu
 /** A provider too slow to answer within the request's deadline: a provider fault (the breaker counts it). */
 export function deadlineExceeded(provider: string, deadlineMs: number): GatewayError {
   return new GatewayError(504, `${provider} did not answer within the request's ${deadlineMs} ms deadline (REQUEST_DEADLINE).`, {
-    type: 'api_error', code: 'deadline_exceeded', retryable: true,
+    type: 'api_error',
+    code: 'deadline_exceeded',
+    retryable: true,
   });
 }

@@ -34,7 +34,13 @@ export class OpenAIProvider implements Provider {
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const body = this.requestBody(request, ctx.rawBody);
     const res = await sendUpstream({
-      provider: this.name, url: this.chatUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+      provider: this.name,
+      url: this.chatUrl,
+      method: 'POST',
+      headers: this.headers,
+      body,
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
     if (request.stream) {
@@ -47,8 +53,13 @@ export class OpenAIProvider implements Provider {
 
   async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
     const res = await sendUpstream({
-      provider: this.name, url: `${this.opts.baseUrl}/embeddings`, method: 'POST', headers: this.headers,
-      body: ctx.rawBody ?? JSON.stringify(request), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+      provider: this.name,
+      url: `${this.opts.baseUrl}/embeddings`,
+      method: 'POST',
+      headers: this.headers,
+      body: ctx.rawBody ?? JSON.stringify(request),
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
@@ -125,7 +136,12 @@ function toChunk(data: string): StreamChunk {
   if (data.startsWith('{"error"')) {
     const parsed = parseEvent(data) as { error?: { message?: string } };
     // The provider's own words go to the log only (they may quote keys or internals).
-    throw new GatewayError(502, 'openai failed mid-stream.', { type: 'api_error', code: 'upstream_error', retryable: true, detail: parsed.error?.message ?? 'unknown error' });
+    throw new GatewayError(502, 'openai failed mid-stream.', {
+      type: 'api_error',
+      code: 'upstream_error',
+      retryable: true,
+      detail: parsed.error?.message ?? 'unknown error',
+    });
   }
   // Only usage-bearing chunks are parsed; every other chunk passes through as bytes.
   if (!data.includes('"usage"') || /"usage"\s*:\s*null/.test(data)) return { json: data };

@@ -19,14 +19,18 @@ export function brokenStreamError(provider: string, err: unknown): GatewayError 
   if (err instanceof GatewayError) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
   return new GatewayError(502, `The connection to ${provider} broke mid-response${code ? ` (${code})` : ''}.`, {
-    type: 'api_error', code: 'upstream_unreachable', retryable: true,
+    type: 'api_error',
+    code: 'upstream_unreachable',
+    retryable: true,
   });
 }
 
 /** An upstream answer (or one event of it) larger than MAX_RESPONSE_BYTES: a provider fault, retryable. */
 export function responseTooLarge(provider: string, maxBytes: number, what: string): GatewayError {
   return new GatewayError(502, `${provider} sent ${what} over the gateway's ${maxBytes}-byte limit (MAX_RESPONSE_BYTES).`, {
-    type: 'api_error', code: 'upstream_response_too_large', retryable: true,
+    type: 'api_error',
+    code: 'upstream_response_too_large',
+    retryable: true,
   });
 }
 
@@ -37,7 +41,9 @@ export function responseTooLarge(provider: string, maxBytes: number, what: strin
  */
 export function truncatedStream(provider: string, terminator: string): GatewayError {
   return new GatewayError(502, `${provider} ended the stream before its terminator (${terminator}): the answer is incomplete.`, {
-    type: 'api_error', code: 'upstream_truncated', retryable: true,
+    type: 'api_error',
+    code: 'upstream_truncated',
+    retryable: true,
   });
 }
 

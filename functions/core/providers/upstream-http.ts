@@ -21,8 +21,7 @@ export interface UpstreamRequest {
 export type UpstreamResponse = http.IncomingMessage & { statusCode: number };
 
 /** Raised when the client disconnected and its upstream call was cancelled. */
-export const clientGone = (): GatewayError =>
-  new GatewayError(499, 'The client closed the request.', { type: 'api_error', code: 'client_closed_request' });
+export const clientGone = (): GatewayError => new GatewayError(499, 'The client closed the request.', { type: 'api_error', code: 'client_closed_request' });
 
 interface Endpoint {
   module: typeof http | typeof https;
@@ -54,7 +53,13 @@ function endpoint(url: string, timeoutMs: number): Endpoint {
   found = {
     module: secure ? https : http,
     agent,
-    options: { protocol: parsed.protocol, hostname: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port, path: `${parsed.pathname}${parsed.search}`, agent },
+    options: {
+      protocol: parsed.protocol,
+      hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
+      port: parsed.port,
+      path: `${parsed.pathname}${parsed.search}`,
+      agent,
+    },
   };
   if (endpoints.size < 1000) endpoints.set(key, found);
   return found;
@@ -91,9 +96,13 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
 
     // The agent's idle timeout: neither the head nor a body chunk arrived for timeoutMs.
     outgoing.on('timeout', () => {
-      fail(new GatewayError(504, `${req.provider} did not answer within ${req.timeoutMs} ms.`, {
-        type: 'api_error', code: 'upstream_timeout', retryable: true,
-      }));
+      fail(
+        new GatewayError(504, `${req.provider} did not answer within ${req.timeoutMs} ms.`, {
+          type: 'api_error',
+          code: 'upstream_timeout',
+          retryable: true,
+        }),
+      );
     });
     outgoing.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof GatewayError) {

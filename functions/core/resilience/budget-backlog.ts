@@ -24,7 +24,11 @@ export class SettlementBacklog {
   private readonly loose = new Map<string, { tenantId: string; period: string; amount: number }>();
   private draining: Promise<void> | undefined;
 
-  constructor(private readonly ledger: BudgetLedger, private readonly newId: () => string, private readonly logger: Logger) {}
+  constructor(
+    private readonly ledger: BudgetLedger,
+    private readonly newId: () => string,
+    private readonly logger: Logger,
+  ) {}
 
   get size(): number {
     return this.ops.length + this.loose.size;
@@ -58,7 +62,9 @@ export class SettlementBacklog {
    * the rest waits for the next drain), so a drain waits at most one store timeout.
    */
   drain(): Promise<void> {
-    this.draining ??= this.drainAll().finally(() => { this.draining = undefined; });
+    this.draining ??= this.drainAll().finally(() => {
+      this.draining = undefined;
+    });
     return this.draining;
   }
 

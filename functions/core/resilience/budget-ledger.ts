@@ -46,7 +46,10 @@ export class ResilientBudgetLedger implements BudgetLedger {
   private readonly degraded = new Map<string, DegradedHold>();
   private readonly backlog: SettlementBacklog;
 
-  constructor(private readonly inner: BudgetLedger, private readonly opts: ResilientBudgetOptions) {
+  constructor(
+    private readonly inner: BudgetLedger,
+    private readonly opts: ResilientBudgetOptions,
+  ) {
     this.backlog = new SettlementBacklog(inner, opts.newId ?? newHoldId, opts.logger);
     opts.guard?.onChange((status) => {
       if (status === 'ok') void this.backlog.drain();
@@ -132,10 +135,13 @@ export class ResilientBudgetLedger implements BudgetLedger {
     }
     const extra = this.backlog.takeSpend(tenantId, period);
     if (extra > 0) c = { ...c, spent: roundUsd(c.spent + extra) };
-    return this.inner.change(tenantId, period, c).then((r) => this.saw(tenantId, period, r), (err: unknown) => {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      this.backlog.add(tenantId, period, c, !(err instanceof BudgetCallNotSent));
-      return { admitted: true, committed: k.spent };
-    });
+    return this.inner.change(tenantId, period, c).then(
+      (r) => this.saw(tenantId, period, r),
+      (err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        this.backlog.add(tenantId, period, c, !(err instanceof BudgetCallNotSent));
+        return { admitted: true, committed: k.spent };
+      },
+    );
   }
 }

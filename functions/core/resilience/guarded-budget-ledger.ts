@@ -20,7 +20,10 @@ export function asNotSent(err: unknown): unknown {
 }
 
 export class GuardedBudgetLedger implements BudgetLedger {
-  constructor(private readonly shared: BudgetLedger, private readonly guard: StoreGuard) {}
+  constructor(
+    private readonly shared: BudgetLedger,
+    private readonly guard: StoreGuard,
+  ) {}
 
   change(tenantId: string, period: string, change: BudgetChange): Promise<Reservation> {
     // A budget check makes it a reservation (a request waits on it); the rest settles.

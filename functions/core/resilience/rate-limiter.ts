@@ -21,18 +21,21 @@ export class ResilientRateLimiter implements RateLimiter {
   ) {}
 
   consumeRequest(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
-    return this.guard.run('rate_limit.consume', () => this.shared.consumeRequest(tenantId, limitPerMinute, nowMs))
+    return this.guard
+      .run('rate_limit.consume', () => this.shared.consumeRequest(tenantId, limitPerMinute, nowMs))
       .catch((err: unknown) => this.degrade(err, () => this.local.consumeRequest(tenantId, limitPerMinute, nowMs)));
   }
 
   checkTokens(tenantId: string, limitPerMinute: number, nowMs: number): Promise<RateLimitDecision> {
-    return this.guard.run('rate_limit.check_tokens', () => this.shared.checkTokens(tenantId, limitPerMinute, nowMs))
+    return this.guard
+      .run('rate_limit.check_tokens', () => this.shared.checkTokens(tenantId, limitPerMinute, nowMs))
       .catch((err: unknown) => this.degrade(err, () => this.local.checkTokens(tenantId, limitPerMinute, nowMs)));
   }
 
   /** Tokens a request used: to the shared window, or to this instance's while the store is away. */
   addTokens(tenantId: string, tokens: number, nowMs: number): Promise<void> {
-    return this.guard.run('rate_limit.add_tokens', () => this.shared.addTokens(tenantId, tokens, nowMs))
+    return this.guard
+      .run('rate_limit.add_tokens', () => this.shared.addTokens(tenantId, tokens, nowMs))
       .catch((err: unknown) => {
         if (!(err instanceof StoreUnavailableError)) throw err;
         return this.local.addTokens(tenantId, tokens, nowMs);

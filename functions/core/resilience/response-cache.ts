@@ -4,7 +4,10 @@ import type { CachedCompletion, ResponseCache } from '../ports';
 import type { StoreGuard } from '../store-guard';
 
 export class ResilientResponseCache implements ResponseCache {
-  constructor(private readonly shared: ResponseCache, private readonly guard: StoreGuard) {}
+  constructor(
+    private readonly shared: ResponseCache,
+    private readonly guard: StoreGuard,
+  ) {}
 
   get(key: string, nowMs: number): Promise<CachedCompletion | null> {
     return this.guard.run('cache.get', () => this.shared.get(key, nowMs)).catch(() => null);

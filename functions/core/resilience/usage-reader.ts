@@ -4,7 +4,10 @@ import type { UsageReader, UsageTotals } from '../ports';
 import type { StoreGuard } from '../store-guard';
 
 export class GuardedUsageReader implements UsageReader {
-  constructor(private readonly inner: UsageReader, private readonly guard: StoreGuard) {}
+  constructor(
+    private readonly inner: UsageReader,
+    private readonly guard: StoreGuard,
+  ) {}
 
   totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals> {
     return this.guard.run('usage.totals', () => this.inner.totals(tenantId, fromIso, toIso));

@@ -10,11 +10,16 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 export const sseEvent = (json: string): string => `data: ${json}\n\n`;
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no',
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
 };
 
 export class OpenAiStreamWriter implements StreamWriter {
-  constructor(private readonly head: StreamHead, private readonly clientWantsUsage: boolean) {}
+  constructor(
+    private readonly head: StreamHead,
+    private readonly clientWantsUsage: boolean,
+  ) {}
 
   chunk(chunk: StreamChunk): string {
     return chunk.usageOnly && !this.clientWantsUsage ? '' : sseEvent(chunk.json);

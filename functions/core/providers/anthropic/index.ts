@@ -15,7 +15,6 @@ import { streamResultFrom } from './stream';
 import { toAnthropicRequest } from './to-anthropic';
 import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
 
-
 /** Only the start of an error body is reported: read no more than this of it. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
@@ -47,7 +46,13 @@ export class AnthropicProvider implements Provider {
     // Translated before anything is sent, so a request Anthropic cannot take is the client's 400.
     const body = JSON.stringify(toAnthropicRequest(request, request.model));
     const res = await sendUpstream({
-      provider: this.name, url: this.messagesUrl, method: 'POST', headers: this.headers, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+      provider: this.name,
+      url: this.messagesUrl,
+      method: 'POST',
+      headers: this.headers,
+      body,
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''));
     if (request.stream) {

@@ -43,7 +43,10 @@ class StreamTranslator {
   private readonly toolHasArgs = new Set<number>();
   private usage: AnthropicUsage = {};
 
-  constructor(requestedModel: string, readonly created: number) {
+  constructor(
+    requestedModel: string,
+    readonly created: number,
+  ) {
     this.id = `msg_gateway_${created}`;
     this.model = requestedModel;
   }
@@ -95,9 +98,13 @@ class StreamTranslator {
       const b = block as { id?: unknown; name?: unknown };
       const index = this.nextToolIndex++;
       this.toolIndex.set(e.index, index);
-      return [this.chunk({
-        tool_calls: [{ index, id: typeof b.id === 'string' ? b.id : '', type: 'function', function: { name: typeof b.name === 'string' ? b.name : '', arguments: '' } }],
-      })];
+      return [
+        this.chunk({
+          tool_calls: [
+            { index, id: typeof b.id === 'string' ? b.id : '', type: 'function', function: { name: typeof b.name === 'string' ? b.name : '', arguments: '' } },
+          ],
+        }),
+      ];
     }
     if (block.type === 'text') {
       // Text blocks start empty in practice; should one carry text, it is not lost. OpenAI's own
@@ -144,7 +151,10 @@ class StreamTranslator {
       delta = delta.tool_calls && delta.content === undefined ? { role: 'assistant', content: null, ...delta } : { role: 'assistant', ...delta };
     }
     const c: ChatCompletionChunk = {
-      id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model,
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
     };
     return { json: JSON.stringify(c) };
@@ -194,7 +204,9 @@ export async function streamResultFrom(data: AsyncIterable<string>, requestedMod
         yield* t.translate(parseEvent(next.value));
       }
       // Anthropic sends nothing after message_stop; reading to the end returns the socket to the pool.
-      for (let next = await events.next(); !next.done; next = await events.next()) { /* drain */ }
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        /* drain */
+      }
       ended = true;
     } finally {
       // A consumer that stops early (or an error event) must not leave the upstream body unread.

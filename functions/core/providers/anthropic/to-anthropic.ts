@@ -16,7 +16,14 @@
 import { badRequest } from '../../errors';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolDefinition } from '../../chat/model';
 import type {
-  AnthropicDocumentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicRequest, AnthropicRequestBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice,
+  AnthropicDocumentBlock,
+  AnthropicImageBlock,
+  AnthropicMessage,
+  AnthropicRequest,
+  AnthropicRequestBlock,
+  AnthropicTextBlock,
+  AnthropicTool,
+  AnthropicToolChoice,
   AnthropicToolResultBlock,
 } from './types';
 import { parseToolArguments } from '../tool-arguments';
@@ -69,8 +76,9 @@ export function toAnthropicRequest(req: ChatCompletionRequest, model: string): A
     // Anthropic refuses tool_use blocks in a conversation that defines no tools, yet OpenAI
     // clients often drop `tools` once the tools have run: declare the ones the history used,
     // and forbid new calls, since the client offered none.
-    const used = [...new Set(messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)
-      .flatMap((b) => (b.type === 'tool_use' ? [b.name] : []))))];
+    const used = [
+      ...new Set(messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content).flatMap((b) => (b.type === 'tool_use' ? [b.name] : [])))),
+    ];
     if (used.length > 0) {
       out.tools = used.map((name) => ({ name, input_schema: { type: 'object' } }));
       out.tool_choice = { type: 'none' };
@@ -85,10 +93,12 @@ export function toAnthropicRequest(req: ChatCompletionRequest, model: string): A
 
 function systemBlocks(m: ChatMessage, index: number): AnthropicTextBlock[] {
   if (typeof m.content === 'string') return m.content === '' ? [] : [{ type: 'text', text: m.content }];
-  return (m.content ?? []).map((part, j) => {
-    if (part.type !== 'text') throw badRequest(`System messages may contain only text parts, not "${part.type}".`, `messages[${index}].content[${j}].type`);
-    return { type: 'text' as const, text: (part as { text: string }).text };
-  }).filter((b) => b.text !== '');
+  return (m.content ?? [])
+    .map((part, j) => {
+      if (part.type !== 'text') throw badRequest(`System messages may contain only text parts, not "${part.type}".`, `messages[${index}].content[${j}].type`);
+      return { type: 'text' as const, text: (part as { text: string }).text };
+    })
+    .filter((b) => b.text !== '');
 }
 
 /** One OpenAI message as an Anthropic turn, or undefined when nothing of it remains to send. */
@@ -107,9 +117,8 @@ function toAnthropicMessage(m: ChatMessage, index: number): AnthropicMessage | u
     return blocks.length > 0 ? { role: 'user', content: blocks } : undefined;
   }
   if (m.role === 'assistant') {
-    const blocks: AnthropicRequestBlock[] = typeof m.content === 'string'
-      ? (m.content === '' ? [] : [{ type: 'text', text: m.content }])
-      : contentBlocks(m.content ?? [], index, true);
+    const blocks: AnthropicRequestBlock[] =
+      typeof m.content === 'string' ? (m.content === '' ? [] : [{ type: 'text', text: m.content }]) : contentBlocks(m.content ?? [], index, true);
     (m.tool_calls ?? []).forEach((call, j) => {
       blocks.push({
         type: 'tool_use',
@@ -125,7 +134,10 @@ function toAnthropicMessage(m: ChatMessage, index: number): AnthropicMessage | u
     return { role: 'assistant', content: blocks };
   }
   // The legacy "function" role has no tool_call_id to pair with a tool_use block.
-  throw badRequest(`Messages with role "${m.role}" are not supported for Anthropic models; use "tool" messages with a tool_call_id.`, `messages[${index}].role`);
+  throw badRequest(
+    `Messages with role "${m.role}" are not supported for Anthropic models; use "tool" messages with a tool_call_id.`,
+    `messages[${index}].role`,
+  );
 }
 
 /**
@@ -143,8 +155,7 @@ function pushMerged(messages: AnthropicMessage[], next: AnthropicMessage): void 
   prev.content = [...asBlocks(prev.content), ...asBlocks(next.content)];
 }
 
-const asBlocks = (content: AnthropicMessage['content']): AnthropicRequestBlock[] =>
-  typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+const asBlocks = (content: AnthropicMessage['content']): AnthropicRequestBlock[] => (typeof content === 'string' ? [{ type: 'text', text: content }] : content);
 
 function contentBlocks(parts: ContentPart[], index: number, assistant = false): AnthropicRequestBlock[] {
   const blocks: AnthropicRequestBlock[] = [];
@@ -191,7 +202,10 @@ function documentBlock(file: unknown, param: string): AnthropicDocumentBlock {
   const f = (typeof file === 'object' && file !== null ? file : {}) as { file_data?: unknown; filename?: unknown };
   const data = typeof f.file_data === 'string' ? DATA_URL.exec(f.file_data) : null;
   if (!data || data[1] !== 'application/pdf') {
-    throw badRequest('Files must be inline PDFs (file_data: "data:application/pdf;base64,...") for Anthropic models; file ids are not supported.', `${param}.file_data`);
+    throw badRequest(
+      'Files must be inline PDFs (file_data: "data:application/pdf;base64,...") for Anthropic models; file ids are not supported.',
+      `${param}.file_data`,
+    );
   }
   const block: AnthropicDocumentBlock = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: data[2] ?? '' } };
   if (typeof f.filename === 'string' && f.filename !== '') block.title = f.filename;
@@ -203,7 +217,6 @@ function toolUseId(id: string): string {
   const safe = id.replace(/[^A-Za-z0-9_-]/g, '_');
   return safe === '' ? 'toolu_missing' : safe;
 }
-
 
 // ---- tools --------------------------------------------------------------------------------
 

@@ -11,9 +11,7 @@ export interface AnthropicTextBlock {
   text: string;
 }
 
-export type AnthropicImageSource =
-  | { type: 'base64'; media_type: string; data: string }
-  | { type: 'url'; url: string };
+export type AnthropicImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
 
 export interface AnthropicImageBlock {
   type: 'image';
@@ -39,12 +37,7 @@ export interface AnthropicToolResultBlock {
   content?: string | Array<AnthropicTextBlock | AnthropicImageBlock>;
 }
 
-export type AnthropicRequestBlock =
-  | AnthropicTextBlock
-  | AnthropicImageBlock
-  | AnthropicDocumentBlock
-  | AnthropicToolUseBlock
-  | AnthropicToolResultBlock;
+export type AnthropicRequestBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
 
 export interface AnthropicMessage {
   role: 'user' | 'assistant';

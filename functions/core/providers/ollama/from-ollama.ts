@@ -10,7 +10,11 @@ const newCallId = (): string => `call_${randomBytes(12).toString('base64url')}`;
 
 function toOpenAIToolCalls(calls: OllamaToolCall[] | undefined): ToolCall[] | undefined {
   if (!calls?.length) return undefined;
-  return calls.map((c) => ({ id: c.id ?? newCallId(), type: 'function', function: { name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) } }));
+  return calls.map((c) => ({
+    id: c.id ?? newCallId(),
+    type: 'function',
+    function: { name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) },
+  }));
 }
 
 function finishReason(doneReason: string | undefined, sawToolCalls: boolean): FinishReason {
@@ -49,7 +53,11 @@ export function toOpenAICompletion(r: OllamaChatResponse): ChatCompletion {
 /** Translates Ollama's NDJSON stream into OpenAI chunks, one per upstream line. */
 export async function* toOpenAIChunks(lines: AsyncIterable<OllamaChatResponse>, id: string, created: number, model: string): AsyncGenerator<StreamChunk> {
   const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null): ChatCompletionChunk => ({
-    id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_ollama',
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: 'fp_ollama',
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
   let sentRole = false;
@@ -75,7 +83,11 @@ export async function* toOpenAIChunks(lines: AsyncIterable<OllamaChatResponse>, 
     if (line.done) {
       yield { json: JSON.stringify(chunk({}, finishReason(line.done_reason, toolIndex > 0))) };
       const usage = usageOf(line);
-      yield { json: JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_ollama', choices: [], usage }), usage, usageOnly: true };
+      yield {
+        json: JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_ollama', choices: [], usage }),
+        usage,
+        usageOnly: true,
+      };
       return;
     }
   }

@@ -5,7 +5,7 @@
 // both ways to OpenAI's wire format: to-ollama.ts (requests), from-ollama.ts (answers and streams).
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../chat/model';
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../../openai-types';
-import { badRequest, GatewayError } from '../../errors';
+import { badRequest, type GatewayError } from '../../errors';
 import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../provider';
 import { expectMediaType, getJson, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { badResponse, ndjsonLines } from '../stream-framing';
@@ -26,12 +26,20 @@ export class OllamaProvider implements Provider {
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const body = JSON.stringify(toOllamaRequest(request, request.model));
     const res = await sendUpstream({
-      provider: this.name, url: `${this.baseUrl}/api/chat`, method: 'POST',
-      headers: { 'content-type': 'application/json' }, body, signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+      provider: this.name,
+      url: `${this.baseUrl}/api/chat`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
     if (!request.stream) {
-      return { kind: 'json', completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res, this.name, ctx.maxResponseBytes))) };
+      return {
+        kind: 'json',
+        completion: toOpenAICompletion(parseUpstreamJson<OllamaChatResponse>(this.name, await readText(res, this.name, ctx.maxResponseBytes))),
+      };
     }
     // Ollama streams NDJSON; some versions label it application/json.
     expectMediaType(res, this.name, ['application/x-ndjson', 'application/json']);
@@ -64,16 +72,26 @@ export class OllamaProvider implements Provider {
     const body: Record<string, unknown> = { model: request.model, input };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
     const res = await sendUpstream({
-      provider: this.name, url: `${this.baseUrl}/api/embed`, method: 'POST',
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal, timeoutMs: ctx.timeoutMs,
+      provider: this.name,
+      url: `${this.baseUrl}/api/embed`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
     });
     if (res.statusCode >= 300) throw await errorFrom(res);
-    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(this.name, await readText(res, this.name, ctx.maxResponseBytes));
+    const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(
+      this.name,
+      await readText(res, this.name, ctx.maxResponseBytes),
+    );
     const tokens = parsed.prompt_eval_count ?? 0;
     const response: EmbeddingsResponse = {
       object: 'list',
       data: (parsed.embeddings ?? []).map((vector, index) => ({
-        object: 'embedding', index, embedding: request.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+        object: 'embedding',
+        index,
+        embedding: request.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
       })),
       model: parsed.model ?? request.model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },

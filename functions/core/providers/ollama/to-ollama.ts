@@ -42,7 +42,12 @@ function toOllamaMessage(m: ChatMessage, index: number, toolNames: Map<string, s
   if (m.role === 'assistant' && m.tool_calls?.length) {
     out.tool_calls = m.tool_calls.map((call, j) => {
       toolNames.set(call.id, call.function.name);
-      return { function: { name: call.function.name, arguments: parseToolArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`) } };
+      return {
+        function: {
+          name: call.function.name,
+          arguments: parseToolArguments(call.function.arguments, `messages[${index}].tool_calls[${j}].function.arguments`),
+        },
+      };
     });
   }
   if (m.role === 'tool' && m.tool_call_id) {
