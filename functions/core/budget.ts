@@ -162,10 +162,15 @@ export function budgetRefusal(tenant: Tenant, spent: number, estimate: number): 
   const left = tenant.budget_usd - spent;
   const lower = `lower max_tokens (the estimate counts every output token it allows: ${DEFAULT_OUTPUT_TOKENS} when unset) or shorten the prompt`;
   if (estimate > left) {
-    return `This request's cost estimate of ${usd(estimate)} USD exceeds the ${usd(left)} USD left of ${budget} (spent ${usd(spent)} USD this month): ${lower}.`;
+    return (
+      `This request's cost estimate of ${usd(estimate)} USD exceeds the ${usd(left)} USD left of ${budget} ` + `(spent ${usd(spent)} USD this month): ${lower}.`
+    );
   }
   // What is left covers the estimate, but requests in progress hold part of it until they finish.
-  return `This request's cost estimate of ${usd(estimate)} USD exceeds what is left of ${budget} once the requests in progress are counted (${usd(left)} USD left before them, spent ${usd(spent)} USD this month): retry when they finish, or ${lower}.`;
+  return (
+    `This request's cost estimate of ${usd(estimate)} USD exceeds what is left of ${budget} once the requests in progress are counted ` +
+    `(${usd(left)} USD left before them, spent ${usd(spent)} USD this month): retry when they finish, or ${lower}.`
+  );
 }
 
 /** A USD amount with the digits that matter: 0.00001 stays 0.00001, not 0.000000. */

@@ -24,7 +24,8 @@ export function adminRefusal(req: Pick<ApiRequest, 'headers' | 'remoteAddress'>,
   if (isLoopbackAddress(req.remoteAddress)) return undefined;
   if (!authEnabled) {
     return forbidden(
-      'The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.',
+      'The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), ' +
+        'so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.',
     );
   }
   const creds = parseBasicAuth(req.headers.authorization);

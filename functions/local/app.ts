@@ -44,7 +44,8 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
   }
   if (!authEnabled && !isLoopbackHost(config.host)) {
     logger.warn(
-      `listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): /admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`,
+      `listening beyond loopback (${config.host}) with the admin API unauthenticated (ADMIN_AUTH_ENABLED is not true): ` +
+        `/admin/* answers only requests from loopback; set ADMIN_AUTH_ENABLED=true to manage the gateway remotely`,
     );
   }
   const tenants = tenantCache ? invalidatingTenants(stores.tenants, tenantCache) : stores.tenants;

@@ -129,7 +129,10 @@ export class AdminApi extends Construct {
       acknowledge(
         route,
         'AwsSolutions-APIG4',
-        'Authentication happens in the functions, on every request: /admin/* checks Basic credentials against scrypt hashes with RBAC and failed-login throttling; /v1/usage checks the tenant key (Bearer gw-...) like every gateway route. No API Gateway authorizer can verify either scheme without duplicating that logic.',
+        'Authentication happens in the functions, on every request: /admin/* checks Basic credentials ' +
+          'against scrypt hashes with RBAC and failed-login throttling; ' +
+          '/v1/usage checks the tenant key (Bearer gw-...) like every gateway route. ' +
+          'No API Gateway authorizer can verify either scheme without duplicating that logic.',
       );
     }
   }

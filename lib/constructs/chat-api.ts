@@ -94,7 +94,8 @@ export class ChatApi extends Construct {
       }),
     );
     const bedrockReason =
-      'The model is chosen per request by the routing config and the client (any Bedrock model the account has enabled), so the resource is every model in this region; the actions are only the two invoke calls.';
+      'The model is chosen per request by the routing config and the client (any Bedrock model the account has enabled), ' +
+      'so the resource is every model in this region; the actions are only the two invoke calls.';
     acknowledge(this.function.role, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]', bedrockReason);
     acknowledge(
       this.function.role,

@@ -107,7 +107,8 @@ export class GatewayFunction extends Construct {
     acknowledge(
       this.fn,
       'AwsSolutions-L1',
-      'Node.js 22 is the newest runtime the code is built for and tested on (bundles target node22; the test toolchain runs Node 20 and 22). Moving to 24 is a deliberate upgrade after the suite passes on it, not a side effect of a CDK release.',
+      'Node.js 22 is the newest runtime the code is built for and tested on (bundles target node22; the test toolchain runs Node 20 and 22). ' +
+        'Moving to 24 is a deliberate upgrade after the suite passes on it, not a side effect of a CDK release.',
     );
     if (props.network?.vpc) {
       // Lambda creates and removes the function's network interfaces in the VPC with the role's

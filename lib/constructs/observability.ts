@@ -124,7 +124,8 @@ export class Observability extends Construct {
         label: 'store errors',
       }).createAlarm(this, 'StoreErrors', {
         alarmDescription:
-          "The gateway's own stores (DynamoDB, Redis) failed or timed out more than 5 times in a minute: requests are served degraded (limits per instance, cache misses, last-known tenants, budgets settled later, usage buffered). /health names the store.",
+          "The gateway's own stores (DynamoDB, Redis) failed or timed out more than 5 times in a minute: requests are served degraded " +
+          '(limits per instance, cache misses, last-known tenants, budgets settled later, usage buffered). /health names the store.',
         threshold: STORE_ERRORS_PER_MINUTE,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -176,7 +177,8 @@ export class Observability extends Construct {
       [
         new TextWidget({
           markdown:
-            '## AI gateway\nGateway metrics: EMF in namespace `AiGateway` (the local `/metrics` names). Breaker state: 0 closed, 1 open, 2 half-open. Alarms notify the alert topic.',
+            '## AI gateway\nGateway metrics: EMF in namespace `AiGateway` (the local `/metrics` names). ' +
+            'Breaker state: 0 closed, 1 open, 2 half-open. Alarms notify the alert topic.',
           width: 24,
           height: 2,
         }),

@@ -25,7 +25,8 @@ export class Secrets extends Construct {
     acknowledge(
       this.providerKeys,
       'AwsSolutions-SMG4',
-      'Provider API keys are issued by OpenAI and Anthropic in their consoles; Secrets Manager cannot rotate them. The operator replaces them with put-secret-value, and the chat function re-reads the secret on its refresh interval.',
+      'Provider API keys are issued by OpenAI and Anthropic in their consoles; Secrets Manager cannot rotate them. ' +
+        'The operator replaces them with put-secret-value, and the chat function re-reads the secret on its refresh interval.',
     );
 
     this.admin = new Secret(this, 'AdminCredential', {
@@ -42,7 +43,8 @@ export class Secrets extends Construct {
     acknowledge(
       this.admin,
       'AwsSolutions-SMG4',
-      'Read once, to create the first admin when no admin user exists; rotating it would change no login. Admin passwords are then changed through the admin API, which stores only scrypt hashes.',
+      'Read once, to create the first admin when no admin user exists; rotating it would change no login. ' +
+        'Admin passwords are then changed through the admin API, which stores only scrypt hashes.',
     );
   }
 }

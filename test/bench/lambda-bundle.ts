@@ -84,6 +84,12 @@ export async function buildChatBundle(root: string, outDir: string, format: Bund
   };
 }
 
+/** The Lambda context and the event of the runner's one invocation, as JavaScript source. */
+const RUNNER_CONTEXT =
+  "{ awsRequestId: 'bench-cold-init', functionName: 'chat', functionVersion: '$LATEST', memoryLimitInMB: '1024', " +
+  "invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:chat' }";
+const RUNNER_EVENT = "{ rawPath: '/bench-cold-init', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET' } }, isBase64Encoded: false }";
+
 /**
  * Runs in each fresh process: guards the network, provides the runtime's streaming globals,
  * imports the bundle and invokes it once on a path that needs no provider (the invocation waits
@@ -111,8 +117,8 @@ const imported = await import(process.argv[2]);
 const importMs = performance.now() - t0;
 const mod = imported.handler ? imported : imported.default;
 const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-const context = { awsRequestId: 'bench-cold-init', functionName: 'chat', functionVersion: '$LATEST', memoryLimitInMB: '1024', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:chat' };
-await mod.handler({ rawPath: '/bench-cold-init', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET' } }, isBase64Encoded: false }, sink, context);
+const context = ${RUNNER_CONTEXT};
+await mod.handler(${RUNNER_EVENT}, sink, context);
 const readyMs = performance.now() - t0;
 const sdk = new Set();
 for (const key of Object.keys(createRequire(import.meta.url).cache)) {
@@ -210,7 +216,8 @@ export async function runLambdaBundle(o: { root: string; outDir: string; runs: n
   const kbOf = (b: BundleInfo): number => round(b.bytes / 1024, 1);
   for (const [format, b] of Object.entries(bundles)) {
     console.log(
-      `lambda section: chat bundle (${format}) ${kbOf(b)} KB (+ ${round(b.mapBytes / 1024, 1)} KB map), AWS SDK ${b.sdkBundled ? 'BUNDLED' : 'from the runtime'}`,
+      `lambda section: chat bundle (${format}) ${kbOf(b)} KB (+ ${round(b.mapBytes / 1024, 1)} KB map), ` +
+        `AWS SDK ${b.sdkBundled ? 'BUNDLED' : 'from the runtime'}`,
     );
   }
 
@@ -266,14 +273,17 @@ export async function runLambdaBundle(o: { root: string; outDir: string; runs: n
 
 export function formatLambdaTable(r: LambdaResult): string {
   const lines = [
-    `Chat Lambda bundle (CJS, as the stack builds it): ${r.bundle.kb} KB minified (target <= ${r.targets.bundleKb} KB), AWS SDK ${r.bundle.sdkBundled ? 'bundled' : 'not bundled (from the runtime)'}; as ESM: ${r.esmBundle.kb} KB`,
+    `Chat Lambda bundle (CJS, as the stack builds it): ${r.bundle.kb} KB minified (target <= ${r.targets.bundleKb} KB), ` +
+      `AWS SDK ${r.bundle.sdkBundled ? 'bundled' : 'not bundled (from the runtime)'}; as ESM: ${r.esmBundle.kb} KB`,
     `  largest parts: ${r.bundle.largest.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`,
-    `Cold init = import + init until the first invocation is served (median of ${r.coldInit[0]?.runs ?? 0} fresh processes, node ${r.node}; target <= ${r.targets.coldInitMs} ms):`,
+    `Cold init = import + init until the first invocation is served (median of ${r.coldInit[0]?.runs ?? 0} fresh processes, ` +
+      `node ${r.node}; target <= ${r.targets.coldInitMs} ms):`,
     `  ${'format'.padEnd(6)} ${'variant'.padEnd(34)} ${'import ms'.padStart(10)} ${'init ms'.padStart(9)}  SDK clients loaded | connections tried at init`,
   ];
   for (const row of r.coldInit) {
     lines.push(
-      `  ${row.format.padEnd(6)} ${row.variant.padEnd(34)} ${String(row.importMs).padStart(10)} ${String(row.readyMs).padStart(9)}  ${row.sdkClients.map((c) => c.replace('@aws-sdk/', '')).join(', ') || 'none'} | ${row.connects.join(', ') || 'none'}`,
+      `  ${row.format.padEnd(6)} ${row.variant.padEnd(34)} ${String(row.importMs).padStart(10)} ${String(row.readyMs).padStart(9)}  ` +
+        `${row.sdkClients.map((c) => c.replace('@aws-sdk/', '')).join(', ') || 'none'} | ${row.connects.join(', ') || 'none'}`,
     );
   }
   return lines.join('\n');

@@ -73,7 +73,8 @@ for (const [name, line] of cases) {
   const ref = nsPerLine(b, line);
   const cur = nsPerLine(a, line);
   console.log(
-    `${name.padEnd(30)} JSON.stringify ${ref.toFixed(0).padStart(6)} ns   logger ${cur.toFixed(0).padStart(6)} ns   (${((1 - cur / ref) * 100).toFixed(0)}% less)`,
+    `${name.padEnd(30)} JSON.stringify ${ref.toFixed(0).padStart(6)} ns   logger ` +
+      `${cur.toFixed(0).padStart(6)} ns   (${((1 - cur / ref) * 100).toFixed(0)}% less)`,
   );
 }
 if (bytes === 0) console.log('nothing written');

@@ -18,7 +18,14 @@ function clientRow(r: OutageRun, t: OutageResult['config']['targets']): string {
       : `${f.recoveryS.toFixed(2)} ${pass(f.recoveryS <= t.recoveryS)}${f.abnormalAfterRecovery > 0 ? `, ${f.abnormalAfterRecovery} window(s) off later` : ''}`;
   const load = `${r.loadavg.before.map((x) => x.toFixed(2)).join(' ')} → ${r.loadavg.after.map((x) => x.toFixed(2)).join(' ')}`;
   const cpu = `${r.cpu.machineBusyCores.toFixed(2)} / ${r.cpu.processCores.map((x) => x.toFixed(2)).join(' + ')} / ${r.storeCoresBeforeKill.toFixed(2)}`;
-  return `| ${r.store} | ${f.ok2xxPct.toFixed(2)} % ${pass(f.ok2xxPct >= t.ok2xxPct)} | ${statuses(r)} | ${f.before.p50Ms.toFixed(1)} / ${f.before.p99Ms.toFixed(1)} | ${f.during.p99Ms.toFixed(1)} | ${f.addedP99Ms.toFixed(1)} ${pass(f.addedP99Ms <= t.addedP99Ms)} | ${rec} | ${((r.times.readyMs - r.times.restartMs) / 1000).toFixed(2)} | ${r.sawStoreBackMs.map((x) => (x === null ? '–' : String(x))).join(', ')} | ${f.client.maxLateMs.toFixed(1)} | ${load} | ${cpu} |`;
+  return (
+    `| ${r.store} | ${f.ok2xxPct.toFixed(2)} % ${pass(f.ok2xxPct >= t.ok2xxPct)} | ` +
+    `${statuses(r)} | ${f.before.p50Ms.toFixed(1)} / ${f.before.p99Ms.toFixed(1)} | ` +
+    `${f.during.p99Ms.toFixed(1)} | ${f.addedP99Ms.toFixed(1)} ${pass(f.addedP99Ms <= t.addedP99Ms)} | ` +
+    `${rec} | ${((r.times.readyMs - r.times.restartMs) / 1000).toFixed(2)} | ` +
+    `${r.sawStoreBackMs.map((x) => (x === null ? '–' : String(x))).join(', ')} | ` +
+    `${f.client.maxLateMs.toFixed(1)} | ${load} | ${cpu} |`
+  );
 }
 
 function usageRow(r: OutageRun): string {
@@ -37,7 +44,10 @@ function usageRow(r: OutageRun): string {
         ? ''
         : '; no read on B';
   const failed = u.failedReads > 0 ? `; ${u.failedReads} failed read(s), first: ${u.firstFailure ?? ''}` : '';
-  return `| ${r.store} | ${usd(u.seen.costUsd)} / ${counted} | ${u.seen.requests} / ${requests} | ${u.match ? 'yes' : `NO (${diff})`}${other}${failed} | ${u.settleS.toFixed(1)} | ${lines(a)} | ${lines(b)} |`;
+  return (
+    `| ${r.store} | ${usd(u.seen.costUsd)} / ${counted} | ${u.seen.requests} / ${requests} | ` +
+    `${u.match ? 'yes' : `NO (${diff})`}${other}${failed} | ${u.settleS.toFixed(1)} | ${lines(a)} | ${lines(b)} |`
+  );
 }
 
 /** The gateways' other warn/error lines during the run, by message (logs in .bench/). */
@@ -52,9 +62,12 @@ export function formatOutageTable(res: OutageResult): string {
   const c = res.config;
   const t = c.targets;
   return [
-    `outage (${c.rate} req/s for ${c.durationS} s over two gateways; store SIGKILLed at ${c.killAtMs / 1000} s, restarted at ${c.restartAtMs / 1000} s; STORE_TIMEOUT ${c.storeTimeoutMs} ms; targets: 2xx ≥ ${t.ok2xxPct} %, added p99 ≤ ${t.addedP99Ms} ms, recovery ≤ ${t.recoveryS} s)`,
-    `gateway built from ${res.source.commit}${res.source.uncommittedFiles.length > 0 ? ` plus ${res.source.uncommittedFiles.length} uncommitted file(s) under functions/ and bin/` : ''}`,
-    '| store | 2xx | statuses | before p50 / p99 ms | during p99 ms | added p99 ms | recovery s | restart → ready s | A, B saw it back ms | client max lag ms | load avg before → after | busy cores: machine / A + B + client / store before kill |',
+    `outage (${c.rate} req/s for ${c.durationS} s over two gateways; store SIGKILLed at ${c.killAtMs / 1000} s, restarted at ${c.restartAtMs / 1000} s; ` +
+      `STORE_TIMEOUT ${c.storeTimeoutMs} ms; targets: 2xx ≥ ${t.ok2xxPct} %, added p99 ≤ ${t.addedP99Ms} ms, recovery ≤ ${t.recoveryS} s)`,
+    `gateway built from ${res.source.commit}` +
+      `${res.source.uncommittedFiles.length > 0 ? ` plus ${res.source.uncommittedFiles.length} uncommitted file(s) under functions/ and bin/` : ''}`,
+    '| store | 2xx | statuses | before p50 / p99 ms | during p99 ms | added p99 ms | recovery s | ' +
+      'restart → ready s | A, B saw it back ms | client max lag ms | load avg before → after | busy cores: machine / A + B + client / store before kill |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...res.runs.map((r) => clientRow(r, t)),
     '',
@@ -65,11 +78,14 @@ export function formatOutageTable(res: OutageResult): string {
     ...res.runs.flatMap(otherMessages),
     ...res.runs.map(
       (r) =>
-        `${r.store} warm-up (${res.config.warmupS} s at the same rate; not in the figures above, in the usage check): ${r.warmup.ok2xx} of ${r.warmup.requests} 2xx, p50 / p99 ${r.warmup.p50Ms} / ${r.warmup.p99Ms} ms${r.warmup.ok2xx < r.warmup.requests ? `; ${JSON.stringify(r.warmup.statuses)}` : ''}`,
+        `${r.store} warm-up (${res.config.warmupS} s at the same rate; not in the figures above, in the usage check): ` +
+        `${r.warmup.ok2xx} of ${r.warmup.requests} 2xx, ` +
+        `p50 / p99 ${r.warmup.p50Ms} / ${r.warmup.p99Ms} ms${r.warmup.ok2xx < r.warmup.requests ? `; ${JSON.stringify(r.warmup.statuses)}` : ''}`,
     ),
     '',
     `Phases by send time: before = [0, kill), during = [kill, store ready again), after = the rest. added p99 = p99 during − p99 before.`,
     `Recovery: from the restarted store accepting connections, the first ${c.windowMs} ms window (by send time) whose requests are all 2xx`,
-    `and whose p99 is ≤ ${c.normalFactor}× the p99 before the outage; 0 = the first window after ready. Pre-outage windows passing the same test: ${res.runs.map((r) => `${r.store} ${r.figures.normalBeforePct} %`).join(', ')}.`,
+    `and whose p99 is ≤ ${c.normalFactor}× the p99 before the outage; 0 = the first window after ready. ` +
+      `Pre-outage windows passing the same test: ${res.runs.map((r) => `${r.store} ${r.figures.normalBeforePct} %`).join(', ')}.`,
   ].join('\n');
 }

@@ -176,7 +176,8 @@ async function runOne(o: OutageOptions, kind: StoreKind, upstreamUrl: string): P
     return store.kill();
   };
   console.log(
-    `outage ${kind}: ${o.rate} req/s for ${OUTAGE.durationS} s over 2 gateways; store SIGKILLed at ${OUTAGE.killAtMs / 1000} s, restarted at ${OUTAGE.restartAtMs / 1000} s (load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')})`,
+    `outage ${kind}: ${o.rate} req/s for ${OUTAGE.durationS} s over 2 gateways; ` +
+      `store SIGKILLed at ${OUTAGE.killAtMs / 1000} s, restarted at ${OUTAGE.restartAtMs / 1000} s (load avg ${loadBefore.map((x) => x.toFixed(2)).join(' ')})`,
   );
   const load = await runPacedLoad({
     targets,
@@ -225,7 +226,10 @@ async function runOne(o: OutageOptions, kind: StoreKind, upstreamUrl: string): P
 
 function progressLine(r: OutageRun): string {
   const f = r.figures;
-  return `outage ${r.store}: ${f.ok2xxPct}% 2xx of ${f.requests}, p99 before ${f.before.p99Ms} ms, added p99 ${f.addedP99Ms} ms, recovery ${f.recoveryS ?? 'none'} s, usage ${r.usage.match ? 'matches' : 'DIFFERS'} (settled in ${r.usage.settleS.toFixed(1)} s)`;
+  return (
+    `outage ${r.store}: ${f.ok2xxPct}% 2xx of ${f.requests}, p99 before ${f.before.p99Ms} ms, added p99 ${f.addedP99Ms} ms, ` +
+    `recovery ${f.recoveryS ?? 'none'} s, usage ${r.usage.match ? 'matches' : 'DIFFERS'} (settled in ${r.usage.settleS.toFixed(1)} s)`
+  );
 }
 
 async function sourceState(root: string): Promise<OutageResult['source']> {

@@ -119,7 +119,9 @@ export async function runStorage(o: StorageOptions): Promise<StorageResult> {
         result.dynamoPerRequest = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round((v / n) * 100) / 100]));
       (raw[name] ??= []).push(result);
       console.log(
-        `storage ${name} ${r + 1}/${o.runs}: ${wrk.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(3)} ms CPU/req, @${RATE} req/s p50 ${paced.latencyMs.p50.toFixed(2)} p99 ${paced.latencyMs.p99.toFixed(2)} ms${result.dynamoPerRequest ? `, DynamoDB/req ${JSON.stringify(result.dynamoPerRequest)}` : ''}`,
+        `storage ${name} ${r + 1}/${o.runs}: ${wrk.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(3)} ms CPU/req, ` +
+          `@${RATE} req/s p50 ${paced.latencyMs.p50.toFixed(2)} p99 ${paced.latencyMs.p99.toFixed(2)} ms` +
+          `${result.dynamoPerRequest ? `, DynamoDB/req ${JSON.stringify(result.dynamoPerRequest)}` : ''}`,
       );
     }
   }

@@ -70,7 +70,10 @@ async function syncRss(): Promise<string> {
   clearInterval(sampler);
   await gw.close();
   await openai.close();
-  return `statuses ${statuses.join(',')}, RSS base ${(base / MiB).toFixed(0)} MB, peak ${(peak / MiB).toFixed(0)} MB (+${((peak - base) / MiB).toFixed(0)} MB), wall ${wall} ms`;
+  return (
+    `statuses ${statuses.join(',')}, RSS base ${(base / MiB).toFixed(0)} MB, peak ${(peak / MiB).toFixed(0)} MB (+${((peak - base) / MiB).toFixed(0)} MB), ` +
+    `wall ${wall} ms`
+  );
 }
 
 async function main(): Promise<void> {

@@ -317,7 +317,10 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     expect(refused).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
   });
 
-  test('budgets: open mode admits against the spend it last knew and writes every settlement once the store is back; closed mode refuses budgeted tenants with 503', async () => {
+  const BUDGETS_DURING_OUTAGE =
+    'budgets: open mode admits against the spend it last knew and writes every settlement once the store is back; ' +
+    'closed mode refuses budgeted tenants with 503';
+  test(BUDGETS_DURING_OUTAGE, async () => {
     const clock = fakeClock();
     const open = await start(clock.now);
     const closed = await start(clock.now, { STORE_FAILURE_MODE: 'closed' });
@@ -503,7 +506,10 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     expect((await getJson(`${gw.url}/health?ready=1`)).status).toBe(200);
   });
 
-  test('a store that comes back is found by /health alone: ?ready=1 returns to 200 with no API traffic (a readiness check that took the instance out of rotation brings it back)', async () => {
+  const HEALTH_FINDS_STORE_BACK =
+    'a store that comes back is found by /health alone: ?ready=1 returns to 200 with no API traffic ' +
+    '(a readiness check that took the instance out of rotation brings it back)';
+  test(HEALTH_FINDS_STORE_BACK, async () => {
     const clock = fakeClock();
     // Redis's default: breaker state in process (USE_DISTRIBUTED_CB unset), so /health's read of
     // the breakers does not touch the store; nothing but the guard itself can find it back.
@@ -532,7 +538,10 @@ describe.each([redisBackend, dynamoBackend])('$name outage', (backend) => {
     expect((await getJson(`${gw.url}/health`)).body.stores).toEqual({ [backend.name]: 'ok' });
   });
 
-  test('a store that vanished without closing its connections (half-open) is found back at its address: the client drops a silent connection and opens a new one', async () => {
+  const HALF_OPEN_STORE_FOUND_BACK =
+    'a store that vanished without closing its connections (half-open) is found back at its address: ' +
+    'the client drops a silent connection and opens a new one';
+  test(HALF_OPEN_STORE_FOUND_BACK, async () => {
     const clock = fakeClock();
     const proxy = await startTcpProxy({ port: store.port });
     proxies.push(proxy);
@@ -652,7 +661,9 @@ describe('dynamodb outage: tenants', () => {
     return i;
   };
 
-  test('a key seen before the outage keeps working (last known good, past its cache TTL); a never-seen key is 503 store_unavailable, never 401 or 500', async () => {
+  const KNOWN_KEY_KEEPS_WORKING =
+    'a key seen before the outage keeps working (last known good, past its cache TTL); a never-seen key is 503 store_unavailable, never 401 or 500';
+  test(KNOWN_KEY_KEEPS_WORKING, async () => {
     const clock = fakeClock();
     const gw = await start(clock.now);
     const seen = `gw-seen-${randomUUID()}`;

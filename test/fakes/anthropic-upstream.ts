@@ -183,7 +183,10 @@ function unpairedToolResult(messages: unknown[]): string | undefined {
       const b = blocks[j]!;
       if (b.type === 'tool_use' && typeof b.id === 'string') ids.add(b.id);
       if (b.type === 'tool_result' && !(typeof b.tool_use_id === 'string' && prevIds.has(b.tool_use_id))) {
-        return `messages.${k}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(b.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+        return (
+          `messages.${k}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(b.tool_use_id)}. ` +
+          `Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`
+        );
       }
     }
     prevIds = ids;

@@ -96,13 +96,16 @@ export async function startFakeSns(): Promise<FakeAws<SnsRequest>> {
       failures--;
       res.writeHead(500);
       res.end(
-        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal error</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` +
+          `<Error><Type>Receiver</Type><Code>InternalError</Code><Message>Internal error</Message></Error>` +
+          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
       return;
     }
     res.writeHead(200);
     res.end(
-      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+      `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
     );
   });
   return { url, requests, failNext: (n) => void (failures = n), close: () => closeServer(server) };

@@ -144,7 +144,9 @@ function errorBody(message: string, type: string, param: string | null, code: st
 }
 
 const INVALID_JSON_MESSAGE =
-  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)";
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. " +
+  'The OpenAI API expects a JSON payload, but what was sent was not valid JSON. ' +
+  'If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)';
 
 function maskKey(key: string): string {
   return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(Math.min(key.length - 7, 20))}${key.slice(-4)}`;
@@ -225,7 +227,10 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
       const key = auth?.replace(/^Bearer\s+/i, '').trim() ?? '';
       const message = key
         ? `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`
-        : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
+        : "You didn't provide an API key. You need to provide your API key " +
+          'in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), ' +
+          "or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. " +
+          'You can obtain an API key from https://platform.openai.com/account/api-keys.';
       sendBody(res, 401, JSON_CT, errorBody(message, 'invalid_request_error', null, 'invalid_api_key'));
       return;
     }

@@ -70,7 +70,15 @@ const CREATED = 1_764_000_000;
 /** One OpenAI `chat.completion.chunk` SSE event carrying `content`. */
 export function openaiChunk(content: string, extra: Record<string, unknown> = {}): string {
   const delta = content === '' ? { role: 'assistant', content: '' } : { content };
-  return `data: ${JSON.stringify({ id: 'chatcmpl-fault', object: 'chat.completion.chunk', created: CREATED, model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }], ...extra })}\n\n`;
+  const chunk = {
+    id: 'chatcmpl-fault',
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model: 'gpt-4o-2024-08-06',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+    ...extra,
+  };
+  return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
 /** A complete OpenAI `chat.completion` body whose message is `content`. */

@@ -105,7 +105,9 @@ test('with the store up: the degraded gauge says 0 for dynamodb and no store err
   expect(docs.find((d) => d[METRIC.storeDegraded] !== undefined)).toMatchObject({ [METRIC.storeDegraded]: 0, store: 'dynamodb', service: 'ai-gateway-chat' });
 });
 
-test('with the store cut off: requests are answered, and each invocation prints its store errors (Count) and the degraded state (unitless) before returning', async () => {
+const STORE_CUT_OFF =
+  'with the store cut off: requests are answered, and each invocation prints its store errors (Count) and the degraded state (unitless) before returning';
+test(STORE_CUT_OFF, async () => {
   await proxy.refuse();
   try {
     const printed: number[] = [];

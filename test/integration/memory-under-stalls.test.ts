@@ -71,7 +71,8 @@ describe('stalled large bodies (the real entry, in its own process)', () => {
           new Promise<net.Socket>((resolve) => {
             const s = net.connect(port, '127.0.0.1', () => {
               s.write(
-                `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer gw-default-key\r\ncontent-type: application/json\r\ncontent-length: ${BODY_BYTES}\r\n\r\n`,
+                `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer gw-default-key\r\n` +
+                  `content-type: application/json\r\ncontent-length: ${BODY_BYTES}\r\n\r\n`,
               );
               s.write(chunk);
               resolve(s);

@@ -27,7 +27,16 @@ interface Meta {
   x_gateway: { provider: string; attempts: Attempt[] };
 }
 
-const OLLAMA_DONE = `${JSON.stringify({ model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 5, eval_count: 2 })}\n`;
+const OLLAMA_DONE_CHUNK = {
+  model: 'llama3.2',
+  created_at: '2026-01-01T00:00:00Z',
+  message: { role: 'assistant', content: '' },
+  done: true,
+  done_reason: 'stop',
+  prompt_eval_count: 5,
+  eval_count: 2,
+};
+const OLLAMA_DONE = `${JSON.stringify(OLLAMA_DONE_CHUNK)}\n`;
 
 /** A healthy Ollama: the fallback target. */
 const ollamaAnswers: Script = (_req, res, body) => {

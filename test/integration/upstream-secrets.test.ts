@@ -13,7 +13,9 @@ const SECRETS = ['sk-live-4f9a8b7c6d5e4f3a2b1c', 'AKIAIOSFODNN7EXAMPLE', 'ASIAXY
 const LEAKY = (status: number) =>
   JSON.stringify({
     error: {
-      message: `Incorrect API key provided: Bearer ${SECRETS[0]} (signed by ${SECRETS[1]}, session ${SECRETS[2]}, also ${SECRETS[3]} and ${SECRETS[4]}) status ${status}`,
+      message:
+        `Incorrect API key provided: Bearer ${SECRETS[0]} (signed by ${SECRETS[1]}, ` +
+        `session ${SECRETS[2]}, also ${SECRETS[3]} and ${SECRETS[4]}) status ${status}`,
       type: 'invalid_request_error',
       param: null,
       code: 'invalid_api_key',

@@ -23,5 +23,8 @@ export class WebhookAlertPublisher implements AlertPublisher {
 
 /** One line a person reads: in an e-mail subject, a chat message. */
 export function alertText(a: BudgetAlert): string {
-  return `AI Gateway: tenant "${a.tenant_id}" has used ${a.threshold_pct}% of its ${a.budget_usd} USD budget for ${a.period} (${a.spent_usd.toFixed(4)} USD spent)`;
+  return (
+    `AI Gateway: tenant "${a.tenant_id}" has used ${a.threshold_pct}% of its ${a.budget_usd} USD budget ` +
+    `for ${a.period} (${a.spent_usd.toFixed(4)} USD spent)`
+  );
 }

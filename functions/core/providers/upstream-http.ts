@@ -111,7 +111,8 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
       }
       const message = response
         ? `The connection to ${req.provider} broke mid-response: ${err.code ?? err.message}.`
-        : `Could not reach ${req.provider} at ${target.options.hostname}:${target.options.port || (target.module === https ? 443 : 80)}: ${err.code ?? err.message}.`;
+        : `Could not reach ${req.provider} at ${target.options.hostname}:` +
+          `${target.options.port || (target.module === https ? 443 : 80)}: ${err.code ?? err.message}.`;
       fail(new GatewayError(502, message, { type: 'api_error', code: 'upstream_unreachable', retryable: true }));
     });
     outgoing.on('response', (res) => {
