@@ -3,12 +3,11 @@
 // (401/429) → match the route (404/405) → RBAC (403) → JSON body (415/400) → the route's
 // handler. Anything thrown becomes OpenAI's error JSON, never cached.
 import type { ApiHandler, ApiRequest } from '../core/api-types';
-import type { AuditLog, AdminUserRepository, TenantRepository } from '../core/ports';
+import type { AuditLog, AdminUserRepository, TenantRepository, UsageReader } from '../core/ports';
 import type { TenantDefaults } from '../config';
 import { GatewayError } from '../core/errors';
 import { readJsonBody } from '../core/json-body';
 import type { Logger } from '../core/logger';
-import type { UsageReader } from '../core/ports';
 import { authenticate, type Authenticator } from './basic-auth';
 import { toAdminError } from './error-response';
 import { LoginThrottle } from './login-throttle';
