@@ -10,12 +10,11 @@ import { readJsonBody } from '../core/json-body';
 import type { Logger } from '../core/logger';
 import { authenticate, type Authenticator } from './basic-auth';
 import { toAdminError } from './error-response';
-import { LoginThrottle } from './login-throttle';
 import { hasPermission } from './rbac';
 import { json } from './responses';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
 import { ANONYMOUS_ADMIN, type AdminServices, type Principal, type RouteHandler } from './services';
-import type { LoginThrottlePort } from './shared-login-throttle';
+import { inProcessThrottle, type LoginThrottlePort } from './shared-login-throttle';
 import { clientAddress } from './source-address';
 import { createTenant, deleteTenant, getTenant, listTenants, rotateTenantKey, updateTenant } from './tenant-routes';
 import { tenantUsage } from './usage-route';
@@ -71,7 +70,7 @@ export function createAdminApi(deps: AdminDeps): ApiHandler {
     now,
     logger: deps.logger,
   };
-  const authenticator: Authenticator = { users: deps.users, throttle: deps.throttle ?? new LoginThrottle(), now, logger: deps.logger };
+  const authenticator: Authenticator = { users: deps.users, throttle: deps.throttle ?? inProcessThrottle(), now, logger: deps.logger };
   const caller = (req: ApiRequest): Promise<Principal> =>
     deps.authEnabled ? authenticate(authenticator, req.headers.authorization, sourceAddress(req, deps.trustProxy ?? 0)) : Promise.resolve(ANONYMOUS_ADMIN);
 

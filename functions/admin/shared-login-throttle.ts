@@ -6,13 +6,22 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger';
 import type { RateLimiter } from '../core/ports';
-import type { LoginThrottle, ThrottleDecision } from './login-throttle';
+import { LoginThrottle, type ThrottleDecision } from './login-throttle';
 
-/** What authenticate() needs; LoginThrottle (in process) and SharedLoginThrottle both fit. */
+/** What authenticate() needs: this instance's counts (inProcessThrottle) or every instance's (SharedLoginThrottle). */
 export interface LoginThrottlePort {
-  check(username: string, address: string, nowMs: number): ThrottleDecision | Promise<ThrottleDecision>;
-  recordFailure(username: string, address: string, nowMs: number): void | Promise<void>;
-  recordSuccess(username: string, address: string): void | Promise<void>;
+  check(username: string, address: string, nowMs: number): Promise<ThrottleDecision>;
+  recordFailure(username: string, address: string, nowMs: number): Promise<void>;
+  recordSuccess(username: string, address: string): Promise<void>;
+}
+
+/** The in-process counts as the port: nothing to wait for, answered at once. */
+export function inProcessThrottle(local: LoginThrottle = new LoginThrottle()): LoginThrottlePort {
+  return {
+    check: async (username, address, nowMs) => local.check(username, address, nowMs),
+    recordFailure: async (username, address, nowMs) => local.recordFailure(username, address, nowMs),
+    recordSuccess: async (username, address) => local.recordSuccess(username, address),
+  };
 }
 
 export class SharedLoginThrottle implements LoginThrottlePort {
@@ -46,7 +55,7 @@ export class SharedLoginThrottle implements LoginThrottlePort {
     }
   }
 
-  recordSuccess(username: string, address: string): void {
+  async recordSuccess(username: string, address: string): Promise<void> {
     this.local.recordSuccess(username, address);
   }
 

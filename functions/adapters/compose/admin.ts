@@ -2,7 +2,7 @@
 // totals /admin/tenants/{id}/usage reads (the store the aggregator writes), and the failed-login
 // throttle.
 import { LoginThrottle } from '../../admin/login-throttle';
-import { SharedLoginThrottle, type LoginThrottlePort } from '../../admin/shared-login-throttle';
+import { inProcessThrottle, SharedLoginThrottle, type LoginThrottlePort } from '../../admin/shared-login-throttle';
 import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader } from '../../core/ports';
@@ -44,7 +44,7 @@ export async function composeAdminStores(config: GatewayConfig, logger: Logger, 
 async function loginThrottle(config: GatewayConfig, stores: Stores, logger: Logger, shared: boolean): Promise<LoginThrottlePort> {
   const local = new LoginThrottle();
   const doc = stores.requestPathDynamo ?? stores.dynamo;
-  if (!shared || !doc) return local;
+  if (!shared || !doc) return inProcessThrottle(local);
   const { DynamoRateLimiter } = await import('../dynamodb/rate-limiter');
   return new SharedLoginThrottle(new DynamoRateLimiter(doc, { tableName: config.state.stateTable }), local, logger);
 }
