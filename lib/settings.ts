@@ -38,7 +38,7 @@ export interface GatewaySettings {
 }
 
 /** Lambda refuses environments over 4 KB in total; the rest of the variables need some of it. */
-export const MAX_GATEWAY_CONFIG_BYTES = 3000;
+const MAX_GATEWAY_CONFIG_BYTES = 3000;
 
 class SettingsError extends Error {
   constructor(message: string) {

@@ -7,7 +7,7 @@ import { dummyVerify, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import type { Principal } from './services';
 import { USERNAME_PATTERN } from './user-input';
 
-export const ADMIN_REALM = 'ai-gateway-admin';
+const ADMIN_REALM = 'ai-gateway-admin';
 const MAX_HEADER = 4096;
 
 export interface BasicCredentials {

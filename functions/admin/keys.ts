@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApiKeyRecord } from '../core/ports';
 import { hashApiKey } from '../core/tenants';
 
-export const KEY_PREFIX_LENGTH = 10;
+const KEY_PREFIX_LENGTH = 10;
 
 export interface NewApiKey {
   /** The plaintext: hand it to the caller once, never store or log it. */

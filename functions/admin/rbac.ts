@@ -6,7 +6,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export const ADMIN_ROLES: readonly AdminRole[] = ['admin', 'editor', 'viewer'];
 
-export const ROLE_PERMISSIONS: Readonly<Record<AdminRole, readonly Permission[]>> = {
+const ROLE_PERMISSIONS: Readonly<Record<AdminRole, readonly Permission[]>> = {
   admin: ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'],
   editor: ['tenant:read', 'tenant:write', 'usage:read'],
   viewer: ['tenant:read', 'usage:read'],

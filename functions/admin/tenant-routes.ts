@@ -11,7 +11,7 @@ import { conflict, mutateTenant, tenantNotFound } from './tenant-write';
 import { tenantView } from './views';
 
 /** Longest grace period a rotated-out key may keep working. */
-export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
 const GENERATED_ID_ATTEMPTS = 3;
 

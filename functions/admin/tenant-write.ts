@@ -4,7 +4,7 @@ import { StoreConflictError, type TenantRecord } from '../core/ports';
 import { GatewayError, notFound } from '../core/errors';
 import { iso, type AdminServices } from './services';
 
-export const MAX_RETRIES = 3;
+const MAX_RETRIES = 3;
 
 export const conflict = (message: string, param: string | null = null): GatewayError =>
   new GatewayError(409, message, { type: 'invalid_request_error', param, code: 'conflict' });

@@ -8,7 +8,7 @@ import { iso, type RouteHandler } from './services';
 import { TENANT_ID_PATTERN } from './tenant-input';
 import { tenantNotFound } from './tenant-write';
 
-export const MAX_DAYS_GROUPED = 366;
+const MAX_DAYS_GROUPED = 366;
 const DAY_MS = 86_400_000;
 const DAY_QUERY_BATCH = 16;
 

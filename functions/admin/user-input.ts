@@ -7,7 +7,7 @@ import { MAX_PASSWORD_LENGTH } from './passwords';
 import { ADMIN_ROLES } from './rbac';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-export const MIN_PASSWORD_LENGTH = 12;
+const MIN_PASSWORD_LENGTH = 12;
 
 export interface UserCreateInput {
   username: string;

@@ -82,7 +82,7 @@ export const deleteUser: RouteHandler = async (s, { params, principal }) => {
   return noContent();
 };
 
-export const MAX_AUDIT_LIMIT = 1000;
+const MAX_AUDIT_LIMIT = 1000;
 
 export const listAudit: RouteHandler = async (s, { query }) => {
   const tenantId = query.get('tenant_id') ?? undefined;

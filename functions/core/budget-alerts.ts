@@ -4,7 +4,7 @@
 import type { Logger } from './logger';
 import type { AlertClaims, AlertPublisher, BudgetAlert, UsageEvent } from './ports';
 
-export const ALERT_THRESHOLDS = [50, 80, 100] as const;
+const ALERT_THRESHOLDS = [50, 80, 100] as const;
 
 /** Claims remembered in process, to skip a store round trip per event once a threshold is sent. */
 const KNOWN_CLAIMS = 10_000;
