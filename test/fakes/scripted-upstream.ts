@@ -98,6 +98,17 @@ export function ollamaLine(content: string): string {
   return `${JSON.stringify({ model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content }, done: false })}\n`;
 }
 
+/** Ollama's final /api/chat line (done, with its token counts), NDJSON-terminated. */
+export const OLLAMA_DONE = `${JSON.stringify({
+  model: 'llama3.2',
+  created_at: '2026-01-01T00:00:00Z',
+  message: { role: 'assistant', content: '' },
+  done: true,
+  done_reason: 'stop',
+  prompt_eval_count: 5,
+  eval_count: 2,
+})}\n`;
+
 export const SSE_HEAD = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 export const NDJSON_HEAD = { 'content-type': 'application/x-ndjson' };
 

@@ -9,7 +9,17 @@ import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { fakeAwsEnv } from '../fakes/bedrock-upstream';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
-import { NDJSON_HEAD, ollamaLine, SSE_HEAD, startScriptedUpstream, trickle, writeAndEnd, type Script, type ScriptedUpstream } from '../fakes/scripted-upstream';
+import {
+  NDJSON_HEAD,
+  OLLAMA_DONE,
+  ollamaLine,
+  SSE_HEAD,
+  startScriptedUpstream,
+  trickle,
+  writeAndEnd,
+  type Script,
+  type ScriptedUpstream,
+} from '../fakes/scripted-upstream';
 
 interface Attempt {
   provider: string;
@@ -26,16 +36,6 @@ const BIG = 'a'.repeat(100 * 1024);
 
 // ---- Ollama, the healthy fallback ----------------------------------------------------------
 
-const OLLAMA_DONE_CHUNK = {
-  model: 'llama3.2',
-  created_at: '2026-01-01T00:00:00Z',
-  message: { role: 'assistant', content: '' },
-  done: true,
-  done_reason: 'stop',
-  prompt_eval_count: 5,
-  eval_count: 2,
-};
-const OLLAMA_DONE = `${JSON.stringify(OLLAMA_DONE_CHUNK)}\n`;
 const ollamaAnswers: Script = (_req, res, body) => {
   if ((JSON.parse(body) as { stream?: boolean }).stream !== false) writeAndEnd(res, 200, NDJSON_HEAD, [ollamaLine('fine'), OLLAMA_DONE]);
   else writeAndEnd(res, 200, { 'content-type': 'application/json' }, [OLLAMA_DONE.replace('"content":""', '"content":"fine"')]);

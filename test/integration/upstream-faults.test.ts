@@ -7,6 +7,7 @@ import { captureOutput, type CapturedOutput } from '../helpers/captured-output';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import {
   NDJSON_HEAD,
+  OLLAMA_DONE,
   ollamaLine,
   openaiChunk,
   openaiCompletion,
@@ -26,17 +27,6 @@ interface Attempt {
 interface Meta {
   x_gateway: { provider: string; attempts: Attempt[] };
 }
-
-const OLLAMA_DONE_CHUNK = {
-  model: 'llama3.2',
-  created_at: '2026-01-01T00:00:00Z',
-  message: { role: 'assistant', content: '' },
-  done: true,
-  done_reason: 'stop',
-  prompt_eval_count: 5,
-  eval_count: 2,
-};
-const OLLAMA_DONE = `${JSON.stringify(OLLAMA_DONE_CHUNK)}\n`;
 
 /** A healthy Ollama: the fallback target. */
 const ollamaAnswers: Script = (_req, res, body) => {
