@@ -5,28 +5,9 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { composeAdminStores, composeAggregator, composeUsageApi } from '../../functions/adapters/compose';
 import { loadConfig, type GatewayConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
-import type { UsageEvent } from '../../functions/core/ports';
+import { usageEvent } from '../contract/usage-store.contract';
 import { DEFAULT_TENANT_KEY, hashApiKey } from '../../functions/core/tenants';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
-
-const event = (requestId: string, costUsd: number, at: Date): UsageEvent => ({
-  request_id: requestId,
-  tenant_id: 'default',
-  provider: 'openai',
-  model: 'gpt-4o-mini',
-  prompt_tokens: 10,
-  completion_tokens: 5,
-  cached_tokens: 0,
-  cache_write_tokens: 0,
-  reasoning_tokens: 0,
-  cost_usd: costUsd,
-  latency_ms: 12,
-  cache_hit: false,
-  status: 200,
-  stream: false,
-  timestamp: at.toISOString(),
-  budget_usd: 0,
-});
 
 const monthStart = (at: Date): string => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)).toISOString();
 
@@ -58,7 +39,11 @@ describe('one composition per function, on DynamoDB', () => {
   test('the aggregator writes what the usage API and the admin API read; no state table is created', async () => {
     const at = new Date();
     const aggregator = await composeAggregator(config, silentLogger);
-    expect(await aggregator.aggregator.processBatch([{ id: 'm-1', body: JSON.stringify(event('req-1', 0.25, at)) }])).toEqual([]);
+    expect(
+      await aggregator.aggregator.processBatch([
+        { id: 'm-1', body: JSON.stringify(usageEvent({ tenant_id: 'default', model: 'gpt-4o-mini', cost_usd: 0.25, timestamp: at.toISOString() })) },
+      ]),
+    ).toEqual([]);
 
     const usageApi = await composeUsageApi(config, silentLogger);
     const tenant = await usageApi.tenants.findByKeyHash(hashApiKey(DEFAULT_TENANT_KEY));
