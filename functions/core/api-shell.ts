@@ -1,7 +1,7 @@
 // What every API route is served inside, whatever the route: request ids, path matching with one
-// trailing slash forgiven (404 unknown path, 405 with Allow), the MAX_BODY_BYTES limit (413),
-// every failure as OpenAI's error JSON carrying x-request-id / x-correlation-id, the API headers
-// on every answer, and one access line per request.
+// trailing slash forgiven and prefix routes (404 unknown path, 405 with Allow), the MAX_BODY_BYTES
+// limit (413), every failure as OpenAI's error JSON carrying x-request-id / x-correlation-id, the
+// API headers on every answer, and one access line per request.
 import { logAccess, withApiHeaders } from './access-log';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import { bodyTooLarge, GatewayError, notFound, toGatewayError } from './errors';

@@ -6,8 +6,8 @@
 //
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
 // chat pipeline (through the ingress adapter of the client API on that route), the embeddings
-// pipeline, the models list, the health report or the metrics. Errors take the shape of the
-// route's ingress, else OpenAI's.
+// pipeline, the models list and lookup, the health report or the metrics. Errors take the shape of
+// the route's ingress, else OpenAI's.
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
 import { routedPath, routeFor, serveRoutes, type RouteHandler } from './api-shell';
