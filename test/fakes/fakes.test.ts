@@ -272,6 +272,13 @@ describe('fake OpenAI upstream: the Responses API, as the openai SDK sees it', (
 
     const unstored = await client.responses.create({ model: 'gpt-4o', input: 'hi', store: false });
     await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+
+    // A conversation continues only from a stored response.
+    const next = await client.responses.create({ model: 'gpt-4o', input: 'and then?', previous_response_id: streamedFinal.id });
+    expect(next.status).toBe('completed');
+    const orphan = await client.responses.create({ model: 'gpt-4o', input: 'and then?', previous_response_id: unstored.id }).catch((e: unknown) => e);
+    expect(orphan).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(orphan).toMatchObject({ status: 400, code: 'previous_response_not_found', param: 'previous_response_id' });
   });
 
   test('auth, status behaviours, bad bodies and a dropped stream, as on the chat route', async () => {

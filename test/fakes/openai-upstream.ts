@@ -8,6 +8,7 @@ import {
   firstToolName,
   isRecord,
   lastMessage,
+  MAX_RECORDED_REQUESTS,
   memo,
   messageText,
   readFixture,
@@ -324,11 +325,21 @@ function handleResponses(
     return;
   }
 
+  const previous = body.previous_response_id;
+  if (typeof previous === 'string' && !stored.has(previous)) {
+    const message = `Previous response with id '${previous}' not found.`;
+    sendBody(res, 400, JSON_CT, errorBody(message, 'invalid_request_error', 'previous_response_id', 'previous_response_not_found'));
+    return;
+  }
+
   const model = body.model;
   const id = nextId();
   const toolName = answersToolCall(body) ? undefined : responsesToolName(body);
   const keep = (response: ResponseFixture): void => {
-    if (body.store !== false) stored.set(id, response);
+    if (body.store === false) return;
+    stored.set(id, response);
+    // Bounded like the request log: the oldest stored response goes first.
+    if (stored.size > MAX_RECORDED_REQUESTS) stored.delete(stored.keys().next().value as string);
   };
 
   if (body.stream !== true) {
