@@ -1,17 +1,23 @@
 // Runs the ResponseStore contract against memory, DynamoDB (real SDK clients on an embedded
 // dynalite) and Redis (ioredis on a redis-server this file starts), then what only one backend
-// does: memory's eviction, DynamoDB's split over items under its 400 KB limit, Redis's own expiry.
+// does: memory's eviction, DynamoDB's split over items under its 400 KB limit, Redis's own expiry;
+// and the state stores as the gateway composes them, on the backend the configuration selects.
 // Every DynamoDB test gets a "state" table of its own, every Redis test its own key prefix.
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
+import { selectBackends } from '../../functions/adapters/backends';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoResponseStore, PART_BYTES } from '../../functions/adapters/dynamodb/response-store';
 import { ensureTables, localTableNames } from '../../functions/adapters/dynamodb/tables';
 import { MemoryResponseStore } from '../../functions/adapters/memory/response-store';
 import { connectRedis } from '../../functions/adapters/redis/client';
 import { RedisResponseStore } from '../../functions/adapters/redis/response-store';
+import { createStateStores, type StateStores } from '../../functions/adapters/state';
+import { loadConfig, type Env } from '../../functions/config';
+import { silentLogger } from '../../functions/core/logger';
+import { StoreGuards } from '../../functions/core/store-guard';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { recordOfBytes, responseStoreContract, storedResponse } from './response-store.contract';
@@ -157,5 +163,41 @@ describe('Redis response store', () => {
     const ttl = await redis.ttl(keys[0] as string);
     expect(ttl).toBeGreaterThan(2_592_000 - 5);
     expect(ttl).toBeLessThanOrEqual(2_592_000);
+  });
+});
+
+describe('composed state stores: stored responses on the selected backend', () => {
+  /** One instance's state stores, built as the chat gateway's composition builds them. */
+  async function instance(env: Env): Promise<StateStores> {
+    const config = loadConfig(env, () => '{}', 'test');
+    const now = () => T0;
+    return createStateStores(config, selectBackends(config), now, new StoreGuards({ now, logger: silentLogger }), silentLogger);
+  }
+
+  const shared: Array<[string, () => Env]> = [
+    ['redis (REDIS_URL)', () => ({ REDIS_URL: redisServer.url })],
+    ['the DynamoDB state table', () => ({ DYNAMODB_ENDPOINT: dynalite.endpoint, STATE_TABLE: `${prefix}composed-${++tables}` })],
+  ];
+
+  it.each(shared)('%s: a response one instance stores, another reads and deletes', async (_name, env) => {
+    const config = env();
+    const [a, b] = [await instance(config), await instance(config)];
+    try {
+      const record = storedResponse('tenant-a', `resp_${randomBytes(4).toString('hex')}`);
+      await a.responses.put(record, 60, T0);
+      expect(await b.responses.get('tenant-a', record.id, T0)).toEqual(record);
+      expect(await b.responses.delete('tenant-a', record.id, T0)).toBe(true);
+      expect(await a.responses.get('tenant-a', record.id, T0)).toBeNull();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('nothing set: each instance keeps its own, in memory', async () => {
+    const [a, b] = [await instance({}), await instance({})];
+    await a.responses.put(storedResponse('tenant-a', 'resp_1'), 60, T0);
+    expect(await a.responses.get('tenant-a', 'resp_1', T0)).not.toBeNull();
+    expect(await b.responses.get('tenant-a', 'resp_1', T0)).toBeNull();
   });
 });
