@@ -152,7 +152,7 @@ describe('DynamoDB response store: records over the 400 KB item limit', () => {
 });
 
 describe('Redis response store', () => {
-  it('sets the key with EX, so Redis drops the record itself when the TTL runs out', async () => {
+  it('gives the key an expiry of the TTL, so Redis drops the record itself when it runs out', async () => {
     // A redis-server's clock cannot be moved: the contract proves expiry by the caller's clock;
     // here the key's own TTL proves Redis will drop it at the same moment.
     const keyPrefix = redisPrefix();

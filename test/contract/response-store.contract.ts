@@ -1,5 +1,5 @@
 // The ResponseStore contract, run against every backend (response-store-backends.test.ts). Expiry
-// follows the caller's nowMs on every backend; Redis also expires keys itself (SET ... EX), which
+// follows the caller's nowMs on every backend; Redis also expires keys itself (EXPIRE), which
 // the backend test checks on the key, since a redis-server's clock cannot be moved.
 import { StoredResponseTooLarge, type ResponseStore, type StoredResponse } from '../../functions/core/ports';
 import type { StoreUnderTest } from './tenant-repository.contract';
