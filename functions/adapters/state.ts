@@ -1,6 +1,6 @@
 // Builds the request-path state stores (rate-limit windows, cached responses, budget accounts,
-// circuit-breaker state, stored responses of the Responses API) on the backends selectBackends chose (see backends.ts for the
-// precedence). Shared backends are imported only when selected.
+// circuit-breaker state, stored responses of the Responses API) on the backends selectBackends
+// chose (see backends.ts for the precedence). Shared backends are imported only when selected.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { openRedis } from './compose/shared-redis';
