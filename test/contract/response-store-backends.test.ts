@@ -128,6 +128,15 @@ describe('DynamoDB response store: records over the 400 KB item limit', () => {
     await cleanup();
   });
 
+  it('reads an expired record that the TTL sweep has not yet deleted as absent', async () => {
+    const { tableName, cleanup } = await freshStateTable();
+    const store = new DynamoResponseStore(doc, { tableName });
+    await store.put(storedResponse('t', 'resp_1'), 90, T0);
+    expect(await store.get('t', 'resp_1', T0 + 90_000)).toBeNull();
+    expect(await itemsOf(tableName, 't', 'resp_1')).toHaveLength(1); // still in the table
+    await cleanup();
+  });
+
   it('reads a record whose part the TTL sweep took first as absent, not as a truncated record', async () => {
     const { tableName, cleanup } = await freshStateTable();
     const store = new DynamoResponseStore(doc, { tableName });
