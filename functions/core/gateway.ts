@@ -25,7 +25,7 @@ import { openAiChat } from './ingress/openai-chat';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
-import type { BreakerPhase, RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
+import type { BreakerPhase, RateLimiter, ResponseCache, ResponseStore, TenantStore, UsageReader, UsageSink } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds } from './request-context';
@@ -46,6 +46,8 @@ export interface GatewayDeps {
   tenants: TenantStore;
   limiter: RateLimiter;
   cache: ResponseCache;
+  /** Stored responses of the Responses API; absent where nothing serves that API. */
+  responses?: ResponseStore;
   breaker: CircuitBreaker;
   usage: UsageSink;
   /** Totals for GET /v1/usage. */
