@@ -99,9 +99,9 @@ describe('parseJsonBody', () => {
 });
 
 describe('valid requests pass unchanged', () => {
-  // Every chat request fixture (embeddings.request.json is not a chat request).
+  // Every chat request fixture (embeddings and Responses API requests are not chat requests).
   const chatFixtures = readdirSync(join(FIXTURES, 'openai'))
-    .filter((f) => f.endsWith('.request.json') && !f.startsWith('embeddings'))
+    .filter((f) => f.endsWith('.request.json') && !f.startsWith('embeddings') && !f.startsWith('responses-'))
     .map((f) => `openai/${f}`);
 
   it('finds the fixture requests', () => {
