@@ -271,6 +271,21 @@ describe('the Responses API, every provider', () => {
     expect(file).toMatchObject({ status: 400, param: 'input[0].content[0].file_id' });
   });
 
+  test('a cached answer is a new response, whole or replayed as a stream, and costs nothing', async () => {
+    const options = { headers: { 'x-cache-ttl': '60' } };
+    const first = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', input: 'cache me' }, options);
+    const calls = fakes.anthropic.requests.length;
+    const again = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', input: 'cache me' }, options);
+    const replayed = await client.responses.stream({ model: 'anthropic/claude-haiku-4-5', input: 'cache me' }, options).finalResponse();
+    expect(fakes.anthropic.requests.length).toBe(calls);
+    expect(meta(first).cache_hit).toBe(false);
+    for (const hit of [again, replayed]) {
+      expect(meta(hit)).toMatchObject({ cache_hit: true, cost_usd: 0 });
+      expect(hit.output_text).toBe(first.output_text);
+      expect(hit.id).not.toBe(first.id);
+    }
+  });
+
   test('each response is one usage event in /v1/usage, at the cost the client was told', async () => {
     gw.tenants.put('gw-responses', { ...DEFAULT_TENANT, id: 'responses', name: 'responses' });
     const own = new OpenAI({ apiKey: 'gw-responses', baseURL: gw.baseURL, maxRetries: 0 });
