@@ -44,6 +44,19 @@ describe('Vercel AI SDK (Responses API) → gateway → Anthropic', () => {
     }
   });
 
+  test('a stream the provider breaks after its first text surfaces as an error, after the text that arrived', async () => {
+    anthropic.setBehaviour({ streamChunks: 5, failAfterChunks: 4 });
+    try {
+      const result = streamText({ model: openai('claude-haiku-4-5'), prompt: 'Fail midway', onError: () => undefined });
+      const parts: string[] = [];
+      for await (const part of result.fullStream) parts.push(part.type);
+      expect(parts).toContain('text-delta');
+      expect(parts.indexOf('error')).toBeGreaterThan(parts.indexOf('text-delta'));
+    } finally {
+      anthropic.setBehaviour(null);
+    }
+  });
+
   test('a tool call over two steps: the model calls the tool, then answers with its result', async () => {
     const calls: unknown[] = [];
     const result = await generateText({
