@@ -137,6 +137,7 @@ describe('a Responses request in the canonical model', () => {
     [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', 'stored responses'],
     [{ input: [{ type: 'web_search_call', id: 'ws_1' }] }, 'input[0].type', "'web_search_call' items"],
     [{ input: [{ role: 'tool', content: 'x' }] }, 'input[0].role', 'expected one of'],
+    [{ input: [{ role: 'system', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }, 'input[0].content[0].type', 'user messages only'],
     [{ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'input[0].content[0].type', "'input_file' parts"],
     [{ input: 'Hi', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'at most 16'],
     [{ input: 'Hi', metadata: { k: 1 } }, 'metadata.k', 'expected a string'],

@@ -1,5 +1,5 @@
 // functions/core/ingress — client chat APIs as ingress adapters over the canonical model, one folder
-// each (openai-chat/): route, key source, request validation and translation, answer and stream
+// each (openai-chat/, openai-responses/): route, key source, request validation and translation, answer and stream
 // rendering, error shape. A new client API is one folder here and touches no provider and no
 // pipeline step.
 //

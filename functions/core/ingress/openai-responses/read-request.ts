@@ -51,7 +51,7 @@ export function readResponsesRequest(body: Json): ChatCompletionRequest {
   const messages: ChatMessage[] = [];
   if (typeof wire.instructions === 'string' && wire.instructions !== '') messages.push({ role: 'system', content: wire.instructions });
   if (typeof wire.input === 'string') messages.push({ role: 'user', content: wire.input });
-  else wire.input.forEach((item, i) => appendItem(messages, item, `input[${i}]`));
+  else for (const item of wire.input) appendItem(messages, item);
   if (messages.length === 0) throw badRequest("Invalid value for 'input': it must contain at least one message.", 'input', 'invalid_value');
 
   const request: ChatCompletionRequest = { model: wire.model, messages };
@@ -127,7 +127,7 @@ function checkItem(c: Checker, item: unknown, p: string): void {
     const content = item.content;
     if (typeof content === 'string') return;
     if (!Array.isArray(content)) c.fail(`${p}.content`, 'a string or an array of content parts', content);
-    content.forEach((part, j) => checkPart(c, part, `${p}.content[${j}]`));
+    content.forEach((part, j) => checkPart(c, part, `${p}.content[${j}]`, item.role === 'user'));
   } else if (type === 'function_call') {
     if (typeof item.call_id !== 'string' || item.call_id === '') c.fail(`${p}.call_id`, 'a non-empty string', item.call_id);
     if (typeof item.name !== 'string' || item.name === '') c.fail(`${p}.name`, 'a non-empty string', item.name);
@@ -161,13 +161,14 @@ function checkItem(c: Checker, item: unknown, p: string): void {
   }
 }
 
-function checkPart(c: Checker, part: unknown, p: string): void {
+function checkPart(c: Checker, part: unknown, p: string, imagesAllowed: boolean): void {
   if (!isObject(part)) c.fail(p, 'an object', part);
   if (part.type === 'input_text' || part.type === 'output_text') {
     if (typeof part.text !== 'string') c.fail(`${p}.text`, 'a string', part.text);
   } else if (part.type === 'refusal') {
     if (typeof part.refusal !== 'string') c.fail(`${p}.refusal`, 'a string', part.refusal);
   } else if (part.type === 'input_image') {
+    if (!imagesAllowed) throw badRequest(`Invalid value for '${p}.type': images are accepted in user messages only.`, `${p}.type`, 'invalid_value');
     if (part.file_id !== undefined && part.file_id !== null) {
       throw badRequest(
         `Unsupported parameter: '${p}.file_id': uploaded files are not supported; send the image as 'image_url' (a URL or a data URL).`,
@@ -260,7 +261,7 @@ function checkReasoning(c: Checker, reasoning: unknown): void {
 }
 
 /** Appends one input item to the chat messages, merging a function call into the assistant turn before it. */
-function appendItem(messages: ChatMessage[], item: Json, p: string): void {
+function appendItem(messages: ChatMessage[], item: Json): void {
   const type = item.type ?? 'message';
   if (type === 'function_call') {
     const call = { id: String(item.call_id), type: 'function' as const, function: { name: String(item.name), arguments: String(item.arguments) } };
@@ -272,28 +273,23 @@ function appendItem(messages: ChatMessage[], item: Json, p: string): void {
     const content = typeof output === 'string' ? output : (output as Array<{ text: string }>).map((part) => part.text).join('');
     messages.push({ role: 'tool', tool_call_id: String(item.call_id), content });
   } else if (type === 'message') {
-    messages.push(toChatMessage(item, p));
+    messages.push(toChatMessage(item));
   }
 }
 
-function toChatMessage(item: Json, p: string): ChatMessage {
+function toChatMessage(item: Json): ChatMessage {
   const role = item.role as 'user' | 'system' | 'developer' | 'assistant';
   const content = item.content as string | Json[];
   if (typeof content === 'string') return { role, content };
-  if (role === 'assistant') {
-    // An earlier answer replayed: its text (and any refusal) as one string, so function calls can join it.
-    return { role, content: content.map((part) => (part.type === 'refusal' ? String(part.refusal) : String(part.text))).join('') };
-  }
+  const text = (part: Json): string => String(part.type === 'refusal' ? part.refusal : part.text);
+  // An earlier answer replayed: its text (and any refusal) as one string, so function calls can join it.
+  if (role === 'assistant') return { role, content: content.map(text).join('') };
   return {
     role,
-    content: content.map((part, j): ContentPart => {
-      if (part.type === 'input_image') {
-        if (role !== 'user')
-          throw badRequest(`Invalid value for '${p}.content[${j}]': images are accepted in user messages only.`, `${p}.content[${j}]`, 'invalid_value');
-        const detail = part.detail as 'auto' | 'low' | 'high' | undefined;
-        return { type: 'image_url', image_url: detail ? { url: String(part.image_url), detail } : { url: String(part.image_url) } };
-      }
-      return { type: 'text', text: String(part.type === 'refusal' ? part.refusal : part.text) };
+    content: content.map((part): ContentPart => {
+      if (part.type !== 'input_image') return { type: 'text', text: text(part) };
+      const detail = part.detail as 'auto' | 'low' | 'high' | undefined;
+      return { type: 'image_url', image_url: detail ? { url: String(part.image_url), detail } : { url: String(part.image_url) } };
     }),
   };
 }

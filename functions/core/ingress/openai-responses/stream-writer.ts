@@ -99,7 +99,7 @@ export class ResponsesStreamWriter implements StreamWriter {
   /** A piece of a function call: a new call (a new tool-call index) opens its own item. */
   private callDelta(delta: ChunkToolCallDelta): string {
     let out = '';
-    if (!this.call || this.call.toolIndex !== delta.index) {
+    if (!this.call || this.call.toolIndex !== delta.index || (delta.id !== undefined && delta.id !== this.call.item.call_id)) {
       out += this.closeMessage() + this.closeCall();
       const item: FunctionCallItem = {
         id: newId('fc'),
