@@ -10,7 +10,7 @@
 // Precedence, per family:
 //   tenants, admin users, audit trail  DynamoDB when DYNAMODB_ENDPOINT or TENANTS_TABLE is set, else memory.
 //   rate limits, response cache,       Redis when REDIS_URL is set, else the DynamoDB state table
-//   budget ledger                      when tenants are in DynamoDB, else memory.
+//   budget ledger, stored responses    when tenants are in DynamoDB, else memory.
 //   circuit-breaker state              Redis when REDIS_URL is set and USE_DISTRIBUTED_CB=true, else the
 //                                      DynamoDB state table when tenants are in DynamoDB, else memory.
 //   usage totals, alert claims         DynamoDB's usage table when USAGE_TABLE is set or tenants are in
@@ -28,6 +28,8 @@ export interface Backends {
   tenants: 'memory' | 'dynamodb';
   limiter: StoreBackend;
   cache: StoreBackend;
+  /** Stored responses of the Responses API (previous_response_id, GET/DELETE /v1/responses/{id}). */
+  responses: StoreBackend;
   breaker: StoreBackend;
   budget: StoreBackend;
   usage: StoreBackend;
@@ -42,5 +44,5 @@ export function selectBackends(config: BackendSettings): Backends {
   const state: StoreBackend = redis ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
   const breaker: StoreBackend = redis && config.state.distributedBreaker ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
   const usage: StoreBackend = tenants === 'dynamodb' || config.usage.tableSet ? 'dynamodb' : redis ? 'redis' : 'memory';
-  return { tenants, limiter: state, cache: state, breaker, budget: state, usage, alertClaims: usage };
+  return { tenants, limiter: state, cache: state, responses: state, breaker, budget: state, usage, alertClaims: usage };
 }

@@ -1,22 +1,25 @@
 // Builds the request-path state stores (rate-limit windows, cached responses, budget accounts,
-// circuit-breaker state) on the backends selectBackends chose (see backends.ts for the
-// precedence). Shared backends are imported only when selected.
+// circuit-breaker state, stored responses of the Responses API) on the backends selectBackends
+// chose (see backends.ts for the precedence). Shared backends are imported only when selected.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { openRedis } from './compose/shared-redis';
 import type { BudgetLedger } from '../core/ports';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { RoutingSettings, StoreSettings } from '../config';
-import type { BreakerStateStore, RateLimiter, ResponseCache } from '../core/ports';
+import type { Logger } from '../core/logger';
+import type { BreakerStateStore, RateLimiter, ResponseCache, ResponseStore } from '../core/ports';
 import type { Backends, StoreBackend } from './backends';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';
 import { ResilientRateLimiter } from '../core/resilience/rate-limiter';
 import { ResilientResponseCache } from '../core/resilience/response-cache';
+import { ResilientResponseStore } from '../core/resilience/response-store';
 import type { StoreGuard, StoreGuards } from '../core/store-guard';
 import { MemoryBreakerStore } from './memory/breaker-store';
 import { MemoryBudgetLedger } from './memory/budget-ledger';
 import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
+import { MemoryResponseStore } from './memory/response-store';
 
 /** How long an instance trusts breaker state it read from a shared store. */
 const BREAKER_CACHE_MS = 1000;
@@ -24,6 +27,8 @@ const BREAKER_CACHE_MS = 1000;
 export interface StateStores {
   limiter: RateLimiter;
   cache: ResponseCache;
+  /** Stored responses: a failing put is logged and skipped, a failing read is 503 (core/resilience). */
+  responses: ResponseStore;
   breakerStore: BreakerStateStore;
   /** The shared ledger as it is (budget leases and degraded admission sit above it), or memory. */
   budgetLedger: BudgetLedger;
@@ -38,18 +43,19 @@ export interface StateStores {
 /**
  * `shared`: a request-path DynamoDB client already open (the tenant lookup's), to use instead of a
  * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
- * the guard of its backend.
+ * the guard of its backend; `logger` hears of responses the store could not keep.
  */
 export async function createStateStores(
   config: StoreSettings & RoutingSettings,
   backends: Backends,
   now: () => number,
   guards: StoreGuards,
+  logger: Logger,
   shared: { dynamo?: DynamoDBDocumentClient } = {},
 ): Promise<StateStores> {
   const { redisUrl, stateTable } = config.state;
   const { timeoutMs, failureMode } = config.stores;
-  const families = [backends.limiter, backends.cache, backends.breaker, backends.budget];
+  const families = [backends.limiter, backends.cache, backends.responses, backends.breaker, backends.budget];
   const redis = families.includes('redis') && redisUrl ? await openRedis(redisUrl, timeoutMs) : undefined;
   const dynamo =
     families.includes('dynamodb') && config.storage.kind === 'dynamodb'
@@ -63,6 +69,7 @@ export async function createStateStores(
   // Each family on its chosen backend; memory where that is the choice.
   const limiterOn = open[backends.limiter];
   const cacheOn = open[backends.cache];
+  const responsesOn = open[backends.responses];
   const budgetOn = open[backends.budget];
   const breakerOn = open[backends.breaker];
   const memoryLimiter = new MemoryRateLimiter();
@@ -70,12 +77,16 @@ export async function createStateStores(
   const cache: ResponseCache = cacheOn
     ? new ResilientResponseCache(cacheOn.stores.cache, cacheOn.guard)
     : new MemoryResponseCache(config.routing.cache.max_bytes);
+  const responses = responsesOn
+    ? new ResilientResponseStore(responsesOn.stores.responses, logger, responsesOn.guard)
+    : new ResilientResponseStore(new MemoryResponseStore(), logger);
   const budgetLedger: BudgetLedger = budgetOn ? budgetOn.stores.budgetLedger : new MemoryBudgetLedger();
   const breakerStore: BreakerStateStore = breakerOn ? sharedBreaker(breakerOn.stores.breakerStore, breakerOn.guard, now) : new MemoryBreakerStore();
   const budgetGuard = budgetOn?.guard;
   return {
     limiter,
     cache,
+    responses,
     breakerStore,
     budgetLedger,
     budgetGuard,
@@ -87,18 +98,20 @@ export async function createStateStores(
   };
 }
 
-type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'breakerStore' | 'budgetLedger'>;
+type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'responses' | 'breakerStore' | 'budgetLedger'>;
 
 async function redisState(redis: Redis): Promise<SharedState> {
-  const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisBudgetLedger }, { RedisBreakerStore }] = await Promise.all([
+  const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisResponseStore }, { RedisBudgetLedger }, { RedisBreakerStore }] = await Promise.all([
     import('./redis/rate-limiter'),
     import('./redis/response-cache'),
+    import('./redis/response-store'),
     import('./redis/budget-ledger'),
     import('./redis/breaker-store'),
   ]);
   return {
     limiter: new RedisRateLimiter(redis),
     cache: new RedisResponseCache(redis),
+    responses: new RedisResponseStore(redis),
     budgetLedger: new RedisBudgetLedger(redis),
     breakerStore: new RedisBreakerStore(redis),
   };
@@ -133,6 +146,7 @@ async function dynamoState(
     { ensureTables },
     { DynamoRateLimiter },
     { DynamoResponseCache },
+    { DynamoResponseStore },
     { DynamoBreakerStore },
     { DynamoBudgetLedger },
     { GetCommand },
@@ -141,6 +155,7 @@ async function dynamoState(
     import('./dynamodb/tables'),
     import('./dynamodb/rate-limiter'),
     import('./dynamodb/response-cache'),
+    import('./dynamodb/response-store'),
     import('./dynamodb/breaker-store'),
     import('./dynamodb/budget-ledger'),
     import('@aws-sdk/lib-dynamodb'),
@@ -152,6 +167,7 @@ async function dynamoState(
     ping: () => doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'PING', sk: 'PING' } })),
     limiter: new DynamoRateLimiter(doc, { tableName }),
     cache: new DynamoResponseCache(doc, { tableName }),
+    responses: new DynamoResponseStore(doc, { tableName }),
     breakerStore: new DynamoBreakerStore(doc, { tableName }),
     budgetLedger: new DynamoBudgetLedger(doc, { tableName, now }),
   };

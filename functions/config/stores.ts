@@ -1,6 +1,6 @@
 // Where state lives: tenants, admin users and the audit trail (memory or DynamoDB); shared
 // request-path state (Redis, the DynamoDB state table); and how the request path treats a slow
-// or failing store.
+// or failing store; how long stored responses (the Responses API) are kept.
 import * as v from 'valibot';
 import { boolean, httpUrl, MAX_TIMEOUT_SECONDS, nonNegativeInt, oneOf, positiveInt, readEnv, redisUrl, tableName, type Env } from './env';
 
@@ -19,7 +19,14 @@ export interface StoreSettings {
    * a tenant record read earlier may still be served while the tenant store is down.
    */
   stores: { timeoutMs: number; failureMode: StoreFailureMode; tenantStaleTtlMs: number };
+  /** Stored responses live this long after they are answered (RESPONSES_TTL), on the state backend. */
+  responses: { ttlSeconds: number };
 }
+
+/** 30 days, as OpenAI keeps stored responses. */
+const DEFAULT_RESPONSES_TTL_SECONDS = 30 * 86_400;
+/** One year: longer would keep conversations far past any use, in DynamoDB at a cost. */
+const MAX_RESPONSES_TTL_SECONDS = 365 * 86_400;
 
 const StoreEnv = v.object({
   DYNAMODB_ENDPOINT: v.optional(httpUrl),
@@ -31,6 +38,7 @@ const StoreEnv = v.object({
   STORE_TIMEOUT: v.optional(positiveInt(60_000), '150'),
   STORE_FAILURE_MODE: v.optional(oneOf(['open', 'closed'], 'must be open or closed'), 'open'),
   TENANT_STALE_TTL: v.optional(nonNegativeInt(MAX_TIMEOUT_SECONDS), '900'),
+  RESPONSES_TTL: v.optional(positiveInt(MAX_RESPONSES_TTL_SECONDS), String(DEFAULT_RESPONSES_TTL_SECONDS)),
 });
 
 export function loadStoreSettings(env: Env): StoreSettings {
@@ -45,5 +53,6 @@ export function loadStoreSettings(env: Env): StoreSettings {
     state: { redisUrl: e.REDIS_URL, distributedBreaker: e.USE_DISTRIBUTED_CB, stateTable: e.STATE_TABLE },
     tenantCacheTtlMs: e.TENANT_CACHE_TTL * 1000,
     stores: { timeoutMs: e.STORE_TIMEOUT, failureMode: e.STORE_FAILURE_MODE, tenantStaleTtlMs: e.TENANT_STALE_TTL * 1000 },
+    responses: { ttlSeconds: e.RESPONSES_TTL },
   };
 }

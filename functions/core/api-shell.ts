@@ -1,7 +1,7 @@
 // What every API route is served inside, whatever the route: request ids, path matching with one
-// trailing slash forgiven (404 unknown path, 405 with Allow), the MAX_BODY_BYTES limit (413),
-// every failure as OpenAI's error JSON carrying x-request-id / x-correlation-id, the API headers
-// on every answer, and one access line per request.
+// trailing slash forgiven and prefix routes (404 unknown path, 405 with Allow), the MAX_BODY_BYTES
+// limit (413), every failure as OpenAI's error JSON carrying x-request-id / x-correlation-id, the
+// API headers on every answer, and one access line per request.
 import { logAccess, withApiHeaders } from './access-log';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import { bodyTooLarge, GatewayError, notFound, toGatewayError } from './errors';
@@ -12,8 +12,27 @@ import { StoreUnavailableError } from './store-guard';
 /** One route's answer; `ids` are the request's, minted by the shell. */
 export type RouteHandler = (req: ApiRequest, ids: RequestIds) => Promise<ApiResponse>;
 
-/** Path → method → handler. */
-export type RouteTable = Readonly<Record<string, Readonly<Record<string, RouteHandler>>>>;
+/** Method → handler. */
+export type Route = Readonly<Record<string, RouteHandler>>;
+
+/**
+ * Path → route. A path ending in `/*` is a prefix: it serves every path that continues past its
+ * final slash (`/v1/models/*` serves `/v1/models/ollama/llama3.2`); an exact path wins over it.
+ */
+export type RouteTable = Readonly<Record<string, Route>>;
+
+/** The route serving a routed path: its exact entry, else the longest prefix entry it continues. */
+export function routeFor(routes: RouteTable, path: string): Route | undefined {
+  const exact = routes[path];
+  if (exact) return exact;
+  let best: { prefix: string; route: Route } | undefined;
+  for (const [key, route] of Object.entries(routes)) {
+    if (!key.endsWith('/*')) continue;
+    const prefix = key.slice(0, -1);
+    if (path.length > prefix.length && path.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, route };
+  }
+  return best?.route;
+}
 
 /**
  * Who writes a request's access line. By default the shell writes every one; a server whose
@@ -52,7 +71,7 @@ export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler 
     deps.access?.begin(ids);
     const path = routedPath(req.path);
     try {
-      const route = routes[path];
+      const route = routeFor(routes, path);
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.${hint}`);
       const handler = route[req.method];
       if (!handler) {

@@ -6,11 +6,11 @@
 //
 // The gateway's public HTTP contract, independent of any server: routes an ApiRequest to the
 // chat pipeline (through the ingress adapter of the client API on that route), the embeddings
-// pipeline, the models list, the health report or the metrics. Errors take the shape of the
-// route's ingress, else OpenAI's.
+// pipeline, the models list and lookup, the health report or the metrics. Errors take the shape of
+// the route's ingress, else OpenAI's.
 import { Accountant } from './accounting';
 import { logAccess, withApiHeaders } from './access-log';
-import { routedPath, serveRoutes, type RouteHandler } from './api-shell';
+import { routedPath, routeFor, serveRoutes, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
 import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
@@ -25,8 +25,8 @@ import { openAiChat } from './ingress/openai-chat';
 import { openAiResponses } from './ingress/openai-responses';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
-import type { ModelObject } from './openai-types';
-import type { BreakerPhase, RateLimiter, ResponseCache, TenantStore, UsageReader, UsageSink } from './ports';
+import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
+import type { BreakerPhase, RateLimiter, ResponseCache, ResponseStore, TenantStore, UsageReader, UsageSink } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds } from './request-context';
@@ -47,6 +47,8 @@ export interface GatewayDeps {
   tenants: TenantStore;
   limiter: RateLimiter;
   cache: ResponseCache;
+  /** Stored responses of the Responses API; absent where nothing serves that API. */
+  responses?: ResponseStore;
   breaker: CircuitBreaker;
   usage: UsageSink;
   /** Totals for GET /v1/usage. */
@@ -90,9 +92,11 @@ export class Gateway {
     const shared = { ...deps, metrics, gate: this.gate, accountant, budget: this.budget };
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);
+    const models = new ModelsRoute({ ...deps, routing: deps.config.routing, authenticate: (req) => this.gate.authenticate(req) });
     this.routes = {
       '/health': { GET: (req) => this.health(req) },
-      '/v1/models': { GET: (req) => this.models(req) },
+      [MODELS_PATH]: { GET: (req) => models.list(req) },
+      [MODEL_PATH]: { GET: (req) => models.retrieve(req) },
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
       '/v1/usage': { GET: usageRoute({ authenticate: (req) => this.gate.authenticate(req), usageReader: deps.usageReader, now: deps.now }) },
     };
@@ -138,7 +142,7 @@ export class Gateway {
    */
   async refuseBeforeBody(req: Omit<ApiRequest, 'body'>): Promise<ApiResponse | undefined> {
     const path = routedPath(req.path);
-    if (!path.startsWith('/v1/') || !this.routes[path]?.[req.method]) return undefined;
+    if (!path.startsWith('/v1/') || !routeFor(this.routes, path)?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
     const ingress = this.ingresses.get(path);
     const startedMs = this.deps.now();
@@ -196,41 +200,6 @@ export class Gateway {
       }),
     );
     return Object.fromEntries(entries);
-  }
-
-  /** Route aliases, then every configured provider's models, each with its provider and price. */
-  private async models(req: ApiRequest): Promise<ApiResponse> {
-    await this.gate.authenticate(req);
-    const { routing } = this.deps.config;
-    const data: ModelObject[] = Object.entries(routing.routes).map(([alias, route]) => ({
-      id: alias,
-      object: 'model',
-      created: 0,
-      owned_by: 'gateway',
-      x_gateway: { route: route.targets },
-    }));
-    const lists = await Promise.all(
-      [...this.deps.providers.values()]
-        .filter((p) => p.configured)
-        .map(async (p) => {
-          try {
-            return (await p.listModels()).map((m) => ({ ...m, x_gateway: this.modelInfo(p.name, m.id) }));
-          } catch (err) {
-            this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
-            return [];
-          }
-        }),
-    );
-    for (const list of lists) data.push(...list);
-    return jsonResponse(200, { object: 'list', data });
-  }
-
-  private modelInfo(provider: string, model: string): Record<string, unknown> {
-    if (provider === 'ollama') return { provider, input_per_mtok: 0, output_per_mtok: 0 };
-    const price = this.deps.prices.lookup(model);
-    return price
-      ? { provider, input_per_mtok: price.input_per_mtok, output_per_mtok: price.output_per_mtok, cache_read_per_mtok: price.cache_read_per_mtok ?? null }
-      : { provider };
   }
 }
 

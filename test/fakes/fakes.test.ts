@@ -1,3 +1,5 @@
+import OpenAI from 'openai';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { startOllamaUpstream } from './ollama-upstream';
 import { readFixtureJson, type FakeUpstream } from './fixtures';
 import { startOpenAIUpstream } from './openai-upstream';
@@ -157,6 +159,150 @@ describe('fake OpenAI upstream', () => {
     await expect(pending).rejects.toThrow();
     await eventually('the fake counts the abort', () => up.aborted === before + 1, 1_000, 5);
     expect((await post(chat, simple)).status).toBe(200);
+  });
+});
+
+describe('fake OpenAI upstream: the Responses API, as the openai SDK sees it', () => {
+  let up: FakeUpstream;
+  let client: OpenAI;
+  beforeAll(async () => {
+    up = await startOpenAIUpstream({ apiKey: KEY });
+    client = new OpenAI({ apiKey: KEY, baseURL: up.url, maxRetries: 0, timeout: 5000 });
+  });
+  afterAll(() => up.close());
+  afterEach(() => up.setBehaviour(null));
+
+  const WEATHER = {
+    type: 'function' as const,
+    name: 'lookup_weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+    strict: true,
+  };
+
+  test('create: the recorded text answer, with the request model and a fresh id', async () => {
+    const response = await client.responses.create({ model: 'gpt-4.1-mini', input: "What's the weather like in SF?" });
+    expect(response.object).toBe('response');
+    expect(response.status).toBe('completed');
+    expect(response.model).toBe('gpt-4.1-mini');
+    expect(response.id).toMatch(/^resp_/);
+    expect(response.output_text).toMatch(/^I can't provide real-time updates/);
+    expect(response.usage).toMatchObject({ input_tokens: 14, output_tokens: 50, total_tokens: 64 });
+    const second = await client.responses.create({ model: 'gpt-4.1-mini', input: 'again' });
+    expect(second.id).not.toBe(response.id);
+    expect(up.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/responses' });
+  });
+
+  test('create with tools: a function_call item named after the request tool', async () => {
+    const response = await client.responses.create({ model: 'gpt-4o', input: 'Weather in Paris?', tools: [WEATHER] });
+    const call = response.output.find((item) => item.type === 'function_call');
+    expect(call).toMatchObject({ type: 'function_call', name: 'lookup_weather', status: 'completed' });
+    expect(call?.type === 'function_call' && call.call_id).toMatch(/^call_/);
+
+    const answered = await client.responses.create({
+      model: 'gpt-4o',
+      tools: [WEATHER],
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { type: 'function_call_output', call_id: 'call_1', output: '18C and sunny' },
+      ],
+    });
+    expect(answered.output.some((item) => item.type === 'function_call')).toBe(false);
+    expect(answered.output_text).not.toBe('');
+  });
+
+  test('stream: every event in order, numbered, named by its event line; the SDK assembles the text', async () => {
+    const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'What is the capital of Minas Gerais?', stream: true });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events[0]?.type).toBe('response.created');
+    expect(events.at(-1)?.type).toBe('response.completed');
+    const types = new Set(events.map((e) => e.type));
+    for (const t of [
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+    ]) {
+      expect(types).toContain(t);
+    }
+    const text = events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join('');
+    expect(text).toBe('The capital of Minas Gerais is Belo Horizonte.');
+    const done = events.at(-1);
+    expect(done?.type === 'response.completed' && done.response.model).toBe('gpt-4o-mini');
+
+    // On the wire each event is `event: <type>` + `data: <json with the same type>`.
+    const raw = await (await post(`${up.url}/responses`, { model: 'gpt-4o-mini', input: 'hi', stream: true })).text();
+    for (const block of raw.trim().split('\n\n')) {
+      const [eventLine, dataLine] = block.split('\n');
+      expect(JSON.parse(dataLine!.slice('data: '.length)).type).toBe(eventLine!.slice('event: '.length));
+    }
+  });
+
+  test('stream helper: function_call_arguments deltas, a reasoning item, and the final response', async () => {
+    const stream = client.responses.stream({ model: 'gpt-5', input: 'Weather in Paris?', tools: [WEATHER] });
+    const deltas: string[] = [];
+    stream.on('response.function_call_arguments.delta', (e) => deltas.push(e.delta));
+    const final = await stream.finalResponse();
+    expect(final.model).toBe('gpt-5');
+    expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'function_call']);
+    const call = final.output[1];
+    expect(call?.type === 'function_call' && call.name).toBe('lookup_weather');
+    expect(call?.type === 'function_call' && call.arguments).toBe(deltas.join(''));
+    expect(final.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+  });
+
+  test('retrieve and delete a stored response; a deleted or unstored one is not found', async () => {
+    const created = await client.responses.create({ model: 'gpt-4o', input: 'hi' });
+    const again = await client.responses.retrieve(created.id);
+    expect(again).toMatchObject({ id: created.id, model: 'gpt-4o', output_text: created.output_text });
+
+    const streamed = client.responses.stream({ model: 'gpt-4o', input: 'hi' });
+    const streamedFinal = await streamed.finalResponse();
+    expect((await client.responses.retrieve(streamedFinal.id)).output_text).toBe(streamedFinal.output_text);
+
+    const deleted = await client.responses.delete(created.id).asResponse();
+    expect(await deleted.json()).toEqual({ id: created.id, object: 'response', deleted: true });
+    const gone = await client.responses.retrieve(created.id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((gone as InstanceType<typeof OpenAI.NotFoundError>).message).toContain(`Response with id '${created.id}' not found.`);
+
+    const unstored = await client.responses.create({ model: 'gpt-4o', input: 'hi', store: false });
+    await expect(client.responses.retrieve(unstored.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+
+    // A conversation continues only from a stored response.
+    const next = await client.responses.create({ model: 'gpt-4o', input: 'and then?', previous_response_id: streamedFinal.id });
+    expect(next.status).toBe('completed');
+    const orphan = await client.responses.create({ model: 'gpt-4o', input: 'and then?', previous_response_id: unstored.id }).catch((e: unknown) => e);
+    expect(orphan).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(orphan).toMatchObject({ status: 400, code: 'previous_response_not_found', param: 'previous_response_id' });
+  });
+
+  test('auth, status behaviours, bad bodies and a dropped stream, as on the chat route', async () => {
+    const wrong = new OpenAI({ apiKey: 'sk-wrong-key-abcdefghijklmnop', baseURL: up.url, maxRetries: 0 });
+    await expect(wrong.responses.create({ model: 'gpt-4o', input: 'hi' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+
+    up.setBehaviour({ status: 429, times: 1 });
+    await expect(client.responses.create({ model: 'gpt-4o', input: 'hi' })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    up.setBehaviour({
+      status: 400,
+      body: '{"error":{"message":"Invalid \'temperature\'","type":"invalid_request_error","param":"temperature","code":null}}',
+      times: 1,
+    });
+    await expect(client.responses.create({ model: 'gpt-4o', input: 'hi' })).rejects.toThrow("Invalid 'temperature'");
+
+    expect((await post(`${up.url}/responses`, '{not json')).status).toBe(400);
+    const noModel = await post(`${up.url}/responses`, { input: 'hi' });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as { error: { param: string } }).error.param).toBe('model');
+
+    up.setBehaviour({ failAfterChunks: 3, times: 1 });
+    const res = await post(`${up.url}/responses`, { model: 'gpt-4o', input: 'hi', stream: true });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
   });
 });
 

@@ -1,12 +1,14 @@
 /**
- * Fake OpenAI Chat Completions upstream speaking the real wire format, built from the recorded
- * fixtures in test/fixtures/openai/. All response bytes are prepared at module load.
+ * Fake OpenAI upstream (Chat Completions, Responses, embeddings, models) speaking the real wire
+ * format, built from the recorded fixtures in test/fixtures/openai/. Fixture bytes are prepared
+ * at module load; a Responses answer only has its id and model swapped per request.
  */
 import { STATUS_CODES } from 'node:http';
 import {
   firstToolName,
   isRecord,
   lastMessage,
+  MAX_RECORDED_REQUESTS,
   memo,
   messageText,
   readFixture,
@@ -210,12 +212,164 @@ function embeddingsAnswer(body: Record<string, unknown>): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Responses API (/v1/responses): recorded answers replayed with the request's model and a fresh
+// response id; a stored response can be retrieved and deleted, as on the real API.
+// ---------------------------------------------------------------------------------------------
+
+interface ResponseFixture {
+  id: string;
+  model: string;
+  created_at: number;
+  output: Array<Record<string, unknown>>;
+  [k: string]: unknown;
+}
+
+const RESPONSE_TEXT = readFixtureJson<ResponseFixture>('openai/responses-text.recorded.response.json');
+const RESPONSE_TOOL = readFixtureJson<ResponseFixture>('openai/responses-tools.recorded.response.json');
+const RESPONSE_DELETED = readFixtureJson<Record<string, unknown>>('openai/responses-deleted.response.json');
+
+/** A recorded stream as one template: its response id and model are swapped per request. */
+interface StreamTemplate {
+  events: string[];
+  id: string;
+  model: string;
+  /** the `response` of its response.completed event (stored for GET /v1/responses/{id}) */
+  completed: ResponseFixture;
+  /** the fixture's function name, when the stream is a function call */
+  toolName?: string;
+}
+
+function streamTemplate(relative: string): StreamTemplate {
+  const events = splitSse(readFixture(relative));
+  const last = events.at(-1) ?? '';
+  const data = last.slice(last.indexOf('data: ') + 'data: '.length).trim();
+  const completed = (JSON.parse(data) as { type: string; response: ResponseFixture }).response;
+  const call = completed.output.find((item) => item.type === 'function_call');
+  return { events, id: completed.id, model: completed.model, completed, toolName: typeof call?.name === 'string' ? call.name : undefined };
+}
+
+// Text stream: created, in_progress, output_item.added, content_part.added, output_text.delta…,
+// output_text.done, content_part.done, output_item.done, completed (sequence_number 0…16).
+const RESPONSE_TEXT_STREAM = streamTemplate('openai/responses-stream.sse.txt');
+// Function-call stream (a reasoning model): a reasoning item, then a function_call item with
+// function_call_arguments.delta/.done.
+const RESPONSE_TOOL_STREAM = streamTemplate('openai/responses-tools-stream.sse.txt');
+
+function replaceAll(text: string, from: string, to: string): string {
+  return text.split(from).join(to);
+}
+
+function replayStream(t: StreamTemplate, id: string, model: string, toolName: string | undefined): Buffer[] {
+  return t.events.map((e) => {
+    let out = replaceAll(replaceAll(e, `"id":"${t.id}"`, `"id":${JSON.stringify(id)}`), `"model":"${t.model}"`, `"model":${JSON.stringify(model)}`);
+    if (toolName !== undefined && t.toolName !== undefined) out = replaceAll(out, `"name":${JSON.stringify(t.toolName)}`, `"name":${JSON.stringify(toolName)}`);
+    return Buffer.from(out);
+  });
+}
+
+function renameCall(response: ResponseFixture, toolName: string | undefined): ResponseFixture {
+  if (toolName === undefined) return response;
+  return { ...response, output: response.output.map((item) => (item.type === 'function_call' ? { ...item, name: toolName } : item)) };
+}
+
+/** The first function tool's name in a Responses request (tools are `{type:'function', name, …}`). */
+function responsesToolName(body: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(body.tools) || body.tool_choice === 'none') return undefined;
+  for (const t of body.tools as unknown[]) if (isRecord(t) && t.type === 'function' && typeof t.name === 'string') return t.name;
+  return undefined;
+}
+
+/** True when the request answers a function call: the last input item is its output. */
+function answersToolCall(body: Record<string, unknown>): boolean {
+  const input = body.input;
+  if (!Array.isArray(input) || input.length === 0) return false;
+  const last: unknown = input[input.length - 1];
+  return isRecord(last) && last.type === 'function_call_output';
+}
+
+const responseNotFound = (id: string): string => errorBody(`Response with id '${id}' not found.`, 'invalid_request_error', null, null);
+
+function handleResponses(
+  ex: Exchange,
+  method: string,
+  body: Record<string, unknown> | undefined,
+  stored: Map<string, ResponseFixture>,
+  nextId: () => string,
+): void {
+  const { res, pathname } = ex;
+  if (pathname !== '/v1/responses') {
+    const id = decodeURIComponent(pathname.slice('/v1/responses/'.length));
+    const found = stored.get(id);
+    if ((method !== 'GET' && method !== 'DELETE') || id.includes('/')) {
+      sendBody(res, 404, JSON_CT, errorBody(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null, null));
+    } else if (!found) {
+      sendBody(res, 404, JSON_CT, responseNotFound(id));
+    } else if (method === 'GET') {
+      sendBody(res, 200, JSON_CT, JSON.stringify(found));
+    } else {
+      stored.delete(id);
+      sendBody(res, 200, JSON_CT, JSON.stringify({ ...RESPONSE_DELETED, id }));
+    }
+    return;
+  }
+  if (method !== 'POST') {
+    sendBody(res, 404, JSON_CT, errorBody(`Invalid URL (${method} ${pathname})`, 'invalid_request_error', null, null));
+    return;
+  }
+  if (ex.invalidJson || !body) {
+    sendBody(res, 400, JSON_CT, errorBody(INVALID_JSON_MESSAGE, 'invalid_request_error', null, null));
+    return;
+  }
+  if (typeof body.model !== 'string' || body.model === '') {
+    sendBody(res, 400, JSON_CT, errorBody("Missing required parameter: 'model'.", 'invalid_request_error', 'model', 'missing_required_parameter'));
+    return;
+  }
+
+  const previous = body.previous_response_id;
+  if (typeof previous === 'string' && !stored.has(previous)) {
+    const message = `Previous response with id '${previous}' not found.`;
+    sendBody(res, 400, JSON_CT, errorBody(message, 'invalid_request_error', 'previous_response_id', 'previous_response_not_found'));
+    return;
+  }
+
+  const model = body.model;
+  const id = nextId();
+  const toolName = answersToolCall(body) ? undefined : responsesToolName(body);
+  const keep = (response: ResponseFixture): void => {
+    if (body.store === false) return;
+    stored.set(id, response);
+    // Bounded like the request log: the oldest stored response goes first.
+    if (stored.size > MAX_RECORDED_REQUESTS) stored.delete(stored.keys().next().value as string);
+  };
+
+  if (body.stream !== true) {
+    const response = toolName !== undefined ? renameCall({ ...RESPONSE_TOOL, id, model }, toolName) : { ...RESPONSE_TEXT, id, model };
+    keep(response);
+    sendBody(res, 200, JSON_CT, JSON.stringify(response));
+    return;
+  }
+  const template = toolName !== undefined ? RESPONSE_TOOL_STREAM : RESPONSE_TEXT_STREAM;
+  keep(renameCall({ ...template.completed, id, model }, toolName));
+  const b = ex.behaviour;
+  writeStream(
+    ex,
+    200,
+    SSE_HEADERS,
+    replayStream(template, id, model, toolName),
+    b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => ex.destroyConnection() } : undefined,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------------------------
 
 export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUpstream> {
   const expected = `Bearer ${opts?.apiKey ?? 'sk-test'}`;
   let seq = 0;
+  let responseSeq = 0;
+  /** Responses created with `store` left on, by id (GET and DELETE /v1/responses/{id}). */
+  const storedResponses = new Map<string, ResponseFixture>();
 
   const handler = (ex: Exchange): void => {
     const { req, res, pathname, behaviour: b } = ex;
@@ -244,6 +398,10 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
     }
 
     const method = req.method ?? 'GET';
+    if (pathname === '/v1/responses' || pathname.startsWith('/v1/responses/')) {
+      handleResponses(ex, method, body, storedResponses, () => `resp_fake${(++responseSeq).toString(16).padStart(48, '0')}`);
+      return;
+    }
     if ((method === 'GET' || method === 'HEAD') && pathname === '/v1/models') {
       sendBody(res, 200, JSON_CT, MODELS_BUF);
       return;

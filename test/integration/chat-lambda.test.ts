@@ -184,7 +184,7 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     expect(after).toMatchObject({ tenant_id: 'default', request_count: before.request_count + 1 });
   });
 
-  test('stream: true iterates the chunks and ends with the x_gateway chunk', async () => {
+  test('stream: true iterates the chunks; x_gateway rides on the last, the finish_reason chunk', async () => {
     upstream.setBehaviour({ streamChunks: 3 });
     const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'count' }], stream: true });
     let text = '';
@@ -192,7 +192,10 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
     for await (const chunk of stream) {
       text += chunk.choices[0]?.delta.content ?? '';
       const meta = (chunk as unknown as { x_gateway?: XGateway }).x_gateway;
-      if (meta) metas.push(meta);
+      if (meta) {
+        expect(chunk.choices[0]?.finish_reason).toBe('stop');
+        metas.push(meta);
+      }
     }
     expect(text).toBe('tok0 tok1 tok2 ');
     expect(metas).toHaveLength(1);
@@ -240,6 +243,12 @@ describe('chat Lambda (function URL, response streaming) with the OpenAI SDK', (
       error: { code: 'request_too_large' },
     });
     expect(upstream.requests.length).toBe(sent);
+  });
+
+  test('GET /v1/models/{id} answers a provider/model name through the same handler', async () => {
+    const model = await client.models.retrieve('openai/gpt-4o');
+    expect(model).toMatchObject({ id: 'openai/gpt-4o', object: 'model', x_gateway: { provider: 'openai' } });
+    await expect(client.models.retrieve('openai/no-such-model')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   });
 
   test('GET /health answers through the same handler', async () => {

@@ -48,6 +48,23 @@ describe('serveRoutes', () => {
     expect(JSON.parse(String(res.body))).toEqual({ id: res.headers['x-request-id'] });
   });
 
+  it('a /* route serves every path past its prefix, the longest prefix first; an exact path wins', async () => {
+    const echo = (name: string) => async (r: ApiRequest) => jsonResponse(200, { name, path: r.path });
+    const { api } = setup({
+      '/items': { GET: echo('list') },
+      '/items/*': { GET: echo('item') },
+      '/items/special/*': { GET: echo('special') },
+    });
+    const served = async (path: string) => JSON.parse(String((await api(req('GET', path))).body)).name as string;
+    expect(await served('/items')).toBe('list');
+    expect(await served('/items/')).toBe('list');
+    expect(await served('/items/a/b:c')).toBe('item');
+    expect(await served('/items/special/x')).toBe('special');
+    expect((await api(req('GET', '/itemsx'))).status).toBe(404);
+    const wrong = await api(req('POST', '/items/a'));
+    expect([wrong.status, wrong.headers.allow]).toEqual([405, 'GET']);
+  });
+
   it('404 naming what the API serves; 405 with Allow; 413 over the body limit', async () => {
     const { api } = setup(ROUTES);
     const missing = await api(req('GET', '/v1/models'));

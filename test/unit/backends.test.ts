@@ -7,7 +7,7 @@ const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
 const LOCAL_DYNAMO = { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' };
 const DEPLOYED = { TENANTS_TABLE: 'gw-tenants', STATE_TABLE: 'gw-state', USAGE_TABLE: 'gw-usage' };
 
-const all = (b: Backends['limiter']): Omit<Backends, 'tenants'> => ({ limiter: b, cache: b, breaker: b, budget: b, usage: b, alertClaims: b });
+const all = (b: Backends['limiter']): Omit<Backends, 'tenants'> => ({ limiter: b, cache: b, responses: b, breaker: b, budget: b, usage: b, alertClaims: b });
 
 const cases: Array<[string, Env, Backends]> = [
   ['nothing set: everything in memory', {}, { tenants: 'memory', ...all('memory') }],
@@ -23,23 +23,41 @@ const cases: Array<[string, Env, Backends]> = [
   [
     'REDIS_URL: request-path state and usage in Redis, the breaker per instance',
     REDIS,
-    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'redis', alertClaims: 'redis' },
+    { tenants: 'memory', limiter: 'redis', cache: 'redis', responses: 'redis', breaker: 'memory', budget: 'redis', usage: 'redis', alertClaims: 'redis' },
   ],
   ['REDIS_URL + USE_DISTRIBUTED_CB: the breaker in Redis too', { ...REDIS, USE_DISTRIBUTED_CB: 'true' }, { tenants: 'memory', ...all('redis') }],
   [
     'REDIS_URL + USAGE_TABLE: usage prefers DynamoDB',
     { ...REDIS, USAGE_TABLE: 'gw-usage' },
-    { tenants: 'memory', limiter: 'redis', cache: 'redis', breaker: 'memory', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+    { tenants: 'memory', limiter: 'redis', cache: 'redis', responses: 'redis', breaker: 'memory', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
   ],
   [
     'REDIS_URL + DynamoDB tenants: state in Redis, breaker and usage in DynamoDB',
     { ...REDIS, ...LOCAL_DYNAMO },
-    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'dynamodb', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+    {
+      tenants: 'dynamodb',
+      limiter: 'redis',
+      cache: 'redis',
+      responses: 'redis',
+      breaker: 'dynamodb',
+      budget: 'redis',
+      usage: 'dynamodb',
+      alertClaims: 'dynamodb',
+    },
   ],
   [
     'REDIS_URL + USE_DISTRIBUTED_CB + the deployed tables',
     { ...REDIS, USE_DISTRIBUTED_CB: 'true', ...DEPLOYED },
-    { tenants: 'dynamodb', limiter: 'redis', cache: 'redis', breaker: 'redis', budget: 'redis', usage: 'dynamodb', alertClaims: 'dynamodb' },
+    {
+      tenants: 'dynamodb',
+      limiter: 'redis',
+      cache: 'redis',
+      responses: 'redis',
+      breaker: 'redis',
+      budget: 'redis',
+      usage: 'dynamodb',
+      alertClaims: 'dynamodb',
+    },
   ],
 ];
 

@@ -288,6 +288,21 @@ describe('Secrets Manager settings', () => {
   });
 });
 
+describe('stored responses (RESPONSES_TTL)', () => {
+  it('keeps stored responses 30 days by default', () => {
+    expect(load({}).responses).toEqual({ ttlSeconds: 2_592_000 });
+  });
+
+  it('reads seconds, up to a year', () => {
+    expect(load({ RESPONSES_TTL: '3600' }).responses).toEqual({ ttlSeconds: 3600 });
+    expect(load({ RESPONSES_TTL: '31536000' }).responses).toEqual({ ttlSeconds: 31_536_000 });
+  });
+
+  it.each(['0', '-5', '1.5', '31536001', '30d'])('refuses RESPONSES_TTL=%s, naming it and the bound', (value) => {
+    expect(configError({ RESPONSES_TTL: value }).message).toBe(`RESPONSES_TTL must be a positive integer up to 31536000; got "${value}"`);
+  });
+});
+
 describe('shared store settings (STORE_TIMEOUT, STORE_FAILURE_MODE, TENANT_STALE_TTL)', () => {
   it('defaults to a 150 ms deadline, degrading (open), and 15 minutes of last-known-good tenants', () => {
     expect(load({}).stores).toEqual({ timeoutMs: 150, failureMode: 'open', tenantStaleTtlMs: 900_000 });

@@ -78,7 +78,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const guards = new StoreGuards({ now, logger, metrics: recorder });
   const backends = selectBackends(config);
   const stores = opts.stores ?? (await createStores(config, now));
-  const state = await createStateStores(config, backends, now, guards, { dynamo: stores.requestPathDynamo });
+  const state = await createStateStores(config, backends, now, guards, logger, { dynamo: stores.requestPathDynamo });
   const { tenants, cache: tenantCache } = tenantLookup(config, stores, guards, now);
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
@@ -100,6 +100,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     tenants,
     limiter: state.limiter,
     cache: state.cache,
+    responses: state.responses,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     usage: usage.sink,
     usageReader: guardedUsageReader(usageStores, guards),

@@ -1,8 +1,8 @@
 // functions/core/ports — the interfaces every store implements: tenants, admin users and audit,
-// rate limits, response cache, breaker state, budget ledger, usage, alerts. Pipeline steps and the
-// admin API depend on these, never on a backend. Memory, DynamoDB and Redis (and SQS for usage
-// events) implement them in functions/adapters, each checked by one contract suite (test/contract).
-// A port is async: a memory store answers with a resolved promise.
+// rate limits, response cache, breaker state, budget ledger, usage, alerts, stored responses.
+// Pipeline steps and the admin API depend on these, never on a backend. Memory, DynamoDB and
+// Redis (and SQS for usage events) implement them in functions/adapters, each checked by one
+// contract suite (test/contract). A port is async: a memory store answers with a resolved promise.
 export type { Tenant, TenantStore, ApiKeyRecord, TenantRecord, TenantRepository } from './tenants';
 export { StoreConflictError } from './tenants';
 export type { AdminRole, AdminUser, AdminUserRepository, AuditEntry, AuditLog } from './admin';
@@ -13,3 +13,5 @@ export type { UsageEvent, UsageSink, UsageTotals, UsageReader, UsageApplied, Usa
 export type { Hold, BudgetChange, Reservation, BudgetLedger } from './budget';
 export { LedgerCallNotSent } from './budget';
 export type { BudgetAlert, AlertClaims, AlertPublisher } from './alerts';
+export type { StoredResponse, ResponseStore } from './responses';
+export { StoredResponseTooLarge, storedResponseBytes, storedResponseKey } from './responses';

@@ -1,11 +1,12 @@
 // OpenAI: the gateway's client wire format is OpenAI's own, so both directions are nearly a
 // pass-through. The request is forwarded as the client's bytes when nothing needs changing; the
-// response bytes reach the client unchanged except for the gateway's metadata.
+// response bytes reach the client unchanged except for the gateway's metadata. Responses API
+// requests are forwarded natively to the upstream's /responses (see `responses`).
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from '../chat/model';
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from './provider';
+import type { CallContext, EmbeddingsResult, NativeStream, NativeStreamEvent, NativeSync, Provider, ProviderHealth } from './provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { badResponse, sseData, truncatedStream } from './stream-framing';
 import { upstreamStatusError } from './upstream-errors';
@@ -22,11 +23,13 @@ export class OpenAIProvider implements Provider {
   readonly name = 'openai';
   readonly configured: boolean;
   private readonly chatUrl: string;
+  private readonly responsesUrl: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly opts: OpenAIOptions) {
     this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
     this.chatUrl = `${opts.baseUrl}/chat/completions`;
+    this.responsesUrl = `${opts.baseUrl}/responses`;
     this.headers = { 'content-type': 'application/json' };
     if (opts.apiKey) this.headers.authorization = `Bearer ${opts.apiKey}`;
   }
@@ -64,6 +67,29 @@ export class OpenAIProvider implements Provider {
     if (res.statusCode >= 300) throw await errorFrom(res);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
     return { response: parseUpstreamJson<EmbeddingsResponse>(this.name, raw), raw };
+  }
+
+  /**
+   * The client's Responses request, byte for byte. Whether the answer is a stream is the
+   * upstream's to say (its content type), so the body is never parsed here.
+   */
+  async responses(rawBody: Buffer, ctx: CallContext): Promise<NativeSync | NativeStream> {
+    const res = await sendUpstream({
+      provider: this.name,
+      url: this.responsesUrl,
+      method: 'POST',
+      headers: this.headers,
+      body: rawBody,
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
+    });
+    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return responsesStream(res, ctx.maxResponseBytes);
+    const raw = await readText(res, this.name, ctx.maxResponseBytes);
+    const parsed = parseUpstreamJson<unknown>(this.name, raw);
+    if (typeof parsed !== 'object' || parsed === null) throw badResponse(this.name, 'a Responses answer that is not a JSON object');
+    const usage = canonicalUsage((parsed as { usage?: unknown }).usage);
+    return usage ? { kind: 'json', raw, usage } : { kind: 'json', raw };
   }
 
   /**
@@ -165,4 +191,102 @@ function parseEvent(data: string): Record<string, unknown> {
 function chunkMeta(data: string): { id: string; created: number; model: string } {
   const parsed = parseEvent(data) as { id?: string; created?: number; model?: string };
   return { id: parsed.id ?? 'chatcmpl', created: parsed.created ?? Math.floor(Date.now() / 1000), model: parsed.model ?? '' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses API streams
+// ---------------------------------------------------------------------------------------------
+
+/** The events that end a Responses stream; each carries the whole response, usage included. */
+const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+const RESPONSES_TERMINATOR = 'response.completed';
+/** The API writes `type` first; the fast path reads it without parsing the event. */
+const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"\\]+)"/;
+
+/**
+ * Forwards a Responses stream event by event. The first event is read before resolving, so a
+ * stream that fails at once can still fall back. The stream is complete only at a terminal event:
+ * a body that ends before one is a truncation; an `error` event is the provider failing mid-stream.
+ */
+async function responsesStream(res: UpstreamResponse, maxBytes: number | undefined): Promise<NativeStream> {
+  const data = sseData(res, 'openai', maxBytes)[Symbol.asyncIterator]();
+  let head: NativeStreamEvent;
+  try {
+    head = await nextResponsesEvent(data);
+  } catch (err) {
+    await data.return(undefined);
+    throw err;
+  }
+
+  async function* events(): AsyncGenerator<NativeStreamEvent> {
+    let event = head;
+    try {
+      for (;;) {
+        yield event;
+        if (TERMINAL_EVENTS.has(event.type)) break;
+        event = await nextResponsesEvent(data);
+      }
+      // The body ends right after the terminal event (a compatible server may add `data: [DONE]`);
+      // the answer is whole by now, so nothing after it is forwarded and a failure there is moot.
+      try {
+        while (!(await data.next()).done) {
+          // drained
+        }
+      } catch {
+        // the connection broke after the terminal event
+      }
+    } finally {
+      // A consumer that stops early (the client went away) releases the upstream connection.
+      await data.return(undefined);
+    }
+  }
+  return { kind: 'stream', events: events() };
+}
+
+async function nextResponsesEvent(data: AsyncIterator<string>): Promise<NativeStreamEvent> {
+  const next = await data.next();
+  if (next.done || next.value === '[DONE]') throw truncatedStream('openai', RESPONSES_TERMINATOR);
+  return responsesEvent(next.value);
+}
+
+function responsesEvent(data: string): NativeStreamEvent {
+  const fast = LEADING_TYPE.exec(data)?.[1];
+  if (fast !== undefined && fast !== 'error' && !TERMINAL_EVENTS.has(fast)) return { type: fast, data };
+  const parsed = parseEvent(data) as { type?: unknown; message?: unknown; error?: { message?: unknown }; response?: { usage?: unknown } };
+  if (typeof parsed.type !== 'string') throw badResponse('openai', 'a Responses stream event without a type');
+  if (parsed.type === 'error') {
+    const message = typeof parsed.message === 'string' ? parsed.message : parsed.error?.message;
+    // The provider's own words go to the log only (they may quote keys or internals).
+    throw new GatewayError(502, 'openai failed mid-stream.', {
+      type: 'api_error',
+      code: 'upstream_error',
+      retryable: true,
+      detail: typeof message === 'string' ? message : 'unknown error',
+    });
+  }
+  const usage = TERMINAL_EVENTS.has(parsed.type) ? canonicalUsage(parsed.response?.usage) : undefined;
+  return usage ? { type: parsed.type, data, usage } : { type: parsed.type, data };
+}
+
+/** The Responses API's usage (`input_tokens`, `output_tokens`, …) in the canonical chat shape. */
+function canonicalUsage(value: unknown): Usage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as {
+    input_tokens?: unknown;
+    output_tokens?: unknown;
+    total_tokens?: unknown;
+    input_tokens_details?: { cached_tokens?: unknown } | null;
+    output_tokens_details?: { reasoning_tokens?: unknown } | null;
+  };
+  if (typeof u.input_tokens !== 'number' || typeof u.output_tokens !== 'number') return undefined;
+  const usage: Usage = {
+    prompt_tokens: u.input_tokens,
+    completion_tokens: u.output_tokens,
+    total_tokens: typeof u.total_tokens === 'number' ? u.total_tokens : u.input_tokens + u.output_tokens,
+  };
+  const cached = u.input_tokens_details?.cached_tokens;
+  if (typeof cached === 'number') usage.prompt_tokens_details = { cached_tokens: cached };
+  const reasoning = u.output_tokens_details?.reasoning_tokens;
+  if (typeof reasoning === 'number') usage.completion_tokens_details = { reasoning_tokens: reasoning };
+  return usage;
 }

@@ -3,7 +3,7 @@
 // pooled upstream HTTP client, stream framing, deadlines, upstream error mapping. This file is the
 // Provider port the pipelines call. A provider that needs the AWS SDK lives in adapters/bedrock/.
 import type { CancelSignal } from '../cancel';
-import type { ChatCompletionRequest, StreamResult, SyncResult } from '../chat/model';
+import type { ChatCompletionRequest, StreamResult, SyncResult, Usage } from '../chat/model';
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';
 
 /** What a provider call knows besides the request itself. */
@@ -29,6 +29,33 @@ export interface EmbeddingsResult {
   raw?: string;
 }
 
+/**
+ * A Responses API answer forwarded natively (the upstream speaks OpenAI's Responses API): the
+ * upstream's JSON bytes unchanged, and its usage in the canonical shape for accounting.
+ */
+export interface NativeSync {
+  kind: 'json';
+  raw: string;
+  /** Absent when the upstream reported none. */
+  usage?: Usage;
+}
+
+/** One event of a forwarded Responses stream, as the upstream sent it. */
+export interface NativeStreamEvent {
+  /** The event's `type`, which is also its SSE `event:` name (e.g. `response.output_text.delta`). */
+  type: string;
+  /** The event's JSON, unchanged. */
+  data: string;
+  /** Present on the terminal event (`response.completed`, `.incomplete`, `.failed`) when it reports usage. */
+  usage?: Usage;
+}
+
+/** A forwarded Responses stream: events as they arrive, ending after the terminal event. */
+export interface NativeStream {
+  kind: 'stream';
+  events: AsyncIterable<NativeStreamEvent>;
+}
+
 export type ProviderHealth = 'ok' | 'unconfigured' | 'unreachable' | 'error';
 
 /**
@@ -43,6 +70,13 @@ export interface Provider {
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult>;
   /** Present on providers that embed; resolves once the upstream answered 2xx. */
   embed?(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult>;
+  /**
+   * Present on providers whose upstream speaks OpenAI's Responses API: forwards the client's
+   * request bytes to it unchanged (built-in tools and reasoning items keep working). Resolves once
+   * the upstream answered 2xx (and, for a stream, sent its first event); before that every failure
+   * throws a GatewayError.
+   */
+  responses?(rawBody: Buffer, ctx: CallContext): Promise<NativeSync | NativeStream>;
   listModels(): Promise<ModelObject[]>;
   /** A cheap probe with its own short timeout. */
   health(): Promise<ProviderHealth>;

@@ -36,7 +36,7 @@ const createdOf = (r: OllamaChatResponse): number => {
 /** Translates a non-streaming /api/chat answer into an OpenAI chat.completion. */
 export function toOpenAICompletion(r: OllamaChatResponse): ChatCompletion {
   const toolCalls = toOpenAIToolCalls(r.message?.tool_calls);
-  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: r.message?.content ?? '' };
+  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: r.message?.content ?? '', refusal: null };
   if (toolCalls) message.tool_calls = toolCalls;
   if (r.message?.thinking) message.reasoning = r.message.thinking;
   return {
