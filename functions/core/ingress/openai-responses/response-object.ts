@@ -114,7 +114,7 @@ export function failedResponse(head: ResponseHead, output: OutputItem[], err: Ga
   return response;
 }
 
-export function toResponseUsage(usage: Usage | undefined): ResponseUsage | null {
+function toResponseUsage(usage: Usage | undefined): ResponseUsage | null {
   if (!usage) return null;
   return {
     input_tokens: usage.prompt_tokens,

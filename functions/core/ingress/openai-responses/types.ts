@@ -14,7 +14,7 @@ export type TextFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean | null; description?: string };
 
-export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; name: string };
+type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; name: string };
 
 /** A request the ingress accepted (`readResponsesRequest` checked every field typed here). */
 export interface ResponsesRequest {
@@ -48,7 +48,7 @@ export interface OutputRefusal {
   refusal: string;
 }
 
-export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 export interface OutputMessage {
   id: string;
