@@ -143,6 +143,20 @@ describe('the Responses API, every provider', () => {
     },
   );
 
+  test("create({ stream: true }) yields the provider's text deltas one by one, in order", async () => {
+    fakes.ollama.setBehaviour({ streamChunks: 3 });
+    const stream = await client.responses.create({ model: 'ollama/llama3.2', input: 'Count', stream: true });
+    const deltas: string[] = [];
+    let completed: Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') deltas.push(event.delta);
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(deltas).toEqual(['tok0 ', 'tok1 ', 'tok2 ']);
+    expect(completed?.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'tok0 tok1 tok2 ' }] });
+    expect(meta(completed)).toMatchObject({ provider: 'ollama' });
+  });
+
   test.each(MODELS)('%s: a function call round trip with explicit input items (%s)', async (model) => {
     const first = await client.responses.create({ model, input: 'Weather in Paris?', tools: [weatherTool] });
     const call = first.output.find((item) => item.type === 'function_call');
