@@ -4,7 +4,7 @@
 import { estimateCost, type BudgetHandle } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
-import type { ChatIngress } from './ingress/ingress';
+import type { ChatIngress, WireRequest } from './ingress/ingress';
 import { GatewayError } from './errors';
 import { tryTargets, type Answer, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
@@ -37,8 +37,8 @@ export class ChatPipeline {
     const { deps } = this;
     // The budget: reserved beside the rate limits, settled at the real cost where it is recorded
     // (a stream's when it ends), released if the request fails first.
-    const { request, ctx, budget } = await deps.gate.admit(req, ids, ingress.readRequest, this.reserveBudget, ingress.apiKey);
-    return this.serve(ingress, req, request, ctx, budget).catch((err: unknown) => {
+    const { request, body, ctx, budget } = await deps.gate.admit(req, ids, ingress.readRequest, this.reserveBudget, ingress.apiKey);
+    return this.serve(ingress, req, request, body, ctx, budget).catch((err: unknown) => {
       budget.release(); // nothing was billed: give the reservation back
       throw err;
     });
@@ -47,7 +47,14 @@ export class ChatPipeline {
   private readonly reserveBudget = (tenant: Tenant, request: ChatCompletionRequest, req: ApiRequest): Promise<BudgetHandle> =>
     this.deps.budget.reserve(tenant, estimateCost(request, req.body, request.model, this.deps.prices));
 
-  private async serve(ingress: ChatIngress, req: ApiRequest, request: ChatCompletionRequest, ctx: RequestContext, budget: BudgetHandle): Promise<ApiResponse> {
+  private async serve(
+    ingress: ChatIngress,
+    req: ApiRequest,
+    request: ChatCompletionRequest,
+    wire: WireRequest,
+    ctx: RequestContext,
+    budget: BudgetHandle,
+  ): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
 
@@ -56,7 +63,7 @@ export class ChatPipeline {
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
-      if (hit) return this.fromCache(ingress, ctx, request, hit.body, hit.provider, budget);
+      if (hit) return this.fromCache(ingress, ctx, request, wire, hit.body, hit.provider, budget);
     }
 
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
@@ -94,15 +101,16 @@ export class ChatPipeline {
     ctx.attempts.push(attempt);
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
-      return this.respondJson(ingress, ctx, request, provider.name, result, key, ttl, budget);
+      return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget);
     }
-    return this.respondStream(ingress, ctx, request, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
+    return this.respondStream(ingress, ctx, request, wire, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
   }
 
   private respondJson(
     ingress: ChatIngress,
     ctx: RequestContext,
     request: ChatCompletionRequest,
+    wire: WireRequest,
     provider: string,
     result: SyncResult,
     key: string | undefined,
@@ -121,7 +129,7 @@ export class ChatPipeline {
     return {
       status: 200,
       headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) },
-      body: ingress.renderCompletion(completion, raw, gatewayMetadata(ctx, this.deps.now(), provider, model, cost, false)),
+      body: ingress.renderCompletion(completion, raw, gatewayMetadata(ctx, this.deps.now(), provider, model, cost, false), wire),
     };
   }
 
@@ -137,6 +145,7 @@ export class ChatPipeline {
     ingress: ChatIngress,
     ctx: RequestContext,
     request: ChatCompletionRequest,
+    wire: WireRequest,
     body: string,
     provider: string,
     budget: BudgetHandle,
@@ -154,9 +163,9 @@ export class ChatPipeline {
     const meta = gatewayMetadata(ctx, this.deps.now(), provider, completion.model, 0, true);
     const headers = gatewayHeaders(ctx, provider);
     if (!request.stream) {
-      return { status: 200, headers: { ...ingress.jsonHeaders, ...headers }, body: ingress.renderCompletion(completion, body, meta) };
+      return { status: 200, headers: { ...ingress.jsonHeaders, ...headers }, body: ingress.renderCompletion(completion, body, meta, wire) };
     }
-    const writer = ingress.openStream(request, { id: completion.id, created: completion.created, model: completion.model });
+    const writer = ingress.openStream(request, { id: completion.id, created: completion.created, model: completion.model }, wire);
     const chunks: StreamChunk[] = completionToChunks(completion).map((c) => ({ json: JSON.stringify(c) }));
     if (completion.usage) {
       const usageChunk = {
@@ -188,6 +197,7 @@ export class ChatPipeline {
     ingress: ChatIngress,
     ctx: RequestContext,
     request: ChatCompletionRequest,
+    wire: WireRequest,
     provider: string,
     admission: Admission,
     result: StreamResult,
@@ -199,7 +209,7 @@ export class ChatPipeline {
     const self = this;
     const { deps } = this;
     const model = result.model || request.model;
-    const writer = ingress.openStream(request, { id: result.id, created: result.created, model });
+    const writer = ingress.openStream(request, { id: result.id, created: result.created, model }, wire);
 
     async function* body(): AsyncGenerator<string> {
       let usage: Usage | undefined;

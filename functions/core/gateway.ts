@@ -22,6 +22,7 @@ import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError } from './errors';
 import type { ChatIngress } from './ingress/ingress';
 import { openAiChat } from './ingress/openai-chat';
+import { openAiResponses } from './ingress/openai-responses';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
@@ -61,7 +62,7 @@ export interface GatewayDeps {
   renderMetrics?: () => string;
   /** Each shared store's status (ok or down), for /health. */
   storeStatus?: () => Record<string, StoreStatus>;
-  /** The client chat APIs served, each on its own route; OpenAI chat completions when absent. */
+  /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses when absent. */
   ingresses?: readonly ChatIngress[];
 }
 
@@ -99,7 +100,7 @@ export class Gateway {
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
       '/v1/usage': { GET: usageRoute({ authenticate: (req) => this.gate.authenticate(req), usageReader: deps.usageReader, now: deps.now }) },
     };
-    for (const ingress of deps.ingresses ?? [openAiChat]) {
+    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponses]) {
       this.ingresses.set(ingress.path, ingress);
       this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
     }

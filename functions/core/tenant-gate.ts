@@ -27,8 +27,8 @@ export class TenantGate {
    * The steps every API request starts with: auth, then the body parsed and checked by
    * `validate`, the tenant's model policy, then its rate limits, with the budget reservation at
    * the same time: with a shared store each is a round trip of its own, so they cost one round
-   * trip's wait, not the sum. Returns the request, its context and its budget handle; a request
-   * a limit refuses gives its reservation back.
+   * trip's wait, not the sum. Returns the request, the parsed body it was read from, its context
+   * and its budget handle; a request a limit refuses gives its reservation back.
    */
   async admit<T extends { model: string }>(
     req: ApiRequest,
@@ -36,9 +36,10 @@ export class TenantGate {
     validate: (body: Record<string, unknown>) => T,
     reserve: ReserveBudget<T>,
     keys: ApiKeySource = BEARER_KEY,
-  ): Promise<{ request: T; ctx: RequestContext; budget: BudgetHandle }> {
+  ): Promise<{ request: T; body: Readonly<Record<string, unknown>>; ctx: RequestContext; budget: BudgetHandle }> {
     const tenant = await this.authenticate(req, keys);
-    const request = validate(parseJsonBody(req.body));
+    const body = parseJsonBody(req.body);
+    const request = validate(body);
     this.checkModel(tenant, request.model);
     // Every field present from the start, so the object keeps one shape for V8.
     const ctx: RequestContext = {
@@ -50,7 +51,7 @@ export class TenantGate {
       headers: {},
       attempts: [],
     };
-    if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, ctx, budget: await reserve(tenant, request, req) };
+    if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, body, ctx, budget: await reserve(tenant, request, req) };
     const limits: Array<Promise<void>> = [];
     if (tenant.rate_limit_rpm > 0) limits.push(this.rateLimit(ctx));
     if (tenant.rate_limit_tpm > 0) limits.push(this.tokenLimit(ctx));
@@ -62,7 +63,7 @@ export class TenantGate {
       budget.value.release();
       throw refused.reason;
     }
-    return { request, ctx, budget: budget.value };
+    return { request, body, ctx, budget: budget.value };
   }
 
   /**

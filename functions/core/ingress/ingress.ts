@@ -1,5 +1,5 @@
 // functions/core/ingress — client chat APIs as ingress adapters over the canonical model, one folder
-// each (openai-chat/): route, key source, request validation and translation, answer and stream
+// each (openai-chat/, openai-responses/): route, key source, request validation and translation, answer and stream
 // rendering, error shape. A new client API is one folder here and touches no provider and no
 // pipeline step.
 //
@@ -13,6 +13,12 @@ import type { GatewayError } from '../errors';
 
 /** The gateway's facts about one answer (provider, cost, latency, attempts), from `gatewayMetadata`. */
 export type GatewayMetadata = Record<string, unknown>;
+
+/**
+ * The client's request body as parsed, after `readRequest` accepted it: an API whose answers echo
+ * request fields the canonical request does not keep reads them here.
+ */
+export type WireRequest = Readonly<Record<string, unknown>>;
 
 /** What every event of one streamed answer shares. */
 export interface StreamHead {
@@ -59,11 +65,12 @@ export interface ChatIngress {
   /**
    * A whole answer's body. `canonicalJson`, when present, is `completion` serialised in the
    * canonical format exactly as the provider (or the cache) had it: an API that speaks that
-   * format answers with those bytes rather than re-encoding `completion`.
+   * format answers with those bytes rather than re-encoding `completion`. `wire` is the request
+   * it answers.
    */
-  renderCompletion(completion: ChatCompletion, canonicalJson: string | undefined, metadata: GatewayMetadata): string;
-  /** A writer for one streamed answer to `request`. */
-  openStream(request: ChatCompletionRequest, head: StreamHead): StreamWriter;
+  renderCompletion(completion: ChatCompletion, canonicalJson: string | undefined, metadata: GatewayMetadata, wire: WireRequest): string;
+  /** A writer for one streamed answer to `request` (`wire` as the client sent it). */
+  openStream(request: ChatCompletionRequest, head: StreamHead, wire: WireRequest): StreamWriter;
   /** The JSON body of an error answer on this API's route. */
   errorBody(err: GatewayError): unknown;
 }

@@ -1,0 +1,71 @@
+// A Responses stream is written as the provider's chunks arrive: the client reads the first text
+// delta while the upstream still holds the rest back. A scripted OpenAI upstream holds it until
+// the test has read that delta, then ends the answer cut at the token cap.
+import type { ServerResponse } from 'node:http';
+import { openaiChunk, SSE_HEAD, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
+import { splitSse } from '../fakes/fixtures';
+import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
+
+interface Event {
+  type: string;
+  delta?: string;
+  response?: { status: string; incomplete_details: unknown; output: Array<{ status: string; content?: Array<{ text: string }> }>; usage: unknown };
+}
+
+describe('a Responses stream, as it arrives', () => {
+  let upstream: ScriptedUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream('/v1');
+    gw = await startGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  test('the first delta reaches the client before the upstream sends the rest; cut at the cap, the stream ends incomplete', async () => {
+    let held: ServerResponse | undefined;
+    let sent = '';
+    upstream.script((_req, res, body) => {
+      sent = body;
+      res.writeHead(200, SSE_HEAD);
+      res.write(openaiChunk('') + openaiChunk('Hel'));
+      held = res;
+    });
+    const res = await fetch(`${gw.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', input: 'Hello', stream: true, max_output_tokens: 2 }),
+    });
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('"delta":"Hel"')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the stream ended before its first delta');
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(held).toBeDefined();
+    held?.end(
+      openaiChunk('lo') +
+        openaiChunk('', { choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] }) +
+        openaiChunk('', { choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }) +
+        'data: [DONE]\n\n',
+    );
+    for (let next = await reader.read(); !next.done; next = await reader.read()) text += decoder.decode(next.value, { stream: true });
+    const events = splitSse(text).map((block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as Event);
+    expect(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta)).toEqual(['Hel', 'lo']);
+    const last = events.at(-1);
+    expect(last?.type).toBe('response.incomplete');
+    expect(last?.response).toMatchObject({
+      status: 'incomplete',
+      incomplete_details: { reason: 'max_output_tokens' },
+      output: [{ status: 'incomplete', content: [{ text: 'Hello' }] }],
+      usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
+    });
+    expect(JSON.parse(sent)).toMatchObject({ model: 'gpt-4o', stream: true, max_completion_tokens: 2, messages: [{ role: 'user', content: 'Hello' }] });
+  });
+});
