@@ -41,6 +41,15 @@ export async function setBehaviour(upstream: Child, behaviour: { streamChunks?: 
   if (line !== 'ok') throw new Error(`upstream setBehaviour failed: ${line}`);
 }
 
+/** The path of the last request the fake received (which of its provider's APIs a gateway called). */
+export async function lastUpstreamPath(upstream: Child): Promise<string> {
+  const reply = upstream.waitForLine((l) => l.startsWith('path ') || l.startsWith('error '), 5000);
+  upstream.writeLine(JSON.stringify({ lastPath: true }));
+  const line = await reply;
+  if (!line.startsWith('path ')) throw new Error(`upstream lastPath failed: ${line}`);
+  return line.slice('path '.length);
+}
+
 /** Bundled to plain JS so the floor runs on bare `node`, exactly like the gateway's dist bundle. */
 export async function bundleBareProxy(p: BenchPaths): Promise<string> {
   const outfile = path.join(p.outDir, 'bare-proxy.mjs');

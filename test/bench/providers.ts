@@ -1,10 +1,11 @@
 // The four provider paths of the translation section: how the gateway is pointed at each fake,
-// the model a gateway client names, and the same request sent straight to the fake in the
-// provider's own wire format (the "direct" path).
+// the model a gateway client names, the same request sent straight to the fake in the
+// provider's own wire format (the "direct" path), and the gateway requests of both client APIs
+// (chat completions, the Responses API) that wrk and the stream runs send.
 import { fakeAwsEnv } from '../fakes/bedrock-upstream';
 import type { PerProvider, ProviderName } from './provider-names';
 import { sigV4Headers } from './sigv4';
-import { anthropicSse, bedrockEventStream, ollamaNdjson, openAiSse, type StreamFormat } from './wire-formats';
+import { anthropicSse, bedrockEventStream, ollamaNdjson, openAiSse, responsesSse, type StreamFormat } from './wire-formats';
 
 export interface HttpCall {
   url: string;
@@ -77,11 +78,36 @@ export const SPECS: PerProvider<ProviderSpec> = {
   },
 };
 
-/** The gateway request for a provider (OpenAI chat completions, whatever the provider). */
-export function gatewayCall(baseUrl: string, auth: string, spec: ProviderSpec, stream: boolean): HttpCall {
+/** The client APIs the gateway serves that the section measures. */
+export type ClientApi = 'chat' | 'responses';
+
+/** The gateway's answer format per client API (whatever the provider). */
+export const GATEWAY_FORMAT: Record<ClientApi, StreamFormat> = { chat: openAiSse, responses: responsesSse };
+
+/** The same question in each client API: chat messages, or a Responses API string input. */
+function gatewayBody(api: ClientApi, model: string, stream: boolean): string {
+  if (api === 'chat') return json({ model, messages: [{ role: 'user', content: PROMPT }], ...streamFlag(stream) });
+  // store: false keeps the rows comparable with chat, which stores nothing.
+  return json({ model, input: PROMPT, store: false, ...streamFlag(stream) });
+}
+
+/** The gateway request for a provider in one client API. */
+export function gatewayCall(baseUrl: string, auth: string, spec: ProviderSpec, api: ClientApi, stream: boolean): HttpCall {
   return {
-    url: `${baseUrl}/v1/chat/completions`,
+    url: `${baseUrl}/v1/${api === 'chat' ? 'chat/completions' : 'responses'}`,
     headers: { authorization: auth },
-    body: json({ model: spec.gatewayModel, messages: [{ role: 'user', content: PROMPT }], ...streamFlag(stream) }),
+    body: gatewayBody(api, spec.gatewayModel, stream),
   };
+}
+
+/** OpenAI's own Responses API, straight to the fake: the direct path once the gateway forwards natively. */
+export const OPENAI_RESPONSES_PATH = '/v1/responses';
+export function openAiResponsesDirect(fakeUrl: string, stream: boolean): HttpCall {
+  // The OpenAI fake's URL ends in /v1.
+  return { url: `${fakeUrl}/responses`, headers: { authorization: 'Bearer sk-test' }, body: gatewayBody('responses', 'gpt-4o-mini', stream) };
+}
+
+/** The text of a synthetic n-chunk stream, as every fake sends it ("tok0 tok1 ... "). */
+export function streamText(chunks: number): string {
+  return Array.from({ length: chunks }, (_, i) => `tok${i} `).join('');
 }

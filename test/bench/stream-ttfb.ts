@@ -1,7 +1,8 @@
 // Streaming time-to-first-byte: sequential streamed requests over one keep-alive connection,
 // timing from request start until the body bytes received hold the first event (OpenAI SSE: the
-// first "data:"; other wire formats: see wire-formats.ts). The whole stream is read and its
-// content chunks counted, so a path that buffers or drops chunks is caught rather than measured.
+// first "data:"; the Responses API: the first text delta; other wire formats: see wire-formats.ts).
+// The whole stream is read, its content chunks counted and, when expected, its text compared, so
+// a path that buffers, drops or garbles chunks is caught rather than measured.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { assertLocal } from './http-util';
@@ -18,6 +19,8 @@ export interface StreamRun {
   chunkMismatches: number;
   minContentChunks: number;
   maxContentChunks: number;
+  /** 200 streams whose text differed from expectText, or that ended wrongly for their format. */
+  textMismatches: number;
   firstFailure?: string;
 }
 
@@ -25,6 +28,10 @@ interface OneStream {
   status: number;
   ttfbMs: number;
   contentChunks: number;
+  /** The content chunks' text, joined. */
+  content: string;
+  /** What is wrong with how the body ends, for formats that say (wire-formats.ts). */
+  endProblem: string | undefined;
   text: string;
 }
 
@@ -48,7 +55,16 @@ function streamOnce(u: URL, body: string, headers: Record<string, string>, forma
         });
         res.on('end', () => {
           const all = Buffer.concat(parts);
-          resolve({ status: res.statusCode ?? 0, ttfbMs, contentChunks: format.contentChunks(all), text: all.toString('utf8') });
+          const deltas = format.textDeltas(all);
+          const content = deltas.join('');
+          resolve({
+            status: res.statusCode ?? 0,
+            ttfbMs,
+            contentChunks: deltas.length,
+            content,
+            endProblem: format.endProblem?.(all, content),
+            text: all.toString('utf8'),
+          });
         });
         res.on('error', reject);
       },
@@ -70,6 +86,8 @@ export async function measureStreamTtfb(o: {
   body: string;
   count: number;
   expectChunks: number;
+  /** The whole text the content chunks must carry, when known. */
+  expectText?: string;
   warmup: number;
 }): Promise<StreamRun> {
   const u = assertLocal(o.url);
@@ -81,6 +99,7 @@ export async function measureStreamTtfb(o: {
   let chunkMismatches = 0;
   let minContentChunks = Number.POSITIVE_INFINITY;
   let maxContentChunks = 0;
+  let textMismatches = 0;
   let firstFailure: string | undefined;
   try {
     for (let i = 0; i < o.warmup + o.count; i++) {
@@ -95,6 +114,12 @@ export async function measureStreamTtfb(o: {
       if (r.contentChunks !== o.expectChunks) {
         chunkMismatches++;
         firstFailure ??= `${r.contentChunks} content chunks instead of ${o.expectChunks}: ${r.text.slice(0, 300)}`;
+      }
+      const textProblem =
+        o.expectText !== undefined && r.content !== o.expectText ? `text ${JSON.stringify(r.content.slice(0, 120))} is not the one sent` : r.endProblem;
+      if (textProblem !== undefined) {
+        textMismatches++;
+        firstFailure ??= `${textProblem}: ${r.text.slice(0, 300)}`;
       }
       minContentChunks = Math.min(minContentChunks, r.contentChunks);
       maxContentChunks = Math.max(maxContentChunks, r.contentChunks);
@@ -111,6 +136,7 @@ export async function measureStreamTtfb(o: {
     chunkMismatches,
     minContentChunks: samples.length > 0 ? minContentChunks : 0,
     maxContentChunks,
+    textMismatches,
     firstFailure,
   };
 }

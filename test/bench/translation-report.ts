@@ -1,22 +1,44 @@
-// Translation section: raw per-round data → medians per provider (what goes to results.json
-// under "translation") and the compact table printed after the core table.
+// Translation section: raw per-round data → medians per row (what goes to results.json under
+// "translation") and the compact table printed after the core table. A row is one client API
+// served by one provider: chat completions for every provider, and the Responses API for OpenAI
+// and Anthropic.
 import { PROVIDERS, type PerProvider, type ProviderName } from './provider-names';
+import type { ClientApi } from './providers';
 import { median } from './stats';
 import type { StreamRun } from './stream-ttfb';
 import type { ThroughputRound } from './summarize';
 
-export const BASELINE: ProviderName = 'openai';
+export interface BenchRow {
+  label: string;
+  provider: ProviderName;
+  api: ClientApi;
+}
 
-/** The two paths measured per provider. */
+export const ROWS: readonly BenchRow[] = [
+  ...PROVIDERS.map((p): BenchRow => ({ label: p, provider: p, api: 'chat' })),
+  { label: 'responses (openai)', provider: 'openai', api: 'responses' },
+  { label: 'responses (anthropic)', provider: 'anthropic', api: 'responses' },
+];
+
+/** The OpenAI chat pass-through: every row's "translation" is its CPU over this row's. */
+export const BASELINE = 'openai';
+
+/** The two paths measured per row. */
 export interface DirectAndGateway<T> {
   direct: T;
   gateway: T;
 }
 
+/** One value per row, keyed by the row's label. */
+export type PerRow<T> = Record<string, T>;
+
 export interface TranslationRaw {
-  throughput: Array<PerProvider<DirectAndGateway<ThroughputRound>>>;
-  streams: Array<PerProvider<DirectAndGateway<StreamRun>>>;
+  throughput: Array<PerRow<DirectAndGateway<ThroughputRound>>>;
+  streams: Array<PerRow<DirectAndGateway<StreamRun>>>;
   streamChunks: number;
+  /** Per row: the path of the fake's API the gateway called (from the fake's own record). */
+  upstreamPaths: PerRow<string>;
+  /** One gateway process per provider serves both of its rows. */
   gatewayPeakRssMb: PerProvider<number>;
 }
 
@@ -25,14 +47,21 @@ export interface ChunkCheck {
   max: number;
   /** Streams that failed or carried a different number of content chunks. */
   mismatches: number;
+  /** Streams whose text was not the one sent, or that ended wrongly (Responses API: see wire-formats.ts). */
+  textMismatches: number;
 }
 
-export interface ProviderRow {
+export interface RowSummary {
+  provider: ProviderName;
+  api: ClientApi;
   gatewayModel: string;
+  upstreamPath: string;
   throughputRps: DirectAndGateway<number>;
   gatewayCpuMsPerRequest: number;
-  /** Gateway CPU ms/request minus the OpenAI pass-through's: median of the per-round differences. */
+  /** Gateway CPU ms/request minus the OpenAI chat pass-through's: median of the per-round differences. */
   translationCpuMsPerRequest: number;
+  /** Responses rows: gateway CPU ms/request minus the same provider's chat row's (paired per round). */
+  overChatCpuMsPerRequest: number | null;
   upstreamCpuMsPerRequest: DirectAndGateway<number>;
   streamTtfbP50Ms: DirectAndGateway<number>;
   streamTtfbP99Ms: DirectAndGateway<number>;
@@ -44,9 +73,9 @@ export interface ProviderRow {
 }
 
 export interface TranslationSummary {
-  baseline: ProviderName;
+  baseline: string;
   streamChunks: number;
-  providers: PerProvider<ProviderRow>;
+  rows: PerRow<RowSummary>;
 }
 
 function chunkCheck(runs: StreamRun[]): ChunkCheck {
@@ -55,68 +84,83 @@ function chunkCheck(runs: StreamRun[]): ChunkCheck {
     min: ok.length > 0 ? Math.min(...ok.map((x) => x.minContentChunks)) : 0,
     max: Math.max(0, ...runs.map((x) => x.maxContentChunks)),
     mismatches: runs.reduce((n, x) => n + x.chunkMismatches + x.badStatus, 0),
+    textMismatches: runs.reduce((n, x) => n + x.textMismatches, 0),
   };
 }
 
+const pairedDiff = (a: number[], b: number[]): number => median(a.map((x, i) => x - (b[i] ?? Number.NaN)));
+
 export function summarizeTranslation(raw: TranslationRaw, models: PerProvider<string>): TranslationSummary {
-  const both = <R, T>(rounds: Array<PerProvider<DirectAndGateway<R>>>, p: ProviderName, f: (x: R) => T): DirectAndGateway<T[]> => ({
-    direct: rounds.map((r) => f(r[p].direct)),
-    gateway: rounds.map((r) => f(r[p].gateway)),
+  const both = <R, T>(rounds: Array<PerRow<DirectAndGateway<R>>>, label: string, f: (x: R) => T): DirectAndGateway<T[]> => ({
+    direct: rounds.map((r) => f(r[label]!.direct)),
+    gateway: rounds.map((r) => f(r[label]!.gateway)),
   });
   const med = (xs: DirectAndGateway<number[]>): DirectAndGateway<number> => ({ direct: median(xs.direct), gateway: median(xs.gateway) });
-  const pairedDiff = (a: number[], b: number[]): number => median(a.map((x, i) => x - (b[i] ?? Number.NaN)));
+  const gatewayCpu = (label: string): number[] => raw.throughput.map((r) => r[label]!.gateway.cpuMsPerRequest);
 
-  const baseCpu = raw.throughput.map((r) => r[BASELINE].gateway.cpuMsPerRequest);
-  const providers = {} as PerProvider<ProviderRow>;
-  for (const p of PROVIDERS) {
-    const cpu = raw.throughput.map((r) => r[p].gateway.cpuMsPerRequest);
-    const p50 = both(raw.streams, p, (x) => x.p50);
-    const p99 = both(raw.streams, p, (x) => x.p99);
-    const runs = both(raw.streams, p, (x) => x);
-    providers[p] = {
-      gatewayModel: models[p],
-      throughputRps: med(both(raw.throughput, p, (x) => x.wrk.rps)),
+  const baseCpu = gatewayCpu(BASELINE);
+  const rows: PerRow<RowSummary> = {};
+  for (const { label, provider, api } of ROWS) {
+    const cpu = gatewayCpu(label);
+    const p50 = both(raw.streams, label, (x) => x.p50);
+    const p99 = both(raw.streams, label, (x) => x.p99);
+    const runs = both(raw.streams, label, (x) => x);
+    rows[label] = {
+      provider,
+      api,
+      gatewayModel: models[provider],
+      upstreamPath: raw.upstreamPaths[label] ?? '',
+      throughputRps: med(both(raw.throughput, label, (x) => x.wrk.rps)),
       gatewayCpuMsPerRequest: median(cpu),
       // Paired per round: both processes were measured within the same round's conditions.
       translationCpuMsPerRequest: pairedDiff(cpu, baseCpu),
-      upstreamCpuMsPerRequest: med(both(raw.throughput, p, (x) => x.upstreamCpuMsPerRequest)),
+      overChatCpuMsPerRequest: api === 'chat' ? null : pairedDiff(cpu, gatewayCpu(provider)),
+      upstreamCpuMsPerRequest: med(both(raw.throughput, label, (x) => x.upstreamCpuMsPerRequest)),
       streamTtfbP50Ms: med(p50),
       streamTtfbP99Ms: med(p99),
       addedTtfbP50Ms: pairedDiff(p50.gateway, p50.direct),
       addedTtfbP99Ms: pairedDiff(p99.gateway, p99.direct),
       contentChunks: { direct: chunkCheck(runs.direct), gateway: chunkCheck(runs.gateway) },
-      gatewayPeakRssMb: raw.gatewayPeakRssMb[p],
+      gatewayPeakRssMb: raw.gatewayPeakRssMb[provider],
     };
   }
-  return { baseline: BASELINE, streamChunks: raw.streamChunks, providers };
+  return { baseline: BASELINE, streamChunks: raw.streamChunks, rows };
 }
 
 const f = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const signed = (x: number, d: number): string => (Number.isFinite(x) && x >= 0 ? `+${x.toFixed(d)}` : f(x, d));
 
-const COLUMNS = ['direct req/s', 'gw req/s', 'gw CPU ms/req', 'translation', 'TTFB direct', 'TTFB gw', 'added TTFB', 'gw chunks'];
+const COLUMNS = ['upstream', 'direct req/s', 'gw req/s', 'gw CPU ms/req', 'translation', 'vs chat', 'TTFB direct', 'TTFB gw', 'added TTFB', 'gw stream'];
+const LABEL_WIDTH = Math.max(...ROWS.map((r) => r.label.length)) + 2;
 
-function row(label: string, cells: string[]): string {
-  return `${label.padEnd(10)}${cells.map((c, i) => c.padStart(Math.max(10, (COLUMNS[i] ?? '').length + 3))).join('')}`;
+function line(label: string, cells: string[]): string {
+  return `${label.padEnd(LABEL_WIDTH)}${cells.map((c, i) => c.padStart(Math.max(10, (COLUMNS[i] ?? '').length + 3))).join('')}`;
+}
+
+/** The upstream path as a column fits it: Bedrock's model id segment elided. */
+function shortPath(p: string): string {
+  return p.replace(/^\/model\/[^/]+\//, '…/');
 }
 
 function chunkCell(c: ChunkCheck, expected: number): string {
   const range = c.min === c.max ? String(c.min) : `${c.min}-${c.max}`;
-  return c.mismatches === 0 && c.min === expected && c.max === expected ? `${range} OK` : `${range} BAD`;
+  return c.mismatches === 0 && c.textMismatches === 0 && c.min === expected && c.max === expected ? `${range} OK` : `${range} BAD`;
 }
 
 export function formatTranslationTable(s: TranslationSummary, o: { runs: number; durationS: number; connections: number }): string {
   const lines: string[] = [];
   lines.push(`Translation overhead: one gateway process per provider, medians of ${o.runs} run(s) (wrk ${o.durationS} s, ${o.connections} conns).`);
-  lines.push(row('provider', COLUMNS));
-  for (const p of PROVIDERS) {
-    const r = s.providers[p];
+  lines.push(line('row', COLUMNS));
+  for (const { label } of ROWS) {
+    const r = s.rows[label]!;
     lines.push(
-      row(p, [
+      line(label, [
+        shortPath(r.upstreamPath),
         f(r.throughputRps.direct, 0),
         f(r.throughputRps.gateway, 0),
         f(r.gatewayCpuMsPerRequest, 3),
-        p === s.baseline ? 'baseline' : signed(r.translationCpuMsPerRequest, 3),
+        label === s.baseline ? 'baseline' : signed(r.translationCpuMsPerRequest, 3),
+        r.overChatCpuMsPerRequest === null ? '' : signed(r.overChatCpuMsPerRequest, 3),
         f(r.streamTtfbP50Ms.direct, 3),
         f(r.streamTtfbP50Ms.gateway, 3),
         signed(r.addedTtfbP50Ms, 3),
@@ -124,15 +168,20 @@ export function formatTranslationTable(s: TranslationSummary, o: { runs: number;
       ]),
     );
   }
-  lines.push(`"translation" = gateway CPU ms/req minus the ${s.baseline} pass-through's (paired per round).`);
-  lines.push(`TTFB = stream time to first event, p50 in ms (${s.streamChunks}-chunk stream); "added" = gateway minus direct (paired per round).`);
-  lines.push("Direct paths speak each provider's own API; bedrock direct replays one SigV4-signed request per round (the fake verifies each).");
-  const bad = PROVIDERS.filter((p) => {
-    const c = s.providers[p].contentChunks;
-    return chunkCell(c.gateway, s.streamChunks).endsWith('BAD') || chunkCell(c.direct, s.streamChunks).endsWith('BAD');
-  });
+  lines.push(`"upstream" = the fake's API the gateway called; "translation" = gateway CPU ms/req minus the ${s.baseline} chat pass-through's;`);
+  lines.push('"vs chat" = a responses row minus the same provider\'s chat row (both paired per round).');
   lines.push(
-    bad.length === 0 ? `All streams carried ${s.streamChunks} content chunks, direct and through the gateway.` : `Chunk count wrong for: ${bad.join(', ')}`,
+    `TTFB = stream time to the first event (responses: to the first response.output_text.delta), p50 in ms (${s.streamChunks}-chunk stream); "added" = gateway minus direct (paired per round).`,
+  );
+  lines.push("Direct paths speak each provider's own API; bedrock direct replays one SigV4-signed request per round (the fake verifies each).");
+  const bad = ROWS.filter(({ label }) => {
+    const c = s.rows[label]!.contentChunks;
+    return chunkCell(c.gateway, s.streamChunks).endsWith('BAD') || chunkCell(c.direct, s.streamChunks).endsWith('BAD');
+  }).map((r) => r.label);
+  lines.push(
+    bad.length === 0
+      ? `All streams carried ${s.streamChunks} content chunks and the whole text, direct and through the gateway.`
+      : `Chunk count or text wrong for: ${bad.join(', ')}`,
   );
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 // Runs one fake upstream in its own process so its CPU is not shared with the load generator or
 // the proxy under test. argv[2] names the provider (openai (default), anthropic, bedrock, ollama).
 // Prints its base URL as the first stdout line (OpenAI: ".../v1"; the others: the origin), then
-// accepts one JSON command per stdin line: {"behaviour": {...} | null}, answered "ok".
+// accepts one JSON command per stdin line: {"behaviour": {...} | null}, answered "ok", or
+// {"lastPath": true}, answered "path <the path of the last request received>" ("path " when none).
 import { createInterface } from 'node:readline';
 import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
 import { startBedrockUpstream } from '../fakes/bedrock-upstream';
@@ -31,7 +32,11 @@ async function main(): Promise<void> {
 
   createInterface({ input: process.stdin }).on('line', (line) => {
     try {
-      const cmd = JSON.parse(line) as { behaviour?: Behaviour | null };
+      const cmd = JSON.parse(line) as { behaviour?: Behaviour | null; lastPath?: true };
+      if (cmd.lastPath) {
+        process.stdout.write(`path ${fake.requests.at(-1)?.path ?? ''}\n`);
+        return;
+      }
       fake.setBehaviour(cmd.behaviour ?? null);
       process.stdout.write('ok\n');
     } catch (err) {
