@@ -72,6 +72,15 @@ export interface RowSummary {
   gatewayPeakRssMb: number;
 }
 
+/** How busy the shared machine was while the section ran (its figures mean little without it). */
+export interface MachineLoad {
+  cores: number;
+  /** Average busy cores of the whole machine (the section's own processes included). */
+  busyCores: number;
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
 export interface TranslationSummary {
   baseline: string;
   streamChunks: number;
@@ -130,11 +139,12 @@ export function summarizeTranslation(raw: TranslationRaw, models: PerProvider<st
 const f = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const signed = (x: number, d: number): string => (Number.isFinite(x) && x >= 0 ? `+${x.toFixed(d)}` : f(x, d));
 
-const COLUMNS = ['upstream', 'direct req/s', 'gw req/s', 'gw CPU ms/req', 'translation', 'vs chat', 'TTFB direct', 'TTFB gw', 'added TTFB', 'gw stream'];
+const COLUMNS = ['direct req/s', 'gw req/s', 'gw CPU ms/req', 'translation', 'vs chat', 'TTFB direct', 'TTFB gw', 'added TTFB', 'gw stream'];
 const LABEL_WIDTH = Math.max(...ROWS.map((r) => r.label.length)) + 2;
 
-function line(label: string, cells: string[]): string {
-  return `${label.padEnd(LABEL_WIDTH)}${cells.map((c, i) => c.padStart(Math.max(10, (COLUMNS[i] ?? '').length + 3))).join('')}`;
+/** The row's label, the upstream path (left-aligned, as wide as the longest) and the figures. */
+function line(label: string, upstream: string, upstreamWidth: number, cells: string[]): string {
+  return `${label.padEnd(LABEL_WIDTH)}${upstream.padEnd(upstreamWidth)}${cells.map((c, i) => c.padStart(Math.max(10, (COLUMNS[i] ?? '').length + 3))).join('')}`;
 }
 
 /** The upstream path as a column fits it: Bedrock's model id segment elided. */
@@ -147,15 +157,19 @@ function chunkCell(c: ChunkCheck, expected: number): string {
   return c.mismatches === 0 && c.textMismatches === 0 && c.min === expected && c.max === expected ? `${range} OK` : `${range} BAD`;
 }
 
-export function formatTranslationTable(s: TranslationSummary, o: { runs: number; durationS: number; connections: number }): string {
+export function formatTranslationTable(s: TranslationSummary, o: { runs: number; durationS: number; connections: number; machine: MachineLoad }): string {
   const lines: string[] = [];
+  const load = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
   lines.push(`Translation overhead: one gateway process per provider, medians of ${o.runs} run(s) (wrk ${o.durationS} s, ${o.connections} conns).`);
-  lines.push(line('row', COLUMNS));
+  lines.push(
+    `Machine: ${o.machine.busyCores.toFixed(2)} of ${o.machine.cores} cores busy over the section; load average ${load(o.machine.loadBefore)} before, ${load(o.machine.loadAfter)} after.`,
+  );
+  const upstreamWidth = Math.max('upstream'.length, ...ROWS.map(({ label }) => shortPath(s.rows[label]!.upstreamPath).length)) + 2;
+  lines.push(line('row', 'upstream', upstreamWidth, COLUMNS));
   for (const { label } of ROWS) {
     const r = s.rows[label]!;
     lines.push(
-      line(label, [
-        shortPath(r.upstreamPath),
+      line(label, shortPath(r.upstreamPath), upstreamWidth, [
         f(r.throughputRps.direct, 0),
         f(r.throughputRps.gateway, 0),
         f(r.gatewayCpuMsPerRequest, 3),

@@ -3,8 +3,10 @@
 // gateway process and one fake process per provider; per row (a client API on a provider), the
 // direct path (client → fake, in the provider's own API) and the gateway path (client → gateway
 // → fake) get the same load.
+import os from 'node:os';
 import type { Child } from './children';
 import { freePort } from './children';
+import { cpuSnapshot, cpuUse } from './outage-cpu';
 import { request } from './http-util';
 import { cpuTimeMs, peakRssMb } from './procstat';
 import { lastUpstreamPath, setBehaviour, spawnGatewayWithEnv, startUpstream, waitHealthy, type BenchPaths } from './processes';
@@ -17,6 +19,7 @@ import {
   summarizeTranslation,
   type BenchRow,
   type DirectAndGateway,
+  type MachineLoad,
   type PerRow,
   type TranslationRaw,
   type TranslationSummary,
@@ -41,6 +44,7 @@ export interface TranslationConfig {
   streamRequests: number;
   models: PerProvider<string>;
   rows: BenchRow[];
+  machine: MachineLoad;
 }
 
 export interface TranslationResult {
@@ -197,6 +201,8 @@ function emptyRound<T>(): PerRow<DirectAndGateway<T>> {
 
 export async function runTranslation(o: TranslationOptions): Promise<TranslationResult> {
   const luaDir = o.dirs.benchDir;
+  const loadBefore = os.loadavg();
+  const cpuBefore = cpuSnapshot([]);
   // Started one after another: concurrent start-ups would only compete for the same CPUs.
   const providers: Partial<PerProvider<ProviderSetup>> = {};
   try {
@@ -243,6 +249,8 @@ export async function runTranslation(o: TranslationOptions): Promise<Translation
       if (up.gateway < 0.5 * up.direct)
         warn(`${label}: the fake did much less work per gateway request than per direct request: is the gateway answering from its cache?`);
     }
+    const cores = os.cpus().length;
+    const machine: MachineLoad = { cores, busyCores: cpuUse(cpuBefore, cpuSnapshot([]), cores).machineBusyCores, loadBefore, loadAfter: os.loadavg() };
     const config: TranslationConfig = {
       runs: o.runs,
       durationS: o.durationS,
@@ -251,6 +259,7 @@ export async function runTranslation(o: TranslationOptions): Promise<Translation
       streamRequests: STREAM_REQUESTS,
       models,
       rows: [...ROWS],
+      machine,
     };
     return { config, summary, raw };
   } finally {
