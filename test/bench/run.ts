@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const sections = sectionsEnv();
   const runs = intEnv('BENCH_RUNS', 3, 1, 50);
   const durationS = intEnv('BENCH_DURATION', 5, 1, 120);
-  // Shorter by default: the section has eight paths to load, and the whole bench should stay near 5 minutes.
+  // Shorter by default: the section has twelve paths to load, and the whole bench should stay near 5 minutes.
   const translationDurationS = intEnv('BENCH_TRANSLATION_DURATION', Math.min(3, durationS), 1, 120);
   const gatewayEntry = path.resolve(ROOT, process.env.BENCH_GATEWAY_ENTRY || 'dist/local.mjs');
   const compareEntry = process.env.BENCH_COMPARE_ENTRY ? path.resolve(ROOT, process.env.BENCH_COMPARE_ENTRY) : undefined;
