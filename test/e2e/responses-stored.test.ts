@@ -1,7 +1,8 @@
 // Stored responses of the Responses API with the official `openai` package as the client, over
 // real sockets: `previous_response_id` continuing a conversation (across providers too),
 // `responses.retrieve` / `responses.delete`, `store: false`, one tenant never reaching another's
-// responses, and what a client sees while the response store (a real redis-server) is down.
+// responses, and what a client sees while the response store (a real redis-server) is down; then
+// once on DynamoDB (an embedded dynalite), the store a deployed gateway uses.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
@@ -9,7 +10,11 @@ import { fakeAwsEnv, startBedrockUpstream } from '../fakes/bedrock-upstream';
 import type { FakeUpstream } from '../fakes/fixtures';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream } from '../fakes/openai-upstream';
+import { loadConfig } from '../../functions/config';
+import { silentLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
+import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
+import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import { startRestartableRedis, type RestartableRedis } from '../helpers/store-processes';
@@ -229,6 +234,21 @@ describe('stored responses while the response store (redis-server) is down', () 
     await redis?.stop();
   });
 
+  test('a response answered by one instance is read and continued on another sharing the store', async () => {
+    const other = await startGateway({ OLLAMA_BASE_URL: ollama.url, REDIS_URL: redis.url });
+    try {
+      other.tenants.put('gw-no-budget', { ...DEFAULT_TENANT, id: 'no-budget', name: 'no-budget', budget_usd: 0 });
+      const there = new OpenAI({ apiKey: 'gw-no-budget', baseURL: other.baseURL, maxRetries: 0 });
+      const created = await client.responses.create({ model: 'ollama/llama3.2', input: 'Shared' });
+      await gw.gateway.flush(); // as a Lambda does before it returns
+      expect(await there.responses.retrieve(created.id)).toEqual(created);
+      const next = await there.responses.create({ model: 'ollama/llama3.2', previous_response_id: created.id, input: 'Still there?' });
+      expect(next.previous_response_id).toBe(created.id);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('answers are still served; reading or continuing a stored response is 503 store_unavailable; all works again once it is back', async () => {
     const kept = await client.responses.create({ model: 'ollama/llama3.2', input: 'Before the outage' });
     expect(await client.responses.retrieve(kept.id)).toEqual(kept);
@@ -251,5 +271,57 @@ describe('stored responses while the response store (redis-server) is down', () 
     const after = await client.responses.create({ model: 'ollama/llama3.2', input: 'After the outage' });
     const next = await client.responses.create({ model: 'ollama/llama3.2', previous_response_id: after.id, input: 'Continue' });
     expect(next.previous_response_id).toBe(after.id);
+  });
+});
+
+describe('stored responses on DynamoDB (dynalite)', () => {
+  let dynalite: RunningDynalite;
+  let ollama: FakeUpstream;
+  let local: LocalGateway;
+  let client: OpenAI;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    [dynalite, ollama] = await Promise.all([startDynalite(), startOllamaUpstream()]);
+    const prefix = uniqueTablePrefix('stored-responses');
+    const env = {
+      ADDR: '127.0.0.1:0',
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      TENANTS_TABLE: `${prefix}tenants`,
+      STATE_TABLE: `${prefix}state`,
+      OLLAMA_BASE_URL: ollama.url,
+      // What is stored is tested here, not deadlines: a loaded test machine must not time a call out.
+      STORE_TIMEOUT: '5000',
+    };
+    local = await startLocalGateway(
+      loadConfig(env, () => '', 'test'),
+      silentLogger,
+    );
+    client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: `${local.url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await local?.close(500);
+    await ollama?.close();
+    await dynalite?.close();
+    process.env = saved;
+  });
+
+  test('kept, retrieved, continued and deleted', async () => {
+    const first = await client.responses.create({ model: 'ollama/llama3.2', instructions: 'Be brief.', input: 'My name is Ada.' });
+    expect(await client.responses.retrieve(first.id)).toEqual(first);
+    const streamed = await client.responses.stream({ model: 'ollama/llama3.2', previous_response_id: first.id, input: 'And yours?' }).finalResponse();
+    const sent = ollama.requests.at(-1)?.json as { messages: Array<{ role: string; content: unknown }> };
+    expect(sent.messages.map((m) => [m.role, textOf(m.content)])).toEqual([
+      ['user', 'My name is Ada.'],
+      ['assistant', first.output_text],
+      ['user', 'And yours?'],
+    ]);
+    expect(await client.responses.retrieve(streamed.id)).toMatchObject({ id: streamed.id, previous_response_id: first.id, output_text: streamed.output_text });
+    await client.responses.delete(first.id);
+    expect(await apiError(client.responses.retrieve(first.id))).toMatchObject({ status: 404 });
+    // The conversation lives on in the responses that continued it.
+    const third = await client.responses.create({ model: 'ollama/llama3.2', previous_response_id: streamed.id, input: 'Thanks.' });
+    expect(third.previous_response_id).toBe(streamed.id);
+    expect((ollama.requests.at(-1)?.json as { messages: unknown[] }).messages).toHaveLength(5);
   });
 });
