@@ -322,6 +322,7 @@ describe('stored responses on DynamoDB (dynalite)', () => {
     // The conversation lives on in the responses that continued it.
     const third = await client.responses.create({ model: 'ollama/llama3.2', previous_response_id: streamed.id, input: 'Thanks.' });
     expect(third.previous_response_id).toBe(streamed.id);
-    expect((ollama.requests.at(-1)?.json as { messages: unknown[] }).messages).toHaveLength(5);
+    const continued = ollama.requests.at(-1)?.json as { messages: unknown[] } | undefined;
+    expect(continued?.messages).toHaveLength(5);
   });
 });
