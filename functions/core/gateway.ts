@@ -142,8 +142,9 @@ export class Gateway {
   }
 
   /**
-   * Resolves once the work requests left behind (budget settlements, usage events, stored responses) is handed
-   * over: a Lambda calls it before returning, since its environment freezes after that.
+   * Resolves once the work requests left behind (budget settlements, usage events, stored
+   * responses) is handed over: a Lambda calls it before returning, since its environment freezes
+   * after that.
    */
   async flush(): Promise<void> {
     await Promise.all([this.budget.settled(), this.deps.usage.flush(), this.keptResponses?.flush()]);

@@ -7,7 +7,7 @@ import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
 import { fakeAwsEnv, startBedrockUpstream } from '../fakes/bedrock-upstream';
-import type { FakeUpstream } from '../fakes/fixtures';
+import { readFixtureJson, type FakeUpstream } from '../fakes/fixtures';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream } from '../fakes/openai-upstream';
 import { loadConfig } from '../../functions/config';
@@ -145,6 +145,22 @@ describe('stored responses, memory store', () => {
     const retrieved = await client.responses.retrieve(completed.response.id);
     expect(retrieved).toEqual({ ...completed.response, output_text: retrieved.output_text });
     expect(retrieved.output_text).toBe((await stream.finalResponse()).output_text);
+  });
+
+  test('an incomplete response (cut at max_output_tokens) is kept and can be continued', async () => {
+    const message = readFixtureJson<Record<string, unknown>>('anthropic/messages-nonstream.response.json');
+    fakes.anthropic.setBehaviour({ status: 200, body: JSON.stringify({ ...message, stop_reason: 'max_tokens' }), times: 1 });
+    const cut = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', input: 'Tell me everything', max_output_tokens: 16 });
+    expect(cut.status).toBe('incomplete');
+    expect(await client.responses.retrieve(cut.id)).toEqual(cut);
+    const next = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', previous_response_id: cut.id, input: 'Go on.' });
+    const sent = fakes.anthropic.requests.at(-1)?.json as { messages: Array<{ role: string; content: unknown }> };
+    expect(sent.messages.map((m) => [m.role, textOf(m.content)])).toEqual([
+      ['user', 'Tell me everything'],
+      ['assistant', cut.output_text],
+      ['user', 'Go on.'],
+    ]);
+    expect(next.status).toBe('completed');
   });
 
   test('a stream that fails midway is not kept', async () => {
