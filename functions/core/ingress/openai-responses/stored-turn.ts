@@ -45,16 +45,11 @@ export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: 
     }
     return { request: read };
   }
-  let conversation = conversationOf(read, wire);
-  let request = read;
-  if (typeof previousId === 'string') {
-    const record = await kept.get(tenant.id, previousId, kept.now());
-    if (!record) throw previousNotFound(previousId);
-    conversation = [...(JSON.parse(record.messages_json) as ChatMessage[]), ...conversation];
-    request = { ...read, messages: [...instructionsOf(read, wire), ...conversation] };
-  }
+  const history = typeof previousId === 'string' ? await storedHistory(kept, tenant, previousId) : [];
+  // The conversation this answer continues: what is kept with it, and sent after the instructions.
+  const conversation = history.length > 0 ? [...history, ...conversationOf(read, wire)] : conversationOf(read, wire);
+  const request = history.length > 0 ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
   if (store === false) return { request };
-  const continued = conversation;
   return {
     request,
     keep: (response, json) =>
@@ -63,7 +58,14 @@ export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: 
         id: response.id,
         created_at: response.created_at,
         response_json: json ?? JSON.stringify(response),
-        messages_json: JSON.stringify(withOutput(continued, response.output)),
+        messages_json: JSON.stringify(withOutput(conversation, response.output)),
       })),
   };
+}
+
+/** The canonical messages kept with the tenant's response `id`; 400 when it has none. */
+async function storedHistory(kept: ResponseKeeper, tenant: Tenant, id: string): Promise<ChatMessage[]> {
+  const record = await kept.get(tenant.id, id, kept.now());
+  if (!record) throw previousNotFound(id);
+  return JSON.parse(record.messages_json) as ChatMessage[];
 }
