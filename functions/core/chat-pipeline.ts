@@ -48,15 +48,20 @@ export class ChatPipeline {
     this.deps.budget.reserve(tenant, estimateCost(request, req.body, request.model, this.deps.prices));
 
   private async serve(
-    ingress: ChatIngress,
+    api: ChatIngress,
     req: ApiRequest,
-    request: ChatCompletionRequest,
+    read: ChatCompletionRequest,
     wire: WireRequest,
     ctx: RequestContext,
     budget: BudgetHandle,
   ): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
+    // An API that keeps its answers (stored responses) may continue a kept conversation, and
+    // answers through an ingress that keeps this answer.
+    const turn = api.beginTurn ? await api.beginTurn(tenant, read, wire) : undefined;
+    const request = turn ? turn.request : read;
+    const ingress = turn ? turn.ingress : api;
 
     const ttl = cacheTtl(request, req.headers['x-cache-ttl'], deps.config.routing.cache.default_ttl_seconds);
     const key = ttl > 0 ? cacheKey(tenant.id, request) : undefined;

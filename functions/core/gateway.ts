@@ -16,13 +16,13 @@ import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
-import type { ProviderSettings, RoutingSettings, ServerSettings } from '../config';
+import type { ProviderSettings, RoutingSettings, ServerSettings, StoreSettings } from '../config';
 import { PROVIDER_NAMES } from './provider-names';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
-import { GatewayError } from './errors';
+import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
 import { openAiChat } from './ingress/openai-chat';
-import { openAiResponses } from './ingress/openai-responses';
+import { openAiResponsesIngress, ResponseKeeper } from './ingress/openai-responses';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
@@ -30,6 +30,7 @@ import type { BreakerPhase, RateLimiter, ResponseCache, ResponseStore, TenantSto
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds } from './request-context';
+import { responseIdFromPath, responseRoutes, RESPONSES_PATH } from './responses-routes';
 import type { StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 import { usageRoute } from './usage-route';
@@ -41,8 +42,8 @@ const ACCOUNTED_ROUTES = new Set(['/v1/embeddings']);
 const HEALTH_DEADLINE_MS = 1000;
 
 export interface GatewayDeps {
-  /** The pipelines' settings, plus the body limit and the version /health reports. */
-  config: ProviderSettings & RoutingSettings & Pick<ServerSettings, 'maxBodyBytes' | 'version'>;
+  /** The pipelines' settings, the body limit, the version /health reports and how long stored responses live. */
+  config: ProviderSettings & RoutingSettings & Pick<ServerSettings, 'maxBodyBytes' | 'version'> & Pick<StoreSettings, 'responses'>;
   providers: ReadonlyMap<string, Provider>;
   tenants: TenantStore;
   limiter: RateLimiter;
@@ -75,6 +76,8 @@ export class Gateway {
   private readonly ingresses = new Map<string, ChatIngress>();
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
   private readonly budget: BudgetGuard;
+  /** Stored responses of the Responses API, written off the client's path. */
+  private readonly keptResponses: ResponseKeeper | undefined;
   /**
    * Requests in `handle` that the accountant has not logged yet: when `handle` ends, those still
    * here get their access line from the shell (refusals before any provider, routes that reach none).
@@ -100,9 +103,21 @@ export class Gateway {
       '/v1/embeddings': { POST: (req, ids) => embeddings.handle(req, ids) },
       '/v1/usage': { GET: usageRoute({ authenticate: (req) => this.gate.authenticate(req), usageReader: deps.usageReader, now: deps.now }) },
     };
-    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponses]) {
+    const kept = deps.responses && new ResponseKeeper(deps.responses, deps.config.responses.ttlSeconds, deps.now, deps.logger);
+    this.keptResponses = kept;
+    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept)]) {
       this.ingresses.set(ingress.path, ingress);
       this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
+    }
+    if (kept) {
+      const stored = responseRoutes({ authenticate: (req) => this.gate.authenticate(req), responses: kept, now: deps.now });
+      /** The id in the path; a deeper path (`/v1/responses/{id}/input_items`) is not served. */
+      const idOf = (req: ApiRequest): string => {
+        const id = responseIdFromPath(req.path);
+        if (id === null) throw notFound(`Unknown path: ${req.method} ${req.path}.`);
+        return id;
+      };
+      this.routes[`${RESPONSES_PATH}/*`] = { GET: (req) => stored.retrieve(req, idOf(req)), DELETE: (req) => stored.remove(req, idOf(req)) };
     }
     const render = deps.renderMetrics;
     if (render) {
@@ -127,11 +142,12 @@ export class Gateway {
   }
 
   /**
-   * Resolves once the work requests left behind (budget settlements, usage events) is handed
-   * over: a Lambda calls it before returning, since its environment freezes after that.
+   * Resolves once the work requests left behind (budget settlements, usage events, stored
+   * responses) is handed over: a Lambda calls it before returning, since its environment freezes
+   * after that.
    */
   async flush(): Promise<void> {
-    await Promise.all([this.budget.settled(), this.deps.usage.flush()]);
+    await Promise.all([this.budget.settled(), this.deps.usage.flush(), this.keptResponses?.flush()]);
   }
 
   /**

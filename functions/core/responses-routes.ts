@@ -11,7 +11,8 @@ export const RESPONSES_PATH = '/v1/responses';
 export interface ResponseRoutesDeps {
   /** The request's tenant by its key; throws 401/403 (see `authenticateTenant`). */
   authenticate: (req: ApiRequest) => Promise<Tenant>;
-  responses: ResponseStore;
+  /** Only reads and deletes: stored responses are written where they are answered. */
+  responses: Pick<ResponseStore, 'get' | 'delete'>;
   now: () => number;
 }
 

@@ -10,6 +10,7 @@
 import type { ApiKeySource } from '../tenant-auth';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, Usage } from '../chat/model';
 import type { GatewayError } from '../errors';
+import type { Tenant } from '../ports';
 
 /** The gateway's facts about one answer (provider, cost, latency, attempts), from `gatewayMetadata`. */
 export type GatewayMetadata = Record<string, unknown>;
@@ -73,4 +74,19 @@ export interface ChatIngress {
   openStream(request: ChatCompletionRequest, head: StreamHead, wire: WireRequest): StreamWriter;
   /** The JSON body of an error answer on this API's route. */
   errorBody(err: GatewayError): unknown;
+  /**
+   * For an API that keeps its answers between requests (the Responses API's stored responses):
+   * the request's own part, once its tenant is known and before anything is served. Throws a
+   * GatewayError the client sees (an unknown conversation, a store that cannot answer). Absent
+   * on an API without state, whose requests then do no more work.
+   */
+  readonly beginTurn?: (tenant: Tenant, request: ChatCompletionRequest, wire: WireRequest) => Promise<IngressTurn>;
+}
+
+/** One request of an API that keeps its answers: what to serve, and who answers it. */
+export interface IngressTurn {
+  /** The canonical request to serve: the one read, completed from what the API kept (an earlier conversation). */
+  readonly request: ChatCompletionRequest;
+  /** The API as it answers this request: the same wire formats, and what it answers is kept. */
+  readonly ingress: ChatIngress;
 }

@@ -3,18 +3,25 @@
 // the canonical answer into the `response` object or its typed event stream. Every provider serves
 // it through that translation (OpenAI through chat completions).
 //
-// Stored responses are not kept yet: `store` is echoed, `previous_response_id` is refused. The
-// finished `response` object (`finishedResponse`) and the canonical messages it answered are what
-// a response store keeps, so that a later request can continue the conversation.
+// Stored responses: unless a request says `store: false`, its finished response (completed or
+// incomplete, whole or streamed, a cache hit too) is kept for its tenant with the conversation
+// that continues it, written off the client's path (response-keeper.ts); `previous_response_id`
+// continues a kept conversation on any provider (stored-turn.ts). GET and DELETE
+// /v1/responses/{id} read them back (core/responses-routes.ts).
 import type { ChatCompletion, ChatCompletionRequest } from '../../chat/model';
 import type { GatewayError } from '../../errors';
 import type { ErrorBody } from '../../openai-types';
+import type { Tenant } from '../../ports';
 import { BEARER_KEY } from '../../tenant-auth';
-import type { ChatIngress, GatewayMetadata, StreamHead, WireRequest } from '../ingress';
+import type { ChatIngress, GatewayMetadata, IngressTurn, StreamHead, WireRequest } from '../ingress';
 import { SSE_HEADERS } from '../openai-chat/stream-writer';
 import { readResponsesRequest } from './read-request';
 import { echoOf, finishedResponse, newId, outputItems } from './response-object';
+import type { ResponseKeeper } from './response-keeper';
+import { beginStoredTurn, type KeepResponse } from './stored-turn';
 import { ResponsesStreamWriter } from './stream-writer';
+
+export { ResponseKeeper } from './response-keeper';
 
 class OpenAiResponsesIngress implements ChatIngress {
   readonly method = 'POST';
@@ -25,15 +32,31 @@ class OpenAiResponsesIngress implements ChatIngress {
   readonly apiKey = BEARER_KEY;
   readonly readRequest = readResponsesRequest;
 
+  /**
+   * `kept`: the stored responses (none: `previous_response_id` is refused and nothing is kept).
+   * `keep`: set on the ingress that answers one request whose answer is to be kept.
+   */
+  constructor(
+    private readonly kept: ResponseKeeper | undefined,
+    private readonly keep?: KeepResponse,
+  ) {}
+
+  readonly beginTurn = async (tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<IngressTurn> => {
+    const { request, keep } = await beginStoredTurn(this.kept, tenant, read, wire);
+    return { request, ingress: keep ? new OpenAiResponsesIngress(this.kept, keep) : this };
+  };
+
   renderCompletion(completion: ChatCompletion, _canonicalJson: string | undefined, metadata: GatewayMetadata, wire: WireRequest): string {
     const head = { id: newId('resp'), createdAt: completion.created, model: completion.model, echo: echoOf(wire) };
     const response = finishedResponse(head, outputItems(completion), completion.usage, completion.choices[0]?.finish_reason);
     response.x_gateway = metadata;
-    return JSON.stringify(response);
+    const json = JSON.stringify(response);
+    this.keep?.(response, json);
+    return json;
   }
 
   openStream(_request: ChatCompletionRequest, head: StreamHead, wire: WireRequest): ResponsesStreamWriter {
-    return new ResponsesStreamWriter({ id: newId('resp'), createdAt: head.created, model: head.model, echo: echoOf(wire) });
+    return new ResponsesStreamWriter({ id: newId('resp'), createdAt: head.created, model: head.model, echo: echoOf(wire) }, this.keep);
   }
 
   errorBody(err: GatewayError): ErrorBody {
@@ -41,4 +64,10 @@ class OpenAiResponsesIngress implements ChatIngress {
   }
 }
 
-export const openAiResponses: ChatIngress = new OpenAiResponsesIngress();
+/** The Responses API over the stored responses `kept` (none: it keeps nothing and refuses `previous_response_id`). */
+export function openAiResponsesIngress(kept?: ResponseKeeper): ChatIngress {
+  return new OpenAiResponsesIngress(kept);
+}
+
+/** The Responses API without stored responses. */
+export const openAiResponses: ChatIngress = openAiResponsesIngress();

@@ -7,14 +7,16 @@
 //   function_call items join the assistant message before them (consecutive calls are one
 //   assistant turn, as chat completions has it); function_call_output items become tool messages.
 // - Reasoning items a client replays from an earlier answer carry another provider's private
-//   state: they are dropped. item_reference items and `previous_response_id` need stored responses.
+//   state: they are dropped. item_reference items (one item of a stored response) are refused:
+//   a stored response is continued whole, with `previous_response_id` (see stored-turn.ts).
 // - `metadata`, `store` and `text.verbosity` shape only the gateway's answer; `include`,
 //   `truncation`, `service_tier`, `safety_identifier`, `prompt_cache_key`, `prompt_cache_retention`
 //   and `stream_options` are accepted and have no effect on a translated provider.
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ResponseFormat, ToolDefinition } from '../../chat/model';
 import { badRequest } from '../../errors';
 import { Checker, isObject, type Json } from '../../validate';
-import type { FunctionTool, ResponsesRequest, TextFormat } from './types';
+import type { WireRequest } from '../ingress';
+import type { FunctionTool, OutputItem, ResponsesRequest, TextFormat } from './types';
 
 /** The fields this ingress reads and translates. */
 const TRANSLATED = new Set([
@@ -49,7 +51,7 @@ const METADATA_MAX_VALUE = 512;
 export function readResponsesRequest(body: Json): ChatCompletionRequest {
   const wire = checkResponsesRequest(body);
   const messages: ChatMessage[] = [];
-  if (typeof wire.instructions === 'string' && wire.instructions !== '') messages.push({ role: 'system', content: wire.instructions });
+  if (hasInstructions(wire)) messages.push({ role: 'system', content: wire.instructions });
   if (typeof wire.input === 'string') messages.push({ role: 'user', content: wire.input });
   else for (const item of wire.input) appendItem(messages, item);
   if (messages.length === 0) throw badRequest("Invalid value for 'input': it must contain at least one message.", 'input', 'invalid_value');
@@ -70,6 +72,30 @@ export function readResponsesRequest(body: Json): ChatCompletionRequest {
   const effort = wire.reasoning?.effort;
   if (typeof effort === 'string') request.reasoning_effort = effort;
   return request;
+}
+
+const hasInstructions = <T extends { instructions?: unknown }>(wire: T): wire is T & { instructions: string } =>
+  typeof wire.instructions === 'string' && wire.instructions !== '';
+
+/**
+ * The request's messages without the system message its `instructions` became: the conversation
+ * a stored response keeps, since instructions are not carried over to the next response.
+ */
+export function conversationOf(request: ChatCompletionRequest, wire: WireRequest): ChatMessage[] {
+  return hasInstructions(wire) ? request.messages.slice(1) : request.messages;
+}
+
+/** The request's `instructions`, as the system message that opens what is sent (none or one). */
+export function instructionsOf(request: ChatCompletionRequest, wire: WireRequest): ChatMessage[] {
+  return hasInstructions(wire) ? request.messages.slice(0, 1) : [];
+}
+
+/** The conversation followed by an answer's output items, as the canonical messages that continue it. */
+export function withOutput(conversation: readonly ChatMessage[], output: readonly OutputItem[]): ChatMessage[] {
+  const messages = [...conversation];
+  // Output items are input items of the next request: read as a client replaying them is read.
+  for (const item of output) appendItem(messages, item as unknown as Json);
+  return messages;
 }
 
 /** The body as a Responses request, or a 400 naming the first field at fault. */
@@ -102,13 +128,9 @@ function checkResponsesRequest(body: Json): ResponsesRequest {
   c.optionalNumber('top_p', 0, 1);
   c.optionalNumber('max_output_tokens', 1, Number.MAX_SAFE_INTEGER, true);
   if (body.user !== undefined && body.user !== null && typeof body.user !== 'string') c.fail('user', 'a string', body.user);
-  if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
-    throw badRequest(
-      "Unsupported parameter: 'previous_response_id' is not supported yet; send the conversation as input items.",
-      'previous_response_id',
-      'unsupported_parameter',
-    );
-  }
+  const previous = body.previous_response_id;
+  if (previous !== undefined && previous !== null && (typeof previous !== 'string' || previous === ''))
+    c.fail('previous_response_id', 'a non-empty string', previous);
   checkTools(c, body.tools);
   checkToolChoice(c, body.tool_choice);
   checkText(c, body.text);
@@ -148,7 +170,7 @@ function checkItem(c: Checker, item: unknown, p: string): void {
     // Dropped in translation: another provider's private reasoning state.
   } else if (type === 'item_reference') {
     throw badRequest(
-      `Unsupported value for '${p}.type': item references need stored responses, which are not supported yet.`,
+      `Unsupported value for '${p}.type': item references are not supported; continue a stored response with 'previous_response_id', or send its items.`,
       `${p}.type`,
       'unsupported_value',
     );

@@ -6,7 +6,7 @@ import type { ChatCompletionChunk, ChunkToolCallDelta, FinishReason, StreamChunk
 import type { GatewayError } from '../../errors';
 import type { GatewayMetadata, StreamWriter } from '../ingress';
 import { failedResponse, finishedResponse, incompleteReason, newId, responseObject, type ResponseHead } from './response-object';
-import type { FunctionCallItem, OutputItem, OutputMessage, OutputRefusal, OutputText } from './types';
+import type { FunctionCallItem, OutputItem, OutputMessage, OutputRefusal, OutputText, ResponseObject } from './types';
 
 /** The message being written: its item, and the content part that is open in it. */
 interface OpenMessage {
@@ -31,7 +31,11 @@ export class ResponsesStreamWriter implements StreamWriter {
   private finish: FinishReason | null = null;
   private usage: Usage | undefined;
 
-  constructor(private readonly head: ResponseHead) {}
+  /** `finished`: told the final response (completed or incomplete) as the stream's last event carries it. */
+  constructor(
+    private readonly head: ResponseHead,
+    private readonly finished?: (response: ResponseObject) => void,
+  ) {}
 
   chunk(chunk: StreamChunk): string {
     let out = this.start();
@@ -51,6 +55,7 @@ export class ResponsesStreamWriter implements StreamWriter {
     const out = this.start() + this.closeMessage() + this.closeCall();
     const response = finishedResponse(this.head, this.output, usage ?? this.usage, this.finish);
     response.x_gateway = metadata;
+    this.finished?.(response);
     return out + this.event(response.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
   }
 

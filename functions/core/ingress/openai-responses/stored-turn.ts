@@ -1,0 +1,71 @@
+// What one Responses request does with stored responses: the conversation it continues
+// (`previous_response_id`) and whether its answer is kept (`store`, true unless set false).
+//
+// Decisions:
+// - A stored response keeps the canonical conversation: the input history it answered (without
+//   that request's instructions: OpenAI does not carry them over) and its own output as an
+//   assistant message with its function calls. So a conversation may switch providers between
+//   turns, and a continued request is this request's instructions, that conversation, then its input.
+// - An id that is not the tenant's, or has expired, is OpenAI's 400 previous_response_not_found;
+//   a store that cannot answer is 503 store_unavailable (never "not found" for what may exist).
+import type { ChatCompletionRequest, ChatMessage } from '../../chat/model';
+import { badRequest, GatewayError } from '../../errors';
+import type { Tenant } from '../../ports';
+import type { WireRequest } from '../ingress';
+import { conversationOf, instructionsOf, withOutput } from './read-request';
+import type { ResponseKeeper } from './response-keeper';
+import type { ResponseObject, ResponsesRequest } from './types';
+
+/**
+ * Keeps a finished response (completed or incomplete) as the client got it: the object, and its
+ * JSON text when already made (else it is made off the client's path; the object is not changed after).
+ */
+export type KeepResponse = (response: ResponseObject, json?: string) => void;
+
+export interface StoredTurn {
+  /** The request to serve. */
+  request: ChatCompletionRequest;
+  /** Keeps the answer; absent when the request said `store: false`. */
+  keep?: KeepResponse;
+}
+
+const previousNotFound = (id: string): GatewayError =>
+  new GatewayError(400, `Previous response with id '${id}' not found.`, {
+    type: 'invalid_request_error',
+    param: 'previous_response_id',
+    code: 'previous_response_not_found',
+  });
+
+/** The turn of `tenant`'s request `read` (from `wire`), over the responses `kept` (none: nothing is kept). */
+export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<StoredTurn> {
+  const { previous_response_id: previousId, store } = wire as unknown as ResponsesRequest;
+  if (!kept) {
+    if (typeof previousId === 'string') {
+      throw badRequest("Unsupported parameter: 'previous_response_id': this gateway keeps no responses.", 'previous_response_id', 'unsupported_parameter');
+    }
+    return { request: read };
+  }
+  const history = typeof previousId === 'string' ? await storedHistory(kept, tenant, previousId) : [];
+  // The conversation this answer continues: what is kept with it, and sent after the instructions.
+  const conversation = history.length > 0 ? [...history, ...conversationOf(read, wire)] : conversationOf(read, wire);
+  const request = history.length > 0 ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
+  if (store === false) return { request };
+  return {
+    request,
+    keep: (response, json) =>
+      kept.keep(tenant.id, response.id, () => ({
+        tenant_id: tenant.id,
+        id: response.id,
+        created_at: response.created_at,
+        response_json: json ?? JSON.stringify(response),
+        messages_json: JSON.stringify(withOutput(conversation, response.output)),
+      })),
+  };
+}
+
+/** The canonical messages kept with the tenant's response `id`; 400 when it has none. */
+async function storedHistory(kept: ResponseKeeper, tenant: Tenant, id: string): Promise<ChatMessage[]> {
+  const record = await kept.get(tenant.id, id, kept.now());
+  if (!record) throw previousNotFound(id);
+  return JSON.parse(record.messages_json) as ChatMessage[];
+}
