@@ -16,6 +16,7 @@ import {
   sendBody,
   splitSse,
   startFakeServer,
+  textPieces,
   writeStream,
   type Exchange,
   type FakeUpstream,
@@ -105,17 +106,21 @@ function toolSse(name: string): SseSet {
 }
 toolSse(TOOL_FIXTURE_NAME);
 
+/** A text stream in the recorded frame: the role chunk, one content chunk per piece, the finish and usage chunks, [DONE]. */
+function textSse(pieces: readonly string[]): SseSet {
+  const events = [ROLE_EVENT];
+  for (const piece of pieces) events.push(`${CONTENT_EVENT_TEMPLATE.prefix}${JSON.stringify(piece)}${CONTENT_EVENT_TEMPLATE.suffix}`);
+  events.push(FINISH_EVENT);
+  const prompt = USAGE_TEMPLATE.usage?.prompt_tokens ?? 0;
+  const n = pieces.length;
+  events.push(toEvent({ ...USAGE_TEMPLATE, usage: { ...USAGE_TEMPLATE.usage, prompt_tokens: prompt, completion_tokens: n, total_tokens: prompt + n } }));
+  events.push(DONE_EVENT);
+  return sseSet(events);
+}
+
 const SYNTH_CACHE = new Map<string, SseSet>();
 function syntheticSse(n: number): SseSet {
-  return memo(SYNTH_CACHE, String(n), () => {
-    const events = [ROLE_EVENT];
-    for (let i = 0; i < n; i++) events.push(`${CONTENT_EVENT_TEMPLATE.prefix}${JSON.stringify(`tok${i} `)}${CONTENT_EVENT_TEMPLATE.suffix}`);
-    events.push(FINISH_EVENT);
-    const prompt = USAGE_TEMPLATE.usage?.prompt_tokens ?? 0;
-    events.push(toEvent({ ...USAGE_TEMPLATE, usage: { ...USAGE_TEMPLATE.usage, prompt_tokens: prompt, completion_tokens: n, total_tokens: prompt + n } }));
-    events.push(DONE_EVENT);
-    return sseSet(events);
-  });
+  return memo(SYNTH_CACHE, String(n), () => textSse(Array.from({ length: n }, (_, i) => `tok${i} `)));
 }
 
 const TOOL_NONSTREAM_CACHE = new Map<string, Buffer>();
@@ -442,8 +447,15 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
 
     const so = body.stream_options;
     const includeUsage = isRecord(so) && so.include_usage === true;
+    // A tool result is answered by quoting it, streamed as it is answered whole.
     const set =
-      b?.streamChunks !== undefined ? syntheticSse(Math.max(0, Math.floor(b.streamChunks))) : toolsPresent && !toolResult ? toolSse(toolName) : TEXT_SSE;
+      b?.streamChunks !== undefined
+        ? syntheticSse(Math.max(0, Math.floor(b.streamChunks)))
+        : toolResult
+          ? textSse(textPieces(`The tool said: ${messageText(last)}`))
+          : toolsPresent
+            ? toolSse(toolName)
+            : TEXT_SSE;
     const events = includeUsage ? set.withUsage : set.withoutUsage;
     writeStream(
       ex,
