@@ -85,6 +85,11 @@ describe('fake OpenAI upstream', () => {
     ];
     const answer = (await (await post(chat, { ...simple, messages, tools: [WEATHER_TOOL] })).json()) as { choices: Array<{ message: { content: string } }> };
     expect(answer.choices[0]!.message.content).toBe('The tool said: 18C and sunny');
+
+    const streamed = sseData(await (await post(chat, { ...simple, messages, tools: [WEATHER_TOOL], stream: true })).text());
+    const chunks = streamed.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('The tool said: 18C and sunny');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
   });
 
   test('SSE stream: framing, [DONE], usage chunk only with include_usage', async () => {
