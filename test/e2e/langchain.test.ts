@@ -36,11 +36,28 @@ describe("LangChain's ChatOpenAI (Responses API) → gateway", () => {
       expect(four.fakes[provider].requests.length).toBe(upstream + 1);
     });
 
-    test('stream delivers the text in pieces, in order', async () => {
+    test('stream delivers the text in pieces, in order, and the token usage', async () => {
       four.fakes[provider].setBehaviour({ streamChunks: 3 });
       const pieces: string[] = [];
-      for await (const chunk of await chat().stream('Count')) pieces.push(chunk.text);
+      let outputTokens = 0;
+      for await (const chunk of await chat().stream('Count')) {
+        pieces.push(chunk.text);
+        outputTokens += chunk.usage_metadata?.output_tokens ?? 0;
+      }
       expect(pieces.filter((p) => p !== '')).toEqual(['tok0 ', 'tok1 ', 'tok2 ']);
+      expect(outputTokens).toBeGreaterThan(0);
+    });
+
+    test('a conversation continues with the earlier AIMessage sent back', async () => {
+      const model = chat();
+      const first = await model.invoke([
+        ['system', 'Be brief.'],
+        ['human', 'Hello'],
+      ]);
+      const upstream = four.fakes[provider].requests.length;
+      const second = await model.invoke([['system', 'Be brief.'], ['human', 'Hello'], first, ['human', 'And again']]);
+      expect(second.text).not.toBe('');
+      expect(four.fakes[provider].requests.length).toBe(upstream + 1);
     });
 
     test('a tool call comes back as a LangChain tool call, and its result is answered', async () => {

@@ -1,7 +1,8 @@
 // The Vercel AI SDK's OpenAI provider, unmodified: its default model speaks the Responses API.
 // Pointed at the gateway, it is served by every provider through the Responses API's translation.
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
+import { generateText, jsonSchema, type ModelMessage, stepCountIs, streamText, tool } from 'ai';
+import { readFixtureJson } from '../fakes/fixtures';
 import { PROVIDER_MODELS, startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY } from '../helpers/gateway';
 
@@ -83,5 +84,38 @@ describe('Vercel AI SDK (Responses API) → gateway', () => {
       expect(await result.text).toContain('Sleet, 1 degree');
       expect((await result.steps).map((s) => s.finishReason)).toEqual(['tool-calls', 'stop']);
     });
+
+    test('a conversation continues with the earlier answer sent back inline (store: false)', async () => {
+      const providerOptions = { openai: { store: false } };
+      const messages: ModelMessage[] = [{ role: 'user', content: 'Hello' }];
+      const first = await generateText({ model: openai(model), messages, providerOptions });
+      messages.push(...first.response.messages, { role: 'user', content: 'And again' });
+      const second = await generateText({ model: openai(model), messages, providerOptions });
+      expect(second.text).not.toBe('');
+      expect(servedBy(second.response.body)).toBe(provider);
+    });
+
+    // With `store` on (the SDK's default) the SDK sends its earlier answers back as item_reference
+    // items, which resolve only against responses the gateway has stored.
+    test.failing('a conversation continues with the earlier answer referred to by its item id (store on)', async () => {
+      const messages: ModelMessage[] = [{ role: 'user', content: 'Hello' }];
+      const first = await generateText({ model: openai(model), messages });
+      messages.push(...first.response.messages, { role: 'user', content: 'And again' });
+      const second = await generateText({ model: openai(model), messages });
+      expect(second.text).not.toBe('');
+    });
+  });
+
+  test.failing('a first step that answers text beside its tool call continues to the second step (store on)', async () => {
+    const recorded = readFixtureJson<{ content: unknown[] }>('anthropic/tools-nonstream.response.json');
+    const textAndCall = { ...recorded, content: [{ type: 'text', text: 'Let me look that up.' }, ...recorded.content] };
+    four.fakes.anthropic.setBehaviour({ status: 200, body: JSON.stringify(textAndCall), times: 1 });
+    const result = await generateText({
+      model: openai('anthropic/claude-haiku-4-5'),
+      prompt: 'Weather in Paris?',
+      tools: { get_weather: weatherTool('Dust, 30 degrees') },
+      stopWhen: stepCountIs(2),
+    });
+    expect(result.text).toContain('Dust, 30 degrees');
   });
 });
