@@ -4,6 +4,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, jsonSchema, type ModelMessage, stepCountIs, streamText, tool } from 'ai';
 import { readFixtureJson } from '../fakes/fixtures';
 import { PROVIDER_MODELS, startFourProviders, type FourProviders } from '../helpers/four-providers';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY } from '../helpers/gateway';
 
 const servedBy = (body: unknown): string | undefined => (body as { x_gateway?: { provider?: string } } | undefined)?.x_gateway?.provider;
@@ -59,6 +60,23 @@ describe('Vercel AI SDK (Responses API) → gateway', () => {
       for await (const part of result.fullStream) parts.push(part.type);
       expect(parts).toContain('text-delta');
       expect(parts.indexOf('error')).toBeGreaterThan(parts.indexOf('text-delta'));
+    });
+
+    test("a stream the client aborts after its first text is cut at the provider's end too", async () => {
+      const fake = four.fakes[provider];
+      fake.setBehaviour({ streamChunks: 50, chunkDelayMs: 50 });
+      const abortedBefore = fake.aborted;
+      const controller = new AbortController();
+      const result = streamText({ model: openai(model), prompt: 'Talk at length', abortSignal: controller.signal, onError: () => undefined });
+      const parts: string[] = [];
+      for await (const part of result.fullStream) {
+        parts.push(part.type);
+        if (part.type === 'text-delta') controller.abort();
+      }
+      const pieces = parts.filter((p) => p === 'text-delta').length;
+      expect(pieces).toBeGreaterThan(0);
+      expect(pieces).toBeLessThan(50);
+      await eventually(`the ${provider} request aborted`, () => fake.aborted > abortedBefore);
     });
 
     test('a tool call over two steps: the model calls the tool, then answers with its result', async () => {
