@@ -2,6 +2,7 @@
 // every provider through the Responses API's translation.
 import { ChatOpenAI } from '@langchain/openai';
 import { PROVIDER_MODELS, startFourProviders, type FourProviders } from '../helpers/four-providers';
+import { eventually } from '../helpers/eventually';
 import { DEFAULT_KEY } from '../helpers/gateway';
 
 const weather = {
@@ -46,6 +47,24 @@ describe("LangChain's ChatOpenAI (Responses API) → gateway", () => {
       }
       expect(pieces.filter((p) => p !== '')).toEqual(['tok0 ', 'tok1 ', 'tok2 ']);
       expect(outputTokens).toBeGreaterThan(0);
+    });
+
+    test("a stream the caller aborts after its first text is cut at the provider's end too", async () => {
+      const fake = four.fakes[provider];
+      fake.setBehaviour({ streamChunks: 50, chunkDelayMs: 50 });
+      const abortedBefore = fake.aborted;
+      const controller = new AbortController();
+      const pieces: string[] = [];
+      const reading = (async () => {
+        for await (const chunk of await chat().stream('Talk at length', { signal: controller.signal })) {
+          if (chunk.text !== '') pieces.push(chunk.text);
+          if (pieces.length === 1) controller.abort();
+        }
+      })();
+      await expect(reading).rejects.toThrow();
+      expect(pieces.length).toBeGreaterThan(0);
+      expect(pieces.length).toBeLessThan(50);
+      await eventually(`the ${provider} request aborted`, () => fake.aborted > abortedBefore);
     });
 
     test('a conversation continues with the earlier AIMessage sent back', async () => {
