@@ -194,6 +194,30 @@ describe('the OpenAI surface over all four providers', () => {
       expect(xGateway(without)?.cache_hit).toBe(true);
     });
 
+    test.each(PROVIDER_MODELS)('%s: a streamed tool call reads from choices[0].delta on every chunk', async (model, provider) => {
+      const stream = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        stream: true,
+      });
+      let name = '';
+      let args = '';
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const chunk of stream) {
+        chunks.push(chunk);
+        for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+          name += call.function?.name ?? '';
+          args += call.function?.arguments ?? '';
+        }
+      }
+      expect(name).toBe('get_weather');
+      expect(JSON.parse(args)).toEqual(expect.any(Object));
+      const last = expectChoicesThenMetadataLast(chunks);
+      expect(last.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(xGateway(last)?.provider).toBe(provider);
+    });
+
     test('on the wire, with include_usage: content, the finish chunk, usage with x_gateway, then [DONE]', async () => {
       const res = await fetch(`${gw.baseURL}/chat/completions`, {
         method: 'POST',

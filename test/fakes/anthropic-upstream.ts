@@ -3,7 +3,19 @@
  * fixtures in test/fixtures/anthropic/ (see SOURCES.md). All response bytes are prepared at
  * module load; streams replay the recorded SSE bodies one event per write.
  */
-import { isRecord, memo, readFixture, readFixtureJson, sendBody, splitSse, startFakeServer, writeStream, type Exchange, type FakeUpstream } from './fixtures';
+import {
+  isRecord,
+  memo,
+  readFixture,
+  readFixtureJson,
+  sendBody,
+  splitSse,
+  startFakeServer,
+  textPieces,
+  writeStream,
+  type Exchange,
+  type FakeUpstream,
+} from './fixtures';
 
 export type { Behaviour, FakeUpstream, RecordedRequest } from './fixtures';
 
@@ -76,17 +88,20 @@ const isEvent =
 const SYNTH_HEAD = TEXT_EVENTS.filter((e) => isEvent('message_start')(e) || isEvent('content_block_start')(e));
 const SYNTH_BLOCK_STOP = TEXT_EVENTS.find(isEvent('content_block_stop'));
 const SYNTH_STOP = TEXT_EVENTS.find(isEvent('message_stop'));
+/** A text stream in the recorded frame: the recorded head, one text delta per piece, the stop events. */
+function textSse(pieces: readonly string[]): Buffer[] {
+  if (!SYNTH_BLOCK_STOP || !SYNTH_STOP) throw new Error('anthropic fixture: messages-stream.sse.txt lacks stop events');
+  const events = [...SYNTH_HEAD];
+  for (const text of pieces) events.push(toEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }));
+  events.push(SYNTH_BLOCK_STOP);
+  events.push(toEvent({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: pieces.length } }));
+  events.push(SYNTH_STOP);
+  return events.map((e) => Buffer.from(e));
+}
+
 const SYNTH_CACHE = new Map<string, Buffer[]>();
 function syntheticSse(n: number): Buffer[] {
-  return memo(SYNTH_CACHE, String(n), () => {
-    if (!SYNTH_BLOCK_STOP || !SYNTH_STOP) throw new Error('anthropic fixture: messages-stream.sse.txt lacks stop events');
-    const events = [...SYNTH_HEAD];
-    for (let i = 0; i < n; i++) events.push(toEvent({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `tok${i} ` } }));
-    events.push(SYNTH_BLOCK_STOP);
-    events.push(toEvent({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: n } }));
-    events.push(SYNTH_STOP);
-    return events.map((e) => Buffer.from(e));
-  });
+  return memo(SYNTH_CACHE, String(n), () => textSse(Array.from({ length: n }, (_, i) => `tok${i} `)));
 }
 
 const TOOL_NONSTREAM_CACHE = new Map<string, Buffer>();
@@ -284,9 +299,11 @@ export function startAnthropicUpstream(opts?: { apiKey?: string }): Promise<Fake
     const events =
       b?.streamChunks !== undefined
         ? syntheticSse(Math.max(0, Math.floor(b.streamChunks)))
-        : toolsPresent && results.length === 0
-          ? toolSse(toolName)
-          : TEXT_SSE;
+        : results.length > 0
+          ? textSse(textPieces(`The tool said: ${results.map(resultText).join('\n')}`))
+          : toolsPresent
+            ? toolSse(toolName)
+            : TEXT_SSE;
     // Mid-stream failure as Anthropic does it: an `error` event after the 200 head, then the end.
     writeStream(
       ex,

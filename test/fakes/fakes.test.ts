@@ -85,6 +85,11 @@ describe('fake OpenAI upstream', () => {
     ];
     const answer = (await (await post(chat, { ...simple, messages, tools: [WEATHER_TOOL] })).json()) as { choices: Array<{ message: { content: string } }> };
     expect(answer.choices[0]!.message.content).toBe('The tool said: 18C and sunny');
+
+    const streamed = sseData(await (await post(chat, { ...simple, messages, tools: [WEATHER_TOOL], stream: true })).text());
+    const chunks = streamed.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('The tool said: 18C and sunny');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
   });
 
   test('SSE stream: framing, [DONE], usage chunk only with include_usage', async () => {
@@ -207,7 +212,25 @@ describe('fake OpenAI upstream: the Responses API, as the openai SDK sees it', (
       ],
     });
     expect(answered.output.some((item) => item.type === 'function_call')).toBe(false);
-    expect(answered.output_text).not.toBe('');
+    expect(answered.output_text).toBe('The tool said: 18C and sunny');
+
+    const streamed = await client.responses
+      .stream({ model: 'gpt-4o', tools: [WEATHER], input: [{ type: 'function_call_output', call_id: 'call_1', output: 'Mist, 7C' }] })
+      .finalResponse();
+    expect(streamed.output_text).toBe('The tool said: Mist, 7C');
+  });
+
+  test('streamChunks: that many text deltas in the recorded frame, numbered, the final response carrying their text', async () => {
+    up.setBehaviour({ streamChunks: 3 });
+    const stream = await client.responses.create({ model: 'gpt-4o', input: 'Count', stream: true });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : []))).toEqual(['tok0 ', 'tok1 ', 'tok2 ']);
+    const done = events.at(-1);
+    if (done?.type !== 'response.completed') throw new Error('no response.completed');
+    expect(done.response).toMatchObject({ model: 'gpt-4o', usage: { output_tokens: 3 } });
+    expect(done.response.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'tok0 tok1 tok2 ' }] });
   });
 
   test('stream: every event in order, numbered, named by its event line; the SDK assembles the text', async () => {

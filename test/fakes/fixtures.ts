@@ -45,6 +45,11 @@ export function parseNdjson<T = unknown>(raw: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
+/** Splits text into word-ish pieces the way a tokenizer stream looks ("The", " tool", " said:"). */
+export function textPieces(text: string): string[] {
+  return text.match(/\s*\S+|\s+$/g) ?? [text];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Public fake-upstream types (re-exported by openai-upstream.ts and ollama-upstream.ts)
 // ---------------------------------------------------------------------------------------------

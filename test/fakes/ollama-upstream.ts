@@ -15,6 +15,7 @@ import {
   readFixtureJson,
   sendBody,
   startFakeServer,
+  textPieces,
   writeStream,
   type Exchange,
   type FakeUpstream,
@@ -146,11 +147,6 @@ function nonstreamToolResult(model: string, text: string): string {
   return JSON.stringify({ ...withDoneReason(CHAT_NONSTREAM), model, message: { ...CHAT_NONSTREAM.message, content: text } });
 }
 
-/** Splits text into word-ish pieces the way a tokenizer stream looks ("The", " tool", " said:"). */
-function pieces(text: string): string[] {
-  return text.match(/\s*\S+|\s+$/g) ?? [text];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Errors ({"error":"..."})
 // ---------------------------------------------------------------------------------------------
@@ -231,7 +227,7 @@ export function startOllamaUpstream(): Promise<FakeUpstream> {
 
     let lines: readonly Buffer[];
     if (b?.streamChunks !== undefined) lines = streamSynthetic(model, Math.max(0, Math.floor(b.streamChunks)));
-    else if (toolResult) lines = textLines(model, pieces(toolText));
+    else if (toolResult) lines = textLines(model, textPieces(toolText));
     else if (toolsPresent) lines = streamTools(model, toolName);
     else lines = streamText(model);
 

@@ -16,6 +16,7 @@ import {
   sendBody,
   splitSse,
   startFakeServer,
+  textPieces,
   writeStream,
   type Exchange,
   type FakeUpstream,
@@ -105,17 +106,21 @@ function toolSse(name: string): SseSet {
 }
 toolSse(TOOL_FIXTURE_NAME);
 
+/** A text stream in the recorded frame: the role chunk, one content chunk per piece, the finish and usage chunks, [DONE]. */
+function textSse(pieces: readonly string[]): SseSet {
+  const events = [ROLE_EVENT];
+  for (const piece of pieces) events.push(`${CONTENT_EVENT_TEMPLATE.prefix}${JSON.stringify(piece)}${CONTENT_EVENT_TEMPLATE.suffix}`);
+  events.push(FINISH_EVENT);
+  const prompt = USAGE_TEMPLATE.usage?.prompt_tokens ?? 0;
+  const n = pieces.length;
+  events.push(toEvent({ ...USAGE_TEMPLATE, usage: { ...USAGE_TEMPLATE.usage, prompt_tokens: prompt, completion_tokens: n, total_tokens: prompt + n } }));
+  events.push(DONE_EVENT);
+  return sseSet(events);
+}
+
 const SYNTH_CACHE = new Map<string, SseSet>();
 function syntheticSse(n: number): SseSet {
-  return memo(SYNTH_CACHE, String(n), () => {
-    const events = [ROLE_EVENT];
-    for (let i = 0; i < n; i++) events.push(`${CONTENT_EVENT_TEMPLATE.prefix}${JSON.stringify(`tok${i} `)}${CONTENT_EVENT_TEMPLATE.suffix}`);
-    events.push(FINISH_EVENT);
-    const prompt = USAGE_TEMPLATE.usage?.prompt_tokens ?? 0;
-    events.push(toEvent({ ...USAGE_TEMPLATE, usage: { ...USAGE_TEMPLATE.usage, prompt_tokens: prompt, completion_tokens: n, total_tokens: prompt + n } }));
-    events.push(DONE_EVENT);
-    return sseSet(events);
-  });
+  return memo(SYNTH_CACHE, String(n), () => textSse(Array.from({ length: n }, (_, i) => `tok${i} `)));
 }
 
 const TOOL_NONSTREAM_CACHE = new Map<string, Buffer>();
@@ -272,19 +277,56 @@ function renameCall(response: ResponseFixture, toolName: string | undefined): Re
   return { ...response, output: response.output.map((item) => (item.type === 'function_call' ? { ...item, name: toolName } : item)) };
 }
 
+/** `response` answering with `text` as its one message's output_text, its output tokens one per piece. */
+function withText(response: ResponseFixture, text: string, outputTokens: number): ResponseFixture {
+  const output = response.output.map((item) =>
+    item.type === 'message' ? { ...item, content: [{ type: 'output_text', annotations: [], logprobs: [], text }] } : item,
+  );
+  const usage = response.usage as { input_tokens: number; output_tokens: number; total_tokens: number };
+  return { ...response, output, usage: { ...usage, output_tokens: outputTokens, total_tokens: usage.input_tokens + outputTokens } };
+}
+
+/**
+ * A text stream in the recorded frame with `pieces` as its deltas: the recorded head events, one
+ * output_text.delta per piece, the closing events carrying the whole text, numbered afresh.
+ */
+function textResponseStream(pieces: readonly string[], id: string, model: string): { events: Buffer[]; completed: ResponseFixture } {
+  const recorded = RESPONSE_TEXT_STREAM.events.map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 'data: '.length)) as Record<string, unknown>);
+  const firstDelta = recorded.findIndex((d) => d.type === 'response.output_text.delta');
+  const deltaTemplate: Record<string, unknown> = recorded[firstDelta] ?? { type: 'response.output_text.delta' };
+  const byType = (type: string): Record<string, unknown> => recorded.find((d) => d.type === type) ?? { type };
+  const text = pieces.join('');
+  const completed = withText({ ...RESPONSE_TEXT_STREAM.completed, id, model }, text, pieces.length);
+  const message = completed.output.find((item) => item.type === 'message');
+  const part = { type: 'output_text', annotations: [], logprobs: [], text };
+  const events: Array<Record<string, unknown>> = [
+    ...recorded.slice(0, firstDelta).map((d) => (isRecord(d.response) ? { ...d, response: { ...d.response, id, model } } : d)),
+    ...pieces.map((delta) => ({ ...deltaTemplate, delta, logprobs: [], obfuscation: undefined })),
+    { ...byType('response.output_text.done'), text, logprobs: [] },
+    { ...byType('response.content_part.done'), part },
+    { ...byType('response.output_item.done'), item: message },
+    { ...byType('response.completed'), response: completed },
+  ];
+  return {
+    events: events.map((d, i) => Buffer.from(`event: ${String(d.type)}\ndata: ${JSON.stringify({ ...d, sequence_number: i })}\n\n`)),
+    completed,
+  };
+}
+
+/** The text of the function call output a Responses request ends with, if it ends with one. */
+function functionCallOutputText(body: Record<string, unknown>): string | undefined {
+  const input = body.input;
+  const last: unknown = Array.isArray(input) ? input[input.length - 1] : undefined;
+  if (!isRecord(last) || last.type !== 'function_call_output') return undefined;
+  if (typeof last.output === 'string') return last.output;
+  return Array.isArray(last.output) ? last.output.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join('') : '';
+}
+
 /** The first function tool's name in a Responses request (tools are `{type:'function', name, …}`). */
 function responsesToolName(body: Record<string, unknown>): string | undefined {
   if (!Array.isArray(body.tools) || body.tool_choice === 'none') return undefined;
   for (const t of body.tools as unknown[]) if (isRecord(t) && t.type === 'function' && typeof t.name === 'string') return t.name;
   return undefined;
-}
-
-/** True when the request answers a function call: the last input item is its output. */
-function answersToolCall(body: Record<string, unknown>): boolean {
-  const input = body.input;
-  if (!Array.isArray(input) || input.length === 0) return false;
-  const last: unknown = input[input.length - 1];
-  return isRecord(last) && last.type === 'function_call_output';
 }
 
 const responseNotFound = (id: string): string => errorBody(`Response with id '${id}' not found.`, 'invalid_request_error', null, null);
@@ -334,7 +376,10 @@ function handleResponses(
 
   const model = body.model;
   const id = nextId();
-  const toolName = answersToolCall(body) ? undefined : responsesToolName(body);
+  // A function call's output is answered by quoting it, as the chat route does.
+  const toolOutput = functionCallOutputText(body);
+  const quoted = toolOutput === undefined ? undefined : textPieces(`The tool said: ${toolOutput}`);
+  const toolName = toolOutput !== undefined ? undefined : responsesToolName(body);
   const keep = (response: ResponseFixture): void => {
     if (body.store === false) return;
     stored.set(id, response);
@@ -343,21 +388,29 @@ function handleResponses(
   };
 
   if (body.stream !== true) {
-    const response = toolName !== undefined ? renameCall({ ...RESPONSE_TOOL, id, model }, toolName) : { ...RESPONSE_TEXT, id, model };
+    const response =
+      quoted !== undefined
+        ? withText({ ...RESPONSE_TEXT, id, model }, quoted.join(''), quoted.length)
+        : toolName !== undefined
+          ? renameCall({ ...RESPONSE_TOOL, id, model }, toolName)
+          : { ...RESPONSE_TEXT, id, model };
     keep(response);
     sendBody(res, 200, JSON_CT, JSON.stringify(response));
     return;
   }
-  const template = toolName !== undefined ? RESPONSE_TOOL_STREAM : RESPONSE_TEXT_STREAM;
-  keep(renameCall({ ...template.completed, id, model }, toolName));
   const b = ex.behaviour;
-  writeStream(
-    ex,
-    200,
-    SSE_HEADERS,
-    replayStream(template, id, model, toolName),
-    b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => ex.destroyConnection() } : undefined,
-  );
+  const pieces = b?.streamChunks !== undefined ? Array.from({ length: Math.max(0, Math.floor(b.streamChunks)) }, (_, i) => `tok${i} `) : quoted;
+  let events: Buffer[];
+  if (pieces !== undefined) {
+    const synthetic = textResponseStream(pieces, id, model);
+    keep(synthetic.completed);
+    events = synthetic.events;
+  } else {
+    const template = toolName !== undefined ? RESPONSE_TOOL_STREAM : RESPONSE_TEXT_STREAM;
+    keep(renameCall({ ...template.completed, id, model }, toolName));
+    events = replayStream(template, id, model, toolName);
+  }
+  writeStream(ex, 200, SSE_HEADERS, events, b?.failAfterChunks !== undefined ? { after: b.failAfterChunks, finish: () => ex.destroyConnection() } : undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,8 +495,15 @@ export function startOpenAIUpstream(opts?: { apiKey?: string }): Promise<FakeUps
 
     const so = body.stream_options;
     const includeUsage = isRecord(so) && so.include_usage === true;
+    // A tool result is answered by quoting it, streamed as it is answered whole.
     const set =
-      b?.streamChunks !== undefined ? syntheticSse(Math.max(0, Math.floor(b.streamChunks))) : toolsPresent && !toolResult ? toolSse(toolName) : TEXT_SSE;
+      b?.streamChunks !== undefined
+        ? syntheticSse(Math.max(0, Math.floor(b.streamChunks)))
+        : toolResult
+          ? textSse(textPieces(`The tool said: ${messageText(last)}`))
+          : toolsPresent
+            ? toolSse(toolName)
+            : TEXT_SSE;
     const events = includeUsage ? set.withUsage : set.withoutUsage;
     writeStream(
       ex,

@@ -96,8 +96,8 @@ describe('fake Anthropic upstream', () => {
     expect(none.stop_reason).toBe('end_turn');
   });
 
-  test('a tool_result in the last user turn is answered "The tool said: …"', async () => {
-    const res = await post({
+  test('a tool_result in the last user turn is answered "The tool said: …", whole or streamed', async () => {
+    const turn = {
       ...simple,
       tools: [WEATHER],
       messages: [
@@ -105,10 +105,18 @@ describe('fake Anthropic upstream', () => {
         { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup_weather', input: { city: 'Oslo' } }] },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Snow, -3 C' }] },
       ],
-    });
-    const body = (await res.json()) as MessageBody;
+    };
+    const body = (await (await post(turn)).json()) as MessageBody;
     expect(body.content).toEqual([{ type: 'text', text: 'The tool said: Snow, -3 C' }]);
     expect(body.stop_reason).toBe('end_turn');
+
+    const events = (await (await post({ ...turn, stream: true })).text()).split('\n\n').filter((e) => e !== '');
+    const data = events.map(
+      (e) => JSON.parse(e.slice(e.indexOf('data: ') + 'data: '.length)) as { type: string; delta?: { text?: string; stop_reason?: string } },
+    );
+    const text = data.flatMap((d) => (d.type === 'content_block_delta' ? [d.delta?.text ?? ''] : [])).join('');
+    expect(text).toBe('The tool said: Snow, -3 C');
+    expect(data.find((d) => d.type === 'message_delta')?.delta?.stop_reason).toBe('end_turn');
   });
 
   test('a tool_result without a tool_use in the previous turn gets the recorded 400', async () => {
