@@ -1,7 +1,8 @@
 // Stored responses of the Responses API with the official `openai` package as the client, over
 // real sockets: `previous_response_id` continuing a conversation (across providers too),
 // `responses.retrieve` / `responses.delete`, `store: false`, one tenant never reaching another's
-// responses, and what a client sees while the response store (a real redis-server) is down; then
+// responses, and what a client sees while the response store (a real redis-server) is down (item
+// references: responses-item-references.test.ts); then
 // once on DynamoDB (an embedded dynalite), the store a deployed gateway uses.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -277,6 +278,16 @@ describe('stored responses while the response store (redis-server) is down', () 
     const continued = await apiError(client.responses.create({ model: 'ollama/llama3.2', previous_response_id: kept.id, input: 'And now?' }));
     expect(continued).toMatchObject({ status: 503, code: 'store_unavailable' });
     expect(continued.headers?.get('retry-after')).toBe('1');
+    const referred = await apiError(
+      client.responses.create({
+        model: 'ollama/llama3.2',
+        input: [
+          { type: 'item_reference', id: kept.output[0]?.id ?? '' },
+          { role: 'user', content: 'And now?' },
+        ],
+      }),
+    );
+    expect(referred).toMatchObject({ status: 503, code: 'store_unavailable' });
     expect(await apiError(client.responses.retrieve(kept.id))).toMatchObject({ status: 503, code: 'store_unavailable' });
 
     await redis.restart(); // without persistence: what was stored before is gone, as after a real loss

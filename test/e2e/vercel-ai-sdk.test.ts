@@ -114,17 +114,18 @@ describe('Vercel AI SDK (Responses API) → gateway', () => {
     });
 
     // With `store` on (the SDK's default) the SDK sends its earlier answers back as item_reference
-    // items, which resolve only against responses the gateway has stored.
-    test.failing('a conversation continues with the earlier answer referred to by its item id (store on)', async () => {
+    // items, which resolve against the responses the gateway has stored.
+    test('a conversation continues with the earlier answer referred to by its item id (store on)', async () => {
       const messages: ModelMessage[] = [{ role: 'user', content: 'Hello' }];
       const first = await generateText({ model: openai(model), messages });
       messages.push(...first.response.messages, { role: 'user', content: 'And again' });
       const second = await generateText({ model: openai(model), messages });
       expect(second.text).not.toBe('');
+      expect(JSON.stringify(four.fakes[provider].requests.at(-1)?.json)).toContain(JSON.stringify(first.text).slice(1, -1));
     });
   });
 
-  test.failing('a first step that answers text beside its tool call continues to the second step (store on)', async () => {
+  test('a first step that answers text beside its tool call continues to the second step (store on)', async () => {
     const recorded = readFixtureJson<{ content: unknown[] }>('anthropic/tools-nonstream.response.json');
     const textAndCall = { ...recorded, content: [{ type: 'text', text: 'Let me look that up.' }, ...recorded.content] };
     four.fakes.anthropic.setBehaviour({ status: 200, body: JSON.stringify(textAndCall), times: 1 });
@@ -135,5 +136,6 @@ describe('Vercel AI SDK (Responses API) → gateway', () => {
       stopWhen: stepCountIs(2),
     });
     expect(result.text).toContain('Dust, 30 degrees');
+    expect(JSON.stringify(four.fakes.anthropic.requests.at(-1)?.json)).toContain('Let me look that up.');
   });
 });

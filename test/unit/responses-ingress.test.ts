@@ -3,6 +3,8 @@
 import type { ChatCompletion, ChatCompletionChunk, StreamChunk } from '../../functions/core/chat/model';
 import { GatewayError } from '../../functions/core/errors';
 import { openAiResponses } from '../../functions/core/ingress/openai-responses';
+import { readResponsesRequestWithReferences } from '../../functions/core/ingress/openai-responses/read-request';
+import { responseIdOfItem } from '../../functions/core/ingress/openai-responses/response-object';
 
 const read = (body: Record<string, unknown>) => openAiResponses.readRequest({ model: 'm', ...body });
 
@@ -155,6 +157,24 @@ describe('a Responses request in the canonical model', () => {
   });
 });
 
+describe('item references, where responses are stored', () => {
+  const readWithReferences = (body: Record<string, unknown>) => readResponsesRequestWithReferences({ model: 'm', ...body });
+
+  test('are left out of the request read (its turn resolves them), even when they are all of its input', () => {
+    const input = [
+      { type: 'item_reference', id: 'msg_1' },
+      { role: 'user', content: 'Hi' },
+      { type: 'item_reference', id: 'fc_2' },
+    ];
+    expect(readWithReferences({ input }).messages).toEqual([{ role: 'user', content: 'Hi' }]);
+    expect(readWithReferences({ input: [{ type: 'item_reference', id: 'msg_1' }] }).messages).toEqual([]);
+  });
+
+  test.each([{ type: 'item_reference' }, { type: 'item_reference', id: '' }, { type: 'item_reference', id: 7 }])('need an id: %j', (item) => {
+    expect(() => readWithReferences({ input: [item] })).toThrow(expect.objectContaining({ status: 400, param: 'input[0].id' }));
+  });
+});
+
 describe('a canonical answer as a response object', () => {
   const wire = { model: 'm', input: 'Hi', tools: [{ type: 'function', name: 'f', parameters: { type: 'object' } }], metadata: { a: 'b' } };
 
@@ -196,6 +216,27 @@ describe('a canonical answer as a response object', () => {
       metadata: { a: 'b' },
       x_gateway: { provider: 'p' },
     });
+  });
+
+  test("each output item's id names its response, whole or streamed", () => {
+    const message = {
+      role: 'assistant' as const,
+      content: 'Sure.',
+      tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'f', arguments: '{}' } }],
+    };
+    const whole = JSON.parse(openAiResponses.renderCompletion(completion(message, 'tool_calls'), undefined, {}, wire)) as {
+      id: string;
+      output: Array<{ id: string }>;
+    };
+    const writer = openAiResponses.openStream(read({ input: 'Hi', stream: true }), { id: 'c', created: 5, model: 'm' }, wire);
+    writer.chunk(chunk({ content: 'Sure.', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] }));
+    const last = events(writer.end(undefined, {})).at(-1) as { response: { id: string; output: Array<{ id: string }> } };
+    for (const response of [whole, last.response]) {
+      expect(response.output).toHaveLength(2);
+      expect(new Set(response.output.map((item) => item.id)).size).toBe(2);
+      for (const item of response.output) expect(responseIdOfItem(item.id)).toBe(response.id);
+    }
+    expect(responseIdOfItem('msg_1')).toBeUndefined();
   });
 
   test('an answer of function calls alone has no message item', () => {

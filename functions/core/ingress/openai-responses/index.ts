@@ -6,16 +6,18 @@
 // Stored responses: unless a request says `store: false`, its finished response (completed or
 // incomplete, whole or streamed, a cache hit too) is kept for its tenant with the conversation
 // that continues it, written off the client's path (response-keeper.ts); `previous_response_id`
-// continues a kept conversation on any provider (stored-turn.ts). GET and DELETE
+// continues a kept conversation on any provider (stored-turn.ts), and `item_reference` input items
+// bring in single items of kept responses (item-references.ts). GET and DELETE
 // /v1/responses/{id} read them back (core/responses-routes.ts).
 import type { ChatCompletion, ChatCompletionRequest } from '../../chat/model';
 import type { GatewayError } from '../../errors';
 import type { ErrorBody } from '../../openai-types';
 import type { Tenant } from '../../ports';
 import { BEARER_KEY } from '../../tenant-auth';
+import type { Json } from '../../validate';
 import type { ChatIngress, GatewayMetadata, IngressTurn, StreamHead, WireRequest } from '../ingress';
 import { SSE_HEADERS } from '../openai-chat/stream-writer';
-import { readResponsesRequest } from './read-request';
+import { readResponsesRequest, readResponsesRequestWithReferences } from './read-request';
 import { echoOf, finishedResponse, newId, outputItems } from './response-object';
 import type { ResponseKeeper } from './response-keeper';
 import { beginStoredTurn, type KeepResponse } from './stored-turn';
@@ -30,7 +32,8 @@ class OpenAiResponsesIngress implements ChatIngress {
   readonly jsonHeaders: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
   readonly streamHeaders = SSE_HEADERS;
   readonly apiKey = BEARER_KEY;
-  readonly readRequest = readResponsesRequest;
+  /** Item references are read only where there are stored responses to resolve them. */
+  readonly readRequest: (body: Json) => ChatCompletionRequest;
 
   /**
    * `kept`: the stored responses (none: `previous_response_id` is refused and nothing is kept).
@@ -39,7 +42,9 @@ class OpenAiResponsesIngress implements ChatIngress {
   constructor(
     private readonly kept: ResponseKeeper | undefined,
     private readonly keep?: KeepResponse,
-  ) {}
+  ) {
+    this.readRequest = kept ? readResponsesRequestWithReferences : readResponsesRequest;
+  }
 
   readonly beginTurn = async (tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<IngressTurn> => {
     const { request, keep } = await beginStoredTurn(this.kept, tenant, read, wire);
@@ -48,7 +53,7 @@ class OpenAiResponsesIngress implements ChatIngress {
 
   renderCompletion(completion: ChatCompletion, _canonicalJson: string | undefined, metadata: GatewayMetadata, wire: WireRequest): string {
     const head = { id: newId('resp'), createdAt: completion.created, model: completion.model, echo: echoOf(wire) };
-    const response = finishedResponse(head, outputItems(completion), completion.usage, completion.choices[0]?.finish_reason);
+    const response = finishedResponse(head, outputItems(completion, head.id), completion.usage, completion.choices[0]?.finish_reason);
     response.x_gateway = metadata;
     const json = JSON.stringify(response);
     this.keep?.(response, json);

@@ -7,8 +7,10 @@
 //   function_call items join the assistant message before them (consecutive calls are one
 //   assistant turn, as chat completions has it); function_call_output items become tool messages.
 // - Reasoning items a client replays from an earlier answer carry another provider's private
-//   state: they are dropped. item_reference items (one item of a stored response) are refused:
-//   a stored response is continued whole, with `previous_response_id` (see stored-turn.ts).
+//   state: they are dropped.
+// - item_reference items (one output item of a stored response, by its id) are read only where
+//   responses are stored: the request read leaves them out, and its turn puts the stored items in
+//   their place (item-references.ts, stored-turn.ts). Elsewhere they are refused.
 // - `metadata`, `store` and `text.verbosity` shape only the gateway's answer; `include`,
 //   `truncation`, `service_tier`, `safety_identifier`, `prompt_cache_key`, `prompt_cache_retention`
 //   and `stream_options` are accepted and have no effect on a translated provider.
@@ -47,14 +49,45 @@ const METADATA_MAX_PAIRS = 16;
 const METADATA_MAX_KEY = 64;
 const METADATA_MAX_VALUE = 512;
 
-/** Checks a Responses API request and translates it into the canonical chat request. */
+/** Checks a Responses API request and translates it into the canonical chat request; item_reference items are refused. */
 export function readResponsesRequest(body: Json): ChatCompletionRequest {
-  const wire = checkResponsesRequest(body);
+  return readRequest(body, false);
+}
+
+/**
+ * As `readResponsesRequest`, for a gateway that stores responses: item_reference items are
+ * accepted and left out of the request read, for its turn to resolve (stored-turn.ts).
+ */
+export function readResponsesRequestWithReferences(body: Json): ChatCompletionRequest {
+  return readRequest(body, true);
+}
+
+/** An `item_reference` input item: one item of a stored response, by its id. */
+export interface ItemReference {
+  type: 'item_reference';
+  id: string;
+}
+
+export const isItemReference = (item: Json): item is Json & ItemReference => item.type === 'item_reference';
+
+/** Whether a request's `input` refers to stored items. */
+export const hasItemReferences = (input: ResponsesRequest['input']): boolean => typeof input !== 'string' && input.some(isItemReference);
+
+/** Input items (checked by `readResponsesRequest`, references already resolved) as chat messages. */
+export function inputMessages(items: readonly Json[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (const item of items) appendItem(messages, item);
+  return messages;
+}
+
+function readRequest(body: Json, referencesAllowed: boolean): ChatCompletionRequest {
+  const wire = checkResponsesRequest(body, referencesAllowed);
   const messages: ChatMessage[] = [];
   if (hasInstructions(wire)) messages.push({ role: 'system', content: wire.instructions });
   if (typeof wire.input === 'string') messages.push({ role: 'user', content: wire.input });
   else for (const item of wire.input) appendItem(messages, item);
-  if (messages.length === 0) throw badRequest("Invalid value for 'input': it must contain at least one message.", 'input', 'invalid_value');
+  if (messages.length === 0 && !hasItemReferences(wire.input))
+    throw badRequest("Invalid value for 'input': it must contain at least one message.", 'input', 'invalid_value');
 
   const request: ChatCompletionRequest = { model: wire.model, messages };
   if (wire.stream === true) request.stream = true;
@@ -99,7 +132,7 @@ export function withOutput(conversation: readonly ChatMessage[], output: readonl
 }
 
 /** The body as a Responses request, or a 400 naming the first field at fault. */
-function checkResponsesRequest(body: Json): ResponsesRequest {
+function checkResponsesRequest(body: Json, referencesAllowed: boolean): ResponsesRequest {
   const c: Checker = new Checker(body);
   for (const key of Object.keys(body)) {
     if (TRANSLATED.has(key) || WITHOUT_EFFECT.has(key)) continue;
@@ -116,7 +149,7 @@ function checkResponsesRequest(body: Json): ResponsesRequest {
 
   if (body.input === undefined || body.input === null) throw badRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   if (typeof body.input !== 'string' && !Array.isArray(body.input)) c.fail('input', 'a string or an array of input items', body.input);
-  if (Array.isArray(body.input)) body.input.forEach((item, i) => checkItem(c, item, `input[${i}]`));
+  if (Array.isArray(body.input)) body.input.forEach((item, i) => checkItem(c, item, `input[${i}]`, referencesAllowed));
 
   if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== 'string') {
     c.fail('instructions', 'a string', body.instructions);
@@ -139,7 +172,7 @@ function checkResponsesRequest(body: Json): ResponsesRequest {
   return body as unknown as ResponsesRequest;
 }
 
-function checkItem(c: Checker, item: unknown, p: string): void {
+function checkItem(c: Checker, item: unknown, p: string, referencesAllowed: boolean): void {
   if (!isObject(item)) c.fail(p, 'an object', item);
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
   if (type === 'message') {
@@ -169,6 +202,10 @@ function checkItem(c: Checker, item: unknown, p: string): void {
   } else if (type === 'reasoning') {
     // Dropped in translation: another provider's private reasoning state.
   } else if (type === 'item_reference') {
+    if (referencesAllowed) {
+      if (typeof item.id !== 'string' || item.id === '') c.fail(`${p}.id`, 'a non-empty string', item.id);
+      return;
+    }
     throw badRequest(
       `Unsupported value for '${p}.type': item references are not supported; continue a stored response with 'previous_response_id', or send its items.`,
       `${p}.type`,

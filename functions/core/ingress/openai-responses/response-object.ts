@@ -7,8 +7,27 @@ import { redactText } from '../../redact';
 import type { WireRequest } from '../ingress';
 import type { IncompleteReason, OutputItem, OutputMessage, ResponseObject, ResponseStatus, ResponseUsage, ResponsesRequest } from './types';
 
-/** An id in OpenAI's style: the object's prefix (`resp`, `msg`, `fc`) and 48 hex digits. */
+/** An id in OpenAI's style: the object's prefix (`resp`, `call`) and 48 hex digits. */
 export const newId = (prefix: string): string => `${prefix}_${randomBytes(24).toString('hex')}`;
+
+/** The kinds of output item the gateway answers with, by their id's prefix. */
+export type OutputItemPrefix = 'msg' | 'fc';
+
+/**
+ * The id of the output item at `index` of the response `responseId`: the item's prefix, the
+ * response's own random part and the index. Ids are opaque to clients; carrying the response's
+ * lets an `item_reference` find the stored response that holds the item with one read.
+ */
+export const outputItemId = (prefix: OutputItemPrefix, responseId: string, index: number): string =>
+  `${prefix}_${responseId.slice(responseId.indexOf('_') + 1)}_${index}`;
+
+const OUTPUT_ITEM_ID = /^(?:msg|fc)_([0-9a-f]{48})_\d+$/;
+
+/** The id of the response whose output holds the item `itemId`; undefined for an id the gateway did not mint. */
+export function responseIdOfItem(itemId: string): string | undefined {
+  const match = OUTPUT_ITEM_ID.exec(itemId);
+  return match ? `resp_${match[1]}` : undefined;
+}
 
 /** The request fields a response echoes, as OpenAI fills them in when the request left them out. */
 export type RequestEcho = Pick<
@@ -125,8 +144,8 @@ function toResponseUsage(usage: Usage | undefined): ResponseUsage | null {
   };
 }
 
-/** A whole canonical completion as output items: the message (text, refusal), then each function call. */
-export function outputItems(completion: ChatCompletion): OutputItem[] {
+/** A whole canonical completion as the output items of the response `responseId`: the message (text, refusal), then each function call. */
+export function outputItems(completion: ChatCompletion, responseId: string): OutputItem[] {
   const choice = completion.choices[0];
   if (!choice) return [];
   const status = incompleteReason(choice.finish_reason) ? 'incomplete' : 'completed';
@@ -138,10 +157,17 @@ export function outputItems(completion: ChatCompletion): OutputItem[] {
   // An answer with neither text nor calls is still one (empty) message.
   if (parts.length > 0 || !calls?.length) {
     if (parts.length === 0) parts.push({ type: 'output_text', text: '', annotations: [], logprobs: [] });
-    items.push({ id: newId('msg'), type: 'message', status, role: 'assistant', content: parts });
+    items.push({ id: outputItemId('msg', responseId, items.length), type: 'message', status, role: 'assistant', content: parts });
   }
   for (const call of calls ?? []) {
-    items.push({ id: newId('fc'), type: 'function_call', status: 'completed', call_id: call.id, name: call.function.name, arguments: call.function.arguments });
+    items.push({
+      id: outputItemId('fc', responseId, items.length),
+      type: 'function_call',
+      status: 'completed',
+      call_id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    });
   }
   return items;
 }

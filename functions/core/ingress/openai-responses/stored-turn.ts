@@ -1,5 +1,6 @@
 // What one Responses request does with stored responses: the conversation it continues
-// (`previous_response_id`) and whether its answer is kept (`store`, true unless set false).
+// (`previous_response_id`), the stored items its input refers to (`item_reference`,
+// item-references.ts) and whether its answer is kept (`store`, true unless set false).
 //
 // Decisions:
 // - A stored response keeps the canonical conversation: the input history it answered (without
@@ -12,7 +13,9 @@ import type { ChatCompletionRequest, ChatMessage } from '../../chat/model';
 import { badRequest, GatewayError } from '../../errors';
 import type { Tenant } from '../../ports';
 import type { WireRequest } from '../ingress';
-import { conversationOf, instructionsOf, withOutput } from './read-request';
+import type { Json } from '../../validate';
+import { resolveItemReferences } from './item-references';
+import { conversationOf, hasItemReferences, inputMessages, instructionsOf, withOutput } from './read-request';
 import type { ResponseKeeper } from './response-keeper';
 import type { ResponseObject, ResponsesRequest } from './types';
 
@@ -38,17 +41,22 @@ const previousNotFound = (id: string): GatewayError =>
 
 /** The turn of `tenant`'s request `read` (from `wire`), over the responses `kept` (none: nothing is kept). */
 export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<StoredTurn> {
-  const { previous_response_id: previousId, store } = wire as unknown as ResponsesRequest;
+  const { previous_response_id: previousId, store, input } = wire as unknown as ResponsesRequest;
   if (!kept) {
     if (typeof previousId === 'string') {
       throw badRequest("Unsupported parameter: 'previous_response_id': this gateway keeps no responses.", 'previous_response_id', 'unsupported_parameter');
     }
     return { request: read };
   }
-  const history = typeof previousId === 'string' ? await storedHistory(kept, tenant, previousId) : [];
+  const refers = hasItemReferences(input);
+  const [history, asked] = await Promise.all([
+    typeof previousId === 'string' ? storedHistory(kept, tenant, previousId) : [],
+    // The request's own messages, with the stored items its references name in their place.
+    refers ? resolveItemReferences(kept, tenant.id, input as Json[]).then(inputMessages) : conversationOf(read, wire),
+  ]);
   // The conversation this answer continues: what is kept with it, and sent after the instructions.
-  const conversation = history.length > 0 ? [...history, ...conversationOf(read, wire)] : conversationOf(read, wire);
-  const request = history.length > 0 ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
+  const conversation = history.length > 0 ? [...history, ...asked] : asked;
+  const request = history.length > 0 || refers ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
   if (store === false) return { request };
   return {
     request,

@@ -5,7 +5,7 @@
 import type { ChatCompletionChunk, ChunkToolCallDelta, FinishReason, StreamChunk, Usage } from '../../chat/model';
 import type { GatewayError } from '../../errors';
 import type { GatewayMetadata, StreamWriter } from '../ingress';
-import { failedResponse, finishedResponse, incompleteReason, newId, responseObject, type ResponseHead } from './response-object';
+import { failedResponse, finishedResponse, incompleteReason, newId, outputItemId, responseObject, type ResponseHead } from './response-object';
 import type { FunctionCallItem, OutputItem, OutputMessage, OutputRefusal, OutputText, ResponseObject } from './types';
 
 /** The message being written: its item, and the content part that is open in it. */
@@ -79,7 +79,13 @@ export class ResponsesStreamWriter implements StreamWriter {
   private text(kind: 'output_text' | 'refusal', delta: string): string {
     let out = this.closeCall();
     if (!this.message) {
-      const item: OutputMessage = { id: newId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+      const item: OutputMessage = {
+        id: outputItemId('msg', this.head.id, this.output.length),
+        type: 'message',
+        status: 'in_progress',
+        role: 'assistant',
+        content: [],
+      };
       this.message = { item, index: this.output.push(item) - 1, part: undefined };
       out += this.event('response.output_item.added', { output_index: this.message.index, item });
     }
@@ -107,7 +113,7 @@ export class ResponsesStreamWriter implements StreamWriter {
     if (!this.call || this.call.toolIndex !== delta.index || (delta.id !== undefined && delta.id !== this.call.item.call_id)) {
       out += this.closeMessage() + this.closeCall();
       const item: FunctionCallItem = {
-        id: newId('fc'),
+        id: outputItemId('fc', this.head.id, this.output.length),
         type: 'function_call',
         status: 'in_progress',
         call_id: delta.id ?? newId('call'),
