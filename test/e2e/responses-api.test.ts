@@ -2,13 +2,10 @@
 // served by every provider through the canonical chat model, against the recorded-format fakes.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, Response, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
-import { fakeAwsEnv, startBedrockUpstream } from '../fakes/bedrock-upstream';
-import { readFixtureJson, splitSse, type FakeUpstream } from '../fakes/fixtures';
-import { startOllamaUpstream } from '../fakes/ollama-upstream';
-import { startOpenAIUpstream } from '../fakes/openai-upstream';
+import { readFixtureJson, splitSse } from '../fakes/fixtures';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
-import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
+import { startFourProviders, type FourProviders } from '../helpers/four-providers';
+import { DEFAULT_KEY, type TestGateway } from '../helpers/gateway';
 
 interface XGateway {
   provider: string;
@@ -43,54 +40,29 @@ function parseEvents(text: string): Array<{ event: string; data: Record<string, 
 }
 
 describe('the Responses API, every provider', () => {
-  let fakes: { openai: FakeUpstream; anthropic: FakeUpstream; bedrock: FakeUpstream; ollama: FakeUpstream };
+  let four: FourProviders;
+  let fakes: FourProviders['fakes'];
   let gw: TestGateway;
   let client: OpenAI;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    fakes = {
-      openai: await startOpenAIUpstream(),
-      anthropic: await startAnthropicUpstream(),
-      bedrock: await startBedrockUpstream(),
-      ollama: await startOllamaUpstream(),
-    };
-    // The AWS SDK reads its credentials and endpoint from the process environment.
-    for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
-    const aws = fakeAwsEnv(fakes.bedrock.url);
-    Object.assign(process.env, aws);
-    gw = await startGateway(
-      {
-        ...aws,
-        OPENAI_API_KEY: 'sk-test',
-        OPENAI_BASE_URL: fakes.openai.url,
-        ANTHROPIC_API_KEY: 'sk-ant-test',
-        ANTHROPIC_BASE_URL: fakes.anthropic.url,
-        OLLAMA_BASE_URL: fakes.ollama.url,
-      },
-      {
-        routing: {
-          routes: {
-            resilient: {
-              targets: [
-                { provider: 'anthropic', model: 'claude-haiku-4-5' },
-                { provider: 'ollama', model: 'llama3.2' },
-              ],
-            },
+    four = await startFourProviders({
+      routing: {
+        routes: {
+          resilient: {
+            targets: [
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+              { provider: 'ollama', model: 'llama3.2' },
+            ],
           },
         },
       },
-    );
+    });
+    ({ fakes, gw } = four);
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
   });
-  afterAll(async () => {
-    await gw.close();
-    await Promise.all(Object.values(fakes).map((f) => f.close().catch(() => undefined)));
-    process.env = saved;
-  });
-  afterEach(() => {
-    for (const fake of Object.values(fakes)) fake.setBehaviour(null);
-  });
+  afterAll(() => four.close());
+  afterEach(() => four.reset());
 
   test.each(MODELS)('%s: responses.create answers the text chat completions answers, as a response object (%s)', async (model, provider) => {
     const response = await client.responses.create({ model, input: 'Hello' });

@@ -6,17 +6,15 @@
 // once on DynamoDB (an embedded dynalite), the store a deployed gateway uses.
 import OpenAI, { APIError } from 'openai';
 import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
-import { fakeAwsEnv, startBedrockUpstream } from '../fakes/bedrock-upstream';
 import { readFixtureJson, type FakeUpstream } from '../fakes/fixtures';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
-import { startOpenAIUpstream } from '../fakes/openai-upstream';
 import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
 import { eventually } from '../helpers/eventually';
+import { startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import { startRestartableRedis, type RestartableRedis } from '../helpers/store-processes';
 
@@ -48,36 +46,17 @@ function textOf(content: unknown): string {
 }
 
 describe('stored responses, memory store', () => {
-  let fakes: { openai: FakeUpstream; anthropic: FakeUpstream; bedrock: FakeUpstream; ollama: FakeUpstream };
+  let four: FourProviders;
+  let fakes: FourProviders['fakes'];
   let gw: TestGateway;
   let client: OpenAI;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    fakes = {
-      openai: await startOpenAIUpstream(),
-      anthropic: await startAnthropicUpstream(),
-      bedrock: await startBedrockUpstream(),
-      ollama: await startOllamaUpstream(),
-    };
-    for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
-    const aws = fakeAwsEnv(fakes.bedrock.url);
-    Object.assign(process.env, aws);
-    gw = await startGateway({
-      ...aws,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: fakes.openai.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test',
-      ANTHROPIC_BASE_URL: fakes.anthropic.url,
-      OLLAMA_BASE_URL: fakes.ollama.url,
-    });
+    four = await startFourProviders();
+    ({ fakes, gw } = four);
     client = new OpenAI({ apiKey: DEFAULT_KEY, baseURL: gw.baseURL, maxRetries: 0 });
   });
-  afterAll(async () => {
-    await gw.close();
-    await Promise.all(Object.values(fakes).map((f) => f.close().catch(() => undefined)));
-    process.env = saved;
-  });
+  afterAll(() => four.close());
   afterEach(() => {
     for (const fake of Object.values(fakes)) fake.setBehaviour(null);
   });

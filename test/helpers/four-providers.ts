@@ -5,7 +5,7 @@ import { fakeAwsEnv, startBedrockUpstream } from '../fakes/bedrock-upstream';
 import type { FakeUpstream } from '../fakes/fixtures';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream } from '../fakes/openai-upstream';
-import { startGateway, type TestGateway } from './gateway';
+import { startGateway, type StartOptions, type TestGateway } from './gateway';
 
 export type ProviderName = 'openai' | 'anthropic' | 'bedrock' | 'ollama';
 
@@ -28,7 +28,8 @@ export interface FourProviders {
 
 const AWS_PROFILE_VARIABLES = ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'];
 
-export async function startFourProviders(): Promise<FourProviders> {
+/** `opts` go to the gateway as they are (a routing document, a clock, ...). */
+export async function startFourProviders(opts: StartOptions = {}): Promise<FourProviders> {
   const [openai, anthropic, bedrock, ollama] = await Promise.all([
     startOpenAIUpstream(),
     startAnthropicUpstream(),
@@ -41,14 +42,17 @@ export async function startFourProviders(): Promise<FourProviders> {
   for (const name of AWS_PROFILE_VARIABLES) delete process.env[name];
   const aws = fakeAwsEnv(bedrock.url);
   Object.assign(process.env, aws);
-  const gw = await startGateway({
-    ...aws,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: openai.url,
-    ANTHROPIC_API_KEY: 'sk-ant-test',
-    ANTHROPIC_BASE_URL: anthropic.url,
-    OLLAMA_BASE_URL: ollama.url,
-  });
+  const gw = await startGateway(
+    {
+      ...aws,
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: openai.url,
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      OLLAMA_BASE_URL: ollama.url,
+    },
+    opts,
+  );
   return {
     fakes,
     gw,
