@@ -94,6 +94,23 @@ describe('item references to stored responses', () => {
     });
   });
 
+  test('a reference may leave out its type (an item with only an id), as OpenAI allows', async () => {
+    const first = await client.responses.create({ model: PROVIDER_MODELS[1]!.model, input: 'My name is Ada.' });
+    const message = first.output.find((item) => item.type === 'message');
+    if (!message) throw new Error('no message item');
+    const untyped = { id: message.id } as unknown as ResponseInputItem;
+    const second = await client.responses.create({
+      model: PROVIDER_MODELS[1]!.model,
+      input: [{ role: 'user', content: 'My name is Ada.' }, untyped, { role: 'user', content: 'What is my name?' }],
+    });
+    expect(second.status).toBe('completed');
+    expect(sentMessages(four.fakes.anthropic)).toEqual([
+      ['user', 'My name is Ada.'],
+      ['assistant', first.output_text],
+      ['user', 'What is my name?'],
+    ]);
+  });
+
   test("a streamed answer's message can be referred to once the stream is done", async () => {
     const streamed = await client.responses.stream({ model: 'ollama/llama3.2', input: 'Stream and keep' }).finalResponse();
     const message = streamed.output.find((item) => item.type === 'message');

@@ -68,7 +68,17 @@ export interface ItemReference {
   id: string;
 }
 
-export const isItemReference = (item: Json): item is Json & ItemReference => item.type === 'item_reference';
+/**
+ * An input item's type. It may be left out: an item with a role is a message, and one with only
+ * an id is a reference to a stored item (OpenAI's `ItemReference` has an optional type).
+ */
+export function itemType(item: Json): unknown {
+  if (item.type !== undefined && item.type !== null) return item.type;
+  if (item.role !== undefined) return 'message';
+  return typeof item.id === 'string' ? 'item_reference' : undefined;
+}
+
+export const isItemReference = (item: Json): item is Json & ItemReference => itemType(item) === 'item_reference';
 
 /** Whether a request's `input` refers to stored items. */
 export const hasItemReferences = (input: ResponsesRequest['input']): boolean => typeof input !== 'string' && input.some(isItemReference);
@@ -174,7 +184,7 @@ function checkResponsesRequest(body: Json, referencesAllowed: boolean): Response
 
 function checkItem(c: Checker, item: unknown, p: string, referencesAllowed: boolean): void {
   if (!isObject(item)) c.fail(p, 'an object', item);
-  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  const type = itemType(item);
   if (type === 'message') {
     if (typeof item.role !== 'string' || !MESSAGE_ROLES.has(item.role)) {
       throw badRequest(`Invalid value for '${p}.role': expected one of user, system, developer, assistant.`, `${p}.role`, 'invalid_value');
@@ -321,7 +331,7 @@ function checkReasoning(c: Checker, reasoning: unknown): void {
 
 /** Appends one input item to the chat messages, merging a function call into the assistant turn before it. */
 function appendItem(messages: ChatMessage[], item: Json): void {
-  const type = item.type ?? 'message';
+  const type = itemType(item);
   if (type === 'function_call') {
     const call = { id: String(item.call_id), type: 'function' as const, function: { name: String(item.name), arguments: String(item.arguments) } };
     const last = messages.at(-1);
