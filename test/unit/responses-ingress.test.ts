@@ -130,8 +130,23 @@ describe('a Responses request in the canonical model', () => {
     });
   });
 
+  test('a built-in tool is left to the native upstream: the canonical request has the function tools only, and the ingress names it for a translated one', () => {
+    const body = {
+      model: 'm',
+      input: 'Hi',
+      tools: [
+        { type: 'function', name: 'f' },
+        { type: 'code_interpreter', container: { type: 'auto' } },
+      ],
+    };
+    expect(read(body).tools).toEqual([{ type: 'function', function: { name: 'f' } }]);
+    const refused = openAiResponses.native?.translatedRefusal(body);
+    expect(refused).toMatchObject({ status: 400, param: 'tools[1].type', code: 'unsupported_tool' });
+    expect(refused?.message).toContain("'code_interpreter' tool is not available on this provider");
+    expect(openAiResponses.native?.translatedRefusal({ model: 'm', input: 'Hi', tools: [{ type: 'function', name: 'f' }] })).toBeUndefined();
+  });
+
   test.each([
-    [{ input: 'Hi', tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }, 'tools[0].type', "'code_interpreter' tool"],
     [{ input: 'Hi', tool_choice: { type: 'web_search' } }, 'tool_choice.type', "'web_search' tool"],
     [{ input: 'Hi', seed: 1 }, 'seed', "Unknown parameter: 'seed'"],
     [{ input: 'Hi', background: true }, 'background', 'not supported'],

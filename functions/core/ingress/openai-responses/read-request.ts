@@ -15,7 +15,7 @@
 //   `truncation`, `service_tier`, `safety_identifier`, `prompt_cache_key`, `prompt_cache_retention`
 //   and `stream_options` are accepted and have no effect on a translated provider.
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ResponseFormat, ToolDefinition } from '../../chat/model';
-import { badRequest } from '../../errors';
+import { badRequest, type GatewayError } from '../../errors';
 import { Checker, isObject, type Json } from '../../validate';
 import type { WireRequest } from '../ingress';
 import type { FunctionTool, OutputItem, ResponsesRequest, TextFormat } from './types';
@@ -62,6 +62,10 @@ export function readResponsesRequestWithReferences(body: Json): ChatCompletionRe
   return readRequest(body, true);
 }
 
+/** The 400 for a request with the built-in tool `type` (at `tools[index]`) that no target can run. */
+export const builtInToolRefused = (tool: { type: string; index: number }): GatewayError =>
+  badRequest(`The '${tool.type}' tool is not available on this provider; only function tools are.`, `tools[${tool.index}].type`, 'unsupported_tool');
+
 /** An `item_reference` input item: one item of a stored response, by its id. */
 export interface ItemReference {
   type: 'item_reference';
@@ -94,7 +98,8 @@ function readRequest(body: Json, referencesAllowed: boolean): ChatCompletionRequ
   if (wire.temperature !== undefined && wire.temperature !== null) request.temperature = wire.temperature;
   if (wire.top_p !== undefined && wire.top_p !== null) request.top_p = wire.top_p;
   if (wire.max_output_tokens !== undefined && wire.max_output_tokens !== null) request.max_completion_tokens = wire.max_output_tokens;
-  if (wire.tools && wire.tools.length > 0) request.tools = wire.tools.map(toCanonicalTool);
+  const functions = wire.tools?.filter((tool) => tool.type === 'function') ?? [];
+  if (functions.length > 0) request.tools = functions.map(toCanonicalTool);
   if (wire.tool_choice !== undefined && wire.tool_choice !== null) {
     request.tool_choice = typeof wire.tool_choice === 'string' ? wire.tool_choice : { type: 'function', function: { name: wire.tool_choice.name } };
   }
@@ -255,9 +260,9 @@ function checkTools(c: Checker, tools: unknown): void {
     const p = `tools[${i}]`;
     if (!isObject(t)) c.fail(p, 'an object', t);
     if (typeof t.type !== 'string') c.fail(`${p}.type`, 'a string', t.type);
-    if (t.type !== 'function') {
-      throw badRequest(`The '${t.type}' tool is not available on this provider; only function tools are.`, `${p}.type`, 'unsupported_tool');
-    }
+    // A built-in tool (web_search, file_search, ...) is the upstream's to check: the pipeline refuses
+    // it where no target speaks the Responses API (builtInToolRefused).
+    if (t.type !== 'function') return;
     if (typeof t.name !== 'string' || t.name === '') c.fail(`${p}.name`, 'a non-empty string', t.name);
     if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') c.fail(`${p}.description`, 'a string', t.description);
     if (t.parameters !== undefined && t.parameters !== null && !isObject(t.parameters)) c.fail(`${p}.parameters`, 'an object', t.parameters);
