@@ -1,7 +1,7 @@
 // The Responses API served natively by OpenAI: the official `openai` package against the gateway,
 // whose OpenAI target is the fake's own /v1/responses (never its chat completions).
 import OpenAI, { APIError } from 'openai';
-import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { FunctionTool, Response, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY, type TestGateway } from '../helpers/gateway';
@@ -114,6 +114,23 @@ describe('the Responses API served natively by OpenAI', () => {
     expect(err).toMatchObject({ status: 400, param: 'tools[0].type', code: 'unsupported_tool' });
     expect(err.message).toContain("'web_search' tool is not available on this provider");
     expect(fakes.anthropic.requests).toHaveLength(0);
+  });
+
+  test("a built-in tool's call replayed inline, and a tool_choice naming the tool, reach OpenAI as sent", async () => {
+    const searched = { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'news' } } as ResponseInputItem;
+    const input: ResponseInputItem[] = [{ role: 'user', content: 'News?' }, searched, { role: 'user', content: 'More?' }];
+    const body = {
+      model: 'openai/gpt-4o',
+      store: false,
+      input,
+      tools: [{ type: 'web_search_preview' as const }],
+      tool_choice: { type: 'web_search_preview' as const },
+    };
+    const response = await client.responses.create(body);
+    expect(response.status).toBe('completed');
+    expect(fakes.openai.requests[0]?.json).toEqual({ ...body, model: 'gpt-4o' });
+    const err = await client.responses.create({ ...body, model: 'anthropic/claude-haiku-4-5', tools: [] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: 'tool_choice.type' });
   });
 
   test('a function call round trip continued with previous_response_id sends OpenAI the whole conversation', async () => {

@@ -15,10 +15,10 @@ import type { GatewayError } from '../../errors';
 import { redactText } from '../../redact';
 import { spliceMetadata } from '../../sse';
 import type { NativeStreamEvent } from '../../providers/provider';
-import { isObject, type Json } from '../../validate';
+import type { Json } from '../../validate';
 import type { GatewayMetadata, NativeFinal, NativeIngress, NativeStreamWriter, WireRequest } from '../ingress';
 import { inputItems } from './input-items';
-import { builtInToolRefused, conversationOf } from './read-request';
+import { conversationOf, refusedWhenTranslated } from './read-request';
 import type { KeepResponse } from './stored-turn';
 import type { ResponseObject } from './types';
 
@@ -29,10 +29,7 @@ export class NativeResponses implements NativeIngress {
   constructor(private readonly keep?: KeepResponse) {}
 
   translatedRefusal(wire: WireRequest): GatewayError | undefined {
-    const { tools } = wire;
-    if (!Array.isArray(tools)) return undefined;
-    const index = tools.findIndex((tool) => isObject(tool) && tool.type !== 'function');
-    return index < 0 ? undefined : builtInToolRefused({ type: String((tools[index] as Json).type), index });
+    return refusedWhenTranslated(wire);
   }
 
   requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, model: string, expanded: boolean): Buffer {
