@@ -129,7 +129,8 @@ export class ChatPipeline {
     const attempt = { provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs };
     ctx.attempts.push(attempt);
     if (result.kind === 'native' && native) {
-      return this.respondNative(ingress, native, ctx, wire, provider.name, target.model, admission, result.answer, budget);
+      const streamed = new StreamTally(req.body.length);
+      return this.respondNative(ingress, native, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);
     }
     if (result.kind === 'native') throw new Error('a native answer without a native ingress');
     if (result.kind === 'json') {
@@ -176,6 +177,7 @@ export class ChatPipeline {
     targetModel: string,
     admission: Admission,
     answer: NativeSync | NativeStream,
+    streamed: StreamTally,
     budget: BudgetHandle,
   ): ApiResponse {
     const { deps } = this;
@@ -200,6 +202,8 @@ export class ChatPipeline {
       try {
         for await (const event of events) {
           if (!writer.isFinal(event)) {
+            // What the provider bills even if the stream never finishes: the generated text of its deltas.
+            if (event.type.endsWith('.delta')) streamed.add(event.data);
             yield writer.pass(event);
             continue;
           }
@@ -220,13 +224,13 @@ export class ChatPipeline {
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
-          budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true }));
+          budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
           deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message });
           yield writer.error(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
-        if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true }));
+        if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
         else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
         else deps.breaker.release(provider, admission);

@@ -167,11 +167,12 @@ describe('the Responses API served natively by OpenAI', () => {
     expect(streamed.output_text).not.toBe('');
   });
 
-  test('a stream OpenAI cuts after its first byte ends with an error event', async () => {
-    fakes.openai.setBehaviour({ failAfterChunks: 3 });
+  test('a stream OpenAI cuts after its first byte ends with an error event; what it sent is billed as an estimate', async () => {
+    gw.tenants.put('gw-native-cut', { ...DEFAULT_TENANT, id: 'native-cut', name: 'native-cut' });
+    fakes.openai.setBehaviour({ streamChunks: 20, failAfterChunks: 8 });
     const res = await fetch(`${gw.baseURL}/responses`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer gw-native-cut', 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'openai/gpt-4o', input: 'Hello', stream: true }),
     });
     expect(res.status).toBe(200);
@@ -182,5 +183,15 @@ describe('the Responses API served natively by OpenAI', () => {
     expect(types).not.toContain('response.completed');
     const last = JSON.parse(/data: (.*)\n\n$/.exec(text)?.[1] ?? 'null') as { type: string; sequence_number: number; code: string };
     expect(last).toMatchObject({ type: 'error', sequence_number: types.length - 1 });
+    expect(types).toContain('response.output_text.delta');
+    await gw.gateway.flush();
+    const usage = (await (await fetch(`${gw.baseURL}/usage`, { headers: { authorization: 'Bearer gw-native-cut' } })).json()) as {
+      request_count: number;
+      completion_tokens: number;
+      total_cost_usd: number;
+    };
+    expect(usage.request_count).toBe(1);
+    expect(usage.completion_tokens).toBeGreaterThan(0);
+    expect(usage.total_cost_usd).toBeGreaterThan(0);
   });
 });
