@@ -14,7 +14,7 @@ import type { NativeStream, NativeSync } from './providers/provider';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from './chat/model';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
-import { TargetPlanner } from './routing';
+import { TargetPlanner, type PlannedTarget } from './routing';
 import { StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 
@@ -70,25 +70,18 @@ export class ChatPipeline {
     const request = turn ? turn.request : read;
     const ingress = turn ? turn.ingress : api;
     const { native } = ingress;
-    // A request only a native upstream can serve (a built-in tool) skips the cache, which holds
-    // canonical answers; it is refused when the model asked for is served translated, and its
-    // fallbacks without the native path are skipped.
-    const refusal = native?.translatedRefusal(wire);
+    // An API an upstream may serve natively is planned first: see planNative.
+    const nativePlan = native ? this.planNative(native, req, tenant, request, wire) : undefined;
 
     const ttl = cacheTtl(request, req.headers['x-cache-ttl'], deps.config.routing.cache.default_ttl_seconds);
-    const key = ttl > 0 && !refusal ? cacheKey(tenant.id, request) : undefined;
+    const key = ttl > 0 && !nativePlan?.native ? cacheKey(tenant.id, request) : undefined;
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
       if (hit) return this.fromCache(ingress, ctx, request, wire, hit.body, hit.provider, budget);
     }
 
-    let plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
-    if (refusal) {
-      const servesNatively = (target: { provider: string }): boolean => deps.providers.get(target.provider)?.responses !== undefined;
-      if (!plan[0] || !servesNatively(plan[0])) throw refusal;
-      plan = plan.filter(servesNatively);
-    }
+    const plan = nativePlan?.plan ?? this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
     // The gateway's own history (a stored conversation, resolved items) is in the request, not the client's bytes.
     const expanded = request !== read;
     let answer: Answer<SyncResult | StreamResult | NativeResult>;
@@ -138,6 +131,28 @@ export class ChatPipeline {
       return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget);
     }
     return this.respondStream(ingress, ctx, request, wire, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
+  }
+
+  /**
+   * The targets of a request to an API that `native` upstreams serve themselves, and whether the
+   * first is one. Such a request skips the cache, which holds canonical answers only. One that
+   * only a native upstream can serve (a built-in tool) gets the ingress's 400 when the model asked
+   * for is served translated, and skips its translated fallbacks.
+   */
+  private planNative(
+    native: NativeIngress,
+    req: ApiRequest,
+    tenant: Tenant,
+    request: ChatCompletionRequest,
+    wire: WireRequest,
+  ): { plan: readonly PlannedTarget[]; native: boolean } {
+    const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
+    const servesNatively = (target: PlannedTarget): boolean => this.deps.providers.get(target.provider)?.responses !== undefined;
+    const first = plan[0] !== undefined && servesNatively(plan[0]);
+    const refusal = native.translatedRefusal(wire);
+    if (!refusal) return { plan, native: first };
+    if (!first) throw refusal;
+    return { plan: plan.filter(servesNatively), native: true };
   }
 
   private respondJson(

@@ -156,6 +156,14 @@ describe('the Responses API served natively by OpenAI', () => {
     expect(openaiPaths().every((path) => path === '/v1/responses')).toBe(true);
   });
 
+  test('a request OpenAI serves natively skips the response cache, which holds canonical answers', async () => {
+    const options = { headers: { 'x-cache-ttl': '60' } };
+    const first = await client.responses.create({ model: 'openai/gpt-4o', input: 'cache me?' }, options);
+    const again = await client.responses.create({ model: 'openai/gpt-4o', input: 'cache me?' }, options);
+    expect(openaiPaths()).toEqual(['/v1/responses', '/v1/responses']);
+    for (const response of [first, again]) expect(meta(response).cache_hit).toBe(false);
+  });
+
   test('OpenAI failing before the first byte falls back to Anthropic, whole and streamed', async () => {
     fakes.openai.setBehaviour({ status: 500 });
     const response = await client.responses.create({ model: 'native-first', input: 'Hello' });
