@@ -154,6 +154,12 @@ describe('the Responses API served natively by OpenAI', () => {
       { type: 'function_call_output', call_id: call.call_id, output: 'Drizzle, 14 degrees' },
     ]);
     expect(openaiPaths().every((path) => path === '/v1/responses')).toBe(true);
+    await gw.gateway.flush();
+    const stream = client.responses.stream({ model: 'openai/gpt-4o', previous_response_id: second.id, input: 'And tomorrow?' });
+    const opening: ResponseStreamEvent[] = [];
+    for await (const event of stream) if (event.type === 'response.created' || event.type === 'response.in_progress') opening.push(event);
+    expect(opening.map((e) => (e as { response: Response }).response.previous_response_id)).toEqual([second.id, second.id]);
+    expect((await stream.finalResponse()).previous_response_id).toBe(second.id);
   });
 
   test('a request OpenAI serves natively skips the response cache, which holds canonical answers', async () => {

@@ -23,6 +23,7 @@ import type { KeepResponse } from './stored-turn';
 import type { ResponseObject } from './types';
 
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+const OPENING_EVENTS = new Set(['response.created', 'response.in_progress']);
 
 export class NativeResponses implements NativeIngress {
   /** `keep`: keeps the answer (absent when it is not to be kept). */
@@ -49,13 +50,9 @@ export class NativeResponses implements NativeIngress {
     return {
       model: typeof response.model === 'string' ? response.model : undefined,
       render: (metadata) => {
-        let json = raw;
-        if (previous !== undefined) {
-          // The upstream was sent the conversation instead of the gateway's id: the answer names it as the client did.
-          json = json.replace(/"previous_response_id"\s*:\s*null/, `"previous_response_id":${JSON.stringify(previous)}`);
-          response.previous_response_id = previous;
-        }
-        json = spliceMetadata(json, metadata);
+        // The upstream was sent the conversation instead of the gateway's id: the answer names it as the client did.
+        if (previous !== undefined) response.previous_response_id = previous;
+        const json = spliceMetadata(previous === undefined ? raw : withPrevious(raw, previous), metadata);
         this.keepResponse(response, metadata, json);
         return json;
       },
@@ -88,6 +85,8 @@ class ForwardedStream implements NativeStreamWriter {
 
   pass(event: NativeStreamEvent): string {
     this.sent += 1;
+    // The events that carry the response in progress name the conversation as the client did, as the final one does.
+    if (this.previous !== undefined && OPENING_EVENTS.has(event.type)) return sseEvent(event.type, withPrevious(event.data, this.previous));
     return sseEvent(event.type, event.data);
   }
 
@@ -112,6 +111,10 @@ class ForwardedStream implements NativeStreamWriter {
     return sseEvent('error', JSON.stringify(data));
   }
 }
+
+/** A response's JSON text (or an event's carrying one) with its `previous_response_id` set, without re-encoding it. */
+const withPrevious = (json: string, previous: string): string =>
+  json.replace(/"previous_response_id"\s*:\s*null/, `"previous_response_id":${JSON.stringify(previous)}`);
 
 const previousOf = (wire: WireRequest): string | undefined => (typeof wire.previous_response_id === 'string' ? wire.previous_response_id : undefined);
 
