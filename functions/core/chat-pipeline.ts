@@ -22,6 +22,8 @@ import type { PipelineDeps } from './pipeline-deps';
 interface NativeResult {
   kind: 'native';
   answer: NativeSync | NativeStream;
+  /** The ingress's native side, which writes the answer back. */
+  via: NativeIngress;
 }
 
 export interface ChatDeps extends PipelineDeps {
@@ -100,7 +102,7 @@ export class ChatPipeline {
             if (native && provider.responses) {
               const rawBody = native.requestBody(request, wire, req.body, target.model, expanded);
               const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
-              return { kind: 'native', answer: await provider.responses(rawBody, call) };
+              return { kind: 'native', answer: await provider.responses(rawBody, call), via: native };
             }
             const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
               signal,
@@ -121,11 +123,10 @@ export class ChatPipeline {
     const { value: result, provider, target, admission, attemptStartedMs } = answer;
     const attempt = { provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs };
     ctx.attempts.push(attempt);
-    if (result.kind === 'native' && native) {
+    if (result.kind === 'native') {
       const streamed = new StreamTally(req.body.length);
-      return this.respondNative(ingress, native, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);
+      return this.respondNative(ingress, result.via, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);
     }
-    if (result.kind === 'native') throw new Error('a native answer without a native ingress');
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
       return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget);
