@@ -4,18 +4,27 @@
 import { estimateCost, type BudgetHandle } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
-import type { ChatIngress, WireRequest } from './ingress/ingress';
+import type { ChatIngress, NativeIngress, WireRequest } from './ingress/ingress';
 import { GatewayError } from './errors';
 import { tryTargets, type Answer, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ResponseCache, Tenant } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
+import type { NativeStream, NativeSync } from './providers/provider';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from './chat/model';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
-import { TargetPlanner } from './routing';
+import { TargetPlanner, type PlannedTarget } from './routing';
 import { StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
+
+/** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
+interface NativeResult {
+  kind: 'native';
+  answer: NativeSync | NativeStream;
+  /** The ingress's native side, which writes the answer back. */
+  via: NativeIngress;
+}
 
 export interface ChatDeps extends PipelineDeps {
   cache: ResponseCache;
@@ -62,17 +71,22 @@ export class ChatPipeline {
     const turn = api.beginTurn ? await api.beginTurn(tenant, read, wire) : undefined;
     const request = turn ? turn.request : read;
     const ingress = turn ? turn.ingress : api;
+    const { native } = ingress;
+    // An API an upstream may serve natively is planned first: see planNative.
+    const nativePlan = native ? this.planNative(native, req, tenant, request, wire) : undefined;
 
     const ttl = cacheTtl(request, req.headers['x-cache-ttl'], deps.config.routing.cache.default_ttl_seconds);
-    const key = ttl > 0 ? cacheKey(tenant.id, request) : undefined;
+    const key = ttl > 0 && !nativePlan?.native ? cacheKey(tenant.id, request) : undefined;
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
       if (hit) return this.fromCache(ingress, ctx, request, wire, hit.body, hit.provider, budget);
     }
 
-    const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
-    let answer: Answer<SyncResult | StreamResult>;
+    const plan = nativePlan?.plan ?? this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
+    // The gateway's own history (a stored conversation, resolved items) is in the request, not the client's bytes.
+    const expanded = request !== read;
+    let answer: Answer<SyncResult | StreamResult | NativeResult>;
     try {
       answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {
         const sameModel = target.model === request.model;
@@ -84,7 +98,12 @@ export class ChatPipeline {
           req.signal,
           deadlineAt,
           () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
-          async (signal) => {
+          async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
+            if (native && provider.responses) {
+              const rawBody = native.requestBody(request, wire, req.body, target.model, expanded);
+              const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
+              return { kind: 'native', answer: await provider.responses(rawBody, call), via: native };
+            }
             const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
               signal,
               requestId: ctx.requestId,
@@ -104,11 +123,37 @@ export class ChatPipeline {
     const { value: result, provider, target, admission, attemptStartedMs } = answer;
     const attempt = { provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs };
     ctx.attempts.push(attempt);
+    if (result.kind === 'native') {
+      const streamed = new StreamTally(req.body.length);
+      return this.respondNative(ingress, result.via, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);
+    }
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
       return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget);
     }
     return this.respondStream(ingress, ctx, request, wire, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
+  }
+
+  /**
+   * The targets of a request to an API that `native` upstreams serve themselves, and whether the
+   * first is one. Such a request skips the cache, which holds canonical answers only. One that
+   * only a native upstream can serve (a built-in tool) gets the ingress's 400 when the model asked
+   * for is served translated, and skips its translated fallbacks.
+   */
+  private planNative(
+    native: NativeIngress,
+    req: ApiRequest,
+    tenant: Tenant,
+    request: ChatCompletionRequest,
+    wire: WireRequest,
+  ): { plan: readonly PlannedTarget[]; native: boolean } {
+    const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
+    const servesNatively = (target: PlannedTarget): boolean => this.deps.providers.get(target.provider)?.responses !== undefined;
+    const first = plan[0] !== undefined && servesNatively(plan[0]);
+    const refusal = native.translatedRefusal(wire);
+    if (!refusal) return { plan, native: first };
+    if (!first) throw refusal;
+    return { plan: plan.filter(servesNatively), native: true };
   }
 
   private respondJson(
@@ -136,6 +181,78 @@ export class ChatPipeline {
       headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) },
       body: ingress.renderCompletion(completion, raw, gatewayMetadata(ctx, this.deps.now(), provider, model, cost, false), wire),
     };
+  }
+
+  /** An answer forwarded natively: accounted from the upstream's own usage, passed back with `x_gateway` added. */
+  private respondNative(
+    ingress: ChatIngress,
+    native: NativeIngress,
+    ctx: RequestContext,
+    wire: WireRequest,
+    provider: string,
+    targetModel: string,
+    admission: Admission,
+    answer: NativeSync | NativeStream,
+    streamed: StreamTally,
+    budget: BudgetHandle,
+  ): ApiResponse {
+    const { deps } = this;
+    if (answer.kind === 'json') {
+      void deps.breaker.recordSuccess(provider, admission);
+      const final = native.answer(answer.raw, wire);
+      const model = final.model ?? targetModel;
+      const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
+      budget.settle(cost);
+      const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
+      return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
+    }
+    const self = this;
+    const { events } = answer;
+    const writer = native.openStream(wire);
+    async function* body(): AsyncGenerator<string> {
+      let usage: Usage | undefined;
+      let model = targetModel;
+      let status = 499; // stays so if the client leaves before the end
+      let providerFailed = false;
+      deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
+      try {
+        for await (const event of events) {
+          if (!writer.isFinal(event)) {
+            // What the provider bills even if the stream never finishes: the generated text of its deltas.
+            if (event.type.endsWith('.delta')) streamed.add(event.data);
+            yield writer.pass(event);
+            continue;
+          }
+          usage = event.usage;
+          const final = writer.final(event);
+          model = final.model ?? model;
+          status = 200;
+          const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+          budget.settle(cost);
+          yield final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
+        }
+      } catch (err) {
+        // After the first byte there is no falling back: the stream ends with the API's error event.
+        const error =
+          err instanceof GatewayError
+            ? err
+            : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+        status = error.status;
+        providerFailed = error.retryable || error.status >= 500;
+        if (status !== 499) {
+          budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
+          deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message });
+          yield writer.error(error);
+        }
+      } finally {
+        deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
+        if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
+        if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
+        else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
+        else deps.breaker.release(provider, admission);
+      }
+    }
+    return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
   }
 
   private store(ctx: RequestContext, key: string, body: string, provider: string, model: string, ttl: number): void {

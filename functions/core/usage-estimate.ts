@@ -12,9 +12,10 @@ const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TO
  * The string fields of a chunk that carry generated text. Matched in the chunk's JSON text rather
  * than parsed: providers pass most chunks through as bytes unparsed, which a parse per chunk here
  * would undo. A field name inside generated text is escaped (`\\"content\\"`), so it
- * never matches, and each value is skipped whole once counted.
+ * never matches, and each value is skipped whole once counted. `delta` is a Responses stream's
+ * delta event (a chat chunk's `delta` is an object, never matched).
  */
-const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments)"\s*:\s*"/g;
+const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments|delta)"\s*:\s*"/g;
 
 /** Index of the quote that closes the JSON string starting at `from` (escaped quotes skipped). */
 function closingQuote(s: string, from: number): number {

@@ -37,10 +37,13 @@ function textOf(content: unknown): string {
   return content.map((block: { text?: unknown }) => (typeof block.text === 'string' ? block.text : '')).join('');
 }
 
-/** The role and text of each message the provider was last sent. */
+/**
+ * The role and text of each message the provider was last sent: its chat messages, or the message
+ * items of a Responses request (OpenAI is served natively).
+ */
 function sentMessages(fake: FakeUpstream): Array<[string, string]> {
-  const sent = fake.requests.at(-1)?.json as { messages: Array<{ role: string; content: unknown }> };
-  return sent.messages.map((m) => [m.role, textOf(m.content)]);
+  const sent = fake.requests.at(-1)?.json as { messages?: Array<{ role: string; content: unknown }>; input?: Array<{ role: string; content: unknown }> };
+  return (sent.messages ?? sent.input ?? []).map((m) => [m.role, textOf(m.content)]);
 }
 
 describe('item references to stored responses', () => {

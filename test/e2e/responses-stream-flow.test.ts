@@ -1,8 +1,9 @@
-// A Responses stream is written as the provider's chunks arrive: the client reads the first text
-// delta while the upstream still holds the rest back. A scripted OpenAI upstream holds it until
-// the test has read that delta, then ends the answer cut at the token cap.
+// A Responses stream is written as the provider's events arrive: the client reads the first text
+// delta while the upstream still holds the rest back. A scripted OpenAI upstream (served natively:
+// its own Responses events) holds it until the test has read that delta, then ends the answer cut
+// at the token cap.
 import type { ServerResponse } from 'node:http';
-import { openaiChunk, SSE_HEAD, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
+import { SSE_HEAD, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
 import { splitSse } from '../fakes/fixtures';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 
@@ -11,6 +12,14 @@ interface Event {
   delta?: string;
   response?: { status: string; incomplete_details: unknown; output: Array<{ status: string; content?: Array<{ text: string }> }>; usage: unknown };
 }
+
+let sequence = 0;
+/** One Responses stream event as OpenAI writes it. */
+function responsesEvent(type: string, fields: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
+}
+
+const at = { item_id: 'msg_1', output_index: 0, content_index: 0 };
 
 describe('a Responses stream, as it arrives', () => {
   let upstream: ScriptedUpstream;
@@ -31,7 +40,10 @@ describe('a Responses stream, as it arrives', () => {
     upstream.script((_req, res, body) => {
       sent = body;
       res.writeHead(200, SSE_HEAD);
-      res.write(openaiChunk('') + openaiChunk('Hel'));
+      res.write(
+        responsesEvent('response.created', { response: { id: 'resp_1', object: 'response', status: 'in_progress', model: 'gpt-4o', output: [] } }) +
+          responsesEvent('response.output_text.delta', { ...at, delta: 'Hel', logprobs: [] }),
+      );
       held = res;
     });
     const res = await fetch(`${gw.baseURL}/responses`, {
@@ -49,11 +61,22 @@ describe('a Responses stream, as it arrives', () => {
       text += decoder.decode(value, { stream: true });
     }
     expect(held).toBeDefined();
+    const output = [
+      { id: 'msg_1', type: 'message', role: 'assistant', status: 'incomplete', content: [{ type: 'output_text', text: 'Hello', annotations: [] }] },
+    ];
     held?.end(
-      openaiChunk('lo') +
-        openaiChunk('', { choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] }) +
-        openaiChunk('', { choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }) +
-        'data: [DONE]\n\n',
+      responsesEvent('response.output_text.delta', { ...at, delta: 'lo', logprobs: [] }) +
+        responsesEvent('response.incomplete', {
+          response: {
+            id: 'resp_1',
+            object: 'response',
+            status: 'incomplete',
+            incomplete_details: { reason: 'max_output_tokens' },
+            model: 'gpt-4o',
+            output,
+            usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
+          },
+        }),
     );
     for (let next = await reader.read(); !next.done; next = await reader.read()) text += decoder.decode(next.value, { stream: true });
     const events = splitSse(text).map((block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') as Event);
@@ -66,6 +89,7 @@ describe('a Responses stream, as it arrives', () => {
       output: [{ status: 'incomplete', content: [{ text: 'Hello' }] }],
       usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
     });
-    expect(JSON.parse(sent)).toMatchObject({ model: 'gpt-4o', stream: true, max_completion_tokens: 2, messages: [{ role: 'user', content: 'Hello' }] });
+    expect(last?.response).toHaveProperty('x_gateway');
+    expect(JSON.parse(sent)).toEqual({ model: 'gpt-4o', input: 'Hello', stream: true, max_output_tokens: 2 });
   });
 });

@@ -130,15 +130,49 @@ describe('a Responses request in the canonical model', () => {
     });
   });
 
+  test('a built-in tool is left to the native upstream: the canonical request has the function tools only, and the ingress names it for a translated one', () => {
+    const body = {
+      model: 'm',
+      input: 'Hi',
+      tools: [
+        { type: 'function', name: 'f' },
+        { type: 'code_interpreter', container: { type: 'auto' } },
+      ],
+    };
+    expect(read(body).tools).toEqual([{ type: 'function', function: { name: 'f' } }]);
+    const refused = openAiResponses.native?.translatedRefusal(body);
+    expect(refused).toMatchObject({ status: 400, param: 'tools[1].type', code: 'unsupported_tool' });
+    expect(refused?.message).toContain("'code_interpreter' tool is not available on this provider");
+    expect(openAiResponses.native?.translatedRefusal({ model: 'm', input: 'Hi', tools: [{ type: 'function', name: 'f' }] })).toBeUndefined();
+  });
+
   test.each([
-    [{ input: 'Hi', tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }, 'tools[0].type', "'code_interpreter' tool"],
     [{ input: 'Hi', tool_choice: { type: 'web_search' } }, 'tool_choice.type', "'web_search' tool"],
+    [
+      {
+        input: [
+          { role: 'user', content: 'Hi' },
+          { type: 'web_search_call', id: 'ws_1', status: 'completed' },
+        ],
+      },
+      'input[1].type',
+      "'web_search_call' items",
+    ],
+  ])('a built-in tool choice or item is read, and named in the 400 for a translated provider: %j', (body, param, message) => {
+    const wire = { model: 'm', ...body };
+    expect(read(wire).messages.length).toBeGreaterThan(0);
+    const refused = openAiResponses.native?.translatedRefusal(wire);
+    expect(refused).toMatchObject({ status: 400, param });
+    expect(refused?.message).toContain(message);
+  });
+
+  test.each([
     [{ input: 'Hi', seed: 1 }, 'seed', "Unknown parameter: 'seed'"],
     [{ input: 'Hi', background: true }, 'background', 'not supported'],
     [{ input: 'Hi', previous_response_id: 7 }, 'previous_response_id', 'expected a non-empty string'],
     [{ input: 'Hi', previous_response_id: '' }, 'previous_response_id', 'expected a non-empty string'],
     [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', "continue a stored response with 'previous_response_id'"],
-    [{ input: [{ type: 'web_search_call', id: 'ws_1' }] }, 'input[0].type', "'web_search_call' items"],
+    [{ input: [{ id: 'ws_1' }] }, 'input[0].type', 'expected an item type'],
     [{ input: [{ role: 'tool', content: 'x' }] }, 'input[0].role', 'expected one of'],
     [{ input: [{ role: 'system', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }, 'input[0].content[0].type', 'user messages only'],
     [{ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'input[0].content[0].type', "'input_file' parts"],

@@ -11,6 +11,7 @@ import type { ApiKeySource } from '../tenant-auth';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, Usage } from '../chat/model';
 import type { GatewayError } from '../errors';
 import type { Tenant } from '../ports';
+import type { NativeStreamEvent } from '../providers/provider';
 
 /** The gateway's facts about one answer (provider, cost, latency, attempts), from `gatewayMetadata`. */
 export type GatewayMetadata = Record<string, unknown>;
@@ -81,6 +82,50 @@ export interface ChatIngress {
    * on an API without state, whose requests then do no more work.
    */
   readonly beginTurn?: (tenant: Tenant, request: ChatCompletionRequest, wire: WireRequest) => Promise<IngressTurn>;
+  /**
+   * For an API an upstream may speak itself (the Responses API, on a provider with `responses`):
+   * how its requests are forwarded there and its answers passed back. Absent: every provider is
+   * served through the canonical model.
+   */
+  readonly native?: NativeIngress;
+}
+
+/** An answer forwarded natively, read once its model is known, rendered once its cost is. */
+export interface NativeFinal {
+  /** The model that answered, as the upstream reports it (absent when it did not). */
+  readonly model: string | undefined;
+  /** The answer's wire text with the gateway's metadata in it. */
+  render(metadata: GatewayMetadata): string;
+}
+
+/** Writes one natively forwarded stream back to the client. */
+export interface NativeStreamWriter {
+  /** True for the event that ends the answer (it carries the whole response and its usage). */
+  isFinal(event: NativeStreamEvent): boolean;
+  /** The wire text of an event passed through as it came. */
+  pass(event: NativeStreamEvent): string;
+  /** The final event, to be rendered with the gateway's metadata. */
+  final(event: NativeStreamEvent): NativeFinal;
+  /** The event that ends a stream which failed after its first byte. */
+  error(err: GatewayError): string;
+}
+
+export interface NativeIngress {
+  /**
+   * Why a provider without the native path cannot serve this request (a built-in tool only the
+   * native upstream runs, e.g. `web_search`): the 400 the client gets when no target can; undefined when it can.
+   */
+  translatedRefusal(wire: WireRequest): GatewayError | undefined;
+  /**
+   * The bytes to forward for `model`: the client's own when they still say exactly this
+   * (`expanded` false: the gateway added no stored history), else `wire` re-encoded with the
+   * model and the conversation of `request`.
+   */
+  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, model: string, expanded: boolean): Buffer;
+  /** A whole answer to `wire`, from the upstream's JSON text. */
+  answer(raw: string, wire: WireRequest): NativeFinal;
+  /** A writer for one streamed answer to `wire`. */
+  openStream(wire: WireRequest): NativeStreamWriter;
 }
 
 /** One request of an API that keeps its answers: what to serve, and who answers it. */

@@ -1,7 +1,9 @@
 // functions/core/ingress/openai-responses — the OpenAI Responses API (POST /v1/responses) as an
 // ingress adapter over the canonical model: its request is translated into a chat request, and
-// the canonical answer into the `response` object or its typed event stream. Every provider serves
-// it through that translation (OpenAI through chat completions).
+// the canonical answer into the `response` object or its typed event stream. A provider that speaks
+// the Responses API itself (OpenAI) is forwarded the request instead, and its answer passed back
+// (native.ts): its built-in tools and reasoning items keep working. Built-in tools are refused (400)
+// only where the request's targets are all translated.
 //
 // Stored responses: unless a request says `store: false`, its finished response (completed or
 // incomplete, whole or streamed, a cache hit too) is kept for its tenant with the conversation
@@ -20,6 +22,7 @@ import { SSE_HEADERS } from '../openai-chat/stream-writer';
 import { readResponsesRequest, readResponsesRequestWithReferences } from './read-request';
 import { echoOf, finishedResponse, newId, outputItems } from './response-object';
 import type { ResponseKeeper } from './response-keeper';
+import { NativeResponses } from './native';
 import { beginStoredTurn, type KeepResponse } from './stored-turn';
 import { ResponsesStreamWriter } from './stream-writer';
 
@@ -34,6 +37,7 @@ class OpenAiResponsesIngress implements ChatIngress {
   readonly apiKey = BEARER_KEY;
   /** Item references are read only where there are stored responses to resolve them. */
   readonly readRequest: (body: Json) => ChatCompletionRequest;
+  readonly native: NativeResponses;
 
   /**
    * `kept`: the stored responses (none: `previous_response_id` is refused and nothing is kept).
@@ -44,6 +48,7 @@ class OpenAiResponsesIngress implements ChatIngress {
     private readonly keep?: KeepResponse,
   ) {
     this.readRequest = kept ? readResponsesRequestWithReferences : readResponsesRequest;
+    this.native = new NativeResponses(keep);
   }
 
   readonly beginTurn = async (tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<IngressTurn> => {

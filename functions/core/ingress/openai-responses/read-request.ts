@@ -11,11 +11,15 @@
 // - item_reference items (one output item of a stored response, by its id) are read only where
 //   responses are stored: the request read leaves them out, and its turn puts the stored items in
 //   their place (item-references.ts, stored-turn.ts). Elsewhere they are refused.
+// - What only an upstream that speaks the Responses API itself can run (built-in tools, a
+//   tool_choice naming one, the items of their calls) is accepted here and left out of the
+//   canonical request: it is forwarded natively, and refused (`refusedWhenTranslated`) where the
+//   model asked for is served translated.
 // - `metadata`, `store` and `text.verbosity` shape only the gateway's answer; `include`,
 //   `truncation`, `service_tier`, `safety_identifier`, `prompt_cache_key`, `prompt_cache_retention`
 //   and `stream_options` are accepted and have no effect on a translated provider.
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ResponseFormat, ToolDefinition } from '../../chat/model';
-import { badRequest } from '../../errors';
+import { badRequest, type GatewayError } from '../../errors';
 import { Checker, isObject, type Json } from '../../validate';
 import type { WireRequest } from '../ingress';
 import type { FunctionTool, OutputItem, ResponsesRequest, TextFormat } from './types';
@@ -62,6 +66,41 @@ export function readResponsesRequestWithReferences(body: Json): ChatCompletionRe
   return readRequest(body, true);
 }
 
+/** The item types a translated provider is served (reasoning dropped, references resolved first). */
+const TRANSLATED_ITEMS = new Set(['message', 'function_call', 'function_call_output', 'reasoning', 'item_reference']);
+
+/**
+ * The 400 a request accepted by `readResponsesRequest` gets where it is served translated: it
+ * names the first built-in tool, built-in tool_choice or built-in tool item; undefined when none.
+ */
+export function refusedWhenTranslated(wire: WireRequest): GatewayError | undefined {
+  const { tools, tool_choice: choice, input } = wire;
+  const builtIn = Array.isArray(tools) ? tools.findIndex((tool) => isObject(tool) && tool.type !== 'function') : -1;
+  if (builtIn >= 0) {
+    const type = String((tools as Json[])[builtIn]?.type);
+    return badRequest(`The '${type}' tool is not available on this provider; only function tools are.`, `tools[${builtIn}].type`, 'unsupported_tool');
+  }
+  if (isObject(choice) && choice.type !== 'function') {
+    return badRequest(
+      `Invalid value for 'tool_choice.type': the '${String(choice.type)}' tool is not available on this provider; only function tools are.`,
+      'tool_choice.type',
+      'invalid_value',
+    );
+  }
+  if (!Array.isArray(input)) return undefined;
+  for (const [i, item] of input.entries()) {
+    const type = isObject(item) ? (item.type ?? (item.role !== undefined ? 'message' : undefined)) : undefined;
+    if (typeof type === 'string' && !TRANSLATED_ITEMS.has(type)) {
+      return badRequest(
+        `Invalid value for 'input[${i}].type': '${type}' items are not supported; send message, function_call or function_call_output items.`,
+        `input[${i}].type`,
+        'invalid_value',
+      );
+    }
+  }
+  return undefined;
+}
+
 /** An `item_reference` input item: one item of a stored response, by its id. */
 export interface ItemReference {
   type: 'item_reference';
@@ -104,10 +143,11 @@ function readRequest(body: Json, referencesAllowed: boolean): ChatCompletionRequ
   if (wire.temperature !== undefined && wire.temperature !== null) request.temperature = wire.temperature;
   if (wire.top_p !== undefined && wire.top_p !== null) request.top_p = wire.top_p;
   if (wire.max_output_tokens !== undefined && wire.max_output_tokens !== null) request.max_completion_tokens = wire.max_output_tokens;
-  if (wire.tools && wire.tools.length > 0) request.tools = wire.tools.map(toCanonicalTool);
-  if (wire.tool_choice !== undefined && wire.tool_choice !== null) {
-    request.tool_choice = typeof wire.tool_choice === 'string' ? wire.tool_choice : { type: 'function', function: { name: wire.tool_choice.name } };
-  }
+  const functions = wire.tools?.filter((tool) => tool.type === 'function') ?? [];
+  if (functions.length > 0) request.tools = functions.map(toCanonicalTool);
+  const choice = wire.tool_choice;
+  if (typeof choice === 'string') request.tool_choice = choice;
+  else if (choice?.type === 'function') request.tool_choice = { type: 'function', function: { name: choice.name } };
   if (typeof wire.parallel_tool_calls === 'boolean') request.parallel_tool_calls = wire.parallel_tool_calls;
   const format = wire.text?.format;
   if (format) request.response_format = toResponseFormat(format);
@@ -221,9 +261,11 @@ function checkItem(c: Checker, item: unknown, p: string, referencesAllowed: bool
       `${p}.type`,
       'unsupported_value',
     );
+  } else if (typeof type === 'string') {
+    // A built-in tool's item (web_search_call, ...): the native upstream's to check (refusedWhenTranslated).
   } else {
     throw badRequest(
-      `Invalid value for '${p}.type': ${typeof type === 'string' ? `'${type}' items are not supported` : 'expected an item type'}; send message, function_call or function_call_output items.`,
+      `Invalid value for '${p}.type': expected an item type; send message, function_call or function_call_output items.`,
       `${p}.type`,
       'invalid_value',
     );
@@ -265,9 +307,9 @@ function checkTools(c: Checker, tools: unknown): void {
     const p = `tools[${i}]`;
     if (!isObject(t)) c.fail(p, 'an object', t);
     if (typeof t.type !== 'string') c.fail(`${p}.type`, 'a string', t.type);
-    if (t.type !== 'function') {
-      throw badRequest(`The '${t.type}' tool is not available on this provider; only function tools are.`, `${p}.type`, 'unsupported_tool');
-    }
+    // A built-in tool (web_search, file_search, ...) is the upstream's to check: the pipeline refuses
+    // it where no target speaks the Responses API (builtInToolRefused).
+    if (t.type !== 'function') return;
     if (typeof t.name !== 'string' || t.name === '') c.fail(`${p}.name`, 'a non-empty string', t.name);
     if (t.description !== undefined && t.description !== null && typeof t.description !== 'string') c.fail(`${p}.description`, 'a string', t.description);
     if (t.parameters !== undefined && t.parameters !== null && !isObject(t.parameters)) c.fail(`${p}.parameters`, 'an object', t.parameters);
@@ -280,13 +322,9 @@ function checkToolChoice(c: Checker, choice: unknown): void {
   if (!isObject(choice)) {
     throw badRequest("Invalid value for 'tool_choice': expected 'auto', 'none', 'required' or {type: 'function', name}.", 'tool_choice', 'invalid_value');
   }
-  if (choice.type !== 'function') {
-    throw badRequest(
-      `Invalid value for 'tool_choice.type': the '${String(choice.type)}' tool is not available on this provider; only function tools are.`,
-      'tool_choice.type',
-      'invalid_value',
-    );
-  }
+  if (typeof choice.type !== 'string') c.fail('tool_choice.type', 'a string', choice.type);
+  // A built-in tool's choice is the native upstream's to check (refusedWhenTranslated).
+  if (choice.type !== 'function') return;
   if (typeof choice.name !== 'string' || choice.name === '') c.fail('tool_choice.name', 'a non-empty string', choice.name);
 }
 

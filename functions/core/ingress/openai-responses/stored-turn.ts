@@ -14,7 +14,8 @@ import { badRequest, GatewayError } from '../../errors';
 import type { Tenant } from '../../ports';
 import type { WireRequest } from '../ingress';
 import type { Json } from '../../validate';
-import { resolveItemReferences } from './item-references';
+import { itemPointerId, itemPointerJson, resolveItemReferences } from './item-references';
+import { responseIdOfItem } from './response-object';
 import { conversationOf, hasItemReferences, inputMessages, instructionsOf, withOutput } from './read-request';
 import type { ResponseKeeper } from './response-keeper';
 import type { ResponseObject, ResponsesRequest } from './types';
@@ -60,15 +61,36 @@ export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: 
   if (store === false) return { request };
   return {
     request,
-    keep: (response, json) =>
+    keep: (response, json) => {
       kept.keep(tenant.id, response.id, () => ({
         tenant_id: tenant.id,
         id: response.id,
         created_at: response.created_at,
         response_json: json ?? JSON.stringify(response),
         messages_json: JSON.stringify(withOutput(conversation, response.output)),
-      })),
+      }));
+      keepItemPointers(kept, tenant.id, response);
+    },
   };
+}
+
+/**
+ * For each output item whose id the gateway did not mint (a native answer's: messages, function
+ * calls, reasoning and built-in tool items alike, as clients refer back to any of them), a record
+ * naming its response.
+ */
+function keepItemPointers(kept: ResponseKeeper, tenantId: string, response: ResponseObject): void {
+  for (const item of response.output) {
+    if (typeof item.id !== 'string' || responseIdOfItem(item.id)) continue;
+    const id = itemPointerId(item.id);
+    kept.keep(tenantId, id, () => ({
+      tenant_id: tenantId,
+      id,
+      created_at: response.created_at,
+      response_json: itemPointerJson(response.id),
+      messages_json: '[]',
+    }));
+  }
 }
 
 /** The canonical messages kept with the tenant's response `id`; 400 when it has none. */
