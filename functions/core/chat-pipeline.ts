@@ -233,26 +233,44 @@ export class ChatPipeline {
         }
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.
-        const error =
-          err instanceof GatewayError
-            ? err
-            : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+        const error = self.streamFault(err, provider);
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
           budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
-          deps.logger.warn('stream failed after it started', { request_id: ctx.requestId, provider, status, error: error.message });
+          self.logStreamFault(ctx, provider, error);
           yield writer.error(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
-        if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
-        else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
-        else deps.breaker.release(provider, admission);
+        self.closeAttempt(provider, admission, status, providerFailed);
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
+  }
+
+  /** A fault after a stream's first byte, as the error its stream ends with (anything not a GatewayError: a malformed stream). */
+  private streamFault(err: unknown, provider: string): GatewayError {
+    if (err instanceof GatewayError) return err;
+    return new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+  }
+
+  private logStreamFault(ctx: RequestContext, provider: string, error: GatewayError): void {
+    this.deps.logger.warn('stream failed after it started', {
+      request_id: ctx.requestId,
+      provider,
+      status: error.status,
+      error: error.message,
+      ...(error.detail ? { detail: error.detail } : {}),
+    });
+  }
+
+  /** Tells the breaker how a stream's attempt ended: a provider fault, a success, or neither (the client left). */
+  private closeAttempt(provider: string, admission: Admission, status: number, providerFailed: boolean): void {
+    if (providerFailed) void this.deps.breaker.recordFailure(provider, admission, this.deps.now());
+    else if (status === 200) void this.deps.breaker.recordSuccess(provider, admission);
+    else this.deps.breaker.release(provider, admission);
   }
 
   private store(ctx: RequestContext, key: string, body: string, provider: string, model: string, ttl: number): void {
@@ -355,29 +373,18 @@ export class ChatPipeline {
         yield writer.end(usage, gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.
-        const error =
-          err instanceof GatewayError
-            ? err
-            : new GatewayError(502, `${provider} sent a malformed stream.`, { type: 'api_error', code: 'upstream_bad_response', retryable: true });
+        const error = self.streamFault(err, provider);
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
           budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
-          deps.logger.warn('stream failed after it started', {
-            request_id: ctx.requestId,
-            provider,
-            status,
-            error: error.message,
-            ...(error.detail ? { detail: error.detail } : {}),
-          });
+          self.logStreamFault(ctx, provider, error);
           yield writer.error(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
-        if (providerFailed) void deps.breaker.recordFailure(provider, admission, deps.now());
-        else if (status === 200) void deps.breaker.recordSuccess(provider, admission);
-        else deps.breaker.release(provider, admission);
+        self.closeAttempt(provider, admission, status, providerFailed);
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
