@@ -2,33 +2,16 @@
 // an earlier answer's message or function call, referred to by its item id, reaches the provider
 // as that answer's assistant turn, on every provider; another tenant's item, one the gateway never
 // answered and an expired one are 400s naming the item.
-import OpenAI, { APIError } from 'openai';
-import type { FunctionTool, ResponseInputItem } from 'openai/resources/responses/responses';
+import OpenAI from 'openai';
+import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import type { FakeUpstream } from '../fakes/fixtures';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { PROVIDER_MODELS, startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
-
-const weatherTool: FunctionTool = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the weather in a city',
-  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  strict: false,
-};
+import { apiError, weatherTool } from '../helpers/responses-client';
 
 const reference = (id: string): ResponseInputItem => ({ type: 'item_reference', id });
-
-/** The API error a call fails with (the test fails if it succeeds). */
-async function apiError(call: Promise<unknown>): Promise<APIError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof APIError)) throw new Error(`expected an API error, got ${String(err)}`);
-  return err;
-}
 
 /** A message's text as any of the four providers received it: a string, or the text of its content blocks. */
 function textOf(content: unknown): string {

@@ -1,26 +1,11 @@
 // The Responses API served natively by OpenAI: the official `openai` package against the gateway,
 // whose OpenAI target is the fake's own /v1/responses (never its chat completions).
 import OpenAI, { APIError } from 'openai';
-import type { FunctionTool, Response, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { Response, ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
 import { startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY, type TestGateway } from '../helpers/gateway';
-
-interface XGateway {
-  provider: string;
-  cost_usd: number;
-  cache_hit: boolean;
-  attempts: Array<{ provider: string; status: number }>;
-}
-const meta = (r: unknown): XGateway => (r as { x_gateway: XGateway }).x_gateway;
-
-const weatherTool: FunctionTool = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the weather in a city',
-  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  strict: false,
-};
+import { meta, weatherTool } from '../helpers/responses-client';
 
 describe('the Responses API served natively by OpenAI', () => {
   let four: FourProviders;

@@ -4,8 +4,8 @@
 // responses, and what a client sees while the response store (a real redis-server) is down (item
 // references: responses-item-references.test.ts); then
 // once on DynamoDB (an embedded dynalite), the store a deployed gateway uses.
-import OpenAI, { APIError } from 'openai';
-import type { FunctionTool, Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import OpenAI from 'openai';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { readFixtureJson, type FakeUpstream } from '../fakes/fixtures';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { loadConfig } from '../../functions/config';
@@ -17,26 +17,9 @@ import { eventually } from '../helpers/eventually';
 import { startFourProviders, type FourProviders } from '../helpers/four-providers';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import { startRestartableRedis, type RestartableRedis } from '../helpers/store-processes';
-
-const weatherTool: FunctionTool = {
-  type: 'function',
-  name: 'get_weather',
-  description: 'Get the weather in a city',
-  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  strict: false,
-};
+import { apiError, weatherTool } from '../helpers/responses-client';
 
 const MODELS = ['openai/gpt-4o', 'anthropic/claude-haiku-4-5', 'bedrock/anthropic.claude-3-haiku-20240307-v1:0', 'ollama/llama3.2'];
-
-/** The API error a call fails with (the test fails if it succeeds). */
-async function apiError(call: Promise<unknown>): Promise<APIError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof APIError)) throw new Error(`expected an API error, got ${String(err)}`);
-  return err;
-}
 
 /** A message's text as a provider received it: a string, or the text of its content blocks. */
 function textOf(content: unknown): string {
