@@ -100,7 +100,7 @@ export class ChatPipeline {
           () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
           async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
             if (native && provider.responses) {
-              const rawBody = native.requestBody(request, wire, req.body, target.model, expanded);
+              const rawBody = native.requestBody(request, wire, req.body, target, expanded);
               const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
               return { kind: 'native', answer: await provider.responses(rawBody, call), via: native };
             }

@@ -118,33 +118,61 @@ describe('the Responses API served natively by OpenAI', () => {
     expect(err).toMatchObject({ status: 400, param: 'tool_choice.type' });
   });
 
-  test('a function call round trip continued with previous_response_id sends OpenAI the whole conversation', async () => {
+  test('a function call round trip continued on OpenAI names the response OpenAI keeps, by id, with only the new input', async () => {
+    const first = await client.responses.create({ model: 'openai/gpt-4o', input: 'Weather in Paris?', tools: [weatherTool] });
+    const call = first.output.find((item) => item.type === 'function_call');
+    if (call?.type !== 'function_call') throw new Error('no function call');
+    await gw.gateway.flush();
+    const input: ResponseInputItem[] = [{ type: 'function_call_output', call_id: call.call_id, output: 'Drizzle, 14 degrees' }];
+    const second = await client.responses.create({ model: 'openai/gpt-4o', previous_response_id: first.id, input, tools: [weatherTool] });
+    expect(second.previous_response_id).toBe(first.id);
+    expect(second.output_text).toContain('Drizzle, 14 degrees');
+    // OpenAI holds the first turn whole (reasoning and built-in tool items too): no expanded history.
+    const sent = fakes.openai.requests.at(-1)?.json;
+    expect(sent).toEqual({ model: 'gpt-4o', previous_response_id: first.id, input, tools: [weatherTool] });
+    expect(openaiPaths().every((path) => path === '/v1/responses')).toBe(true);
+    await gw.gateway.flush();
+    // Same model name as OpenAI's: the client's bytes go through unchanged.
+    const body = JSON.stringify({ model: 'gpt-4o', previous_response_id: second.id, input: 'And tomorrow?', stream: true });
+    const streamed = await fetch(`${gw.baseURL}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(streamed.status).toBe(200);
+    const events = await streamed.text();
+    expect(fakes.openai.requests.at(-1)?.body).toBe(body);
+    const opening = [...events.matchAll(/event: response\.(?:created|in_progress)\ndata: (.*)\n/g)].map(
+      (m) => JSON.parse(m[1] ?? '{}') as { response: Response },
+    );
+    expect(opening.map((e) => e.response.previous_response_id)).toEqual([second.id, second.id]);
+  });
+
+  test('a native conversation continued on another provider is sent the whole conversation the gateway kept', async () => {
     const first = await client.responses.create({ model: 'openai/gpt-4o', input: 'Weather in Paris?', tools: [weatherTool] });
     const call = first.output.find((item) => item.type === 'function_call');
     if (call?.type !== 'function_call') throw new Error('no function call');
     await gw.gateway.flush();
     const second = await client.responses.create({
-      model: 'openai/gpt-4o',
+      model: 'anthropic/claude-haiku-4-5',
       previous_response_id: first.id,
       input: [{ type: 'function_call_output', call_id: call.call_id, output: 'Drizzle, 14 degrees' }],
       tools: [weatherTool],
     });
+    expect(meta(second).provider).toBe('anthropic');
     expect(second.previous_response_id).toBe(first.id);
-    expect(second.output_text).toContain('Drizzle, 14 degrees');
-    const sent = fakes.openai.requests.at(-1)?.json as { input: Array<Record<string, unknown>>; previous_response_id?: string };
-    expect(sent.previous_response_id).toBeUndefined();
-    expect(sent.input).toEqual([
-      { type: 'message', role: 'user', content: 'Weather in Paris?' },
-      { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
-      { type: 'function_call_output', call_id: call.call_id, output: 'Drizzle, 14 degrees' },
-    ]);
-    expect(openaiPaths().every((path) => path === '/v1/responses')).toBe(true);
+    const sent = fakes.anthropic.requests.at(-1)?.json as { messages: Array<{ role: string; content: unknown }> };
+    expect(sent.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(JSON.stringify(sent.messages[1]?.content)).toContain(call.call_id);
     await gw.gateway.flush();
-    const stream = client.responses.stream({ model: 'openai/gpt-4o', previous_response_id: second.id, input: 'And tomorrow?' });
-    const opening: ResponseStreamEvent[] = [];
-    for await (const event of stream) if (event.type === 'response.created' || event.type === 'response.in_progress') opening.push(event);
-    expect(opening.map((e) => (e as { response: Response }).response.previous_response_id)).toEqual([second.id, second.id]);
-    expect((await stream.finalResponse()).previous_response_id).toBe(second.id);
+    // And back on OpenAI after a translated turn: OpenAI never saw that turn, so it gets the expanded history.
+    const third = await client.responses.create({ model: 'openai/gpt-4o', previous_response_id: second.id, input: 'And tomorrow?' });
+    expect(third.previous_response_id).toBe(second.id);
+    const resent = fakes.openai.requests.at(-1)?.json as { input: Array<Record<string, unknown>>; previous_response_id?: string };
+    expect(resent.previous_response_id).toBeUndefined();
+    expect(resent.input[0]).toEqual({ type: 'message', role: 'user', content: 'Weather in Paris?' });
+    expect(resent.input.at(-1)).toEqual({ type: 'message', role: 'user', content: 'And tomorrow?' });
+    expect(resent.input.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call_output', 'message', 'message']);
   });
 
   test('a request OpenAI serves natively skips the response cache, which holds canonical answers', async () => {

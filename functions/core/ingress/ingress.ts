@@ -110,6 +110,12 @@ export interface NativeStreamWriter {
   error(err: GatewayError): string;
 }
 
+/** The upstream a native request goes to. */
+export interface NativeTarget {
+  readonly provider: string;
+  readonly model: string;
+}
+
 export interface NativeIngress {
   /**
    * Why a provider without the native path cannot serve this request (a built-in tool only the
@@ -117,11 +123,11 @@ export interface NativeIngress {
    */
   translatedRefusal(wire: WireRequest): GatewayError | undefined;
   /**
-   * The bytes to forward for `model`: the client's own when they still say exactly this
+   * The bytes to forward to `target`: the client's own when they still say exactly this
    * (`expanded` false: the gateway added no stored history), else `wire` re-encoded with the
-   * model and the conversation of `request`.
+   * target's model and the conversation of `request`.
    */
-  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, model: string, expanded: boolean): Buffer;
+  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget, expanded: boolean): Buffer;
   /** A whole answer to `wire`, from the upstream's JSON text. */
   answer(raw: string, wire: WireRequest): NativeFinal;
   /** A writer for one streamed answer to `wire`. */

@@ -46,14 +46,15 @@ class OpenAiResponsesIngress implements ChatIngress {
   constructor(
     private readonly kept: ResponseKeeper | undefined,
     private readonly keep?: KeepResponse,
+    continuedAt?: string,
   ) {
     this.readRequest = kept ? readResponsesRequestWithReferences : readResponsesRequest;
-    this.native = new NativeResponses(keep);
+    this.native = new NativeResponses(keep, continuedAt);
   }
 
   readonly beginTurn = async (tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<IngressTurn> => {
-    const { request, keep } = await beginStoredTurn(this.kept, tenant, read, wire);
-    return { request, ingress: keep ? new OpenAiResponsesIngress(this.kept, keep) : this };
+    const { request, keep, continuedAt } = await beginStoredTurn(this.kept, tenant, read, wire);
+    return { request, ingress: keep || continuedAt ? new OpenAiResponsesIngress(this.kept, keep, continuedAt) : this };
   };
 
   renderCompletion(completion: ChatCompletion, _canonicalJson: string | undefined, metadata: GatewayMetadata, wire: WireRequest): string {

@@ -8,7 +8,9 @@
 //   `.failed`) is re-encoded with `x_gateway` in its response.
 // - The answer is kept like a translated one: `response_json` is OpenAI's response, and the
 //   conversation kept with it reads its message text and function calls (reasoning and built-in
-//   tool items are in `response_json` only).
+//   tool items are in `response_json` only). Continued on OpenAI again, the request keeps its
+//   `previous_response_id` (OpenAI kept that response under the same id, whole); continued
+//   elsewhere, the other provider gets the expanded canonical history.
 // - A stream cut after its first byte ends with an `error` event, OpenAI's own for a failed stream.
 import type { ChatCompletionRequest } from '../../chat/model';
 import type { GatewayError } from '../../errors';
@@ -16,7 +18,7 @@ import { redactText } from '../../redact';
 import { spliceMetadata } from '../../sse';
 import type { NativeStreamEvent } from '../../providers/provider';
 import type { Json } from '../../validate';
-import type { GatewayMetadata, NativeFinal, NativeIngress, NativeStreamWriter, WireRequest } from '../ingress';
+import type { GatewayMetadata, NativeFinal, NativeIngress, NativeStreamWriter, NativeTarget, WireRequest } from '../ingress';
 import { inputItems } from './input-items';
 import { conversationOf, refusedWhenTranslated } from './read-request';
 import type { KeepResponse } from './stored-turn';
@@ -26,17 +28,27 @@ const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'resp
 const OPENING_EVENTS = new Set(['response.created', 'response.in_progress']);
 
 export class NativeResponses implements NativeIngress {
-  /** `keep`: keeps the answer (absent when it is not to be kept). */
-  constructor(private readonly keep?: KeepResponse) {}
+  /**
+   * `keep`: keeps the answer (absent when it is not to be kept). `continuedAt`: the provider that
+   * keeps the continued conversation itself (StoredTurn.continuedAt).
+   */
+  constructor(
+    private readonly keep?: KeepResponse,
+    private readonly continuedAt?: string,
+  ) {}
 
   translatedRefusal(wire: WireRequest): GatewayError | undefined {
     return refusedWhenTranslated(wire);
   }
 
-  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, model: string, expanded: boolean): Buffer {
-    if (!expanded && model === wire.model) return rawBody;
+  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget, expanded: boolean): Buffer {
+    const { model } = target;
+    // The upstream that answered the continued response keeps its whole conversation (reasoning
+    // and built-in tool items the canonical history has no place for): it is named by id there.
+    const expand = expanded && target.provider !== this.continuedAt;
+    if (!expand && model === wire.model) return rawBody;
     const body: Json = { ...wire, model };
-    if (expanded) {
+    if (expand) {
       // The upstream knows neither the gateway's response ids nor its items: it is sent the conversation.
       body.input = inputItems(conversationOf(request, wire));
       delete body.previous_response_id;

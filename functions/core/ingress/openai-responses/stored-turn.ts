@@ -31,6 +31,12 @@ export interface StoredTurn {
   request: ChatCompletionRequest;
   /** Keeps the answer; absent when the request said `store: false`. */
   keep?: KeepResponse;
+  /**
+   * The provider that answered the continued response natively and so keeps the conversation
+   * itself (its reasoning and built-in tool items included): sent there, the request names the
+   * response by id instead of carrying the history the gateway expanded.
+   */
+  continuedAt?: string;
 }
 
 const previousNotFound = (id: string): GatewayError =>
@@ -50,17 +56,21 @@ export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: 
     return { request: read };
   }
   const refers = hasItemReferences(input);
-  const [history, asked] = await Promise.all([
-    typeof previousId === 'string' ? storedHistory(kept, tenant, previousId) : [],
+  const [previous, asked] = await Promise.all([
+    typeof previousId === 'string' ? storedHistory(kept, tenant, previousId) : undefined,
     // The request's own messages, with the stored items its references name in their place.
     refers ? resolveItemReferences(kept, tenant.id, input as Json[]).then(inputMessages) : conversationOf(read, wire),
   ]);
+  const history = previous?.messages ?? [];
+  // Item references name the gateway's items too: the upstream is then sent the expanded history.
+  const continuedAt = refers ? undefined : previous?.nativeProvider;
   // The conversation this answer continues: what is kept with it, and sent after the instructions.
   const conversation = history.length > 0 ? [...history, ...asked] : asked;
   const request = history.length > 0 || refers ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
-  if (store === false) return { request };
+  if (store === false) return { request, continuedAt };
   return {
     request,
+    continuedAt,
     keep: (response, json) => {
       kept.keep(tenant.id, response.id, () => ({
         tenant_id: tenant.id,
@@ -93,9 +103,22 @@ function keepItemPointers(kept: ResponseKeeper, tenantId: string, response: Resp
   }
 }
 
-/** The canonical messages kept with the tenant's response `id`; 400 when it has none. */
-async function storedHistory(kept: ResponseKeeper, tenant: Tenant, id: string): Promise<ChatMessage[]> {
+interface StoredHistory {
+  /** The canonical messages kept with the response. */
+  messages: ChatMessage[];
+  /** The provider that answered it natively under this same id (see StoredTurn.continuedAt). */
+  nativeProvider?: string;
+}
+
+/** What is kept with the tenant's response `id`; 400 when it has none. */
+async function storedHistory(kept: ResponseKeeper, tenant: Tenant, id: string): Promise<StoredHistory> {
   const record = await kept.get(tenant.id, id, kept.now());
   if (!record) throw previousNotFound(id);
-  return JSON.parse(record.messages_json) as ChatMessage[];
+  const messages = JSON.parse(record.messages_json) as ChatMessage[];
+  // A response the gateway minted (a translated answer) has items with its id in theirs; a
+  // native one keeps the upstream's id, under which the upstream kept it too.
+  const response = JSON.parse(record.response_json) as ResponseObject;
+  const answeredBy = response.x_gateway?.provider;
+  const native = typeof answeredBy === 'string' && !response.output.some((item) => typeof item.id === 'string' && responseIdOfItem(item.id));
+  return native ? { messages, nativeProvider: answeredBy } : { messages };
 }
