@@ -4,6 +4,9 @@
 // resilience/response-store.ts), never a 404 for a response that may exist.
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import { notFound } from './errors';
+import { itemPointerId } from './ingress/openai-responses/item-references';
+import { responseIdOfItem } from './ingress/openai-responses/response-object';
+import type { ResponseObject } from './ingress/openai-responses/types';
 import type { ResponseStore, Tenant } from './ports';
 
 export const RESPONSES_PATH = '/v1/responses';
@@ -37,10 +40,22 @@ export function responseRoutes(deps: ResponseRoutesDeps): ResponseRoutes {
     },
     async remove(req, id) {
       const tenant = await deps.authenticate(req);
-      if (!(await deps.responses.delete(tenant.id, id, deps.now()))) throw noSuchResponse(id);
+      const nowMs = deps.now();
+      const record = await deps.responses.get(tenant.id, id, nowMs);
+      if (!record || !(await deps.responses.delete(tenant.id, id, nowMs))) throw noSuchResponse(id);
+      // The records naming this response for each of its natively answered items go with it.
+      const pointers = nativeItemIds(record.response_json).map((itemId) => deps.responses.delete(tenant.id, itemPointerId(itemId), nowMs));
+      await Promise.all(pointers);
       return jsonResponse(200, { id, object: 'response', deleted: true });
     },
   };
+}
+
+/** The ids of a stored response's output items that the gateway did not mint (an answer forwarded natively). */
+function nativeItemIds(responseJson: string): string[] {
+  const { output } = JSON.parse(responseJson) as Partial<ResponseObject>;
+  if (!Array.isArray(output)) return [];
+  return output.flatMap((item) => (typeof item.id === 'string' && !responseIdOfItem(item.id) ? [item.id] : []));
 }
 
 /**

@@ -127,6 +127,26 @@ describe('DELETE /v1/responses/{id}', () => {
     });
   });
 
+  it('removes the records that name the response for each item of a native answer, and only those', async () => {
+    const store = new MemoryResponseStore();
+    const output = [
+      { id: 'msg_openai_1', type: 'message' },
+      { id: 'rs_openai_2', type: 'reasoning' },
+    ];
+    await store.put({ ...stored('tenant-a', 'resp_n'), response_json: JSON.stringify({ id: 'resp_n', output }) }, 60, T0);
+    const pointer = (id: string, responseId: string): StoredResponse => ({
+      ...stored('tenant-a', `${id}/response`),
+      response_json: JSON.stringify({ response_id: responseId }),
+    });
+    await store.put(pointer('msg_openai_1', 'resp_n'), 60, T0);
+    await store.put(pointer('rs_openai_2', 'resp_n'), 60, T0);
+    await store.put(pointer('msg_other', 'resp_other'), 60, T0);
+    expect((await call(serve(store), 'DELETE', 'resp_n', 'key-a')).status).toBe(200);
+    expect(await store.get('tenant-a', 'msg_openai_1/response', T0)).toBeNull();
+    expect(await store.get('tenant-a', 'rs_openai_2/response', T0)).toBeNull();
+    expect(await store.get('tenant-a', 'msg_other/response', T0)).not.toBeNull();
+  });
+
   it("cannot delete another tenant's response: 404, and the owner still reads it", async () => {
     const store = new MemoryResponseStore();
     await store.put(stored('tenant-a', 'resp_1'), 60, T0);
