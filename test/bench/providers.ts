@@ -79,14 +79,18 @@ export const SPECS: PerProvider<ProviderSpec> = {
 };
 
 /** The client APIs the gateway serves that the section measures. */
-export type ClientApi = 'chat' | 'responses';
+export type ClientApi = 'chat' | 'responses' | 'messages';
 
 /** The gateway's answer format per client API (whatever the provider). */
-export const GATEWAY_FORMAT: Record<ClientApi, StreamFormat> = { chat: openAiSse, responses: responsesSse };
+export const GATEWAY_FORMAT: Record<ClientApi, StreamFormat> = { chat: openAiSse, responses: responsesSse, messages: anthropicSse };
 
-/** The same question in each client API: chat messages, or a Responses API string input. */
+/** The gateway's path per client API. */
+const GATEWAY_PATH: Record<ClientApi, string> = { chat: 'chat/completions', responses: 'responses', messages: 'messages' };
+
+/** The same question in each client API: chat messages, a Responses API string input, or an Anthropic Messages request. */
 function gatewayBody(api: ClientApi, model: string, stream: boolean): string {
   if (api === 'chat') return json({ model, messages: [{ role: 'user', content: PROMPT }], ...streamFlag(stream) });
+  if (api === 'messages') return json({ model, max_tokens: 256, messages: [{ role: 'user', content: PROMPT }], ...streamFlag(stream) });
   // store: false keeps the rows comparable with chat, which stores nothing.
   return json({ model, input: PROMPT, store: false, ...streamFlag(stream) });
 }
@@ -94,7 +98,7 @@ function gatewayBody(api: ClientApi, model: string, stream: boolean): string {
 /** The gateway request for a provider in one client API. */
 export function gatewayCall(baseUrl: string, auth: string, spec: ProviderSpec, api: ClientApi, stream: boolean): HttpCall {
   return {
-    url: `${baseUrl}/v1/${api === 'chat' ? 'chat/completions' : 'responses'}`,
+    url: `${baseUrl}/v1/${GATEWAY_PATH[api]}`,
     headers: { authorization: auth },
     body: gatewayBody(api, spec.gatewayModel, stream),
   };

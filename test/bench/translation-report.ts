@@ -18,6 +18,8 @@ export const ROWS: readonly BenchRow[] = [
   ...PROVIDERS.map((p): BenchRow => ({ label: p, provider: p, api: 'chat' })),
   { label: 'responses (openai)', provider: 'openai', api: 'responses' },
   { label: 'responses (anthropic)', provider: 'anthropic', api: 'responses' },
+  { label: 'messages (anthropic)', provider: 'anthropic', api: 'messages' },
+  { label: 'messages (openai)', provider: 'openai', api: 'messages' },
 ];
 
 /** The OpenAI chat pass-through: every row's "translation" is its CPU over this row's. */

@@ -1,5 +1,5 @@
 // The "translation" section: what each provider's request/response translation costs next to
-// the OpenAI pass-through, for chat completions and the Responses API. Same gateway build, one
+// the OpenAI pass-through, for chat completions, the Responses API and the Anthropic Messages API. Same gateway build, one
 // gateway process and one fake process per provider; per row (a client API on a provider), the
 // direct path (client → fake, in the provider's own API) and the gateway path (client → gateway
 // → fake) get the same load.
@@ -125,8 +125,9 @@ async function setUpRow(o: TranslationOptions, row: BenchRow, provider: Provider
   const answer = await smokeRequest(gateway);
   const reported = (answer.x_gateway as { provider?: unknown } | undefined)?.provider;
   if (reported !== row.provider) throw new Error(`${gateway.label}: answered by provider ${String(reported)}, not ${row.provider}`);
-  const object = row.api === 'chat' ? 'chat.completion' : 'response';
-  if (answer.object !== object) throw new Error(`${gateway.label}: answer has object ${String(answer.object)}, not ${object}`);
+  // An Anthropic message names its kind in `type`; OpenAI's objects in `object`.
+  const [kindField, kind] = row.api === 'messages' ? ['type', 'message'] : ['object', row.api === 'chat' ? 'chat.completion' : 'response'];
+  if (answer[kindField] !== kind) throw new Error(`${gateway.label}: answer has ${kindField} ${String(answer[kindField])}, not ${kind}`);
   const upstreamPath = await lastUpstreamPath(provider.upstream);
 
   const native = row.api === 'responses' && row.provider === 'openai' && upstreamPath.startsWith(OPENAI_RESPONSES_PATH);
