@@ -23,6 +23,7 @@ import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
 import { openAiChat } from './ingress/openai-chat';
 import { openAiResponsesIngress, ResponseKeeper } from './ingress/openai-responses';
+import { anthropicMessages } from './ingress/anthropic-messages';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
@@ -63,7 +64,7 @@ export interface GatewayDeps {
   renderMetrics?: () => string;
   /** Each shared store's status (ok or down), for /health. */
   storeStatus?: () => Record<string, StoreStatus>;
-  /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses when absent. */
+  /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses, and Anthropic Messages, when absent. */
   ingresses?: readonly ChatIngress[];
 }
 
@@ -105,7 +106,7 @@ export class Gateway {
     };
     const kept = deps.responses && new ResponseKeeper(deps.responses, deps.config.responses.ttlSeconds, deps.now, deps.logger);
     this.keptResponses = kept;
-    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept)]) {
+    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept), anthropicMessages]) {
       this.ingresses.set(ingress.path, ingress);
       this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
     }
@@ -138,6 +139,7 @@ export class Gateway {
         const ingress = this.ingresses.get(path);
         return ingress ? ingress.errorBody(error) : error.toBody();
       },
+      errorStatus: (path, error) => this.ingresses.get(path)?.errorStatus?.(error) ?? error.status,
     });
   }
 
