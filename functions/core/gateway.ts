@@ -135,12 +135,20 @@ export class Gateway {
         // A pipeline's success is the accountant's to log (a stream's, once it ends).
         shellLogs: (path, ids, failed) => this.unaccounted.delete(ids.requestId) && (failed || (!ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path))),
       },
-      errorBody: (path, error) => {
-        const ingress = this.ingresses.get(path);
-        return ingress ? ingress.errorBody(error) : error.toBody();
-      },
-      errorStatus: (path, error) => this.ingresses.get(path)?.errorStatus?.(error) ?? error.status,
+      errorBody: (path, error) => this.errorAnswer(path, error).body,
+      errorStatus: (path, error) => this.errorAnswer(path, error).status,
     });
+  }
+
+  /**
+   * An error's status and JSON body on `path`, in the shape of the client API served there (OpenAI's
+   * elsewhere): for the shell, and for a server's own refusals (a body over the limit) made before
+   * a request reaches `handle`.
+   */
+  errorAnswer(path: string, error: GatewayError): { status: number; body: unknown } {
+    const ingress = this.ingresses.get(routedPath(path));
+    if (!ingress) return { status: error.status, body: error.toBody() };
+    return { status: ingress.errorStatus?.(error) ?? error.status, body: ingress.errorBody(error) };
   }
 
   /**
@@ -177,10 +185,8 @@ export class Gateway {
         code: err.code,
         latencyMs: this.deps.now() - startedMs,
       });
-      return withApiHeaders(
-        jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }),
-        ids.requestId,
-      );
+      const { status, body } = this.errorAnswer(path, err);
+      return withApiHeaders(jsonResponse(status, body, { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
   }
 

@@ -32,7 +32,7 @@ export const ANTHROPIC_KEY: ApiKeySource = {
     const key = headers['x-api-key']?.trim();
     return key ? key : BEARER_KEY.read(headers);
   },
-  hint: "Send it as 'x-api-key: gw-...' or 'Authorization: Bearer gw-...'.",
+  hint: 'Send it in the x-api-key header, or as a Bearer token in the Authorization header.',
 };
 
 /** The request's key → tenant, looked up by the key's hash; 401 missing or unknown, 403 disabled. */
