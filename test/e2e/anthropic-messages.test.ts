@@ -155,6 +155,14 @@ describe('the Anthropic Messages API, every provider', () => {
     expect(meta(message)).toMatchObject({ provider: 'ollama' });
   });
 
+  test('top_k reaches Ollama in its options, and is not sent to OpenAI, which refuses unknown parameters', async () => {
+    const params = { max_tokens: 64, top_k: 20, messages: [{ role: 'user' as const, content: 'Hi' }] };
+    await client.messages.create({ ...params, model: 'ollama/llama3.2' });
+    expect(fakes.ollama.requests.at(-1)?.json).toMatchObject({ options: { top_k: 20, num_predict: 64 } });
+    await client.messages.create({ ...params, model: 'openai/gpt-4o' });
+    expect(fakes.openai.requests.at(-1)?.json).not.toHaveProperty('top_k');
+  });
+
   test('a cached answer (temperature 0) is answered again in the Messages format, whole and streamed', async () => {
     const params = { model: 'openai/gpt-4o', max_tokens: 64, temperature: 0, messages: [{ role: 'user' as const, content: 'Cache me' }] };
     const first = await client.messages.create(params);
