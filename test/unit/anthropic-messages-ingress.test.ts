@@ -179,6 +179,18 @@ describe('reading a Messages request', () => {
     expect(read({ service_tier: 'auto', context_management: { edits: [] } }).model).toBe('claude-sonnet-4-5');
   });
 
+  test('output_config: effort where thinking set none, and a JSON schema format as response_format', () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' } } };
+    expect(read({ output_config: { effort: 'medium', format: { type: 'json_schema', schema } } })).toMatchObject({
+      reasoning_effort: 'medium',
+      response_format: { type: 'json_schema', json_schema: { name: 'output', schema } },
+    });
+    expect(read({ output_config: { effort: 'low' }, thinking: { type: 'enabled', budget_tokens: 30000 } }).reasoning_effort).toBe('high');
+    expect(read({ output_config: { effort: 'max' } }).reasoning_effort).toBeUndefined();
+    expect(refusal({ ...base, output_config: { format: { type: 'json_object' } } })).toMatchObject({ param: 'output_config.format.type' });
+    expect(refusal({ ...base, output_config: { effort: 3 } })).toMatchObject({ param: 'output_config.effort' });
+  });
+
   test("a server tool, or a server tool's blocks in the history, is refused where the request is translated", () => {
     const withSearch = { ...base, tools: [weather, { type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] };
     expect(readMessagesRequest(withSearch).tools).toHaveLength(1);
@@ -311,6 +323,14 @@ describe('writing a whole answer', () => {
     ['content_filter', 'refusal'],
   ] as const)('finish_reason %s is stop_reason %s', (finish, stop) => {
     expect(messageObject(completion({ content: 'x' }, finish), {}).stop_reason).toBe(stop);
+  });
+
+  test("a provider's refusal is a text block with stop_reason refusal, whole and streamed", () => {
+    const message = messageObject(completion({ content: null, refusal: "I can't help with that." }, 'stop'), {});
+    expect(message).toMatchObject({ stop_reason: 'refusal', content: [{ type: 'text', text: "I can't help with that." }] });
+    const writer = new MessagesStreamWriter({ id: 'c', created: 1, model: 'gpt-4o' });
+    const text = writer.chunk(chunk({ refusal: "I can't" })) + writer.chunk(chunk({}, 'stop')) + writer.end(undefined, {});
+    expect(events(text).find(([type]) => type === 'message_delta')?.[1].delta).toEqual({ stop_reason: 'refusal', stop_sequence: null });
   });
 
   test('an empty answer is one empty text block; unparsable tool arguments an empty input; no usage is zeros', () => {

@@ -19,7 +19,9 @@ const STOP_REASONS: Readonly<Record<FinishReason, StopReason>> = {
   content_filter: 'refusal',
 };
 
-export const stopReasonOf = (finish: FinishReason | null | undefined): StopReason => (finish ? STOP_REASONS[finish] : undefined) ?? 'end_turn';
+/** The stop reason of an answer that ended with `finish`; one that carried a refusal (OpenAI's) is a refusal. */
+export const stopReasonOf = (finish: FinishReason | null | undefined, refused = false): StopReason =>
+  refused ? 'refusal' : ((finish ? STOP_REASONS[finish] : undefined) ?? 'end_turn');
 
 /**
  * Canonical usage → Anthropic's. The canonical prompt_tokens counts the whole prompt, cache reads
@@ -74,6 +76,8 @@ export function contentBlocks(completion: ChatCompletion): ContentBlock[] {
   return blocks;
 }
 
+const isRefusal = (refusal: unknown): boolean => typeof refusal === 'string' && refusal !== '';
+
 /** The `message` object of a whole answer. */
 export function messageObject(completion: ChatCompletion, metadata: Record<string, unknown>): MessageObject {
   return {
@@ -82,7 +86,7 @@ export function messageObject(completion: ChatCompletion, metadata: Record<strin
     role: 'assistant',
     model: completion.model,
     content: contentBlocks(completion),
-    stop_reason: stopReasonOf(completion.choices[0]?.finish_reason),
+    stop_reason: stopReasonOf(completion.choices[0]?.finish_reason, isRefusal(completion.choices[0]?.message.refusal)),
     stop_sequence: null,
     usage: messagesUsage(completion.usage),
     x_gateway: metadata,

@@ -15,7 +15,9 @@
 //   reasoning: left out. Request `thinking` {type: enabled, budget_tokens} becomes
 //   `reasoning_effort` for upstreams that have one: below 8,192 tokens low, below 24,576 medium,
 //   else high (Claude Code's "think" 4,000, "think hard" 10,000 and "ultrathink" 31,999 land on
-//   each); `disabled` and `adaptive` set none.
+//   each); `disabled` and `adaptive` set none. `output_config.effort` low, medium or high is
+//   taken as it is where `thinking` set none (other efforts set none); `output_config.format`
+//   (structured outputs, a JSON schema) becomes `response_format` json_schema.
 // - `max_tokens` (required, as Anthropic requires it) → `max_completion_tokens`;
 //   `stop_sequences` → `stop`; `metadata.user_id` → `user`; `tool_choice` any → required,
 //   tool → the named function, `disable_parallel_tool_use` → `parallel_tool_calls: false`;
@@ -46,6 +48,7 @@ const TRANSLATED = new Set([
   'top_k',
   'metadata',
   'thinking',
+  'output_config',
   'stream',
 ]);
 /** Messages API fields that change nothing a translated provider does. */
@@ -66,6 +69,10 @@ const MEDIUM_EFFORT_BUDGET = 8192;
 const HIGH_EFFORT_BUDGET = 24576;
 /** Anthropic's smallest thinking budget. */
 const MIN_THINKING_BUDGET = 1024;
+/** `output_config.effort` values that are reasoning efforts as the canonical model names them. */
+const EFFORTS = new Set(['low', 'medium', 'high']);
+/** The name a structured-output schema is given: chat completions requires one, Anthropic's has none. */
+const SCHEMA_NAME = 'output';
 
 /** Checks a Messages request and translates it into the canonical chat request. */
 export function readMessagesRequest(body: Json): ChatCompletionRequest {
@@ -90,7 +97,11 @@ export function readMessagesRequest(body: Json): ChatCompletionRequest {
   }
   const user = wire.metadata?.user_id;
   if (typeof user === 'string' && user !== '') request.user = user;
+  const effort = wire.output_config?.effort;
   if (wire.thinking?.type === 'enabled') request.reasoning_effort = reasoningEffort(wire.thinking.budget_tokens);
+  else if (typeof effort === 'string' && EFFORTS.has(effort)) request.reasoning_effort = effort;
+  const schema = wire.output_config?.format?.schema;
+  if (schema) request.response_format = { type: 'json_schema', json_schema: { name: SCHEMA_NAME, schema } };
   return request;
 }
 
@@ -270,6 +281,7 @@ function checkMessagesRequest(body: Json): MessagesRequest {
   c.optionalBoolean('stream');
   checkMetadata(c, body.metadata);
   checkThinking(c, body.thinking);
+  checkOutputConfig(c, body.output_config);
   return body as unknown as MessagesRequest;
 }
 
@@ -423,4 +435,15 @@ function checkThinking(c: Checker, thinking: unknown): void {
   if (budget < MIN_THINKING_BUDGET) {
     throw badRequest(`thinking.budget_tokens: Input should be greater than or equal to ${MIN_THINKING_BUDGET}`, 'thinking.budget_tokens');
   }
+}
+
+function checkOutputConfig(c: Checker, config: unknown): void {
+  if (config === undefined || config === null) return;
+  if (!isObject(config)) c.fail('output_config', 'an object', config);
+  if (config.effort !== undefined && config.effort !== null && typeof config.effort !== 'string') c.fail('output_config.effort', 'a string', config.effort);
+  const format = config.format;
+  if (format === undefined || format === null) return;
+  if (!isObject(format)) c.fail('output_config.format', 'an object', format);
+  if (format.type !== 'json_schema') throw badRequest("output_config.format.type: Input should be 'json_schema'", 'output_config.format.type');
+  if (!isObject(format.schema)) c.fail('output_config.format.schema', 'a JSON schema object', format.schema);
 }

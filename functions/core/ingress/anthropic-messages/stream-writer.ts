@@ -23,6 +23,7 @@ export class MessagesStreamWriter implements StreamWriter {
   private blocks = 0;
   private open: OpenBlock | undefined;
   private finish: FinishReason | null = null;
+  private refused = false;
   private usage: Usage | undefined;
 
   constructor(private readonly head: StreamHead) {}
@@ -37,7 +38,10 @@ export class MessagesStreamWriter implements StreamWriter {
     const reasoning = reasoningOf(choice.delta);
     if (reasoning) out += this.text('thinking', reasoning);
     if (typeof content === 'string' && content !== '') out += this.text('text', content);
-    if (typeof refusal === 'string' && refusal !== '') out += this.text('text', refusal);
+    if (typeof refusal === 'string' && refusal !== '') {
+      this.refused = true;
+      out += this.text('text', refusal);
+    }
     if (calls) for (const call of calls) out += this.toolDelta(call);
     if (choice.finish_reason) this.finish = choice.finish_reason;
     return out;
@@ -45,7 +49,7 @@ export class MessagesStreamWriter implements StreamWriter {
 
   end(usage: Usage | undefined, metadata: GatewayMetadata): string {
     const out = this.start() + this.close();
-    const delta = { stop_reason: stopReasonOf(this.finish), stop_sequence: null };
+    const delta = { stop_reason: stopReasonOf(this.finish, this.refused), stop_sequence: null };
     return (
       out +
       event('message_delta', { type: 'message_delta', delta, usage: messagesUsage(usage ?? this.usage), x_gateway: metadata }) +

@@ -26,6 +26,7 @@ export interface MessagesRequest {
   top_k?: number;
   metadata?: { user_id?: string | null };
   thinking?: ThinkingConfig;
+  output_config?: { effort?: string | null; format?: { type: 'json_schema'; schema: Record<string, unknown> } | null };
   stream?: boolean;
 }
 
