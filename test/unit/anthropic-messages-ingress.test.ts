@@ -130,9 +130,40 @@ describe('reading a Messages request', () => {
       {
         role: 'user',
         content: [
-          { type: 'text', text: 'Images returned by tool call toolu_2:' },
+          { type: 'text', text: 'Returned by tool call toolu_2:' },
           { type: 'image_url', image_url: { url: `data:image/png;base64,${PIXEL}` } },
           { type: 'text', text: 'Thanks' },
+        ],
+      },
+    ]);
+  });
+
+  test('a PDF in a tool result follows as a file part; a plain-text document joins the result text', () => {
+    const request = read({
+      messages: [
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_9', name: 'Read', input: { file_path: 'a.pdf' } }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_9',
+              content: [
+                { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } },
+                { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'notes' } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(request.messages.slice(1)).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_9', content: 'notes' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Returned by tool call toolu_9:' },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=' } },
         ],
       },
     ]);
@@ -234,8 +265,8 @@ describe('reading a Messages request', () => {
     ],
     ['tool_result without its id', { messages: [{ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }] }, 'messages[0].content[0].tool_use_id'],
     [
-      'a document inside a tool result',
-      { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', content: [{ type: 'document' }] }] }] },
+      'a search result inside a tool result',
+      { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', content: [{ type: 'search_result' }] }] }] },
       'messages[0].content[0].content[0].type',
     ],
     ['an image from a file id', image({ type: 'file', file_id: 'file_1' }), 'messages[0].content[0].source.type'],
@@ -266,7 +297,7 @@ describe('reading a Messages request', () => {
     ['stream not a boolean', { stream: 'yes' }, 'stream'],
     ['a field the API does not have', { frequency_penalty: 1 }, 'frequency_penalty'],
     ['mcp_servers', { mcp_servers: [{ type: 'url', url: 'https://x', name: 'x' }] }, 'mcp_servers'],
-  ])('%s is a 400 naming %s', (_name, extra, param) => {
+  ])('%s: a 400 naming the field', (_name, extra, param) => {
     expect(refusal({ ...base, ...extra })).toMatchObject({ status: 400, param });
   });
 });

@@ -6,8 +6,9 @@
 // - `system` (a string or text blocks) becomes the first message; each turn of `messages` becomes
 //   one chat message, but a user turn's tool_result blocks become tool messages, placed before
 //   the rest of the turn as chat completions wants them right after the assistant's calls.
-// - A tool result's images cannot ride in a tool message (OpenAI's carry text only): they go in
-//   one user message after the turn's tool messages, each introduced by a line naming its call.
+// - A tool result's images and PDFs cannot ride in a tool message (OpenAI's carry text only): they
+//   go in one user message after the turn's tool messages, each result's introduced by a line
+//   naming its call. A plain-text document in a tool result joins its text.
 //   `is_error` has no canonical counterpart and is left out; the result's text says what failed.
 // - `cache_control` is accepted on every block and left out: no translated upstream takes it
 //   (the Anthropic provider's own translation does not carry it).
@@ -167,14 +168,14 @@ function appendTurn(messages: ChatMessage[], turn: MessagesRequest['messages'][n
     if (assistant) messages.push(assistant);
     return;
   }
-  const resultImages: ContentPart[] = [];
+  const attachments: ContentPart[] = [];
   const parts: ContentPart[] = [];
   for (const block of turn.content) {
     if (block.type === 'tool_result') {
       const id = String(block.tool_use_id);
-      const { text, images } = toolResultContent(block.content);
+      const { text, files } = toolResultContent(block.content);
       messages.push({ role: 'tool', tool_call_id: id, content: text });
-      if (images.length > 0) resultImages.push({ type: 'text', text: `Images returned by tool call ${id}:` }, ...images);
+      if (files.length > 0) attachments.push({ type: 'text', text: `Returned by tool call ${id}:` }, ...files);
     } else if (block.type === 'text') {
       parts.push({ type: 'text', text: String(block.text) });
     } else if (block.type === 'image') {
@@ -184,7 +185,7 @@ function appendTurn(messages: ChatMessage[], turn: MessagesRequest['messages'][n
     }
     // Server tool results: refused where translated (refusedWhenTranslated).
   }
-  const content = [...resultImages, ...parts];
+  const content = [...attachments, ...parts];
   if (content.length > 0) messages.push({ role: 'user', content: compact(content) });
 }
 
@@ -204,16 +205,22 @@ function assistantMessage(blocks: Json[]): ChatMessage | undefined {
   return message;
 }
 
-function toolResultContent(content: unknown): { text: string; images: ContentPart[] } {
-  if (content === undefined || content === null) return { text: '', images: [] };
-  if (typeof content === 'string') return { text: content, images: [] };
+/** A tool result's text, and the images and PDFs that cannot ride in a tool message. */
+function toolResultContent(content: unknown): { text: string; files: ContentPart[] } {
+  if (content === undefined || content === null) return { text: '', files: [] };
+  if (typeof content === 'string') return { text: content, files: [] };
   const texts: string[] = [];
-  const images: ContentPart[] = [];
+  const files: ContentPart[] = [];
   for (const block of content as Json[]) {
     if (block.type === 'text') texts.push(String(block.text));
-    else images.push(imagePart(block.source as Json));
+    else if (block.type === 'image') files.push(imagePart(block.source as Json));
+    else {
+      const part = documentPart(block);
+      if (part.type === 'text') texts.push(String((part as { text: string }).text));
+      else files.push(part);
+    }
   }
-  return { text: texts.join('\n'), images };
+  return { text: texts.join('\n'), files };
 }
 
 function imagePart(source: Json): ContentPart {
@@ -331,7 +338,7 @@ function checkToolResult(c: Checker, block: Json, p: string): void {
   if (block.is_error !== undefined && block.is_error !== null && typeof block.is_error !== 'boolean') c.fail(`${p}.is_error`, 'a boolean', block.is_error);
   const content = block.content;
   if (content === undefined || content === null || typeof content === 'string') return;
-  if (!Array.isArray(content)) c.fail(`${p}.content`, 'a string or an array of text and image blocks', content);
+  if (!Array.isArray(content)) c.fail(`${p}.content`, 'a string or an array of text, image and document blocks', content);
   content.forEach((part, k) => {
     const q = `${p}.content[${k}]`;
     if (!isObject(part)) c.fail(q, 'an object', part);
@@ -340,8 +347,10 @@ function checkToolResult(c: Checker, block: Json, p: string): void {
       if (typeof part.text !== 'string') c.fail(`${q}.text`, 'a string', part.text);
     } else if (part.type === 'image') {
       checkImageSource(c, part.source, `${q}.source`);
+    } else if (part.type === 'document') {
+      checkDocumentSource(c, part.source, `${q}.source`);
     } else {
-      throw badRequest(`${q}.type: tool results may contain text and image blocks only.`, `${q}.type`);
+      throw badRequest(`${q}.type: tool results may contain text, image and document blocks only.`, `${q}.type`);
     }
   });
 }
