@@ -181,6 +181,9 @@ describe('reading a Messages request', () => {
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
     });
     expect(read({ tools: [weather], tool_choice: { type: 'auto' } }).parallel_tool_calls).toBeUndefined();
+    const withoutTools = read({ tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    expect(withoutTools.tool_choice).toBeUndefined();
+    expect(withoutTools.parallel_tool_calls).toBeUndefined();
   });
 
   test('sampling fields, stop_sequences, metadata.user_id and stream', () => {

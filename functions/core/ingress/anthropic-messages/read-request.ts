@@ -92,7 +92,8 @@ export function readMessagesRequest(body: Json): ChatCompletionRequest {
   const tools = (wire.tools ?? []).filter(isCustomTool).map(toCanonicalTool);
   if (tools.length > 0) request.tools = tools;
   const choice = wire.tool_choice;
-  if (choice) {
+  // Chat completions refuses a tool choice without tools; Anthropic's means nothing without them.
+  if (choice && tools.length > 0) {
     request.tool_choice = toCanonicalToolChoice(choice);
     if ('disable_parallel_tool_use' in choice && choice.disable_parallel_tool_use === true) request.parallel_tool_calls = false;
   }
