@@ -53,6 +53,8 @@ export interface ApiShellDeps {
   notFoundHint?: string;
   /** The error JSON for a path whose client API has its own error shape; OpenAI's otherwise. */
   errorBody?: (path: string, error: GatewayError) => unknown;
+  /** The error's status for a path whose client API has its own status codes; the error's otherwise. */
+  errorStatus?: (path: string, error: GatewayError) => number;
 }
 
 /** The path as routed: one trailing slash (or several) does not make a different path. */
@@ -93,9 +95,10 @@ export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler 
       }
       const idHeaders: Record<string, string> = { 'x-request-id': ids.requestId };
       if (ids.correlationId) idHeaders['x-correlation-id'] = ids.correlationId;
-      access(req, ids, path, startedMs, error.status, error.code);
+      const status = deps.errorStatus ? deps.errorStatus(path, error) : error.status;
+      access(req, ids, path, startedMs, status, error.code);
       const body = deps.errorBody ? deps.errorBody(path, error) : error.toBody();
-      return withApiHeaders(jsonResponse(error.status, body, { ...idHeaders, ...error.headers }), ids.requestId);
+      return withApiHeaders(jsonResponse(status, body, { ...idHeaders, ...error.headers }), ids.requestId);
     }
   };
 }

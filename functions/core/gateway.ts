@@ -23,6 +23,7 @@ import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
 import { openAiChat } from './ingress/openai-chat';
 import { openAiResponsesIngress, ResponseKeeper } from './ingress/openai-responses';
+import { anthropicMessages } from './ingress/anthropic-messages';
 import type { Logger } from './logger';
 import { noMetrics, type Metrics } from './metrics';
 import { MODEL_PATH, MODELS_PATH, ModelsRoute } from './models-route';
@@ -63,7 +64,7 @@ export interface GatewayDeps {
   renderMetrics?: () => string;
   /** Each shared store's status (ok or down), for /health. */
   storeStatus?: () => Record<string, StoreStatus>;
-  /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses when absent. */
+  /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses, and Anthropic Messages, when absent. */
   ingresses?: readonly ChatIngress[];
 }
 
@@ -105,7 +106,7 @@ export class Gateway {
     };
     const kept = deps.responses && new ResponseKeeper(deps.responses, deps.config.responses.ttlSeconds, deps.now, deps.logger);
     this.keptResponses = kept;
-    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept)]) {
+    for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept), anthropicMessages]) {
       this.ingresses.set(ingress.path, ingress);
       this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
     }
@@ -134,11 +135,20 @@ export class Gateway {
         // A pipeline's success is the accountant's to log (a stream's, once it ends).
         shellLogs: (path, ids, failed) => this.unaccounted.delete(ids.requestId) && (failed || (!ACCOUNTED_ROUTES.has(path) && !this.ingresses.has(path))),
       },
-      errorBody: (path, error) => {
-        const ingress = this.ingresses.get(path);
-        return ingress ? ingress.errorBody(error) : error.toBody();
-      },
+      errorBody: (path, error) => this.errorAnswer(path, error).body,
+      errorStatus: (path, error) => this.errorAnswer(path, error).status,
     });
+  }
+
+  /**
+   * An error's status and JSON body on `path`, in the shape of the client API served there (OpenAI's
+   * elsewhere): for the shell, and for a server's own refusals (a body over the limit) made before
+   * a request reaches `handle`.
+   */
+  errorAnswer(path: string, error: GatewayError): { status: number; body: unknown } {
+    const ingress = this.ingresses.get(routedPath(path));
+    if (!ingress) return { status: error.status, body: error.toBody() };
+    return { status: ingress.errorStatus?.(error) ?? error.status, body: ingress.errorBody(error) };
   }
 
   /**
@@ -175,10 +185,8 @@ export class Gateway {
         code: err.code,
         latencyMs: this.deps.now() - startedMs,
       });
-      return withApiHeaders(
-        jsonResponse(err.status, ingress ? ingress.errorBody(err) : err.toBody(), { 'x-request-id': ids.requestId, ...err.headers }),
-        ids.requestId,
-      );
+      const { status, body } = this.errorAnswer(path, err);
+      return withApiHeaders(jsonResponse(status, body, { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
   }
 

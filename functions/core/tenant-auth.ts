@@ -23,6 +23,18 @@ export const BEARER_KEY: ApiKeySource = {
   hint: "Send it as 'Authorization: Bearer gw-...'.",
 };
 
+/**
+ * `x-api-key: <key>` (Anthropic's SDKs), else `Authorization: Bearer <key>` (Claude Code with
+ * ANTHROPIC_AUTH_TOKEN, and Anthropic's SDK given an auth token).
+ */
+export const ANTHROPIC_KEY: ApiKeySource = {
+  read: (headers) => {
+    const key = headers['x-api-key']?.trim();
+    return key ? key : BEARER_KEY.read(headers);
+  },
+  hint: 'Send it in the x-api-key header, or as a Bearer token in the Authorization header.',
+};
+
 /** The request's key → tenant, looked up by the key's hash; 401 missing or unknown, 403 disabled. */
 export async function authenticateTenant(tenants: TenantStore, req: Pick<ApiRequest, 'headers'>, source: ApiKeySource = BEARER_KEY): Promise<Tenant> {
   const key = source.read(req.headers);

@@ -18,7 +18,7 @@ import { startServer, type RunningServer, type ServerOptions } from './server';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
-  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody'>>;
+  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
 }
 
 export interface LocalGateway extends ComposedGateway {

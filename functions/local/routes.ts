@@ -2,6 +2,7 @@
 // everything else through the gateway core. Shared by bin/local.ts and the tests, so the tests
 // exercise the wiring `npm start` runs.
 import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
+import type { GatewayError } from '../core/errors';
 import type { Gateway } from '../core/gateway';
 import { isAdminPath } from '../admin/api';
 import { adminRefusal } from './admin-guard';
@@ -9,14 +10,17 @@ import { adminRefusal } from './admin-guard';
 export interface LocalRoutes {
   handle: ApiHandler;
   refuseBeforeBody: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
+  /** The server's own refusals in the shape of the client API on their path. */
+  errorAnswer: (path: string, error: GatewayError) => { status: number; body: unknown };
 }
 
-export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody'>, admin: ApiHandler, adminAuthEnabled: boolean): LocalRoutes {
+export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>, admin: ApiHandler, adminAuthEnabled: boolean): LocalRoutes {
   return {
     handle: async (req) => {
       if (!isAdminPath(req.path)) return gateway.handle(req);
       return adminRefusal(req, adminAuthEnabled) ?? admin(req);
     },
     refuseBeforeBody: async (req) => (isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req)),
+    errorAnswer: (path, error) => gateway.errorAnswer(path, error),
   };
 }

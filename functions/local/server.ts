@@ -22,6 +22,8 @@ export interface ServerOptions {
    * a response refuses it, undefined lets it through.
    */
   refuseBeforeBody?: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
+  /** The status and JSON body of the server's own refusals on a path (a body over the limit); the error's own and OpenAI's shape when absent. */
+  errorAnswer?: (path: string, error: GatewayError) => { status: number; body: unknown };
   maxBodyBytes: number;
   /** Deadline for receiving a request's headers and body (never its response); default 30 s. */
   requestTimeoutMs?: number;
@@ -120,17 +122,17 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
   if (hasBody(req)) {
     const startedMs = Date.now();
     if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) {
-      return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts.logger, startedMs), ctx.linger);
+      return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts, startedMs), ctx.linger);
     }
     const early = opts.refuseBeforeBody ? await opts.refuseBeforeBody(head) : undefined;
     if (early) return refuseAndLinger(req, res, early, ctx.linger);
     if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
     const read = await readBody(req, opts.maxBodyBytes, ctx.budget);
     if (read === 'aborted') return;
-    if (read === 'too-large') return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts.logger, startedMs), ctx.linger);
+    if (read === 'too-large') return refuseAndLinger(req, res, refusal(head, bodyTooLarge(opts.maxBodyBytes), opts, startedMs), ctx.linger);
     if (read === 'over-budget') {
       opts.logger.warn('request body refused: the bytes buffered for bodies in flight are at their cap', { cap_bytes: ctx.budget.capacity });
-      return refuseAndLinger(req, res, refusal(head, serverBusy(), opts.logger, startedMs), ctx.linger);
+      return refuseAndLinger(req, res, refusal(head, serverBusy(), opts, startedMs), ctx.linger);
     }
     body = read;
   }
@@ -142,16 +144,17 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
 }
 
 /** The server's own refusal, shaped and access-logged as the core's are (ids, nosniff, no-store). */
-function refusal(head: Omit<ApiRequest, 'body'>, error: GatewayError, logger: Logger, startedMs: number): ApiResponse {
+function refusal(head: Omit<ApiRequest, 'body'>, error: GatewayError, opts: Pick<ServerOptions, 'logger' | 'errorAnswer'>, startedMs: number): ApiResponse {
   const ids = requestIds({ ...head, body: EMPTY });
-  logAccess(logger, head, {
+  const { status, body } = opts.errorAnswer?.(head.path, error) ?? { status: error.status, body: error.toBody() };
+  logAccess(opts.logger, head, {
     requestId: ids.requestId,
     correlationId: ids.correlationId,
-    status: error.status,
+    status,
     code: error.code,
     latencyMs: Date.now() - startedMs,
   });
-  return withApiHeaders(jsonResponse(error.status, error.toBody(), error.headers), ids.requestId);
+  return withApiHeaders(jsonResponse(status, body, error.headers), ids.requestId);
 }
 
 const serverBusy = (): GatewayError =>

@@ -22,7 +22,7 @@ export interface StartOptions {
   providers?: Provider[];
   /** A GATEWAY_CONFIG document, handed over as the file the variable names. */
   routing?: Record<string, unknown>;
-  /** The client chat APIs to serve instead of the default (OpenAI chat completions and Responses). */
+  /** The client chat APIs to serve instead of the default (OpenAI chat completions and Responses, Anthropic Messages). */
   ingresses?: readonly ChatIngress[];
 }
 

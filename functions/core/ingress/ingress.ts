@@ -1,7 +1,7 @@
 // functions/core/ingress — client chat APIs as ingress adapters over the canonical model, one folder
-// each (openai-chat/, openai-responses/): route, key source, request validation and translation, answer and stream
-// rendering, error shape. A new client API is one folder here and touches no provider and no
-// pipeline step.
+// each (openai-chat/, openai-responses/, anthropic-messages/): route, key source, request
+// validation and translation, answer and stream rendering, error shape. A new client API is one
+// folder here and touches no provider and no pipeline step.
 //
 // An ingress adapter: everything about one client chat API that differs from another (its route,
 // its request and answer formats, its stream framing, its error shape, where its clients send the
@@ -75,6 +75,11 @@ export interface ChatIngress {
   openStream(request: ChatCompletionRequest, head: StreamHead, wire: WireRequest): StreamWriter;
   /** The JSON body of an error answer on this API's route. */
   errorBody(err: GatewayError): unknown;
+  /**
+   * The status of an error answer on this API's route, for an API whose clients expect another
+   * than the gateway's (Anthropic's 529 where the gateway says 503). Absent: the error's own.
+   */
+  errorStatus?(err: GatewayError): number;
   /**
    * For an API that keeps its answers between requests (the Responses API's stored responses):
    * the request's own part, once its tenant is known and before anything is served. Throws a

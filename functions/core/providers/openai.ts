@@ -99,8 +99,10 @@ export class OpenAIProvider implements Provider {
   private requestBody(request: ChatCompletionRequest, rawBody: Buffer | undefined): string | Buffer {
     const wantsUsage = request.stream_options?.include_usage === true;
     if (rawBody && (!request.stream || wantsUsage)) return rawBody;
-    if (!request.stream) return JSON.stringify(request);
-    return JSON.stringify({ ...request, stream_options: { ...request.stream_options, include_usage: true } });
+    // top_k is a canonical extension field (Anthropic's Messages API has it) that OpenAI refuses as unknown.
+    const { top_k: _topK, ...sent } = request;
+    if (!request.stream) return JSON.stringify(sent);
+    return JSON.stringify({ ...sent, stream_options: { ...request.stream_options, include_usage: true } });
   }
 
   async listModels(): Promise<ModelObject[]> {

@@ -24,6 +24,7 @@ export function toOllamaRequest(req: ChatCompletionRequest, model: string): Olla
   };
   copy('temperature', 'temperature');
   copy('top_p', 'top_p');
+  copy('top_k', 'top_k');
   copy('seed', 'seed');
   copy('presence_penalty', 'presence_penalty');
   copy('frequency_penalty', 'frequency_penalty');
