@@ -16,7 +16,7 @@ import { redactText } from '../../redact';
 import { spliceMetadata } from '../../sse';
 import type { NativeStreamEvent } from '../../providers/provider';
 import type { Json } from '../../validate';
-import type { GatewayMetadata, NativeFinal, NativeIngress, NativeStreamWriter, WireRequest } from '../ingress';
+import type { GatewayMetadata, NativeFinal, NativeIngress, NativeStreamWriter, NativeTarget, WireRequest } from '../ingress';
 import { inputItems } from './input-items';
 import { conversationOf, refusedWhenTranslated } from './read-request';
 import type { KeepResponse } from './stored-turn';
@@ -26,6 +26,8 @@ const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'resp
 const OPENING_EVENTS = new Set(['response.created', 'response.in_progress']);
 
 export class NativeResponses implements NativeIngress {
+  readonly api = 'openai-responses';
+
   /** `keep`: keeps the answer (absent when it is not to be kept). */
   constructor(private readonly keep?: KeepResponse) {}
 
@@ -33,7 +35,8 @@ export class NativeResponses implements NativeIngress {
     return refusedWhenTranslated(wire);
   }
 
-  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, model: string, expanded: boolean): Buffer {
+  requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget, expanded: boolean): Buffer {
+    const { model } = target;
     if (!expanded && model === wire.model) return rawBody;
     const body: Json = { ...wire, model };
     if (expanded) {
@@ -42,6 +45,11 @@ export class NativeResponses implements NativeIngress {
       delete body.previous_response_id;
     }
     return Buffer.from(JSON.stringify(body));
+  }
+
+  /** OpenAI's Responses API takes no client header the gateway would pass on. */
+  forwardedHeaders(): Record<string, string> {
+    return {};
   }
 
   answer(raw: string, wire: WireRequest): NativeFinal {
@@ -81,6 +89,11 @@ class ForwardedStream implements NativeStreamWriter {
 
   isFinal(event: NativeStreamEvent): boolean {
     return FINAL_EVENTS.has(event.type);
+  }
+
+  /** The `*.delta` events carry the generated text (their `delta`). */
+  carriesText(event: NativeStreamEvent): boolean {
+    return event.type.endsWith('.delta');
   }
 
   pass(event: NativeStreamEvent): string {
