@@ -23,6 +23,16 @@ export const BEARER_KEY: ApiKeySource = {
   hint: "Send it as 'Authorization: Bearer gw-...'.",
 };
 
+/**
+ * `x-api-key: <key>` (what Anthropic's SDKs send for an API key) or `Authorization: Bearer <key>`
+ * (what they send for an auth token, e.g. Claude Code's ANTHROPIC_AUTH_TOKEN): Anthropic's
+ * clients. `x-api-key` wins when both are sent.
+ */
+export const ANTHROPIC_KEY: ApiKeySource = {
+  read: (headers) => headers['x-api-key']?.trim() || BEARER_KEY.read(headers),
+  hint: "Send it as 'x-api-key: gw-...' or 'Authorization: Bearer gw-...'.",
+};
+
 /** The request's key → tenant, looked up by the key's hash; 401 missing or unknown, 403 disabled. */
 export async function authenticateTenant(tenants: TenantStore, req: Pick<ApiRequest, 'headers'>, source: ApiKeySource = BEARER_KEY): Promise<Tenant> {
   const key = source.read(req.headers);

@@ -6,7 +6,8 @@ import type { Usage } from './openai-types';
 /** ≈ 4 characters per token: the same rule the budget's reservation uses for the prompt. */
 const CHARS_PER_TOKEN = 4;
 
-const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
+/** Tokens estimated from a length in characters (or bytes, for a request body). */
+export const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
 
 /**
  * The string fields of a chunk that carry generated text. Matched in the chunk's JSON text rather
