@@ -14,9 +14,10 @@ export const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS
  * than parsed: providers pass most chunks through as bytes unparsed, which a parse per chunk here
  * would undo. A field name inside generated text is escaped (`\\"content\\"`), so it
  * never matches, and each value is skipped whole once counted. `delta` is a Responses stream's
- * delta event (a chat chunk's `delta` is an object, never matched).
+ * delta event (a chat chunk's `delta` is an object, never matched); `text`, `partial_json` and
+ * `thinking` are a Messages stream's `content_block_delta` (text, tool input, thinking).
  */
-const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments|delta)"\s*:\s*"/g;
+const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments|delta|text|partial_json|thinking)"\s*:\s*"/g;
 
 /** Index of the quote that closes the JSON string starting at `from` (escaped quotes skipped). */
 function closingQuote(s: string, from: number): number {

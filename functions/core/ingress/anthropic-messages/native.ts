@@ -44,7 +44,8 @@ export class NativeMessages implements NativeIngress {
     return this.refusal(wire);
   }
 
-  requestBody(_request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget): Buffer {
+  /** The Messages API keeps no conversations, so the gateway never expands a request (`_expanded`). */
+  requestBody(_request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget, _expanded: boolean): Buffer {
     return messagesBody(wire, rawBody, target.model);
   }
 
