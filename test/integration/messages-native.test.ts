@@ -183,6 +183,31 @@ describe('the Messages API forwarded natively to Anthropic', () => {
     expect(usage.completion_tokens).toBeGreaterThan(0);
   });
 
+  test('a stream failing after message_delta still passes what came, ends with an error event, and is billed once at its real usage', async () => {
+    const key = tenant('native-late-cut');
+    // The recording's events up to message_delta, then Anthropic's error event instead of message_stop.
+    const beforeStop = RECORDED_EVENTS.findIndex((e) => e.startsWith('event: message_stop'));
+    fakes.anthropic.setBehaviour({ failAfterChunks: beforeStop });
+    const res = await post(
+      '/v1/messages',
+      JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+      {
+        'x-api-key': key,
+      },
+    );
+    const text = await res.text();
+    expect(eventTypes(text).slice(-2)).toEqual(['message_delta', 'error']);
+    const delta = eventData(text, 'message_delta') as { x_gateway: Meta };
+    const usage = await usageOf(key);
+    expect(usage).toMatchObject({ request_count: 1, prompt_tokens: 770, completion_tokens: 27 });
+    expect(usage.total_cost_usd).toBeCloseTo(delta.x_gateway.cost_usd, 12);
+    // One request in the metrics too: answered (200), not counted again as the failure after it.
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const counted = metrics.split('\n').filter((l) => l.startsWith('aigateway_requests_total{') && l.includes('tenant="native-late-cut"'));
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toMatch(/status="200".* 1$/);
+  });
+
   test('Anthropic overloaded (529) before the first byte falls back to the next target, whole and streamed', async () => {
     fakes.anthropic.setBehaviour({ status: 529 });
     const res = await post('/v1/messages', JSON.stringify({ model: 'claude-first', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] }));
