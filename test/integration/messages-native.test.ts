@@ -241,8 +241,8 @@ describe('POST /v1/messages/count_tokens', () => {
   });
   afterEach(() => four.reset());
 
-  const count = (body: unknown, headers: Record<string, string> = { 'x-api-key': DEFAULT_KEY }): Promise<Response> =>
-    fetch(`${gw.baseURL}/messages/count_tokens`, {
+  const count = (body: unknown, headers: Record<string, string> = { 'x-api-key': DEFAULT_KEY }, query = ''): Promise<Response> =>
+    fetch(`${gw.baseURL}/messages/count_tokens${query}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -250,7 +250,8 @@ describe('POST /v1/messages/count_tokens', () => {
 
   test("a model routed to Anthropic gets Anthropic's own count, marked exact; the request reaches it as sent", async () => {
     const body = JSON.stringify(doc.request);
-    const res = await count(body, { 'x-api-key': DEFAULT_KEY, 'anthropic-beta': 'token-counting-2024-11-01' });
+    // As Claude Code sends it: the beta query and header.
+    const res = await count(body, { 'x-api-key': DEFAULT_KEY, 'anthropic-beta': 'token-counting-2024-11-01' }, '?beta=true');
     expect(res.status).toBe(200);
     expect(res.headers.get('x-gateway-token-count')).toBe('exact');
     expect(await res.json()).toEqual(doc.response);

@@ -9,7 +9,7 @@ import { GatewayError } from '../errors';
 import type { CallContext, EmbeddingsResult, NativeApi, NativeCall, NativeStream, NativeStreamEvent, NativeSync, Provider, ProviderHealth } from './provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { badResponse, sseData, truncatedStream } from './stream-framing';
-import { upstreamStatusError } from './upstream-errors';
+import { notForwarded, upstreamStatusError } from './upstream-errors';
 
 export interface OpenAIOptions {
   apiKey?: string;
@@ -80,7 +80,7 @@ export class OpenAIProvider implements Provider {
    * passed on: OpenAI's Responses API takes none the gateway would forward.
    */
   async forward(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<NativeSync | NativeStream> {
-    if (api !== 'openai-responses') throw new Error(`openai does not forward ${api}`);
+    if (api !== 'openai-responses') throw notForwarded(this.name, api);
     const res = await sendUpstream({
       provider: this.name,
       url: this.responsesUrl,

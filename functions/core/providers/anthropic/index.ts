@@ -12,7 +12,8 @@ import type { CallContext, NativeApi, NativeCall, NativeStream, NativeSync, Prov
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { sseData } from '../stream-framing';
 import { errorFromBody, PROVIDER, toOpenAICompletion } from './from-anthropic';
-import { countAnswer, nativeAnswer, nativeStream, notForwarded } from './native';
+import { countAnswer, nativeAnswer, nativeStream } from './native';
+import { notForwarded } from '../upstream-errors';
 import { streamResultFrom } from './stream';
 import { toAnthropicRequest } from './to-anthropic';
 import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
@@ -83,7 +84,7 @@ export class AnthropicProvider implements Provider {
    * type), so the body is never parsed here.
    */
   async forward(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<NativeSync | NativeStream> {
-    if (api !== 'anthropic-messages') throw notForwarded(api);
+    if (api !== 'anthropic-messages') throw notForwarded(this.name, api);
     const res = await this.post(this.messagesUrl, call, ctx);
     if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return nativeStream(res, ctx.maxResponseBytes);
     return nativeAnswer(res, ctx.maxResponseBytes);
@@ -91,7 +92,7 @@ export class AnthropicProvider implements Provider {
 
   /** Anthropic's own count of a Messages request's input tokens (POST /v1/messages/count_tokens). */
   async countInputTokens(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<number> {
-    if (api !== 'anthropic-messages') throw notForwarded(api);
+    if (api !== 'anthropic-messages') throw notForwarded(this.name, api);
     return countAnswer(await this.post(`${this.messagesUrl}/count_tokens`, call, ctx));
   }
 

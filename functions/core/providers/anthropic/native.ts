@@ -6,7 +6,6 @@
 // cache counts, `message_delta` the cumulative output (and, on newer models, the input again).
 // `message_delta` is the event that settles the answer, so it carries the assembled usage;
 // `message_stop` follows it and ends the stream.
-import { GatewayError } from '../../errors';
 import type { NativeStream, NativeStreamEvent, NativeSync } from '../provider';
 import { badResponse, sseData, truncatedStream } from '../stream-framing';
 import { parseUpstreamJson, readText, type UpstreamResponse } from '../upstream-http';
@@ -116,7 +115,3 @@ export async function countAnswer(res: UpstreamResponse): Promise<number> {
 
 /** A count answer is a few bytes: read no more than this of one. */
 const COUNT_BYTES = 64 * 1024;
-
-/** A request to forward that does not say what it is: a programming error, never the client's. */
-export const notForwarded = (api: string): GatewayError =>
-  new GatewayError(500, `${PROVIDER} does not forward ${api} requests.`, { type: 'api_error', code: 'internal_error' });
