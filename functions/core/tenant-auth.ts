@@ -24,13 +24,15 @@ export const BEARER_KEY: ApiKeySource = {
 };
 
 /**
- * `x-api-key: <key>` (what Anthropic's SDKs send for an API key) or `Authorization: Bearer <key>`
- * (what they send for an auth token, e.g. Claude Code's ANTHROPIC_AUTH_TOKEN): Anthropic's
- * clients. `x-api-key` wins when both are sent.
+ * `x-api-key: <key>` (Anthropic's SDKs), else `Authorization: Bearer <key>` (Claude Code with
+ * ANTHROPIC_AUTH_TOKEN, and Anthropic's SDK given an auth token).
  */
 export const ANTHROPIC_KEY: ApiKeySource = {
-  read: (headers) => headers['x-api-key']?.trim() || BEARER_KEY.read(headers),
-  hint: "Send it as 'x-api-key: gw-...' or 'Authorization: Bearer gw-...'.",
+  read: (headers) => {
+    const key = headers['x-api-key']?.trim();
+    return key ? key : BEARER_KEY.read(headers);
+  },
+  hint: 'Send it in the x-api-key header, or as a Bearer token in the Authorization header.',
 };
 
 /** The request's key → tenant, looked up by the key's hash; 401 missing or unknown, 403 disabled. */
