@@ -78,10 +78,6 @@ export type ProviderHealth = 'ok' | 'unconfigured' | 'unreachable' | 'error';
  * One upstream provider. A module implementing it holds both directions of its translation:
  * canonical chat request (chat/model.ts) → provider request, provider response → canonical response.
  */
-/** True when `provider` forwards requests of `api` natively. */
-export const forwardsNatively = (provider: Provider | undefined, api: NativeApi): boolean =>
-  provider?.forward !== undefined && provider.forwards?.(api) === true;
-
 export interface Provider {
   readonly name: string;
   /** True when credentials or a base URL are present, so the provider may be routed to. */
@@ -108,3 +104,7 @@ export interface Provider {
   /** A cheap probe with its own short timeout. */
   health(): Promise<ProviderHealth>;
 }
+
+/** True when `provider` forwards requests of `api` natively. */
+export const forwardsNatively = (provider: Provider | undefined, api: NativeApi): boolean =>
+  provider?.forward !== undefined && provider.forwards?.(api) === true;

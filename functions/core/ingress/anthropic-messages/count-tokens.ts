@@ -17,7 +17,7 @@ import type { ApiRequest, ApiResponse } from '../../api-types';
 import { badRequest, GatewayError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { Tenant } from '../../ports';
-import type { NativeCall, Provider } from '../../providers/provider';
+import { forwardsNatively, type NativeCall, type Provider } from '../../providers/provider';
 import type { RequestIds } from '../../request-context';
 import type { PlannedTarget, RoutingInput } from '../../routing';
 import { ANTHROPIC_KEY, type ApiKeySource } from '../../tenant-auth';
@@ -65,7 +65,7 @@ export class CountTokensRoute {
 
     const target = deps.plan({ model, forcedProvider: req.headers['x-provider'], tenant })[0];
     const provider = target && deps.providers.get(target.provider);
-    if (target && provider?.configured && provider.countInputTokens) {
+    if (target && provider?.configured && provider.countInputTokens && forwardsNatively(provider, MESSAGES_API)) {
       const call: NativeCall = { body: messagesBody(body, req.body, target.model), model: target.model, headers: forwardedHeaders(req.headers) };
       try {
         const counted = await provider.countInputTokens(MESSAGES_API, call, {
