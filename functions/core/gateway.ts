@@ -131,6 +131,8 @@ export class Gateway {
       checkModel: (tenant, model) => this.gate.checkModel(tenant, model),
       plan: (input) => planner.plan(input),
       providers: deps.providers,
+      breaker: deps.breaker,
+      now: deps.now,
       upstreamTimeoutMs: deps.config.upstreamTimeoutMs,
       logger: deps.logger,
     });

@@ -313,3 +313,36 @@ describe('POST /v1/messages/count_tokens', () => {
     expect(usage.request_count).toBe(0);
   });
 });
+
+describe('count_tokens and the circuit breaker', () => {
+  let four: FourProviders;
+  let clock = Date.parse('2026-12-01T00:00:00Z');
+  const doc = readFixtureJson<{ request: Record<string, unknown>; response: { input_tokens: number } }>('anthropic/count-tokens.json');
+
+  beforeAll(async () => {
+    four = await startFourProviders({ now: () => clock, routing: { circuit_breaker: { failure_threshold: 1, success_threshold: 1, open_seconds: 30 } } });
+  });
+  afterAll(() => four.close());
+
+  const count = async (): Promise<{ kind: string | null; body: unknown }> => {
+    const res = await fetch(`${four.gw.baseURL}/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': DEFAULT_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(doc.request),
+    });
+    return { kind: res.headers.get('x-gateway-token-count'), body: await res.json() };
+  };
+
+  test("a failing Anthropic opens its breaker: counts are estimated without asking it until the breaker's time is up", async () => {
+    const anthropic = four.fakes.anthropic;
+    anthropic.setBehaviour({ status: 503 });
+    expect((await count()).kind).toBe('estimate');
+    anthropic.setBehaviour(null);
+    anthropic.requests.length = 0;
+    expect((await count()).kind).toBe('estimate');
+    expect(anthropic.requests).toHaveLength(0);
+    clock += 31_000;
+    expect(await count()).toEqual({ kind: 'exact', body: doc.response });
+    expect(anthropic.requests).toHaveLength(1);
+  });
+});
