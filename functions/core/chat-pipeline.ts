@@ -10,7 +10,7 @@ import { tryTargets, type Answer, type FallbackDeps } from './fallback';
 import { METRIC } from './metrics';
 import type { ResponseCache, Tenant } from './ports';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
-import type { NativeStream, NativeSync } from './providers/provider';
+import { forwardsNatively, type NativeStream, type NativeSync } from './providers/provider';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from './chat/model';
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
@@ -99,10 +99,11 @@ export class ChatPipeline {
           deadlineAt,
           () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
           async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
-            if (native && provider.responses) {
-              const rawBody = native.requestBody(request, wire, req.body, target, expanded);
+            if (native && provider.forward && forwardsNatively(provider, native.api)) {
+              const body = native.requestBody(request, wire, req.body, target, expanded);
               const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
-              return { kind: 'native', answer: await provider.responses(rawBody, call), via: native };
+              const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
+              return { kind: 'native', answer, via: native };
             }
             const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
               signal,
@@ -148,7 +149,7 @@ export class ChatPipeline {
     wire: WireRequest,
   ): { plan: readonly PlannedTarget[]; native: boolean } {
     const plan = this.planner.plan({ model: request.model, forcedProvider: req.headers['x-provider'], tenant });
-    const servesNatively = (target: PlannedTarget): boolean => this.deps.providers.get(target.provider)?.responses !== undefined;
+    const servesNatively = (target: PlannedTarget): boolean => forwardsNatively(this.deps.providers.get(target.provider), native.api);
     const first = plan[0] !== undefined && servesNatively(plan[0]);
     const refusal = native.translatedRefusal(wire);
     if (!refusal) return { plan, native: first };
@@ -212,14 +213,15 @@ export class ChatPipeline {
     async function* body(): AsyncGenerator<string> {
       let usage: Usage | undefined;
       let model = targetModel;
-      let status = 499; // stays so if the client leaves before the end
+      let status = 499; // stays so if the client leaves before the final event
       let providerFailed = false;
+      let settled = false; // the final event's cost is recorded: nothing after it is billed again
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
-          if (!writer.isFinal(event)) {
-            // What the provider bills even if the stream never finishes: the generated text of its deltas.
-            if (event.type.endsWith('.delta')) streamed.add(event.data);
+          if (settled || !writer.isFinal(event)) {
+            // What the provider bills even if the stream never finishes: the generated text it sent.
+            if (!settled && writer.carriesText(event)) streamed.add(event.data);
             yield writer.pass(event);
             continue;
           }
@@ -227,6 +229,7 @@ export class ChatPipeline {
           const final = writer.final(event);
           model = final.model ?? model;
           status = 200;
+          settled = true;
           const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
           budget.settle(cost);
           yield final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
@@ -237,13 +240,13 @@ export class ChatPipeline {
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
-          budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
+          if (!settled) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
           self.logStreamFault(ctx, provider, error);
           yield writer.error(error);
         }
       } finally {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
-        if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
+        if (status === 499 && !settled) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
       }
     }

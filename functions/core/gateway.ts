@@ -21,6 +21,7 @@ import { PROVIDER_NAMES } from './provider-names';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
+import { COUNT_TOKENS_PATH, CountTokensRoute } from './ingress/anthropic-messages/count-tokens';
 import { openAiChat } from './ingress/openai-chat';
 import { openAiResponsesIngress, ResponseKeeper } from './ingress/openai-responses';
 import { anthropicMessages } from './ingress/anthropic-messages';
@@ -31,6 +32,7 @@ import type { BreakerPhase, RateLimiter, ResponseCache, ResponseStore, TenantSto
 import type { PriceBook } from './pricing/pricing';
 import type { Provider, ProviderHealth } from './providers/provider';
 import { requestIds } from './request-context';
+import { TargetPlanner } from './routing';
 import { responseIdFromPath, responseRoutes, RESPONSES_PATH } from './responses-routes';
 import type { StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
@@ -75,6 +77,8 @@ export class Gateway {
   readonly handle: ApiHandler;
   /** Each chat route's ingress adapter, by path. */
   private readonly ingresses = new Map<string, ChatIngress>();
+  /** Where each client-API route (the chat ingresses', count_tokens) reads the key, and the shape of its errors. */
+  private readonly clientApis = new Map<string, Pick<ChatIngress, 'apiKey' | 'errorBody' | 'errorStatus'>>();
   private healthCache: { atMs: number; providers: Promise<Record<string, ProviderHealth>> } | undefined;
   private readonly budget: BudgetGuard;
   /** Stored responses of the Responses API, written off the client's path. */
@@ -108,6 +112,7 @@ export class Gateway {
     this.keptResponses = kept;
     for (const ingress of deps.ingresses ?? [openAiChat, openAiResponsesIngress(kept), anthropicMessages]) {
       this.ingresses.set(ingress.path, ingress);
+      this.clientApis.set(ingress.path, ingress);
       this.routes[ingress.path] = { [ingress.method]: (req, ids) => chat.handle(ingress, req, ids) };
     }
     if (kept) {
@@ -120,6 +125,20 @@ export class Gateway {
       };
       this.routes[`${RESPONSES_PATH}/*`] = { GET: (req) => stored.retrieve(req, idOf(req)), DELETE: (req) => stored.remove(req, idOf(req)) };
     }
+    const configured = [...deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
+    const planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
+    const countTokens = new CountTokensRoute({
+      authenticate: (req, keys) => this.gate.authenticate(req, keys),
+      checkModel: (tenant, model) => this.gate.checkModel(tenant, model),
+      plan: (input) => planner.plan(input),
+      providers: deps.providers,
+      breaker: deps.breaker,
+      now: deps.now,
+      upstreamTimeoutMs: deps.config.upstreamTimeoutMs,
+      logger: deps.logger,
+    });
+    this.routes[COUNT_TOKENS_PATH] = { POST: (req, ids) => countTokens.handle(req, ids) };
+    this.clientApis.set(COUNT_TOKENS_PATH, countTokens);
     const render = deps.renderMetrics;
     if (render) {
       this.routes['/metrics'] = { GET: async () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: render() }) };
@@ -146,9 +165,9 @@ export class Gateway {
    * a request reaches `handle`.
    */
   errorAnswer(path: string, error: GatewayError): { status: number; body: unknown } {
-    const ingress = this.ingresses.get(routedPath(path));
-    if (!ingress) return { status: error.status, body: error.toBody() };
-    return { status: ingress.errorStatus?.(error) ?? error.status, body: ingress.errorBody(error) };
+    const api = this.clientApis.get(routedPath(path));
+    if (!api) return { status: error.status, body: error.toBody() };
+    return { status: api.errorStatus?.(error) ?? error.status, body: api.errorBody(error) };
   }
 
   /**
@@ -170,7 +189,7 @@ export class Gateway {
     const path = routedPath(req.path);
     if (!path.startsWith('/v1/') || !routeFor(this.routes, path)?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
-    const ingress = this.ingresses.get(path);
+    const ingress = this.clientApis.get(path);
     const startedMs = this.deps.now();
     try {
       await this.gate.authenticate(head, ingress?.apiKey);

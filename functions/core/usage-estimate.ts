@@ -6,16 +6,18 @@ import type { Usage } from './openai-types';
 /** ≈ 4 characters per token: the same rule the budget's reservation uses for the prompt. */
 const CHARS_PER_TOKEN = 4;
 
-const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
+/** Tokens estimated from a length in characters (or bytes, for a request body). */
+export const estimateTokens = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
 
 /**
  * The string fields of a chunk that carry generated text. Matched in the chunk's JSON text rather
  * than parsed: providers pass most chunks through as bytes unparsed, which a parse per chunk here
  * would undo. A field name inside generated text is escaped (`\\"content\\"`), so it
  * never matches, and each value is skipped whole once counted. `delta` is a Responses stream's
- * delta event (a chat chunk's `delta` is an object, never matched).
+ * delta event (a chat chunk's `delta` is an object, never matched); `text`, `partial_json` and
+ * `thinking` are a Messages stream's `content_block_delta` (text, tool input, thinking).
  */
-const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments|delta)"\s*:\s*"/g;
+const TEXT_FIELD = /"(?:content|refusal|reasoning_content|arguments|delta|text|partial_json|thinking)"\s*:\s*"/g;
 
 /** Index of the quote that closes the JSON string starting at `from` (escaped quotes skipped). */
 function closingQuote(s: string, from: number): number {

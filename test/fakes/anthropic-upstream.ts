@@ -115,6 +115,29 @@ function textMessage(text: string): string {
   return JSON.stringify({ ...TEXT, content: [{ type: 'text', text }] });
 }
 
+// count_tokens (fixtures/anthropic/count-tokens.json): the documented exchange is answered with
+// the documented count; any other request with a count of its own (ASSEMBLED: the words in every
+// string of its messages, system and tools, which is no tokenizer but is deterministic and
+// differs from the gateway's bytes/4 estimate).
+interface CountTokensFixture {
+  request: unknown;
+  response: { input_tokens: number };
+}
+const COUNT_TOKENS = readFixtureJson<CountTokensFixture>('anthropic/count-tokens.json');
+const COUNT_TOKENS_REQUEST = JSON.stringify(COUNT_TOKENS.request);
+
+function wordCount(value: unknown): number {
+  if (typeof value === 'string') return value.split(/\s+/).filter((w) => w !== '').length;
+  if (Array.isArray(value)) return value.reduce((n: number, v: unknown) => n + wordCount(v), 0);
+  if (isRecord(value)) return Object.values(value).reduce((n: number, v: unknown) => n + wordCount(v), 0);
+  return 0;
+}
+
+function countTokens(body: Record<string, unknown>): string {
+  if (JSON.stringify(body) === COUNT_TOKENS_REQUEST) return JSON.stringify(COUNT_TOKENS.response);
+  return JSON.stringify({ input_tokens: wordCount(body.messages) + wordCount(body.system) + wordCount(body.tools) });
+}
+
 /** GET /v1/models: a short list in the documented shape (ASSEMBLED; ids from the recordings). */
 const MODELS_BUF = Buffer.from(
   JSON.stringify({
@@ -249,7 +272,8 @@ export function startAnthropicUpstream(opts?: { apiKey?: string }): Promise<Fake
       sendBody(res, 200, JSON_CT, MODELS_BUF);
       return;
     }
-    if (method !== 'POST' || pathname !== '/v1/messages') {
+    const counting = pathname === '/v1/messages/count_tokens';
+    if (method !== 'POST' || (pathname !== '/v1/messages' && !counting)) {
       fail(404, 'not_found_error', 'Not found');
       return;
     }
@@ -257,6 +281,17 @@ export function startAnthropicUpstream(opts?: { apiKey?: string }): Promise<Fake
     const body = isRecord(ex.recorded.json) ? ex.recorded.json : undefined;
     if (ex.invalidJson || !body) {
       fail(400, 'invalid_request_error', 'There was an issue with your request body: it is not valid JSON.');
+      return;
+    }
+    if (counting) {
+      // A count takes a Messages request without max_tokens.
+      if (body.model === undefined || body.messages === undefined) {
+        fail(400, 'invalid_request_error', `${body.model === undefined ? 'model' : 'messages'}: Field required`);
+      } else if (typeof body.model !== 'string' || !body.model.startsWith('claude-')) {
+        fail(404, 'not_found_error', `model: ${String(body.model)}`);
+      } else {
+        sendBody(res, 200, JSON_CT, countTokens(body));
+      }
       return;
     }
     for (const field of ['model', 'max_tokens', 'messages'] as const) {

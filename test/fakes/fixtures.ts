@@ -59,6 +59,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** the body's bytes as they arrived (for byte-identical checks) */
+  raw: Buffer;
   /** parsed body or undefined */
   json: unknown;
 }
@@ -232,7 +234,8 @@ export function startFakeServer(handler: Handler, urlSuffix: string): Promise<Fa
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      const body = parts.length === 0 ? '' : parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+      const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      const body = raw.toString('utf8');
       let json: unknown;
       let invalidJson = false;
       if (body.length > 0) {
@@ -243,7 +246,7 @@ export function startFakeServer(handler: Handler, urlSuffix: string): Promise<Fa
         }
       }
       const url = req.url ?? '/';
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url, headers: req.headers, body, json };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url, headers: req.headers, body, raw, json };
       requests.push(recorded);
       if (requests.length > MAX_RECORDED_REQUESTS) requests.splice(0, requests.length - MAX_RECORDED_REQUESTS);
 

@@ -205,4 +205,24 @@ describe('fake Anthropic upstream', () => {
     expect(last?.headers['x-api-key']).toBe(KEY);
     expect(last?.json).toMatchObject({ system: [{ type: 'text', text: 'be brief' }] });
   });
+
+  test('count_tokens: the documented exchange answers the documented count; another request a count of its words', async () => {
+    const doc = readFixtureJson<{ request: object; response: { input_tokens: number } }>('anthropic/count-tokens.json');
+    const count = (body: unknown): Promise<Response> => fetch(`${messages}/count_tokens`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
+    const documented = await count(doc.request);
+    expect(documented.status).toBe(200);
+    expect(await documented.json()).toEqual(doc.response);
+    const own = await count({ model: 'claude-haiku-4-5', system: 'be brief', messages: [{ role: 'user', content: 'one two three' }] });
+    expect(await own.json()).toEqual({ input_tokens: 6 }); // every string: "user", "one two three", "be brief"
+    const noMessages = await count({ model: 'claude-haiku-4-5' });
+    expect(noMessages.status).toBe(400);
+    expect(((await noMessages.json()) as ErrorBody).error.message).toContain('messages');
+    expect((await count({ model: 'gpt-4o', messages: [] })).status).toBe(404);
+  });
+
+  test('records each request body as the bytes that arrived', async () => {
+    const body = '{"model":"claude-haiku-4-5",   "max_tokens":8,"messages":[{"role":"user","content":"h\u00e9"}]}';
+    await post(body);
+    expect(up.requests.at(-1)?.raw.equals(Buffer.from(body))).toBe(true);
+  });
 });

@@ -225,12 +225,13 @@ describe('reading a Messages request', () => {
     expect(refusal({ ...base, output_config: { effort: 3 } })).toMatchObject({ param: 'output_config.effort' });
   });
 
-  test("a server tool, or a server tool's blocks in the history, is refused where the request is translated", () => {
+  test("a server tool, or a server tool's blocks in the history, is read, and refused where the request is translated", () => {
     const withSearch = { ...base, tools: [weather, { type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] };
     expect(readMessagesRequest(withSearch).tools).toHaveLength(1);
-    expect(refusedWhenTranslated(withSearch)).toMatchObject({ status: 400, param: 'tools[1].type' });
-    expect(refusal(withSearch)).toMatchObject({ status: 400, param: 'tools[1].type' });
-    expect(refusal(withSearch).message).toContain('web_search_20250305');
+    // The ingress reads it (Anthropic is forwarded the request itself); a translated target refuses it.
+    expect(anthropicMessages.readRequest(withSearch).tools).toHaveLength(1);
+    expect(anthropicMessages.native?.translatedRefusal(withSearch)).toMatchObject({ status: 400, param: 'tools[1].type' });
+    expect(refusedWhenTranslated(withSearch)?.message).toContain('web_search_20250305');
     const history = {
       ...base,
       messages: [
@@ -238,7 +239,7 @@ describe('reading a Messages request', () => {
         { role: 'assistant', content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'news' } }] },
       ],
     };
-    expect(refusal(history)).toMatchObject({ status: 400, param: 'messages[1].content[0].type' });
+    expect(refusedWhenTranslated(history)).toMatchObject({ status: 400, param: 'messages[1].content[0].type' });
     expect(refusedWhenTranslated(base)).toBeUndefined();
   });
 

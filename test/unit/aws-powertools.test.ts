@@ -11,7 +11,7 @@ import { METRIC } from '../../functions/core/metrics';
 import { captureOutput } from '../helpers/captured-output';
 import type { ChatCompletionRequest } from '../../functions/core/openai-types';
 import type { StreamChunk } from '../../functions/core/chat/model';
-import type { CallContext, Provider } from '../../functions/core/providers/provider';
+import type { CallContext, NativeStreamEvent, Provider } from '../../functions/core/providers/provider';
 
 /**
  * Everything written to stdout and stderr while `fn` runs, split into lines (Powertools writes
@@ -288,6 +288,34 @@ describe('provider tracing wrapper', () => {
     expect(tracer.opened[0]?.errors[0]?.message).toBe('Overloaded');
     expect(tracer.opened[0]?.closed).toBe(true);
     expect(tracer.current).toBe(tracer.root);
+  });
+
+  test('a provider that forwards a client API natively still does when traced, its stream in one subsegment', async () => {
+    const tracer = new RecordingTracer();
+    const events = [
+      { type: 'message_start', data: '{"type":"message_start"}' },
+      { type: 'message_stop', data: '{"type":"message_stop"}' },
+    ];
+    const inner: Provider = {
+      ...scriptedProvider(tracer, 'json'),
+      forwards: (api) => api === 'anthropic-messages',
+      async forward() {
+        async function* stream(): AsyncIterable<NativeStreamEvent> {
+          yield* events;
+        }
+        return { kind: 'stream', events: stream() };
+      },
+    };
+    const traced = traceProviderCalls(tracer)(inner);
+    expect(traced.forwards?.('anthropic-messages')).toBe(true);
+    expect(traced.forwards?.('openai-responses')).toBe(false);
+    const result = await traced.forward?.('anthropic-messages', { body: Buffer.from('{}'), model: 'claude-sonnet-4-5', headers: {} }, ctx);
+    if (result?.kind !== 'stream') throw new Error('expected a stream');
+    expect(tracer.opened.map((s) => [s.name, s.closed])).toEqual([['## anthropic.anthropic-messages', false]]);
+    const seen: NativeStreamEvent[] = [];
+    for await (const event of result.events) seen.push(event);
+    expect(seen).toEqual(events);
+    expect(tracer.opened[0]).toMatchObject({ closed: true, annotations: { provider: 'anthropic', model: 'claude-sonnet-4-5' } });
   });
 
   test('with tracing off the providers are handed back untouched', () => {

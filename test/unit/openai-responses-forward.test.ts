@@ -1,4 +1,4 @@
-// OpenAIProvider.responses: the native Responses API forward, over real HTTP against the fake
+// OpenAIProvider.forward: the native Responses API forward, over real HTTP against the fake
 // OpenAI upstream (recorded wire formats) and a scripted upstream for the faults.
 import type { ServerResponse } from 'node:http';
 import { CancelSignal } from '../../functions/core/cancel';
@@ -16,15 +16,18 @@ const KEY = 'sk-test-0123456789abcdef';
 const prices = new PriceBook();
 const ctx = (extra: Partial<CallContext> = {}): CallContext => ({ signal: new CancelSignal(), requestId: 'req-test', timeoutMs: 5000, ...extra });
 const body = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
+/** The Responses API request `raw`, forwarded as the pipeline forwards it. */
+const forwardResponses = (p: OpenAIProvider, raw: Buffer, c: CallContext): Promise<NativeSync | NativeStream> =>
+  p.forward('openai-responses', { body: raw, model: 'gpt-4o', headers: {} }, c);
 
 async function sync(p: OpenAIProvider, raw: Buffer, c = ctx()): Promise<NativeSync> {
-  const r = await p.responses(raw, c);
+  const r = await forwardResponses(p, raw, c);
   if (r.kind !== 'json') throw new Error('expected a sync answer');
   return r;
 }
 
 async function stream(p: OpenAIProvider, raw: Buffer, c = ctx()): Promise<NativeStream> {
-  const r = await p.responses(raw, c);
+  const r = await forwardResponses(p, raw, c);
   if (r.kind !== 'stream') throw new Error('expected a stream');
   return r;
 }
@@ -43,7 +46,7 @@ function gatewayError(err: unknown): GatewayError {
 /** The recorded text stream's SSE events, each with its `\n\n`. */
 const RECORDED_EVENTS = splitSse(fixtureText('openai/responses-stream.sse.txt'));
 
-describe('OpenAIProvider.responses against the fake OpenAI upstream', () => {
+describe('OpenAIProvider.forward (Responses API) against the fake OpenAI upstream', () => {
   let up: FakeUpstream;
   let provider: OpenAIProvider;
   beforeAll(async () => {
@@ -100,14 +103,14 @@ describe('OpenAIProvider.responses against the fake OpenAI upstream', () => {
   test('an upstream 400 reaches the client with its own message, param and code', async () => {
     const recorded = fixtureJson<{ status: number; body: { error: { message: string } } }>('openai/responses-error-400.recorded.json');
     up.setBehaviour({ status: recorded.status, body: JSON.stringify(recorded.body), times: 1 });
-    const err = gatewayError(await rejectionOf(provider.responses(body({ model: 'gpt-4o', input: 'hi', temperature: -1 }), ctx())));
+    const err = gatewayError(await rejectionOf(forwardResponses(provider, body({ model: 'gpt-4o', input: 'hi', temperature: -1 }), ctx())));
     expect(err).toMatchObject({ status: 400, message: recorded.body.error.message, param: 'temperature', code: 'decimal_below_min_value', retryable: false });
   });
 
   test('an upstream 5xx or 429 is a retryable 502 that does not repeat the provider text', async () => {
     for (const status of [500, 503, 429]) {
       up.setBehaviour({ status, times: 1 });
-      const err = gatewayError(await rejectionOf(provider.responses(body({ model: 'gpt-4o', input: 'hi' }), ctx())));
+      const err = gatewayError(await rejectionOf(forwardResponses(provider, body({ model: 'gpt-4o', input: 'hi' }), ctx())));
       expect(err).toMatchObject({ status: 502, code: 'upstream_error', retryable: true });
       expect(err.message).toBe(`openai failed with status ${status}.`);
     }
@@ -115,7 +118,7 @@ describe('OpenAIProvider.responses against the fake OpenAI upstream', () => {
 
   test('no answer within the timeout is a retryable 504', async () => {
     up.setBehaviour({ hang: true, times: 1 });
-    const err = gatewayError(await rejectionOf(provider.responses(body({ model: 'gpt-4o', input: 'hi' }), ctx({ timeoutMs: 100 }))));
+    const err = gatewayError(await rejectionOf(forwardResponses(provider, body({ model: 'gpt-4o', input: 'hi' }), ctx({ timeoutMs: 100 }))));
     expect(err).toMatchObject({ status: 504, code: 'upstream_timeout', retryable: true });
   });
 
@@ -135,14 +138,16 @@ describe('OpenAIProvider.responses against the fake OpenAI upstream', () => {
   });
 
   test('MAX_RESPONSE_BYTES caps a sync answer and a stream event', async () => {
-    const big = gatewayError(await rejectionOf(provider.responses(body({ model: 'gpt-4o', input: 'hi' }), ctx({ maxResponseBytes: 200 }))));
+    const big = gatewayError(await rejectionOf(forwardResponses(provider, body({ model: 'gpt-4o', input: 'hi' }), ctx({ maxResponseBytes: 200 }))));
     expect(big).toMatchObject({ status: 502, code: 'upstream_response_too_large' });
-    const bigEvent = gatewayError(await rejectionOf(provider.responses(body({ model: 'gpt-4o', input: 'hi', stream: true }), ctx({ maxResponseBytes: 200 }))));
+    const bigEvent = gatewayError(
+      await rejectionOf(forwardResponses(provider, body({ model: 'gpt-4o', input: 'hi', stream: true }), ctx({ maxResponseBytes: 200 }))),
+    );
     expect(bigEvent).toMatchObject({ status: 502, code: 'upstream_response_too_large' });
   });
 });
 
-describe('OpenAIProvider.responses against a faulty upstream', () => {
+describe('OpenAIProvider.forward (Responses API) against a faulty upstream', () => {
   let up: ScriptedUpstream;
   let provider: OpenAIProvider;
   beforeAll(async () => {
@@ -184,7 +189,7 @@ describe('OpenAIProvider.responses against a faulty upstream', () => {
       res.writeHead(200, SSE_HEAD);
       res.end();
     });
-    expect(gatewayError(await rejectionOf(provider.responses(request, ctx())))).toMatchObject({ status: 502, code: 'upstream_truncated' });
+    expect(gatewayError(await rejectionOf(forwardResponses(provider, request, ctx())))).toMatchObject({ status: 502, code: 'upstream_truncated' });
   });
 
   test('an error event mid-stream is the provider failing: 502, its text kept for the log', async () => {
@@ -225,7 +230,11 @@ describe('OpenAIProvider.responses against a faulty upstream', () => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>gateway</html>');
     });
-    expect(gatewayError(await rejectionOf(provider.responses(request, ctx())))).toMatchObject({ status: 502, code: 'upstream_bad_response', retryable: true });
+    expect(gatewayError(await rejectionOf(forwardResponses(provider, request, ctx())))).toMatchObject({
+      status: 502,
+      code: 'upstream_bad_response',
+      retryable: true,
+    });
   });
 
   test('a client that goes away cancels the upstream call mid-stream', async () => {

@@ -24,6 +24,15 @@ describe('StreamTally', () => {
     expect(t.usage().completion_tokens).toBe(Math.ceil(JSON.stringify('say "content":"x" and \\"').slice(1, -1).length / 4));
   });
 
+  test("a Messages stream's content_block_delta events: text, tool input and thinking", () => {
+    const t = new StreamTally(0);
+    const delta = (d: Record<string, unknown>): string => JSON.stringify({ type: 'content_block_delta', index: 0, delta: d });
+    t.add(delta({ type: 'text_delta', text: 'Hello' })); // 5
+    t.add(delta({ type: 'input_json_delta', partial_json: '{"a":' })); // 5 (escaped: 7)
+    t.add(delta({ type: 'thinking_delta', thinking: 'hmm' })); // 3
+    expect(t.usage().completion_tokens).toBe(Math.ceil((5 + 7 + 3) / 4));
+  });
+
   test('nothing streamed: the prompt alone', () => {
     expect(new StreamTally(8).usage()).toEqual({ prompt_tokens: 2, completion_tokens: 0, total_tokens: 2 });
   });

@@ -4,7 +4,7 @@
 // stream it stays open until the stream ends, so its duration is the whole upstream call.
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../core/chat/model';
 import type { EmbeddingsRequest, ModelObject } from '../../core/openai-types';
-import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../../core/providers/provider';
+import type { CallContext, EmbeddingsResult, NativeApi, NativeCall, NativeStream, NativeSync, Provider, ProviderHealth } from '../../core/providers/provider';
 
 /** The parts of an X-Ray (sub)segment used here; Powertools' Tracer hands out such objects. */
 export interface TraceSegment {
@@ -41,6 +41,9 @@ const NO_SPAN: Span = { fail() {}, detach() {}, end() {} };
 class TracedProvider implements Provider {
   readonly name: string;
   readonly embed?: (request: EmbeddingsRequest, ctx: CallContext) => Promise<EmbeddingsResult>;
+  readonly forwards?: (api: NativeApi) => boolean;
+  readonly forward?: (api: NativeApi, call: NativeCall, ctx: CallContext) => Promise<NativeSync | NativeStream>;
+  readonly countInputTokens?: (api: NativeApi, call: NativeCall, ctx: CallContext) => Promise<number>;
 
   constructor(
     private readonly inner: Provider,
@@ -63,6 +66,32 @@ class TracedProvider implements Provider {
         }
       };
     }
+    // Likewise the native path: a provider that forwards a client API keeps doing so when traced.
+    const forwards = inner.forwards?.bind(inner);
+    const forward = inner.forward?.bind(inner);
+    if (forwards && forward) {
+      this.forwards = forwards;
+      this.forward = async (api, call, ctx) => {
+        const span = this.start(api, call.model);
+        let result: NativeSync | NativeStream;
+        try {
+          result = await forward(api, call, ctx);
+        } catch (err) {
+          span.fail(err);
+          span.detach();
+          span.end();
+          throw err;
+        }
+        span.detach();
+        if (result.kind === 'json') {
+          span.end();
+          return result;
+        }
+        return { ...result, events: endWhenDone(result.events, span) };
+      };
+    }
+    const count = inner.countInputTokens?.bind(inner);
+    if (count) this.countInputTokens = count;
   }
 
   get configured(): boolean {

@@ -11,7 +11,8 @@ import type { ApiKeySource } from '../tenant-auth';
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, Usage } from '../chat/model';
 import type { GatewayError } from '../errors';
 import type { Tenant } from '../ports';
-import type { NativeStreamEvent } from '../providers/provider';
+import type { NativeApi, NativeStreamEvent } from '../providers/provider';
+import type { ApiRequest } from '../api-types';
 
 /** The gateway's facts about one answer (provider, cost, latency, attempts), from `gatewayMetadata`. */
 export type GatewayMetadata = Record<string, unknown>;
@@ -88,7 +89,7 @@ export interface ChatIngress {
    */
   readonly beginTurn?: (tenant: Tenant, request: ChatCompletionRequest, wire: WireRequest) => Promise<IngressTurn>;
   /**
-   * For an API an upstream may speak itself (the Responses API, on a provider with `responses`):
+   * For an API an upstream may speak itself (a provider whose `forwards(native.api)` is true):
    * how its requests are forwarded there and its answers passed back. Absent: every provider is
    * served through the canonical model.
    */
@@ -105,8 +106,13 @@ export interface NativeFinal {
 
 /** Writes one natively forwarded stream back to the client. */
 export interface NativeStreamWriter {
-  /** True for the event that ends the answer (it carries the whole response and its usage). */
+  /**
+   * True for the event that settles the answer: it carries its usage, is rendered with the
+   * gateway's metadata, and its cost is recorded. Events after it still pass through.
+   */
   isFinal(event: NativeStreamEvent): boolean;
+  /** True for an event carrying generated text, counted toward the estimate of a stream that ends without usage. */
+  carriesText(event: NativeStreamEvent): boolean;
   /** The wire text of an event passed through as it came. */
   pass(event: NativeStreamEvent): string;
   /** The final event, to be rendered with the gateway's metadata. */
@@ -115,13 +121,15 @@ export interface NativeStreamWriter {
   error(err: GatewayError): string;
 }
 
-/** The upstream a native request goes to. */
+/** Where a natively forwarded request goes: a provider and the model it is asked for there. */
 export interface NativeTarget {
   readonly provider: string;
   readonly model: string;
 }
 
 export interface NativeIngress {
+  /** The client API this is, which a provider's `forwards(api)` names. */
+  readonly api: NativeApi;
   /**
    * Why a provider without the native path cannot serve this request (a built-in tool only the
    * native upstream runs, e.g. `web_search`): the 400 the client gets when no target can; undefined when it can.
@@ -133,6 +141,8 @@ export interface NativeIngress {
    * target's model and the conversation of `request`.
    */
   requestBody(request: ChatCompletionRequest, wire: WireRequest, rawBody: Buffer, target: NativeTarget, expanded: boolean): Buffer;
+  /** The client's request headers passed on to the upstream with the body (lower-case names). */
+  forwardedHeaders(headers: ApiRequest['headers']): Record<string, string>;
   /** A whole answer to `wire`, from the upstream's JSON text. */
   answer(raw: string, wire: WireRequest): NativeFinal;
   /** A writer for one streamed answer to `wire`. */

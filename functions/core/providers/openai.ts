@@ -1,15 +1,15 @@
 // OpenAI: the gateway's client wire format is OpenAI's own, so both directions are nearly a
 // pass-through. The request is forwarded as the client's bytes when nothing needs changing; the
 // response bytes reach the client unchanged except for the gateway's metadata. Responses API
-// requests are forwarded natively to the upstream's /responses (see `responses`).
+// requests are forwarded natively to the upstream's /responses (see `forward`).
 import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, SyncResult, Usage } from '../chat/model';
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelObject } from '../openai-types';
 import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
-import type { CallContext, EmbeddingsResult, NativeStream, NativeStreamEvent, NativeSync, Provider, ProviderHealth } from './provider';
+import type { CallContext, EmbeddingsResult, NativeApi, NativeCall, NativeStream, NativeStreamEvent, NativeSync, Provider, ProviderHealth } from './provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
 import { badResponse, sseData, truncatedStream } from './stream-framing';
-import { upstreamStatusError } from './upstream-errors';
+import { notForwarded, upstreamStatusError } from './upstream-errors';
 
 export interface OpenAIOptions {
   apiKey?: string;
@@ -69,17 +69,24 @@ export class OpenAIProvider implements Provider {
     return { response: parseUpstreamJson<EmbeddingsResponse>(this.name, raw), raw };
   }
 
+  /** OpenAI speaks its own Responses API. */
+  forwards(api: NativeApi): boolean {
+    return api === 'openai-responses';
+  }
+
   /**
    * The client's Responses request, byte for byte. Whether the answer is a stream is the
-   * upstream's to say (its content type), so the body is never parsed here.
+   * upstream's to say (its content type), so the body is never parsed here. No client header is
+   * passed on: OpenAI's Responses API takes none the gateway would forward.
    */
-  async responses(rawBody: Buffer, ctx: CallContext): Promise<NativeSync | NativeStream> {
+  async forward(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<NativeSync | NativeStream> {
+    if (api !== 'openai-responses') throw notForwarded(this.name, api);
     const res = await sendUpstream({
       provider: this.name,
       url: this.responsesUrl,
       method: 'POST',
       headers: this.headers,
-      body: rawBody,
+      body: call.body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });

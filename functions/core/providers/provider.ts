@@ -30,8 +30,24 @@ export interface EmbeddingsResult {
 }
 
 /**
- * A Responses API answer forwarded natively (the upstream speaks OpenAI's Responses API): the
- * upstream's JSON bytes unchanged, and its usage in the canonical shape for accounting.
+ * A client API that an upstream may speak itself, so a request in it is forwarded there as the
+ * client wrote it rather than translated through the canonical model.
+ */
+export type NativeApi = 'openai-responses' | 'anthropic-messages';
+
+/** One request forwarded natively: what goes upstream besides the provider's own credentials. */
+export interface NativeCall {
+  /** The request body, sent as it is. */
+  body: Buffer;
+  /** The model the body asks for (the target's), for traces: the body is not parsed for it. */
+  model: string;
+  /** Request headers the ingress passes on (lower-case names), e.g. `anthropic-beta`. */
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * An answer forwarded natively: the upstream's JSON bytes unchanged, and its usage in the
+ * canonical shape for accounting.
  */
 export interface NativeSync {
   kind: 'json';
@@ -40,17 +56,17 @@ export interface NativeSync {
   usage?: Usage;
 }
 
-/** One event of a forwarded Responses stream, as the upstream sent it. */
+/** One event of a forwarded stream, as the upstream sent it. */
 export interface NativeStreamEvent {
-  /** The event's `type`, which is also its SSE `event:` name (e.g. `response.output_text.delta`). */
+  /** The event's `type`, which is also its SSE `event:` name (e.g. `response.output_text.delta`, `message_delta`). */
   type: string;
   /** The event's JSON, unchanged. */
   data: string;
-  /** Present on the terminal event (`response.completed`, `.incomplete`, `.failed`) when it reports usage. */
+  /** Present on the event that settles the answer (Responses: its terminal event; Messages: `message_delta`) when usage is known. */
   usage?: Usage;
 }
 
-/** A forwarded Responses stream: events as they arrive, ending after the terminal event. */
+/** A forwarded stream: events as they arrive, ending after the upstream's own last event. */
 export interface NativeStream {
   kind: 'stream';
   events: AsyncIterable<NativeStreamEvent>;
@@ -70,14 +86,25 @@ export interface Provider {
   chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult>;
   /** Present on providers that embed; resolves once the upstream answered 2xx. */
   embed?(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult>;
+  /** True when this provider's upstream speaks `api` itself (`forward` then serves it). Absent: none. */
+  forwards?(api: NativeApi): boolean;
   /**
-   * Present on providers whose upstream speaks OpenAI's Responses API: forwards the client's
-   * request bytes to it unchanged (built-in tools and reasoning items keep working). Resolves once
-   * the upstream answered 2xx (and, for a stream, sent its first event); before that every failure
-   * throws a GatewayError.
+   * Forwards a request of a client API the upstream speaks (`forwards(api)`): the body as given,
+   * the answer's bytes back unchanged. Whether it is a stream is the upstream's to say. Resolves
+   * once the upstream answered 2xx (and, for a stream, sent its first event); before that every
+   * failure throws a GatewayError, mapped as for `chat`.
    */
-  responses?(rawBody: Buffer, ctx: CallContext): Promise<NativeSync | NativeStream>;
+  forward?(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<NativeSync | NativeStream>;
+  /**
+   * Present on providers that count a request of `api` themselves (Anthropic's count_tokens): the
+   * input tokens `call.body` would cost. Throws a GatewayError as `forward` does.
+   */
+  countInputTokens?(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<number>;
   listModels(): Promise<ModelObject[]>;
   /** A cheap probe with its own short timeout. */
   health(): Promise<ProviderHealth>;
 }
+
+/** True when `provider` forwards requests of `api` natively. */
+export const forwardsNatively = (provider: Provider | undefined, api: NativeApi): boolean =>
+  provider?.forward !== undefined && provider.forwards?.(api) === true;

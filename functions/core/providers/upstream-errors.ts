@@ -35,6 +35,10 @@ export function upstreamStatusError(provider: string, status: number, detail: Up
   });
 }
 
+/** A forward of a client API the provider does not speak: the gateway's own mistake (the pipeline asks `forwards` first). */
+export const notForwarded = (provider: string, api: string): GatewayError =>
+  new GatewayError(500, `${provider} does not forward ${api} requests.`, { type: 'api_error', code: 'internal_error' });
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

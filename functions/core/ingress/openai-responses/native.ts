@@ -28,6 +28,8 @@ const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'resp
 const OPENING_EVENTS = new Set(['response.created', 'response.in_progress']);
 
 export class NativeResponses implements NativeIngress {
+  readonly api = 'openai-responses';
+
   /**
    * `keep`: keeps the answer (absent when it is not to be kept). `continuedAt`: the provider that
    * keeps the continued conversation itself (StoredTurn.continuedAt).
@@ -54,6 +56,11 @@ export class NativeResponses implements NativeIngress {
       delete body.previous_response_id;
     }
     return Buffer.from(JSON.stringify(body));
+  }
+
+  /** OpenAI's Responses API takes no client header the gateway would pass on. */
+  forwardedHeaders(): Record<string, string> {
+    return {};
   }
 
   answer(raw: string, wire: WireRequest): NativeFinal {
@@ -93,6 +100,11 @@ class ForwardedStream implements NativeStreamWriter {
 
   isFinal(event: NativeStreamEvent): boolean {
     return FINAL_EVENTS.has(event.type);
+  }
+
+  /** The `*.delta` events carry the generated text (their `delta`). */
+  carriesText(event: NativeStreamEvent): boolean {
+    return event.type.endsWith('.delta');
   }
 
   pass(event: NativeStreamEvent): string {

@@ -50,6 +50,18 @@ export function usageOf(u: AnthropicUsage | undefined): Usage {
   };
 }
 
+/**
+ * Folds a stream event's usage into the counts so far: `message_delta` repeats cumulative counts,
+ * and a field it leaves out keeps `message_start`'s value.
+ */
+export function mergeUsage(into: AnthropicUsage, u: AnthropicUsage | undefined): void {
+  if (!u) return;
+  for (const key of ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'] as const) {
+    const v = u[key];
+    if (typeof v === 'number') into[key] = v;
+  }
+}
+
 /** Translates a non-streaming Messages answer into an OpenAI chat.completion. */
 export function toOpenAICompletion(r: AnthropicResponse, created = Math.floor(Date.now() / 1000)): ChatCompletion {
   const texts: string[] = [];

@@ -3,20 +3,30 @@
 //
 // Anthropic through its Messages API (POST /v1/messages), translated both ways to OpenAI's
 // chat-completions wire format: to-anthropic.ts (requests), from-anthropic.ts (answers, usage,
-// errors), stream.ts (SSE events → chunks).
+// errors), stream.ts (SSE events → chunks). A Messages API client's request is forwarded as it
+// came instead (native.ts), and so is its count_tokens request.
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../chat/model';
 import type { ModelObject } from '../../openai-types';
 import type { PriceBook } from '../../pricing/pricing';
-import type { CallContext, Provider, ProviderHealth } from '../provider';
-import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream } from '../upstream-http';
+import type { CallContext, NativeApi, NativeCall, NativeStream, NativeSync, Provider, ProviderHealth } from '../provider';
+import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { sseData } from '../stream-framing';
 import { errorFromBody, PROVIDER, toOpenAICompletion } from './from-anthropic';
+import { countAnswer, nativeAnswer, nativeStream } from './native';
+import { notForwarded } from '../upstream-errors';
 import { streamResultFrom } from './stream';
 import { toAnthropicRequest } from './to-anthropic';
 import { ANTHROPIC_VERSION, type AnthropicResponse } from './types';
 
 /** Only the start of an error body is reported: read no more than this of it. */
 const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * The client headers a forwarded request may carry: the betas it asked for, and the API version
+ * its body and the answer it parses are written in. Nothing else a client sends reaches Anthropic
+ * (never a credential: the gateway's key is the provider's own).
+ */
+const FORWARDED_HEADERS = ['anthropic-beta', 'anthropic-version'] as const;
 
 export interface AnthropicOptions {
   apiKey?: string;
@@ -61,6 +71,41 @@ export class AnthropicProvider implements Provider {
     }
     const answer = parseUpstreamJson<AnthropicResponse>(this.name, await readText(res, this.name, ctx.maxResponseBytes));
     return { kind: 'json', completion: toOpenAICompletion(answer) };
+  }
+
+  /** Anthropic speaks its own Messages API. */
+  forwards(api: NativeApi): boolean {
+    return api === 'anthropic-messages';
+  }
+
+  /**
+   * The client's Messages request, byte for byte, with its `anthropic-beta` and
+   * `anthropic-version`. Whether the answer is a stream is the upstream's to say (its content
+   * type), so the body is never parsed here.
+   */
+  async forward(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<NativeSync | NativeStream> {
+    if (api !== 'anthropic-messages') throw notForwarded(this.name, api);
+    const res = await this.post(this.messagesUrl, call, ctx);
+    if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return nativeStream(res, ctx.maxResponseBytes);
+    return nativeAnswer(res, ctx.maxResponseBytes);
+  }
+
+  /** Anthropic's own count of a Messages request's input tokens (POST /v1/messages/count_tokens). */
+  async countInputTokens(api: NativeApi, call: NativeCall, ctx: CallContext): Promise<number> {
+    if (api !== 'anthropic-messages') throw notForwarded(this.name, api);
+    return countAnswer(await this.post(`${this.messagesUrl}/count_tokens`, call, ctx));
+  }
+
+  /** Sends a forwarded request; resolves on a 2xx, throws the mapped upstream error otherwise. */
+  private async post(url: string, call: NativeCall, ctx: CallContext): Promise<UpstreamResponse> {
+    const headers = { ...this.headers };
+    for (const name of FORWARDED_HEADERS) {
+      const value = call.headers[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    const res = await sendUpstream({ provider: this.name, url, method: 'POST', headers, body: call.body, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''));
+    return res;
   }
 
   async listModels(): Promise<ModelObject[]> {

@@ -12,7 +12,7 @@
 import type { GatewayError } from '../../errors';
 import { badResponse, truncatedStream } from '../stream-framing';
 import type { ChatCompletionChunk, FinishReason, StreamChunk, StreamResult, Usage } from '../../chat/model';
-import { finishReasonOf, PROVIDER, streamError, usageOf } from './from-anthropic';
+import { finishReasonOf, mergeUsage, PROVIDER, streamError, usageOf } from './from-anthropic';
 import type { AnthropicDelta, AnthropicResponseBlock, AnthropicUsage } from './types';
 
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
@@ -135,12 +135,7 @@ class StreamTranslator {
   }
 
   private mergeUsage(u: AnthropicUsage | undefined): void {
-    if (!u) return;
-    // message_delta repeats cumulative counts; a field it leaves out keeps message_start's value.
-    for (const key of ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'] as const) {
-      const v = u[key];
-      if (typeof v === 'number') this.usage[key] = v;
-    }
+    mergeUsage(this.usage, u);
   }
 
   private chunk(delta: Delta, finish: FinishReason | null = null): StreamChunk {
