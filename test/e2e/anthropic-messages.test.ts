@@ -175,6 +175,15 @@ describe('the Anthropic Messages API, every provider', () => {
     expect(replayed.content).toEqual(first.content);
   });
 
+  test.each(MODELS)('%s: messages.countTokens counts (Anthropic exactly, the others by estimate, said in a header) (%s)', async (model, provider) => {
+    const params = { model, messages: [{ role: 'user' as const, content: 'How many tokens is this question?' }], tools: [weatherTool] };
+    const { data, response } = await client.messages.countTokens(params).withResponse();
+    expect(Number.isInteger(data.input_tokens) && data.input_tokens > 0).toBe(true);
+    expect(response.headers.get('x-gateway-token-count')).toBe(provider === 'anthropic' ? 'exact' : 'estimate');
+    if (provider === 'anthropic') expect(fakes.anthropic.requests.at(-1)?.path).toBe('/v1/messages/count_tokens');
+    else expect(fakes[provider].requests).toHaveLength(0);
+  });
+
   describe('passed through to Anthropic', () => {
     test("the client's bytes and anthropic-beta reach Anthropic unchanged; its answer comes back with x_gateway", async () => {
       const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Bytes, please' }] });
