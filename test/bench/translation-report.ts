@@ -185,7 +185,7 @@ export function formatTranslationTable(s: TranslationSummary, o: { runs: number;
     );
   }
   lines.push(`"upstream" = the fake's API the gateway called; "translation" = gateway CPU ms/req minus the ${s.baseline} chat pass-through's;`);
-  lines.push('"vs chat" = a responses row minus the same provider\'s chat row (both paired per round).');
+  lines.push('"vs chat" = a responses or messages row minus the same provider\'s chat row (both paired per round).');
   lines.push(
     `TTFB = stream time to the first event (responses: to the first response.output_text.delta), p50 in ms (${s.streamChunks}-chunk stream); "added" = gateway minus direct (paired per round).`,
   );
