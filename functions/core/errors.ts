@@ -18,11 +18,24 @@ export class GatewayError extends Error {
    * 502, which may echo the gateway's credentials (the logger redacts key-shaped text).
    */
   readonly detail?: string;
+  /**
+   * The upstream said it is overloaded (503, Anthropic's 529, Bedrock's ServiceUnavailable), as
+   * opposed to failing: a client API that tells the two apart (Anthropic's 529 overloaded_error) can.
+   */
+  readonly overloaded: boolean;
 
   constructor(
     status: number,
     message: string,
-    opts: { type?: string; param?: string | null; code?: string | null; retryable?: boolean; headers?: Record<string, string>; detail?: string } = {},
+    opts: {
+      type?: string;
+      param?: string | null;
+      code?: string | null;
+      retryable?: boolean;
+      headers?: Record<string, string>;
+      detail?: string;
+      overloaded?: boolean;
+    } = {},
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -33,6 +46,7 @@ export class GatewayError extends Error {
     this.retryable = opts.retryable ?? false;
     this.headers = opts.headers ?? {};
     if (opts.detail !== undefined) this.detail = opts.detail;
+    this.overloaded = opts.overloaded ?? false;
   }
 
   /** What the client sees; key-shaped text is masked whoever built the message. */

@@ -46,6 +46,8 @@ export async function tryTargets<T>(
   let lastError: GatewayError | undefined;
   let failedProvider: string | undefined;
   let tried = 0;
+  /** Every attempt failed because its upstream was overloaded (so far). */
+  let overloaded = true;
   for (const target of plan) {
     const provider = deps.providers.get(target.provider);
     if (!provider?.configured) {
@@ -98,13 +100,14 @@ export async function tryTargets<T>(
         ...(error.detail ? { detail: error.detail } : {}),
       });
       lastError = error;
+      overloaded &&= error.overloaded;
       failedProvider = provider.name;
     }
   }
-  throw exhausted(ctx, plan, tried, lastError);
+  throw exhausted(ctx, plan, tried, lastError, overloaded);
 }
 
-function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: number, lastError: GatewayError | undefined): GatewayError {
+function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: number, lastError: GatewayError | undefined, overloaded: boolean): GatewayError {
   const last = ctx.attempts[ctx.attempts.length - 1];
   const headers = gatewayHeaders(ctx, last?.provider);
   if (tried === 0 && ctx.attempts.length > 0) {
@@ -118,7 +121,12 @@ function exhausted(ctx: RequestContext, plan: readonly PlannedTarget[], tried: n
   // One attempt: its own error says it best (a timeout stays a 504). Several: 502 summing up.
   if (tried <= 1) return withHeaders(error, headers);
   const summary = ctx.attempts.map((a) => `${a.provider}/${a.model}: ${a.error ?? a.status}`).join('; ');
-  return new GatewayError(502, `All ${tried} providers tried failed. ${summary}`, { type: 'api_error', code: error.code ?? 'upstream_error', headers });
+  return new GatewayError(502, `All ${tried} providers tried failed. ${summary}`, {
+    type: 'api_error',
+    code: error.code ?? 'upstream_error',
+    headers,
+    overloaded: overloaded && lastError !== undefined,
+  });
 }
 
 function notConfigured(target: { provider: string; model: string }): GatewayError {
@@ -137,5 +145,6 @@ function withHeaders(error: GatewayError, headers: Record<string, string>): Gate
     retryable: error.retryable,
     headers: { ...headers, ...error.headers },
     detail: error.detail,
+    overloaded: error.overloaded,
   });
 }

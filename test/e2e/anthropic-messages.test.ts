@@ -51,7 +51,17 @@ describe('the Anthropic Messages API, every provider', () => {
 
   beforeAll(async () => {
     four = await startFourProviders({
-      routing: { routes: { smart: { targets: [{ provider: 'ollama', model: 'llama3.2' }] } } },
+      routing: {
+        routes: {
+          smart: { targets: [{ provider: 'ollama', model: 'llama3.2' }] },
+          busy: {
+            targets: [
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+              { provider: 'openai', model: 'gpt-4o' },
+            ],
+          },
+        },
+      },
     });
     ({ fakes, gw } = four);
     client = new Anthropic({ apiKey: DEFAULT_KEY, baseURL: gw.url, maxRetries: 0 });
@@ -177,11 +187,22 @@ describe('the Anthropic Messages API, every provider', () => {
 
   test.each(MODELS)('%s: messages.countTokens counts (Anthropic exactly, the others by estimate, said in a header) (%s)', async (model, provider) => {
     const params = { model, messages: [{ role: 'user' as const, content: 'How many tokens is this question?' }], tools: [weatherTool] };
+    const before = fakes[provider].requests.length;
     const { data, response } = await client.messages.countTokens(params).withResponse();
     expect(Number.isInteger(data.input_tokens) && data.input_tokens > 0).toBe(true);
     expect(response.headers.get('x-gateway-token-count')).toBe(provider === 'anthropic' ? 'exact' : 'estimate');
     if (provider === 'anthropic') expect(fakes.anthropic.requests.at(-1)?.path).toBe('/v1/messages/count_tokens');
-    else expect(fakes[provider].requests).toHaveLength(0);
+    else expect(fakes[provider].requests).toHaveLength(before);
+  });
+
+  test('every target overloaded (Anthropic 529, OpenAI 503) is 529 overloaded_error; one that failed otherwise makes it 502 api_error', async () => {
+    const ask = () => client.messages.create({ model: 'busy', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    fakes.anthropic.setBehaviour({ status: 529, times: 1 });
+    fakes.openai.setBehaviour({ status: 503, times: 1 });
+    expect(await ask()).toMatchObject({ status: 529, error: { type: 'error', error: { type: 'overloaded_error' } } });
+    fakes.anthropic.setBehaviour({ status: 529, times: 1 });
+    fakes.openai.setBehaviour({ status: 500, times: 1 });
+    expect(await ask()).toMatchObject({ status: 502, error: { type: 'error', error: { type: 'api_error' } } });
   });
 
   describe('passed through to Anthropic', () => {

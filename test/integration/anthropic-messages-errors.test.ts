@@ -112,13 +112,18 @@ describe('errors on the Messages API', () => {
     expect(error.error.type).toBe('rate_limit_error');
   });
 
-  test('529 overloaded_error once every target is unavailable (its breaker open); the SDK reads it as such', async () => {
+  test('529 overloaded_error when every target is overloaded, and once every breaker is open; the SDK reads it as such', async () => {
+    upstream.setBehaviour({ status: 500, times: 1 });
+    const failed = await errorOf(await post(body()));
+    expect(failed.status).toBe(502);
+    expect(failed.body.error.type).toBe('api_error');
     upstream.setBehaviour({ status: 529 });
-    for (let i = 0; i < 5; i++) {
-      const failed = await errorOf(await post(body()));
-      expect(failed.status).toBe(502);
-      expect(failed.body.error.type).toBe('api_error');
+    for (let i = 0; i < 4; i++) {
+      const overloaded = await errorOf(await post(body()));
+      expect(overloaded.status).toBe(529);
+      expect(overloaded.body.error.type).toBe('overloaded_error');
     }
+    // The breaker is open now: the gateway's own 503, answered the same way.
     const { status, body: error } = await errorOf(await post(body()));
     expect(status).toBe(529);
     expect(error.error.type).toBe('overloaded_error');
@@ -143,7 +148,8 @@ describe('errors on the Messages API', () => {
     expect(last.split('\n')[0]).toBe('event: error');
     const data = JSON.parse(last.split('\n')[1]?.slice('data: '.length) ?? 'null') as AnthropicError;
     expect(data.type).toBe('error');
-    expect(['api_error', 'overloaded_error']).toContain(data.error.type);
+    // The upstream's own mid-stream error (the recorded overloaded_error) keeps its type.
+    expect(data.error.type).toBe('overloaded_error');
     expect(text).not.toContain('message_stop');
   });
 });

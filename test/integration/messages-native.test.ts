@@ -177,7 +177,7 @@ describe('the Messages API forwarded natively to Anthropic', () => {
     expect(types).toContain('content_block_delta');
     expect(types).not.toContain('message_delta');
     expect(types.at(-1)).toBe('error');
-    expect(eventData(text, 'error')).toEqual({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('anthropic') } });
+    expect(eventData(text, 'error')).toEqual({ type: 'error', error: { type: 'overloaded_error', message: expect.stringContaining('anthropic') } });
     const usage = await usageOf(key);
     expect(usage.request_count).toBe(1);
     expect(usage.completion_tokens).toBeGreaterThan(0);

@@ -105,6 +105,7 @@ export function bedrockError(err: unknown): GatewayError {
       code: 'upstream_error',
       retryable: true,
       detail: message,
+      overloaded: f.name === 'ServiceUnavailableException',
     });
   }
   if ((f.code !== undefined && NETWORK_CODES.has(f.code)) || f.name === 'TimeoutError') {

@@ -3,6 +3,8 @@ import { redactText } from '../redact';
 
 /** Statuses that are the client's own fault: returned as they are, never retried elsewhere. */
 const CLIENT_FAULTS = new Set([400, 404, 413, 422]);
+/** Statuses by which an upstream says it is overloaded rather than failing (529: Anthropic's). */
+const OVERLOADED = new Set([503, 529]);
 
 export interface UpstreamErrorDetail {
   message: string;
@@ -32,6 +34,7 @@ export function upstreamStatusError(provider: string, status: number, detail: Up
     code: 'upstream_error',
     retryable: true,
     detail: truncate(redactText(detail.message), 300),
+    overloaded: OVERLOADED.has(status),
   });
 }
 

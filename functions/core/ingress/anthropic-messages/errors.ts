@@ -1,6 +1,7 @@
 // Errors as Anthropic's clients expect them: `{"type":"error","error":{"type","message"}}`, with
 // Anthropic's error types and status codes. The gateway's 503 (every target's breaker open, a
-// store out of reach) is Anthropic's 529 overloaded_error, which its SDKs retry like a 503.
+// store out of reach), and a failure of every target because its upstream was overloaded, are
+// Anthropic's 529 overloaded_error, which its SDKs retry like a 503.
 import type { GatewayError } from '../../errors';
 import { redactText } from '../../redact';
 import type { AnthropicErrorBody } from '../../providers/anthropic/types';
@@ -10,7 +11,7 @@ export const OVERLOADED_STATUS = 529;
 
 /** The status an error is answered with on the Messages API. */
 export function messagesErrorStatus(err: GatewayError): number {
-  return err.status === 503 ? OVERLOADED_STATUS : err.status;
+  return err.status === 503 || (err.overloaded && err.status >= 500) ? OVERLOADED_STATUS : err.status;
 }
 
 /** Anthropic's error type for an answer's status (its documented table; other 4xx are invalid requests). */
