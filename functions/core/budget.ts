@@ -66,6 +66,24 @@ export interface BudgetHandle {
 /** The handle of a tenant without a budget: nothing is held, so nothing is written. */
 export const NO_BUDGET: BudgetHandle = { settle: () => undefined, release: () => undefined };
 
+/**
+ * Two reservations of one request as one handle: the real cost is settled against the first, and
+ * the second given back then (its amount is then part of that cost, never counted twice).
+ */
+export function joinHolds(first: BudgetHandle, second: BudgetHandle): BudgetHandle {
+  if (second === NO_BUDGET) return first;
+  return {
+    settle: (costUsd) => {
+      first.settle(costUsd);
+      second.release();
+    },
+    release: () => {
+      first.release();
+      second.release();
+    },
+  };
+}
+
 /** Settlements on their way to the ledger, off the client's path (a Lambda waits for them). */
 class Settlements {
   private readonly pending = new Set<Promise<void>>();

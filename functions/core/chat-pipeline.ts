@@ -1,7 +1,7 @@
 // The chat pipeline: auth → rate limit → cache → route → circuit breaker → provider → account.
 // Each step talks to a port; nothing here knows which backend is behind it, nor which client API
 // asked: it works on the canonical model, and the request's ingress adapter reads and writes the wire.
-import { estimateCost, type BudgetHandle } from './budget';
+import { estimateCost, joinHolds, type BudgetHandle } from './budget';
 import type { ApiRequest, ApiResponse } from './api-types';
 import type { Admission } from './breaker';
 import type { ChatIngress, NativeIngress, WireRequest } from './ingress/ingress';
@@ -15,7 +15,7 @@ import type { ChatCompletion, ChatCompletionRequest, StreamChunk, StreamResult, 
 import { gatewayHeaders, gatewayMetadata, type RequestContext, type RequestIds } from './request-context';
 import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './response-cache';
 import { TargetPlanner, type PlannedTarget } from './routing';
-import { StreamTally } from './usage-estimate';
+import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
@@ -41,36 +41,46 @@ export class ChatPipeline {
     this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
   }
 
-  /** Serves one request that came in through `ingress`, answering in its format. */
-  async handle(ingress: ChatIngress, req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
+  /** Serves one request that came in through `api`, answering in its format. */
+  async handle(api: ChatIngress, req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
     const { deps } = this;
     // The budget: reserved beside the rate limits, settled at the real cost where it is recorded
     // (a stream's when it ends), released if the request fails first.
-    const { request, body, ctx, budget } = await deps.gate.admit(req, ids, ingress.readRequest, this.reserveBudget, ingress.apiKey);
-    return this.serve(ingress, req, request, body, ctx, budget).catch((err: unknown) => {
+    const admitted = await deps.gate.admit(req, ids, api.readRequest, this.reserveBudget, api.apiKey);
+    const { request: read, body: wire, ctx } = admitted;
+    let budget = admitted.budget;
+    try {
+      // An API that keeps its answers (stored responses) may continue a kept conversation, and
+      // answers through an ingress that keeps this answer. The kept conversation is part of the
+      // prompt: the budget holds its estimate too.
+      const turn = api.beginTurn ? await api.beginTurn(ctx.tenant, read, wire) : undefined;
+      if (turn?.keptPromptChars) budget = joinHolds(budget, await deps.budget.reserve(ctx.tenant, this.promptCost(read.model, turn.keptPromptChars)));
+      return await this.serve(turn ? turn.ingress : api, req, read, turn ? turn.request : read, wire, ctx, budget);
+    } catch (err) {
       budget.release(); // nothing was billed: give the reservation back
       throw err;
-    });
+    }
   }
 
   private readonly reserveBudget = (tenant: Tenant, request: ChatCompletionRequest, req: ApiRequest): Promise<BudgetHandle> =>
     this.deps.budget.reserve(tenant, estimateCost(request, req.body, request.model, this.deps.prices));
 
+  /** The estimated cost of `chars` more prompt for `model` (see estimateCost). */
+  private promptCost(model: string, chars: number): number {
+    return this.deps.prices.cost(model, { prompt_tokens: estimateTokens(chars), completion_tokens: 0, cached_tokens: 0, cache_write_tokens: 0 }) ?? 0;
+  }
+
   private async serve(
-    api: ChatIngress,
+    ingress: ChatIngress,
     req: ApiRequest,
     read: ChatCompletionRequest,
+    request: ChatCompletionRequest,
     wire: WireRequest,
     ctx: RequestContext,
     budget: BudgetHandle,
   ): Promise<ApiResponse> {
     const { deps } = this;
     const { tenant } = ctx;
-    // An API that keeps its answers (stored responses) may continue a kept conversation, and
-    // answers through an ingress that keeps this answer.
-    const turn = api.beginTurn ? await api.beginTurn(tenant, read, wire) : undefined;
-    const request = turn ? turn.request : read;
-    const ingress = turn ? turn.ingress : api;
     const { native } = ingress;
     // An API an upstream may serve natively is planned first: see planNative.
     const nativePlan = native ? this.planNative(native, req, tenant, request, wire) : undefined;

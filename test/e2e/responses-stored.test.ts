@@ -59,6 +59,21 @@ describe('stored responses, memory store', () => {
     expect(second.output_text).toContain('Drizzle, 14 degrees');
   });
 
+  test("a continued conversation's budget estimate counts the kept history: the turn that would overrun is refused", async () => {
+    // claude-haiku-4-5 input is 1 USD per million tokens: 100,000 characters ≈ 25,000 tokens ≈ 0.025 USD.
+    gw.tenants.put('gw-small-budget', { ...DEFAULT_TENANT, id: 'small-budget', name: 'small-budget', budget_usd: 0.04 });
+    const small = new OpenAI({ apiKey: 'gw-small-budget', baseURL: gw.baseURL, maxRetries: 0 });
+    const long = 'word '.repeat(20_000);
+    const ask = { model: 'anthropic/claude-haiku-4-5', max_output_tokens: 16 };
+    const first = await small.responses.create({ ...ask, input: long });
+    await gw.gateway.flush();
+    // Alone, the second turn's own body (≈ 0.025 USD) would pass; with the history it continues it would not.
+    const refused = await small.responses.create({ ...ask, previous_response_id: first.id, input: long }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    const alone = await small.responses.create({ ...ask, input: long });
+    expect(alone.status).toBe('completed');
+  });
+
   test('a three-turn conversation moves from Anthropic to Ollama; Ollama receives the whole history, without earlier instructions', async () => {
     const first = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', instructions: 'Be brief.', input: 'My name is Ada.' });
     const second = await client.responses.create({ model: 'anthropic/claude-haiku-4-5', previous_response_id: first.id, input: 'I live in Lyon.' });

@@ -1,6 +1,6 @@
 // Budgets: reserve before the call, settle with the real cost (or release), once.
 import { MemoryBudgetLedger } from '../../functions/adapters/memory/budget-ledger';
-import { BudgetGuard, estimateCost, NO_BUDGET } from '../../functions/core/budget';
+import { BudgetGuard, estimateCost, joinHolds, NO_BUDGET } from '../../functions/core/budget';
 import { GatewayError } from '../../functions/core/errors';
 import { silentLogger } from '../../functions/core/logger';
 import type { Tenant } from '../../functions/core/ports';
@@ -41,6 +41,21 @@ describe('BudgetGuard', () => {
     const t = tenant();
     (await guard.reserve(t, 0.8)).settle(0.1);
     await expect(guard.reserve(t, 0.8)).resolves.not.toBe(NO_BUDGET); // 0.1 spent + 0.8 reserved ≤ 1
+  });
+
+  it('two holds joined (a kept conversation reserved on top): settled once at the real cost, and the second given back', async () => {
+    const { guard, ledger } = make();
+    const t = tenant();
+    const joined = joinHolds(await guard.reserve(t, 0.4), await guard.reserve(t, 0.4));
+    await expect(guard.reserve(t, 0.4)).rejects.toMatchObject({ status: 429 }); // 0.8 held of 1 USD
+    joined.settle(0.3);
+    await guard.settled();
+    expect(await spent(ledger)).toBeCloseTo(0.3, 10);
+    await expect(guard.reserve(t, 0.7)).resolves.not.toBe(NO_BUDGET); // nothing is held any more
+    const released = joinHolds(await guard.reserve(tenant({ id: 'u' }), 0.5), await guard.reserve(tenant({ id: 'u' }), 0.5));
+    released.release();
+    await expect(guard.reserve(tenant({ id: 'u' }), 1)).resolves.not.toBe(NO_BUDGET);
+    expect(joinHolds(NO_BUDGET, NO_BUDGET)).toBe(NO_BUDGET);
   });
 
   it('a handle counts once: the first of settle and release wins, later calls change nothing', async () => {

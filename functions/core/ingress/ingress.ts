@@ -155,4 +155,6 @@ export interface IngressTurn {
   readonly request: ChatCompletionRequest;
   /** The API as it answers this request: the same wire formats, and what it answers is kept. */
   readonly ingress: ChatIngress;
+  /** The size, in characters, of what the API kept and adds to the prompt (a stored conversation): the budget's estimate counts it. */
+  readonly keptPromptChars?: number;
 }

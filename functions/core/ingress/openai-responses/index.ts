@@ -53,8 +53,8 @@ class OpenAiResponsesIngress implements ChatIngress {
   }
 
   readonly beginTurn = async (tenant: Tenant, read: ChatCompletionRequest, wire: WireRequest): Promise<IngressTurn> => {
-    const { request, keep, continuedAt } = await beginStoredTurn(this.kept, tenant, read, wire);
-    return { request, ingress: keep || continuedAt ? new OpenAiResponsesIngress(this.kept, keep, continuedAt) : this };
+    const { request, keep, continuedAt, keptPromptChars } = await beginStoredTurn(this.kept, tenant, read, wire);
+    return { request, ingress: keep || continuedAt ? new OpenAiResponsesIngress(this.kept, keep, continuedAt) : this, keptPromptChars };
   };
 
   renderCompletion(completion: ChatCompletion, _canonicalJson: string | undefined, metadata: GatewayMetadata, wire: WireRequest): string {

@@ -37,6 +37,8 @@ export interface StoredTurn {
    * response by id instead of carrying the history the gateway expanded.
    */
   continuedAt?: string;
+  /** The size of the kept conversation the request continues (its JSON text), for the budget's estimate. */
+  keptPromptChars?: number;
 }
 
 const previousNotFound = (id: string): GatewayError =>
@@ -64,13 +66,15 @@ export async function beginStoredTurn(kept: ResponseKeeper | undefined, tenant: 
   const history = previous?.messages ?? [];
   // Item references name the gateway's items too: the upstream is then sent the expanded history.
   const continuedAt = refers ? undefined : previous?.nativeProvider;
+  const keptPromptChars = previous?.chars;
   // The conversation this answer continues: what is kept with it, and sent after the instructions.
   const conversation = history.length > 0 ? [...history, ...asked] : asked;
   const request = history.length > 0 || refers ? { ...read, messages: [...instructionsOf(read, wire), ...conversation] } : read;
-  if (store === false) return { request, continuedAt };
+  if (store === false) return { request, continuedAt, keptPromptChars };
   return {
     request,
     continuedAt,
+    keptPromptChars,
     keep: (response, json) => {
       kept.keep(tenant.id, response.id, () => ({
         tenant_id: tenant.id,
@@ -108,6 +112,8 @@ interface StoredHistory {
   messages: ChatMessage[];
   /** The provider that answered it natively under this same id (see StoredTurn.continuedAt). */
   nativeProvider?: string;
+  /** The length of its JSON text. */
+  chars: number;
 }
 
 /** What is kept with the tenant's response `id`; 400 when it has none. */
@@ -120,5 +126,6 @@ async function storedHistory(kept: ResponseKeeper, tenant: Tenant, id: string): 
   const response = JSON.parse(record.response_json) as ResponseObject;
   const answeredBy = response.x_gateway?.provider;
   const native = typeof answeredBy === 'string' && !response.output.some((item) => typeof item.id === 'string' && responseIdOfItem(item.id));
-  return native ? { messages, nativeProvider: answeredBy } : { messages };
+  const chars = record.messages_json.length;
+  return native ? { messages, nativeProvider: answeredBy, chars } : { messages, chars };
 }
