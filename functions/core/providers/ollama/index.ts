@@ -18,10 +18,13 @@ export { toOllamaRequest } from './to-ollama';
 export { toOpenAIChunks, toOpenAICompletion } from './from-ollama';
 
 export class OllamaProvider implements Provider {
-  readonly name = 'ollama';
   readonly configured = true;
 
-  constructor(private readonly baseUrl: string) {}
+  /** `name`: `ollama`, or a named instance's (its name in routes, metrics and usage). */
+  constructor(
+    private readonly baseUrl: string,
+    readonly name = 'ollama',
+  ) {}
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const body = JSON.stringify(toOllamaRequest(request, request.model));
@@ -105,7 +108,7 @@ export class OllamaProvider implements Provider {
       id: m.name,
       object: 'model',
       created: m.modified_at ? Math.floor(Date.parse(m.modified_at) / 1000) : 0,
-      owned_by: 'ollama',
+      owned_by: this.name,
     }));
   }
 
