@@ -6,8 +6,7 @@
 // secret is configured (the deployed stack), from that secret's field of the same name.
 import * as v from 'valibot';
 import { ConfigError } from './error';
-import type { Env } from './env';
-import { httpUrl } from './env';
+import { baseUrl, type Env } from './env';
 import { BUILT_IN_PROVIDERS, isBuiltInProvider, PROVIDER_TYPES, type ProviderType } from '../core/provider-names';
 import { isJsonObject, section } from './strict';
 
@@ -68,23 +67,23 @@ export interface NamedProviderSettings {
 }
 
 const nonEmptyString = v.message(v.pipe(v.string(), v.minLength(1)), 'must be a non-empty string');
-const url = v.message(
-  v.pipe(
-    httpUrl,
-    v.transform((raw) => raw.replace(/\/+$/, '')),
-  ),
-  'must be an absolute http(s) URL',
-);
+
 const envName = v.message(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/)), 'must be an environment variable name (letters, digits, _)');
 const awsRegion = v.message(v.pipe(v.string(), v.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)), 'must be an AWS region such as us-west-2');
 const defaultModel = v.optional(nonEmptyString);
 
 const ENTRY_SCHEMAS = {
-  openai: section({ type: v.literal('openai'), base_url: url, api_key_env: v.optional(envName), default_model: defaultModel }),
-  'azure-openai': section({ type: v.literal('azure-openai'), endpoint: url, api_version: nonEmptyString, api_key_env: envName, default_model: defaultModel }),
-  anthropic: section({ type: v.literal('anthropic'), base_url: v.optional(url), api_key_env: envName, default_model: defaultModel }),
+  openai: section({ type: v.literal('openai'), base_url: baseUrl, api_key_env: v.optional(envName), default_model: defaultModel }),
+  'azure-openai': section({
+    type: v.literal('azure-openai'),
+    endpoint: baseUrl,
+    api_version: nonEmptyString,
+    api_key_env: envName,
+    default_model: defaultModel,
+  }),
+  anthropic: section({ type: v.literal('anthropic'), base_url: v.optional(baseUrl), api_key_env: envName, default_model: defaultModel }),
   bedrock: section({ type: v.literal('bedrock'), region: awsRegion, default_model: defaultModel }),
-  ollama: section({ type: v.literal('ollama'), base_url: url, default_model: defaultModel }),
+  ollama: section({ type: v.literal('ollama'), base_url: baseUrl, default_model: defaultModel }),
 } satisfies Record<ProviderType, v.GenericSchema>;
 
 const BUILT_IN_ENTRY = section({ default_model: defaultModel });
@@ -98,23 +97,24 @@ export const providerKey = v.message(
 );
 
 /**
- * One entry of `providers`, checked against its type's fields; the issue's path is relative to
- * the entry (`base_url`, `type`), so the document's path to the entry comes before it.
+ * One entry of `providers`, checked against its type's fields (and read through them: URLs lose
+ * their trailing slashes); the issue's path is relative to the entry (`base_url`, `type`), so the
+ * document's path to the entry comes before it.
  */
 export const providerEntry = v.pipe(
-  v.custom<ProviderEntry>(isJsonObject, 'must be an object'),
-  v.rawCheck<ProviderEntry>(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const entry = dataset.value as Record<string, unknown>;
+  v.custom<Record<string, unknown>>(isJsonObject, 'must be an object'),
+  v.rawTransform<Record<string, unknown>, ProviderEntry>(({ dataset, addIssue, NEVER }) => {
+    const entry = dataset.value;
     const schema = entrySchema(entry);
     if (typeof schema === 'string') {
       addIssue({ message: schema, path: entry.type === undefined ? undefined : [pathItem(entry, 'type')] });
-      return;
+      return NEVER;
     }
     const result = v.safeParse(schema, entry, { abortEarly: true });
-    if (result.success) return;
+    if (result.success) return result.output as ProviderEntry;
     const issue = result.issues[0];
     addIssue({ message: issue.message, path: issue.path as never });
+    return NEVER;
   }),
 );
 
