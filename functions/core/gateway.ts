@@ -9,6 +9,7 @@
 // pipeline, the models list and lookup, the health report or the metrics. Errors take the shape of
 // the route's ingress, else OpenAI's.
 import { Accountant, freeProviders } from './accounting';
+import type { BackendModels } from './backend-models';
 import { logAccess, withApiHeaders } from './access-log';
 import { routedPath, routeFor, serveRoutes, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
@@ -64,6 +65,8 @@ export interface GatewayDeps {
   storeStatus?: () => Record<string, StoreStatus>;
   /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses when absent. */
   ingresses?: readonly ChatIngress[];
+  /** The models OpenAI-compatible named backends list themselves, for /v1/models. */
+  backendModels?: BackendModels;
 }
 
 export class Gateway {

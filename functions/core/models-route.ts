@@ -11,6 +11,7 @@ import type { Tenant } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider } from './providers/provider';
 import type { RoutingSettings } from '../config';
+import type { BackendModels } from './backend-models';
 import { isBuiltInProvider, providerType } from './provider-names';
 
 export const MODELS_PATH = '/v1/models';
@@ -24,6 +25,8 @@ export interface ModelsRouteDeps {
   providers: ReadonlyMap<string, Provider>;
   prices: PriceBook;
   logger: Logger;
+  /** What OpenAI-compatible named backends list themselves; absent: none is asked. */
+  backendModels?: BackendModels;
 }
 
 /** One listed model and the names a client may retrieve it by. */
@@ -75,7 +78,8 @@ export class ModelsRoute {
         .filter((p) => p.configured)
         .map(async (p): Promise<ListedModel[]> => {
           try {
-            const listed = withConfigured(await p.listModels(), this.configuredModels(p.name), p.name);
+            const [own, served] = await Promise.all([p.listModels(), this.deps.backendModels?.of(p.name) ?? []]);
+            const listed = withConfigured(own, [...this.configuredModels(p.name), ...served], p.name);
             return listed.map((m) => ({ object: { ...m, x_gateway: this.modelInfo(p.name, m.id) }, provider: p.name }));
           } catch (err) {
             this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
@@ -109,7 +113,7 @@ export class ModelsRoute {
   }
 }
 
-/** A provider's own list with the configured models it lacks added, owned by the provider. */
+/** A provider's own list with the configured (and backend-listed) models it lacks added, owned by the provider. */
 function withConfigured(listed: ModelObject[], configured: readonly string[], provider: string): ModelObject[] {
   const ids = new Set(listed.map((m) => m.id));
   const added = configured.filter((id) => !ids.has(id)).map((id): ModelObject => ({ id, object: 'model', created: 0, owned_by: provider }));

@@ -84,6 +84,7 @@ describe('named providers of every type', () => {
             'bedrock-east': { type: 'bedrock', region: 'us-east-1' },
             'bedrock-west': { type: 'bedrock', region: 'us-west-2' },
             'ollama-gpu': { type: 'ollama', base_url: await closedPortUrl(), default_model: 'qwen3' },
+            'vllm-down': { type: 'openai', base_url: `${await closedPortUrl()}/v1` },
           },
           routes: {
             fast: {
@@ -123,7 +124,9 @@ describe('named providers of every type', () => {
     expect(groq.requests.length).toBe(calls + 1);
     const refused = await client.chat.completions.create({ model: 'x', messages: MESSAGES }, { headers: { 'x-provider': 'mistral' } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('groq, azure-east, claude-b, bedrock-east, bedrock-west, ollama-gpu');
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).message).toContain(
+      'groq, azure-east, claude-b, bedrock-east, bedrock-west, ollama-gpu, vllm-down',
+    );
   });
 
   test('Azure: the deployment URL with api-version and the api-key header; streams and tools in OpenAI format; priced by the model it reports', async () => {
@@ -206,6 +209,13 @@ describe('named providers of every type', () => {
     expect(byId('chat-prod', 'azure-east')).toBeDefined();
     expect(byId('gpt-4o', 'openai')).toBeDefined(); // the built-in one still lists the catalog
     expect((await client.models.retrieve('groq/llama-3.1-8b-instant')).owned_by).toBe('groq');
+  });
+
+  test("/v1/models adds what an OpenAI-compatible backend's own /models lists; a backend that is down lists nothing", async () => {
+    const models = await client.models.list();
+    expect(models.data.find((m) => m.id === 'model-id-0' && m.owned_by === 'groq')).toBeDefined();
+    expect(models.data.some((m) => m.owned_by === 'vllm-down')).toBe(false);
+    expect((await client.models.retrieve('groq/model-id-1')).owned_by).toBe('groq');
   });
 
   test("the admin API accepts configured names for a tenant's providers and refuses others", async () => {

@@ -6,7 +6,8 @@ import { MetricsRegistry } from '../memory/metrics-registry';
 import { createStateStores, type StateStores } from '../state';
 import { createStores, type Stores } from '../stores';
 import { createUsagePipeline, createUsageStores, type UsagePipeline } from '../usage/backends';
-import { configuredProviders } from './providers';
+import { backendModelSources, configuredProviders } from './providers';
+import { BackendModels } from '../../core/backend-models';
 import { tenantLookup } from './tenant-lookup';
 import { guardedUsageReader } from './usage-reader';
 import { CircuitBreaker } from '../../core/breaker';
@@ -108,6 +109,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     renderMetrics: opts.metrics ? undefined : () => metrics.render(),
     storeStatus: () => guards.statuses(),
     ingresses: opts.ingresses,
+    backendModels: new BackendModels(backendModelSources(config), now, logger),
   });
   return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close: () => state.close() };
 }

@@ -3,6 +3,7 @@
 // metrics labels, usage records and x_gateway.provider carry that name).
 import { LazyBedrockProvider } from '../bedrock/lazy';
 import { requireProviderKeys, type GatewayConfig, type NamedProvider } from '../../config';
+import type { ModelListSource } from '../../core/backend-models';
 import type { PriceBook } from '../../core/pricing/pricing';
 import { AnthropicProvider } from '../../core/providers/anthropic';
 import { AzureOpenAIProvider } from '../../core/providers/azure-openai';
@@ -39,4 +40,14 @@ function namedProvider(p: NamedProvider, prices: PriceBook): Provider {
     case 'ollama':
       return new OllamaProvider(p.base_url, p.name);
   }
+}
+
+/** Where each OpenAI-compatible named backend lists its models (`GET {base_url}/models`). */
+export function backendModelSources(config: GatewayConfig): Map<string, ModelListSource> {
+  const sources = new Map<string, ModelListSource>();
+  for (const p of config.namedProviders) {
+    if (p.type !== 'openai') continue;
+    sources.set(p.name, { url: `${p.base_url}/models`, headers: p.apiKey ? { authorization: `Bearer ${p.apiKey}` } : {} });
+  }
+  return sources;
 }
