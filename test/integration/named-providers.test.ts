@@ -175,6 +175,15 @@ describe('named providers of every type', () => {
     expect(String(bedrock.requests.at(-1)?.headers.authorization)).toContain('/us-west-2/bedrock/aws4_request');
   });
 
+  test('a named Ollama that is down: 502 naming it, and no other provider is asked', async () => {
+    const before = openai.requests.length + groq.requests.length + ollama.requests.length;
+    const err = await client.chat.completions.create({ model: 'ollama-gpu/qwen3', messages: MESSAGES }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('ollama-gpu');
+    expect(openai.requests.length + groq.requests.length + ollama.requests.length).toBe(before);
+  });
+
   test('a route target on a named provider falls back to the next target, and the fallback is counted from → to', async () => {
     const first = await client.chat.completions.create({ model: 'fast', messages: MESSAGES });
     expect(metaOf(first)).toMatchObject({ provider: 'groq', model: expect.any(String) });
