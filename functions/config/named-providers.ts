@@ -113,7 +113,7 @@ export const providerEntry = v.pipe(
     const result = v.safeParse(schema, entry, { abortEarly: true });
     if (result.success) return result.output as ProviderEntry;
     const issue = result.issues[0];
-    addIssue({ message: issue.message, path: issue.path as never });
+    addIssue({ message: issue.message, path: issue.path });
     return NEVER;
   }),
 );
