@@ -30,6 +30,11 @@ async function main(): Promise<void> {
   try {
     app = await startLocalGateway(config, logger);
   } catch (err) {
+    // A named provider's key variable that is not set is found while the providers are built.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ai-gateway: configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
     if (!(err instanceof ListenError)) throw err;
     // One line and a failing exit code: a supervisor or `npm start` must see that it did not start.
     process.stderr.write(`ai-gateway: ${err.message}\n`);

@@ -166,8 +166,10 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (defaults.tpm !== undefined) admin.TENANT_DEFAULT_TPM = defaults.tpm;
   if (defaults.budgetUsd !== undefined) admin.TENANT_DEFAULT_BUDGET_USD = defaults.budgetUsd;
   try {
-    loadConfig({ ...common, ...chat, ...admin }, () => '', 'synth');
     if (settings.gatewayConfig) parseRoutingJson(settings.gatewayConfig, 'context gatewayConfig');
+    // With the routing document, so DEFAULT_PROVIDER may name one of its named providers.
+    const routing = settings.gatewayConfig ? { GATEWAY_CONFIG_JSON: JSON.stringify(settings.gatewayConfig) } : {};
+    loadConfig({ ...common, ...chat, ...admin, ...routing }, () => '', 'synth');
   } catch (err) {
     if (err instanceof ConfigError) throw new SettingsError(`invalid setting: ${err.message}`);
     throw err;
@@ -180,6 +182,8 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
       );
     }
     chat.GATEWAY_CONFIG_JSON = json;
+    // The admin API checks tenants' provider names against the named providers it lists.
+    admin.GATEWAY_CONFIG_JSON = json;
   }
   const email = settings.alertEmail ?? '';
   if (email !== '' && !EMAIL.test(email)) throw new SettingsError(`alertEmail must be an e-mail address; got "${email}"`);

@@ -27,6 +27,8 @@ export interface AdminDeps {
   usage?: UsageReader;
   /** Limits of a tenant created without them (TENANT_DEFAULT_*); DEFAULT_TENANT's when absent. */
   tenantDefaults?: TenantDefaults;
+  /** The provider names the gateway knows (built-in and named), for tenants' provider fields; the built-in ones when absent. */
+  providerNames?: readonly string[];
   /** false only for local development: every request then acts as the built-in "anonymous" admin. */
   authEnabled: boolean;
   now?: () => number;
@@ -67,6 +69,7 @@ export function createAdminApi(deps: AdminDeps): ApiHandler {
     audit: deps.audit,
     usage: deps.usage,
     tenantDefaults: deps.tenantDefaults,
+    providerNames: deps.providerNames,
     now,
     logger: deps.logger,
   };

@@ -16,6 +16,7 @@ import { loadConfig } from '../config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminApi } from './api';
+import { providerNames } from '../core/provider-names';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
 const logger = createLambdaLogger(config.logLevel);
@@ -49,6 +50,7 @@ const ready: Promise<HttpApiEdge> = Promise.all([
     audit: stores.audit,
     usage,
     tenantDefaults: config.tenantDefaults,
+    providerNames: providerNames(config.routing),
     authEnabled: true,
     trustProxy: config.trustProxy,
     throttle,

@@ -11,6 +11,8 @@ export interface AdminServices {
   audit: AuditLog;
   usage?: UsageReader;
   tenantDefaults?: TenantDefaults;
+  /** The provider names a tenant's default_provider and fallback_providers may name; the built-in ones when absent. */
+  providerNames?: readonly string[];
   now: () => number;
   logger: Logger;
 }

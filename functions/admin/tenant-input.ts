@@ -2,8 +2,7 @@
 // every type error are 400s naming the field; nothing unvalidated reaches the repository.
 import * as v from 'valibot';
 import type { Tenant } from '../core/ports';
-import { PROVIDER_NAMES } from '../config';
-import type { TenantDefaults } from '../config';
+import { BUILT_IN_PROVIDERS, type TenantDefaults } from '../config';
 import { DEFAULT_TENANT } from '../core/tenants';
 import { boolField, invalid, nonNegativeIntField, parseBody } from './input';
 
@@ -48,8 +47,6 @@ export interface TenantCreateInput {
   patch: TenantPatch & { name: string };
 }
 
-const PROVIDERS = PROVIDER_NAMES.join(', ');
-
 const name = v.message(
   v.pipe(
     v.string(),
@@ -62,8 +59,8 @@ const name = v.message(
 
 const tenantId = v.message(v.pipe(v.string(), v.regex(TENANT_ID_PATTERN)), 'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
 
-/** Every field but id and name, each optional (a patch sets only what it names). */
-const patchEntries = {
+/** Every field but id and name, each optional (a patch sets only what it names); `providers` are the names the gateway knows. */
+const patchEntries = (providers: readonly string[]) => ({
   enabled: v.optional(boolField),
   rate_limit_rpm: v.optional(nonNegativeIntField),
   rate_limit_tpm: v.optional(nonNegativeIntField),
@@ -84,22 +81,32 @@ const patchEntries = {
       `expected an array of at most ${MAX_MODELS} non-empty model names`,
     ),
   ),
-  default_provider: v.optional(v.nullable(v.picklist(PROVIDER_NAMES, `expected one of ${PROVIDERS}`))),
-  fallback_providers: v.optional(v.message(v.nullable(v.array(v.picklist(PROVIDER_NAMES))), `expected an array of ${PROVIDERS}`)),
-};
+  default_provider: v.optional(v.nullable(v.picklist(providers, `expected one of ${providers.join(', ')}`))),
+  fallback_providers: v.optional(v.message(v.nullable(v.array(v.picklist(providers))), `expected an array of ${providers.join(', ')}`)),
+});
 
 // Entries in TENANT_FIELDS order: the order bad fields are reported in and allowed ones listed.
-const TenantCreate = v.strictObject({ id: v.optional(tenantId), name, ...patchEntries });
-const TenantUpdate = v.strictObject({ id: v.optional(v.unknown()), name: v.optional(name), ...patchEntries });
+const tenantCreate = (providers: readonly string[]) => v.strictObject({ id: v.optional(tenantId), name, ...patchEntries(providers) });
+const tenantUpdate = (providers: readonly string[]) => v.strictObject({ id: v.optional(v.unknown()), name: v.optional(name), ...patchEntries(providers) });
 
-export function parseTenantCreate(body: unknown): TenantCreateInput {
-  const { id, ...patch } = parseBody(TenantCreate, body);
+/** The schemas for one set of provider names, built once (a gateway's names do not change while it runs). */
+const schemas = new Map<string, { create: ReturnType<typeof tenantCreate>; update: ReturnType<typeof tenantUpdate> }>();
+function schemasFor(providers: readonly string[]) {
+  const key = providers.join(',');
+  let found = schemas.get(key);
+  if (!found) schemas.set(key, (found = { create: tenantCreate(providers), update: tenantUpdate(providers) }));
+  return found;
+}
+
+/** `providers`: the provider names a tenant may choose (the built-in ones and the configured named ones). */
+export function parseTenantCreate(body: unknown, providers: readonly string[] = BUILT_IN_PROVIDERS): TenantCreateInput {
+  const { id, ...patch } = parseBody(schemasFor(providers).create, body);
   return { id, patch };
 }
 
 /** Parses an update; `pathId` is the tenant being updated (an `id` in the body must match it). */
-export function parseTenantUpdate(body: unknown, pathId: string): TenantPatch {
-  const { id, ...patch } = parseBody(TenantUpdate, body);
+export function parseTenantUpdate(body: unknown, pathId: string, providers: readonly string[] = BUILT_IN_PROVIDERS): TenantPatch {
+  const { id, ...patch } = parseBody(schemasFor(providers).update, body);
   if (id !== undefined && id !== pathId) throw invalid('id', 'a tenant id cannot be changed');
   return patch;
 }

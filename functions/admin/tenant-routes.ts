@@ -45,7 +45,7 @@ export const getTenant: RouteHandler = async (s, { params }) => {
 };
 
 export const createTenant: RouteHandler = async (s, { body, principal }) => {
-  const input = parseTenantCreate(body);
+  const input = parseTenantCreate(body, s.providerNames);
   const nowMs = s.now();
   const at = iso(nowMs);
   const { key, record: keyRecord } = generateApiKey(at);
@@ -68,7 +68,7 @@ export const createTenant: RouteHandler = async (s, { body, principal }) => {
 
 export const updateTenant: RouteHandler = async (s, { params, body, principal }) => {
   const id = tenantIdParam(params);
-  const patch = parseTenantUpdate(body, id);
+  const patch = parseTenantUpdate(body, id, s.providerNames);
   let changed: string[] = [];
   const { record, written } = await mutateTenant(s, id, (current, nowMs) => {
     const applied = applyPatch(current, patch);

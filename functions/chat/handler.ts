@@ -12,7 +12,7 @@ import { composeGateway, type ComposedGateway } from '../adapters/compose';
 import { createEmfMetrics } from '../adapters/aws/emf-metrics';
 import { keyedGateway } from '../adapters/aws/keyed-gateway';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
-import { providerKeysSecret } from '../adapters/aws/provider-keys';
+import { namedKeyFields, providerKeysSecret } from '../adapters/aws/provider-keys';
 import { loadTracing } from '../adapters/aws/tracing';
 import { jsonResponse, type ApiResponse } from '../core/api-types';
 import { loadConfig } from '../config';
@@ -31,7 +31,9 @@ const { providerSecretArn, providerSecretRefreshMs } = config.secrets;
 const gateways = keyedGateway({
   config,
   logger,
-  secret: providerSecretArn ? providerKeysSecret({ secretId: providerSecretArn, refreshMs: providerSecretRefreshMs, logger }) : undefined,
+  secret: providerSecretArn
+    ? providerKeysSecret({ secretId: providerSecretArn, namedFields: namedKeyFields(config), refreshMs: providerSecretRefreshMs, logger })
+    : undefined,
   // No budget leases here: an environment can be frozen and recycled while holding one.
   compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false }),
 });

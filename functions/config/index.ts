@@ -6,7 +6,10 @@
 import { loadAdminSettings, type AdminSettings } from './admin';
 import type { Env } from './env';
 import { loadProviderSettings, type ProviderSettings } from './providers';
+import { resolveNamedProviders, type NamedProviderSettings } from './named-providers';
 import { loadRoutingSettings, type RoutingSettings } from './routing-file';
+import { ConfigError } from './error';
+import { providerNames } from '../core/provider-names';
 import { loadSecretSettings, type SecretSettings } from './secrets';
 import { loadServerSettings, type ServerSettings } from './server';
 import { loadStoreSettings, type StoreSettings } from './stores';
@@ -16,11 +19,19 @@ import { loadUsageSettings, type UsageSettings } from './usage';
 export { ConfigError } from './error';
 export type { Env } from './env';
 export type { AdminSettings } from './admin';
-export { PROVIDER_NAMES, type ProviderName, type ProviderSettings } from './providers';
+export { BUILT_IN_PROVIDERS, type BuiltInProviderName, type ProviderSettings } from './providers';
+export { keyVariable, requireProviderKeys } from './named-providers';
+export type {
+  NamedProvider,
+  NamedProviderEntry,
+  NamedProviderSettings,
+  ProviderEntry,
+} from './named-providers';
 export {
   DEFAULT_BREAKER,
   parseRoutingJson,
   type BreakerSettings,
+  type FallbackSettings,
   type PriceOverride,
   type RouteTarget,
   type RoutingFile,
@@ -36,6 +47,7 @@ export interface GatewayConfig
   extends ServerSettings,
     ProviderSettings,
     RoutingSettings,
+    NamedProviderSettings,
     StoreSettings,
     UsageSettings,
     SecretSettings,
@@ -44,14 +56,24 @@ export interface GatewayConfig
 
 /** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
 export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
+  const providers = loadProviderSettings(env);
+  const routing = loadRoutingSettings(env, readText);
+  const secrets = loadSecretSettings(env);
+  const names = providerNames(routing.routing);
+  if (!names.includes(providers.defaultProvider)) {
+    throw new ConfigError(`DEFAULT_PROVIDER must be one of ${names.join(', ')}; got "${env.DEFAULT_PROVIDER}"`);
+  }
+  // With a provider secret (the deployed stack) the keys named by api_key_env are that secret's fields.
+  const namedProviders = resolveNamedProviders(routing.routing.providers, env, secrets.secrets.providerSecretArn !== undefined);
   return {
     ...loadServerSettings(env, version),
-    ...loadProviderSettings(env),
-    ...loadRoutingSettings(env, readText),
+    ...providers,
+    ...routing,
+    namedProviders,
     ...loadStoreSettings(env),
     ...loadTenantSettings(env),
     ...loadAdminSettings(env),
     ...loadUsageSettings(env),
-    ...loadSecretSettings(env),
+    ...secrets,
   };
 }

@@ -1,11 +1,9 @@
 // The upstream providers: keys and base URLs from the environment, the default provider, and
 // the limits on waiting for and reading an upstream's answer.
 import * as v from 'valibot';
-import { baseUrl, MAX_TIMEOUT_SECONDS, oneOf, positiveInt, readEnv, type Env } from './env';
+import { baseUrl, MAX_TIMEOUT_SECONDS, positiveInt, readEnv, type Env } from './env';
 
-import { PROVIDER_NAMES } from '../core/provider-names';
-
-export { PROVIDER_NAMES, type ProviderName } from '../core/provider-names';
+export { BUILT_IN_PROVIDERS, type BuiltInProviderName } from '../core/provider-names';
 
 export interface ProviderSettings {
   openai: { apiKey?: string; baseUrl: string; explicitBaseUrl: boolean };
@@ -13,6 +11,7 @@ export interface ProviderSettings {
   /** Bedrock is configured when a region is known; credentials come from the AWS SDK's default chain. */
   bedrock: { region?: string };
   ollama: { baseUrl: string };
+  /** DEFAULT_PROVIDER, in lower case: a built-in or named provider (loadConfig checks it names one). */
   defaultProvider: string;
   /** MAX_RESPONSE_BYTES: cap on a provider's sync answer and on one stream event (over it: retryable 502). */
   maxResponseBytes: number;
@@ -22,7 +21,7 @@ export interface ProviderSettings {
 }
 
 const ProviderEnv = v.object({
-  DEFAULT_PROVIDER: v.optional(oneOf(PROVIDER_NAMES), 'ollama'),
+  DEFAULT_PROVIDER: v.optional(v.pipe(v.string(), v.toLowerCase()), 'ollama'),
   OPENAI_API_KEY: v.optional(v.string()),
   OPENAI_BASE_URL: v.optional(baseUrl),
   ANTHROPIC_API_KEY: v.optional(v.string()),

@@ -4,7 +4,8 @@
 import * as v from 'valibot';
 import { ConfigError } from './error';
 import type { Env } from './env';
-import { PROVIDER_NAMES } from './providers';
+import { providerNames } from '../core/provider-names';
+import { entryNameProblem, providerEntry, providerKey, type ProviderEntry } from './named-providers';
 import { issuePath, map, section } from './strict';
 
 export interface RouteTarget {
@@ -27,11 +28,22 @@ export interface BreakerSettings {
 
 export interface RoutingFile {
   routes: Record<string, { targets: RouteTarget[] }>;
-  providers: Record<string, { default_model?: string }>;
+  /** Built-in providers' default models, and the named providers (see named-providers.ts). */
+  providers: Record<string, ProviderEntry>;
   fallback_providers?: string[];
+  fallback: FallbackSettings;
   prices: Record<string, PriceOverride>;
   circuit_breaker: BreakerSettings;
   cache: { default_ttl_seconds: number; max_bytes: number };
+}
+
+export interface FallbackSettings {
+  /**
+   * Whether a request that names its provider (`provider/model`, X-Provider) may fall back to
+   * other providers. Off by default: a client that chose a provider is not served (and billed) by
+   * another unless the operator allows it here or the tenant lists its own fallback providers.
+   */
+  explicit: boolean;
 }
 
 export interface RoutingSettings {
@@ -41,8 +53,8 @@ export interface RoutingSettings {
 export const DEFAULT_BREAKER: BreakerSettings = { failure_threshold: 5, success_threshold: 3, open_seconds: 30 };
 const DEFAULT_CACHE: RoutingFile['cache'] = { default_ttl_seconds: 300, max_bytes: 64 * 1024 * 1024 };
 
-const PROVIDER_LIST = PROVIDER_NAMES.join(', ');
-const provider = v.picklist(PROVIDER_NAMES, `must be one of ${PROVIDER_LIST}`);
+/** A provider reference; that it names a provider is checked once the whole document is read (named ones count). */
+const provider = v.string('must be a provider name');
 const nonEmptyString = v.message(v.pipe(v.string(), v.minLength(1)), 'must be a non-empty string');
 const positiveInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(1)), 'must be a positive integer');
 const nonNegativeInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(0)), 'must be a non-negative integer');
@@ -59,8 +71,9 @@ const RoutingDocument = section(
       ),
       {},
     ),
-    providers: v.optional(map(v.picklist(PROVIDER_NAMES, `is not a provider (${PROVIDER_LIST})`), section({ default_model: v.optional(nonEmptyString) })), {}),
-    fallback_providers: v.optional(v.array(provider, `must be an array of ${PROVIDER_LIST}`)),
+    providers: v.optional(map(providerKey, providerEntry), {}),
+    fallback_providers: v.optional(v.array(provider, 'must be an array of provider names')),
+    fallback: v.optional(section({ explicit: v.optional(v.message(v.boolean(), 'must be true or false'), false) }), {}),
     prices: v.optional(
       map(
         v.string(),
@@ -98,9 +111,31 @@ const RoutingDocument = section(
  */
 export function parseRoutingJson(json: unknown, source: string): RoutingFile {
   const result = v.safeParse(RoutingDocument, json, { abortEarly: true });
-  if (result.success) return result.output;
-  const issue = result.issues[0];
-  throw new ConfigError(`${source}: ${issuePath(issue) || 'the document'} ${issue.message}`);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new ConfigError(`${source}: ${issuePath(issue) || 'the document'} ${issue.message}`);
+  }
+  const doc: RoutingFile = result.output;
+  const problem = providerProblem(doc);
+  if (problem) throw new ConfigError(`${source}: ${problem}`);
+  return doc;
+}
+
+/** The first provider entry or reference that names no provider, with its path. */
+function providerProblem(doc: RoutingFile): string | undefined {
+  for (const [name, entry] of Object.entries(doc.providers)) {
+    const problem = entryNameProblem(name, entry);
+    if (problem) return `providers.${name} ${problem}`;
+  }
+  const names = providerNames(doc);
+  const notAProvider = `must be one of ${names.join(', ')}`;
+  for (const [alias, route] of Object.entries(doc.routes)) {
+    const index = route.targets.findIndex((t) => !names.includes(t.provider));
+    if (index >= 0) return `routes.${alias}.targets[${index}].provider ${notAProvider}`;
+  }
+  const index = doc.fallback_providers?.findIndex((p) => !names.includes(p)) ?? -1;
+  if (index >= 0) return `fallback_providers[${index}] ${notAProvider}`;
+  return undefined;
 }
 
 export function loadRoutingSettings(env: Env, readText: (path: string) => string): RoutingSettings {

@@ -6,12 +6,15 @@ import type { Logger } from './logger';
 import { METRIC, type Counter, type Histogram, type Metrics } from './metrics';
 import type { Usage } from './openai-types';
 import type { UsageSink } from './ports';
+import { providerNames, providerType, type ProviderDirectory } from './provider-names';
 import { tokenCountsOf, type PriceBook } from './pricing/pricing';
 import type { Attempt, RequestContext } from './request-context';
 import type { StreamTally } from './usage-estimate';
 
-/** Providers that cost nothing per token. */
-const FREE_PROVIDERS = new Set(['ollama']);
+/** Providers that cost nothing per token: Ollama, built-in or named (a local model). */
+export function freeProviders(routing: ProviderDirectory): ReadonlySet<string> {
+  return new Set(providerNames(routing).filter((name) => providerType(name, routing) === 'ollama'));
+}
 
 export interface Outcome {
   provider: string;
@@ -52,6 +55,7 @@ export class Accountant {
     private readonly now: () => number,
     /** Told what each request used once it is recorded (the token rate limit counts it). */
     private readonly onRecorded: (ctx: RequestContext, tokens: number, cacheHit: boolean) => void = () => {},
+    private readonly free: ReadonlySet<string> = new Set(['ollama']),
   ) {
     this.accessLog = logger.enabled?.('info') ?? true;
   }
@@ -64,7 +68,7 @@ export class Accountant {
     const tenant = ctx.tenant.id;
     let cost = 0;
     if (!o.cacheHit && usage) {
-      const priced = this.prices.cost(o.model, tokens, FREE_PROVIDERS.has(o.provider));
+      const priced = this.prices.cost(o.model, tokens, this.free.has(o.provider));
       if (priced === undefined) {
         this.logger.warn('no price known for model; cost recorded as 0', { request_id: ctx.requestId, provider: o.provider, model: o.model });
         this.metrics.count(METRIC.unpricedModels, { provider: o.provider, model: o.model });

@@ -8,7 +8,8 @@
 // chat pipeline (through the ingress adapter of the client API on that route), the embeddings
 // pipeline, the models list and lookup, the health report or the metrics. Errors take the shape of
 // the route's ingress, else OpenAI's.
-import { Accountant } from './accounting';
+import { Accountant, freeProviders } from './accounting';
+import type { BackendModels } from './backend-models';
 import { logAccess, withApiHeaders } from './access-log';
 import { routedPath, routeFor, serveRoutes, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
@@ -17,7 +18,6 @@ import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from
 import type { CircuitBreaker } from './breaker';
 import { ChatPipeline } from './chat-pipeline';
 import type { ProviderSettings, RoutingSettings, ServerSettings, StoreSettings } from '../config';
-import { PROVIDER_NAMES } from './provider-names';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
@@ -68,6 +68,8 @@ export interface GatewayDeps {
   storeStatus?: () => Record<string, StoreStatus>;
   /** The client chat APIs served, each on its own route; OpenAI chat completions and Responses, and Anthropic Messages, when absent. */
   ingresses?: readonly ChatIngress[];
+  /** The models OpenAI-compatible named backends list themselves, for /v1/models. */
+  backendModels?: BackendModels;
 }
 
 export class Gateway {
@@ -93,10 +95,18 @@ export class Gateway {
     const metrics = deps.metrics ?? noMetrics;
     this.gate = new TenantGate(deps.tenants, deps.limiter, metrics, deps.now);
     this.budget = new BudgetGuard(deps.budgetLedger, deps.logger, deps.now, metrics);
-    const accountant = new Accountant(deps.prices, deps.usage, metrics, deps.logger, deps.now, (ctx, tokens, cacheHit) => {
-      if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
-      this.unaccounted.delete(ctx.requestId); // its access line is the accountant's
-    });
+    const accountant = new Accountant(
+      deps.prices,
+      deps.usage,
+      metrics,
+      deps.logger,
+      deps.now,
+      (ctx, tokens, cacheHit) => {
+        if (!cacheHit) this.gate.spendTokens(ctx.tenant, tokens);
+        this.unaccounted.delete(ctx.requestId); // its access line is the accountant's
+      },
+      freeProviders(deps.config.routing),
+    );
     const shared = { ...deps, metrics, gate: this.gate, accountant, budget: this.budget };
     const chat = new ChatPipeline(shared);
     const embeddings = new EmbeddingsPipeline(shared);
@@ -236,9 +246,8 @@ export class Gateway {
 
   private async probeProviders(): Promise<Record<string, ProviderHealth>> {
     const entries = await Promise.all(
-      PROVIDER_NAMES.map(async (name): Promise<[string, ProviderHealth]> => {
-        const provider = this.deps.providers.get(name);
-        if (!provider?.configured) return [name, 'unconfigured'];
+      [...this.deps.providers].map(async ([name, provider]): Promise<[string, ProviderHealth]> => {
+        if (!provider.configured) return [name, 'unconfigured'];
         return [name, await provider.health().catch((): ProviderHealth => 'error')];
       }),
     );

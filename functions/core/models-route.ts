@@ -11,6 +11,8 @@ import type { Tenant } from './ports';
 import type { PriceBook } from './pricing/pricing';
 import type { Provider } from './providers/provider';
 import type { RoutingSettings } from '../config';
+import type { BackendModels } from './backend-models';
+import { isBuiltInProvider, providerType } from './provider-names';
 
 export const MODELS_PATH = '/v1/models';
 /** The retrieve route, a prefix route of the API shell. */
@@ -23,6 +25,8 @@ export interface ModelsRouteDeps {
   providers: ReadonlyMap<string, Provider>;
   prices: PriceBook;
   logger: Logger;
+  /** What OpenAI-compatible named backends list themselves; absent: none is asked. */
+  backendModels?: BackendModels;
 }
 
 /** One listed model and the names a client may retrieve it by. */
@@ -74,7 +78,9 @@ export class ModelsRoute {
         .filter((p) => p.configured)
         .map(async (p): Promise<ListedModel[]> => {
           try {
-            return (await p.listModels()).map((m) => ({ object: { ...m, x_gateway: this.modelInfo(p.name, m.id) }, provider: p.name }));
+            const [own, served] = await Promise.all([p.listModels(), this.deps.backendModels?.of(p.name) ?? []]);
+            const listed = withConfigured(own, [...this.configuredModels(p.name), ...served], p.name);
+            return listed.map((m) => ({ object: { ...m, x_gateway: this.modelInfo(p.name, m.id) }, provider: p.name }));
           } catch (err) {
             this.deps.logger.warn('could not list models', { provider: p.name, error: (err as Error).message });
             return [];
@@ -84,13 +90,34 @@ export class ModelsRoute {
     return aliases.concat(...lists);
   }
 
+  /**
+   * The models the routing document sends to a named provider (its default_model, route targets);
+   * none for a built-in one, whose list is the catalog's (or its server's).
+   */
+  private configuredModels(provider: string): string[] {
+    if (isBuiltInProvider(provider)) return [];
+    const { routing } = this.deps;
+    const models = new Set<string>();
+    const fallbackModel = routing.providers[provider]?.default_model;
+    if (fallbackModel) models.add(fallbackModel);
+    for (const route of Object.values(routing.routes)) for (const t of route.targets) if (t.provider === provider) models.add(t.model);
+    return [...models];
+  }
+
   private modelInfo(provider: string, model: string): Record<string, unknown> {
-    if (provider === 'ollama') return { provider, input_per_mtok: 0, output_per_mtok: 0 };
+    if (providerType(provider, this.deps.routing) === 'ollama') return { provider, input_per_mtok: 0, output_per_mtok: 0 };
     const price = this.deps.prices.lookup(model);
     return price
       ? { provider, input_per_mtok: price.input_per_mtok, output_per_mtok: price.output_per_mtok, cache_read_per_mtok: price.cache_read_per_mtok ?? null }
       : { provider };
   }
+}
+
+/** A provider's own list with the configured (and backend-listed) models it lacks added, owned by the provider. */
+function withConfigured(listed: ModelObject[], configured: readonly string[], provider: string): ModelObject[] {
+  const ids = new Set(listed.map((m) => m.id));
+  const added = configured.filter((id) => !ids.has(id)).map((id): ModelObject => ({ id, object: 'model', created: 0, owned_by: provider }));
+  return listed.concat(added);
 }
 
 /** The id in a retrieve path, percent-decoded (SDKs encode the `/` in `ollama/llama3.2`). */

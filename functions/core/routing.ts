@@ -1,6 +1,6 @@
 // Model resolution: which provider (and which model name there) serves a requested model.
 import type { RouteTarget, RoutingFile } from '../config';
-import { PROVIDER_NAMES } from './provider-names';
+import { BUILT_IN_PROVIDERS, isBuiltInProvider, providerNames, providerType } from './provider-names';
 import { GatewayError } from './errors';
 import type { Tenant } from './ports';
 import type { PriceBook } from './pricing/pricing';
@@ -37,12 +37,12 @@ export function resolveTargets(input: RoutingInput, routing: RoutingFile, prices
   const slash = input.model.indexOf('/');
   if (slash > 0) {
     const prefix = input.model.slice(0, slash).toLowerCase();
-    if (isProviderName(prefix)) return [{ provider: prefix, model: input.model.slice(slash + 1) }];
+    if (isProviderName(prefix, routing)) return [{ provider: prefix, model: input.model.slice(slash + 1) }];
   }
   if (input.forcedProvider !== undefined) {
     const forced = input.forcedProvider.toLowerCase();
-    if (!isProviderName(forced)) {
-      throw new GatewayError(400, `Unknown provider "${input.forcedProvider}" in X-Provider; expected one of ${PROVIDER_NAMES.join(', ')}.`, {
+    if (!isProviderName(forced, routing)) {
+      throw new GatewayError(400, `Unknown provider "${input.forcedProvider}" in X-Provider; expected one of ${providerNames(routing).join(', ')}.`, {
         param: 'X-Provider',
         code: 'invalid_provider',
       });
@@ -72,10 +72,12 @@ export interface PlannedTarget extends RouteTarget {
 /**
  * The whole ordered plan for a request: a route alias's own targets, or the resolved target
  * followed by provider-level fallbacks. Fallback providers come from the tenant, else the config,
- * else every configured provider in the order openai, anthropic, bedrock, ollama; each serves the
- * requested model if the catalog says it does, otherwise its default model. A provider forced
- * with X-Provider gets no fallback (the client asked for that provider only), and neither does a
- * model whose provider is not configured (a 404 tells the client more than another model would).
+ * else every configured built-in provider in the order openai, anthropic, bedrock, ollama; each
+ * serves the requested model if the catalog says it does, otherwise its default model (a named
+ * provider only its `default_model`). A request that names its provider (`provider/model`,
+ * X-Provider) gets no fallback unless `fallback.explicit` is set or the tenant lists its own
+ * fallback providers: nothing the client did not choose is spent on its behalf. Nor does a model
+ * whose provider is not configured (a 404 tells the client more than another model would).
  */
 export function planTargets(
   input: RoutingInput,
@@ -88,9 +90,11 @@ export function planTargets(
     return (routing.routes[input.model] as { targets: RouteTarget[] }).targets.map((t) => ({ ...t, via: 'route' as const }));
   }
   const primary = resolveTargets(input, routing, prices, defaultProvider).map((t) => ({ ...t, via: 'primary' as const }));
-  // A forced provider, or one that is not configured at all (the client's mistake), gets no fallback.
-  if (input.forcedProvider !== undefined || !configured.includes(primary[0]?.provider ?? '')) return primary;
-  const order = input.tenant.fallback_providers ?? routing.fallback_providers ?? PROVIDER_NAMES.filter((p) => configured.includes(p));
+  // A provider that is not configured at all (the client's mistake) gets no fallback.
+  if (!configured.includes(primary[0]?.provider ?? '')) return primary;
+  const explicit = input.forcedProvider !== undefined || namesProvider(input.model, routing);
+  if (explicit && !routing.fallback.explicit && input.tenant.fallback_providers === undefined) return primary;
+  const order = input.tenant.fallback_providers ?? routing.fallback_providers ?? BUILT_IN_PROVIDERS.filter((p) => configured.includes(p));
   const first = primary[0];
   const plan: PlannedTarget[] = [...primary];
   const allowed = input.tenant.allowed_models;
@@ -99,7 +103,7 @@ export function planTargets(
     const model =
       first && catalogProvider(first.model, prices) === provider
         ? first.model
-        : (routing.providers[provider]?.default_model ?? BUILT_IN_DEFAULT_MODELS[provider]);
+        : (routing.providers[provider]?.default_model ?? (isBuiltInProvider(provider) ? BUILT_IN_DEFAULT_MODELS[provider] : undefined));
     // A tenant limited to some models never falls back to one outside its list.
     if (!model || (allowed.length > 0 && !allowed.includes(model) && !allowed.includes(`${provider}/${model}`))) continue;
     plan.push({ provider, model, via: 'fallback' });
@@ -107,8 +111,14 @@ export function planTargets(
   return plan;
 }
 
-function isProviderName(name: string): boolean {
-  return (PROVIDER_NAMES as readonly string[]).includes(name);
+function isProviderName(name: string, routing: RoutingFile): boolean {
+  return providerType(name, routing) !== undefined;
+}
+
+/** True for a `provider/model` name whose prefix is a provider. */
+function namesProvider(model: string, routing: RoutingFile): boolean {
+  const slash = model.indexOf('/');
+  return slash > 0 && isProviderName(model.slice(0, slash).toLowerCase(), routing);
 }
 
 const MAX_PLANS_PER_TENANT = 1000;

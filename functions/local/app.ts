@@ -15,6 +15,7 @@ import { isLoopbackHost } from './admin-guard';
 import { invalidatingTenants } from './invalidating-tenants';
 import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
+import { providerNames } from '../core/provider-names';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
@@ -55,6 +56,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     audit: stores.audit,
     usage: composed.usage.stores.store,
     tenantDefaults: config.tenantDefaults,
+    providerNames: providerNames(config.routing),
     authEnabled,
     trustProxy: config.trustProxy,
     logger,

@@ -400,6 +400,16 @@ describe('settings from context', () => {
     expect(variables(fn(template, 'chat')).GATEWAY_CONFIG_JSON).toBeUndefined();
   });
 
+  test('the shipped example config synthesises with a named DEFAULT_PROVIDER; the admin function gets it too, no key from it', () => {
+    const example = join(__dirname, '../../config/gateway.example.json');
+    const t = synth({ gatewayConfigFile: example, defaultProvider: 'groq' }).template;
+    const chat = variables(fn(t, 'chat'));
+    expect(chat.DEFAULT_PROVIDER).toBe('groq');
+    expect(variables(fn(t, 'admin')).GATEWAY_CONFIG_JSON).toBe(chat.GATEWAY_CONFIG_JSON);
+    // Named providers' keys come from the provider secret's fields, never from a plain variable.
+    for (const name of ['GROQ_API_KEY', 'AZURE_EAST_KEY', 'CLAUDE_B_KEY']) expect(chat[name]).toBeUndefined();
+  });
+
   test('tenant defaults reach the admin function only', () => {
     const { template: t } = synth({ tenantDefaultRpm: '60', tenantDefaultTpm: '100000', tenantDefaultBudgetUsd: '25' });
     expect(variables(fn(t, 'admin'))).toMatchObject({ TENANT_DEFAULT_RPM: '60', TENANT_DEFAULT_TPM: '100000', TENANT_DEFAULT_BUDGET_USD: '25' });

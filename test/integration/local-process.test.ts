@@ -88,6 +88,21 @@ describe('local server process', () => {
     expect(err).toContain('PORT must be an integer');
   });
 
+  test("a named provider's key variable that is not set stops the start, naming the variable", async () => {
+    const routing = { providers: { groq: { type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key_env: 'GROQ_API_KEY' } } };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ADDR: '127.0.0.1:0', GATEWAY_CONFIG_JSON: JSON.stringify(routing) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    expect(await exitCode(child)).toBe(1);
+    expect(err).toBe('ai-gateway: configuration error: providers.groq.api_key_env names GROQ_API_KEY, which is not set in the environment\n');
+  });
+
   describe('graceful shutdown', () => {
     let upstream: FakeUpstream;
     beforeAll(async () => {

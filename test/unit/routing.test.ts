@@ -110,7 +110,39 @@ describe('planTargets: the resolved target plus provider-level fallbacks', () =>
   });
 
   it('keeps the requested model on a fallback provider the catalog says serves it', () => {
-    expect(plan('ollama/gpt-4o', { configured: ['openai', 'ollama'] })).toEqual(['primary:ollama/gpt-4o', 'fallback:openai/gpt-4o']);
+    const file = { fallback: { explicit: true } };
+    expect(plan('ollama/gpt-4o', { configured: ['openai', 'ollama'], file })).toEqual(['primary:ollama/gpt-4o', 'fallback:openai/gpt-4o']);
+  });
+
+  it('gives a model named with its provider no fallback unless the config allows it or the tenant lists its own', () => {
+    expect(plan('ollama/llama3.2', { configured: ['openai', 'ollama'] })).toEqual(['primary:ollama/llama3.2']);
+    expect(plan('llama3.2', { configured: ['openai', 'ollama'], forced: 'ollama' })).toEqual(['primary:ollama/llama3.2']);
+    expect(plan('llama3.2', { configured: ['openai', 'ollama'], forced: 'ollama', file: { fallback: { explicit: true } } })).toEqual([
+      'primary:ollama/llama3.2',
+      'fallback:openai/gpt-4o-mini',
+    ]);
+    expect(plan('ollama/llama3.2', { configured: ['openai', 'ollama'], tenant: { ...tenant, fallback_providers: ['anthropic', 'openai'] } })).toEqual([
+      'primary:ollama/llama3.2',
+      'fallback:openai/gpt-4o-mini',
+    ]);
+    // A bare name follows the configured fallback as before.
+    expect(plan('gpt-4o-mini', { configured: ['openai', 'ollama'] })).toEqual(['primary:openai/gpt-4o-mini', 'fallback:ollama/llama3.2']);
+  });
+
+  it('routes to named providers by prefix, X-Provider and fallback list; a named one falls back only to its default_model', () => {
+    const file = {
+      providers: {
+        groq: { type: 'openai', base_url: 'http://127.0.0.1:1/v1', default_model: 'llama-3.1-8b-instant' },
+        'vllm-b': { type: 'openai', base_url: 'http://127.0.0.1:2/v1' },
+      },
+      fallback_providers: ['vllm-b', 'groq'],
+    };
+    const configured = ['openai', 'groq', 'vllm-b'];
+    expect(plan('groq/llama-3.3-70b', { configured, file })).toEqual(['primary:groq/llama-3.3-70b']);
+    expect(plan('llama-3.3-70b', { configured, file, forced: 'GROQ' })).toEqual(['primary:groq/llama-3.3-70b']);
+    // A bare name: vllm-b has no default_model, so only groq takes over.
+    expect(plan('gpt-4o', { configured, file })).toEqual(['primary:openai/gpt-4o', 'fallback:groq/llama-3.1-8b-instant']);
+    expect(thrownBy(() => plan('m', { configured, file, forced: 'mistral' }))).toMatchObject({ status: 400, message: expect.stringContaining('groq, vllm-b') });
   });
 
   it("takes providers.<name>.default_model, the config's fallback_providers, and the tenant's list over both", () => {

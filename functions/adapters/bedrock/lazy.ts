@@ -6,11 +6,13 @@ import type { PriceBook } from '../../core/pricing/pricing';
 import type { CallContext, EmbeddingsResult, Provider, ProviderHealth } from '../../core/providers/provider';
 
 export class LazyBedrockProvider implements Provider {
-  readonly name = 'bedrock';
+  readonly name: string;
   readonly configured: boolean;
   private loaded: Promise<Provider> | undefined;
 
-  constructor(private readonly opts: { region?: string; prices: PriceBook }) {
+  /** `name`: `bedrock`, or a named region's (`bedrock-west`). */
+  constructor(private readonly opts: { name?: string; region?: string; prices: PriceBook }) {
+    this.name = opts.name ?? 'bedrock';
     this.configured = opts.region !== undefined;
   }
 
@@ -31,7 +33,7 @@ export class LazyBedrockProvider implements Provider {
 
   async listModels(): Promise<ModelObject[]> {
     // The catalog needs no SDK: answer without loading it.
-    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'bedrock' }));
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: this.name }));
   }
 
   async health(): Promise<ProviderHealth> {

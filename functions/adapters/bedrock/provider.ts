@@ -24,6 +24,8 @@ import { toOpenAIChunks, toOpenAICompletion, type AnswerMeta } from './from-conv
 import { toConverseInput } from './to-converse';
 
 export interface BedrockOptions {
+  /** The provider's name in routes, metrics and usage: `bedrock`, or a named region's (`bedrock-west`). */
+  name?: string;
   /** AWS_REGION; the provider is configured when it is known. */
   region?: string;
   prices: PriceBook;
@@ -54,11 +56,12 @@ function bedrockClient(region: string): BedrockRuntimeClient {
 }
 
 export class BedrockProvider implements Provider {
-  readonly name = PROVIDER;
+  readonly name: string;
   readonly configured: boolean;
   private readonly client: BedrockRuntimeClient | undefined;
 
   constructor(private readonly opts: BedrockOptions) {
+    this.name = opts.name ?? PROVIDER;
     this.configured = opts.region !== undefined || opts.client !== undefined;
     // One client for the process: it owns the connection pool and caches resolved credentials.
     this.client = opts.client ?? (opts.region !== undefined ? bedrockClient(opts.region) : undefined);
@@ -107,7 +110,7 @@ export class BedrockProvider implements Provider {
   }
 
   async listModels(): Promise<ModelObject[]> {
-    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'bedrock' }));
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: this.name }));
   }
 
   /**

@@ -2,11 +2,12 @@
 // stores on the backends selectBackends chose (../backends.ts), the configured providers, the
 // usage pipeline and metrics.
 import { selectBackends, type Backends } from '../backends';
-import { LazyBedrockProvider } from '../bedrock/lazy';
 import { MetricsRegistry } from '../memory/metrics-registry';
 import { createStateStores, type StateStores } from '../state';
 import { createStores, type Stores } from '../stores';
 import { createUsagePipeline, createUsageStores, type UsagePipeline } from '../usage/backends';
+import { backendModelSources, configuredProviders } from './providers';
+import { BackendModels } from '../../core/backend-models';
 import { tenantLookup } from './tenant-lookup';
 import { guardedUsageReader } from './usage-reader';
 import { CircuitBreaker } from '../../core/breaker';
@@ -16,9 +17,6 @@ import type { GatewayConfig } from '../../config';
 import { Gateway } from '../../core/gateway';
 import type { Logger } from '../../core/logger';
 import { PriceBook } from '../../core/pricing/pricing';
-import { AnthropicProvider } from '../../core/providers/anthropic';
-import { OllamaProvider } from '../../core/providers/ollama';
-import { OpenAIProvider } from '../../core/providers/openai';
 import type { ChatIngress } from '../../core/ingress/ingress';
 import type { Provider } from '../../core/providers/provider';
 import { StoreGuards } from '../../core/store-guard';
@@ -64,13 +62,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const now = opts.now ?? Date.now;
   const prices = new PriceBook(config.routing.prices);
   const byName = new Map<string, Provider>();
-  const builtIn: Provider[] = [
-    new OpenAIProvider({ ...config.openai, prices }),
-    new AnthropicProvider({ ...config.anthropic, prices }),
-    new LazyBedrockProvider({ region: config.bedrock.region, prices }),
-    new OllamaProvider(config.ollama.baseUrl),
-  ];
-  for (const p of [...builtIn, ...(opts.providers ?? [])]) {
+  for (const p of [...configuredProviders(config, prices), ...(opts.providers ?? [])]) {
     byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
   }
   const metrics = new MetricsRegistry();
@@ -117,6 +109,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     renderMetrics: opts.metrics ? undefined : () => metrics.render(),
     storeStatus: () => guards.statuses(),
     ingresses: opts.ingresses,
+    backendModels: new BackendModels(backendModelSources(config), now, logger),
   });
   return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close: () => state.close() };
 }

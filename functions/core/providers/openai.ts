@@ -11,44 +11,60 @@ import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type
 import { badResponse, sseData, truncatedStream } from './stream-framing';
 import { notForwarded, upstreamStatusError } from './upstream-errors';
 
+/**
+ * Where a server speaking OpenAI's wire format takes each call, and its auth headers; absent:
+ * `{baseUrl}/chat/completions` (and `/embeddings`, `/models`) with the key as a Bearer token.
+ */
+export interface OpenAIEndpoint {
+  chatUrl(model: string): string;
+  embeddingsUrl(model: string): string;
+  /** What the health probe GETs. */
+  probeUrl: string;
+  headers: Record<string, string>;
+}
+
 export interface OpenAIOptions {
+  /** The provider's name in routes, metrics and usage: `openai`, or a named OpenAI-compatible server's. */
+  name?: string;
   apiKey?: string;
   baseUrl: string;
   /** True when OPENAI_BASE_URL was set: an OpenAI-compatible server may need no key. */
   explicitBaseUrl: boolean;
   prices: PriceBook;
+  endpoint?: OpenAIEndpoint;
 }
 
 export class OpenAIProvider implements Provider {
-  readonly name = 'openai';
+  readonly name: string;
   readonly configured: boolean;
-  private readonly chatUrl: string;
+  private readonly endpoint: OpenAIEndpoint;
   private readonly responsesUrl: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly opts: OpenAIOptions) {
+    this.name = opts.name ?? 'openai';
     this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
-    this.chatUrl = `${opts.baseUrl}/chat/completions`;
     this.responsesUrl = `${opts.baseUrl}/responses`;
     this.headers = { 'content-type': 'application/json' };
     if (opts.apiKey) this.headers.authorization = `Bearer ${opts.apiKey}`;
+    this.endpoint = opts.endpoint ?? defaultEndpoint(opts.baseUrl, this.headers);
   }
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const body = this.requestBody(request, ctx.rawBody);
     const res = await sendUpstream({
       provider: this.name,
-      url: this.chatUrl,
+      url: this.endpoint.chatUrl(request.model),
       method: 'POST',
-      headers: this.headers,
+      headers: this.endpoint.headers,
       body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (request.stream) {
       expectMediaType(res, this.name, ['text/event-stream']);
-      return streamFrom(res, request.model, ctx.maxResponseBytes);
+      return streamFrom(res, request.model, ctx.maxResponseBytes, this.name);
     }
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
     return { kind: 'json', completion: parseUpstreamJson<ChatCompletion>(this.name, raw), raw };
@@ -57,14 +73,14 @@ export class OpenAIProvider implements Provider {
   async embed(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResult> {
     const res = await sendUpstream({
       provider: this.name,
-      url: `${this.opts.baseUrl}/embeddings`,
+      url: this.endpoint.embeddingsUrl(request.model),
       method: 'POST',
-      headers: this.headers,
+      headers: this.endpoint.headers,
       body: ctx.rawBody ?? JSON.stringify(request),
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
     return { response: parseUpstreamJson<EmbeddingsResponse>(this.name, raw), raw };
   }
@@ -90,7 +106,7 @@ export class OpenAIProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return responsesStream(res, ctx.maxResponseBytes);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
     const parsed = parseUpstreamJson<unknown>(this.name, raw);
@@ -113,20 +129,26 @@ export class OpenAIProvider implements Provider {
   }
 
   async listModels(): Promise<ModelObject[]> {
-    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'openai' }));
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: this.name }));
   }
 
   async health(): Promise<ProviderHealth> {
     if (!this.configured) return 'unconfigured';
-    return probe(this.name, `${this.opts.baseUrl}/models`, this.headers);
+    return probe(this.name, this.endpoint.probeUrl, this.endpoint.headers);
   }
+}
+
+function defaultEndpoint(baseUrl: string, headers: Record<string, string>): OpenAIEndpoint {
+  const chatUrl = `${baseUrl}/chat/completions`;
+  const embeddingsUrl = `${baseUrl}/embeddings`;
+  return { chatUrl: () => chatUrl, embeddingsUrl: () => embeddingsUrl, probeUrl: `${baseUrl}/models`, headers };
 }
 
 /** Only the first 500 characters of an error body are kept: read no more than this of it. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
-async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readText(res, 'openai', ERROR_BODY_BYTES).catch(() => '');
+async function errorFrom(res: UpstreamResponse, provider: string): Promise<GatewayError> {
+  const text = await readText(res, provider, ERROR_BODY_BYTES).catch(() => '');
   let detail: { message: string; type?: string; param?: string | null; code?: string | null } = { message: text.slice(0, 500) || `HTTP ${res.statusCode}` };
   try {
     const parsed = JSON.parse(text) as { error?: typeof detail };
@@ -134,21 +156,21 @@ async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
   } catch {
     // not JSON: keep the text
   }
-  return upstreamStatusError('openai', res.statusCode, detail);
+  return upstreamStatusError(provider, res.statusCode, detail);
 }
 
 /**
  * Forwards each SSE event's JSON as it arrives; parses only the events that may carry usage.
  * The stream is complete only at `data: [DONE]`: a body that ends before it is a truncation.
  */
-async function streamFrom(res: UpstreamResponse, requestedModel: string, maxBytes: number | undefined): Promise<StreamResult> {
-  const events = sseData(res, 'openai', maxBytes)[Symbol.asyncIterator]();
+async function streamFrom(res: UpstreamResponse, requestedModel: string, maxBytes: number | undefined, provider: string): Promise<StreamResult> {
+  const events = sseData(res, provider, maxBytes)[Symbol.asyncIterator]();
   const first = await events.next();
-  if (first.done) throw truncatedStream('openai', 'data: [DONE]');
+  if (first.done) throw truncatedStream(provider, 'data: [DONE]');
   const head = first.value === '[DONE]' ? undefined : first.value;
   let meta: { id: string; created: number; model: string };
   try {
-    meta = head !== undefined ? chunkMeta(head) : { id: 'chatcmpl-empty', created: Math.floor(Date.now() / 1000), model: requestedModel };
+    meta = head !== undefined ? chunkMeta(head, provider) : { id: 'chatcmpl-empty', created: Math.floor(Date.now() / 1000), model: requestedModel };
   } catch (err) {
     await events.return(undefined);
     throw err;
@@ -156,22 +178,22 @@ async function streamFrom(res: UpstreamResponse, requestedModel: string, maxByte
 
   async function* chunks(): AsyncGenerator<StreamChunk> {
     if (head === undefined) return;
-    yield toChunk(head);
+    yield toChunk(head, provider);
     for (;;) {
       const next = await events.next();
-      if (next.done) throw truncatedStream('openai', 'data: [DONE]');
+      if (next.done) throw truncatedStream(provider, 'data: [DONE]');
       if (next.value === '[DONE]') return;
-      yield toChunk(next.value);
+      yield toChunk(next.value, provider);
     }
   }
   return { kind: 'stream', ...meta, chunks: chunks() };
 }
 
-function toChunk(data: string): StreamChunk {
+function toChunk(data: string, provider: string): StreamChunk {
   if (data.startsWith('{"error"')) {
-    const parsed = parseEvent(data) as { error?: { message?: string } };
+    const parsed = parseEvent(data, provider) as { error?: { message?: string } };
     // The provider's own words go to the log only (they may quote keys or internals).
-    throw new GatewayError(502, 'openai failed mid-stream.', {
+    throw new GatewayError(502, `${provider} failed mid-stream.`, {
       type: 'api_error',
       code: 'upstream_error',
       retryable: true,
@@ -180,25 +202,25 @@ function toChunk(data: string): StreamChunk {
   }
   // Only usage-bearing chunks are parsed; every other chunk passes through as bytes.
   if (!data.includes('"usage"') || /"usage"\s*:\s*null/.test(data)) return { json: data };
-  const parsed = parseEvent(data) as { usage?: Usage | null; choices?: unknown[] };
+  const parsed = parseEvent(data, provider) as { usage?: Usage | null; choices?: unknown[] };
   if (!parsed.usage) return { json: data };
   return { json: data, usage: parsed.usage, usageOnly: Array.isArray(parsed.choices) && parsed.choices.length === 0 };
 }
 
 /** A stream event that is not a JSON object is the provider's fault (502, retryable), not the gateway's 500. */
-function parseEvent(data: string): Record<string, unknown> {
+function parseEvent(data: string, provider = 'openai'): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
   } catch {
-    throw badResponse('openai', 'a stream event that is not JSON');
+    throw badResponse(provider, 'a stream event that is not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null) throw badResponse('openai', 'a stream event that is not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null) throw badResponse(provider, 'a stream event that is not a JSON object');
   return parsed as Record<string, unknown>;
 }
 
-function chunkMeta(data: string): { id: string; created: number; model: string } {
-  const parsed = parseEvent(data) as { id?: string; created?: number; model?: string };
+function chunkMeta(data: string, provider: string): { id: string; created: number; model: string } {
+  const parsed = parseEvent(data, provider) as { id?: string; created?: number; model?: string };
   return { id: parsed.id ?? 'chatcmpl', created: parsed.created ?? Math.floor(Date.now() / 1000), model: parsed.model ?? '' };
 }
 

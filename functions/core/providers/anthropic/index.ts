@@ -29,6 +29,8 @@ const ERROR_BODY_BYTES = 64 * 1024;
 const FORWARDED_HEADERS = ['anthropic-beta', 'anthropic-version'] as const;
 
 export interface AnthropicOptions {
+  /** The provider's name in routes, metrics and usage: `anthropic`, or a named instance's. */
+  name?: string;
   apiKey?: string;
   /** Without /v1, e.g. https://api.anthropic.com (ANTHROPIC_BASE_URL). */
   baseUrl: string;
@@ -38,13 +40,14 @@ export interface AnthropicOptions {
 }
 
 export class AnthropicProvider implements Provider {
-  readonly name = PROVIDER;
+  readonly name: string;
   readonly configured: boolean;
   private readonly baseUrl: string;
   private readonly messagesUrl: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly opts: AnthropicOptions) {
+    this.name = opts.name ?? PROVIDER;
     this.configured = opts.apiKey !== undefined || opts.explicitBaseUrl;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.messagesUrl = `${this.baseUrl}/v1/messages`;
@@ -109,7 +112,7 @@ export class AnthropicProvider implements Provider {
   }
 
   async listModels(): Promise<ModelObject[]> {
-    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: 'anthropic' }));
+    return this.opts.prices.modelsOf(this.name).map(([id]) => ({ id, object: 'model', created: 0, owned_by: this.name }));
   }
 
   async health(): Promise<ProviderHealth> {

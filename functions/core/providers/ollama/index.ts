@@ -18,10 +18,13 @@ export { toOllamaRequest } from './to-ollama';
 export { toOpenAIChunks, toOpenAICompletion } from './from-ollama';
 
 export class OllamaProvider implements Provider {
-  readonly name = 'ollama';
   readonly configured = true;
 
-  constructor(private readonly baseUrl: string) {}
+  /** `name`: `ollama`, or a named instance's (its name in routes, metrics and usage). */
+  constructor(
+    private readonly baseUrl: string,
+    readonly name = 'ollama',
+  ) {}
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const body = JSON.stringify(toOllamaRequest(request, request.model));
@@ -34,7 +37,7 @@ export class OllamaProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (!request.stream) {
       return {
         kind: 'json',
@@ -47,15 +50,16 @@ export class OllamaProvider implements Provider {
   }
 
   private stream(res: UpstreamResponse, model: string, maxBytes: number | undefined): StreamResult {
+    const provider = this.name;
     const id = newCompletionId();
     const created = Math.floor(Date.now() / 1000);
     async function* parsed(): AsyncGenerator<OllamaChatResponse> {
-      for await (const line of ndjsonLines(res, 'ollama', maxBytes)) {
+      for await (const line of ndjsonLines(res, provider, maxBytes)) {
         let parsed: OllamaChatResponse;
         try {
           parsed = JSON.parse(line) as OllamaChatResponse;
         } catch {
-          throw badResponse('ollama', 'a stream line that is not JSON'); // a provider fault: retryable
+          throw badResponse(provider, 'a stream line that is not JSON'); // a provider fault: retryable
         }
         yield parsed;
       }
@@ -80,7 +84,7 @@ export class OllamaProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw await errorFrom(res);
+    if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(
       this.name,
       await readText(res, this.name, ctx.maxResponseBytes),
@@ -105,7 +109,7 @@ export class OllamaProvider implements Provider {
       id: m.name,
       object: 'model',
       created: m.modified_at ? Math.floor(Date.parse(m.modified_at) / 1000) : 0,
-      owned_by: 'ollama',
+      owned_by: this.name,
     }));
   }
 
@@ -114,8 +118,8 @@ export class OllamaProvider implements Provider {
   }
 }
 
-async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readText(res, 'ollama', 64 * 1024).catch(() => ''); // only its start is reported
+async function errorFrom(res: UpstreamResponse, provider: string): Promise<GatewayError> {
+  const text = await readText(res, provider, 64 * 1024).catch(() => ''); // only its start is reported
   let message = text.slice(0, 500) || `HTTP ${res.statusCode}`;
   try {
     const parsed = JSON.parse(text) as { error?: unknown };
@@ -123,5 +127,5 @@ async function errorFrom(res: UpstreamResponse): Promise<GatewayError> {
   } catch {
     // plain-text body: keep it
   }
-  return upstreamStatusError('ollama', res.statusCode, { message });
+  return upstreamStatusError(provider, res.statusCode, { message });
 }
