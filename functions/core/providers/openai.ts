@@ -8,7 +8,7 @@ import type { PriceBook } from '../pricing/pricing';
 import { GatewayError } from '../errors';
 import type { CallContext, EmbeddingsResult, NativeApi, NativeCall, NativeStream, NativeStreamEvent, NativeSync, Provider, ProviderHealth } from './provider';
 import { expectMediaType, parseUpstreamJson, probe, readText, sendUpstream, type UpstreamResponse } from './upstream-http';
-import { badResponse, sseData, truncatedStream } from './stream-framing';
+import { badResponse, forwardedEvents, sseData, truncatedStream } from './stream-framing';
 import { notForwarded, upstreamStatusError } from './upstream-errors';
 
 /**
@@ -240,38 +240,8 @@ const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"\\]+)"/;
  * a body that ends before one is a truncation; an `error` event is the provider failing mid-stream.
  */
 async function responsesStream(res: UpstreamResponse, maxBytes: number | undefined): Promise<NativeStream> {
-  const data = sseData(res, 'openai', maxBytes)[Symbol.asyncIterator]();
-  let head: NativeStreamEvent;
-  try {
-    head = await nextResponsesEvent(data);
-  } catch (err) {
-    await data.return(undefined);
-    throw err;
-  }
-
-  async function* events(): AsyncGenerator<NativeStreamEvent> {
-    let event = head;
-    try {
-      for (;;) {
-        yield event;
-        if (TERMINAL_EVENTS.has(event.type)) break;
-        event = await nextResponsesEvent(data);
-      }
-      // The body ends right after the terminal event (a compatible server may add `data: [DONE]`);
-      // the answer is whole by now, so nothing after it is forwarded and a failure there is moot.
-      try {
-        while (!(await data.next()).done) {
-          // drained
-        }
-      } catch {
-        // the connection broke after the terminal event
-      }
-    } finally {
-      // A consumer that stops early (the client went away) releases the upstream connection.
-      await data.return(undefined);
-    }
-  }
-  return { kind: 'stream', events: events() };
+  // The body ends right after the terminal event (a compatible server may add `data: [DONE]`).
+  return forwardedEvents(sseData(res, 'openai', maxBytes)[Symbol.asyncIterator](), nextResponsesEvent, (type) => TERMINAL_EVENTS.has(type));
 }
 
 async function nextResponsesEvent(data: AsyncIterator<string>): Promise<NativeStreamEvent> {

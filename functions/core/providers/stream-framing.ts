@@ -6,6 +6,7 @@
 // partial line is kept as a list of slices, joined once when its newline arrives. The former
 // splitter re-ran a regex over the whole pending text for every chunk, so one 50 MB event
 // without a separator cost 20+ s of CPU. A line or an event over `maxBytes` is a provider fault.
+import type { NativeStream, NativeStreamEvent } from './provider';
 import { GatewayError } from '../errors';
 
 /** Default cap on a sync answer and on a single stream event (MAX_RESPONSE_BYTES). */
@@ -121,4 +122,45 @@ async function* splitLines(body: AsyncIterable<Buffer | string>, provider: strin
 function decodeLine(line: Buffer): string {
   const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
   return line.toString('utf8', 0, end);
+}
+
+/**
+ * A forwarded stream of a client API an upstream speaks itself (provider.forward): its events read
+ * one by one with `read`, the first before this resolves (so a stream that fails at once can still
+ * fall back), up to the event `isLast` names; the rest of the body is drained, not forwarded (the
+ * answer is whole by then, and reading to the end returns the socket to the pool).
+ */
+export async function forwardedEvents(
+  data: AsyncIterator<string>,
+  read: (data: AsyncIterator<string>) => Promise<NativeStreamEvent>,
+  isLast: (type: string) => boolean,
+): Promise<NativeStream> {
+  let head: NativeStreamEvent;
+  try {
+    head = await read(data);
+  } catch (err) {
+    await data.return?.(undefined);
+    throw err;
+  }
+  async function* events(): AsyncGenerator<NativeStreamEvent> {
+    let event = head;
+    try {
+      for (;;) {
+        yield event;
+        if (isLast(event.type)) break;
+        event = await read(data);
+      }
+      try {
+        while (!(await data.next()).done) {
+          // drained
+        }
+      } catch {
+        // the connection broke after the answer was whole
+      }
+    } finally {
+      // A consumer that stops early (the client went away) releases the upstream connection.
+      await data.return?.(undefined);
+    }
+  }
+  return { kind: 'stream', events: events() };
 }

@@ -7,7 +7,7 @@
 // `message_delta` is the event that settles the answer, so it carries the assembled usage;
 // `message_stop` follows it and ends the stream.
 import type { NativeStream, NativeStreamEvent, NativeSync } from '../provider';
-import { badResponse, sseData, truncatedStream } from '../stream-framing';
+import { badResponse, forwardedEvents, sseData, truncatedStream } from '../stream-framing';
 import { parseUpstreamJson, readText, type UpstreamResponse } from '../upstream-http';
 import { mergeUsage, PROVIDER, streamError, usageOf } from './from-anthropic';
 import type { AnthropicUsage } from './types';
@@ -33,38 +33,12 @@ export async function nativeAnswer(res: UpstreamResponse, maxBytes: number | und
  * complete only at `message_stop`: a body that ends before it is a truncation.
  */
 export async function nativeStream(res: UpstreamResponse, maxBytes: number | undefined): Promise<NativeStream> {
-  const data = sseData(res, PROVIDER, maxBytes)[Symbol.asyncIterator]();
   const usage: AnthropicUsage = {};
-  let head: NativeStreamEvent;
-  try {
-    head = await nextEvent(data, usage);
-  } catch (err) {
-    await data.return(undefined);
-    throw err;
-  }
-
-  async function* events(): AsyncGenerator<NativeStreamEvent> {
-    let event = head;
-    try {
-      for (;;) {
-        yield event;
-        if (event.type === TERMINATOR) break;
-        event = await nextEvent(data, usage);
-      }
-      // Anthropic sends nothing after message_stop; reading to the end returns the socket to the pool.
-      try {
-        while (!(await data.next()).done) {
-          // drained
-        }
-      } catch {
-        // the connection broke after the answer was whole
-      }
-    } finally {
-      // A consumer that stops early (the client went away) releases the upstream connection.
-      await data.return(undefined);
-    }
-  }
-  return { kind: 'stream', events: events() };
+  return forwardedEvents(
+    sseData(res, PROVIDER, maxBytes)[Symbol.asyncIterator](),
+    (data) => nextEvent(data, usage),
+    (type) => type === TERMINATOR,
+  );
 }
 
 async function nextEvent(data: AsyncIterator<string>, usage: AnthropicUsage): Promise<NativeStreamEvent> {
