@@ -73,21 +73,8 @@ class TracedProvider implements Provider {
       this.forwards = forwards;
       this.forward = async (api, call, ctx) => {
         const span = this.start(api, call.model);
-        let result: NativeSync | NativeStream;
-        try {
-          result = await forward(api, call, ctx);
-        } catch (err) {
-          span.fail(err);
-          span.detach();
-          span.end();
-          throw err;
-        }
-        span.detach();
-        if (result.kind === 'json') {
-          span.end();
-          return result;
-        }
-        return { ...result, events: endWhenDone(result.events, span) };
+        const result = await untilAnswered(span, forward(api, call, ctx));
+        return result.kind === 'json' ? result : { ...result, events: endWhenDone(result.events, span) };
       };
     }
     const count = inner.countInputTokens?.bind(inner);
@@ -100,21 +87,8 @@ class TracedProvider implements Provider {
 
   async chat(request: ChatCompletionRequest, ctx: CallContext): Promise<SyncResult | StreamResult> {
     const span = this.start('chat', request.model);
-    let result: SyncResult | StreamResult;
-    try {
-      result = await this.inner.chat(request, ctx);
-    } catch (err) {
-      span.fail(err);
-      span.detach();
-      span.end();
-      throw err;
-    }
-    span.detach();
-    if (result.kind === 'json') {
-      span.end();
-      return result;
-    }
-    return { ...result, chunks: endWhenDone(result.chunks, span) };
+    const result = await untilAnswered(span, this.inner.chat(request, ctx));
+    return result.kind === 'json' ? result : { ...result, chunks: endWhenDone(result.chunks, span) };
   }
 
   listModels(): Promise<ModelObject[]> {
@@ -144,6 +118,25 @@ class TracedProvider implements Provider {
       },
     };
   }
+}
+
+/**
+ * The call's answer, with the span detached once it is in: ended then for a whole answer or a
+ * failure, left open for a stream (endWhenDone closes it).
+ */
+async function untilAnswered<T extends { kind: 'json' | 'stream' }>(span: Span, call: Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await call;
+  } catch (err) {
+    span.fail(err);
+    span.detach();
+    span.end();
+    throw err;
+  }
+  span.detach();
+  if (result.kind === 'json') span.end();
+  return result;
 }
 
 /** The stream's chunks, closing the span when they end, fail, or the consumer stops early. */
