@@ -3,14 +3,14 @@
 // for the faults and for usage the recordings do not have (prompt-cache reads and writes).
 import type { ServerResponse } from 'node:http';
 import { CancelSignal } from '../../functions/core/cancel';
-import { GatewayError } from '../../functions/core/errors';
 import { PriceBook } from '../../functions/core/pricing/pricing';
 import { AnthropicProvider } from '../../functions/core/providers/anthropic';
-import type { CallContext, NativeCall, NativeStream, NativeStreamEvent, NativeSync } from '../../functions/core/providers/provider';
+import type { CallContext, NativeCall, NativeStream, NativeSync } from '../../functions/core/providers/provider';
 import { startAnthropicUpstream, type FakeUpstream } from '../fakes/anthropic-upstream';
 import { splitSse } from '../fakes/fixtures';
 import { SSE_HEAD, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
 import { fixtureJson, fixtureText, rejectionOf } from './fixture-files';
+import { drain, gatewayError } from '../helpers/forwarded';
 
 const KEY = 'sk-ant-test';
 const prices = new PriceBook();
@@ -31,17 +31,6 @@ async function stream(p: AnthropicProvider, c: NativeCall): Promise<NativeStream
   const r = await p.forward('anthropic-messages', c, ctx());
   if (r.kind !== 'stream') throw new Error('expected a stream');
   return r;
-}
-
-async function drain(events: AsyncIterable<NativeStreamEvent>): Promise<NativeStreamEvent[]> {
-  const out: NativeStreamEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-function gatewayError(err: unknown): GatewayError {
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
 }
 
 /** The data line of each recorded event, as the upstream sent it. */

@@ -2,15 +2,15 @@
 // OpenAI upstream (recorded wire formats) and a scripted upstream for the faults.
 import type { ServerResponse } from 'node:http';
 import { CancelSignal } from '../../functions/core/cancel';
-import { GatewayError } from '../../functions/core/errors';
 import { PriceBook } from '../../functions/core/pricing/pricing';
 import { OpenAIProvider } from '../../functions/core/providers/openai';
-import type { CallContext, NativeStream, NativeStreamEvent, NativeSync } from '../../functions/core/providers/provider';
+import type { CallContext, NativeStream, NativeSync } from '../../functions/core/providers/provider';
 import { splitSse } from '../fakes/fixtures';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { SSE_HEAD, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
 import { eventually } from '../helpers/eventually';
 import { fixtureJson, fixtureText, rejectionOf } from './fixture-files';
+import { drain, gatewayError } from '../helpers/forwarded';
 
 const KEY = 'sk-test-0123456789abcdef';
 const prices = new PriceBook();
@@ -30,17 +30,6 @@ async function stream(p: OpenAIProvider, raw: Buffer, c = ctx()): Promise<Native
   const r = await forwardResponses(p, raw, c);
   if (r.kind !== 'stream') throw new Error('expected a stream');
   return r;
-}
-
-async function drain(events: AsyncIterable<NativeStreamEvent>): Promise<NativeStreamEvent[]> {
-  const out: NativeStreamEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-function gatewayError(err: unknown): GatewayError {
-  expect(err).toBeInstanceOf(GatewayError);
-  return err as GatewayError;
 }
 
 /** The recorded text stream's SSE events, each with its `\n\n`. */
