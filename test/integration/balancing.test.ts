@@ -138,8 +138,8 @@ describe('balanced routes', () => {
   });
 
   test('least-latency: traffic leaves a slowed deployment within a few requests and comes back after it recovers', async () => {
-    // west answers in ~20 ms throughout; east is fast, then slow, then fast again.
-    fakes.west.setBehaviour({ delayMs: 20 });
+    // west answers in ~40 ms throughout; east is fast, then slow, then fast again.
+    fakes.west.setBehaviour({ delayMs: 40 });
     const warm = await load('fast', 20);
     expect(warm.slice(10).filter((p) => p === 'east').length).toBeGreaterThanOrEqual(8);
 
