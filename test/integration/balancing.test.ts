@@ -45,6 +45,13 @@ describe('balanced routes', () => {
                 { provider: 'west', model: 'gpt-4o-mini-2024-07-18' },
               ],
             },
+            streams: {
+              strategy: 'least-latency',
+              targets: [
+                { provider: 'east', model: 'gpt-4o-mini-streams' },
+                { provider: 'west', model: 'gpt-4o-mini-streams' },
+              ],
+            },
             chain: {
               targets: [
                 { provider: 'east', model: 'gpt-4o-mini' },
@@ -151,5 +158,24 @@ describe('balanced routes', () => {
     fakes.east.setBehaviour(null);
     const recovered = await load('fast', 60);
     expect(recovered.slice(40).filter((p) => p === 'east').length).toBeGreaterThanOrEqual(15);
+  });
+
+  test('least-latency times a stream to its first chunk, not to its end', async () => {
+    // east starts at once but trickles its chunks; west starts 40 ms late.
+    fakes.east.setBehaviour({ streamChunks: 3, chunkDelayMs: 25 });
+    fakes.west.setBehaviour({ delayMs: 40 });
+    const counts = await counted(async () => {
+      for (let i = 0; i < 12; i++) {
+        const res = await fetch(`${gw.baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'streams', stream: true, messages: [{ role: 'user', content: 'Hello' }] }),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('[DONE]');
+      }
+    });
+    // Both measured once (no data goes first), then east but for one exploring pick.
+    expect(counts.east).toBeGreaterThanOrEqual(9);
   });
 });
