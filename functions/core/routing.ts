@@ -1,4 +1,5 @@
-// Model resolution: which provider (and which model name there) serves a requested model.
+// Model resolution: which provider (and which model name there) serves a requested model, and in
+// which order a request tries its targets (a balanced route's order: balancer.ts).
 import type { Route, RouteTarget, RoutingFile } from '../config';
 import { LatencyBoard, LeastLatencyBalancer, strategyOf, WeightedBalancer, type RouteBalancer } from './balancer';
 import { BUILT_IN_PROVIDERS, isBuiltInProvider, providerNames, providerType } from './provider-names';
@@ -160,7 +161,7 @@ export class TargetPlanner {
       const strategy = strategyOf(route);
       if (strategy === 'ordered') continue;
       const targets = route.targets.map((t): PlannedTarget => ({ ...t, via: 'route' }));
-      // Balanced among the deployments this pipeline can call; the others stay last, as skipped today.
+      // Balanced among the deployments this pipeline can call; the others stay last, where fallback skips them.
       const deployments = targets.filter((t) => configured.includes(t.provider));
       const tail = targets.filter((t) => !configured.includes(t.provider));
       if (deployments.length < 2) continue;
