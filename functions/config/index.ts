@@ -33,6 +33,8 @@ export {
   type BreakerSettings,
   type FallbackSettings,
   type PriceOverride,
+  type Route,
+  type RouteStrategy,
   type RouteTarget,
   type RoutingFile,
   type RoutingSettings,

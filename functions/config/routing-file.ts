@@ -11,6 +11,21 @@ import { issuePath, map, section } from './strict';
 export interface RouteTarget {
   provider: string;
   model: string;
+  /** A deployment's share of a balanced route's first tries (positive; 1 when absent). */
+  weight?: number;
+}
+
+/** How a route picks the first of its targets: see core/balancer.ts. */
+export const ROUTE_STRATEGIES = ['weighted', 'least-latency', 'ordered'] as const;
+export type RouteStrategy = (typeof ROUTE_STRATEGIES)[number];
+
+export interface Route {
+  /**
+   * Absent: `weighted` when a target gives a weight, else `ordered` (a fallback chain written
+   * before routes could balance keeps its order).
+   */
+  strategy?: RouteStrategy;
+  targets: RouteTarget[];
 }
 
 export interface PriceOverride {
@@ -27,7 +42,7 @@ export interface BreakerSettings {
 }
 
 export interface RoutingFile {
-  routes: Record<string, { targets: RouteTarget[] }>;
+  routes: Record<string, Route>;
   /** Built-in providers' default models, and the named providers (see named-providers.ts). */
   providers: Record<string, ProviderEntry>;
   fallback_providers?: string[];
@@ -59,6 +74,8 @@ const nonEmptyString = v.message(v.pipe(v.string(), v.minLength(1)), 'must be a 
 const positiveInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(1)), 'must be a positive integer');
 const nonNegativeInt = v.message(v.pipe(v.number(), v.integer(), v.minValue(0)), 'must be a non-negative integer');
 const price = v.message(v.pipe(v.number(), v.minValue(0)), 'must be a non-negative number');
+const weight = v.message(v.pipe(v.number(), v.finite(), v.gtValue(0)), 'must be a positive number');
+const strategy = v.picklist(ROUTE_STRATEGIES, `must be one of ${ROUTE_STRATEGIES.join(', ')}`);
 
 const RoutingDocument = section(
   {
@@ -66,7 +83,11 @@ const RoutingDocument = section(
       map(
         v.string(),
         section({
-          targets: v.pipe(v.array(section({ provider, model: nonEmptyString }), 'must be a non-empty array'), v.minLength(1, 'must be a non-empty array')),
+          strategy: v.optional(strategy),
+          targets: v.pipe(
+            v.array(section({ provider, model: nonEmptyString, weight: v.optional(weight) }), 'must be a non-empty array'),
+            v.minLength(1, 'must be a non-empty array'),
+          ),
         }),
       ),
       {},

@@ -38,7 +38,7 @@ export class ChatPipeline {
   constructor(private readonly deps: ChatDeps) {
     this.fallback = { ...deps, deadlineMs: deps.config.requestDeadlineMs };
     const configured = [...deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
-    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
+    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured, deps.now);
   }
 
   /** Serves one request that came in through `api`, answering in its format. */
@@ -128,12 +128,14 @@ export class ChatPipeline {
         );
       });
     } catch (err) {
+      this.planner.observe(ctx.attempts);
       deps.accountant.recordFailure(ctx, err, request.stream === true);
       throw err;
     }
     const { value: result, provider, target, admission, attemptStartedMs } = answer;
     const attempt = { provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs };
     ctx.attempts.push(attempt);
+    this.planner.observe(ctx.attempts); // to the answer, or a stream's first chunk
     if (result.kind === 'native') {
       const streamed = new StreamTally(req.body.length);
       return this.respondNative(ingress, result.via, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);

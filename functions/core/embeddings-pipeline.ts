@@ -22,7 +22,7 @@ export class EmbeddingsPipeline {
   constructor(private readonly deps: EmbeddingsDeps) {
     this.fallback = { ...deps, deadlineMs: deps.config.requestDeadlineMs };
     const configured = [...deps.providers.values()].filter((p) => p.configured && p.embed).map((p) => p.name);
-    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
+    this.planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured, deps.now);
   }
 
   async handle(req: ApiRequest, ids: RequestIds): Promise<ApiResponse> {
@@ -70,12 +70,14 @@ export class EmbeddingsPipeline {
           }),
       );
     }).catch((err: unknown) => {
+      this.planner.observe(ctx.attempts);
       deps.accountant.recordFailure(ctx, err, false);
       throw err;
     });
     const { value, provider, target, admission, attemptStartedMs } = answer;
     void deps.breaker.recordSuccess(provider.name, admission);
     ctx.attempts.push({ provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs });
+    this.planner.observe(ctx.attempts);
     const model = value.response.model || target.model;
     const tokens = value.response.usage?.prompt_tokens ?? 0;
     const cost = deps.accountant.record(ctx, {

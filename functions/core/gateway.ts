@@ -136,7 +136,7 @@ export class Gateway {
       this.routes[`${RESPONSES_PATH}/*`] = { GET: (req) => stored.retrieve(req, idOf(req)), DELETE: (req) => stored.remove(req, idOf(req)) };
     }
     const configured = [...deps.providers.values()].filter((p) => p.configured).map((p) => p.name);
-    const planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured);
+    const planner = new TargetPlanner(deps.config.routing, deps.prices, deps.config.defaultProvider, configured, deps.now);
     const countTokens = new CountTokensRoute({
       authenticate: (req, keys) => this.gate.authenticate(req, keys),
       checkModel: (tenant, model) => this.gate.checkModel(tenant, model),

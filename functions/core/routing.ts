@@ -1,9 +1,12 @@
-// Model resolution: which provider (and which model name there) serves a requested model.
-import type { RouteTarget, RoutingFile } from '../config';
+// Model resolution: which provider (and which model name there) serves a requested model, and in
+// which order a request tries its targets (a balanced route's order: balancer.ts).
+import type { Route, RouteTarget, RoutingFile } from '../config';
+import { LatencyBoard, LeastLatencyBalancer, strategyOf, WeightedBalancer, type RouteBalancer } from './balancer';
 import { BUILT_IN_PROVIDERS, isBuiltInProvider, providerNames, providerType } from './provider-names';
 import { GatewayError } from './errors';
 import type { Tenant } from './ports';
 import type { PriceBook } from './pricing/pricing';
+import type { Attempt } from './request-context';
 
 const OPENAI_MODEL = /^(gpt-|chatgpt-|text-embedding-|o\d+(-|$)|dall-e-|whisper-|tts-|omni-moderation)/;
 const ANTHROPIC_MODEL = /^claude-/;
@@ -32,7 +35,7 @@ export interface RoutingInput {
  */
 export function resolveTargets(input: RoutingInput, routing: RoutingFile, prices: PriceBook, defaultProvider: string): RouteTarget[] {
   // Own properties only: a model called "constructor" is a model, not Object.prototype's.
-  if (Object.hasOwn(routing.routes, input.model)) return (routing.routes[input.model] as { targets: RouteTarget[] }).targets;
+  if (Object.hasOwn(routing.routes, input.model)) return routeTargets(routing.routes[input.model] as Route, input.forcedProvider);
 
   const slash = input.model.indexOf('/');
   if (slash > 0) {
@@ -87,7 +90,7 @@ export function planTargets(
   configured: readonly string[],
 ): PlannedTarget[] {
   if (Object.hasOwn(routing.routes, input.model)) {
-    return (routing.routes[input.model] as { targets: RouteTarget[] }).targets.map((t) => ({ ...t, via: 'route' as const }));
+    return routeTargets(routing.routes[input.model] as Route, input.forcedProvider).map((t) => ({ ...t, via: 'route' as const }));
   }
   const primary = resolveTargets(input, routing, prices, defaultProvider).map((t) => ({ ...t, via: 'primary' as const }));
   // A provider that is not configured at all (the client's mistake) gets no fallback.
@@ -111,6 +114,17 @@ export function planTargets(
   return plan;
 }
 
+/**
+ * A route's targets, in the order given. With X-Provider, those at that provider (it names one
+ * deployment, which is not balanced); a route with none there keeps all of them.
+ */
+function routeTargets(route: Route, forcedProvider: string | undefined): RouteTarget[] {
+  if (forcedProvider === undefined) return route.targets;
+  const forced = forcedProvider.toLowerCase();
+  const there = route.targets.filter((t) => t.provider === forced);
+  return there.length > 0 ? there : route.targets;
+}
+
 function isProviderName(name: string, routing: RoutingFile): boolean {
   return providerType(name, routing) !== undefined;
 }
@@ -126,19 +140,43 @@ const MAX_PLANS_PER_TENANT = 1000;
 /**
  * planTargets with a per-tenant memo: a plan depends only on the config, the tenant record and
  * the request's model and X-Provider, so it is computed once per combination. Keyed by the tenant
- * object, a tenant record reloaded from its store starts with a fresh memo.
+ * object, a tenant record reloaded from its store starts with a fresh memo. A balanced route
+ * (see balancer.ts) is planned by its balancer instead: one of its memoised orders per request.
  */
 export class TargetPlanner {
   private readonly memo = new WeakMap<Tenant, Map<string, PlannedTarget[]>>();
+  private readonly balancers = new Map<string, RouteBalancer>();
+  /** Only when a route balances by latency: then `observe` feeds it. */
+  private readonly latency: LatencyBoard | undefined;
 
   constructor(
     private readonly routing: RoutingFile,
     private readonly prices: PriceBook,
     private readonly defaultProvider: string,
     private readonly configured: readonly string[],
-  ) {}
+    private readonly now: () => number,
+  ) {
+    let latency: LatencyBoard | undefined;
+    for (const [name, route] of Object.entries(routing.routes)) {
+      const strategy = strategyOf(route);
+      if (strategy === 'ordered') continue;
+      const targets = route.targets.map((t): PlannedTarget => ({ ...t, via: 'route' }));
+      // Balanced among the deployments this pipeline can call; the others stay last, where fallback skips them.
+      const deployments = targets.filter((t) => configured.includes(t.provider));
+      const tail = targets.filter((t) => !configured.includes(t.provider));
+      if (deployments.length < 2) continue;
+      const balancer =
+        strategy === 'weighted' ? new WeightedBalancer(deployments, tail) : new LeastLatencyBalancer(deployments, tail, (latency ??= new LatencyBoard()));
+      this.balancers.set(name, balancer);
+    }
+    this.latency = latency;
+  }
 
   plan(input: RoutingInput): readonly PlannedTarget[] {
+    if (input.forcedProvider === undefined && this.balancers.size > 0) {
+      const balancer = this.balancers.get(input.model);
+      if (balancer) return balancer.next(this.now());
+    }
     let plans = this.memo.get(input.tenant);
     if (!plans) this.memo.set(input.tenant, (plans = new Map()));
     const key = input.forcedProvider === undefined ? input.model : `${input.model}\u0000${input.forcedProvider}`;
@@ -149,5 +187,10 @@ export class TargetPlanner {
       plans.set(key, plan);
     }
     return plan;
+  }
+
+  /** A request's attempts (the answered one included), for least-latency routes. */
+  observe(attempts: readonly Attempt[]): void {
+    this.latency?.observe(attempts, this.now());
   }
 }

@@ -1,10 +1,11 @@
-// `npm run bench`: five sections, each process under test in its own process.
+// `npm run bench`: six sections, each process under test in its own process.
 //   core        direct vs floor (bare proxy) vs gateway on a fake OpenAI upstream (core.ts)
 //   translation gateway → each provider's fake vs direct to it, against the OpenAI pass-through (translation.ts)
 //   storage     the gateway on memory vs on DynamoDB (dynalite), with and without limits (storage.ts)
 //   lambda      the chat Lambda bundle: size, SDK left to the runtime, cold init in fresh processes (lambda-bundle.ts)
 //   outage      two gateways under a paced load while Redis, then DynamoDB, is killed for 5 s (outage.ts)
-// Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage"), BENCH_RUNS (default 3), BENCH_DURATION
+//   balance     gateway CPU per request on a route of 1 vs 8 deployments, weighted and least-latency (balance.ts)
+// Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage,balance"), BENCH_RUNS (default 3), BENCH_DURATION
 // (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
 // run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
 // `npm run build` if missing), BENCH_COMPARE_ENTRY (another build's gateway entry, e.g. an older
@@ -25,11 +26,12 @@ import { OUTAGE, runOutage, type OutageResult } from './outage';
 import { formatOutageTable } from './outage-report';
 import type { StoreKind } from './outage-stores';
 import { allWarnings } from './warnings';
+import { formatBalanceTable, runBalance, type BalanceResult } from './balance';
 
 const ROOT = process.cwd(); // npm run always starts in the package root
 const DIRS: BenchPaths = { root: ROOT, benchDir: path.join(ROOT, 'test', 'bench'), outDir: path.join(ROOT, '.bench') };
 const GATEWAY_AUTH = 'Bearer gw-default-key';
-const SECTIONS = ['core', 'translation', 'storage', 'lambda', 'outage'] as const;
+const SECTIONS = ['core', 'translation', 'storage', 'lambda', 'outage', 'balance'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function intEnv(name: string, def: number, min: number, max: number): number {
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
   const durationS = intEnv('BENCH_DURATION', 5, 1, 120);
   // Shorter by default: the section has twelve paths to load, and the whole bench should stay near 5 minutes.
   const translationDurationS = intEnv('BENCH_TRANSLATION_DURATION', Math.min(3, durationS), 1, 120);
+  // Three short rows per round: the difference sought is small, so rounds matter more than length.
+  const balanceDurationS = Math.min(3, durationS);
   const gatewayEntry = path.resolve(ROOT, process.env.BENCH_GATEWAY_ENTRY || 'dist/local.mjs');
   const compareEntry = process.env.BENCH_COMPARE_ENTRY ? path.resolve(ROOT, process.env.BENCH_COMPARE_ENTRY) : undefined;
   if (compareEntry && !existsSync(compareEntry)) throw new Error(`BENCH_COMPARE_ENTRY ${compareEntry} does not exist (build that version first)`);
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
     sections.includes('translation') ? `translation ${translationDurationS}s` : '',
     sections.includes('storage') ? `storage ${durationS}s` : '',
     sections.includes('outage') ? `outage 20s per store, once` : '',
+    sections.includes('balance') ? `balance ${balanceDurationS}s` : '',
   ];
   console.log(
     `bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`,
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
   let storage: StorageResult | undefined;
   let lambda: LambdaResult | undefined;
   let outage: OutageResult | undefined;
+  let balance: BalanceResult | undefined;
   if (sections.includes('core')) core = await runCore({ ...common, durationS, compareEntry });
   if (sections.includes('translation')) {
     console.log('translation section: one gateway and one fake per provider');
@@ -118,12 +124,17 @@ async function main(): Promise<void> {
     console.log(`outage section: two gateways sharing ${outageStores.join(', then ')}, the store killed for 5 s under load`);
     outage = await runOutage({ dirs: DIRS, gatewayEntry, stores: outageStores, rate: outageRate });
   }
+  if (sections.includes('balance')) {
+    console.log(`balance section: one gateway, routes of 1 and 8 deployments on one fake`);
+    balance = await runBalance({ ...common, durationS: balanceDurationS });
+  }
 
   if (core) console.log(`\n${formatTable(core.summary, runs)}`);
   if (translation) console.log(`\n${formatTranslationTable(translation.summary, translation.config)}`);
   if (storage) console.log(`\n${formatStorageTable(storage)}`);
   if (lambda) console.log(`\n${formatLambdaTable(lambda)}`);
   if (outage) console.log(`\n${formatOutageTable(outage)}`);
+  if (balance) console.log(`\n${formatBalanceTable(balance)}`);
   const warnings = allWarnings();
   if (warnings.length > 0) console.log(`\n${warnings.length} warning(s); see above.`);
 
@@ -137,7 +148,7 @@ async function main(): Promise<void> {
   };
   // The core section keeps its top-level keys (config, summary, raw); the translation section has its own key.
   const config = { sections, gatewayEntry, ...core?.config };
-  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda, outage };
+  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda, outage, balance };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`results: ${path.relative(ROOT, file)} (${meta.elapsedS.toFixed(0)} s)`);
 }

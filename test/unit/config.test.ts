@@ -190,6 +190,22 @@ describe('GATEWAY_CONFIG file', () => {
     ['a negative price', { prices: { 'gpt-4o': { input_per_mtok: -1, output_per_mtok: 1 } } }, 'prices.gpt-4o.input_per_mtok'],
     ['a price without output_per_mtok', { prices: { 'gpt-4o': { input_per_mtok: 1 } } }, 'prices.gpt-4o.output_per_mtok'],
     ['a document that is an array', [], 'GATEWAY_CONFIG'],
+    ['a zero weight', { routes: { r: { targets: [{ provider: 'openai', model: 'x', weight: 0 }] } } }, 'routes.r.targets[0].weight must be a positive number'],
+    [
+      'a negative weight',
+      { routes: { r: { targets: [{ provider: 'openai', model: 'x', weight: -1 }] } } },
+      'routes.r.targets[0].weight must be a positive number',
+    ],
+    [
+      'a weight given as text',
+      { routes: { r: { targets: [{ provider: 'openai', model: 'x', weight: '3' }] } } },
+      'routes.r.targets[0].weight must be a positive number',
+    ],
+    [
+      'an unknown strategy',
+      { routes: { r: { strategy: 'random', targets: [{ provider: 'openai', model: 'x' }] } } },
+      'routes.r.strategy must be one of weighted, least-latency, ordered',
+    ],
   ])('rejects %s with a ConfigError naming the field', (_label, json, field) => {
     const files = fileServer('/c.json', JSON.stringify(json));
     expect(configError({ GATEWAY_CONFIG: '/c.json' }, files.read).message).toContain(field);
@@ -198,8 +214,8 @@ describe('GATEWAY_CONFIG file', () => {
   // A misspelt or invented field at any depth would otherwise be silently ignored.
   it.each<[unknown, string]>([
     [{ providers: { openai: { base_url: 'http://127.0.0.1:4010' } } }, 'providers.openai.base_url'],
-    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o', weight: 2 }] } } }, 'routes.fast.targets[0].weight'],
-    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o' }], strategy: 'random' } } }, 'routes.fast.strategy'],
+    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o', weight: 2, priority: 1 }] } } }, 'routes.fast.targets[0].priority'],
+    [{ routes: { fast: { targets: [{ provider: 'openai', model: 'gpt-4o' }], balance: 'random' } } }, 'routes.fast.balance'],
     [{ circuit_breaker: { x: 1 } }, 'circuit_breaker.x'],
     [{ cache: { x: 1 } }, 'cache.x'],
     [{ prices: { m: { input_per_mtok: 1, output_per_mtok: 2, x: 3 } } }, 'prices.m.x'],
