@@ -98,41 +98,35 @@ export class ChatPipeline {
     const expanded = request !== read;
     let answer: Answer<SyncResult | StreamResult | NativeResult>;
     try {
-      answer = await tryTargets(
-        ctx,
-        plan,
-        this.fallback,
-        async (provider, target) => {
-          const sameModel = target.model === request.model;
-          // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
-          // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
-          // that trickles bytes hold the client forever. A started stream is never cut by it.
-          const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-          return callWithinDeadline(
-            req.signal,
-            deadlineAt,
-            () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
-            async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
-              if (native && provider.forward && forwardsNatively(provider, native.api)) {
-                const body = native.requestBody(request, wire, req.body, target, expanded);
-                const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
-                const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
-                return { kind: 'native', answer, via: native };
-              }
-              const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
-                signal,
-                requestId: ctx.requestId,
-                timeoutMs: deps.config.upstreamTimeoutMs,
-                rawBody: sameModel && ingress.passThrough ? req.body : undefined,
-                maxResponseBytes: deps.config.maxResponseBytes,
-              });
-              // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
-              return result.kind === 'stream' ? primeStream(result) : result;
-            },
-          );
-        },
-        req.signal,
-      );
+      answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {
+        const sameModel = target.model === request.model;
+        // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
+        // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
+        // that trickles bytes hold the client forever. A started stream is never cut by it.
+        const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+        return callWithinDeadline(
+          req.signal,
+          deadlineAt,
+          () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+          async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
+            if (native && provider.forward && forwardsNatively(provider, native.api)) {
+              const body = native.requestBody(request, wire, req.body, target, expanded);
+              const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
+              const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
+              return { kind: 'native', answer, via: native };
+            }
+            const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
+              signal,
+              requestId: ctx.requestId,
+              timeoutMs: deps.config.upstreamTimeoutMs,
+              rawBody: sameModel && ingress.passThrough ? req.body : undefined,
+              maxResponseBytes: deps.config.maxResponseBytes,
+            });
+            // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
+            return result.kind === 'stream' ? primeStream(result) : result;
+          },
+        );
+      });
     } catch (err) {
       deps.accountant.recordFailure(ctx, err, request.stream === true);
       throw err;

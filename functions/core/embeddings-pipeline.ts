@@ -50,32 +50,26 @@ export class EmbeddingsPipeline {
         'model_not_supported',
       );
     }
-    const answer = await tryTargets(
-      ctx,
-      plan,
-      this.fallback,
-      (provider, target) => {
-        if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
-        const sameModel = target.model === request.model;
-        const embed = provider.embed.bind(provider);
-        // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
-        const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-        return callWithinDeadline(
-          req.signal,
-          deadlineAt,
-          () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
-          (signal) =>
-            embed(sameModel ? request : { ...request, model: target.model }, {
-              signal,
-              requestId: ctx.requestId,
-              timeoutMs: deps.config.upstreamTimeoutMs,
-              rawBody: sameModel ? req.body : undefined,
-              maxResponseBytes: deps.config.maxResponseBytes,
-            }),
-        );
-      },
-      req.signal,
-    ).catch((err: unknown) => {
+    const answer = await tryTargets(ctx, plan, this.fallback, (provider, target) => {
+      if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
+      const sameModel = target.model === request.model;
+      const embed = provider.embed.bind(provider);
+      // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
+      const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+      return callWithinDeadline(
+        req.signal,
+        deadlineAt,
+        () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+        (signal) =>
+          embed(sameModel ? request : { ...request, model: target.model }, {
+            signal,
+            requestId: ctx.requestId,
+            timeoutMs: deps.config.upstreamTimeoutMs,
+            rawBody: sameModel ? req.body : undefined,
+            maxResponseBytes: deps.config.maxResponseBytes,
+          }),
+      );
+    }).catch((err: unknown) => {
       deps.accountant.recordFailure(ctx, err, false);
       throw err;
     });

@@ -1,7 +1,6 @@
 // Route → cooldown → circuit breaker → provider, with fallback: tries a request's planned targets in order
 // until one answers, recording every attempt and why it failed.
 import type { Admission, CircuitBreaker } from './breaker';
-import type { CancelSignal } from './cancel';
 import type { Cooldowns } from './cooldowns';
 import { GatewayError, toGatewayError } from './errors';
 import type { Logger } from './logger';
@@ -55,15 +54,15 @@ interface Cooling {
  * A target whose breaker is open, or whose deployment is cooling down, is skipped without a
  * network call. A fault with a retry hint cools its deployment down instead of counting against
  * the breaker. When no target could serve and one is cooling down, one retry of it after its
- * cooldown is allowed (COOLDOWN_RETRY) if that fits the deadline; `signal` ends that wait.
+ * cooldown is allowed (COOLDOWN_RETRY) if that fits the deadline; the client leaving ends that wait.
  */
 export async function tryTargets<T>(
   ctx: RequestContext,
   plan: readonly PlannedTarget[],
   deps: FallbackDeps,
   call: (provider: Provider, target: PlannedTarget) => Promise<T>,
-  signal?: CancelSignal,
 ): Promise<Answer<T>> {
+  const { signal } = ctx;
   let lastError: GatewayError | undefined;
   let failedProvider: string | undefined;
   let tried = 0;
@@ -149,12 +148,12 @@ export async function tryTargets<T>(
 
   // Nothing served. Wait out the cooldown that ends first, once, if that fits the deadline.
   const soonest = earliest(cooling);
-  if (soonest && deps.cooldowns.retryAllowed && !signal?.cancelled) {
+  if (soonest && deps.cooldowns.retryAllowed && !signal.cancelled) {
     const waitMs = Math.max(0, soonest.cooldown.untilMs - deps.now());
     const provider = deps.providers.get(soonest.target.provider);
     if (provider && deps.now() - ctx.startedMs + waitMs < deps.deadlineMs) {
       await deps.cooldowns.sleep(waitMs, signal);
-      if (signal?.cancelled) throw clientGone();
+      if (signal.cancelled) throw clientGone();
       const answer = await attempt(soonest.target, provider, false);
       if (answer) return answer;
     }
