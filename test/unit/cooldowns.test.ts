@@ -2,6 +2,7 @@
 import { MemoryCooldownStore } from '../../functions/adapters/memory/cooldown-store';
 import { ConfigError } from '../../functions/config';
 import { loadCooldownSettings } from '../../functions/config/cooldowns';
+import { CancelSignal } from '../../functions/core/cancel';
 import { Cooldowns, sleep } from '../../functions/core/cooldowns';
 import type { Cooldown, CooldownStore } from '../../functions/core/ports';
 
@@ -70,4 +71,13 @@ describe('Cooldowns', () => {
     expect(await off.start('openai', 'gpt-4o', { ms: 20_000, header: 'retry-after' }, false)).toBeUndefined();
     expect(await off.of('openai', 'gpt-4o')).toBeUndefined();
   });
+});
+
+test('a wait for a cooldown ends as soon as the client leaves', async () => {
+  const signal = new CancelSignal();
+  const started = Date.now();
+  const waiting = sleep(60_000, signal);
+  signal.cancel();
+  await waiting;
+  expect(Date.now() - started).toBeLessThan(1000);
 });
