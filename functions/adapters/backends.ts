@@ -10,7 +10,8 @@
 // Precedence, per family:
 //   tenants, admin users, audit trail  DynamoDB when DYNAMODB_ENDPOINT or TENANTS_TABLE is set, else memory.
 //   rate limits, response cache,       Redis when REDIS_URL is set, else the DynamoDB state table
-//   budget ledger, stored responses    when tenants are in DynamoDB, else memory.
+//   budget ledger, stored responses    when tenants are in DynamoDB, else memory (cooldowns follow
+//                                      the rate limits: state.ts).
 //   circuit-breaker state              Redis when REDIS_URL is set and USE_DISTRIBUTED_CB=true, else the
 //                                      DynamoDB state table when tenants are in DynamoDB, else memory.
 //   usage totals, alert claims         DynamoDB's usage table when USAGE_TABLE is set or tenants are in

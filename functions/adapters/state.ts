@@ -1,5 +1,5 @@
 // Builds the request-path state stores (rate-limit windows, cached responses, budget accounts,
-// circuit-breaker state, stored responses of the Responses API) on the backends selectBackends
+// circuit-breaker state, deployments' cooldowns, stored responses of the Responses API) on the backends selectBackends
 // chose (see backends.ts for the precedence). Shared backends are imported only when selected.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
@@ -8,14 +8,16 @@ import type { BudgetLedger } from '../core/ports';
 import { CachedBreakerStore } from '../core/breaker-cache';
 import type { RoutingSettings, StoreSettings } from '../config';
 import type { Logger } from '../core/logger';
-import type { BreakerStateStore, RateLimiter, ResponseCache, ResponseStore } from '../core/ports';
+import type { BreakerStateStore, CooldownStore, RateLimiter, ResponseCache, ResponseStore } from '../core/ports';
 import type { Backends, StoreBackend } from './backends';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';
+import { ResilientCooldownStore } from '../core/resilience/cooldown-store';
 import { ResilientRateLimiter } from '../core/resilience/rate-limiter';
 import { ResilientResponseCache } from '../core/resilience/response-cache';
 import { ResilientResponseStore } from '../core/resilience/response-store';
 import type { StoreGuard, StoreGuards } from '../core/store-guard';
 import { MemoryBreakerStore } from './memory/breaker-store';
+import { MemoryCooldownStore } from './memory/cooldown-store';
 import { MemoryBudgetLedger } from './memory/budget-ledger';
 import { MemoryRateLimiter } from './memory/rate-limiter';
 import { MemoryResponseCache } from './memory/response-cache';
@@ -30,6 +32,8 @@ export interface StateStores {
   /** Stored responses: a failing put is logged and skipped, a failing read is 503 (core/resilience). */
   responses: ResponseStore;
   breakerStore: BreakerStateStore;
+  /** Deployments' cooldowns, with the rate-limit windows (the request-path state backend); per instance while that store is down. */
+  cooldownStore: CooldownStore;
   /** The shared ledger as it is (budget leases and degraded admission sit above it), or memory. */
   budgetLedger: BudgetLedger;
   /** The guard of the budget ledger's store; absent for memory. */
@@ -82,12 +86,16 @@ export async function createStateStores(
     : new ResilientResponseStore(new MemoryResponseStore(), logger);
   const budgetLedger: BudgetLedger = budgetOn ? budgetOn.stores.budgetLedger : new MemoryBudgetLedger();
   const breakerStore: BreakerStateStore = breakerOn ? sharedBreaker(breakerOn.stores.breakerStore, breakerOn.guard, now) : new MemoryBreakerStore();
+  const cooldownStore: CooldownStore = limiterOn
+    ? new ResilientCooldownStore(limiterOn.stores.cooldownStore, new MemoryCooldownStore(), limiterOn.guard)
+    : new MemoryCooldownStore();
   const budgetGuard = budgetOn?.guard;
   return {
     limiter,
     cache,
     responses,
     breakerStore,
+    cooldownStore,
     budgetLedger,
     budgetGuard,
     redis,
@@ -98,22 +106,25 @@ export async function createStateStores(
   };
 }
 
-type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'responses' | 'breakerStore' | 'budgetLedger'>;
+type SharedState = Pick<StateStores, 'limiter' | 'cache' | 'responses' | 'breakerStore' | 'cooldownStore' | 'budgetLedger'>;
 
 async function redisState(redis: Redis): Promise<SharedState> {
-  const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisResponseStore }, { RedisBudgetLedger }, { RedisBreakerStore }] = await Promise.all([
-    import('./redis/rate-limiter'),
-    import('./redis/response-cache'),
-    import('./redis/response-store'),
-    import('./redis/budget-ledger'),
-    import('./redis/breaker-store'),
-  ]);
+  const [{ RedisRateLimiter }, { RedisResponseCache }, { RedisResponseStore }, { RedisBudgetLedger }, { RedisBreakerStore }, { RedisCooldownStore }] =
+    await Promise.all([
+      import('./redis/rate-limiter'),
+      import('./redis/response-cache'),
+      import('./redis/response-store'),
+      import('./redis/budget-ledger'),
+      import('./redis/breaker-store'),
+      import('./redis/cooldown-store'),
+    ]);
   return {
     limiter: new RedisRateLimiter(redis),
     cache: new RedisResponseCache(redis),
     responses: new RedisResponseStore(redis),
     budgetLedger: new RedisBudgetLedger(redis),
     breakerStore: new RedisBreakerStore(redis),
+    cooldownStore: new RedisCooldownStore(redis),
   };
 }
 
@@ -148,6 +159,7 @@ async function dynamoState(
     { DynamoResponseCache },
     { DynamoResponseStore },
     { DynamoBreakerStore },
+    { DynamoCooldownStore },
     { DynamoBudgetLedger },
     { GetCommand },
   ] = await Promise.all([
@@ -157,6 +169,7 @@ async function dynamoState(
     import('./dynamodb/response-cache'),
     import('./dynamodb/response-store'),
     import('./dynamodb/breaker-store'),
+    import('./dynamodb/cooldown-store'),
     import('./dynamodb/budget-ledger'),
     import('@aws-sdk/lib-dynamodb'),
   ]);
@@ -169,6 +182,7 @@ async function dynamoState(
     cache: new DynamoResponseCache(doc, { tableName }),
     responses: new DynamoResponseStore(doc, { tableName }),
     breakerStore: new DynamoBreakerStore(doc, { tableName }),
+    cooldownStore: new DynamoCooldownStore(doc, { tableName }),
     budgetLedger: new DynamoBudgetLedger(doc, { tableName, now }),
   };
 }

@@ -4,6 +4,7 @@
 // included, take the type of the concern they need (RoutingSettings, StoreSettings, …). Reading the
 // secrets themselves belongs in adapters/aws/: only their ARNs are settings.
 import { loadAdminSettings, type AdminSettings } from './admin';
+import { loadCooldownSettings, type CooldownSettings } from './cooldowns';
 import type { Env } from './env';
 import { loadProviderSettings, type ProviderSettings } from './providers';
 import { resolveNamedProviders, type NamedProviderSettings } from './named-providers';
@@ -19,6 +20,7 @@ import { loadUsageSettings, type UsageSettings } from './usage';
 export { ConfigError } from './error';
 export type { Env } from './env';
 export type { AdminSettings } from './admin';
+export type { CooldownSettings } from './cooldowns';
 export { BUILT_IN_PROVIDERS, type BuiltInProviderName, type ProviderSettings } from './providers';
 export { keyVariable, requireProviderKeys } from './named-providers';
 export type {
@@ -49,6 +51,7 @@ export interface GatewayConfig
   extends ServerSettings,
     ProviderSettings,
     RoutingSettings,
+    CooldownSettings,
     NamedProviderSettings,
     StoreSettings,
     UsageSettings,
@@ -71,6 +74,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     ...loadServerSettings(env, version),
     ...providers,
     ...routing,
+    ...loadCooldownSettings(env),
     namedProviders,
     ...loadStoreSettings(env),
     ...loadTenantSettings(env),

@@ -1,7 +1,7 @@
 // The account step: prices a request from its usage, records metrics, and hands exactly one
 // usage event per request to the usage pipeline without making the client wait for it.
 import { GatewayError } from './errors';
-import { CIRCUIT_OPEN } from './fallback';
+import { madeNoCall } from './fallback';
 import type { Logger } from './logger';
 import { METRIC, type Counter, type Histogram, type Metrics } from './metrics';
 import type { Usage } from './openai-types';
@@ -155,14 +155,14 @@ export class Accountant {
 
 /**
  * The attempt a failed request is billed and recorded against: the last one that reached a
- * provider. An attempt an open breaker refused made no provider call, so it is never the one; and
+ * provider. An attempt an open breaker or a cooldown refused made no provider call, so it is never the one; and
  * a client that left (499) is not a failure to bill. Undefined: nothing to record.
  */
 export function billedAttempt(attempts: readonly Attempt[], status: number): Attempt | undefined {
   if (status === 499) return undefined;
   for (let i = attempts.length - 1; i >= 0; i--) {
     const attempt = attempts[i] as Attempt;
-    if (attempt.error !== CIRCUIT_OPEN) return attempt;
+    if (!madeNoCall(attempt)) return attempt;
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import type { ErrorBody } from './openai-types';
+import type { RetryAfter } from './providers/retry-after';
 import { redactText } from './redact';
 import { StoreUnavailableError } from './store-guard';
 
@@ -23,6 +24,8 @@ export class GatewayError extends Error {
    * opposed to failing: a client API that tells the two apart (Anthropic's 529 overloaded_error) can.
    */
   readonly overloaded: boolean;
+  /** The upstream's advice to wait before calling the same deployment again (its 429/503/529 headers). */
+  readonly retryAfter?: RetryAfter;
 
   constructor(
     status: number,
@@ -35,6 +38,7 @@ export class GatewayError extends Error {
       headers?: Record<string, string>;
       detail?: string;
       overloaded?: boolean;
+      retryAfter?: RetryAfter;
     } = {},
   ) {
     super(message);
@@ -47,6 +51,7 @@ export class GatewayError extends Error {
     this.headers = opts.headers ?? {};
     if (opts.detail !== undefined) this.detail = opts.detail;
     this.overloaded = opts.overloaded ?? false;
+    if (opts.retryAfter !== undefined) this.retryAfter = opts.retryAfter;
   }
 
   /** What the client sees; key-shaped text is masked whoever built the message. */

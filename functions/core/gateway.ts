@@ -16,6 +16,7 @@ import { BudgetGuard } from './budget';
 import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
+import type { Cooldowns } from './cooldowns';
 import { ChatPipeline } from './chat-pipeline';
 import type { ProviderSettings, RoutingSettings, ServerSettings, StoreSettings } from '../config';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
@@ -54,6 +55,7 @@ export interface GatewayDeps {
   /** Stored responses of the Responses API; absent where nothing serves that API. */
   responses?: ResponseStore;
   breaker: CircuitBreaker;
+  cooldowns: Cooldowns;
   usage: UsageSink;
   /** Totals for GET /v1/usage. */
   usageReader: UsageReader;

@@ -1,6 +1,7 @@
 // What every request pipeline (chat, embeddings) is built from.
 import type { Accountant } from './accounting';
 import type { CircuitBreaker } from './breaker';
+import type { Cooldowns } from './cooldowns';
 import type { BudgetGuard } from './budget';
 import type { ProviderSettings, RoutingSettings } from '../config';
 import type { Logger } from './logger';
@@ -15,6 +16,8 @@ export interface PipelineDeps {
   providers: ReadonlyMap<string, Provider>;
   gate: TenantGate;
   breaker: CircuitBreaker;
+  /** Deployments cooling down after an upstream's retry hint: skipped, or waited out once. */
+  cooldowns: Cooldowns;
   accountant: Accountant;
   budget: BudgetGuard;
   prices: PriceBook;

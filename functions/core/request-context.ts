@@ -2,6 +2,7 @@
 // made, and the headers every answer carries.
 import { randomBytes } from 'node:crypto';
 import type { ApiRequest } from './api-types';
+import type { CancelSignal } from './cancel';
 import type { Tenant } from './ports';
 
 export interface RequestIds {
@@ -25,6 +26,8 @@ export interface RequestContext extends RequestIds {
   /** Headers every answer to this request carries (rate-limit state). */
   headers: Record<string, string>;
   attempts: Attempt[];
+  /** The client's cancellation (it went away): also ends a wait for a cooldown. */
+  signal: CancelSignal;
 }
 
 /**

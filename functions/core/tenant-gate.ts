@@ -50,6 +50,7 @@ export class TenantGate {
       tenant,
       headers: {},
       attempts: [],
+      signal: req.signal,
     };
     if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, body, ctx, budget: await reserve(tenant, request, req) };
     const limits: Array<Promise<void>> = [];

@@ -17,7 +17,7 @@ import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
 import { providerNames } from '../core/provider-names';
 
-export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses'> {
+export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
   server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
 }
@@ -36,7 +36,13 @@ export interface LocalGateway extends ComposedGateway {
 
 /** Throws ListenError when the address cannot be listened on. */
 export async function startLocalGateway(config: GatewayConfig, logger: Logger, opts: LocalGatewayOptions = {}): Promise<LocalGateway> {
-  const composed = await composeGateway(config, logger, { now: opts.now, providers: opts.providers, stores: opts.stores, ingresses: opts.ingresses });
+  const composed = await composeGateway(config, logger, {
+    now: opts.now,
+    providers: opts.providers,
+    stores: opts.stores,
+    ingresses: opts.ingresses,
+    sleep: opts.sleep,
+  });
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
   const { authEnabled, password } = config.admin;

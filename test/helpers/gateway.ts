@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Env } from '../../functions/config';
 import { createJsonLogger, silentLogger } from '../../functions/core/logger';
 import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-repository';
+import type { Sleep } from '../../functions/core/cooldowns';
 import type { ChatIngress } from '../../functions/core/ingress/ingress';
 import type { Provider } from '../../functions/core/providers/provider';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
@@ -24,6 +25,8 @@ export interface StartOptions {
   routing?: Record<string, unknown>;
   /** The client chat APIs to serve instead of the default (OpenAI chat completions and Responses, Anthropic Messages). */
   ingresses?: readonly ChatIngress[];
+  /** How a request waits out a cooldown (a fake one moves the test's clock). */
+  sleep?: Sleep;
 }
 
 export async function startGateway(env: Env, opts: StartOptions = {}): Promise<TestGateway> {
@@ -32,7 +35,7 @@ export async function startGateway(env: Env, opts: StartOptions = {}): Promise<T
   const fullEnv = { ADDR: '127.0.0.1:0', ...(opts.routing ? { GATEWAY_CONFIG: 'gateway-config.json' } : {}), ...env };
   const config = loadConfig(fullEnv, (p) => files[p] ?? readFileSync(p, 'utf8'), 'test');
   const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
-  const local = await startLocalGateway(config, logger, { now: opts.now, providers: opts.providers, ingresses: opts.ingresses });
+  const local = await startLocalGateway(config, logger, { now: opts.now, providers: opts.providers, ingresses: opts.ingresses, sleep: opts.sleep });
   const tenants = local.stores.tenants;
   if (!(tenants instanceof MemoryTenantRepository)) {
     await local.close();

@@ -36,6 +36,8 @@ describe('fallback across route targets', () => {
   let openai: FakeUpstream;
   let ollama: FakeUpstream;
   let gw: TestGateway;
+  // The fake's 429 says when its limit resets: each test starts past the cooldown that leaves.
+  let clock = Date.now();
 
   beforeAll(async () => {
     openai = await startOpenAIUpstream();
@@ -44,6 +46,7 @@ describe('fallback across route targets', () => {
       { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url },
       {
         routing: { ...ROUTE, circuit_breaker: { failure_threshold: 1000, success_threshold: 1, open_seconds: 30 } },
+        now: () => clock,
       },
     );
   });
@@ -55,6 +58,7 @@ describe('fallback across route targets', () => {
   afterEach(() => {
     openai.setBehaviour(null);
     ollama.setBehaviour(null);
+    clock += 61_000;
   });
 
   const send = (stream: boolean, extra: Record<string, string> = {}): Promise<Response> =>

@@ -2,6 +2,7 @@
 // after its Smithy shape (HTTP errors, and exception frames inside a ConverseStream alike), so
 // the mapping goes by name; transport failures carry a Node error code instead.
 import { GatewayError } from '../../core/errors';
+import { retryAfterOf, type ResponseHeaders } from '../../core/providers/retry-after';
 import { upstreamStatusError } from '../../core/providers/upstream-errors';
 
 export const PROVIDER = 'bedrock';
@@ -32,6 +33,9 @@ const SERVICE_FAULTS = new Set([
   'ModelStreamErrorException',
 ]);
 
+/** The HTTP status of the faults that may advise a wait, for an exception frame that has none. */
+const ADVISING_FAULTS: Readonly<Record<string, number>> = { ThrottlingException: 429, ServiceUnavailableException: 503 };
+
 /** Transport failures before or during the response: nothing Bedrock said, the network broke. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -52,11 +56,14 @@ interface ErrorFacts {
   message: string;
   status?: number;
   code?: string;
+  /** The HTTP answer's headers, where the SDK kept its raw response. */
+  headers: ResponseHeaders;
 }
 
 function factsOf(err: unknown): ErrorFacts {
-  if (typeof err !== 'object' || err === null) return { name: 'Error', message: String(err) };
-  const e = err as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (typeof err !== 'object' || err === null) return { name: 'Error', message: String(err), headers: {} };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; $response?: { headers?: unknown } };
+  const headers = e.$response?.headers;
   const status = e.$metadata?.httpStatusCode;
   return {
     // Exception frames are named in lowerCamel (throttlingException); HTTP errors in UpperCamel.
@@ -64,6 +71,7 @@ function factsOf(err: unknown): ErrorFacts {
     message: typeof e.message === 'string' ? e.message : '',
     ...(typeof status === 'number' ? { status } : {}),
     ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    headers: typeof headers === 'object' && headers !== null ? (headers as ResponseHeaders) : {},
   };
 }
 
@@ -106,6 +114,8 @@ export function bedrockError(err: unknown): GatewayError {
       retryable: true,
       detail: message,
       overloaded: f.name === 'ServiceUnavailableException',
+      // Throttled (429) or unavailable (503): a retry-after the SDK kept is the deployment's cooldown.
+      retryAfter: retryAfterOf(f.status ?? ADVISING_FAULTS[f.name] ?? 0, f.headers),
     });
   }
   if ((f.code !== undefined && NETWORK_CODES.has(f.code)) || f.name === 'TimeoutError') {
@@ -113,7 +123,7 @@ export function bedrockError(err: unknown): GatewayError {
   }
   if (f.status !== undefined) {
     const credentials = f.status === 401 || f.status === 403;
-    return upstreamStatusError(PROVIDER, f.status, { message: credentials ? f.name : `${f.name}: ${message}` });
+    return upstreamStatusError(PROVIDER, f.status, { message: credentials ? f.name : `${f.name}: ${message}` }, f.headers);
   }
   return new GatewayError(502, `${PROVIDER} failed: ${f.name}.`, { type: 'api_error', code: 'upstream_error', retryable: true });
 }

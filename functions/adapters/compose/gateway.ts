@@ -11,6 +11,7 @@ import { BackendModels } from '../../core/backend-models';
 import { tenantLookup } from './tenant-lookup';
 import { guardedUsageReader } from './usage-reader';
 import { CircuitBreaker } from '../../core/breaker';
+import { Cooldowns, sleep, type Sleep } from '../../core/cooldowns';
 import { budgetLedgerStack } from '../../core/budget-stack';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../../core/metrics';
 import type { GatewayConfig } from '../../config';
@@ -56,6 +57,8 @@ export interface ComposeOptions {
   ingresses?: readonly ChatIngress[];
   /** The tenant, admin-user and audit stores to use instead of those the configuration selects. */
   stores?: Stores;
+  /** How a request waits out a cooldown (COOLDOWN_RETRY); tests pass one that moves their clock. */
+  sleep?: Sleep;
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -94,6 +97,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     cache: state.cache,
     responses: state.responses,
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
+    cooldowns: new Cooldowns(state.cooldownStore, config.cooldowns, now, opts.sleep ?? sleep),
     usage: usage.sink,
     usageReader: guardedUsageReader(usageStores, guards),
     budgetLedger: budgetLedgerStack(state.budgetLedger, {

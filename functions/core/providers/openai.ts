@@ -156,7 +156,7 @@ async function errorFrom(res: UpstreamResponse, provider: string): Promise<Gatew
   } catch {
     // not JSON: keep the text
   }
-  return upstreamStatusError(provider, res.statusCode, detail);
+  return upstreamStatusError(provider, res.statusCode, detail, res.headers);
 }
 
 /**

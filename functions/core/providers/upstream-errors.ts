@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors';
 import { redactText } from '../redact';
+import { retryAfterOf, type ResponseHeaders } from './retry-after';
 
 /** Statuses that are the client's own fault: returned as they are, never retried elsewhere. */
 const CLIENT_FAULTS = new Set([400, 404, 413, 422]);
@@ -18,9 +19,10 @@ export interface UpstreamErrorDetail {
  * provider's status and message (key-shaped text redacted): the client needs it to fix its
  * request. Everything else (auth failure on the gateway's own key, 408, 409, 429, 5xx) is a
  * provider-side fault: retryable, 502 naming the provider in the gateway's own words; the
- * provider's text, which may echo the gateway's key, goes to the logs only (as `detail`).
+ * provider's text, which may echo the gateway's key, goes to the logs only (as `detail`). A 429,
+ * 503 or 529 whose `headers` advise a wait carries it as `retryAfter` (the deployment cools down).
  */
-export function upstreamStatusError(provider: string, status: number, detail: UpstreamErrorDetail): GatewayError {
+export function upstreamStatusError(provider: string, status: number, detail: UpstreamErrorDetail, headers: ResponseHeaders = {}): GatewayError {
   if (CLIENT_FAULTS.has(status)) {
     return new GatewayError(status, redactText(detail.message), {
       type: detail.type ?? (status === 404 ? 'not_found_error' : 'invalid_request_error'),
@@ -35,6 +37,7 @@ export function upstreamStatusError(provider: string, status: number, detail: Up
     retryable: true,
     detail: truncate(redactText(detail.message), 300),
     overloaded: OVERLOADED.has(status),
+    retryAfter: retryAfterOf(status, headers),
   });
 }
 

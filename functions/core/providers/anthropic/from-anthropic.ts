@@ -3,6 +3,7 @@
 import type { GatewayError } from '../../errors';
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../../chat/model';
 import { upstreamStatusError } from '../upstream-errors';
+import type { ResponseHeaders } from '../retry-after';
 import type { AnthropicErrorBody, AnthropicResponse, AnthropicUsage } from './types';
 
 export const PROVIDER = 'anthropic';
@@ -113,7 +114,7 @@ const statusOfErrorType = (type: string): number => STATUS_OF_TYPE[type] ?? 500;
  * An Anthropic error answer → GatewayError. Client faults (400/404/413) keep their status and
  * Anthropic's message; credentials, rate limits, 5xx and 529 become retryable 502s naming anthropic.
  */
-export function errorFromBody(status: number, text: string): GatewayError {
+export function errorFromBody(status: number, text: string, headers: ResponseHeaders = {}): GatewayError {
   let detail: { message: string; type?: string } = { message: text.trim().slice(0, 500) || `HTTP ${status}` };
   try {
     const parsed = JSON.parse(text) as Partial<AnthropicErrorBody>;
@@ -122,7 +123,7 @@ export function errorFromBody(status: number, text: string): GatewayError {
   } catch {
     // not JSON (a proxy's HTML page, say): keep the text
   }
-  return upstreamStatusError(PROVIDER, status, detail);
+  return upstreamStatusError(PROVIDER, status, detail, headers);
 }
 
 /** The `error` event of a stream (e.g. overloaded_error after the 200 head) → GatewayError. */

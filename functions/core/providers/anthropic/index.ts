@@ -67,7 +67,7 @@ export class AnthropicProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
     });
-    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''));
+    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     if (request.stream) {
       expectMediaType(res, this.name, ['text/event-stream']);
       return streamResultFrom(sseData(res, this.name, ctx.maxResponseBytes), request.model);
@@ -107,7 +107,7 @@ export class AnthropicProvider implements Provider {
       if (value !== undefined) headers[name] = value;
     }
     const res = await sendUpstream({ provider: this.name, url, method: 'POST', headers, body: call.body, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
-    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''));
+    if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     return res;
   }
 

@@ -127,5 +127,5 @@ async function errorFrom(res: UpstreamResponse, provider: string): Promise<Gatew
   } catch {
     // plain-text body: keep it
   }
-  return upstreamStatusError(provider, res.statusCode, { message });
+  return upstreamStatusError(provider, res.statusCode, { message }, res.headers);
 }
