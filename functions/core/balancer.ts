@@ -2,6 +2,7 @@
 // order of preference for fallback. State is per gateway instance, in memory: every plan handed
 // out is a memoised list, so picking costs no allocation once each order has been seen.
 import type { Route, RouteStrategy } from '../config';
+import { madeNoCall } from './fallback';
 import type { Attempt } from './request-context';
 import type { PlannedTarget } from './routing';
 
@@ -100,7 +101,8 @@ export class LatencyBoard {
   observe(attempts: readonly Attempt[], now: number): void {
     for (const attempt of attempts) {
       const entry = this.byProvider.get(attempt.provider)?.get(attempt.model);
-      if (!entry) continue;
+      // A target skipped unasked (open breaker, cooldown) measured nothing.
+      if (!entry || madeNoCall(attempt)) continue;
       if (attempt.status < 400) entry.add(attempt.latency_ms, now);
       else if (providerFault(attempt.status)) entry.add(attempt.latency_ms + FAILURE_PENALTY_MS, now);
     }

@@ -7,6 +7,7 @@ import { PriceBook } from '../../functions/core/pricing/pricing';
 import type { Attempt } from '../../functions/core/request-context';
 import { TargetPlanner, type PlannedTarget } from '../../functions/core/routing';
 import { DEFAULT_TENANT } from '../../functions/core/tenants';
+import { CIRCUIT_OPEN, COOLING_DOWN } from '../../functions/core/fallback';
 
 const tenant: Tenant = { ...DEFAULT_TENANT };
 const PROVIDERS = { a: { type: 'openai', base_url: 'http://127.0.0.1:1/v1' }, b: { type: 'openai', base_url: 'http://127.0.0.1:2/v1' } };
@@ -157,8 +158,10 @@ describe('least-latency', () => {
     // A failure counts as a penalty: traffic leaves a at once.
     p.observe([{ provider: 'a', model: 'm', status: 503, latency_ms: 5, error: 'upstream 503' }]);
     expect(first(p, 'r')).toBe('b/m');
-    // The client's own error says nothing about the deployment.
+    // The client's own error says nothing about the deployment; nor does a target skipped unasked.
     p.observe([{ provider: 'b', model: 'm', status: 400, latency_ms: 5000, error: 'bad request' }]);
+    p.observe([{ provider: 'b', model: 'm', status: 503, latency_ms: 0, error: CIRCUIT_OPEN }]);
+    p.observe([{ provider: 'b', model: 'm', status: 429, latency_ms: 0, error: `${COOLING_DOWN} for 12 s (retry-after)` }]);
     expect(first(p, 'r')).toBe('b/m');
   });
 
