@@ -4,64 +4,31 @@
 // and the state stores as the gateway composes them, on the backend the configuration selects.
 // Every DynamoDB test gets a "state" table of its own, every Redis test its own key prefix.
 import { randomBytes } from 'node:crypto';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Redis } from 'ioredis';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { selectBackends } from '../../functions/adapters/backends';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoResponseStore, PART_BYTES } from '../../functions/adapters/dynamodb/response-store';
-import { ensureTables, localTableNames } from '../../functions/adapters/dynamodb/tables';
 import { MemoryResponseStore } from '../../functions/adapters/memory/response-store';
-import { connectRedis } from '../../functions/adapters/redis/client';
 import { RedisResponseStore } from '../../functions/adapters/redis/response-store';
 import { createStateStores, type StateStores } from '../../functions/adapters/state';
 import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { StoreGuards } from '../../functions/core/store-guard';
-import { startDynalite, uniqueTablePrefix, type RunningDynalite } from '../helpers/dynalite';
-import { startRedis, type RunningRedis } from '../helpers/redis';
+import { useStateBackends } from '../helpers/state-backends';
 import { recordOfBytes, responseStoreContract, storedResponse } from './response-store.contract';
 
-let dynalite: RunningDynalite;
-let doc: DynamoDBDocumentClient;
-let redisServer: RunningRedis;
-let redis: Redis;
-const prefix = uniqueTablePrefix('responses');
-let tables = 0;
-
-beforeAll(async () => {
-  [dynalite, redisServer] = await Promise.all([startDynalite(), startRedis()]);
-  doc = createDocumentClient({ endpoint: dynalite.endpoint, region: 'us-east-1' });
-  redis = await connectRedis({ url: redisServer.url });
-});
-
-afterAll(async () => {
-  doc?.destroy();
-  await redis?.quit();
-  await dynalite?.close();
-  await redisServer?.stop();
-});
-
+const backends = useStateBackends('responses');
 const noCleanup = async (): Promise<void> => {};
-
-async function freshStateTable(): Promise<{ tableName: string; cleanup: () => Promise<void> }> {
-  const tableName = localTableNames(`${prefix}${++tables}-`).state;
-  await ensureTables(doc, { state: tableName });
-  return { tableName, cleanup: async () => void (await doc.send(new DeleteTableCommand({ TableName: tableName }))) };
-}
-
-const redisPrefix = (): string => `test:${randomBytes(6).toString('hex')}:`;
 
 /** Four items' worth at the real part size: the contract's large records must be split to be stored. */
 const DYNAMO_TEST_MAX = 4 * PART_BYTES - 1000;
 
 responseStoreContract('memory', async () => ({ repo: new MemoryResponseStore(256 * 1024), cleanup: noCleanup }));
 responseStoreContract('dynamodb (dynalite)', async () => {
-  const { tableName, cleanup } = await freshStateTable();
-  return { repo: new DynamoResponseStore(doc, { tableName, maxRecordBytes: DYNAMO_TEST_MAX }), cleanup };
+  const { tableName, cleanup } = await backends.freshStateTable();
+  return { repo: new DynamoResponseStore(backends.doc, { tableName, maxRecordBytes: DYNAMO_TEST_MAX }), cleanup };
 });
 responseStoreContract('redis', async () => ({
-  repo: new RedisResponseStore(redis, { prefix: redisPrefix(), maxRecordBytes: 1024 * 1024 }),
+  repo: new RedisResponseStore(backends.redis, { prefix: backends.redisPrefix(), maxRecordBytes: 1024 * 1024 }),
   cleanup: noCleanup,
 }));
 
@@ -96,7 +63,7 @@ describe('memory response store', () => {
 describe('DynamoDB response store: records over the 400 KB item limit', () => {
   const itemsOf = async (tableName: string, tenantId: string, id: string) =>
     (
-      await doc.send(
+      await backends.doc.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk',
@@ -107,15 +74,15 @@ describe('DynamoDB response store: records over the 400 KB item limit', () => {
     ).Items ?? [];
 
   it('the local DynamoDB refuses an item over 400 KB, as DynamoDB does (so the split below is needed)', async () => {
-    const { tableName, cleanup } = await freshStateTable();
-    const unsplit = new DynamoResponseStore(doc, { tableName, partBytes: 450 * 1024 });
+    const { tableName, cleanup } = await backends.freshStateTable();
+    const unsplit = new DynamoResponseStore(backends.doc, { tableName, partBytes: 450 * 1024 });
     await expect(unsplit.put(recordOfBytes('t', 'r', 450 * 1024), 60, T0)).rejects.toThrow(/size/i);
     await cleanup();
   });
 
   it('splits a 1 MB record over items under the limit, each with the ttl DynamoDB sweeps by', async () => {
-    const { tableName, cleanup } = await freshStateTable();
-    const store = new DynamoResponseStore(doc, { tableName });
+    const { tableName, cleanup } = await backends.freshStateTable();
+    const store = new DynamoResponseStore(backends.doc, { tableName });
     const record = recordOfBytes('t', 'resp_big', 1024 * 1024);
     await store.put(record, 90, T0);
     const items = await itemsOf(tableName, 't', 'resp_big');
@@ -129,8 +96,8 @@ describe('DynamoDB response store: records over the 400 KB item limit', () => {
   });
 
   it('reads an expired record that the TTL sweep has not yet deleted as absent', async () => {
-    const { tableName, cleanup } = await freshStateTable();
-    const store = new DynamoResponseStore(doc, { tableName });
+    const { tableName, cleanup } = await backends.freshStateTable();
+    const store = new DynamoResponseStore(backends.doc, { tableName });
     await store.put(storedResponse('t', 'resp_1'), 90, T0);
     expect(await store.get('t', 'resp_1', T0 + 90_000)).toBeNull();
     expect(await itemsOf(tableName, 't', 'resp_1')).toHaveLength(1); // still in the table
@@ -138,18 +105,18 @@ describe('DynamoDB response store: records over the 400 KB item limit', () => {
   });
 
   it('reads a record whose part the TTL sweep took first as absent, not as a truncated record', async () => {
-    const { tableName, cleanup } = await freshStateTable();
-    const store = new DynamoResponseStore(doc, { tableName });
+    const { tableName, cleanup } = await backends.freshStateTable();
+    const store = new DynamoResponseStore(backends.doc, { tableName });
     await store.put(recordOfBytes('t', 'resp_big', 1024 * 1024), 90, T0);
     const part = (await itemsOf(tableName, 't', 'resp_big')).find((i) => String(i.sk).startsWith('PART#'));
-    await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: part?.pk, sk: part?.sk } }));
+    await backends.doc.send(new DeleteCommand({ TableName: tableName, Key: { pk: part?.pk, sk: part?.sk } }));
     expect(await store.get('t', 'resp_big', T0)).toBeNull();
     await cleanup();
   });
 
   it('leaves no parts behind when a split record is replaced or deleted', async () => {
-    const { tableName, cleanup } = await freshStateTable();
-    const store = new DynamoResponseStore(doc, { tableName });
+    const { tableName, cleanup } = await backends.freshStateTable();
+    const store = new DynamoResponseStore(backends.doc, { tableName });
     await store.put(recordOfBytes('t', 'resp_big', 1024 * 1024), 90, T0);
     await store.put(storedResponse('t', 'resp_big'), 90, T0);
     expect(await itemsOf(tableName, 't', 'resp_big')).toHaveLength(1);
@@ -164,12 +131,12 @@ describe('Redis response store', () => {
   it('gives the key an expiry of the TTL, so Redis drops the record itself when it runs out', async () => {
     // A redis-server's clock cannot be moved: the contract proves expiry by the caller's clock;
     // here the key's own TTL proves Redis will drop it at the same moment.
-    const keyPrefix = redisPrefix();
-    const store = new RedisResponseStore(redis, { prefix: keyPrefix });
+    const keyPrefix = backends.redisPrefix();
+    const store = new RedisResponseStore(backends.redis, { prefix: keyPrefix });
     await store.put(storedResponse('tenant-a', 'resp_1'), 2_592_000, Date.now());
-    const keys = await redis.keys(`${keyPrefix}*`);
+    const keys = await backends.redis.keys(`${keyPrefix}*`);
     expect(keys).toEqual([`${keyPrefix}resp:tenant-a#resp_1`]);
-    const ttl = await redis.ttl(keys[0] as string);
+    const ttl = await backends.redis.ttl(keys[0] as string);
     expect(ttl).toBeGreaterThan(2_592_000 - 5);
     expect(ttl).toBeLessThanOrEqual(2_592_000);
   });
@@ -184,8 +151,8 @@ describe('composed state stores: stored responses on the selected backend', () =
   }
 
   const shared: Array<[string, () => Env]> = [
-    ['redis (REDIS_URL)', () => ({ REDIS_URL: redisServer.url })],
-    ['the DynamoDB state table', () => ({ DYNAMODB_ENDPOINT: dynalite.endpoint, STATE_TABLE: `${prefix}composed-${++tables}` })],
+    ['redis (REDIS_URL)', () => ({ REDIS_URL: backends.redisUrl })],
+    ['the DynamoDB state table', () => ({ DYNAMODB_ENDPOINT: backends.dynamoEndpoint, STATE_TABLE: backends.uniqueTableName('composed') })],
   ];
 
   it.each(shared)('%s: a response one instance stores, another reads and deletes', async (_name, env) => {
