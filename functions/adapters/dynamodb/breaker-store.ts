@@ -1,9 +1,10 @@
 // Breaker states in the "state" table, all under one partition: pk CB, sk <provider>. One
 // partition (instead of pk CB#<provider>) is what lets all() be a single Query rather than a Scan
 // over every rate-limit and cache item; breaker writes are few, so it is never a hot partition.
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CLOSED } from '../../core/breaker';
 import type { BreakerPhase, BreakerState, BreakerStateStore } from '../../core/ports';
+import { queryPartition } from './client';
 
 const PK = 'CB';
 const PHASES: ReadonlySet<string> = new Set<BreakerPhase>(['closed', 'open', 'half_open']);
@@ -53,20 +54,7 @@ export class DynamoBreakerStore implements BreakerStateStore {
 
   async all(): Promise<Record<string, BreakerState>> {
     const states: Record<string, BreakerState> = {};
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.opts.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': PK },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) states[String(item.sk)] = toState(item);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for (const item of await queryPartition(this.doc, this.opts.tableName, PK)) states[String(item.sk)] = toState(item);
     return states;
   }
 }

@@ -1,9 +1,9 @@
 // Cooldowns in the "state" table, all under one partition: pk COOLDOWN, sk <deployment>, so that
 // every running cooldown is one Query. An item carries `ttl` (epoch seconds) for the table's TTL
 // deletion; reads skip ended ones, as TTL deletes lazily.
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cooldown, CooldownStore } from '../../core/ports';
-import { isConditionFailed } from './client';
+import { isConditionFailed, queryPartition } from './client';
 
 const PK = 'COOLDOWN';
 
@@ -41,24 +41,11 @@ export class DynamoCooldownStore implements CooldownStore {
 
   async active(nowMs: number): Promise<Record<string, Cooldown>> {
     const running: Record<string, Cooldown> = {};
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.opts.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': PK },
-          // Consistent: a cooldown another instance just started must be seen at once.
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const cooldown = toCooldown(item);
-        if (cooldown.untilMs > nowMs) running[String(item.sk)] = cooldown;
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    // Consistent: a cooldown another instance just started must be seen at once.
+    for (const item of await queryPartition(this.doc, this.opts.tableName, PK)) {
+      const cooldown = toCooldown(item);
+      if (cooldown.untilMs > nowMs) running[String(item.sk)] = cooldown;
+    }
     return running;
   }
 }
