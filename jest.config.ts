@@ -6,7 +6,8 @@ const config: Config = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)sx?$': ['@swc/jest', {}] },
-  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // @opentelemetry's exporters load node:http with import(), which jest runs only once transformed.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|@opentelemetry)/)'],
   testTimeout: 20000,
 };
 
