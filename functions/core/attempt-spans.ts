@@ -9,18 +9,17 @@ import type { RequestContext } from './request-context';
 import { clientSpanName, FIRST_CHUNK_EVENT, genAiProviderName, NO_SPAN, usageAttributes, type GenAiOperation } from './telemetry';
 
 /**
- * The span opener for one request's attempts, or undefined when telemetry is off (then nothing
- * is built per request). `attributes` are the request's own (its parameters, captured messages).
+ * The span opener for one request's attempts; callers make one only when telemetry is enabled,
+ * so nothing is built per request otherwise. `shared` are the request's own attributes (its
+ * parameters, captured messages).
  */
 export function attemptSpans(
-  telemetry: Telemetry | undefined,
+  telemetry: Telemetry,
   ctx: RequestContext,
   directory: ProviderDirectory,
   operation: GenAiOperation,
-  attributes: () => Attributes,
-): AttemptSpans | undefined {
-  if (!telemetry?.enabled) return undefined;
-  const shared = attributes();
+  shared: Attributes,
+): AttemptSpans {
   return (provider, target) =>
     telemetry.startSpan(clientSpanName(operation, target.model), {
       kind: 'client',
@@ -48,9 +47,8 @@ export interface AttemptOutcome {
   outputMessages?: string;
 }
 
-/** Ends an attempt's CLIENT span with its outcome (a no-op span stays untouched). */
+/** Ends an attempt's CLIENT span with its outcome; callers skip it for NO_SPAN, sparing the outcome object. */
 export function endAttempt(span: Span, outcome: AttemptOutcome): void {
-  if (span === NO_SPAN) return;
   const attributes: Record<string, AttributeValue> = {
     'gen_ai.response.model': outcome.model,
     'ai_gateway.cache_hit': false,

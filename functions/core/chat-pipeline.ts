@@ -102,7 +102,8 @@ export class ChatPipeline {
     const expanded = request !== read;
     let answer: Answer<SyncResult | StreamResult | NativeResult>;
     try {
-      const spans = attemptSpans(deps.telemetry, ctx, deps.config.routing, 'chat', () => this.requestAttributes(request));
+      const { telemetry } = deps;
+      const spans = telemetry?.enabled ? attemptSpans(telemetry, ctx, deps.config.routing, 'chat', this.requestAttributes(request)) : undefined;
       answer = await tryTargets(
         ctx,
         plan,
@@ -249,7 +250,7 @@ export class ChatPipeline {
       const model = final.model ?? targetModel;
       const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
       budget.settle(cost);
-      endAttempt(span, { model, usage: answer.usage, costUsd: cost });
+      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost });
       const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
     }
@@ -297,7 +298,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499 && !settled) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
-        endAttempt(span, { model, usage, costUsd: cost, error: streamError(status, failure) });
+        if (span !== NO_SPAN) endAttempt(span, { model, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
@@ -447,7 +448,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
-        endAttempt(span, { model, id: result.id, usage, costUsd: cost, error: streamError(status, failure) });
+        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };

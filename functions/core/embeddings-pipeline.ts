@@ -52,7 +52,8 @@ export class EmbeddingsPipeline {
         'model_not_supported',
       );
     }
-    const spans = attemptSpans(deps.telemetry, ctx, deps.config.routing, 'embeddings', () => ({}));
+    const { telemetry } = deps;
+    const spans = telemetry?.enabled ? attemptSpans(telemetry, ctx, deps.config.routing, 'embeddings', {}) : undefined;
     const answer = await tryTargets(
       ctx,
       plan,
@@ -99,7 +100,7 @@ export class EmbeddingsPipeline {
       stream: false,
     });
     budget.settle(cost);
-    endAttempt(span, { model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, costUsd: cost });
+    if (span !== NO_SPAN) endAttempt(span, { model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, costUsd: cost });
     return {
       status: 200,
       headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider.name) },

@@ -2,6 +2,7 @@
 // continuing the client's trace, one CLIENT span per provider attempt with the GenAI semantic
 // conventions' attributes, the upstream called inside that trace, and no message content (nor any
 // key) unless content capture is on.
+import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
@@ -251,5 +252,36 @@ describe('telemetry spans with message content captured', () => {
     const client = only(g.telemetry.ofKind('client'));
     const output = JSON.parse(String(client.attributes['gen_ai.output.messages'])) as Array<{ role: string; parts: unknown[] }>;
     expect(output[0]).toMatchObject({ role: 'assistant', parts: [{ type: 'text', content: expect.any(String) }] });
+  });
+});
+
+describe('telemetry spans of a request forwarded natively', () => {
+  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic, and the upstream gets its traceparent', async () => {
+    const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
+    const telemetry = new RecordingTelemetry();
+    const gw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-upstream-key', ANTHROPIC_BASE_URL: anthropic.url }, { telemetry });
+    try {
+      const res = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': DEFAULT_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', traceparent: TRACEPARENT },
+        body: JSON.stringify({ model: 'claude-3-5-haiku-latest', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      const server = only(telemetry.ofKind('server'));
+      expect(server).toMatchObject({ name: 'POST /v1/messages', traceId: CLIENT_TRACE, attributes: { 'http.response.status_code': 200 } });
+      const client = only(telemetry.ofKind('client'));
+      expect(client).toMatchObject({
+        name: 'chat claude-3-5-haiku-latest',
+        parentSpanId: server.spanId,
+        ended: true,
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.max_tokens': 64 },
+      });
+      expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+      expect(anthropic.requests.at(-1)?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+      expect(telemetry.everything()).not.toContain('sk-ant-upstream-key');
+    } finally {
+      await gw.close();
+      await anthropic.close();
+    }
   });
 });
