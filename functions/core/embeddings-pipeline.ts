@@ -100,7 +100,11 @@ export class EmbeddingsPipeline {
       stream: false,
     });
     budget.settle(cost);
-    if (span !== NO_SPAN) endAttempt(span, { model, usage: { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }, costUsd: cost });
+    if (span !== NO_SPAN) {
+      // Embeddings produce no output tokens: only the input count is theirs to report.
+      span.setAttributes({ 'gen_ai.usage.input_tokens': tokens });
+      endAttempt(span, { model, costUsd: cost });
+    }
     return {
       status: 200,
       headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider.name) },

@@ -186,7 +186,19 @@ describe('telemetry spans', () => {
       attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'text-embedding-3-small' },
     });
     expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+    expect(client.attributes['gen_ai.usage.output_tokens']).toBeUndefined();
     expect(g.telemetry.everything()).not.toContain(SECRET);
+  });
+
+  test('a stream cut off after it began ends its CLIENT span with error.type', async () => {
+    g.openai.setBehaviour({ failAfterChunks: 2, times: 1 });
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(res.status).toBe(200);
+    await res.text();
+    const client = only(g.telemetry.ofKind('client'));
+    expect(client.ended).toBe(true);
+    expect(client.events.map((e) => e.name)).toContain(FIRST_CHUNK_EVENT);
+    expect(client.attributes['error.type']).toEqual(expect.any(String));
   });
 
   test('a refused request has its SERVER span with the status and no CLIENT span', async () => {
