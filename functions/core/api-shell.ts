@@ -25,18 +25,18 @@ export type RouteTable = Readonly<Record<string, Route>>;
 
 /** The route serving a routed path: its exact entry, else the longest prefix entry it continues. */
 export function routeFor(routes: RouteTable, path: string): Route | undefined {
-  return matchRoute(routes, path)?.route;
+  const key = routeKeyFor(routes, path);
+  return key === undefined ? undefined : routes[key];
 }
 
-/** The route serving a routed path and the table key it was found by (its `http.route`). */
-export function matchRoute(routes: RouteTable, path: string): { key: string; route: Route } | undefined {
-  const exact = routes[path];
-  if (exact) return { key: path, route: exact };
-  let best: { key: string; route: Route } | undefined;
-  for (const [key, route] of Object.entries(routes)) {
+/** The table key serving a routed path (a request span's `http.route`): its own, else the longest prefix entry it continues. */
+export function routeKeyFor(routes: RouteTable, path: string): string | undefined {
+  if (routes[path]) return path;
+  let best: string | undefined;
+  for (const key of Object.keys(routes)) {
     if (!key.endsWith('/*')) continue;
     const prefix = key.slice(0, -1);
-    if (path.length > prefix.length && path.startsWith(prefix) && (!best || key.length > best.key.length)) best = { key, route };
+    if (path.length > prefix.length && path.startsWith(prefix) && (!best || key.length > best.length)) best = key;
   }
   return best;
 }
@@ -79,13 +79,12 @@ export function serveRoutes(routes: RouteTable, deps: ApiShellDeps): ApiHandler 
   const telemetry = deps.telemetry ?? NO_TELEMETRY;
   return async (req) => {
     const path = routedPath(req.path);
-    const match = matchRoute(routes, path);
-    const span = telemetry.enabled ? serverSpan(telemetry, req, match?.key) : NO_SPAN;
+    const route = routeFor(routes, path);
+    const span = telemetry.enabled ? serverSpan(telemetry, req, routeKeyFor(routes, path)) : NO_SPAN;
     const ids = requestIds(req, span);
     const startedMs = deps.now();
     deps.access?.begin(ids);
     try {
-      const route = match?.route;
       if (!route) throw notFound(`Unknown path: ${req.method} ${req.path}.${hint}`);
       const handler = route[req.method];
       if (!handler) {

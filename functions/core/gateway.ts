@@ -11,7 +11,7 @@
 import { Accountant, freeProviders } from './accounting';
 import type { BackendModels } from './backend-models';
 import { logAccess, withApiHeaders } from './access-log';
-import { endSpan, matchRoute, routedPath, serveRoutes, serverSpan, type RouteHandler } from './api-shell';
+import { endSpan, routedPath, routeFor, routeKeyFor, serveRoutes, serverSpan, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
 import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
@@ -204,8 +204,7 @@ export class Gateway {
    */
   async refuseBeforeBody(req: Omit<ApiRequest, 'body'>): Promise<ApiResponse | undefined> {
     const path = routedPath(req.path);
-    const match = path.startsWith('/v1/') ? matchRoute(this.routes, path) : undefined;
-    if (!match?.route[req.method]) return undefined;
+    if (!path.startsWith('/v1/') || !routeFor(this.routes, path)?.[req.method]) return undefined;
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
     const ingress = this.clientApis.get(path);
     const startedMs = this.deps.now();
@@ -217,7 +216,7 @@ export class Gateway {
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
       // The refusal is the request's whole answer: its SERVER span is made now, from when it began.
-      const span = telemetry?.enabled ? serverSpan(telemetry, req, match.key, wallStartMs) : NO_SPAN;
+      const span = telemetry?.enabled ? serverSpan(telemetry, req, routeKeyFor(this.routes, path), wallStartMs) : NO_SPAN;
       const ids = requestIds(head, span);
       logAccess(this.deps.logger, req, {
         requestId: ids.requestId,
