@@ -16,6 +16,7 @@ import { loadServerSettings, type ServerSettings } from './server';
 import { loadStoreSettings, type StoreSettings } from './stores';
 import { loadTenantSettings, type TenantSettings } from './tenants';
 import { loadUsageSettings, type UsageSettings } from './usage';
+import { loadTelemetrySettings, type TelemetrySettings } from './telemetry';
 
 export { ConfigError } from './error';
 export type { Env } from './env';
@@ -46,6 +47,7 @@ export type { LogLevel, ServerSettings } from './server';
 export type { StoreFailureMode, StoreSettings } from './stores';
 export type { TenantDefaults, TenantSettings } from './tenants';
 export type { UsageSettings } from './usage';
+export type { TelemetrySettings } from './telemetry';
 
 export interface GatewayConfig
   extends ServerSettings,
@@ -57,7 +59,8 @@ export interface GatewayConfig
     UsageSettings,
     SecretSettings,
     AdminSettings,
-    TenantSettings {}
+    TenantSettings,
+    TelemetrySettings {}
 
 /** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
 export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
@@ -80,6 +83,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     ...loadTenantSettings(env),
     ...loadAdminSettings(env),
     ...loadUsageSettings(env),
+    ...loadTelemetrySettings(env),
     ...secrets,
   };
 }

@@ -17,6 +17,9 @@ import { cacheKey, cacheTtl, completionToChunks, StreamAssembler } from './respo
 import { TargetPlanner, type PlannedTarget } from './routing';
 import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
+import { attemptSpans, endAttempt, markFirstChunk } from './attempt-spans';
+import type { Attributes, Span } from './ports/telemetry';
+import { chatRequestAttributes, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
 interface NativeResult {
@@ -90,6 +93,7 @@ export class ChatPipeline {
     if (key) {
       const hit = await deps.cache.get(key, deps.now());
       deps.metrics.count(hit ? METRIC.cacheHits : METRIC.cacheMisses, { tenant: tenant.id });
+      if (ctx.span !== NO_SPAN) ctx.span.setAttributes({ 'ai_gateway.cache_hit': hit !== undefined });
       if (hit) return this.fromCache(ingress, ctx, request, wire, hit.body, hit.provider, budget);
     }
 
@@ -98,53 +102,76 @@ export class ChatPipeline {
     const expanded = request !== read;
     let answer: Answer<SyncResult | StreamResult | NativeResult>;
     try {
-      answer = await tryTargets(ctx, plan, this.fallback, async (provider, target) => {
-        const sameModel = target.model === request.model;
-        // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
-        // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
-        // that trickles bytes hold the client forever. A started stream is never cut by it.
-        const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-        return callWithinDeadline(
-          req.signal,
-          deadlineAt,
-          () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
-          async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
-            if (native && provider.forward && forwardsNatively(provider, native.api)) {
-              const body = native.requestBody(request, wire, req.body, target, expanded);
-              const call = { signal, requestId: ctx.requestId, timeoutMs: deps.config.upstreamTimeoutMs, maxResponseBytes: deps.config.maxResponseBytes };
-              const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
-              return { kind: 'native', answer, via: native };
-            }
-            const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
-              signal,
-              requestId: ctx.requestId,
-              timeoutMs: deps.config.upstreamTimeoutMs,
-              rawBody: sameModel && ingress.passThrough ? req.body : undefined,
-              maxResponseBytes: deps.config.maxResponseBytes,
-            });
-            // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
-            return result.kind === 'stream' ? primeStream(result) : result;
-          },
-        );
-      });
+      const { telemetry } = deps;
+      const spans = telemetry?.enabled ? attemptSpans(telemetry, ctx, deps.config.routing, 'chat', this.requestAttributes(request)) : undefined;
+      answer = await tryTargets(
+        ctx,
+        plan,
+        this.fallback,
+        async (provider, target, span) => {
+          const traceparent = span === NO_SPAN ? undefined : span.traceparent();
+          const sameModel = target.model === request.model;
+          // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
+          // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
+          // that trickles bytes hold the client forever. A started stream is never cut by it.
+          const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+          return callWithinDeadline(
+            req.signal,
+            deadlineAt,
+            () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+            async (signal): Promise<SyncResult | StreamResult | NativeResult> => {
+              if (native && provider.forward && forwardsNatively(provider, native.api)) {
+                const body = native.requestBody(request, wire, req.body, target, expanded);
+                const call = {
+                  signal,
+                  requestId: ctx.requestId,
+                  timeoutMs: deps.config.upstreamTimeoutMs,
+                  maxResponseBytes: deps.config.maxResponseBytes,
+                  traceparent,
+                };
+                const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
+                return { kind: 'native', answer, via: native };
+              }
+              const result = await provider.chat(sameModel ? request : { ...request, model: target.model }, {
+                signal,
+                requestId: ctx.requestId,
+                timeoutMs: deps.config.upstreamTimeoutMs,
+                rawBody: sameModel && ingress.passThrough ? req.body : undefined,
+                maxResponseBytes: deps.config.maxResponseBytes,
+                traceparent,
+              });
+              // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
+              return result.kind === 'stream' ? primeStream(result) : result;
+            },
+          );
+        },
+        spans,
+      );
     } catch (err) {
       this.planner.observe(ctx.attempts);
       deps.accountant.recordFailure(ctx, err, request.stream === true);
       throw err;
     }
-    const { value: result, provider, target, admission, attemptStartedMs } = answer;
+    const { value: result, provider, target, admission, attemptStartedMs, span } = answer;
     const attempt = { provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs };
     ctx.attempts.push(attempt);
     this.planner.observe(ctx.attempts); // to the answer, or a stream's first chunk
+    if (result.kind === 'stream' || (result.kind === 'native' && result.answer.kind === 'stream')) markFirstChunk(span, attemptStartedMs, deps.now());
     if (result.kind === 'native') {
       const streamed = new StreamTally(req.body.length);
-      return this.respondNative(ingress, result.via, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget);
+      return this.respondNative(ingress, result.via, ctx, wire, provider.name, target.model, admission, result.answer, streamed, budget, span);
     }
     if (result.kind === 'json') {
       void deps.breaker.recordSuccess(provider.name, admission);
-      return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget);
+      return this.respondJson(ingress, ctx, request, wire, provider.name, result, key, ttl, budget, span);
     }
-    return this.respondStream(ingress, ctx, request, wire, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget);
+    return this.respondStream(ingress, ctx, request, wire, provider.name, admission, result, key, ttl, new StreamTally(req.body.length), budget, span);
+  }
+
+  /** The request's own GenAI attributes on each CLIENT span: its parameters, and its messages when content is captured. */
+  private requestAttributes(request: ChatCompletionRequest): Attributes {
+    const attributes = chatRequestAttributes(request);
+    return this.deps.config.captureMessageContent ? { ...attributes, 'gen_ai.input.messages': inputMessagesJson(request) } : attributes;
   }
 
   /**
@@ -179,11 +206,17 @@ export class ChatPipeline {
     key: string | undefined,
     ttl: number,
     budget: BudgetHandle,
+    span: Span,
   ): ApiResponse {
     const { completion } = result;
     const model = completion.model || request.model;
     const cost = this.deps.accountant.record(ctx, { provider, model, usage: completion.usage, status: 200, cacheHit: false, stream: false });
     budget.settle(cost);
+    if (span !== NO_SPAN) {
+      span.setAttributes(completionAttributes(completion));
+      const outputMessages = this.deps.config.captureMessageContent ? outputMessagesJson(completion) : undefined;
+      endAttempt(span, { model, id: completion.id, usage: completion.usage, costUsd: cost, outputMessages });
+    }
     let raw = result.raw;
     if (key && completion.choices?.length) {
       raw ??= JSON.stringify(completion); // the cache keeps the canonical bytes
@@ -208,6 +241,7 @@ export class ChatPipeline {
     answer: NativeSync | NativeStream,
     streamed: StreamTally,
     budget: BudgetHandle,
+    span: Span,
   ): ApiResponse {
     const { deps } = this;
     if (answer.kind === 'json') {
@@ -216,6 +250,7 @@ export class ChatPipeline {
       const model = final.model ?? targetModel;
       const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
       budget.settle(cost);
+      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost });
       const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
     }
@@ -228,6 +263,8 @@ export class ChatPipeline {
       let status = 499; // stays so if the client leaves before the final event
       let providerFailed = false;
       let settled = false; // the final event's cost is recorded: nothing after it is billed again
+      let cost = 0;
+      let failure: GatewayError | undefined;
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
@@ -242,13 +279,14 @@ export class ChatPipeline {
           model = final.model ?? model;
           status = 200;
           settled = true;
-          const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+          cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
           budget.settle(cost);
           yield final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
         }
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.
         const error = self.streamFault(err, provider);
+        failure = error;
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
@@ -260,6 +298,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499 && !settled) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
+        if (span !== NO_SPAN) endAttempt(span, { model, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
@@ -360,6 +399,7 @@ export class ChatPipeline {
     ttl: number,
     streamed: StreamTally,
     budget: BudgetHandle,
+    span: Span,
   ): ApiResponse {
     const self = this;
     const { deps } = this;
@@ -370,7 +410,10 @@ export class ChatPipeline {
       let usage: Usage | undefined;
       let status = 499; // stays so if the client leaves before the end
       let providerFailed = false;
-      const assembler = key ? new StreamAssembler() : undefined;
+      let cost = 0;
+      let failure: GatewayError | undefined;
+      const capture = span !== NO_SPAN && deps.config.captureMessageContent === true;
+      const assembler = key || capture ? new StreamAssembler() : undefined;
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const chunk of result.chunks) {
@@ -381,14 +424,19 @@ export class ChatPipeline {
           if (text !== '') yield text;
         }
         status = 200;
-        const cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
+        cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
         budget.settle(cost);
         const assembled = assembler?.result();
         if (key && assembled) self.store(ctx, key, JSON.stringify(assembled), provider, model, ttl);
+        if (assembled && span !== NO_SPAN) {
+          span.setAttributes(completionAttributes(assembled));
+          if (capture) span.setAttributes({ 'gen_ai.output.messages': outputMessagesJson(assembled) });
+        }
         yield writer.end(usage, gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.
         const error = self.streamFault(err, provider);
+        failure = error;
         status = error.status;
         providerFailed = error.retryable || error.status >= 500;
         if (status !== 499) {
@@ -400,6 +448,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
+        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
@@ -420,4 +469,11 @@ async function primeStream(result: StreamResult): Promise<StreamResult> {
     }
   }
   return { ...result, chunks: chunks() };
+}
+
+/** How a stream's attempt failed after it began, for its CLIENT span: undefined when it ended well. */
+function streamError(status: number, failure: GatewayError | undefined): { type: string; message: string } | undefined {
+  if (status === 200) return undefined;
+  if (status === 499) return { type: 'client_closed_request', message: 'The client closed the request.' };
+  return { type: failure?.code ?? String(status), message: failure?.message ?? `HTTP ${status}` };
 }

@@ -12,6 +12,8 @@ import { spliceMetadata } from './sse';
 import { validateEmbeddingsRequest } from './validate';
 import type { PipelineDeps } from './pipeline-deps';
 import { callWithinDeadline, deadlineExceeded } from './providers/deadlines';
+import { attemptSpans, endAttempt } from './attempt-spans';
+import { NO_SPAN } from './telemetry';
 
 export type EmbeddingsDeps = PipelineDeps;
 
@@ -50,31 +52,40 @@ export class EmbeddingsPipeline {
         'model_not_supported',
       );
     }
-    const answer = await tryTargets(ctx, plan, this.fallback, (provider, target) => {
-      if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
-      const sameModel = target.model === request.model;
-      const embed = provider.embed.bind(provider);
-      // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
-      const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
-      return callWithinDeadline(
-        req.signal,
-        deadlineAt,
-        () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
-        (signal) =>
-          embed(sameModel ? request : { ...request, model: target.model }, {
-            signal,
-            requestId: ctx.requestId,
-            timeoutMs: deps.config.upstreamTimeoutMs,
-            rawBody: sameModel ? req.body : undefined,
-            maxResponseBytes: deps.config.maxResponseBytes,
-          }),
-      );
-    }).catch((err: unknown) => {
+    const { telemetry } = deps;
+    const spans = telemetry?.enabled ? attemptSpans(telemetry, ctx, deps.config.routing, 'embeddings', {}) : undefined;
+    const answer = await tryTargets(
+      ctx,
+      plan,
+      this.fallback,
+      (provider, target, span) => {
+        if (!provider.embed) throw badRequest(`Provider "${provider.name}" does not offer embeddings.`, 'model', 'model_not_supported');
+        const sameModel = target.model === request.model;
+        const embed = provider.embed.bind(provider);
+        // The same bounds as chat: REQUEST_DEADLINE for the whole answer, MAX_RESPONSE_BYTES for its size.
+        const deadlineAt = Date.now() + deps.config.requestDeadlineMs - (deps.now() - ctx.startedMs);
+        return callWithinDeadline(
+          req.signal,
+          deadlineAt,
+          () => deadlineExceeded(provider.name, deps.config.requestDeadlineMs),
+          (signal) =>
+            embed(sameModel ? request : { ...request, model: target.model }, {
+              signal,
+              requestId: ctx.requestId,
+              timeoutMs: deps.config.upstreamTimeoutMs,
+              rawBody: sameModel ? req.body : undefined,
+              maxResponseBytes: deps.config.maxResponseBytes,
+              traceparent: span === NO_SPAN ? undefined : span.traceparent(),
+            }),
+        );
+      },
+      spans,
+    ).catch((err: unknown) => {
       this.planner.observe(ctx.attempts);
       deps.accountant.recordFailure(ctx, err, false);
       throw err;
     });
-    const { value, provider, target, admission, attemptStartedMs } = answer;
+    const { value, provider, target, admission, attemptStartedMs, span } = answer;
     void deps.breaker.recordSuccess(provider.name, admission);
     ctx.attempts.push({ provider: provider.name, model: target.model, status: 200, latency_ms: deps.now() - attemptStartedMs });
     this.planner.observe(ctx.attempts);
@@ -89,6 +100,11 @@ export class EmbeddingsPipeline {
       stream: false,
     });
     budget.settle(cost);
+    if (span !== NO_SPAN) {
+      // Embeddings produce no output tokens: only the input count is theirs to report.
+      span.setAttributes({ 'gen_ai.usage.input_tokens': tokens });
+      endAttempt(span, { model, costUsd: cost });
+    }
     return {
       status: 200,
       headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx, provider.name) },

@@ -11,6 +11,8 @@ import type { Cooldown } from './ports';
 import { clientGone } from './providers/upstream-http';
 import { redactText } from './redact';
 import type { PlannedTarget } from './routing';
+import type { Span } from './ports/telemetry';
+import { NO_SPAN } from './telemetry';
 
 /** The error of an attempt an open breaker refused: it made no provider call. */
 export const CIRCUIT_OPEN = 'circuit open';
@@ -39,7 +41,12 @@ export interface Answer<T> {
   /** How the breaker let the call through; the caller reports the call's outcome with it. */
   admission: Admission;
   attemptStartedMs: number;
+  /** The attempt's CLIENT span, still open: the caller adds the answer and ends it (a stream's when it ends). */
+  span: Span;
 }
+
+/** Opens the CLIENT span of one provider attempt (see attempt-spans.ts). */
+export type AttemptSpans = (provider: Provider, target: PlannedTarget) => Span;
 
 /** A target of the plan that is cooling down (skipped, or cooled by its answer to this request). */
 interface Cooling {
@@ -60,7 +67,8 @@ export async function tryTargets<T>(
   ctx: RequestContext,
   plan: readonly PlannedTarget[],
   deps: FallbackDeps,
-  call: (provider: Provider, target: PlannedTarget) => Promise<T>,
+  call: (provider: Provider, target: PlannedTarget, span: Span) => Promise<T>,
+  spans?: AttemptSpans,
 ): Promise<Answer<T>> {
   const { signal } = ctx;
   let lastError: GatewayError | undefined;
@@ -87,12 +95,21 @@ export async function tryTargets<T>(
     }
     if (failedProvider) deps.metrics.count(METRIC.fallbacks, { from: failedProvider, to: provider.name });
     tried += 1;
+    const span = spans ? spans(provider, target) : NO_SPAN;
+    if (span !== NO_SPAN) {
+      span.setAttributes({ 'ai_gateway.fallback.attempt': tried - 1, 'ai_gateway.circuit_breaker.state': admission === 'probe' ? 'half_open' : 'closed' });
+    }
     const attemptStartedMs = deps.now();
     try {
-      const value = await call(provider, target);
-      return { value, provider, target, admission, attemptStartedMs };
+      const value = await call(provider, target, span);
+      return { value, provider, target, admission, attemptStartedMs, span };
     } catch (err) {
       const error = toGatewayError(err);
+      if (span !== NO_SPAN) {
+        span.setAttributes({ 'http.response.status_code': error.status });
+        span.recordError(error.code ?? String(error.status), redactText(error.message));
+        span.end();
+      }
       // x_gateway.attempts reaches the client even on a successful fallback: masked like a body.
       ctx.attempts.push({
         provider: provider.name,

@@ -11,14 +11,14 @@
 import { Accountant, freeProviders } from './accounting';
 import type { BackendModels } from './backend-models';
 import { logAccess, withApiHeaders } from './access-log';
-import { routedPath, routeFor, serveRoutes, type RouteHandler } from './api-shell';
+import { endSpan, routedPath, routeFor, routeKeyFor, serveRoutes, serverSpan, type RouteHandler } from './api-shell';
 import { BudgetGuard } from './budget';
 import type { BudgetLedger } from './ports';
 import { jsonResponse, type ApiHandler, type ApiRequest, type ApiResponse } from './api-types';
 import type { CircuitBreaker } from './breaker';
 import type { Cooldowns } from './cooldowns';
 import { ChatPipeline } from './chat-pipeline';
-import type { ProviderSettings, RoutingSettings, ServerSettings, StoreSettings } from '../config';
+import type { ProviderSettings, RoutingSettings, ServerSettings, StoreSettings, TelemetrySettings } from '../config';
 import { EmbeddingsPipeline } from './embeddings-pipeline';
 import { GatewayError, notFound } from './errors';
 import type { ChatIngress } from './ingress/ingress';
@@ -38,6 +38,8 @@ import { responseIdFromPath, responseRoutes, RESPONSES_PATH } from './responses-
 import type { StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 import { usageRoute } from './usage-route';
+import type { Telemetry } from './ports/telemetry';
+import { NO_SPAN } from './telemetry';
 
 const HEALTH_CACHE_MS = 5000;
 /** Routes besides the chat ingresses' whose every answer the accountant records and logs (see Accountant.record). */
@@ -47,7 +49,7 @@ const HEALTH_DEADLINE_MS = 1000;
 
 export interface GatewayDeps {
   /** The pipelines' settings, the body limit, the version /health reports and how long stored responses live. */
-  config: ProviderSettings & RoutingSettings & Pick<ServerSettings, 'maxBodyBytes' | 'version'> & Pick<StoreSettings, 'responses'>;
+  config: ProviderSettings & RoutingSettings & Pick<ServerSettings, 'maxBodyBytes' | 'version'> & Pick<StoreSettings, 'responses'> & Partial<TelemetrySettings>;
   providers: ReadonlyMap<string, Provider>;
   tenants: TenantStore;
   limiter: RateLimiter;
@@ -72,6 +74,8 @@ export interface GatewayDeps {
   ingresses?: readonly ChatIngress[];
   /** The models OpenAI-compatible named backends list themselves, for /v1/models. */
   backendModels?: BackendModels;
+  /** Where each request's SERVER span and each provider attempt's CLIENT span go; none are made when absent. */
+  telemetry?: Telemetry;
 }
 
 export class Gateway {
@@ -159,6 +163,7 @@ export class Gateway {
       logger: deps.logger,
       now: deps.now,
       maxBodyBytes: deps.config.maxBodyBytes,
+      telemetry: deps.telemetry,
       access: {
         begin: (ids) => {
           this.unaccounted.add(ids.requestId);
@@ -203,12 +208,16 @@ export class Gateway {
     const head: ApiRequest = { ...req, body: Buffer.alloc(0) };
     const ingress = this.clientApis.get(path);
     const startedMs = this.deps.now();
+    const { telemetry } = this.deps;
+    const wallStartMs = telemetry?.enabled ? Date.now() : 0;
     try {
       await this.gate.authenticate(head, ingress?.apiKey);
       return undefined;
     } catch (err) {
       if (!(err instanceof GatewayError) || (err.status !== 401 && err.status !== 403)) return undefined;
-      const ids = requestIds(head);
+      // The refusal is the request's whole answer: its SERVER span is made now, from when it began.
+      const span = telemetry?.enabled ? serverSpan(telemetry, req, routeKeyFor(this.routes, path), wallStartMs) : NO_SPAN;
+      const ids = requestIds(head, span);
       logAccess(this.deps.logger, req, {
         requestId: ids.requestId,
         correlationId: ids.correlationId,
@@ -217,6 +226,7 @@ export class Gateway {
         latencyMs: this.deps.now() - startedMs,
       });
       const { status, body } = this.errorAnswer(path, err);
+      if (span !== NO_SPAN) endSpan(span, status, err.code);
       return withApiHeaders(jsonResponse(status, body, { 'x-request-id': ids.requestId, ...err.headers }), ids.requestId);
     }
   }

@@ -4,12 +4,17 @@ import { randomBytes } from 'node:crypto';
 import type { ApiRequest } from './api-types';
 import type { CancelSignal } from './cancel';
 import type { Tenant } from './ports';
+import type { Span } from './ports/telemetry';
+import { NO_SPAN } from './telemetry';
 
 export interface RequestIds {
   requestId: string;
   /** The client's X-Request-ID, when it sent a usable one. */
   correlationId?: string;
+  /** The SERVER span's trace id when telemetry is on; else the client's traceparent's, or minted. */
   traceId: string;
+  /** The request's SERVER span (NO_SPAN when telemetry is off): provider calls are its children. */
+  span: Span;
 }
 
 export interface Attempt {
@@ -45,7 +50,7 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
  * Identifies a request. The request id is always minted here, so it is unique and usage
  * accounting can be idempotent by it; a client's X-Request-ID is kept as its correlation id.
  */
-export function requestIds(req: ApiRequest): RequestIds {
+export function requestIds(req: ApiRequest, span: Span = NO_SPAN): RequestIds {
   const given = req.headers['x-request-id'];
   const traceparent = req.headers.traceparent;
   const trace = traceparent ? TRACEPARENT.exec(traceparent) : null;
@@ -53,7 +58,8 @@ export function requestIds(req: ApiRequest): RequestIds {
   return {
     requestId: `req-${id}`,
     correlationId: given && REQUEST_ID.test(given) ? given : undefined,
-    traceId: trace?.[1] ?? id,
+    traceId: span !== NO_SPAN ? span.traceId : (trace?.[1] ?? id),
+    span,
   };
 }
 

@@ -6,6 +6,7 @@ import type { BudgetHandle } from './budget';
 import { METRIC, type Metrics } from './metrics';
 import type { RateLimitDecision, RateLimiter, Tenant, TenantStore } from './ports';
 import type { RequestContext, RequestIds } from './request-context';
+import { NO_SPAN } from './telemetry';
 import { parseJsonBody } from './validate';
 import { authenticateTenant, BEARER_KEY, type ApiKeySource } from './tenant-auth';
 
@@ -46,12 +47,14 @@ export class TenantGate {
       requestId: ids.requestId,
       correlationId: ids.correlationId,
       traceId: ids.traceId,
+      span: ids.span,
       startedMs: this.now(),
       tenant,
       headers: {},
       attempts: [],
       signal: req.signal,
     };
+    if (ids.span !== NO_SPAN) ids.span.setAttributes({ 'ai_gateway.tenant.id': tenant.id });
     if (tenant.rate_limit_rpm <= 0 && tenant.rate_limit_tpm <= 0) return { request, body, ctx, budget: await reserve(tenant, request, req) };
     const limits: Array<Promise<void>> = [];
     if (tenant.rate_limit_rpm > 0) limits.push(this.rateLimit(ctx));

@@ -17,7 +17,7 @@ import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
 import { providerNames } from '../core/provider-names';
 
-export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep'> {
+export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
   server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
 }
@@ -42,6 +42,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     stores: opts.stores,
     ingresses: opts.ingresses,
     sleep: opts.sleep,
+    telemetry: opts.telemetry,
   });
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.

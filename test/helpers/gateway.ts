@@ -8,6 +8,7 @@ import { MemoryTenantRepository } from '../../functions/adapters/memory/tenant-r
 import type { Sleep } from '../../functions/core/cooldowns';
 import type { ChatIngress } from '../../functions/core/ingress/ingress';
 import type { Provider } from '../../functions/core/providers/provider';
+import type { Telemetry } from '../../functions/core/ports/telemetry';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 
 export interface TestGateway extends LocalGateway {
@@ -27,6 +28,8 @@ export interface StartOptions {
   ingresses?: readonly ChatIngress[];
   /** How a request waits out a cooldown (a fake one moves the test's clock). */
   sleep?: Sleep;
+  /** Where the gateway's spans go (a RecordingTelemetry in tests). */
+  telemetry?: Telemetry;
 }
 
 export async function startGateway(env: Env, opts: StartOptions = {}): Promise<TestGateway> {
@@ -35,7 +38,13 @@ export async function startGateway(env: Env, opts: StartOptions = {}): Promise<T
   const fullEnv = { ADDR: '127.0.0.1:0', ...(opts.routing ? { GATEWAY_CONFIG: 'gateway-config.json' } : {}), ...env };
   const config = loadConfig(fullEnv, (p) => files[p] ?? readFileSync(p, 'utf8'), 'test');
   const logger = opts.log ? createJsonLogger('debug', (l) => process.stderr.write(l)) : silentLogger;
-  const local = await startLocalGateway(config, logger, { now: opts.now, providers: opts.providers, ingresses: opts.ingresses, sleep: opts.sleep });
+  const local = await startLocalGateway(config, logger, {
+    now: opts.now,
+    providers: opts.providers,
+    ingresses: opts.ingresses,
+    sleep: opts.sleep,
+    telemetry: opts.telemetry,
+  });
   const tenants = local.stores.tenants;
   if (!(tenants instanceof MemoryTenantRepository)) {
     await local.close();

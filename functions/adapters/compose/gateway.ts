@@ -12,6 +12,7 @@ import { tenantLookup } from './tenant-lookup';
 import { guardedUsageReader } from './usage-reader';
 import { CircuitBreaker } from '../../core/breaker';
 import { Cooldowns, sleep, type Sleep } from '../../core/cooldowns';
+import type { Telemetry } from '../../core/ports/telemetry';
 import { budgetLedgerStack } from '../../core/budget-stack';
 import { BREAKER_STATE_VALUE, METRIC, type Metrics } from '../../core/metrics';
 import type { GatewayConfig } from '../../config';
@@ -59,6 +60,8 @@ export interface ComposeOptions {
   stores?: Stores;
   /** How a request waits out a cooldown (COOLDOWN_RETRY); tests pass one that moves their clock. */
   sleep?: Sleep;
+  /** Where the gateway's spans go (none are made when absent). */
+  telemetry?: Telemetry;
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -113,6 +116,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     renderMetrics: opts.metrics ? undefined : () => metrics.render(),
     storeStatus: () => guards.statuses(),
     ingresses: opts.ingresses,
+    telemetry: opts.telemetry,
     backendModels: new BackendModels(backendModelSources(config), now, logger),
   });
   return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close: () => state.close() };

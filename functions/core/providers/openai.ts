@@ -60,6 +60,7 @@ export class OpenAIProvider implements Provider {
       body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (request.stream) {
@@ -79,6 +80,7 @@ export class OpenAIProvider implements Provider {
       body: ctx.rawBody ?? JSON.stringify(request),
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
@@ -105,6 +107,7 @@ export class OpenAIProvider implements Provider {
       body: call.body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return responsesStream(res, ctx.maxResponseBytes);

@@ -21,6 +21,12 @@ export interface CallContext {
   rawBody?: Buffer;
   /** Cap on a sync answer and on one stream event (MAX_RESPONSE_BYTES); the framing default when absent. */
   maxResponseBytes?: number;
+  /**
+   * The W3C `traceparent` of this attempt's CLIENT span, when telemetry is on: HTTP upstreams are
+   * sent it (upstream-http.ts). Bedrock's calls go through the AWS SDK, which does not send it:
+   * in Lambda the SDK adds X-Ray's own `X-Amzn-Trace-Id` when X-Ray tracing is active.
+   */
+  traceparent?: string;
 }
 
 export interface EmbeddingsResult {

@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   /** Cancels the call when the client goes away; absent for the gateway's own probes. */
   signal?: CancelSignal;
   timeoutMs: number;
+  /** The W3C trace context of the CLIENT span this call is made in, sent as `traceparent`. */
+  traceparent?: string;
 }
 
 export type UpstreamResponse = http.IncomingMessage & { statusCode: number };
@@ -74,6 +76,8 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
   const target = endpoint(req.url, req.timeoutMs);
   const headers: Record<string, string | number> = { ...req.headers };
   if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+  // Every HTTP upstream (OpenAI, Azure, Anthropic, Ollama) continues the request's trace.
+  if (req.traceparent) headers.traceparent = req.traceparent;
 
   return new Promise((resolve, reject) => {
     if (req.signal?.cancelled) {

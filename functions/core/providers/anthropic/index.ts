@@ -66,6 +66,7 @@ export class AnthropicProvider implements Provider {
       body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     if (request.stream) {
@@ -106,7 +107,16 @@ export class AnthropicProvider implements Provider {
       const value = call.headers[name];
       if (value !== undefined) headers[name] = value;
     }
-    const res = await sendUpstream({ provider: this.name, url, method: 'POST', headers, body: call.body, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    const res = await sendUpstream({
+      provider: this.name,
+      url,
+      method: 'POST',
+      headers,
+      body: call.body,
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
+    });
     if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     return res;
   }

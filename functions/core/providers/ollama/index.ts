@@ -36,6 +36,7 @@ export class OllamaProvider implements Provider {
       body,
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (!request.stream) {
@@ -83,6 +84,7 @@ export class OllamaProvider implements Provider {
       body: JSON.stringify(body),
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      traceparent: ctx.traceparent,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(

@@ -1,0 +1,299 @@
+// The spans the gateway makes, as an exporter would receive them: one SERVER span per request
+// continuing the client's trace, one CLIENT span per provider attempt with the GenAI semantic
+// conventions' attributes, the upstream called inside that trace, and no message content (nor any
+// key) unless content capture is on.
+import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
+import { startOllamaUpstream } from '../fakes/ollama-upstream';
+import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
+import { RecordingTelemetry, type RecordedSpan } from '../helpers/recording-telemetry';
+import { FIRST_CHUNK_EVENT } from '../../functions/core/telemetry';
+
+const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_PARENT = '00f067aa0ba902b7';
+const TRACEPARENT = `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`;
+const SECRET = 'sk-proj-abcdefghijklmnopqrstuvwxyz123456';
+const headers = { authorization: `Bearer ${DEFAULT_KEY}`, 'content-type': 'application/json', traceparent: TRACEPARENT, tracestate: 'vendor=1' };
+const ROUTING = {
+  routes: {
+    smart: {
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'ollama', model: 'llama3.2' },
+      ],
+    },
+  },
+  cache: { default_ttl_seconds: 0 },
+};
+
+interface Gateways {
+  openai: FakeUpstream;
+  ollama: FakeUpstream;
+  gw: TestGateway;
+  telemetry: RecordingTelemetry;
+}
+
+async function start(env: Record<string, string> = {}): Promise<Gateways> {
+  const openai = await startOpenAIUpstream({ apiKey: 'sk-test-upstream-key' });
+  const ollama = await startOllamaUpstream();
+  const telemetry = new RecordingTelemetry();
+  const gw = await startGateway(
+    { OPENAI_API_KEY: 'sk-test-upstream-key', OPENAI_BASE_URL: openai.url, OLLAMA_BASE_URL: ollama.url, ...env },
+    { routing: ROUTING, telemetry },
+  );
+  return { openai, ollama, gw, telemetry };
+}
+
+async function stop(g: Gateways): Promise<void> {
+  await g.gw.close();
+  await g.openai.close();
+  await g.ollama.close();
+}
+
+const chat = (g: Gateways, body: Record<string, unknown>, extra: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${g.gw.url}/v1/chat/completions`, { method: 'POST', headers: { ...headers, ...extra }, body: JSON.stringify(body) });
+
+const only = (spans: RecordedSpan[]): RecordedSpan => {
+  expect(spans).toHaveLength(1);
+  return spans[0] as RecordedSpan;
+};
+
+describe('telemetry spans', () => {
+  let g: Gateways;
+  beforeAll(async () => {
+    g = await start();
+  });
+  afterAll(() => stop(g));
+  beforeEach(() => {
+    g.telemetry.spans.length = 0;
+    g.openai.setBehaviour(null);
+    g.ollama.setBehaviour(null);
+  });
+
+  test('a sync chat: SERVER span in the client trace, one CLIENT span with the GenAI attributes, traceparent sent upstream', async () => {
+    const before = g.openai.requests.length;
+    const res = await chat(g, {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: `my key is ${SECRET}` }],
+      max_tokens: 50,
+      temperature: 0.2,
+      top_p: 0.9,
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; model: string; x_gateway: { trace_id: string } };
+
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server).toMatchObject({
+      name: 'POST /v1/chat/completions',
+      traceId: CLIENT_TRACE,
+      parentSpanId: CLIENT_PARENT,
+      ended: true,
+      attributes: {
+        'http.request.method': 'POST',
+        'http.route': '/v1/chat/completions',
+        'url.path': '/v1/chat/completions',
+        'http.response.status_code': 200,
+        'ai_gateway.tenant.id': 'default',
+      },
+    });
+    expect(body.x_gateway.trace_id).toBe(server.traceId);
+
+    const client = only(g.telemetry.ofKind('client'));
+    expect(client).toMatchObject({ name: 'chat gpt-4o-mini', traceId: CLIENT_TRACE, parentSpanId: server.spanId, ended: true });
+    expect(client.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.request.stream': false,
+      'gen_ai.request.max_tokens': 50,
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.request.top_p': 0.9,
+      'gen_ai.response.model': body.model,
+      'gen_ai.response.id': body.id,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'ai_gateway.cache_hit': false,
+      'ai_gateway.fallback.attempt': 0,
+      'ai_gateway.circuit_breaker.state': 'closed',
+    });
+    expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+    expect(client.attributes['gen_ai.usage.output_tokens']).toEqual(expect.any(Number));
+    expect(client.attributes['ai_gateway.cost_usd']).toEqual(expect.any(Number));
+    expect(client.error).toBeUndefined();
+
+    // The upstream was called inside the client's trace, as the CLIENT span's child.
+    const upstream = g.openai.requests[before];
+    expect(upstream?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+
+    // No message content by default, and no key anywhere.
+    expect(client.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(client.attributes['gen_ai.output.messages']).toBeUndefined();
+    const all = g.telemetry.everything();
+    expect(all).not.toContain('my key is');
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain('sk-test-upstream-key');
+    expect(all).not.toContain(DEFAULT_KEY);
+  });
+
+  test('a stream: the CLIENT span marks the first chunk and ends when the stream ends', async () => {
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const client = only(g.telemetry.ofKind('client'));
+    expect(client.events.map((e) => e.name)).toContain(FIRST_CHUNK_EVENT);
+    expect(client.events[0]?.attributes['ai_gateway.time_to_first_chunk_ms']).toEqual(expect.any(Number));
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      /* read to the end */
+    }
+    expect(client.ended).toBe(true);
+    expect(client.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'gen_ai.response.model': expect.any(String) });
+    expect(client.attributes['gen_ai.usage.output_tokens']).toEqual(expect.any(Number));
+    expect(client.error).toBeUndefined();
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server.ended).toBe(true);
+    expect(client.parentSpanId).toBe(server.spanId);
+  });
+
+  test('a fallback: two CLIENT spans, the first failed with error.type, the second the answer', async () => {
+    g.openai.setBehaviour({ status: 500, times: 1 });
+    const before = g.ollama.requests.length;
+    const res = await chat(g, { model: 'smart', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.status).toBe(200);
+    const [failed, served] = g.telemetry.ofKind('client');
+    expect(g.telemetry.ofKind('client')).toHaveLength(2);
+    expect(failed).toMatchObject({ name: 'chat gpt-4o', ended: true, attributes: { 'gen_ai.provider.name': 'openai', 'ai_gateway.fallback.attempt': 0 } });
+    expect(failed?.attributes['error.type']).toEqual(expect.any(String));
+    expect(served).toMatchObject({ name: 'chat llama3.2', ended: true, attributes: { 'gen_ai.provider.name': 'ollama', 'ai_gateway.fallback.attempt': 1 } });
+    expect(served?.error).toBeUndefined();
+    expect(g.ollama.requests[before]?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${served?.spanId}-01`);
+  });
+
+  test('embeddings: one CLIENT span named for the operation', async () => {
+    const res = await fetch(`${g.gw.url}/v1/embeddings`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'text-embedding-3-small', input: `secret ${SECRET}` }),
+    });
+    expect(res.status).toBe(200);
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server).toMatchObject({ name: 'POST /v1/embeddings', attributes: { 'http.response.status_code': 200, 'ai_gateway.tenant.id': 'default' } });
+    const client = only(g.telemetry.ofKind('client'));
+    expect(client).toMatchObject({
+      name: 'embeddings text-embedding-3-small',
+      ended: true,
+      attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'text-embedding-3-small' },
+    });
+    expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+    expect(client.attributes['gen_ai.usage.output_tokens']).toBeUndefined();
+    expect(g.telemetry.everything()).not.toContain(SECRET);
+  });
+
+  test('a stream cut off after it began ends its CLIENT span with error.type', async () => {
+    g.openai.setBehaviour({ failAfterChunks: 2, times: 1 });
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(res.status).toBe(200);
+    await res.text();
+    const client = only(g.telemetry.ofKind('client'));
+    expect(client.ended).toBe(true);
+    expect(client.events.map((e) => e.name)).toContain(FIRST_CHUNK_EVENT);
+    expect(client.attributes['error.type']).toEqual(expect.any(String));
+  });
+
+  test('a refused request has its SERVER span with the status and no CLIENT span', async () => {
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [] }, { authorization: 'Bearer gw-unknown-key-123' });
+    expect(res.status).toBe(401);
+    expect(only(g.telemetry.ofKind('server')).attributes['http.response.status_code']).toBe(401);
+    expect(g.telemetry.ofKind('client')).toHaveLength(0);
+    expect(g.telemetry.everything()).not.toContain('gw-unknown-key-123');
+  });
+
+  test('without a client traceparent the SERVER span starts a trace, and x_gateway.trace_id is it', async () => {
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { traceparent: '', tracestate: '' });
+    const body = (await res.json()) as { x_gateway: { trace_id: string } };
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server.parentSpanId).toBeUndefined();
+    expect(server.traceId).not.toBe(CLIENT_TRACE);
+    expect(body.x_gateway.trace_id).toBe(server.traceId);
+  });
+});
+
+describe('telemetry spans with the response cache', () => {
+  let g: Gateways;
+  beforeAll(async () => {
+    g = await start();
+  });
+  afterAll(() => stop(g));
+
+  test('a cache hit has a SERVER span marked cache_hit and no CLIENT span', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'cache me' }] };
+    expect((await chat(g, body, { 'x-cache-ttl': '60' })).status).toBe(200);
+    g.telemetry.spans.length = 0;
+    const res = await chat(g, body, { 'x-cache-ttl': '60' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { x_gateway: { cache_hit: boolean } }).x_gateway.cache_hit).toBe(true);
+    expect(only(g.telemetry.ofKind('server')).attributes['ai_gateway.cache_hit']).toBe(true);
+    expect(g.telemetry.ofKind('client')).toHaveLength(0);
+  });
+});
+
+describe('telemetry spans with message content captured', () => {
+  let g: Gateways;
+  beforeAll(async () => {
+    g = await start({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' });
+  });
+  afterAll(() => stop(g));
+
+  test('input and output messages are recorded parts-shaped, with key-shaped text redacted', async () => {
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `my key is ${SECRET}` }] });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    const client = only(g.telemetry.ofKind('client'));
+    const input = JSON.parse(String(client.attributes['gen_ai.input.messages'])) as unknown;
+    expect(input).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'my key is sk-proj-[REDACTED]' }] }]);
+    const output = JSON.parse(String(client.attributes['gen_ai.output.messages'])) as unknown;
+    expect(output).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: answer.choices[0]?.message.content }], finish_reason: 'stop' }]);
+    expect(g.telemetry.everything()).not.toContain(SECRET);
+  });
+
+  test('a stream records its assembled output', async () => {
+    g.telemetry.spans.length = 0;
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    await res.text();
+    const client = only(g.telemetry.ofKind('client'));
+    const output = JSON.parse(String(client.attributes['gen_ai.output.messages'])) as Array<{ role: string; parts: unknown[] }>;
+    expect(output[0]).toMatchObject({ role: 'assistant', parts: [{ type: 'text', content: expect.any(String) }] });
+  });
+});
+
+describe('telemetry spans of a request forwarded natively', () => {
+  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic, and the upstream gets its traceparent', async () => {
+    const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
+    const telemetry = new RecordingTelemetry();
+    const gw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-upstream-key', ANTHROPIC_BASE_URL: anthropic.url }, { telemetry });
+    try {
+      const res = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': DEFAULT_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', traceparent: TRACEPARENT },
+        body: JSON.stringify({ model: 'claude-3-5-haiku-latest', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      const server = only(telemetry.ofKind('server'));
+      expect(server).toMatchObject({ name: 'POST /v1/messages', traceId: CLIENT_TRACE, attributes: { 'http.response.status_code': 200 } });
+      const client = only(telemetry.ofKind('client'));
+      expect(client).toMatchObject({
+        name: 'chat claude-3-5-haiku-latest',
+        parentSpanId: server.spanId,
+        ended: true,
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.max_tokens': 64 },
+      });
+      expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+      expect(anthropic.requests.at(-1)?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+      expect(telemetry.everything()).not.toContain('sk-ant-upstream-key');
+    } finally {
+      await gw.close();
+      await anthropic.close();
+    }
+  });
+});
