@@ -3,7 +3,7 @@
 // nothing of the OpenTelemetry SDK is loaded.
 import * as v from 'valibot';
 import { ConfigError } from './error';
-import { httpUrl, oneOf, readEnv, type Env } from './env';
+import { httpUrl, oneOf, positiveInt, readEnv, type Env } from './env';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -20,6 +20,8 @@ export interface OtlpExport {
   /** OTEL_RESOURCE_ATTRIBUTES. */
   resourceAttributes: Record<string, string>;
   sampler: { name: SamplerName; ratio: number };
+  /** OTEL_EXPORTER_OTLP_TIMEOUT: how long one export (its retries included) may take, in ms. */
+  timeoutMs: number;
 }
 
 export interface OtlpSettings {
@@ -40,6 +42,7 @@ const OtlpEnv = v.object({
   OTEL_RESOURCE_ATTRIBUTES: v.optional(v.string()),
   OTEL_TRACES_SAMPLER: v.optional(oneOf(SAMPLERS)),
   OTEL_TRACES_SAMPLER_ARG: v.optional(v.string()),
+  OTEL_EXPORTER_OTLP_TIMEOUT: v.optional(positiveInt(600_000), '10000'),
 });
 
 export function loadOtlpSettings(env: Env): OtlpSettings {
@@ -64,6 +67,7 @@ export function loadOtlpSettings(env: Env): OtlpSettings {
       serviceName: e.OTEL_SERVICE_NAME ?? 'ai-gateway',
       resourceAttributes: keyValueList('OTEL_RESOURCE_ATTRIBUTES', e.OTEL_RESOURCE_ATTRIBUTES),
       sampler: { name: sampler, ratio: samplerRatio(e.OTEL_TRACES_SAMPLER_ARG) },
+      timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
     },
   };
 }
