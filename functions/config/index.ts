@@ -16,6 +16,7 @@ import { loadServerSettings, type ServerSettings } from './server';
 import { loadStoreSettings, type StoreSettings } from './stores';
 import { loadTenantSettings, type TenantSettings } from './tenants';
 import { loadUsageSettings, type UsageSettings } from './usage';
+import { loadOtlpSettings, type OtlpSettings } from './otlp';
 import { loadTelemetrySettings, type TelemetrySettings } from './telemetry';
 
 export { ConfigError } from './error';
@@ -47,6 +48,7 @@ export type { LogLevel, ServerSettings } from './server';
 export type { StoreFailureMode, StoreSettings } from './stores';
 export type { TenantDefaults, TenantSettings } from './tenants';
 export type { UsageSettings } from './usage';
+export type { OtlpExport, OtlpProtocol, OtlpSettings } from './otlp';
 export type { TelemetrySettings } from './telemetry';
 
 export interface GatewayConfig
@@ -60,7 +62,8 @@ export interface GatewayConfig
     SecretSettings,
     AdminSettings,
     TenantSettings,
-    TelemetrySettings {}
+    TelemetrySettings,
+    OtlpSettings {}
 
 /** Parses the environment; `readText` loads the GATEWAY_CONFIG file (kept injectable for tests). */
 export function loadConfig(env: Env, readText: (path: string) => string, version = '0.0.0'): GatewayConfig {
@@ -84,6 +87,7 @@ export function loadConfig(env: Env, readText: (path: string) => string, version
     ...loadAdminSettings(env),
     ...loadUsageSettings(env),
     ...loadTelemetrySettings(env),
+    ...loadOtlpSettings(env),
     ...secrets,
   };
 }

@@ -6,7 +6,7 @@ import type { AttributeValue, Attributes, Span, Telemetry } from './ports/teleme
 import { providerType, type ProviderDirectory } from './provider-names';
 import { redactText } from './redact';
 import type { RequestContext } from './request-context';
-import { clientSpanName, FIRST_CHUNK_EVENT, genAiProviderName, NO_SPAN, usageAttributes, type GenAiOperation } from './telemetry';
+import { clientSpanName, FIRST_CHUNK_EVENT, genAiProviderName, NO_SPAN, TIME_TO_FIRST_CHUNK_MS, usageAttributes, type GenAiOperation } from './telemetry';
 
 /**
  * The span opener for one request's attempts; callers make one only when telemetry is enabled,
@@ -66,5 +66,5 @@ export function endAttempt(span: Span, outcome: AttemptOutcome): void {
 /** Marks a stream's first chunk on its CLIENT span (the attempt's answer is in once it arrived). */
 export function markFirstChunk(span: Span, attemptStartedMs: number, nowMs: number): void {
   if (span === NO_SPAN) return;
-  span.addEvent(FIRST_CHUNK_EVENT, { 'ai_gateway.time_to_first_chunk_ms': nowMs - attemptStartedMs });
+  span.addEvent(FIRST_CHUNK_EVENT, { [TIME_TO_FIRST_CHUNK_MS]: nowMs - attemptStartedMs });
 }

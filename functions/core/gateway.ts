@@ -193,7 +193,7 @@ export class Gateway {
    * after that.
    */
   async flush(): Promise<void> {
-    await Promise.all([this.budget.settled(), this.deps.usage.flush(), this.keptResponses?.flush()]);
+    await Promise.all([this.budget.settled(), this.deps.usage.flush(), this.keptResponses?.flush(), this.deps.telemetry?.flush?.()]);
   }
 
   /**

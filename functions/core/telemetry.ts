@@ -28,6 +28,8 @@ export const NO_TELEMETRY: Telemetry = { enabled: false, startSpan: () => NO_SPA
 
 /** The span event marking a stream's first chunk from the upstream. */
 export const FIRST_CHUNK_EVENT = 'ai_gateway.first_chunk';
+/** The first-chunk event's attribute: milliseconds from the provider call's start. */
+export const TIME_TO_FIRST_CHUNK_MS = 'ai_gateway.time_to_first_chunk_ms';
 
 export type GenAiOperation = 'chat' | 'embeddings';
 

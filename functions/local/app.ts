@@ -8,6 +8,7 @@
 // Process concerns (signals, exit codes, stderr) stay with the caller, bin/local.ts; tests start
 // exactly this.
 import { createAdminApi, ensureBootstrapAdmin } from '../admin';
+import { loadOtlpTelemetry } from '../adapters/otel/load';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../core/logger';
@@ -36,13 +37,15 @@ export interface LocalGateway extends ComposedGateway {
 
 /** Throws ListenError when the address cannot be listened on. */
 export async function startLocalGateway(config: GatewayConfig, logger: Logger, opts: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  // Spans go to the telemetry a caller passes, else to OTLP_ENDPOINT when it is set.
+  const exporting = opts.telemetry ? undefined : await loadOtlpTelemetry(config, logger);
   const composed = await composeGateway(config, logger, {
     now: opts.now,
     providers: opts.providers,
     stores: opts.stores,
     ingresses: opts.ingresses,
     sleep: opts.sleep,
-    telemetry: opts.telemetry,
+    telemetry: opts.telemetry ?? exporting,
   });
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
@@ -80,7 +83,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
       ...localRoutes(composed.gateway, admin, authEnabled),
     });
   } catch (err) {
-    await composed.close();
+    await Promise.all([composed.close(), exporting?.shutdown()]);
     throw err;
   }
   return {
@@ -91,7 +94,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     async close(drainMs = 1000) {
       await server.shutdown(drainMs);
       await composed.gateway.flush();
-      await composed.close();
+      await Promise.all([composed.close(), exporting?.shutdown()]);
     },
   };
 }

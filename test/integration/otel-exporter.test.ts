@@ -2,7 +2,8 @@
 // the client's trace, keep their parent, kind, attributes, events and error; the GenAI metrics are
 // derived from provider spans as they end; the protocol, headers, resource and sampler settings hold.
 import type { OtlpExport } from '../../functions/config/otlp';
-import { exportingTelemetry, FIRST_CHUNK_EVENT, type ExportingTelemetry } from '../../functions/adapters/otel/telemetry';
+import { exportingTelemetry, type ExportingTelemetry } from '../../functions/adapters/otel/telemetry';
+import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../functions/core/telemetry';
 import { startOtlpReceiver, type OtlpReceiver } from '../fakes/otlp-receiver';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -58,7 +59,7 @@ describe('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP)', () => {
       attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': true },
       startMs: T0 + 10,
     });
-    client.addEvent(FIRST_CHUNK_EVENT, {}, T0 + 60);
+    client.addEvent(FIRST_CHUNK_EVENT, { [TIME_TO_FIRST_CHUNK_MS]: 50 }, T0 + 60);
     client.setAttributes({ 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 30, 'gen_ai.response.finish_reasons': ['stop'] });
     client.recordError('upstream_truncated', 'openai ended the stream early');
     client.end(T0 + 510);
@@ -89,7 +90,7 @@ describe('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP)', () => {
         'gen_ai.response.finish_reasons': ['stop'],
         'error.type': 'upstream_truncated',
       });
-      expect(client?.events).toEqual([expect.objectContaining({ name: FIRST_CHUNK_EVENT, timeNs: ns(60) })]);
+      expect(client?.events).toEqual([{ name: FIRST_CHUNK_EVENT, timeNs: ns(60), attributes: { [TIME_TO_FIRST_CHUNK_MS]: 50 } }]);
       expect(server?.resource).toMatchObject({ 'service.name': 'ai-gateway', 'service.version': '1.2.3', 'deployment.environment.name': 'test' });
       const contentType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
       expect(receiver.exports.every((e) => e.contentType === contentType && e.headers.authorization === 'Bearer collector-token')).toBe(true);

@@ -35,11 +35,10 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { OtlpExport } from '../../config/otlp';
 import type { Attributes, RemoteParent, Span, SpanOptions, Telemetry } from '../../core/ports/telemetry';
+import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../core/telemetry';
 
 /** Attributes a provider call's metrics carry, when its span has them (the conventions' list). */
 const METRIC_ATTRIBUTES = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.model', 'gen_ai.response.model', 'server.address', 'error.type'];
-/** The event a stream's first chunk is marked with on its provider span. */
-export const FIRST_CHUNK_EVENT = 'gen_ai.first_chunk';
 
 export interface ExportingTelemetry extends Telemetry {
   /**
@@ -147,7 +146,8 @@ class ExportedSpan implements Span {
   private ended = false;
   /** What the metrics of a provider call need, gathered as its attributes are set. */
   private readonly facts: Record<string, string | number> = {};
-  private firstChunkMs: number | undefined;
+  /** Milliseconds from the call's start to its first chunk, for a stream. */
+  private firstChunkAfterMs: number | undefined;
 
   constructor(
     readonly sdk: SdkSpan,
@@ -183,7 +183,10 @@ class ExportedSpan implements Span {
 
   addEvent(name: string, attributes?: Attributes, atMs?: number): void {
     this.sdk.addEvent(name, sdkAttributes(attributes), atMs);
-    if (name === FIRST_CHUNK_EVENT) this.firstChunkMs = atMs ?? Date.now();
+    if (name !== FIRST_CHUNK_EVENT) return;
+    // The core measures it on its own clock; the event's time is the fallback.
+    const measured = attributes?.[TIME_TO_FIRST_CHUNK_MS];
+    this.firstChunkAfterMs = typeof measured === 'number' ? measured : (atMs ?? Date.now()) - this.startMs;
   }
 
   end(endMs?: number): void {
@@ -207,7 +210,7 @@ class ExportedSpan implements Span {
       if (value !== undefined) common[key] = value;
     }
     metrics.duration.record(durationMs / 1000, common);
-    if (this.firstChunkMs !== undefined) metrics.firstChunk.record((this.firstChunkMs - this.startMs) / 1000, common);
+    if (this.firstChunkAfterMs !== undefined) metrics.firstChunk.record(this.firstChunkAfterMs / 1000, common);
     const input = this.facts['gen_ai.usage.input_tokens'];
     const output = this.facts['gen_ai.usage.output_tokens'];
     if (typeof input === 'number') metrics.tokens.record(input, { ...common, 'gen_ai.token.type': 'input' });

@@ -47,4 +47,6 @@ export interface Telemetry {
   /** False when spans go nowhere: callers then skip building attributes at all. */
   readonly enabled: boolean;
   startSpan(name: string, options: SpanOptions): Span;
+  /** Hands over what is buffered (a Lambda waits for it before it returns); never rejects. */
+  flush?(): Promise<void>;
 }
