@@ -5,7 +5,8 @@
 //   lambda      the chat Lambda bundle: size, SDK left to the runtime, cold init in fresh processes (lambda-bundle.ts)
 //   outage      two gateways under a paced load while Redis, then DynamoDB, is killed for 5 s (outage.ts)
 //   balance     gateway CPU per request on a route of 1 vs 8 deployments, weighted and least-latency (balance.ts)
-// Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage,balance"), BENCH_RUNS (default 3), BENCH_DURATION
+//   telemetry   gateway CPU per request, throughput and p99 with OTLP export on (to a local sink) vs off (telemetry.ts)
+// Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage,balance,telemetry"), BENCH_RUNS (default 3), BENCH_DURATION
 // (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
 // run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
 // `npm run build` if missing), BENCH_COMPARE_ENTRY (another build's gateway entry, e.g. an older
@@ -27,11 +28,12 @@ import { formatOutageTable } from './outage-report';
 import type { StoreKind } from './outage-stores';
 import { allWarnings } from './warnings';
 import { formatBalanceTable, runBalance, type BalanceResult } from './balance';
+import { formatTelemetryTable, runTelemetry, type TelemetryResult } from './telemetry';
 
 const ROOT = process.cwd(); // npm run always starts in the package root
 const DIRS: BenchPaths = { root: ROOT, benchDir: path.join(ROOT, 'test', 'bench'), outDir: path.join(ROOT, '.bench') };
 const GATEWAY_AUTH = 'Bearer gw-default-key';
-const SECTIONS = ['core', 'translation', 'storage', 'lambda', 'outage', 'balance'] as const;
+const SECTIONS = ['core', 'translation', 'storage', 'lambda', 'outage', 'balance', 'telemetry'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function intEnv(name: string, def: number, min: number, max: number): number {
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     sections.includes('storage') ? `storage ${durationS}s` : '',
     sections.includes('outage') ? `outage 20s per store, once` : '',
     sections.includes('balance') ? `balance ${balanceDurationS}s` : '',
+    sections.includes('telemetry') ? `telemetry ${balanceDurationS}s` : '',
   ];
   console.log(
     `bench: sections ${sections.join(',')}; ${runs} run(s) x ${durations.filter(Boolean).join(', ')}; ${os.cpus().length} CPUs, node ${process.version}`,
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
   let lambda: LambdaResult | undefined;
   let outage: OutageResult | undefined;
   let balance: BalanceResult | undefined;
+  let telemetry: TelemetryResult | undefined;
   if (sections.includes('core')) core = await runCore({ ...common, durationS, compareEntry });
   if (sections.includes('translation')) {
     console.log('translation section: one gateway and one fake per provider');
@@ -128,6 +132,10 @@ async function main(): Promise<void> {
     console.log(`balance section: one gateway, routes of 1 and 8 deployments on one fake`);
     balance = await runBalance({ ...common, durationS: balanceDurationS });
   }
+  if (sections.includes('telemetry')) {
+    console.log('telemetry section: two gateways on one fake, OTLP export off and on (to a local sink)');
+    telemetry = await runTelemetry({ ...common, durationS: balanceDurationS });
+  }
 
   if (core) console.log(`\n${formatTable(core.summary, runs)}`);
   if (translation) console.log(`\n${formatTranslationTable(translation.summary, translation.config)}`);
@@ -135,6 +143,7 @@ async function main(): Promise<void> {
   if (lambda) console.log(`\n${formatLambdaTable(lambda)}`);
   if (outage) console.log(`\n${formatOutageTable(outage)}`);
   if (balance) console.log(`\n${formatBalanceTable(balance)}`);
+  if (telemetry) console.log(`\n${formatTelemetryTable(telemetry)}`);
   const warnings = allWarnings();
   if (warnings.length > 0) console.log(`\n${warnings.length} warning(s); see above.`);
 
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
   };
   // The core section keeps its top-level keys (config, summary, raw); the translation section has its own key.
   const config = { sections, gatewayEntry, ...core?.config };
-  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda, outage, balance };
+  const out = { meta, config, summary: core?.summary, warnings, raw: core?.raw, translation, storage, lambda, outage, balance, telemetry };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`results: ${path.relative(ROOT, file)} (${meta.elapsedS.toFixed(0)} s)`);
 }
