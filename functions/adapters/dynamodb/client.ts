@@ -65,23 +65,18 @@ export function isConditionFailed(err: unknown): boolean {
   );
 }
 
-/**
- * Every item of a table whose sort key is `sk`, over all scan pages. For admin listings only:
- * a scan reads the whole table.
- */
-export async function scanBySortKey(doc: DynamoDBDocumentClient, tableName: string, sk: string): Promise<Record<string, unknown>[]> {
+/** A page of a query or scan: its items, and where the next page starts (none: the last). */
+interface Page {
+  Items?: Record<string, unknown>[];
+  LastEvaluatedKey?: Record<string, unknown>;
+}
+
+/** Every item over all pages, `read` asked for each page from where the last one ended. */
+async function allPages(read: (start: Record<string, unknown> | undefined) => Promise<Page>): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await doc.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'sk = :sk',
-        ExpressionAttributeValues: { ':sk': sk },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
+    const out = await read(start);
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
@@ -89,14 +84,30 @@ export async function scanBySortKey(doc: DynamoDBDocumentClient, tableName: stri
 }
 
 /**
+ * Every item of a table whose sort key is `sk`, over all scan pages. For admin listings only:
+ * a scan reads the whole table.
+ */
+export function scanBySortKey(doc: DynamoDBDocumentClient, tableName: string, sk: string): Promise<Record<string, unknown>[]> {
+  return allPages((start) =>
+    doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :sk',
+        ExpressionAttributeValues: { ':sk': sk },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+}
+
+/**
  * Every item under the partition key `pk`, over all query pages, read consistently (a write
  * another instance just made is seen at once).
  */
-export async function queryPartition(doc: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
+export function queryPartition(doc: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Record<string, unknown>[]> {
+  return allPages((start) =>
+    doc.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk',
@@ -104,9 +115,6 @@ export async function queryPartition(doc: DynamoDBDocumentClient, tableName: str
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+    ),
+  );
 }
