@@ -6,14 +6,12 @@
 import type { ServerResponse } from 'node:http';
 import { startOllamaUpstream, type FakeUpstream } from '../fakes/ollama-upstream';
 import { openaiCompletion, startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream';
+import { startBareInstance, type BareInstance } from '../helpers/bare-instance';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
-import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { loadConfig, type Env } from '../../functions/config';
-import { silentLogger } from '../../functions/core/logger';
-import { startServer, type RunningServer } from '../../functions/local/server';
+import type { Env } from '../../functions/config';
 
 interface Attempt {
   provider: string;
@@ -90,21 +88,13 @@ describe.each(['redis', 'dynamodb'] as const)('a 429 with retry-after: 20 on two
   let ollama: FakeUpstream;
   let redis: RunningRedis | undefined;
   let dynalite: RunningDynalite | undefined;
-  const instances: Array<{ url: string; composed: ComposedGateway; server: RunningServer }> = [];
+  const instances: BareInstance[] = [];
   const saved = { ...process.env };
 
   async function instance(env: Env): Promise<string> {
-    const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
-    const composed = await composeGateway(config, silentLogger, { now });
-    const server = await startServer({
-      host: config.host,
-      port: config.port,
-      maxBodyBytes: config.maxBodyBytes,
-      logger: silentLogger,
-      handle: (r) => composed.gateway.handle(r),
-    });
-    instances.push({ url: server.url, composed, server });
-    return server.url;
+    const started = await startBareInstance(env, now);
+    instances.push(started);
+    return started.url;
   }
 
   beforeAll(async () => {
@@ -130,11 +120,7 @@ describe.each(['redis', 'dynamodb'] as const)('a 429 with retry-after: 20 on two
     await instance(env);
   });
   afterAll(async () => {
-    for (const i of instances) {
-      await i.server.shutdown(500);
-      await i.composed.gateway.flush();
-      await i.composed.state.close();
-    }
+    for (const i of instances) await i.close();
     await redis?.stop();
     await dynalite?.close();
     await openai.close();
@@ -354,7 +340,7 @@ describe('the shared store down', () => {
   let redis: RunningRedis;
   /** Between the instances and Redis: refusing connections is the outage. */
   let proxy: TcpProxy;
-  const instances: Array<{ url: string; composed: ComposedGateway; server: RunningServer }> = [];
+  const instances: BareInstance[] = [];
 
   beforeAll(async () => {
     openai = await startScriptedUpstream('/v1');
@@ -370,26 +356,11 @@ describe('the shared store down', () => {
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
       STORE_TIMEOUT: '200',
     };
-    for (let i = 0; i < 2; i++) {
-      const config = loadConfig(env, () => '', 'test');
-      const composed = await composeGateway(config, silentLogger, { now });
-      const server = await startServer({
-        host: config.host,
-        port: config.port,
-        maxBodyBytes: config.maxBodyBytes,
-        logger: silentLogger,
-        handle: (r) => composed.gateway.handle(r),
-      });
-      instances.push({ url: server.url, composed, server });
-    }
+    for (let i = 0; i < 2; i++) instances.push(await startBareInstance(env, now));
   });
   afterAll(async () => {
     await proxy.restore(); // the store back first, so the instances close cleanly
-    for (const i of instances) {
-      await i.server.shutdown(500);
-      await i.composed.gateway.flush();
-      await i.composed.state.close();
-    }
+    for (const i of instances) await i.close();
     await proxy.close();
     await redis.stop();
     await openai.close();

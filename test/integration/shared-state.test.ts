@@ -1,40 +1,19 @@
 // Several gateway instances sharing rate-limit windows and cached answers: through Redis
 // (REDIS_URL) and through the DynamoDB state table (dynalite).
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
+import { startBareInstance, type BareInstance } from '../helpers/bare-instance';
 import { startDynalite, type RunningDynalite } from '../helpers/dynalite';
 import { eventually } from '../helpers/eventually';
 import { startRedis, type RunningRedis } from '../helpers/redis';
-import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
-import { loadConfig, type Env } from '../../functions/config';
-import { silentLogger } from '../../functions/core/logger';
+import type { Env } from '../../functions/config';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
-import { startServer, type RunningServer } from '../../functions/local/server';
 
-interface Instance {
-  url: string;
-  composed: ComposedGateway;
-  server: RunningServer;
-}
+type Instance = BareInstance;
 
-async function instance(env: Env, now: () => number): Promise<Instance> {
-  const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
-  const composed = await composeGateway(config, silentLogger, { now });
-  const server = await startServer({
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    logger: silentLogger,
-    handle: (r) => composed.gateway.handle(r),
-  });
-  return { url: server.url, composed, server };
-}
+const instance = (env: Env, now: () => number): Promise<Instance> => startBareInstance(env, now);
 
 async function stop(...instances: Instance[]): Promise<void> {
-  for (const i of instances) {
-    await i.server.shutdown(500);
-    await i.composed.gateway.flush();
-    await i.composed.state.close();
-  }
+  for (const i of instances) await i.close();
 }
 
 /** Gives the default tenant a per-minute request limit on every instance's store. */
