@@ -4,16 +4,23 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AiGatewayStack } from '../lib/ai-gateway-stack';
-import { settingsFromContext } from '../lib/settings';
+import { SettingsError, settingsFromContext } from '../lib/settings';
 
 const app = new App();
 
-new AiGatewayStack(app, 'AiGateway', {
-  description: 'OpenAI-compatible LLM gateway: streaming chat function URL, admin and usage API, cost pipeline, alerts, dashboard',
-  ...settingsFromContext(app.node),
-  // No `env`: the stack needs no lookups, so it stays environment-agnostic and deploys to the
-  // CLI profile's account and region.
-});
+try {
+  new AiGatewayStack(app, 'AiGateway', {
+    description: 'OpenAI-compatible LLM gateway: streaming chat function URL, admin and usage API, cost pipeline, alerts, dashboard',
+    ...settingsFromContext(app.node),
+    // No `env`: the stack needs no lookups, so it stays environment-agnostic and deploys to the
+    // CLI profile's account and region.
+  });
+} catch (err) {
+  // A bad context value is the user's to fix: one line naming the key, not a stack trace.
+  if (!(err instanceof SettingsError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 
 // AWS Solutions checks run on every synth; an unacknowledged finding fails it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

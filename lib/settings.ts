@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { ConfigError, loadConfig, parseRoutingJson, type LogLevel } from '../functions/config';
+import { unreachableDefaultProvider } from './default-provider-check';
 
 /** Opt-in shared state in an existing ElastiCache (Valkey/Redis) cluster; puts the chat function in that VPC. */
 export interface RedisSettings {
@@ -19,17 +20,19 @@ export interface RedisSettings {
 }
 
 export interface GatewaySettings {
-  /** DEFAULT_PROVIDER of the chat function (default "ollama", as locally). */
+  /** DEFAULT_PROVIDER of the chat function (default "bedrock": the one provider that needs no key and no address in AWS). */
   defaultProvider?: string;
   /** LOG_LEVEL of every function (default "info"). */
   logLevel?: LogLevel;
-  /** Retention of every log group, in days (a CloudWatch Logs value; default 30). */
-  logRetentionDays?: number;
+  /** Retention of every log group (default 30 days). */
+  logRetentionDays?: RetentionDays;
   openaiBaseUrl?: string;
   anthropicBaseUrl?: string;
   ollamaBaseUrl?: string;
   /** The routing config (the GATEWAY_CONFIG document) as an object; passed as GATEWAY_CONFIG_JSON. */
   gatewayConfig?: Record<string, unknown>;
+  /** Where gatewayConfig came from, as its errors name it ("context gatewayConfigFile (routing.json)"). */
+  gatewayConfigSource?: string;
   /** Default of the AlertEmail stack parameter. */
   alertEmail?: string;
   /** Limits of a tenant created through the admin API without them (0: unlimited / no budget). */
@@ -40,11 +43,32 @@ export interface GatewaySettings {
 /** Lambda refuses environments over 4 KB in total; the rest of the variables need some of it. */
 const MAX_GATEWAY_CONFIG_BYTES = 3000;
 
-class SettingsError extends Error {
+/** A context value the stack cannot be built with; its message is one line naming the context key. */
+export class SettingsError extends Error {
   constructor(message: string) {
-    super(`AiGatewayStack: ${message}`);
+    super(`AiGateway: ${message}`);
     this.name = 'SettingsError';
   }
+}
+
+/** The functions' variable each context key sets, so their validation errors can name the key instead. */
+const CONTEXT_KEY_OF_VARIABLE: Record<string, string> = {
+  DEFAULT_PROVIDER: 'defaultProvider',
+  LOG_LEVEL: 'logLevel',
+  OPENAI_BASE_URL: 'openaiBaseUrl',
+  ANTHROPIC_BASE_URL: 'anthropicBaseUrl',
+  OLLAMA_BASE_URL: 'ollamaBaseUrl',
+  TENANT_DEFAULT_RPM: 'tenantDefaultRpm',
+  TENANT_DEFAULT_TPM: 'tenantDefaultTpm',
+  TENANT_DEFAULT_BUDGET_USD: 'tenantDefaultBudgetUsd',
+  REDIS_URL: 'redisUrl',
+};
+
+/** "TENANT_DEFAULT_RPM must be …" → "context tenantDefaultRpm must be …"; a message naming no such variable is kept. */
+function inContextTerms(message: string): string {
+  const variable = /^([A-Z][A-Z0-9_]*)\b/.exec(message)?.[1];
+  const key = variable === undefined ? undefined : CONTEXT_KEY_OF_VARIABLE[variable];
+  return key === undefined ? message : `context ${key}${message.slice(variable?.length)}`;
 }
 
 /**
@@ -68,18 +92,18 @@ export function settingsFromContext(node: Node): GatewaySettings {
   return {
     defaultProvider: text('defaultProvider'),
     logLevel: level === undefined ? undefined : (level.toLowerCase() as LogLevel),
-    logRetentionDays: days === undefined ? undefined : Number(days),
+    logRetentionDays: days === undefined ? undefined : retentionDays(days),
     openaiBaseUrl: text('openaiBaseUrl'),
     anthropicBaseUrl: text('anthropicBaseUrl'),
     ollamaBaseUrl: text('ollamaBaseUrl'),
-    gatewayConfig: gatewayConfigFromContext(raw('gatewayConfig'), text('gatewayConfigFile')),
+    ...gatewayConfigFromContext(raw('gatewayConfig'), text('gatewayConfigFile')),
     alertEmail: text('alertEmail'),
     tenantDefaults: { rpm: text('tenantDefaultRpm'), tpm: text('tenantDefaultTpm'), budgetUsd: text('tenantDefaultBudgetUsd') },
     redis: redisFromContext(text('redisUrl'), raw('redisVpcId'), raw('redisSubnetIds'), raw('redisSecurityGroupIds')),
   };
 }
 
-function gatewayConfigFromContext(inline: unknown, file: string | undefined): Record<string, unknown> | undefined {
+function gatewayConfigFromContext(inline: unknown, file: string | undefined): Pick<GatewaySettings, 'gatewayConfig' | 'gatewayConfigSource'> {
   if (inline !== undefined && file !== undefined) throw new SettingsError('set either context gatewayConfig or gatewayConfigFile, not both');
   let doc: unknown = inline;
   let source = 'context gatewayConfig';
@@ -91,7 +115,7 @@ function gatewayConfigFromContext(inline: unknown, file: string | undefined): Re
       throw new SettingsError(`${source}: cannot read the file: ${(err as Error).message}`);
     }
   }
-  if (doc === undefined) return undefined;
+  if (doc === undefined) return {};
   if (typeof doc === 'string') {
     try {
       doc = JSON.parse(doc);
@@ -100,12 +124,18 @@ function gatewayConfigFromContext(inline: unknown, file: string | undefined): Re
     }
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new SettingsError(`${source} must be a JSON object`);
-  return doc as Record<string, unknown>;
+  return { gatewayConfig: doc as Record<string, unknown>, gatewayConfigSource: source };
 }
 
 function idList(value: unknown, key: string): string[] {
   let list: unknown = value;
-  if (typeof value === 'string') list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',');
+  if (typeof value === 'string') {
+    try {
+      list = value.trim().startsWith('[') ? JSON.parse(value) : value.split(',');
+    } catch {
+      list = undefined;
+    }
+  }
   if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string' || v.trim() === '')) {
     throw new SettingsError(`context ${key} must be a non-empty list of ids (JSON array or comma-separated)`);
   }
@@ -151,7 +181,7 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
     // Stack traces point at the TypeScript sources through the bundle's source map.
     NODE_OPTIONS: '--enable-source-maps',
   };
-  const chat: Record<string, string> = { DEFAULT_PROVIDER: settings.defaultProvider ?? 'ollama' };
+  const chat: Record<string, string> = { DEFAULT_PROVIDER: settings.defaultProvider ?? 'bedrock' };
   if (settings.openaiBaseUrl) chat.OPENAI_BASE_URL = settings.openaiBaseUrl;
   if (settings.anthropicBaseUrl) chat.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   if (settings.ollamaBaseUrl) chat.OLLAMA_BASE_URL = settings.ollamaBaseUrl;
@@ -165,13 +195,16 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (defaults.rpm !== undefined) admin.TENANT_DEFAULT_RPM = defaults.rpm;
   if (defaults.tpm !== undefined) admin.TENANT_DEFAULT_TPM = defaults.tpm;
   if (defaults.budgetUsd !== undefined) admin.TENANT_DEFAULT_BUDGET_USD = defaults.budgetUsd;
+  const routingSource = settings.gatewayConfigSource ?? 'context gatewayConfig';
   try {
-    if (settings.gatewayConfig) parseRoutingJson(settings.gatewayConfig, 'context gatewayConfig');
+    if (settings.gatewayConfig) parseRoutingJson(settings.gatewayConfig, routingSource);
     // With the routing document, so DEFAULT_PROVIDER may name one of its named providers.
     const routing = settings.gatewayConfig ? { GATEWAY_CONFIG_JSON: JSON.stringify(settings.gatewayConfig) } : {};
-    loadConfig({ ...common, ...chat, ...admin, ...routing }, () => '', 'synth');
+    const config = loadConfig({ ...common, ...chat, ...admin, ...routing }, () => '', 'synth');
+    const unreachable = unreachableDefaultProvider(config, { ollama: settings.ollamaBaseUrl !== undefined }, routingSource, settings.redis !== undefined);
+    if (unreachable) throw new SettingsError(unreachable);
   } catch (err) {
-    if (err instanceof ConfigError) throw new SettingsError(`invalid setting: ${err.message}`);
+    if (err instanceof ConfigError) throw new SettingsError(inContextTerms(err.message));
     throw err;
   }
   if (settings.gatewayConfig) {
@@ -186,8 +219,8 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
     admin.GATEWAY_CONFIG_JSON = json;
   }
   const email = settings.alertEmail ?? '';
-  if (email !== '' && !EMAIL.test(email)) throw new SettingsError(`alertEmail must be an e-mail address; got "${email}"`);
-  return { common, chat, admin, retention: retentionDays(settings.logRetentionDays ?? 30), alertEmail: email, redis: settings.redis };
+  if (email !== '' && !EMAIL.test(email)) throw new SettingsError(`context alertEmail must be an e-mail address; got "${email}"`);
+  return { common, chat, admin, retention: settings.logRetentionDays ?? RetentionDays.ONE_MONTH, alertEmail: email, redis: settings.redis };
 }
 
 /** Also the AlertEmail parameter's AllowedPattern (empty: no subscription). */
@@ -195,10 +228,11 @@ export const EMAIL_PATTERN = '^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$';
 const EMAIL = new RegExp(EMAIL_PATTERN);
 
 /** CloudWatch Logs accepts only certain retention periods; fail the synth on any other. */
-function retentionDays(days: number): RetentionDays {
+function retentionDays(text: string): RetentionDays {
+  const days = Number(text);
   const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
   if (!allowed.includes(days)) {
-    throw new SettingsError(`logRetentionDays must be one of ${allowed.join(', ')}; got ${days}`);
+    throw new SettingsError(`context logRetentionDays must be one of ${allowed.join(', ')}; got "${text}"`);
   }
   return days as RetentionDays;
 }

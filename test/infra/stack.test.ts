@@ -65,7 +65,7 @@ describe('functions', () => {
       'USAGE_TABLE',
     ]);
     expect(env).toMatchObject({
-      DEFAULT_PROVIDER: 'ollama',
+      DEFAULT_PROVIDER: 'bedrock',
       DEFAULT_TENANT_ENABLED: 'false',
       TENANTS_TABLE: ref(template, 'AWS::DynamoDB::Table', 'StorageTenantsTable'),
       STATE_TABLE: ref(template, 'AWS::DynamoDB::Table', 'StorageStateTable'),
@@ -417,12 +417,12 @@ describe('settings from context', () => {
     expect(variables(fn(template, 'admin')).TENANT_DEFAULT_BUDGET_USD).toBeUndefined();
   });
 
-  test('bad settings fail the synth with the setting named', () => {
-    expect(() => synth({ tenantDefaultBudgetUsd: 'lots' })).toThrow(/TENANT_DEFAULT_BUDGET_USD must be a number/);
-    expect(() => synth({ tenantDefaultRpm: '1.5' })).toThrow(/TENANT_DEFAULT_RPM must be a whole number/);
-    expect(() => synth({ defaultProvider: 'nope' })).toThrow(/DEFAULT_PROVIDER must be one of/);
-    expect(() => synth({ openaiBaseUrl: 'ftp://x' })).toThrow(/OPENAI_BASE_URL must use http or https/);
-    expect(() => synth({ logLevel: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
+  test('bad settings fail the synth with the context key named', () => {
+    expect(() => synth({ tenantDefaultBudgetUsd: 'lots' })).toThrow(/context tenantDefaultBudgetUsd must be a number/);
+    expect(() => synth({ tenantDefaultRpm: '1.5' })).toThrow(/context tenantDefaultRpm must be a whole number/);
+    expect(() => synth({ defaultProvider: 'nope' })).toThrow(/context defaultProvider must be one of/);
+    expect(() => synth({ openaiBaseUrl: 'ftp://x' })).toThrow(/context openaiBaseUrl must use http or https/);
+    expect(() => synth({ logLevel: 'loud' })).toThrow(/context logLevel must be one of/);
     expect(() => synth({ logRetentionDays: '31' })).toThrow(/logRetentionDays must be one of/);
     expect(() => synth({ gatewayConfig: '{"routes": ' })).toThrow(/context gatewayConfig is not valid JSON/);
     expect(() => synth({ gatewayConfig: { routes: { x: { targets: [{ provider: 'nope', model: 'm' }] } } } })).toThrow(
@@ -434,7 +434,7 @@ describe('settings from context', () => {
     expect(() => synth({ gatewayConfigFile: '/nonexistent/routing.json' })).toThrow(/gatewayConfigFile .* cannot read/);
     expect(() => synth({ redisUrl: 'redis://10.0.0.1:6379' })).toThrow(/redisUrl needs redisVpcId/);
     expect(() => synth({ redisVpcId: 'vpc-0abc' })).toThrow(/need redisUrl/);
-    expect(() => synth({ ...REDIS, redisUrl: 'http://x' })).toThrow(/REDIS_URL must use redis/);
+    expect(() => synth({ ...REDIS, redisUrl: 'http://x' })).toThrow(/context redisUrl must use redis/);
     expect(() => synth({ ...REDIS, redisSubnetIds: 'subnet-0a,' })).toThrow(/redisSubnetIds must be a non-empty list/);
   });
 
