@@ -4,6 +4,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AiGatewayStack } from '../lib/ai-gateway-stack';
+import { edgeWafFromContext } from '../lib/edge-settings';
+import { EDGE_WAF_REGION, EdgeWafStack } from '../lib/edge-waf-stack';
 import { SettingsError, settingsFromContext } from '../lib/settings';
 
 const app = new App();
@@ -15,6 +17,15 @@ try {
     // No `env`: the stack needs no lookups, so it stays environment-agnostic and deploys to the
     // CLI profile's account and region.
   });
+  const waf = edgeWafFromContext((key) => app.node.tryGetContext(key) ?? undefined);
+  if (waf) {
+    // Only with context edgeWaf=true: `npx cdk deploy AiGatewayEdgeWaf -c edgeWaf=true`.
+    new EdgeWafStack(app, 'AiGatewayEdgeWaf', {
+      description: 'AI gateway edge: AWS WAF web ACL for the CloudFront distribution (rate limit, address allowlist)',
+      env: { region: EDGE_WAF_REGION },
+      waf,
+    });
+  }
 } catch (err) {
   // A bad context value is the user's to fix: one line naming the key, not a stack trace.
   if (!(err instanceof SettingsError)) throw err;

@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
 import { ChatApi } from './constructs/chat-api';
 import { CostPipeline } from './constructs/cost-pipeline';
+import { Edge } from './constructs/edge';
 import { Observability } from './constructs/observability';
 import { Secrets } from './constructs/secrets';
 import { Storage } from './constructs/storage';
@@ -24,6 +25,8 @@ export class AiGatewayStack extends Stack {
   readonly chat: ChatApi;
   readonly adminApi: AdminApi;
   readonly observability: Observability;
+  /** CloudFront in front of the chat function URL (context edge=cloudfront). */
+  readonly edge?: Edge;
 
   constructor(scope: Construct, id: string, props: AiGatewayStackProps = {}) {
     super(scope, id, props);
@@ -47,7 +50,9 @@ export class AiGatewayStack extends Stack {
       retention: settings.retention,
       environment: { ...settings.common, ...settings.chat },
       redis: settings.redis,
+      iamAuth: props.edge?.cloudfront !== undefined,
     });
+    if (props.edge?.cloudfront) this.edge = new Edge(this, 'Edge', { functionUrl: this.chat.url, settings: props.edge.cloudfront });
     this.adminApi = new AdminApi(this, 'AdminApi', {
       tenants: this.storage.tenants,
       usage: this.storage.usage,
@@ -56,6 +61,7 @@ export class AiGatewayStack extends Stack {
       retention: settings.retention,
       commonEnvironment: settings.common,
       adminEnvironment: settings.admin,
+      allowedIps: props.edge?.adminAllowedIps,
     });
     this.observability = new Observability(this, 'Observability', {
       chat: this.chat.function.fn,
@@ -70,7 +76,8 @@ export class AiGatewayStack extends Stack {
     const output = (name: string, value: string, description: string): void => {
       new CfnOutput(this, name, { value, description });
     };
-    const url = this.chat.url.url;
+    // Behind the edge the function URL answers only CloudFront, so the edge is the endpoint.
+    const url = this.edge?.url ?? this.chat.url.url;
     output('GatewayUrl', url, 'Gateway endpoint (GET <url>health, POST <url>v1/chat/completions)');
     // The function URL ends with "/", so this is the OpenAI SDK's baseURL as is.
     output('OpenAIBaseUrl', `${url}v1`, 'baseURL for the OpenAI SDKs');
@@ -84,5 +91,9 @@ export class AiGatewayStack extends Stack {
     output('UsageQueueUrl', this.costPipeline.queue.queueUrl, 'SQS queue of usage events');
     output('UsageDeadLetterQueueUrl', this.costPipeline.deadLetterQueue.queueUrl, 'Dead-letter queue of usage events that kept failing');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.edge) {
+      output('EdgeDistributionId', this.edge.distribution.distributionId, 'CloudFront distribution in front of the chat function');
+      output('ChatFunctionUrl', this.chat.url.url, 'The chat function URL itself: IAM auth, answers only the CloudFront distribution');
+    }
   }
 }

@@ -7,6 +7,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { ConfigError, loadConfig, parseRoutingJson, type LogLevel } from '../functions/config';
 import { unreachableDefaultProvider } from './default-provider-check';
+import { edgeSettingsFromContext, type EdgeSettings } from './edge-settings';
+import { SettingsError } from './settings-error';
+
+export { SettingsError };
 
 /** Opt-in shared state in an existing ElastiCache (Valkey/Redis) cluster; puts the chat function in that VPC. */
 export interface RedisSettings {
@@ -38,18 +42,12 @@ export interface GatewaySettings {
   /** Limits of a tenant created through the admin API without them (0: unlimited / no budget). */
   tenantDefaults?: { rpm?: string; tpm?: string; budgetUsd?: string };
   redis?: RedisSettings;
+  /** The optional CloudFront edge and the admin API's IP allowlist. */
+  edge?: EdgeSettings;
 }
 
 /** Lambda refuses environments over 4 KB in total; the rest of the variables need some of it. */
 const MAX_GATEWAY_CONFIG_BYTES = 3000;
-
-/** A context value the stack cannot be built with; its message is one line naming the context key. */
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(`AiGateway: ${message}`);
-    this.name = 'SettingsError';
-  }
-}
 
 /** The functions' variable each context key sets, so their validation errors can name the key instead. */
 const CONTEXT_KEY_OF_VARIABLE: Record<string, string> = {
@@ -76,7 +74,7 @@ function inContextTerms(message: string): string {
  * openaiBaseUrl, anthropicBaseUrl, ollamaBaseUrl, gatewayConfig (object or JSON text),
  * gatewayConfigFile (path to a JSON file), alertEmail, tenantDefaultRpm, tenantDefaultTpm,
  * tenantDefaultBudgetUsd, redisUrl + redisVpcId + redisSubnetIds + redisSecurityGroupIds (lists as
- * JSON arrays or comma-separated).
+ * JSON arrays or comma-separated), and the edge keys of edge-settings.ts.
  */
 export function settingsFromContext(node: Node): GatewaySettings {
   const raw = (key: string): unknown => {
@@ -100,6 +98,7 @@ export function settingsFromContext(node: Node): GatewaySettings {
     alertEmail: text('alertEmail'),
     tenantDefaults: { rpm: text('tenantDefaultRpm'), tpm: text('tenantDefaultTpm'), budgetUsd: text('tenantDefaultBudgetUsd') },
     redis: redisFromContext(text('redisUrl'), raw('redisVpcId'), raw('redisSubnetIds'), raw('redisSecurityGroupIds')),
+    edge: edgeSettingsFromContext(raw),
   };
 }
 

@@ -5,6 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -24,6 +25,8 @@ export interface AdminApiProps {
   commonEnvironment: Record<string, string>;
   /** The admin function's own settings (tenant defaults). */
   adminEnvironment?: Record<string, string>;
+  /** CIDRs that may call /admin/* (context adminAllowedIps); absent: any address. */
+  allowedIps?: string[];
 }
 
 /** Stage-wide limits: a management API sees little traffic; this caps what a flood can cost. */
@@ -34,6 +37,8 @@ export class AdminApi extends Construct {
   readonly admin: GatewayFunction;
   readonly usage: GatewayFunction;
   readonly accessLogs: LogGroup;
+  /** The /admin/* address allowlist, when one is configured. */
+  readonly allowlist?: GatewayFunction;
 
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
@@ -113,18 +118,37 @@ export class AdminApi extends Construct {
       },
     });
 
-    const routes: HttpRoute[] = [
-      ...this.api.addRoutes({
-        path: '/admin/{proxy+}',
-        methods: [HttpMethod.ANY],
-        integration: new HttpLambdaIntegration('AdminIntegration', this.admin.fn),
-      }),
-      ...this.api.addRoutes({
-        path: '/v1/usage',
-        methods: [HttpMethod.GET],
-        integration: new HttpLambdaIntegration('UsageIntegration', this.usage.fn),
-      }),
-    ];
+    let authorizer: HttpLambdaAuthorizer | undefined;
+    if (props.allowedIps) {
+      this.allowlist = new GatewayFunction(this, 'AdminAllowlist', {
+        description: 'AI gateway: admits /admin/* requests only from the allowed addresses',
+        entry: 'functions/edge/admin-ip-allowlist.ts',
+        memorySize: 128,
+        timeout: Duration.seconds(3),
+        retention: props.retention,
+        environment: { ...props.commonEnvironment, ADMIN_ALLOWED_IPS: props.allowedIps.join(',') },
+        extraExternalModules: ['ioredis'],
+      });
+      authorizer = new HttpLambdaAuthorizer('AdminAllowlist', this.allowlist.fn, {
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        // Keyed by the caller's address, so one invocation answers for that address for 5 minutes.
+        identitySource: ['$context.identity.sourceIp'],
+        resultsCacheTtl: Duration.minutes(5),
+      });
+    }
+
+    const adminRoutes = this.api.addRoutes({
+      path: '/admin/{proxy+}',
+      methods: [HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('AdminIntegration', this.admin.fn),
+      authorizer,
+    });
+    const usageRoutes = this.api.addRoutes({
+      path: '/v1/usage',
+      methods: [HttpMethod.GET],
+      integration: new HttpLambdaIntegration('UsageIntegration', this.usage.fn),
+    });
+    const routes: HttpRoute[] = [...(authorizer ? [] : adminRoutes), ...usageRoutes];
     for (const route of routes) {
       acknowledge(
         route,

@@ -24,6 +24,8 @@ export interface ChatApiProps {
   /** Validated literal variables (common + chat-only). */
   environment: Record<string, string>;
   redis?: RedisSettings;
+  /** The URL takes only requests signed with IAM credentials: the CloudFront edge's (context edge=cloudfront). */
+  iamAuth?: boolean;
 }
 
 export class ChatApi extends Construct {
@@ -103,10 +105,14 @@ export class ChatApi extends Construct {
       bedrockReason,
     );
 
-    // Auth NONE: the function URL is the public OpenAI-compatible endpoint, and every request is
-    // authenticated by the gateway itself with tenant keys (Authorization: Bearer). IAM auth would
-    // require SigV4, which the OpenAI SDKs cannot send.
-    this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode: InvokeMode.RESPONSE_STREAM });
+    // Auth NONE by default: the function URL is the public OpenAI-compatible endpoint, and every
+    // request is authenticated by the gateway itself with tenant keys (Authorization: Bearer); IAM
+    // auth would require SigV4, which the OpenAI SDKs cannot send. Behind the CloudFront edge,
+    // CloudFront signs for them and the URL answers nobody else.
+    this.url = fn.addFunctionUrl({
+      authType: props.iamAuth ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,
+      invokeMode: InvokeMode.RESPONSE_STREAM,
+    });
   }
 
   /** Existing VPC, subnets and security groups by id: no lookups, so synth stays offline. */

@@ -64,6 +64,7 @@ test("values the functions would refuse are named by their context key, not the 
   expectRefusal({ tenantDefaultBudgetUsd: 'lots' }, 'AiGateway: context tenantDefaultBudgetUsd must be a number ≥ 0 (0: no budget); got "lots"');
   expectRefusal({ defaultProvider: 'nope' }, 'AiGateway: context defaultProvider must be one of openai, anthropic, bedrock, ollama; got "nope"');
   expectRefusal({ logLevel: 'loud' }, 'AiGateway: context logLevel must be one of debug, info, warn, error; got "loud"');
+  expectRefusal({ edge: 'akamai' }, 'AiGateway: context edge must be cloudfront or none; got "akamai"');
   expectRefusal({ logRetentionDays: 'month' }, /^AiGateway: context logRetentionDays must be one of 1, 3, 5, .*; got "month"$/);
 }, 60_000);
 

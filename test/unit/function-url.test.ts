@@ -45,6 +45,26 @@ describe('function URL event → ApiRequest', () => {
     expect(req.signal).toBe(signal);
   });
 
+  test("behind the CloudFront edge (IAM auth), the client's Authorization comes back from x-viewer-authorization, never CloudFront's signature", () => {
+    const signed = (headers: Record<string, string>): FunctionUrlEvent => ({
+      ...documented(),
+      headers,
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { accessKey: 'ASIA-EXAMPLE', callerId: 'AROA-EXAMPLE' } } },
+    });
+    const signature = 'AWS4-HMAC-SHA256 Credential=ASIA-EXAMPLE/20261203/eu-west-1/lambda/aws4_request, SignedHeaders=host, Signature=abc';
+    const viaEdge = request(toApiRequest(signed({ authorization: signature, 'x-viewer-authorization': 'Bearer gw-tenant' }), new CancelSignal(), LIMIT));
+    expect(viaEdge.headers.authorization).toBe('Bearer gw-tenant');
+    expect(viaEdge.headers['x-viewer-authorization']).toBeUndefined();
+    // A client that sent no key gets the gateway's own 401, not a check of CloudFront's signature.
+    expect(request(toApiRequest(signed({ authorization: signature }), new CancelSignal(), LIMIT)).headers.authorization).toBeUndefined();
+    // Without IAM auth (the public URL), the header carries no meaning: a client cannot use it to replace its own.
+    for (const requestContext of [{ http: { method: 'POST' } }, signed({}).requestContext]) {
+      const headers = { authorization: 'Bearer gw-a', 'x-viewer-authorization': 'Bearer gw-b' };
+      const direct = request(toApiRequest({ ...documented(), headers, requestContext }, new CancelSignal(), LIMIT));
+      expect(direct.headers.authorization).toBe('Bearer gw-a');
+    }
+  });
+
   test('a base64-encoded body is decoded to its bytes', () => {
     const bytes = Buffer.from([0x00, 0xff, 0x10, 0x7b, 0x22, 0xc3, 0xa9]);
     const req = request(toApiRequest({ ...documented(), body: bytes.toString('base64'), isBase64Encoded: true }, new CancelSignal(), LIMIT));

@@ -15,7 +15,8 @@ export interface FunctionUrlEvent {
   cookies?: string[];
   /** Lower-case names; repeated headers arrive joined with commas. */
   headers?: Record<string, string | undefined>;
-  requestContext: { http: { method: string } };
+  /** `authorizer.iam` is present when the URL's auth type is AWS_IAM (the CloudFront edge signs every request). */
+  requestContext: { http: { method: string }; authorizer?: { iam?: unknown } };
   body?: string | null;
   /** True when the body is binary and therefore base64-encoded. */
   isBase64Encoded?: boolean;
@@ -52,6 +53,7 @@ export function toApiRequest(event: FunctionUrlEvent, signal: CancelSignal, maxB
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   if (event.cookies && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
+  if (signedByCloudFront(event, headers)) restoreViewerAuthorization(headers);
   return {
     kind: 'request',
     request: {
@@ -64,6 +66,28 @@ export function toApiRequest(event: FunctionUrlEvent, signal: CancelSignal, maxB
       signal,
     },
   };
+}
+
+/** Where the CloudFront edge's viewer-request function keeps the client's own Authorization header. */
+export const VIEWER_AUTHORIZATION = 'x-viewer-authorization';
+
+/** An IAM-authenticated event whose Authorization is the SigV4 signature Lambda verified (or was removed). */
+function signedByCloudFront(event: FunctionUrlEvent, headers: Record<string, string | undefined>): boolean {
+  if (event.requestContext.authorizer?.iam === undefined) return false;
+  return headers.authorization === undefined || headers.authorization.startsWith('AWS4-');
+}
+
+/**
+ * Behind the CloudFront edge, CloudFront's SigV4 signature takes the place of the client's
+ * Authorization header (the tenant key), which the edge moved to x-viewer-authorization. Only an
+ * IAM-authenticated event, one CloudFront signed, gets it back; the signature itself is no
+ * concern of the gateway's.
+ */
+function restoreViewerAuthorization(headers: Record<string, string | undefined>): void {
+  const viewer = headers[VIEWER_AUTHORIZATION];
+  delete headers[VIEWER_AUTHORIZATION];
+  if (viewer === undefined) delete headers.authorization;
+  else headers.authorization = viewer;
 }
 
 /** The status and headers for `awslambda.HttpResponseStream.from`. */
