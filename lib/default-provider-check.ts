@@ -11,13 +11,19 @@ export interface AddressSource {
   url: string;
 }
 
-/**
- * The reason the default provider cannot be reached from Lambda, or undefined when it can.
- * `inVpc`: the chat function runs in a VPC (the ElastiCache option), where private addresses may route.
- */
-export function unreachableDefaultProvider(config: GatewayConfig, explicitUrls: { ollama: boolean }, routingKey: string, inVpc: boolean): string | undefined {
+export interface Deployment {
+  /** Whether context ollamaBaseUrl was given (Ollama's default address is the local host). */
+  ollamaUrlSet: boolean;
+  /** How the routing document's errors name it ("context gatewayConfigFile (routing.json)"). */
+  routingSource: string;
+  /** The chat function runs in a VPC (the ElastiCache option), where private addresses may route. */
+  inVpc: boolean;
+}
+
+/** The reason the default provider cannot be reached from Lambda, or undefined when it can. */
+export function unreachableDefaultProvider(config: GatewayConfig, deployment: Deployment): string | undefined {
   const name = config.defaultProvider;
-  const address = defaultProviderAddress(config, explicitUrls, routingKey);
+  const address = defaultProviderAddress(config, deployment);
   if (address === undefined) return undefined;
   if (address === 'ollama-default') {
     return (
@@ -29,7 +35,7 @@ export function unreachableDefaultProvider(config: GatewayConfig, explicitUrls: 
   if (isLoopback(host)) {
     return `context defaultProvider is "${name}", whose address ${address.url} (${address.key}) is the Lambda's own host: give an address the function can reach`;
   }
-  if (!inVpc && isPrivate(host)) {
+  if (!deployment.inVpc && isPrivate(host)) {
     return (
       `context defaultProvider is "${name}", whose address ${address.url} (${address.key}) is on a private network, ` +
       'and the chat function runs outside any VPC: give a public address (or deploy with the redisVpcId/redisSubnetIds options that place it in your VPC)'
@@ -38,10 +44,10 @@ export function unreachableDefaultProvider(config: GatewayConfig, explicitUrls: 
   return undefined;
 }
 
-function defaultProviderAddress(config: GatewayConfig, explicitUrls: { ollama: boolean }, routingKey: string): AddressSource | 'ollama-default' | undefined {
+function defaultProviderAddress(config: GatewayConfig, deployment: Deployment): AddressSource | 'ollama-default' | undefined {
   switch (config.defaultProvider) {
     case 'ollama':
-      return explicitUrls.ollama ? { key: 'context ollamaBaseUrl', url: config.ollama.baseUrl } : 'ollama-default';
+      return deployment.ollamaUrlSet ? { key: 'context ollamaBaseUrl', url: config.ollama.baseUrl } : 'ollama-default';
     case 'openai':
       return config.openai.explicitBaseUrl ? { key: 'context openaiBaseUrl', url: config.openai.baseUrl } : undefined;
     case 'anthropic':
@@ -51,7 +57,7 @@ function defaultProviderAddress(config: GatewayConfig, explicitUrls: { ollama: b
   }
   const named = config.namedProviders.find((p) => p.name === config.defaultProvider);
   if (named === undefined) return undefined;
-  const key = `${routingKey} providers.${named.name}`;
+  const key = `${deployment.routingSource} providers.${named.name}`;
   switch (named.type) {
     case 'openai':
     case 'ollama':

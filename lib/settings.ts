@@ -200,7 +200,11 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
     // With the routing document, so DEFAULT_PROVIDER may name one of its named providers.
     const routing = settings.gatewayConfig ? { GATEWAY_CONFIG_JSON: JSON.stringify(settings.gatewayConfig) } : {};
     const config = loadConfig({ ...common, ...chat, ...admin, ...routing }, () => '', 'synth');
-    const unreachable = unreachableDefaultProvider(config, { ollama: settings.ollamaBaseUrl !== undefined }, routingSource, settings.redis !== undefined);
+    const unreachable = unreachableDefaultProvider(config, {
+      ollamaUrlSet: settings.ollamaBaseUrl !== undefined,
+      routingSource,
+      inVpc: settings.redis !== undefined,
+    });
     if (unreachable) throw new SettingsError(unreachable);
   } catch (err) {
     if (err instanceof ConfigError) throw new SettingsError(inContextTerms(err.message));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/constructs/gateway-function';
-import { resourceId, synth, type CfnResource } from './synth';
+import { REDIS, resourceId, synth, type CfnResource } from './synth';
 
 let workdir: string;
 beforeAll(() => {
@@ -59,6 +59,17 @@ test('the default provider must be reachable from Lambda: Ollama needs an addres
       'and the chat function runs outside any VPC: give a public address (or deploy with the redisVpcId/redisSubnetIds options that place it in your VPC)',
   );
 }, 60_000);
+
+test('a named default provider is checked by its own address; a private address is fine inside the VPC', () => {
+  const example = join(PROJECT_ROOT, 'config/gateway.example.json');
+  expect(() => synth({ gatewayConfigFile: example, defaultProvider: 'ollama-gpu' })).toThrow(
+    `AiGateway: context defaultProvider is "ollama-gpu", whose address http://gpu-box:11434 (context gatewayConfigFile (${example}) providers.ollama-gpu.base_url) is on a private network, ` +
+      'and the chat function runs outside any VPC: give a public address (or deploy with the redisVpcId/redisSubnetIds options that place it in your VPC)',
+  );
+  expect(() => synth({ gatewayConfigFile: example, defaultProvider: 'groq' })).not.toThrow();
+  expect(() => synth({ ...REDIS, defaultProvider: 'ollama', ollamaBaseUrl: 'http://10.0.0.5:11434' })).not.toThrow();
+  expect(() => synth({ ...REDIS, defaultProvider: 'ollama', ollamaBaseUrl: 'http://localhost:11434' })).toThrow(/is the Lambda's own host/);
+});
 
 test("values the functions would refuse are named by their context key, not the functions' variable", () => {
   expectRefusal({ tenantDefaultBudgetUsd: 'lots' }, 'AiGateway: context tenantDefaultBudgetUsd must be a number ≥ 0 (0: no budget); got "lots"');
