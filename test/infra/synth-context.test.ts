@@ -49,12 +49,11 @@ test('the default provider must be reachable from Lambda: Ollama needs an addres
       "Ollama's default address (http://localhost:11434) is the Lambda's own host. " +
       'Set context ollamaBaseUrl to an Ollama server the function can reach, or choose openai, anthropic or bedrock',
   );
-  expectRefusal(
-    { defaultProvider: 'openai', openaiBaseUrl: 'http://127.0.0.1:8000/v1' },
+  // The rest in process: the same SettingsError, whose message is the line the CLI prints.
+  expect(() => synth({ defaultProvider: 'openai', openaiBaseUrl: 'http://127.0.0.1:8000/v1' })).toThrow(
     'AiGateway: context defaultProvider is "openai", whose address http://127.0.0.1:8000/v1 (context openaiBaseUrl) is the Lambda\'s own host: give an address the function can reach',
   );
-  expectRefusal(
-    { defaultProvider: 'ollama', ollamaBaseUrl: 'http://10.0.0.5:11434' },
+  expect(() => synth({ defaultProvider: 'ollama', ollamaBaseUrl: 'http://10.0.0.5:11434' })).toThrow(
     'AiGateway: context defaultProvider is "ollama", whose address http://10.0.0.5:11434 (context ollamaBaseUrl) is on a private network, ' +
       'and the chat function runs outside any VPC: give a public address (or deploy with the redisVpcId/redisSubnetIds options that place it in your VPC)',
   );
@@ -73,10 +72,14 @@ test('a named default provider is checked by its own address; a private address 
 
 test("values the functions would refuse are named by their context key, not the functions' variable", () => {
   expectRefusal({ tenantDefaultBudgetUsd: 'lots' }, 'AiGateway: context tenantDefaultBudgetUsd must be a number ≥ 0 (0: no budget); got "lots"');
-  expectRefusal({ defaultProvider: 'nope' }, 'AiGateway: context defaultProvider must be one of openai, anthropic, bedrock, ollama; got "nope"');
-  expectRefusal({ logLevel: 'loud' }, 'AiGateway: context logLevel must be one of debug, info, warn, error; got "loud"');
   expectRefusal({ edge: 'akamai' }, 'AiGateway: context edge must be cloudfront or none; got "akamai"');
-  expectRefusal({ logRetentionDays: 'month' }, /^AiGateway: context logRetentionDays must be one of 1, 3, 5, .*; got "month"$/);
+  expect(() => synth({ defaultProvider: 'nope' })).toThrow('AiGateway: context defaultProvider must be one of openai, anthropic, bedrock, ollama; got "nope"');
+  expect(() => synth({ logLevel: 'loud' })).toThrow('AiGateway: context logLevel must be one of debug, info, warn, error; got "loud"');
+  expect(() => synth({ logRetentionDays: 'month' })).toThrow(/^AiGateway: context logRetentionDays must be one of 1, 3, 5, .*; got "month"$/);
+  expect(() => synth({ alertEmail: 'ops' })).toThrow('AiGateway: context alertEmail must be an e-mail address; got "ops"');
+  expect(() => synth({ redisUrl: 'redis://10.0.0.1:6379', redisVpcId: 'vpc-0abc', redisSubnetIds: '[subnet-0a', redisSecurityGroupIds: 'sg-0a' })).toThrow(
+    'AiGateway: context redisSubnetIds must be a non-empty list of ids (JSON array or comma-separated)',
+  );
 }, 60_000);
 
 test('a routing file that is missing or wrong is named with its path and the field at fault', () => {
