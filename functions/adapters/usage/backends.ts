@@ -18,6 +18,7 @@ import { UsageAggregator } from '../../core/usage-aggregator';
 import { MemoryAlertClaims } from '../memory/alert-claims';
 import { MemoryUsageStore } from '../memory/usage';
 import { selectBackends, type Backends, type StoreBackend } from '../backends';
+import type { DatabaseStores } from '../database';
 import { InProcessUsageQueue } from './in-process-queue';
 
 export interface UsageStores {
@@ -34,6 +35,8 @@ export interface SharedClients {
   /** The request path's DynamoDB client (STORE_TIMEOUT, no retries), for reads a client waits on. */
   requestPathDynamo?: DynamoDBDocumentClient;
   redis?: Redis;
+  /** The PostgreSQL stores (DATABASE_URL), already open. */
+  database?: DatabaseStores;
 }
 
 type UsageBackends = Pick<Backends, 'usage' | 'alertClaims'>;
@@ -50,7 +53,9 @@ export async function createUsageStores(
   // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
   const redis = clients.redis;
   const onRedis = redis && used.includes('redis') ? await redisUsage(redis) : undefined;
-  const open: Partial<Record<StoreBackend, SharedUsage>> = { dynamodb: dynamo, redis: onRedis };
+  const database = clients.database;
+  const onDatabase = database ? { store: database.usage, reader: database.usageReader, claims: database.claims } : undefined;
+  const open: Partial<Record<StoreBackend, SharedUsage>> = { dynamodb: dynamo, redis: onRedis, postgres: onDatabase };
   const usageOn = open[backends.usage];
   const claimsOn = open[backends.alertClaims];
   const memoryStore = new MemoryUsageStore();
