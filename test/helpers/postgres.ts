@@ -1,6 +1,7 @@
 // A private PostgreSQL cluster on 127.0.0.1 for a test file, from Debian's packages (installed by
 // test/setup/ensure-postgres.sh). initdb runs once per machine into a cached template directory;
-// each cluster starts from a copy of it, on a free port, durability off (fsync), and is stopped
+// each cluster starts from a copy of it, on a free port, with fsync off (the OS keeps what a
+// killed server wrote; commits stay synchronous, so a kill loses nothing committed), and is stopped
 // in afterAll. PostgreSQL refuses to run as root: as root, the cluster is the `postgres` user's.
 // A missing PostgreSQL fails the suite (never skips it): CI installs one.
 import { execFile, execFileSync } from 'node:child_process';
@@ -88,15 +89,9 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const data = path.join(parent, 'data');
   await (asRoot ? run('runuser', ['-u', 'postgres', '--', 'cp', '-a', source, data]) : run('cp', ['-a', source, data]));
   const port = await freePort();
-  const options = [
-    `-p ${port}`,
-    `-k ${parent}`,
-    '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
-    '-c max_connections=200',
-  ].join(' ');
+  const options = [`-p ${port}`, `-k ${parent}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(
+    ' ',
+  );
   const start = () => pgRun('pg_ctl', ['-D', data, '-o', options, '-l', path.join(parent, 'log'), '-w', '-t', '60', 'start']);
   await start();
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
