@@ -82,16 +82,23 @@ async function template(): Promise<string> {
 
 let databases = 0;
 
-export async function startPostgres(): Promise<RunningPostgres> {
+/** `settings`: server settings beyond the test defaults (`name=value`, e.g. shared_preload_libraries). */
+export async function startPostgres(settings: readonly string[] = []): Promise<RunningPostgres> {
   const source = await template();
   const parent = mkdtempSync(path.join(tmpdir(), 'ai-gateway-pg-'));
   handOver(parent);
   const data = path.join(parent, 'data');
   await (asRoot ? run('runuser', ['-u', 'postgres', '--', 'cp', '-a', source, data]) : run('cp', ['-a', source, data]));
   const port = await freePort();
-  const options = [`-p ${port}`, `-k ${parent}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(
-    ' ',
-  );
+  const options = [
+    `-p ${port}`,
+    `-k ${parent}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c fsync=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+    ...settings.map((setting) => `-c ${setting}`),
+  ].join(' ');
   const start = () => pgRun('pg_ctl', ['-D', data, '-o', options, '-l', path.join(parent, 'log'), '-w', '-t', '60', 'start']);
   await start();
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
