@@ -2,6 +2,8 @@
 // load balancer: migrations applied once when they start together, the budget admitted exactly
 // across four of them with each usage event counted once, everything kept across a restart, and
 // the database killed mid-test (pg_ctl stop -m immediate) degrading as documented and recovering.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { OpenDatabase } from '../../functions/adapters/database';
 import { openPostgresStores } from '../../functions/adapters/postgres';
@@ -100,6 +102,18 @@ test('two replicas starting at once apply the migrations once', async () => {
   expect((await ask(b, 'hello')).status).toBe(200);
   await close(a, b);
 });
+
+test('npm run migrate applies the migrations as a step of its own; with DATABASE_MIGRATE=false a replica refuses an old schema', async () => {
+  const url = await postgres.server.freshDatabase('step');
+  await expect(replica(url, Date.now, { DATABASE_MIGRATE: 'false' })).rejects.toThrow('run npm run migrate');
+  const migrateStep = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/migrate.ts'], { env: { ...process.env, DATABASE_URL: url } });
+  const count = readMigrations(findMigrationsDir()).length;
+  expect((await migrateStep()).stdout).toBe(`migrated: applied ${Array.from({ length: count }, (_, i) => i + 1).join(', ')}; schema version ${count}\n`);
+  expect((await migrateStep()).stdout).toBe(`up to date: schema version ${count}\n`);
+  const inst = await replica(url, Date.now, { DATABASE_MIGRATE: 'false' });
+  expect((await ask(inst, 'after the step')).status).toBe(200);
+  await close(inst);
+}, 30_000);
 
 test('four replicas admit exactly the budget between them and count each usage event once', async () => {
   const url = await postgres.server.freshDatabase('budget');
