@@ -47,8 +47,9 @@ export interface StateStores {
 
 /**
  * `shared`: a request-path DynamoDB client already open (the tenant lookup's), to use instead of a
- * new one; the PostgreSQL stores, when the budget ledger and stored responses live there. Every shared store is wrapped so that its failure degrades (see core/resilience) under
- * the guard of its backend; `logger` hears of responses the store could not keep.
+ * new one; the PostgreSQL stores, when the budget ledger and stored responses live there. Every
+ * shared store is wrapped so that its failure degrades (see core/resilience) under the guard of
+ * its backend; `logger` hears of responses the store could not keep.
  */
 export async function createStateStores(
   config: StoreSettings & RoutingSettings,

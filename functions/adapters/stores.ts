@@ -8,8 +8,7 @@ import type { AdminUserRepository, AuditLog, TenantRepository } from '../core/po
 import type { TenantStore } from '../core/ports';
 import { StoreConflictError } from '../core/ports';
 import { ConfigError, type StoreSettings, type TenantSettings } from '../config';
-import type { Logger } from '../core/logger';
-import { silentLogger } from '../core/logger';
+import { silentLogger, type Logger } from '../core/logger';
 import type { DatabaseStores, OpenDatabase } from './database';
 import { DEFAULT_TENANT, DEFAULT_TENANT_KEY, hashApiKey } from '../core/tenants';
 import { MemoryAdminUserRepository } from './memory/admin-users';
