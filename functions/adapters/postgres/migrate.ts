@@ -62,8 +62,8 @@ const CREATE_VERSIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /** Applies the pending migrations under the advisory lock. */
 export async function migrate(db: PgDatabase, migrations: readonly Migration[]): Promise<MigrationRun> {
-  const session = await db.session();
-  let broken: Error | undefined;
+  const { client: session, release } = await db.session();
+  let broken: unknown;
   try {
     await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
@@ -88,10 +88,11 @@ export async function migrate(db: PgDatabase, migrations: readonly Migration[]):
       await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } catch (err) {
-    broken = err as Error;
+    broken = err;
     throw err;
   } finally {
-    session.release(broken);
+    // A connection whose migration failed may be in any state: it is dropped, not reused.
+    release(broken === undefined ? undefined : new Error('migration failed'));
   }
 }
 

@@ -39,6 +39,18 @@ function keepsConnection(err: unknown): boolean {
   return err instanceof DatabaseError && err.code !== '57014' && !err.code?.startsWith('57P') && !err.code?.startsWith('08');
 }
 
+/**
+ * A connection taken from the pool. pg emits a connection's failure (a server shutting down) as an
+ * 'error' event even while a query is running on it, and a checked-out connection has no
+ * listener: the lease listens, so the failure reaches the query alone, and gives the connection
+ * back destroyed.
+ */
+export interface Lease {
+  client: PoolClient;
+  /** Back to the pool; dropped instead if it failed or `err` says it cannot be trusted. */
+  release(err?: unknown): void;
+}
+
 export class PgDatabase implements Queryable {
   private constructor(
     private readonly pool: Pool,
@@ -94,7 +106,7 @@ export class PgDatabase implements Queryable {
    * throws). Off the request path only: admin writes.
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+    const { client, release } = await this.lease();
     const tx: Queryable = {
       query: async <R extends QueryResultRow>(statement: Statement, values: readonly unknown[] = []) =>
         (await client.query<R>({ name: statement.name, text: statement.text, values: values as unknown[] })).rows,
@@ -103,25 +115,41 @@ export class PgDatabase implements Queryable {
       await client.query('BEGIN');
       const out = await work(tx);
       await client.query('COMMIT');
-      client.release();
+      release();
       return out;
     } catch (err) {
       const rolledBack = await client.query('ROLLBACK').then(
         () => true,
         () => false,
       );
-      client.release(rolledBack && keepsConnection(err) ? undefined : (err as Error));
+      release(rolledBack ? err : new Error('the rollback failed'));
       throw err;
     }
   }
 
   /** A connection of its own, for what holds a session (the migrations' advisory lock). */
-  async session(): Promise<PoolClient> {
-    return this.connect();
+  async session(): Promise<Lease> {
+    return this.lease();
   }
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private async lease(): Promise<Lease> {
+    const client = await this.connect();
+    let failed: Error | undefined;
+    const onError = (err: Error): void => {
+      failed = err;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (err) => {
+        client.removeListener('error', onError);
+        client.release(failed ?? (err !== undefined && !keepsConnection(err) ? (err as Error) : undefined));
+      },
+    };
   }
 
   private async connect(): Promise<PoolClient> {
