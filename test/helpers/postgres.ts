@@ -48,8 +48,8 @@ async function pgRun(bin: string, args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Owned by the server's user, so it may use the directory. */
-function handOver(dir: string): void {
+/** Owned by the server's user, so it may use the directory or file (a TLS key it must read). */
+export function handOver(dir: string): void {
   if (!asRoot) return;
   const { uid, gid } = postgresUser();
   chownSync(dir, uid, gid);
