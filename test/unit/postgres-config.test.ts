@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { selectBackends } from '../../functions/adapters/backends';
 import { createStores } from '../../functions/adapters/stores';
+import { createUsageStores } from '../../functions/adapters/usage/backends';
 import { ConfigError, loadConfig, type Env } from '../../functions/config';
 
 const config = (env: Env) => loadConfig(env, () => '', 'test');
@@ -80,3 +81,7 @@ test.each(['functions/chat/handler.ts', 'functions/admin/lambda.ts', 'functions/
   },
   30_000,
 );
+
+test('the usage stores refuse DATABASE_URL without an open database (the aggregator function) rather than count in memory', async () => {
+  await expect(createUsageStores(config({ DATABASE_URL: URL_ }), {}, Date.now)).rejects.toThrow('PostgreSQL keeps the state of the local server');
+});

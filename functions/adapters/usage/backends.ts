@@ -11,7 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter } from '../../core/budget-alerts';
 import type { AlertClaims, AlertPublisher } from '../../core/ports';
-import type { StoreSettings, UsageSettings } from '../../config';
+import { ConfigError, type StoreSettings, type UsageSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';
@@ -49,6 +49,10 @@ export async function createUsageStores(
   backends: UsageBackends = selectBackends(config),
 ): Promise<UsageStores> {
   const used = [backends.usage, backends.alertClaims];
+  // PostgreSQL comes open from the caller (the local server's composition); anywhere else it is refused, never replaced by memory.
+  if (used.includes('postgres') && !clients.database) {
+    throw new ConfigError('DATABASE_URL: PostgreSQL keeps the state of the local server (npm start); the Lambda functions keep theirs in DynamoDB');
+  }
   const dynamo = used.includes('dynamodb') ? await dynamoUsage(config, clients, now) : undefined;
   // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
   const redis = clients.redis;
