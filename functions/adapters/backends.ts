@@ -1,5 +1,5 @@
 // functions/adapters — what ties the core to a runtime or a backend: the port implementations
-// (memory/, dynamodb/, redis/), usage queues, alert publishers, AWS services, Bedrock, Lambda event
+// (memory/, dynamodb/, redis/, postgres/), usage queues, alert publishers, AWS services, Bedrock, Lambda event
 // conversions and one composition per function (compose/). This file picks every store family's
 // backend; stores.ts and state.ts build them. Gateway rules belong in functions/core, settings
 // parsing in functions/config.
