@@ -2,10 +2,12 @@
 // store: a slow database is bounded by STORE_TIMEOUT (the wait for a connection and the query
 // together) and then treated as down, calls failing at once except one probe per interval;
 // connections left silent by a failover are dropped, so a probe on a new one finds the database
-// back; with STORE_FAILURE_MODE=closed a budgeted tenant gets 503 store_unavailable while it is down.
+// back; with STORE_FAILURE_MODE=closed a budgeted tenant gets 503 store_unavailable while it is down;
+// a gateway starting while the database still starts waits for it.
 import type { OpenDatabase } from '../../functions/adapters/database';
 import { openPostgresStores } from '../../functions/adapters/postgres';
 import type { Env } from '../../functions/config';
+import type { Logger } from '../../functions/core/logger';
 import { DEFAULT_TENANT_KEY } from '../../functions/core/tenants';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { startBareInstance, type BareInstance } from '../helpers/bare-instance';
@@ -124,4 +126,25 @@ test('closed mode: a budgeted tenant gets 503 store_unavailable while the databa
     clock.advance(PROBE_MS);
     return (await chat(inst, 'after')).status === 200;
   });
+});
+
+test('a gateway starting before its database waits for it, then migrates and serves', async () => {
+  const url = await postgres.server.freshDatabase('late');
+  const warnings: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message) => void warnings.push(message) };
+  await postgres.server.kill();
+  let opening: ReturnType<typeof openPostgresStores> | undefined;
+  try {
+    const settings = { url, poolMax: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000, idleTimeoutMs: 10_000, migrateAtStart: true };
+    opening = openPostgresStores(settings, { now: Date.now, logger, timeoutMs: 1000 });
+    await eventually('the start waits for the database', () => warnings.includes('database not reachable yet; waiting'));
+  } finally {
+    await postgres.server.restart();
+  }
+  const stores = await opening;
+  try {
+    expect(await stores.claims.claim('t', '2030-01', 50)).toBe(true);
+  } finally {
+    await stores.close();
+  }
 });
