@@ -82,7 +82,7 @@ export class PgDatabase implements Queryable {
 
   async query<R extends QueryResultRow>(statement: Statement, values: readonly unknown[] = []): Promise<R[]> {
     const started = Date.now();
-    const client = await this.connect();
+    const { client, release } = await this.lease();
     const remaining = this.deadlineMs === undefined ? undefined : Math.max(1, this.deadlineMs - (Date.now() - started));
     try {
       // pg honours a per-query query_timeout that its typings do not list.
@@ -93,10 +93,10 @@ export class PgDatabase implements Queryable {
         query_timeout: remaining,
       };
       const result = await client.query<R>(config);
-      client.release();
+      release();
       return result.rows;
     } catch (err) {
-      client.release(keepsConnection(err) ? undefined : (err as Error));
+      release(err);
       throw err;
     }
   }
