@@ -1,5 +1,5 @@
 // functions/adapters — what ties the core to a runtime or a backend: the port implementations
-// (memory/, dynamodb/, redis/), usage queues, alert publishers, AWS services, Bedrock, Lambda event
+// (memory/, dynamodb/, redis/, postgres/), usage queues, alert publishers, AWS services, Bedrock, Lambda event
 // conversions and one composition per function (compose/). This file picks every store family's
 // backend; stores.ts and state.ts build them. Gateway rules belong in functions/core, settings
 // parsing in functions/config.
@@ -8,6 +8,10 @@
 // (stores.ts, state.ts, usage/backends.ts) follows this decision and the start-up log prints it.
 //
 // Precedence, per family:
+//   with DATABASE_URL                  PostgreSQL for every durable family: tenants, admin users, audit
+//                                      trail, budget ledger, stored responses, usage totals, alert claims;
+//                                      rate limits, cache and cooldowns in Redis when REDIS_URL is set,
+//                                      else memory; breaker state in Redis with USE_DISTRIBUTED_CB, else memory.
 //   tenants, admin users, audit trail  DynamoDB when DYNAMODB_ENDPOINT or TENANTS_TABLE is set, else memory.
 //   rate limits, response cache,       Redis when REDIS_URL is set, else the DynamoDB state table
 //   budget ledger, stored responses    when tenants are in DynamoDB, else memory (cooldowns follow
@@ -22,11 +26,11 @@
 // writes and the admin and usage functions read, and a deployed stack always gives them a table.
 import type { StoreSettings, UsageSettings } from '../config';
 
-export type StoreBackend = 'memory' | 'redis' | 'dynamodb';
+export type StoreBackend = 'memory' | 'redis' | 'dynamodb' | 'postgres';
 
 export interface Backends {
-  /** Tenants, admin users and the audit trail (one table). */
-  tenants: 'memory' | 'dynamodb';
+  /** Tenants, admin users and the audit trail (one table, or one database). */
+  tenants: 'memory' | 'dynamodb' | 'postgres';
   limiter: StoreBackend;
   cache: StoreBackend;
   /** Stored responses of the Responses API (previous_response_id, GET/DELETE /v1/responses/{id}). */
@@ -42,6 +46,11 @@ export type BackendSettings = Pick<StoreSettings, 'storage' | 'state'> & Pick<Us
 export function selectBackends(config: BackendSettings): Backends {
   const tenants = config.storage.kind;
   const redis = config.state.redisUrl !== undefined;
+  if (tenants === 'postgres') {
+    const shared: StoreBackend = redis ? 'redis' : 'memory';
+    const breaker: StoreBackend = redis && config.state.distributedBreaker ? 'redis' : 'memory';
+    return { tenants, limiter: shared, cache: shared, responses: 'postgres', breaker, budget: 'postgres', usage: 'postgres', alertClaims: 'postgres' };
+  }
   const state: StoreBackend = redis ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
   const breaker: StoreBackend = redis && config.state.distributedBreaker ? 'redis' : tenants === 'dynamodb' ? 'dynamodb' : 'memory';
   const usage: StoreBackend = tenants === 'dynamodb' || config.usage.tableSet ? 'dynamodb' : redis ? 'redis' : 'memory';

@@ -10,6 +10,7 @@ import type { RoutingSettings, StoreSettings } from '../config';
 import type { Logger } from '../core/logger';
 import type { BreakerStateStore, CooldownStore, RateLimiter, ResponseCache, ResponseStore } from '../core/ports';
 import type { Backends, StoreBackend } from './backends';
+import type { DatabaseStores } from './database';
 import { ResilientBreakerStore } from '../core/resilience/breaker-store';
 import { ResilientCooldownStore } from '../core/resilience/cooldown-store';
 import { ResilientRateLimiter } from '../core/resilience/rate-limiter';
@@ -46,8 +47,9 @@ export interface StateStores {
 
 /**
  * `shared`: a request-path DynamoDB client already open (the tenant lookup's), to use instead of a
- * new one. Every shared store is wrapped so that its failure degrades (see core/resilience) under
- * the guard of its backend; `logger` hears of responses the store could not keep.
+ * new one; the PostgreSQL stores, when the budget ledger and stored responses live there. Every
+ * shared store is wrapped so that its failure degrades (see core/resilience) under the guard of
+ * its backend; `logger` hears of responses the store could not keep.
  */
 export async function createStateStores(
   config: StoreSettings & RoutingSettings,
@@ -55,7 +57,7 @@ export async function createStateStores(
   now: () => number,
   guards: StoreGuards,
   logger: Logger,
-  shared: { dynamo?: DynamoDBDocumentClient } = {},
+  shared: { dynamo?: DynamoDBDocumentClient; database?: DatabaseStores } = {},
 ): Promise<StateStores> {
   const { redisUrl, stateTable } = config.state;
   const { timeoutMs, failureMode } = config.stores;
@@ -69,6 +71,10 @@ export async function createStateStores(
   const open: Partial<Record<StoreBackend, { stores: SharedState; guard: StoreGuard }>> = {};
   if (redis) open.redis = { stores: await redisState(redis), guard: pinged(guards.for('redis'), () => redis.ping()) };
   if (dynamo) open.dynamodb = { stores: dynamo, guard: pinged(guards.for('dynamodb'), dynamo.ping) };
+  // PostgreSQL holds only the durable families here: the budget ledger and stored responses.
+  const database = shared.database;
+  const onDatabase = database ? { stores: database, guard: pinged(guards.for('postgres'), database.ping) } : undefined;
+  const durable = (family: StoreBackend) => (family === 'postgres' ? onDatabase : undefined);
 
   // Each family on its chosen backend; memory where that is the choice.
   const limiterOn = open[backends.limiter];
@@ -81,15 +87,17 @@ export async function createStateStores(
   const cache: ResponseCache = cacheOn
     ? new ResilientResponseCache(cacheOn.stores.cache, cacheOn.guard)
     : new MemoryResponseCache(config.routing.cache.max_bytes);
-  const responses = responsesOn
-    ? new ResilientResponseStore(responsesOn.stores.responses, logger, responsesOn.guard)
+  const responsesIn = durable(backends.responses) ?? responsesOn;
+  const responses = responsesIn
+    ? new ResilientResponseStore(responsesIn.stores.responses, logger, responsesIn.guard)
     : new ResilientResponseStore(new MemoryResponseStore(), logger);
-  const budgetLedger: BudgetLedger = budgetOn ? budgetOn.stores.budgetLedger : new MemoryBudgetLedger();
+  const budgetIn = durable(backends.budget) ?? budgetOn;
+  const budgetLedger: BudgetLedger = budgetIn ? budgetIn.stores.budgetLedger : new MemoryBudgetLedger();
   const breakerStore: BreakerStateStore = breakerOn ? sharedBreaker(breakerOn.stores.breakerStore, breakerOn.guard, now) : new MemoryBreakerStore();
   const cooldownStore: CooldownStore = limiterOn
     ? new ResilientCooldownStore(limiterOn.stores.cooldownStore, new MemoryCooldownStore(), limiterOn.guard)
     : new MemoryCooldownStore();
-  const budgetGuard = budgetOn?.guard;
+  const budgetGuard = budgetIn?.guard;
   return {
     limiter,
     cache,

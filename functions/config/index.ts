@@ -45,7 +45,7 @@ export {
 } from './routing-file';
 export type { SecretSettings } from './secrets';
 export type { LogLevel, ServerSettings } from './server';
-export type { StoreFailureMode, StoreSettings } from './stores';
+export type { DatabaseSettings, StoreFailureMode, StoreSettings } from './stores';
 export type { TenantDefaults, TenantSettings } from './tenants';
 export type { UsageSettings } from './usage';
 export type { OtlpExport, OtlpProtocol, OtlpSettings } from './otlp';

@@ -10,6 +10,7 @@
 import { createAdminApi, ensureBootstrapAdmin } from '../admin';
 import { loadOtlpTelemetry } from '../adapters/otel/load';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
+import type { OpenDatabase } from '../adapters/database';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../core/logger';
 import { isLoopbackHost } from './admin-guard';
@@ -18,7 +19,7 @@ import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
 import { providerNames } from '../core/provider-names';
 
-export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry'> {
+export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry' | 'openDatabase'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
   server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
 }
@@ -35,6 +36,9 @@ export interface LocalGateway extends ComposedGateway {
   close(drainMs?: number): Promise<void>;
 }
 
+/** PostgreSQL's stores, loaded only when DATABASE_URL selects them (a chunk of their own in the bundle). */
+const openPostgres: OpenDatabase = async (settings, opts) => (await import('../adapters/postgres')).openPostgresStores(settings, opts);
+
 /** Throws ListenError when the address cannot be listened on. */
 export async function startLocalGateway(config: GatewayConfig, logger: Logger, opts: LocalGatewayOptions = {}): Promise<LocalGateway> {
   // Spans go to the telemetry a caller passes, else to OTLP_ENDPOINT when it is set.
@@ -46,6 +50,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     ingresses: opts.ingresses,
     sleep: opts.sleep,
     telemetry: opts.telemetry ?? exporting,
+    openDatabase: opts.openDatabase ?? openPostgres,
   });
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.

@@ -1,7 +1,7 @@
 // `npm run bench`: six sections, each process under test in its own process.
 //   core        direct vs floor (bare proxy) vs gateway on a fake OpenAI upstream (core.ts)
 //   translation gateway → each provider's fake vs direct to it, against the OpenAI pass-through (translation.ts)
-//   storage     the gateway on memory vs on DynamoDB (dynalite), with and without limits (storage.ts)
+//   storage     the gateway on memory vs on DynamoDB (dynalite) vs on PostgreSQL, with and without limits (storage.ts)
 //   lambda      the chat Lambda bundle: size, SDK left to the runtime, cold init in fresh processes (lambda-bundle.ts)
 //   outage      two gateways under a paced load while Redis, then DynamoDB, is killed for 5 s (outage.ts)
 //   balance     gateway CPU per request on a route of 1 vs 8 deployments, weighted and least-latency (balance.ts)
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     translation = await runTranslation({ ...common, durationS: translationDurationS });
   }
   if (sections.includes('storage')) {
-    console.log('storage section: the gateway on memory and on DynamoDB (dynalite in its own process)');
+    console.log('storage section: the gateway on memory, on DynamoDB (dynalite in its own process) and on PostgreSQL');
     storage = await runStorage({ ...common, durationS });
   }
   // Bundle size and cold init: no load generator, at least 5 fresh processes per variant.

@@ -1,7 +1,7 @@
 // A gateway instance as the multi-instance suites need it: the composed gateway behind the bare
 // HTTP server (no admin routes, no bootstrap), on the environment and clock given, so several can
 // share one store the way deployed instances do.
-import { composeGateway, type ComposedGateway } from '../../functions/adapters/compose';
+import { composeGateway, type ComposedGateway, type ComposeOptions } from '../../functions/adapters/compose';
 import { loadConfig, type Env } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { startServer, type RunningServer } from '../../functions/local/server';
@@ -14,9 +14,10 @@ export interface BareInstance {
   close(): Promise<void>;
 }
 
-export async function startBareInstance(env: Env, now: () => number): Promise<BareInstance> {
+/** `opts`: what the composition gets besides the clock (the PostgreSQL opener, when DATABASE_URL is set). */
+export async function startBareInstance(env: Env, now: () => number, opts: Pick<ComposeOptions, 'openDatabase'> = {}): Promise<BareInstance> {
   const config = loadConfig({ ADDR: '127.0.0.1:0', ...env }, () => '', 'test');
-  const composed = await composeGateway(config, silentLogger, { now });
+  const composed = await composeGateway(config, silentLogger, { now, ...opts });
   const server = await startServer({
     host: config.host,
     port: config.port,
@@ -31,7 +32,7 @@ export async function startBareInstance(env: Env, now: () => number): Promise<Ba
     close: async () => {
       await server.shutdown(500);
       await composed.gateway.flush();
-      await composed.state.close();
+      await composed.close();
     },
   };
 }

@@ -4,6 +4,7 @@
 import { selectBackends, type Backends } from '../backends';
 import { MetricsRegistry } from '../memory/metrics-registry';
 import { createStateStores, type StateStores } from '../state';
+import type { OpenDatabase } from '../database';
 import { createStores, type Stores } from '../stores';
 import { createUsagePipeline, createUsageStores, type UsagePipeline } from '../usage/backends';
 import { backendModelSources, configuredProviders } from './providers';
@@ -36,7 +37,7 @@ export interface ComposedGateway {
   backends: Backends;
   /** The tenant cache in front of a shared tenant store (absent for memory). */
   tenantCache?: CachedTenantStore;
-  /** Closes the connections this composition opened (Redis). */
+  /** Closes the connections this composition opened (Redis, PostgreSQL). */
   close(): Promise<void>;
 }
 
@@ -62,6 +63,8 @@ export interface ComposeOptions {
   sleep?: Sleep;
   /** Where the gateway's spans go (none are made when absent). */
   telemetry?: Telemetry;
+  /** Opens PostgreSQL when DATABASE_URL selects it (the local server passes it; see ../database.ts). */
+  openDatabase?: OpenDatabase;
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
@@ -75,14 +78,16 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
   const recorder: Metrics = opts.metrics ?? metrics;
   const guards = new StoreGuards({ now, logger, metrics: recorder });
   const backends = selectBackends(config);
-  const stores = opts.stores ?? (await createStores(config, now));
-  const state = await createStateStores(config, backends, now, guards, logger, { dynamo: stores.requestPathDynamo });
+  const stores = opts.stores ?? (await createStores(config, now, { open: opts.openDatabase, logger }));
+  // A database this composition opened is closed with it; one passed in stays its owner's.
+  const ownDatabase = opts.stores ? undefined : stores.database;
+  const state = await createStateStores(config, backends, now, guards, logger, { dynamo: stores.requestPathDynamo, database: stores.database });
   const { tenants, cache: tenantCache } = tenantLookup(config, stores, guards, now);
   // Applying usage is not on the request path: it gets the patient DynamoDB client (retries, longer
   // deadlines), so a slow store delays it instead of failing it.
   const usageStores = await createUsageStores(
     config,
-    { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis },
+    { dynamo: stores.dynamo, requestPathDynamo: stores.requestPathDynamo, redis: state.redis, database: stores.database },
     now,
     backends,
   );
@@ -119,5 +124,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     telemetry: opts.telemetry,
     backendModels: new BackendModels(backendModelSources(config), now, logger),
   });
-  return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close: () => state.close() };
+  const close = async (): Promise<void> => {
+    await state.close();
+    await ownDatabase?.close();
+  };
+  return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close };
 }

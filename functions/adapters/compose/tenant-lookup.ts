@@ -13,12 +13,12 @@ export interface TenantLookup {
 }
 
 /**
- * A shared store is read through a short in-process cache (TENANT_CACHE_TTL), and served as last
+ * A shared store (DynamoDB, PostgreSQL) is read through a short in-process cache (TENANT_CACHE_TTL), and served as last
  * known good (TENANT_STALE_TTL) while it fails, under its store's guard; memory needs neither.
  */
 export function tenantLookup(config: StoreSettings, stores: Stores, guards: StoreGuards, now: () => number): TenantLookup {
   if (stores.kind === 'memory') return { tenants: stores.lookup };
-  const cache = new CachedTenantStore(guarded(stores.lookup, guards.for('dynamodb')), {
+  const cache = new CachedTenantStore(guarded(stores.lookup, guards.for(stores.kind)), {
     ttlMs: config.tenantCacheTtlMs,
     negativeTtlMs: Math.min(1000, config.tenantCacheTtlMs),
     staleTtlMs: config.stores.tenantStaleTtlMs,

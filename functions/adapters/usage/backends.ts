@@ -11,13 +11,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { BudgetAlerter } from '../../core/budget-alerts';
 import type { AlertClaims, AlertPublisher } from '../../core/ports';
-import type { StoreSettings, UsageSettings } from '../../config';
+import { ConfigError, type StoreSettings, type UsageSettings } from '../../config';
 import type { Logger } from '../../core/logger';
 import type { UsageReader, UsageSink, UsageStore } from '../../core/ports';
 import { UsageAggregator } from '../../core/usage-aggregator';
 import { MemoryAlertClaims } from '../memory/alert-claims';
 import { MemoryUsageStore } from '../memory/usage';
 import { selectBackends, type Backends, type StoreBackend } from '../backends';
+import type { DatabaseStores } from '../database';
 import { InProcessUsageQueue } from './in-process-queue';
 
 export interface UsageStores {
@@ -34,6 +35,8 @@ export interface SharedClients {
   /** The request path's DynamoDB client (STORE_TIMEOUT, no retries), for reads a client waits on. */
   requestPathDynamo?: DynamoDBDocumentClient;
   redis?: Redis;
+  /** The PostgreSQL stores (DATABASE_URL), already open. */
+  database?: DatabaseStores;
 }
 
 type UsageBackends = Pick<Backends, 'usage' | 'alertClaims'>;
@@ -46,11 +49,17 @@ export async function createUsageStores(
   backends: UsageBackends = selectBackends(config),
 ): Promise<UsageStores> {
   const used = [backends.usage, backends.alertClaims];
+  // PostgreSQL comes open from the caller (the local server's composition); anywhere else it is refused, never replaced by memory.
+  if (used.includes('postgres') && !clients.database) {
+    throw new ConfigError('DATABASE_URL: PostgreSQL keeps the state of the local server (npm start); the Lambda functions keep theirs in DynamoDB');
+  }
   const dynamo = used.includes('dynamodb') ? await dynamoUsage(config, clients, now) : undefined;
   // The Redis client is the caller's (state.ts opens it); a family chosen for Redis without one stays in memory.
   const redis = clients.redis;
   const onRedis = redis && used.includes('redis') ? await redisUsage(redis) : undefined;
-  const open: Partial<Record<StoreBackend, SharedUsage>> = { dynamodb: dynamo, redis: onRedis };
+  const database = clients.database;
+  const onDatabase = database ? { store: database.usage, reader: database.usageReader, claims: database.claims } : undefined;
+  const open: Partial<Record<StoreBackend, SharedUsage>> = { dynamodb: dynamo, redis: onRedis, postgres: onDatabase };
   const usageOn = open[backends.usage];
   const claimsOn = open[backends.alertClaims];
   const memoryStore = new MemoryUsageStore();

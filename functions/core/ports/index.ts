@@ -1,7 +1,7 @@
 // functions/core/ports — the interfaces every store implements: tenants, admin users and audit,
 // rate limits, response cache, breaker state, cooldowns, budget ledger, usage, alerts, stored responses.
-// Pipeline steps and the admin API depend on these, never on a backend. Memory, DynamoDB and
-// Redis (and SQS for usage events) implement them in functions/adapters, each checked by one
+// Pipeline steps and the admin API depend on these, never on a backend. Memory, DynamoDB, Redis
+// and PostgreSQL (and SQS for usage events) implement them in functions/adapters, each checked by one
 // contract suite (test/contract). A port is async: a memory store answers with a resolved promise.
 export type { Tenant, TenantStore, ApiKeyRecord, TenantRecord, TenantRepository } from './tenants';
 export { StoreConflictError } from './tenants';
