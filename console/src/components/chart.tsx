@@ -1,0 +1,64 @@
+// A bar chart per day on uPlot (canvas). The figure carries a text summary for screen readers;
+// every chart on the console has the same numbers in a table next to it.
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface DayPoint {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  value: number;
+}
+
+interface DayChartProps {
+  title: string;
+  points: DayPoint[];
+  format: (value: number) => string;
+}
+
+const HEIGHT = 220;
+
+const daySeconds = (day: string): number => Date.parse(`${day}T00:00:00Z`) / 1000;
+
+export function DayChart({ title, points, format }: DayChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const data: uPlot.AlignedData = [points.map((p) => daySeconds(p.day)), points.map((p) => p.value)];
+    const plot = new uPlot(
+      {
+        width: Math.max(el.clientWidth, 240),
+        height: HEIGHT,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+        legend: { show: false },
+        cursor: { show: true, drag: { x: false, y: false } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        axes: [{ stroke: '#333' }, { stroke: '#333', size: 80, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+        series: [{}, { label: title, stroke: '#0b5cad', fill: 'rgba(11, 92, 173, 0.35)', width: 1, paths: uPlot.paths.bars?.({ size: [0.7, 40] }) }],
+      },
+      data,
+      el,
+    );
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(el.clientWidth, 240), height: HEIGHT }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [points, title, format]);
+  return (
+    <figure class="chart" role="img" aria-label={summary(title, points, format)}>
+      <figcaption>{title}</figcaption>
+      <div ref={box} class="chart-canvas" />
+    </figure>
+  );
+}
+
+/** "Spend per day: 3 days, latest 2026-12-03 $0.0123, highest …". */
+export function summary(title: string, points: DayPoint[], format: (value: number) => string): string {
+  const last = points.at(-1);
+  if (!last) return `${title}: no data`;
+  const highest = points.reduce((a, b) => (b.value > a.value ? b : a));
+  return `${title}: ${points.length} days, latest ${last.day} ${format(last.value)}, highest ${highest.day} ${format(highest.value)}`;
+}
