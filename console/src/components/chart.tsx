@@ -17,6 +17,10 @@ interface DayChartProps {
 }
 
 const HEIGHT = 220;
+const DAY = 86_400;
+const HALF_DAY = DAY / 2;
+/** Axis ticks fall on whole days only. */
+const DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY];
 
 const daySeconds = (day: string): number => Date.parse(`${day}T00:00:00Z`) / 1000;
 
@@ -30,11 +34,17 @@ export function DayChart({ title, points, format }: DayChartProps) {
       {
         width: Math.max(el.clientWidth, 240),
         height: HEIGHT,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         legend: { show: false },
         cursor: { show: true, drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [{ stroke: '#333' }, { stroke: '#333', size: 80, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+        scales: {
+          // Half a day either side, so the first and last bars are whole.
+          x: { time: true, range: (_u, min, max) => [min - HALF_DAY, max + HALF_DAY] },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        axes: [
+          { stroke: '#333', space: 48, incrs: DAY_STEPS, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+          { stroke: '#333', size: 80, values: (_u, ticks) => ticks.map((t) => format(t)) },
+        ],
         series: [{}, { label: title, stroke: '#0b5cad', fill: 'rgba(11, 92, 173, 0.35)', width: 1, paths: uPlot.paths.bars?.({ size: [0.7, 40] }) }],
       },
       data,
