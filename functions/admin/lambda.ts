@@ -16,6 +16,7 @@ import { loadConfig } from '../config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminApi } from './api';
+import { deriveSessionKey, randomSessionKey, type SessionKey } from './session-token';
 import { providerNames } from '../core/provider-names';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
@@ -26,6 +27,18 @@ async function bootstrapCredential(): Promise<BootstrapOptions | undefined> {
   const arn = config.secrets.adminSecretArn;
   if (arn) return readAdminCredential(arn);
   return config.admin.password ? { password: config.admin.password } : undefined;
+}
+
+/**
+ * Console sessions are signed with ADMIN_SESSION_SECRET, else with a key derived from the admin
+ * credential every instance reads (the generated secret, or ADMIN_PASSWORD), so any instance
+ * verifies any session; with neither, each instance signs its own and sessions do not carry over.
+ */
+function sessionKey(credential: BootstrapOptions | undefined): SessionKey {
+  const material = config.admin.sessionSecret ?? credential?.password;
+  if (material !== undefined) return deriveSessionKey(material);
+  logger.warn('console sessions are signed with a key of this instance only: set ADMIN_SESSION_SECRET or ADMIN_SECRET_ARN');
+  return randomSessionKey();
 }
 
 // Started during init; the first invocation waits for it.
@@ -53,6 +66,9 @@ const ready: Promise<HttpApiEdge> = Promise.all([
     providerNames: providerNames(config.routing),
     authEnabled: true,
     trustProxy: config.trustProxy,
+    sessions: { key: sessionKey(credential), ttlSeconds: config.admin.sessionTtlSeconds },
+    // Browsers reach API Gateway over https only.
+    scheme: 'https',
     throttle,
     logger,
   });

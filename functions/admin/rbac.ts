@@ -19,3 +19,8 @@ export function hasPermission(role: AdminRole, permission: Permission): boolean 
 export function isAdminRole(value: unknown): value is AdminRole {
   return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value);
 }
+
+/** Every permission a role has, in the table's order (the console offers only what these allow). */
+export function permissionsOf(role: AdminRole): Permission[] {
+  return [...ROLE_PERMISSIONS[role]];
+}

@@ -7,12 +7,12 @@
 // first admin user, the admin API behind the loopback rule (routes.ts) and the HTTP server.
 // Process concerns (signals, exit codes, stderr) stay with the caller, bin/local.ts; tests start
 // exactly this.
-import { createAdminApi, ensureBootstrapAdmin } from '../admin';
+import { createAdminApi, deriveSessionKey, ensureBootstrapAdmin, randomSessionKey } from '../admin';
 import { loadOtlpTelemetry } from '../adapters/otel/load';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../core/logger';
-import { isLoopbackHost } from './admin-guard';
+import { defaultCredentialRefusal, isLoopbackHost } from './admin-guard';
 import { invalidatingTenants } from './invalidating-tenants';
 import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
@@ -50,7 +50,8 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
   const { authEnabled, password } = config.admin;
-  if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
+  // The console's sign-in checks the admin users even with auth off, so the first admin exists either way.
+  if ((await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password && authEnabled) {
     logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
   }
   if (!authEnabled && !isLoopbackHost(config.host)) {
@@ -69,6 +70,12 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     providerNames: providerNames(config.routing),
     authEnabled,
     trustProxy: config.trustProxy,
+    // One process signs and verifies: without ADMIN_SESSION_SECRET, sessions end when it stops.
+    signInGuard: defaultCredentialRefusal,
+    sessions: {
+      key: config.admin.sessionSecret ? deriveSessionKey(config.admin.sessionSecret) : randomSessionKey(),
+      ttlSeconds: config.admin.sessionTtlSeconds,
+    },
     logger,
   });
   let server: RunningServer;
