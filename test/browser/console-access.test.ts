@@ -52,6 +52,8 @@ test.each([
     const buttons = await buttonTexts(page);
     for (const label of offered) expect(buttons).toContain(label);
     if (role === 'editor') expect(buttons).not.toContain('Delete Tenant shown-to-all');
+    // Readable on a phone: the page never scrolls sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, `tenants-${role}-phone`);
   } finally {
     await context.close();

@@ -1,10 +1,18 @@
-// A data table that scrolls sideways on a phone instead of squeezing its columns.
+// A data table that scrolls sideways on a phone instead of squeezing its columns, or, as `cards`,
+// turns each row into a card there (its cells then name their column through `data-label`).
 import type { ComponentChildren } from 'preact';
 
-export function Table({ caption, head, children }: { caption: string; head: string[]; children: ComponentChildren }) {
+interface TableProps {
+  caption: string;
+  head: string[];
+  cards?: boolean;
+  children: ComponentChildren;
+}
+
+export function Table({ caption, head, cards, children }: TableProps) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class={cards ? 'cards' : undefined}>
         <caption>{caption}</caption>
         <thead>
           <tr>

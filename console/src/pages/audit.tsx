@@ -9,7 +9,17 @@ import { useLoad } from '../load';
 import { href } from '../router';
 import type { AuditEntry, ListOf } from '../types';
 
-const ACTIONS = ['tenant.create', 'tenant.update', 'tenant.delete', 'tenant.rotate_key', 'user.create', 'user.update', 'user.delete'];
+const ACTIONS = [
+  'session.create',
+  'session.delete',
+  'tenant.create',
+  'tenant.update',
+  'tenant.delete',
+  'tenant.rotate_key',
+  'user.create',
+  'user.update',
+  'user.delete',
+];
 
 interface Filters {
   actor: string;

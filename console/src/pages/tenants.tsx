@@ -43,7 +43,7 @@ export function TenantsPage() {
       <ErrorNotice error={tenants.error} />
       {!tenants.data && tenants.loading && <Loading what="tenants" />}
       {tenants.data && (
-        <Table caption={`${shown.length} of ${tenants.data.data.length} tenants`} head={['Tenant', 'Status', 'Budget this month', 'Limits', '']}>
+        <Table caption={`${shown.length} of ${tenants.data.data.length} tenants`} head={['Tenant', 'Status', 'Budget this month', 'Limits', 'Actions']} cards>
           {shown.length === 0 && <EmptyRow columns={5} text={search ? 'No tenant matches the search.' : 'No tenants yet.'} />}
           {shown.map((t) => (
             <tr key={t.id} data-tenant={t.id}>
@@ -51,15 +51,15 @@ export function TenantsPage() {
                 <a href={href.tenant(t.id)}>{t.name}</a>
                 <div class="muted mono">{t.id}</div>
               </td>
-              <td>
+              <td data-label="Status">
                 <span class="badge" data-state={t.enabled ? 'closed' : 'open'}>
                   {t.enabled ? 'enabled' : 'disabled'}
                 </span>
               </td>
-              <td class="budget-cell">
+              <td data-label="Budget this month">
                 {t.spend_usd_month === undefined ? <span class="muted">–</span> : <BudgetBar spentUsd={t.spend_usd_month} budgetUsd={t.budget_usd} />}
               </td>
-              <td>
+              <td data-label="Limits">
                 {limitText(t.rate_limit_rpm, 'req/min')}
                 <br />
                 {limitText(t.rate_limit_tpm, 'tokens/min')}
