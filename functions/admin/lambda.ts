@@ -1,10 +1,12 @@
-// Lambda entry for the admin API behind API Gateway (HTTP API). Admin auth is always on here;
-// stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
-// generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
+// Lambda entry for the admin API and the web console's files (/console/) behind API Gateway
+// (HTTP API). Admin auth is always on here; stores come from TENANTS_TABLE (DynamoDB). The first
+// admin comes from the credential the stack generates into Secrets Manager (ADMIN_SECRET_ARN) or,
+// failing that, ADMIN_PASSWORD.
 // The edge: middy over the HTTP API event → ApiRequest → the admin ApiHandler → result, with
 // middy's JSON body parser, the OpenAI error JSON for anything thrown, and the tracer.
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
@@ -16,6 +18,7 @@ import { loadConfig } from '../config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminApi } from './api';
+import { consoleFiles, isConsolePath } from './console-files';
 import { deriveSessionKey, randomSessionKey, type SessionKey } from './session-token';
 import { providerNames } from '../core/provider-names';
 
@@ -72,7 +75,9 @@ const ready: Promise<HttpApiEdge> = Promise.all([
     throttle,
     logger,
   });
-  const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
+  // The console's files ship in the function's asset, beside the bundle (see lib/constructs/admin-api.ts).
+  const files = consoleFiles({ dir: config.admin.consoleDir ?? join(__dirname, 'console') });
+  const handler = httpApiEdge((req) => (isConsolePath(req.path) ? files(req) : api(req)), { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));

@@ -17,6 +17,11 @@ import { invalidatingTenants } from './invalidating-tenants';
 import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
 import { providerNames } from '../core/provider-names';
+import { resolve } from 'node:path';
+import { consoleFiles } from '../admin/console-files';
+
+/** Where `npm run build` leaves the console, from the working directory `npm start` runs in. */
+const DEFAULT_CONSOLE_DIR = 'dist/console';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
@@ -87,7 +92,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
       requestTimeoutMs: config.requestTimeoutMs,
       logger,
       ...opts.server,
-      ...localRoutes(composed.gateway, admin, authEnabled),
+      ...localRoutes(composed.gateway, admin, authEnabled, consoleFiles({ dir: resolve(config.admin.consoleDir ?? DEFAULT_CONSOLE_DIR) })),
     });
   } catch (err) {
     await Promise.all([composed.close(), exporting?.shutdown()]);

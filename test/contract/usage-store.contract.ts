@@ -81,6 +81,13 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       expect(byModel['claude-haiku-4-5']?.cost_usd).toBeCloseTo(0.05, 10);
     });
 
+    it('counts requests answered with an error status (400 and above) as errors', async () => {
+      for (const status of [200, 400, 429, 502, 200]) await store.apply(usageEvent({ tenant_id: tenant, status }), none);
+      const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
+      expect(t).toMatchObject({ request_count: 5, errors: 3 });
+      expect((await store.totalsByModel(tenant, '2030-01-01', '2030-12-31'))['gpt-4o']?.errors).toBe(3);
+    });
+
     it('counts a repeated request id once, and says so', async () => {
       const e = usageEvent({ tenant_id: tenant, cost_usd: 0.25 });
       expect(await store.apply(e, none)).toEqual({ counted: true, month_cost_usd: 0.25 });
@@ -123,6 +130,7 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
         completion_tokens: 0,
         cost_usd: 0,
         cache_hits: 0,
+        errors: 0,
       });
     });
 

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { addTotals, emptyTotals, roundUsd, sumTotals } from '../../core/usage-totals';
+import { addTotals, emptyTotals, isErrorStatus, roundUsd, sumTotals } from '../../core/usage-totals';
 import { isConditionFailed } from './client';
 
 /** How long a delivery may hold an event before another may take it over. */
@@ -54,6 +54,7 @@ const dayValues = (e: UsageEvent): Record<string, number> => ({
   cached_tokens: e.cached_tokens,
   cost_usd: roundUsd(e.cost_usd),
   cache_hits: e.cache_hit ? 1 : 0,
+  errors: isErrorStatus(e.status) ? 1 : 0,
 });
 const monthValues = (e: UsageEvent): Record<string, number> => ({ request_count: 1, cost_usd: roundUsd(e.cost_usd) });
 
@@ -396,6 +397,7 @@ export class DynamoUsageStore implements UsageStore {
           completion_tokens: Number(item.completion_tokens ?? 0),
           cost_usd: Number(item.cost_usd ?? 0),
           cache_hits: Number(item.cache_hits ?? 0),
+          errors: Number(item.errors ?? 0),
         });
       }
       start = out.LastEvaluatedKey;

@@ -40,5 +40,5 @@ export async function toHttpApiResult(response: ApiResponse): Promise<HttpApiRes
   let body = '';
   if (typeof response.body === 'string') body = response.body;
   else for await (const chunk of response.body) body += chunk;
-  return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: false };
+  return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: response.bodyEncoding === 'base64' };
 }

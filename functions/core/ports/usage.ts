@@ -43,6 +43,8 @@ export interface UsageTotals {
   completion_tokens: number;
   cost_usd: number;
   cache_hits: number;
+  /** Requests answered with an error status (400 or above) that were billed or counted. */
+  errors: number;
 }
 
 /** Read side of accounting: per-tenant totals for a period, overall or per model. */
