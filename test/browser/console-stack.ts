@@ -81,12 +81,25 @@ export async function adminApi<T = unknown>(gw: TestGateway, method: string, pat
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
+export interface ConsolePage {
+  context: BrowserContext;
+  page: Page;
+  /** What the browser refused under the console's Content-Security-Policy (should stay empty). */
+  cspViolations: string[];
+}
+
 /** A fresh browser profile (no cookies) with a phone or desktop viewport. */
-export async function newPage(stack: ConsoleStack, width = 1280): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPage(stack: ConsoleStack, width = 1280): Promise<ConsolePage> {
   const context = await stack.browser.createBrowserContext();
   const page = await context.newPage();
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) cspViolations.push(m.text());
+  });
   await page.setViewport({ width, height: 900 });
-  return { context, page };
+  // A step that cannot happen fails in seconds, naming the step, well inside jest's own timeout.
+  page.setDefaultTimeout(5000);
+  return { context, page, cspViolations };
 }
 
 /** Signs in through the form and waits for the console's header to name the user. */
@@ -136,7 +149,9 @@ export function buttonTexts(page: Page): Promise<string[]> {
   );
 }
 
+/** The whole page, or only the viewport while a modal dialog is open (its backdrop covers the viewport). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png`, fullPage: true });
+  const modal = (await page.$('dialog[open]')) !== null;
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png`, fullPage: !modal });
 }
