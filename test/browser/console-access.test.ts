@@ -33,10 +33,15 @@ afterAll(async () => {
 const navTexts = (page: import('puppeteer-core').Page) => page.$$eval('nav a', (links) => links.map((a) => (a.textContent ?? '').trim()));
 
 test.each([
-  [ADMIN, 'admin', ['Overview', 'Tenants', 'Admin users', 'Audit log'], ['Create tenant', 'Edit Tenant shown-to-all', 'Delete Tenant shown-to-all']],
-  [EDITOR, 'editor', ['Overview', 'Tenants'], ['Create tenant', 'Edit Tenant shown-to-all', 'Rotate key of Tenant shown-to-all']],
-  [VIEWER, 'viewer', ['Overview', 'Tenants'], []],
-])('%s.username signs in as %s and is offered what the role may do', async (user, role, nav, offered) => {
+  {
+    user: ADMIN,
+    role: 'admin',
+    nav: ['Overview', 'Tenants', 'Admin users', 'Audit log'],
+    offered: ['Create tenant', 'Edit Tenant shown-to-all', 'Delete Tenant shown-to-all'],
+  },
+  { user: EDITOR, role: 'editor', nav: ['Overview', 'Tenants'], offered: ['Create tenant', 'Edit Tenant shown-to-all', 'Rotate key of Tenant shown-to-all'] },
+  { user: VIEWER, role: 'viewer', nav: ['Overview', 'Tenants'], offered: [] },
+])('$user.username signs in as $role and is offered what the role may do', async ({ user, role, nav, offered }) => {
   await adminApi(stack.gw, 'PUT', '/admin/tenants/shown-to-all', { name: 'Tenant shown-to-all' }).catch(() =>
     adminApi(stack.gw, 'POST', '/admin/tenants', { id: 'shown-to-all', name: 'Tenant shown-to-all' }),
   );
@@ -106,6 +111,29 @@ test('a wrong password is refused, and the right one is kept nowhere the page ca
     await page.waitForSelector('#username');
     await page.reload();
     await page.waitForSelector('#username');
+  } finally {
+    await context.close();
+  }
+});
+
+test('the keyboard alone signs in, opens a dialog and closes it with Escape, focus going back', async () => {
+  const { context, page } = await newPage(stack);
+  try {
+    await page.goto(`${stack.consoleUrl}#/tenants`);
+    await page.waitForSelector('#username:focus');
+    await page.keyboard.type(EDITOR.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(EDITOR.password);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="who"]');
+    await page.waitForSelector('tr[data-tenant]');
+    const createButton = await page.waitForSelector('xpath///button[normalize-space()="Create tenant"]');
+    await createButton!.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog[open] #tenant-name:focus');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.querySelector('dialog[open]') === null);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Create tenant');
   } finally {
     await context.close();
   }
