@@ -37,8 +37,9 @@ export interface Tenant {
   created_at: string;
   updated_at: string;
   keys: ApiKey[];
-  /** This UTC month's spend, when the listing carries it. */
+  /** This UTC month's spend and budget share (`?with=spend`), as GET /v1/usage reports them. */
   spend_usd_month?: number;
+  budget_used_pct?: number;
 }
 
 /** Create and rotate answers: the only time the plaintext key is seen. */
@@ -77,22 +78,26 @@ export interface Overview {
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-export interface ProviderHealth {
+export interface ProviderStatus {
   name: string;
-  state: BreakerState;
-  cooldown_until?: string | null;
-  recent_failures?: number | null;
-  [field: string]: unknown;
+  breaker: BreakerState;
+  consecutive_failures: number;
+  /** When the breaker opened; null while closed. */
+  opened_at: string | null;
+  /** When an open breaker lets the next call through as a probe. */
+  probe_at: string | null;
+  cooldowns: Array<{ model: string; until: string; status: number }>;
 }
 
+/** One budget threshold alert sent for a tenant (one per month and threshold crossed). */
 export interface TenantAlert {
-  period?: string;
+  period: string;
   threshold_pct: number;
-  at?: string;
-  claimed_at?: string;
-  spent_usd?: number;
-  budget_usd?: number;
-  [field: string]: unknown;
+  sent_at: string;
+}
+
+export interface TenantAlerts extends ListOf<TenantAlert> {
+  budget_usd: number;
 }
 
 export interface AdminUser {

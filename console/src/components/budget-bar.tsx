@@ -2,9 +2,16 @@
 // in text beside it (the colour is never the only signal).
 import { budgetLevel, budgetUsedPct, formatPct, formatUsd } from '../format';
 
-export function BudgetBar({ spentUsd, budgetUsd }: { spentUsd: number; budgetUsd: number }) {
+interface BudgetBarProps {
+  spentUsd: number;
+  budgetUsd: number;
+  /** The share as the API reported it; computed the same way when the API did not send it. */
+  usedPct?: number;
+}
+
+export function BudgetBar({ spentUsd, budgetUsd, usedPct }: BudgetBarProps) {
   if (budgetUsd <= 0) return <span class="muted">{formatUsd(spentUsd)} · no budget</span>;
-  const pct = budgetUsedPct(spentUsd, budgetUsd);
+  const pct = usedPct ?? budgetUsedPct(spentUsd, budgetUsd);
   const level = budgetLevel(pct);
   const label = `${formatUsd(spentUsd)} of ${formatUsd(budgetUsd)} (${formatPct(pct)})`;
   return (

@@ -2,15 +2,15 @@
 import { api } from '../api';
 import { formatCount, formatTime } from '../format';
 import { useLoad } from '../load';
-import type { BreakerState, ListOf, ProviderHealth } from '../types';
+import type { BreakerState, ListOf, ProviderStatus } from '../types';
 import { ErrorNotice } from './error-notice';
 import { EmptyRow, Table } from './table';
 
 const STATE_TEXT: Record<BreakerState, string> = { closed: 'healthy', half_open: 'recovering', open: 'failing' };
 
 export function ProviderList() {
-  const providers = useLoad(() => api.get<ListOf<ProviderHealth> | { providers: ProviderHealth[] }>('/admin/providers'), []);
-  const rows = providers.data ? ('data' in providers.data ? providers.data.data : providers.data.providers) : [];
+  const providers = useLoad(() => api.get<ListOf<ProviderStatus>>('/admin/providers'), []);
+  const rows = providers.data?.data ?? [];
   return (
     <section aria-labelledby="providers-title">
       <div class="page-head">
@@ -20,18 +20,19 @@ export function ProviderList() {
         </button>
       </div>
       <ErrorNotice error={providers.error} />
-      <Table caption="Provider and circuit-breaker health" head={['Provider', 'Breaker', 'Recent failures', 'Cooldown until']}>
-        {providers.data && rows.length === 0 && <EmptyRow columns={4} text="No provider is configured." />}
+      <Table caption="Provider and circuit-breaker health" head={['Provider', 'Breaker', 'Failures in a row', 'Next probe', 'Cooldowns']}>
+        {providers.data && rows.length === 0 && <EmptyRow columns={5} text="No provider state is available." />}
         {rows.map((p) => (
           <tr key={p.name} data-provider={p.name}>
             <td>{p.name}</td>
             <td>
-              <span class="badge" data-state={p.state}>
-                {STATE_TEXT[p.state] ?? p.state} ({p.state.replace('_', '-')})
+              <span class="badge" data-state={p.breaker}>
+                {STATE_TEXT[p.breaker] ?? p.breaker} ({p.breaker.replace('_', '-')})
               </span>
             </td>
-            <td class="num">{typeof p.recent_failures === 'number' ? formatCount(p.recent_failures) : '–'}</td>
-            <td>{typeof p.cooldown_until === 'string' ? formatTime(p.cooldown_until) : '–'}</td>
+            <td class="num">{formatCount(p.consecutive_failures)}</td>
+            <td>{p.probe_at ? formatTime(p.probe_at) : '–'}</td>
+            <td>{p.cooldowns.length === 0 ? '–' : p.cooldowns.map((c) => `${c.model} until ${formatTime(c.until)} (${c.status})`).join('; ')}</td>
           </tr>
         ))}
       </Table>

@@ -8,14 +8,14 @@ import { EmptyRow, Table } from '../components/table';
 import { formatAge, formatCount, formatTime, formatUsd } from '../format';
 import { useLoad } from '../load';
 import { href } from '../router';
-import type { DayUsage, ListOf, ModelUsage, Tenant, TenantAlert, TenantUsage } from '../types';
+import type { DayUsage, ModelUsage, Tenant, TenantAlerts, TenantUsage } from '../types';
 import { TenantActions } from './tenant-actions';
 
 interface Detail {
   tenant: Tenant;
   byDay: TenantUsage<DayUsage>;
   byModel: TenantUsage<ModelUsage>;
-  alerts: TenantAlert[] | null;
+  alerts: TenantAlerts | null;
 }
 
 async function loadDetail(id: string): Promise<Detail> {
@@ -25,10 +25,7 @@ async function loadDetail(id: string): Promise<Detail> {
     api.get<TenantUsage<DayUsage>>(`${base}/usage?group_by=day`),
     api.get<TenantUsage<ModelUsage>>(`${base}/usage?group_by=model`),
     // Alerts are a convenience: the page still shows when they cannot be read.
-    api.get<ListOf<TenantAlert>>(`${base}/alerts`).then(
-      (l) => l.data,
-      () => null,
-    ),
+    api.get<TenantAlerts>(`${base}/alerts`).catch(() => null),
   ]);
   return { tenant, byDay, byModel, alerts };
 }
@@ -113,27 +110,22 @@ export function TenantDetailPage({ id }: { id: string }) {
   );
 }
 
-function Alerts({ alerts }: { alerts: TenantAlert[] | null }) {
+function Alerts({ alerts }: { alerts: TenantAlerts | null }) {
   return (
-    <Table caption="Recent budget alerts" head={['Threshold', 'Period', 'Spent', 'Budget', 'When']}>
-      {alerts === null && <EmptyRow columns={5} text="Alerts could not be read." />}
-      {alerts?.length === 0 && <EmptyRow columns={5} text="No alert has been sent recently." />}
-      {alerts?.map((a) => (
-        <tr key={`${a.period ?? ''}-${a.threshold_pct}`} data-alert={a.threshold_pct}>
-          <td>{a.threshold_pct} % of the budget</td>
-          <td>{a.period ?? '–'}</td>
-          <td class="num">{typeof a.spent_usd === 'number' ? formatUsd(a.spent_usd) : '–'}</td>
-          <td class="num">{typeof a.budget_usd === 'number' ? formatUsd(a.budget_usd) : '–'}</td>
-          <td>{alertTime(a)}</td>
+    <Table caption="Recent budget alerts" head={['Threshold', 'Month', 'Sent']}>
+      {alerts === null && <EmptyRow columns={3} text="Alerts could not be read." />}
+      {alerts?.data.length === 0 && <EmptyRow columns={3} text="No budget alert has been sent recently." />}
+      {alerts?.data.map((a) => (
+        <tr key={`${a.period}-${a.threshold_pct}`} data-alert={a.threshold_pct}>
+          <td>
+            {a.threshold_pct} % of the budget ({formatUsd(alerts.budget_usd)})
+          </td>
+          <td>{a.period}</td>
+          <td>{formatTime(a.sent_at)}</td>
         </tr>
       ))}
     </Table>
   );
-}
-
-function alertTime(a: TenantAlert): string {
-  const at = a.at ?? a.claimed_at ?? a.sent_at;
-  return typeof at === 'string' ? formatTime(at) : '–';
 }
 
 function Keys({ tenant }: { tenant: Tenant }) {

@@ -15,7 +15,9 @@ import { TenantForm } from './tenant-form';
 
 export function TenantsPage() {
   const can = useCan();
-  const tenants = useLoad(() => api.get<ListOf<Tenant>>('/admin/tenants?with=spend'), []);
+  // The month's spend needs usage:read; without it the list shows no budget bars.
+  const withSpend = can('usage:read');
+  const tenants = useLoad(() => api.get<ListOf<Tenant>>(withSpend ? '/admin/tenants?with=spend' : '/admin/tenants'), [withSpend]);
   const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
@@ -57,7 +59,11 @@ export function TenantsPage() {
                 </span>
               </td>
               <td data-label="Budget this month">
-                {t.spend_usd_month === undefined ? <span class="muted">–</span> : <BudgetBar spentUsd={t.spend_usd_month} budgetUsd={t.budget_usd} />}
+                {t.spend_usd_month === undefined ? (
+                  <span class="muted">–</span>
+                ) : (
+                  <BudgetBar spentUsd={t.spend_usd_month} budgetUsd={t.budget_usd} usedPct={t.budget_used_pct} />
+                )}
               </td>
               <td data-label="Limits">
                 {limitText(t.rate_limit_rpm, 'req/min')}
