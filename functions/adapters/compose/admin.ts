@@ -56,8 +56,14 @@ export async function composeAdminStores(config: GatewayConfig, logger: Logger, 
 async function sharedProviderStatus(config: GatewayConfig, stores: Stores, backends: Backends): Promise<ProviderStatusSource | undefined> {
   const doc = stores.requestPathDynamo ?? stores.dynamo;
   if (backends.breaker !== 'dynamodb' || !doc) return undefined;
-  const [{ DynamoBreakerStore }, { DynamoCooldownStore }] = await Promise.all([import('../dynamodb/breaker-store'), import('../dynamodb/cooldown-store')]);
+  const [{ DynamoBreakerStore }, { DynamoCooldownStore }, { ensureTables }] = await Promise.all([
+    import('../dynamodb/breaker-store'),
+    import('../dynamodb/cooldown-store'),
+    import('../dynamodb/tables'),
+  ]);
   const tableName = config.state.stateTable;
+  // A local DynamoDB (DYNAMODB_ENDPOINT) may not have the table yet; the deployed stack creates it.
+  if (config.storage.kind === 'dynamodb' && config.storage.endpoint) await ensureTables(doc, { state: tableName });
   return {
     names: providerNames(config.routing),
     breakers: new DynamoBreakerStore(doc, { tableName }),
