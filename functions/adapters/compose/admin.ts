@@ -56,21 +56,27 @@ export async function composeAdminStores(config: GatewayConfig, logger: Logger, 
 async function sharedProviderStatus(config: GatewayConfig, stores: Stores, backends: Backends): Promise<ProviderStatusSource | undefined> {
   const doc = stores.requestPathDynamo ?? stores.dynamo;
   if (backends.breaker !== 'dynamodb' || !doc) return undefined;
-  const [{ DynamoBreakerStore }, { DynamoCooldownStore }, { ensureTables }] = await Promise.all([
-    import('../dynamodb/breaker-store'),
-    import('../dynamodb/cooldown-store'),
-    import('../dynamodb/tables'),
-  ]);
+  const [{ DynamoBreakerStore }, { DynamoCooldownStore }] = await Promise.all([import('../dynamodb/breaker-store'), import('../dynamodb/cooldown-store')]);
   const tableName = config.state.stateTable;
-  // A local DynamoDB (DYNAMODB_ENDPOINT) may not have the table yet; the deployed stack creates it.
-  if (config.storage.kind === 'dynamodb' && config.storage.endpoint) await ensureTables(doc, { state: tableName });
+  const breakers = new DynamoBreakerStore(doc, { tableName });
+  const cooldowns = new DynamoCooldownStore(doc, { tableName });
+  // A local DynamoDB (DYNAMODB_ENDPOINT) has no state table until a chat path creates it: no
+  // breaker has opened and no cooldown runs yet. The admin function creates no table of its own.
   return {
     names: providerNames(config.routing),
-    breakers: new DynamoBreakerStore(doc, { tableName }),
-    cooldowns: new DynamoCooldownStore(doc, { tableName }),
+    breakers: { get: (p) => breakers.get(p), put: (p, s) => breakers.put(p, s), all: () => breakers.all().catch(noTableYet({})) },
+    cooldowns: { put: (d, c) => cooldowns.put(d, c), active: (n) => cooldowns.active(n).catch(noTableYet({})) },
     breaker: config.routing.circuit_breaker,
   };
 }
+
+/** An empty answer when the table does not exist; any other failure is rethrown. */
+const noTableYet =
+  <T>(empty: T) =>
+  (err: unknown): T => {
+    if (err instanceof Error && err.name === 'ResourceNotFoundException') return empty;
+    throw err;
+  };
 
 async function loginThrottle(config: GatewayConfig, stores: Stores, logger: Logger, shared: boolean): Promise<LoginThrottlePort> {
   const local = new LoginThrottle();
