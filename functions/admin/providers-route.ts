@@ -9,8 +9,8 @@ import { iso, type RouteHandler } from './services';
 export interface ProviderStatusSource {
   /** The providers to list (the configured ones where known); any other provider with breaker state is listed too. */
   names: readonly string[];
-  breakers: BreakerStateStore;
-  cooldowns?: CooldownStore;
+  breakers: Pick<BreakerStateStore, 'all'>;
+  cooldowns?: Pick<CooldownStore, 'active'>;
   breaker: BreakerSettings;
 }
 

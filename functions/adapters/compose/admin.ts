@@ -64,8 +64,8 @@ async function sharedProviderStatus(config: GatewayConfig, stores: Stores, backe
   // breaker has opened and no cooldown runs yet. The admin function creates no table of its own.
   return {
     names: providerNames(config.routing),
-    breakers: { get: (p) => breakers.get(p), put: (p, s) => breakers.put(p, s), all: () => breakers.all().catch(noTableYet({})) },
-    cooldowns: { put: (d, c) => cooldowns.put(d, c), active: (n) => cooldowns.active(n).catch(noTableYet({})) },
+    breakers: { all: () => breakers.all().catch(noTableYet({})) },
+    cooldowns: { active: (nowMs) => cooldowns.active(nowMs).catch(noTableYet({})) },
     breaker: config.routing.circuit_breaker,
   };
 }
