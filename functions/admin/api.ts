@@ -5,14 +5,13 @@
 // route (404/405) → RBAC (403) → JSON body (415/400) → the route's handler. Anything thrown
 // becomes OpenAI's error JSON, never cached.
 import type { ApiHandler, ApiRequest } from '../core/api-types';
-import type { AuditLog, AdminUserRepository, TenantRepository, UsageReader } from '../core/ports';
+import type { AlertClaims, AuditLog, AdminUserRepository, TenantRepository, UsageReader } from '../core/ports';
 import type { TenantDefaults } from '../config';
-import { GatewayError } from '../core/errors';
 import { readJsonBody } from '../core/json-body';
 import type { Logger } from '../core/logger';
 import { authenticate, challenge, type Authenticator } from './basic-auth';
 import { toAdminError } from './error-response';
-import { hasPermission } from './rbac';
+import { hasPermission, missingPermission } from './rbac';
 import { json } from './responses';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
 import { ANONYMOUS_ADMIN, type AdminServices, type Principal, type RouteHandler } from './services';
@@ -24,6 +23,9 @@ import { forgettingUsers, SessionUsers } from './session-users';
 import { AdminSessions, csrfFailed, isSafeMethod, SESSION_PATH, sessionRequired, type SessionSettings, type SignInGuard } from './sessions';
 import { createTenant, deleteTenant, getTenant, listTenants, rotateTenantKey, updateTenant } from './tenant-routes';
 import { tenantUsage } from './usage-route';
+import { overview } from './overview-route';
+import { listProviders, type ProviderStatusSource } from './providers-route';
+import { tenantAlerts } from './alerts-route';
 import { createUser, deleteUser, getUser, listAudit, listUsers, updateUser } from './user-routes';
 
 export interface AdminDeps {
@@ -31,6 +33,10 @@ export interface AdminDeps {
   users: AdminUserRepository;
   audit: AuditLog;
   usage?: UsageReader;
+  /** Sent budget alerts (GET /admin/tenants/{id}/alerts). */
+  alertClaims?: AlertClaims;
+  /** Breakers and cooldowns (GET /admin/providers). */
+  providerStatus?: ProviderStatusSource;
   /** Limits of a tenant created without them (TENANT_DEFAULT_*); DEFAULT_TENANT's when absent. */
   tenantDefaults?: TenantDefaults;
   /** The provider names the gateway knows (built-in and named), for tenants' provider fields; the built-in ones when absent. */
@@ -64,6 +70,9 @@ const HANDLERS: Record<RouteName, RouteHandler> = {
   'tenants.delete': deleteTenant,
   'tenants.rotateKey': rotateTenantKey,
   'tenants.usage': tenantUsage,
+  'tenants.alerts': tenantAlerts,
+  overview,
+  'providers.list': listProviders,
   'users.list': listUsers,
   'users.create': createUser,
   'users.get': getUser,
@@ -84,6 +93,8 @@ export function createAdminApi(deps: AdminDeps): ApiHandler {
     users: forgettingUsers(deps.users, sessionUsers),
     audit: deps.audit,
     usage: deps.usage,
+    alertClaims: deps.alertClaims,
+    providerStatus: deps.providerStatus,
     tenantDefaults: deps.tenantDefaults,
     providerNames: deps.providerNames,
     now,
@@ -149,9 +160,5 @@ function sourceAddress(req: ApiRequest, trustProxy: number): string {
 
 /** RBAC: 403 unless the caller's role has the route's permission. */
 function authorize(principal: Principal, route: MatchedRoute): void {
-  if (hasPermission(principal.role, route.permission)) return;
-  throw new GatewayError(403, `Role "${principal.role}" lacks the permission "${route.permission}" that this route requires.`, {
-    type: 'permission_error',
-    code: 'insufficient_permissions',
-  });
+  if (!hasPermission(principal.role, route.permission)) throw missingPermission(principal, route.permission);
 }

@@ -51,7 +51,7 @@ const ready: Promise<HttpApiEdge> = Promise.all([
   composeAdminStores(config, logger, { sharedLoginThrottle: process.env.STATE_TABLE !== undefined }),
   bootstrapCredential(),
   loadTracing(),
-]).then(async ([{ stores, usage, throttle }, credential, tracing]) => {
+]).then(async ([{ stores, usage, alertClaims, providerStatus, throttle }, credential, tracing]) => {
   if (credential) {
     const created = await ensureBootstrapAdmin(stores.users, credential);
     if (created)
@@ -65,6 +65,8 @@ const ready: Promise<HttpApiEdge> = Promise.all([
     users: stores.users,
     audit: stores.audit,
     usage,
+    alertClaims,
+    providerStatus,
     tenantDefaults: config.tenantDefaults,
     providerNames: providerNames(config.routing),
     authEnabled: true,

@@ -1,4 +1,5 @@
 // Role-based access control: the seed's permission table, exactly.
+import { GatewayError } from '../core/errors';
 import type { AdminRole } from '../core/ports';
 
 export const PERMISSIONS = ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'] as const;
@@ -14,6 +15,14 @@ const ROLE_PERMISSIONS: Readonly<Record<AdminRole, readonly Permission[]>> = {
 
 export function hasPermission(role: AdminRole, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/** The 403 for a caller whose role lacks `permission`. */
+export function missingPermission(principal: { role: AdminRole }, permission: Permission): GatewayError {
+  return new GatewayError(403, `Role "${principal.role}" lacks the permission "${permission}" that this route requires.`, {
+    type: 'permission_error',
+    code: 'insufficient_permissions',
+  });
 }
 
 export function isAdminRole(value: unknown): value is AdminRole {

@@ -25,6 +25,12 @@ export const eventTotals = (e: UsageEvent): UsageTotals => ({
   errors: isErrorStatus(e.status) ? 1 : 0,
 });
 
+/** Budget used in percent, to 1e-6 (as GET /v1/usage reports it); 0 without a budget. */
+export const budgetUsedPct = (costUsd: number, budgetUsd: number): number => (budgetUsd > 0 ? Math.round((costUsd / budgetUsd) * 100 * 1e6) / 1e6 : 0);
+
+/** A share of requests (cache hits, errors) to four decimals (as GET /v1/usage reports it); 0 without requests. */
+export const requestRate = (count: number, requests: number): number => (requests > 0 ? Math.round((count / requests) * 1e4) / 1e4 : 0);
+
 /** An event's status that counts as an error in the totals. */
 export const isErrorStatus = (status: number): boolean => status >= 400;
 

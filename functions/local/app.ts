@@ -71,6 +71,13 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     users: stores.users,
     audit: stores.audit,
     usage: composed.usage.stores.store,
+    alertClaims: composed.usage.stores.claims,
+    providerStatus: {
+      names: composed.configuredProviders,
+      breakers: composed.state.breakerStore,
+      cooldowns: composed.state.cooldownStore,
+      breaker: config.routing.circuit_breaker,
+    },
     tenantDefaults: config.tenantDefaults,
     providerNames: providerNames(config.routing),
     authEnabled,

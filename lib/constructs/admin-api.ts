@@ -65,8 +65,11 @@ export class AdminApi extends Construct {
     props.tenants.grantReadWriteData(this.admin.fn);
     props.usage.grantReadData(this.admin.fn);
     // Login throttling counts failures per minute in the state table, so every instance sees
-    // them: one consistent read and one counter update, nothing else there.
-    this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.state.tableArn] }));
+    // them: one consistent read and one counter update.
+    // The provider list reads the chat function's breaker and cooldown partitions there (Query).
+    this.admin.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.state.tableArn] }),
+    );
     // GetSecretValue on the admin credential only (grantRead would add DescribeSecret). No
     // statement names the provider secret: this function cannot read provider keys.
     this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecret.secretArn] }));

@@ -84,6 +84,17 @@ describe('admin Lambda entry', () => {
       const tenants = JSON.parse(String(list.body)) as { data: Array<{ id: string }> };
       expect(tenants.data.map((t) => t.id)).toEqual([body.id]); // the default tenant is off in a deployment
       expect(String(list.body)).not.toContain(body.api_key);
+      // The console's reads: providers from the state table the chat function writes, the overview from the usage table.
+      const providers = (await handler(apigwEvent({ method: 'GET', path: '/admin/providers', auth }), context)) as Result;
+      expect(providers.statusCode).toBe(200);
+      expect(JSON.parse(String(providers.body))).toMatchObject({
+        object: 'list',
+        data: expect.arrayContaining([expect.objectContaining({ name: 'ollama', breaker: 'closed' })]),
+      });
+      const overview = (await handler(apigwEvent({ method: 'GET', path: '/admin/overview', auth }), context)) as Result;
+      expect(JSON.parse(String(overview.body))).toMatchObject({ object: 'admin.overview', totals: { request_count: 0 }, top_tenants: [] });
+      const alerts = (await handler(apigwEvent({ method: 'GET', path: `/admin/tenants/${body.id}/alerts`, auth }), context)) as Result;
+      expect(JSON.parse(String(alerts.body))).toMatchObject({ object: 'list', data: [] });
       const usage = (await handler(apigwEvent({ method: 'GET', path: `/admin/tenants/${body.id}/usage`, auth }), context)) as Result;
       expect(usage.statusCode).toBe(200);
       expect(JSON.parse(String(usage.body))).toMatchObject({ tenant_id: body.id, totals: { request_count: 0 } });

@@ -377,6 +377,18 @@ export class DynamoUsageStore implements UsageStore {
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
     const byModel: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
+    return byModel;
+  }
+
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byDay: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
+    return byDay;
+  }
+
+  /** Every day-and-model counter item of the tenant in the range (whole UTC days), in one paged query. */
+  private async readDays(tenantId: string, fromIso: string, toIso: string, visit: (day: string, model: string, totals: UsageTotals) => void): Promise<void> {
     const from = `DAY#${fromIso.slice(0, 10)}`;
     const to = `DAY#${toIso.slice(0, 10)}#\uffff`;
     let start: Record<string, unknown> | undefined;
@@ -390,8 +402,8 @@ export class DynamoUsageStore implements UsageStore {
         }),
       );
       for (const item of out.Items ?? []) {
-        const model = String(item.sk).slice('DAY#YYYY-MM-DD#'.length);
-        addTotals((byModel[model] ??= emptyTotals()), {
+        const sk = String(item.sk);
+        visit(sk.slice('DAY#'.length, 'DAY#YYYY-MM-DD'.length), sk.slice('DAY#YYYY-MM-DD#'.length), {
           request_count: Number(item.request_count ?? 0),
           prompt_tokens: Number(item.prompt_tokens ?? 0),
           completion_tokens: Number(item.completion_tokens ?? 0),
@@ -402,6 +414,5 @@ export class DynamoUsageStore implements UsageStore {
       }
       start = out.LastEvaluatedKey;
     } while (start);
-    return byModel;
   }
 }

@@ -79,15 +79,27 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byModel: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
+    return byModel;
+  }
+
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byDay: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
+    return byDay;
+  }
+
+  /** Every day's per-model counters of the tenant in the range (whole UTC days), in one pipeline. */
+  private async readDays(tenantId: string, fromIso: string, toIso: string, visit: (day: string, model: string, totals: UsageTotals) => void): Promise<void> {
     const days: string[] = [];
     const last = Date.parse(toIso.slice(0, 10));
     for (let d = Date.parse(fromIso.slice(0, 10)); d <= last && days.length < MAX_DAYS; d += DAY_MS) days.push(new Date(d).toISOString().slice(0, 10));
-    if (days.length === 0) return {};
+    if (days.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const day of days) pipeline.hgetall(`${this.base(tenantId)}:day:${day}`);
     const replies = (await pipeline.exec()) ?? [];
-    const byModel: Record<string, UsageTotals> = {};
-    for (const [err, hash] of replies) {
+    replies.forEach(([err, hash], i) => {
       if (err) throw err;
       const perModel = new Map<string, Record<string, number>>();
       for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
@@ -98,7 +110,7 @@ export class RedisUsageStore implements UsageStore {
         counters[field.slice(cut + 1)] = Number(value);
       }
       for (const [model, c] of perModel) {
-        addTotals((byModel[model] ??= emptyTotals()), {
+        visit(days[i] as string, model, {
           request_count: c.requests ?? 0,
           prompt_tokens: c.prompt_tokens ?? 0,
           completion_tokens: c.completion_tokens ?? 0,
@@ -107,7 +119,6 @@ export class RedisUsageStore implements UsageStore {
           errors: c.errors ?? 0,
         });
       }
-    }
-    return byModel;
+    });
   }
 }

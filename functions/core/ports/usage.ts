@@ -51,6 +51,8 @@ export interface UsageTotals {
 export interface UsageReader {
   totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals>;
   totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
+  /** Optional: per UTC day ("YYYY-MM-DD", days without usage absent) in one read; callers fall back to `totals` per day. */
+  totalsByDay?(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
 }
 
 /** What applying one usage event left behind. */
