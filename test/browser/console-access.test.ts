@@ -23,8 +23,11 @@ import { DEFAULT_KEY } from '../helpers/gateway';
 let stack: ConsoleStack;
 
 beforeAll(async () => {
-  // Two failures open the breaker, and it stays open for the rest of the file.
-  stack = await startConsoleStack({ routing: { circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_seconds: 3600 } } });
+  // Two failures open a breaker, and it stays open for the rest of the file; no fallback, so
+  // only the failing provider is called.
+  stack = await startConsoleStack({
+    routing: { fallback_providers: [], circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_seconds: 3600 } },
+  });
 });
 afterAll(async () => {
   await stack?.close();
@@ -220,6 +223,7 @@ test('a provider turns red on the overview once its upstream fails', async () =>
     await clickButton(page, 'Refresh providers');
     await page.waitForFunction(() => document.querySelector('tr[data-provider="openai"] .badge')?.getAttribute('data-state') === 'open');
     expect(await textOf(page, 'tr[data-provider="openai"] .badge')).toBe('failing (open)');
+    expect(await page.$eval('tr[data-provider="ollama"] .badge', (el) => el.getAttribute('data-state'))).toBe('closed');
     await screenshot(page, 'overview-provider-red');
   } finally {
     stack.upstream.setBehaviour(null);
