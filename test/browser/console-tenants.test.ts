@@ -167,3 +167,46 @@ test('crossing half of a small budget shows an alert and an amber budget bar', a
     await context.close();
   }
 });
+
+test('editing, disabling and deleting a tenant take effect on its key; the destructive ones ask first', async () => {
+  const tenant = await createTenant('lifecycle');
+  const row = 'tr[data-tenant="lifecycle"]';
+  const { context, page } = await newPage(stack);
+  try {
+    await signIn(page, stack, ADMIN, '#/tenants');
+    await page.waitForSelector(row);
+
+    await clickButton(page, 'Edit Tenant lifecycle');
+    await page.waitForSelector('dialog[open] #tenant-budget');
+    await page.$eval('#tenant-budget', (el) => {
+      (el as HTMLInputElement).value = '';
+    });
+    await page.type('#tenant-budget', '12.5');
+    await clickButton(page, 'Save', 'dialog[open]');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('$0 of $12.5 (0 %)'), {}, row);
+    expect((await adminApi<{ budget_usd: number }>(stack.gw, 'GET', '/admin/tenants/lifecycle')).budget_usd).toBe(12.5);
+
+    // Disabling asks first; the key then gets 403.
+    await clickButton(page, 'Disable Tenant lifecycle');
+    await page.waitForSelector('dialog[open]');
+    expect(await textOf(page, 'dialog[open] h2')).toBe('Disable Tenant lifecycle?');
+    await clickButton(page, 'Disable tenant', 'dialog[open]');
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === 'disabled', {}, row);
+    await expect(complete(tenant.api_key)).rejects.toMatchObject({ status: 403 });
+
+    // Deleting asks first: Cancel keeps the tenant, Delete removes it and its key gets 401.
+    await clickButton(page, 'Delete Tenant lifecycle');
+    await page.waitForSelector('dialog[open]');
+    await screenshot(page, 'tenant-delete-confirm');
+    await clickButton(page, 'Cancel', 'dialog[open]');
+    await page.waitForFunction(() => document.querySelector('dialog[open]') === null);
+    expect(await page.$(row)).not.toBeNull();
+    await clickButton(page, 'Delete Tenant lifecycle');
+    await page.waitForSelector('dialog[open]');
+    await clickButton(page, 'Delete tenant', 'dialog[open]');
+    await page.waitForFunction((sel) => document.querySelector(sel) === null, {}, row);
+    await expect(complete(tenant.api_key)).rejects.toMatchObject({ status: 401 });
+  } finally {
+    await context.close();
+  }
+});

@@ -88,7 +88,10 @@ export function AuditPage() {
       <ErrorNotice error={entries.error} />
       {!entries.data && entries.loading && <Loading what="the audit log" />}
       {entries.data && (
-        <Table caption={`${entries.data.data.length} entries, newest first`} head={['When', 'Who', 'Action', 'Tenant', 'Details']}>
+        <Table
+          caption={`${entries.data.data.length} ${entries.data.data.length === 1 ? 'entry' : 'entries'}, newest first`}
+          head={['When', 'Who', 'Action', 'Tenant', 'Details']}
+        >
           {entries.data.data.length === 0 && <EmptyRow columns={5} text="No entry matches." />}
           {entries.data.data.map((e) => (
             <tr key={e.id} data-action={e.action}>
