@@ -28,7 +28,7 @@ beforeAll(async () => {
   stack = await startConsoleStack({
     routing: { fallback_providers: [], circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_seconds: 3600 } },
   });
-});
+}, 60_000);
 afterAll(async () => {
   await stack?.close();
 });

@@ -98,7 +98,7 @@ export async function newPage(stack: ConsoleStack, width = 1280): Promise<Consol
   });
   await page.setViewport({ width, height: 900 });
   // A step that cannot happen fails in seconds, naming the step, well inside jest's own timeout.
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(8000);
   return { context, page, cspViolations };
 }
 
@@ -121,7 +121,7 @@ export async function textOf(page: Page, selector: string): Promise<string> {
 export async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
   await page.waitForFunction(
     (sel, want) => document.querySelector(sel)?.textContent?.replace(/\s+/g, ' ').trim() === want,
-    { timeout: 5000 },
+    { timeout: 8000 },
     selector,
     expected,
   );

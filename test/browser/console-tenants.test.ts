@@ -18,7 +18,7 @@ let stack: ConsoleStack;
 
 beforeAll(async () => {
   stack = await startConsoleStack();
-});
+}, 60_000);
 afterAll(async () => {
   await stack?.close();
 });
