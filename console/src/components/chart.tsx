@@ -26,6 +26,7 @@ const daySeconds = (day: string): number => Date.parse(`${day}T00:00:00Z`) / 100
 
 export function DayChart({ title, points, format }: DayChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const pointsKey = JSON.stringify(points);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -56,7 +57,8 @@ export function DayChart({ title, points, format }: DayChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [points, title, format]);
+    // Redrawn when the numbers change, not each time a parent renders a fresh array of them.
+  }, [pointsKey, title, format]);
   return (
     <figure class="chart" role="img" aria-label={summary(title, points, format)}>
       <figcaption>{title}</figcaption>
