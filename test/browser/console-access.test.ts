@@ -18,7 +18,7 @@ import {
   textOf,
   VIEWER,
 } from './console-stack';
-import { DEFAULT_KEY } from '../helpers/gateway';
+import { DEFAULT_KEY, startGateway } from '../helpers/gateway';
 
 let stack: ConsoleStack;
 
@@ -242,3 +242,17 @@ fetch(${JSON.stringify(`${gatewayUrl}/admin/tenants`)}, { method: 'POST', mode: 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
+
+test('with the local defaults (admin auth off), admin / admin signs in and manages tenants', async () => {
+  const gw = await startGateway({ CONSOLE_DIR: stack.consoleDir });
+  const { context, page } = await newPage(stack);
+  try {
+    await signIn(page, { consoleUrl: `${gw.url}/console/` }, { username: 'admin', password: 'admin' }, '#/tenants');
+    expect(await textOf(page, '[data-testid="who"]')).toBe('admin · admin');
+    await page.waitForSelector('tr[data-tenant="default"]');
+    expect(await buttonTexts(page)).toEqual(expect.arrayContaining(['Create tenant', 'Rotate key of default', 'Delete default']));
+  } finally {
+    await context.close();
+    await gw.close();
+  }
+});

@@ -22,6 +22,8 @@ export interface ConsoleStack {
   browser: Browser;
   /** `http://127.0.0.1:PORT/console/` */
   consoleUrl: string;
+  /** The built console, for a second gateway to serve. */
+  consoleDir: string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startConsoleStack(opts: StartOptions = {}): Promise<Consol
     upstream,
     browser,
     consoleUrl: `${gw.url}/console/`,
+    consoleDir,
     async close() {
       await browser.close();
       await gw.close();
@@ -103,7 +106,7 @@ export async function newPage(stack: ConsoleStack, width = 1280): Promise<Consol
 }
 
 /** Signs in through the form and waits for the console's header to name the user. */
-export async function signIn(page: Page, stack: ConsoleStack, user: { username: string; password: string }, hash = ''): Promise<void> {
+export async function signIn(page: Page, stack: Pick<ConsoleStack, 'consoleUrl'>, user: { username: string; password: string }, hash = ''): Promise<void> {
   await page.goto(`${stack.consoleUrl}${hash}`);
   await page.waitForSelector('#username');
   await page.type('#username', user.username);
