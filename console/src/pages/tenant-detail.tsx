@@ -1,6 +1,7 @@
 // One tenant: this month's usage per day and per model (chart and tables), its recent budget
 // alerts, and its keys' prefixes and ages.
 import { api, tenantPath } from '../api';
+import { BarList } from '../components/bar-list';
 import { BudgetBar } from '../components/budget-bar';
 import { DayChart } from '../components/chart';
 import { ErrorNotice, Loading } from '../components/error-notice';
@@ -74,6 +75,11 @@ export function TenantDetailPage({ id }: { id: string }) {
             </div>
           </dl>
           <DayChart title="Spend per day" points={(d.byDay.groups ?? []).map((g) => ({ day: g.day, value: g.cost_usd }))} format={formatUsd} />
+          <BarList
+            title="Spend per model"
+            items={[...(d.byModel.groups ?? [])].sort((a, b) => b.cost_usd - a.cost_usd).map((g) => ({ name: g.model, value: g.cost_usd }))}
+            format={formatUsd}
+          />
           <div class="columns">
             <Table caption="Usage per day" head={['Day', 'Cost', 'Requests', 'Tokens in', 'Tokens out']}>
               {(d.byDay.groups ?? [])
