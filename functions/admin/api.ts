@@ -7,6 +7,7 @@
 import type { ApiHandler, ApiRequest } from '../core/api-types';
 import type { AlertClaims, AuditLog, AdminUserRepository, TenantRepository, UsageReader } from '../core/ports';
 import type { TenantDefaults } from '../config';
+import { DEFAULT_SESSION_TTL_SECONDS } from '../config/admin';
 import { readJsonBody } from '../core/json-body';
 import type { Logger } from '../core/logger';
 import { authenticate, challenge, type Authenticator } from './basic-auth';
@@ -59,8 +60,6 @@ export interface AdminDeps {
   /** Refuses a console sign-in before its password is checked (the local server: admin:admin from beyond loopback). */
   signInGuard?: SignInGuard;
 }
-
-const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 
 const HANDLERS: Record<RouteName, RouteHandler> = {
   'tenants.list': listTenants,

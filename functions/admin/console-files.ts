@@ -3,8 +3,11 @@
 // CORS. index.html is never cached (it names the current assets); files whose names carry a
 // content hash are cached for a year. A path that is not a file and does not look like an asset
 // is the single-page app's own route: index.html answers it. Only files under the directory are
-// ever read: every segment is checked, and the resolved real path must stay inside.
+// ever read: every segment is checked, and the resolved real path must stay inside. Text goes
+// gzipped to clients that take it (API Gateway compresses nothing itself).
+import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { extname, join, sep } from 'node:path';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
 import { GatewayError, notFound } from '../core/errors';
@@ -58,6 +61,7 @@ export interface ConsoleFilesOptions {
 /** The handler for /console and /console/…; 404 for everything when no build is there. */
 export function consoleFiles(opts: ConsoleFilesOptions): ApiHandler {
   const root = opts.dir;
+  const compressed = new GzipCache();
   return async (req) => {
     try {
       const method = req.method.toUpperCase();
@@ -68,12 +72,13 @@ export function consoleFiles(opts: ConsoleFilesOptions): ApiHandler {
       const rootReal = await realpath(root).catch(() => null);
       const index = rootReal === null ? null : await readInside(rootReal, ['index.html']);
       if (rootReal === null || index === null) throw notFound(`The console is not built: no index.html in ${root}.`);
-      if (segments.length === 0 || (segments.length === 1 && segments[0] === 'index.html')) return file('index.html', index);
+      const send = (name: string, bytes: Buffer): ApiResponse => file(name, bytes, acceptsGzip(req) ? compressed : undefined);
+      if (segments.length === 0 || (segments.length === 1 && segments[0] === 'index.html')) return send('index.html', index);
       const found = await readInside(rootReal, segments);
-      if (found !== null) return file(segments[segments.length - 1] as string, found);
+      if (found !== null) return send(segments[segments.length - 1] as string, found);
       // An asset that is missing is a 404; any other path is a route of the app itself.
       if (extname(segments[segments.length - 1] as string) !== '') throw notFound(`No console file at ${req.path}.`);
-      return file('index.html', index);
+      return send('index.html', index);
     } catch (err) {
       const error = err instanceof GatewayError ? err : notFound(`No console file at ${req.path}.`);
       return {
@@ -114,13 +119,45 @@ async function readInside(root: string, segments: readonly string[]): Promise<Bu
   return readFile(target);
 }
 
-function file(name: string, bytes: Buffer): ApiResponse {
+/** `gzip`: the cache to compress text through, when the client takes gzip. */
+function file(name: string, bytes: Buffer, gzip?: GzipCache): ApiResponse {
   const kind = TYPES[extname(name).toLowerCase()] ?? { type: 'application/octet-stream', binary: true };
   const cache = name === 'index.html' || !HASHED_NAME.test(name) ? NO_CACHE : IMMUTABLE;
-  const headers = { 'content-type': kind.type, 'cache-control': cache, ...SECURITY_HEADERS };
+  const headers: Record<string, string> = { 'content-type': kind.type, 'cache-control': cache, vary: 'accept-encoding', ...SECURITY_HEADERS };
+  if (!kind.binary && gzip && bytes.length >= MIN_GZIP_BYTES) {
+    return { status: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: gzip.get(bytes).toString('base64'), bodyEncoding: 'base64' };
+  }
   return kind.binary
     ? { status: 200, headers, body: bytes.toString('base64'), bodyEncoding: 'base64' }
     : { status: 200, headers, body: bytes.toString('utf8') };
+}
+
+/** Smaller text goes as it is: gzip would save next to nothing. */
+const MIN_GZIP_BYTES = 1024;
+const MAX_GZIP_COPIES = 64;
+
+function acceptsGzip(req: ApiRequest): boolean {
+  return /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '');
+}
+
+/**
+ * Compressed copies by content (a SHA-256 of the bytes), so a file is compressed once per process
+ * however often it is asked for, and a rebuilt file is compressed afresh. Bounded: a console is a
+ * handful of files.
+ */
+class GzipCache {
+  private readonly copies = new Map<string, Buffer>();
+
+  get(bytes: Buffer): Buffer {
+    const key = createHash('sha256').update(bytes).digest('base64');
+    let gz = this.copies.get(key);
+    if (!gz) {
+      gz = gzipSync(bytes, { level: 9 });
+      if (this.copies.size >= MAX_GZIP_COPIES) this.copies.clear();
+      this.copies.set(key, gz);
+    }
+    return gz;
+  }
 }
 
 /** /console → /console/ (relative links in index.html resolve under it), the query kept. */

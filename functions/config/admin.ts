@@ -1,6 +1,7 @@
 // The admin API's own switches, its console sessions and where the console's files are.
 import * as v from 'valibot';
 import { boolean, readEnv, type Env } from './env';
+import { ConfigError } from './error';
 
 export interface AdminSettings {
   admin: {
@@ -16,13 +17,13 @@ export interface AdminSettings {
 }
 
 /** Eight hours: a working day, after which the console asks for the password again. */
-const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
+export const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 const MAX_SESSION_TTL_SECONDS = 7 * 24 * 3600;
 
 const AdminEnv = v.object({
   ADMIN_AUTH_ENABLED: v.optional(boolean, 'false'),
   ADMIN_PASSWORD: v.optional(v.string()),
-  ADMIN_SESSION_SECRET: v.optional(v.message(v.pipe(v.string(), v.minLength(32)), 'must be at least 32 characters')),
+  ADMIN_SESSION_SECRET: v.optional(v.string()),
   ADMIN_SESSION_TTL: v.optional(
     v.message(
       v.pipe(v.string(), v.transform(Number), v.integer(), v.minValue(60), v.maxValue(MAX_SESSION_TTL_SECONDS)),
@@ -32,8 +33,15 @@ const AdminEnv = v.object({
   CONSOLE_DIR: v.optional(v.string()),
 });
 
+/** Key material shorter than this is refused: a guessable key lets anyone forge a session. */
+const MIN_SESSION_SECRET_LENGTH = 32;
+
 export function loadAdminSettings(env: Env): AdminSettings {
   const e = readEnv(env, AdminEnv);
+  // Checked here rather than in the schema, whose message would quote the value.
+  if (e.ADMIN_SESSION_SECRET !== undefined && e.ADMIN_SESSION_SECRET.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new ConfigError(`ADMIN_SESSION_SECRET must be at least ${MIN_SESSION_SECRET_LENGTH} characters (its value is not shown)`);
+  }
   return {
     admin: {
       authEnabled: e.ADMIN_AUTH_ENABLED,

@@ -161,7 +161,9 @@ describe('admin Lambda entry', () => {
         context,
       )) as Result;
       expect(signIn.statusCode).toBe(200);
-      const setCookie = String(signIn.headers?.['set-cookie']);
+      // Payload 2.0 returns cookies in their own field, which API Gateway turns into Set-Cookie headers.
+      expect(signIn.headers?.['set-cookie']).toBeUndefined();
+      const setCookie = String(signIn.cookies?.[0]);
       expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Path=\/admin; Max-Age=28800; Secure$/);
       const csrf = (JSON.parse(String(signIn.body)) as { csrf_token: string }).csrf_token;
       const cookie = setCookie.split(';')[0] as string;

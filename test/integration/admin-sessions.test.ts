@@ -384,9 +384,30 @@ describe('sessions over HTTP on the local server', () => {
     expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
   });
 
-  it('refuses the default admin:admin sign-in from beyond loopback', async () => {
-    const refusal = defaultCredentialRefusal({ remoteAddress: '192.0.2.5' }, 'admin', 'admin');
-    expect(refusal?.code).toBe('admin_loopback_only');
-    expect(defaultCredentialRefusal({ remoteAddress: '127.0.0.1' }, 'admin', 'admin')).toBeUndefined();
+  it('refuses the default admin:admin sign-in from beyond loopback, before checking the password', async () => {
+    const users = new MemoryAdminUserRepository();
+    await ensureBootstrapAdmin(users, { password: 'admin' });
+    const api = createAdminApi({
+      tenants: new MemoryTenantRepository([]),
+      users,
+      audit: new MemoryAuditLog(),
+      authEnabled: true,
+      signInGuard: defaultCredentialRefusal,
+      logger: silentLogger,
+    });
+    const signIn = (remoteAddress: string) =>
+      api({
+        method: 'POST',
+        path: '/admin/session',
+        query: new URLSearchParams(),
+        headers: { host: 'gw.example.com', 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ username: 'admin', password: 'admin' })),
+        signal: new CancelSignal(),
+        remoteAddress,
+      });
+    const far = await signIn('192.0.2.5');
+    expect(far.status).toBe(403);
+    expect(JSON.parse(far.body as string).error.code).toBe('admin_loopback_only');
+    expect((await signIn('127.0.0.1')).status).toBe(200);
   });
 });

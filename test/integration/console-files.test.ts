@@ -5,12 +5,14 @@ import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { loadConfig } from '../../functions/config';
 import { silentLogger } from '../../functions/core/logger';
 import { CONSOLE_CSP } from '../../functions/admin/console-files';
 import { startLocalGateway, type LocalGateway } from '../../functions/local/app';
 
 const INDEX = '<!doctype html><title>console</title><script type="module" src="./app-3F2A9C1B.js"></script>';
+const BIG_JS = `export const words = ${JSON.stringify(Array.from({ length: 400 }, (_, i) => `word${i}`))};\n`;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]);
 
 interface Raw {
@@ -20,10 +22,10 @@ interface Raw {
 }
 
 /** A request with the path exactly as given (fetch would normalise "..", which is the point). */
-function rawGet(base: string, path: string, method = 'GET'): Promise<Raw> {
+function rawGet(base: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<Raw> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, method }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -49,6 +51,7 @@ describe('console files on the local server', () => {
     writeFileSync(join(dir, 'app-3F2A9C1B.js'), 'console.log("app");');
     writeFileSync(join(dir, 'assets', 'style.css'), 'body{margin:0}');
     writeFileSync(join(dir, 'favicon.png'), PNG);
+    writeFileSync(join(dir, 'vendor-0A1B2C3D.js'), BIG_JS);
     writeFileSync(join(work, 'secret.txt'), 'outside the console');
     symlinkSync(join(work, 'secret.txt'), join(dir, 'leak.txt'));
     local = await start(dir);
@@ -91,6 +94,20 @@ describe('console files on the local server', () => {
     const head = await rawGet(local.url, '/console/app-3F2A9C1B.js', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body.length).toBe(0);
+  });
+
+  it('sends text gzipped to a client that takes gzip, and as it is otherwise', async () => {
+    const gz = await rawGet(local.url, '/console/vendor-0A1B2C3D.js', 'GET', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.vary).toBe('accept-encoding');
+    expect(gz.body.length).toBeLessThan(Buffer.byteLength(BIG_JS) / 2);
+    expect(gunzipSync(gz.body).toString()).toBe(BIG_JS);
+    const plain = await rawGet(local.url, '/console/vendor-0A1B2C3D.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(BIG_JS);
+    // Small files and binary ones are not worth it.
+    const small = await rawGet(local.url, '/console/', 'GET', { 'accept-encoding': 'gzip' });
+    expect(small.headers['content-encoding']).toBeUndefined();
   });
 
   it('answers the app’s own routes with index.html, and a missing asset with 404', async () => {
