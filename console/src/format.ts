@@ -22,8 +22,9 @@ export function budgetUsedPct(spentUsd: number, budgetUsd: number): number {
   return budgetUsd > 0 ? Math.round((spentUsd / budgetUsd) * 100 * 1e6) / 1e6 : 0;
 }
 
-/** A percentage already in percent units: at most two decimals, for reading. */
+/** A percentage already in percent units: at most two decimals, for reading; a sliver above 0 is not shown as 0. */
 export function formatPct(pct: number): string {
+  if (pct > 0 && pct < 0.01) return '< 0.01 %';
   return `${Number(pct.toFixed(2))} %`;
 }
 

@@ -57,6 +57,7 @@ test('an admin creates a tenant in the form and reads its key exactly once', asy
 
     // The key works, and once the dialog is closed it is nowhere on the page, nor after a reload.
     expect((await complete(key)).choices[0]?.message.content).toBeTruthy();
+    await stack.gw.gateway.flush();
     await clickButton(page, 'I have stored the key', 'dialog[open]');
     await page.waitForSelector('tr[data-tenant="checkout"]');
     expect(await page.content()).not.toContain(key);
@@ -66,7 +67,16 @@ test('an admin creates a tenant in the form and reads its key exactly once', asy
     const row = await textOf(page, 'tr[data-tenant="checkout"]');
     expect(row).toContain('Checkout service');
     expect(row).toContain('120 req/min');
+    const listed = await adminApi<{ data: Array<{ id: string; spend_usd_month: number }> }>(stack.gw, 'GET', '/admin/tenants?with=spend');
+    const spend = listed.data.find((t) => t.id === 'checkout')?.spend_usd_month ?? -1;
+    expect(spend).toBeGreaterThan(0);
+    expect(row).toContain(`${formatUsd(spend)} of $25 (< 0.01 %)`);
     await screenshot(page, 'tenants');
+
+    // The search narrows the list by name or id.
+    await page.type('#tenant-search', 'CHECKOUT');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-tenant]').length === 1);
+    expect(await page.$('tr[data-tenant="checkout"]')).not.toBeNull();
   } finally {
     await context.close();
   }

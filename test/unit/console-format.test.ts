@@ -1,6 +1,6 @@
 // The console shows money with every digit the API sends and the budget share as /v1/usage
 // computes it.
-import { budgetLevel, budgetUsedPct, formatAge, formatCount, formatRate, formatUsd } from '../../console/src/format';
+import { budgetLevel, budgetUsedPct, formatAge, formatCount, formatPct, formatRate, formatUsd } from '../../console/src/format';
 
 test('money keeps every digit the API rounded to, never in exponent form', () => {
   expect(formatUsd(0)).toBe('$0');
@@ -24,6 +24,8 @@ test('counts, rates and ages read plainly', () => {
   expect(formatCount(1234567)).toBe('1,234,567');
   expect(formatRate(0.1667)).toBe('16.67 %');
   expect(formatRate(0)).toBe('0 %');
+  expect(formatPct(0.00162)).toBe('< 0.01 %');
+  expect(formatPct(81)).toBe('81 %');
   const now = Date.parse('2026-12-03T12:00:00Z');
   expect(formatAge('2026-12-03T11:59:30Z', now)).toBe('just now');
   expect(formatAge('2026-12-03T11:00:00Z', now)).toBe('1 hour');
