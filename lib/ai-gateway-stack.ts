@@ -82,6 +82,7 @@ export class AiGatewayStack extends Stack {
     // The function URL ends with "/", so this is the OpenAI SDK's baseURL as is.
     output('OpenAIBaseUrl', `${url}v1`, 'baseURL for the OpenAI SDKs');
     output('AdminApiUrl', this.adminApi.url, 'Admin API (<url>admin/tenants, Basic auth) and usage API (<url>v1/usage, tenant key)');
+    output('ConsoleUrl', this.adminApi.consoleUrl, 'Web console (sign in with an admin user)');
     output('AlertTopicArn', this.costPipeline.topic.topicArn, 'SNS topic of budget alerts and alarms');
     output('ProviderSecretArn', this.secrets.providerKeys.secretArn, 'Secret to put the provider API keys in (JSON)');
     output('AdminSecretArn', this.secrets.admin.secretArn, 'Generated first admin credential (JSON username/password)');

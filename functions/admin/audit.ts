@@ -1,10 +1,19 @@
-// Appends one audit entry per successful write. Details are field names, roles and counts,
-// never keys or passwords.
+// Appends one audit entry per successful write and per console sign-in and sign-out. Details
+// are field names, roles and counts, never keys or passwords.
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../core/ports';
 import { iso, type AdminServices, type Principal } from './services';
 
-export type AuditAction = 'tenant.create' | 'tenant.update' | 'tenant.delete' | 'tenant.rotate_key' | 'user.create' | 'user.update' | 'user.delete';
+export type AuditAction =
+  | 'session.create'
+  | 'session.delete'
+  | 'tenant.create'
+  | 'tenant.update'
+  | 'tenant.delete'
+  | 'tenant.rotate_key'
+  | 'user.create'
+  | 'user.update'
+  | 'user.delete';
 
 export async function recordAudit(
   s: AdminServices,

@@ -1,5 +1,5 @@
 // Admin authentication: HTTP Basic against scrypt-hashed users, with failed-login throttling.
-import type { AdminUserRepository } from '../core/ports';
+import type { AdminUser, AdminUserRepository } from '../core/ports';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { LoginThrottlePort } from './shared-login-throttle';
@@ -45,6 +45,16 @@ export interface Authenticator {
 export async function authenticate(a: Authenticator, header: string | undefined, sourceIp: string): Promise<Principal> {
   const creds = parseBasicAuth(header);
   if (!creds) throw challenge('Admin credentials are required (HTTP Basic authentication).');
+  const user = await verifyCredentials(a, creds, sourceIp, () => challenge('Invalid admin credentials.'));
+  return { username: user.username, role: user.role };
+}
+
+/**
+ * Checks a username and password under the failed-login throttle: the user, or throws 429 (too
+ * many failures) or `rejected()` (bad credentials). Basic auth and console sign-in share it, so
+ * both count against the same limits and log alike.
+ */
+export async function verifyCredentials(a: Authenticator, creds: BasicCredentials, sourceIp: string, rejected: () => GatewayError): Promise<AdminUser> {
   const decision = await a.throttle.check(creds.username, sourceIp, a.now());
   if (decision.blocked) {
     // Refused before hashing: a locked-out guesser does not even cost us an scrypt run.
@@ -67,10 +77,10 @@ export async function authenticate(a: Authenticator, header: string | undefined,
   if (!user || !ok) {
     await a.throttle.recordFailure(creds.username, sourceIp, a.now());
     a.logger.warn('admin login failed', { username: loggableUsername(creds.username), user_exists: user !== null, source_address: sourceIp || 'unknown' });
-    throw challenge('Invalid admin credentials.');
+    throw rejected();
   }
   await a.throttle.recordSuccess(creds.username, sourceIp);
-  return { username: user.username, role: user.role };
+  return user;
 }
 
 /**

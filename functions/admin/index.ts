@@ -7,4 +7,5 @@
 export { createAdminApi, isAdminPath, type AdminDeps } from './api';
 export { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 export { LoginThrottle } from './login-throttle';
+export { deriveSessionKey, randomSessionKey, type SessionKey } from './session-token';
 export { SharedLoginThrottle, type LoginThrottlePort } from './shared-login-throttle';

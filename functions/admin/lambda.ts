@@ -1,10 +1,12 @@
-// Lambda entry for the admin API behind API Gateway (HTTP API). Admin auth is always on here;
-// stores come from TENANTS_TABLE (DynamoDB). The first admin comes from the credential the stack
-// generates into Secrets Manager (ADMIN_SECRET_ARN) or, failing that, ADMIN_PASSWORD.
+// Lambda entry for the admin API and the web console's files (/console/) behind API Gateway
+// (HTTP API). Admin auth is always on here; stores come from TENANTS_TABLE (DynamoDB). The first
+// admin comes from the credential the stack generates into Secrets Manager (ADMIN_SECRET_ARN) or,
+// failing that, ADMIN_PASSWORD.
 // The edge: middy over the HTTP API event → ApiRequest → the admin ApiHandler → result, with
 // middy's JSON body parser, the OpenAI error JSON for anything thrown, and the tracer.
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { readAdminCredential } from '../adapters/aws/admin-credential';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
@@ -16,6 +18,8 @@ import { loadConfig } from '../config';
 import { version } from '../../package.json';
 import { ensureBootstrapAdmin, type BootstrapOptions } from './bootstrap';
 import { createAdminApi } from './api';
+import { consoleFiles, isConsolePath } from './console-files';
+import { deriveSessionKey, randomSessionKey, type SessionKey } from './session-token';
 import { providerNames } from '../core/provider-names';
 
 const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), version);
@@ -28,6 +32,18 @@ async function bootstrapCredential(): Promise<BootstrapOptions | undefined> {
   return config.admin.password ? { password: config.admin.password } : undefined;
 }
 
+/**
+ * Console sessions are signed with ADMIN_SESSION_SECRET, else with a key derived from the admin
+ * credential every instance reads (the generated secret, or ADMIN_PASSWORD), so any instance
+ * verifies any session; with neither, each instance signs its own and sessions do not carry over.
+ */
+function sessionKey(credential: BootstrapOptions | undefined): SessionKey {
+  const material = config.admin.sessionSecret ?? credential?.password;
+  if (material !== undefined) return deriveSessionKey(material);
+  logger.warn('console sessions are signed with a key of this instance only: set ADMIN_SESSION_SECRET or ADMIN_SECRET_ARN');
+  return randomSessionKey();
+}
+
 // Started during init; the first invocation waits for it.
 const ready: Promise<HttpApiEdge> = Promise.all([
   // Failed-login counts are shared by every instance through the state table when the stack
@@ -35,7 +51,7 @@ const ready: Promise<HttpApiEdge> = Promise.all([
   composeAdminStores(config, logger, { sharedLoginThrottle: process.env.STATE_TABLE !== undefined }),
   bootstrapCredential(),
   loadTracing(),
-]).then(async ([{ stores, usage, throttle }, credential, tracing]) => {
+]).then(async ([{ stores, usage, alertClaims, providerStatus, throttle }, credential, tracing]) => {
   if (credential) {
     const created = await ensureBootstrapAdmin(stores.users, credential);
     if (created)
@@ -49,14 +65,21 @@ const ready: Promise<HttpApiEdge> = Promise.all([
     users: stores.users,
     audit: stores.audit,
     usage,
+    alertClaims,
+    providerStatus,
     tenantDefaults: config.tenantDefaults,
     providerNames: providerNames(config.routing),
     authEnabled: true,
     trustProxy: config.trustProxy,
+    sessions: { key: sessionKey(credential), ttlSeconds: config.admin.sessionTtlSeconds },
+    // Browsers reach API Gateway over https only.
+    scheme: 'https',
     throttle,
     logger,
   });
-  const handler = httpApiEdge(api, { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
+  // The console's files ship in the function's asset, beside the bundle (see lib/constructs/admin-api.ts).
+  const files = consoleFiles({ dir: config.admin.consoleDir ?? join(__dirname, 'console') });
+  const handler = httpApiEdge((req) => (isConsolePath(req.path) ? files(req) : api(req)), { maxBodyBytes: config.maxBodyBytes, logger, parseJson: true });
   return tracing ? handler.use(captureLambdaHandler(tracing.tracer)) : handler;
 });
 ready.catch((err: unknown) => logger.error('admin setup failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));

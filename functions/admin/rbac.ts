@@ -1,4 +1,5 @@
 // Role-based access control: the seed's permission table, exactly.
+import { GatewayError } from '../core/errors';
 import type { AdminRole } from '../core/ports';
 
 export const PERMISSIONS = ['tenant:read', 'tenant:write', 'tenant:delete', 'usage:read', 'admin:manage'] as const;
@@ -16,6 +17,19 @@ export function hasPermission(role: AdminRole, permission: Permission): boolean 
   return ROLE_PERMISSIONS[role].includes(permission);
 }
 
+/** The 403 for a caller whose role lacks `permission`. */
+export function missingPermission(principal: { role: AdminRole }, permission: Permission): GatewayError {
+  return new GatewayError(403, `Role "${principal.role}" lacks the permission "${permission}" that this route requires.`, {
+    type: 'permission_error',
+    code: 'insufficient_permissions',
+  });
+}
+
 export function isAdminRole(value: unknown): value is AdminRole {
   return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value);
+}
+
+/** Every permission a role has, in the table's order (the console offers only what these allow). */
+export function permissionsOf(role: AdminRole): Permission[] {
+  return [...ROLE_PERMISSIONS[role]];
 }

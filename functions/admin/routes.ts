@@ -11,6 +11,9 @@ export type RouteName =
   | 'tenants.delete'
   | 'tenants.rotateKey'
   | 'tenants.usage'
+  | 'tenants.alerts'
+  | 'overview'
+  | 'providers.list'
   | 'users.list'
   | 'users.create'
   | 'users.get'
@@ -41,6 +44,9 @@ export const ROUTES: readonly RouteDef[] = [
   def('DELETE', 'tenants/{id}', 'tenants.delete', 'tenant:delete'),
   def('POST', 'tenants/{id}/rotate-key', 'tenants.rotateKey', 'tenant:write'),
   def('GET', 'tenants/{id}/usage', 'tenants.usage', 'usage:read'),
+  def('GET', 'tenants/{id}/alerts', 'tenants.alerts', 'usage:read'),
+  def('GET', 'overview', 'overview', 'usage:read'),
+  def('GET', 'providers', 'providers.list', 'tenant:read'),
   def('GET', 'users', 'users.list', 'admin:manage'),
   def('POST', 'users', 'users.create', 'admin:manage'),
   def('GET', 'users/{username}', 'users.get', 'admin:manage'),

@@ -2,10 +2,12 @@
 import { StoreConflictError, type TenantRecord } from '../core/ports';
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from './audit';
-import { nonNegativeInt, optionalObject, rejectUnknown } from './input';
+import { budgetUsedPct } from '../core/usage-totals';
+import { invalid, nonNegativeInt, optionalObject, rejectUnknown } from './input';
+import { hasPermission, missingPermission } from './rbac';
 import { generateApiKey, liveKeys } from './keys';
 import { json, list, noContent } from './responses';
-import { iso, type RouteHandler } from './services';
+import { iso, type AdminServices, type RouteHandler } from './services';
 import { applyPatch, newTenant, parseTenantCreate, parseTenantUpdate, slugify, TENANT_ID_PATTERN } from './tenant-input';
 import { conflict, mutateTenant, tenantNotFound } from './tenant-write';
 import { tenantView } from './views';
@@ -14,6 +16,8 @@ import { tenantView } from './views';
 const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
 const GENERATED_ID_ATTEMPTS = 3;
+/** Tenants whose month is read at once for ?with=spend. */
+const SPEND_BATCH = 16;
 
 /** Path ids that cannot be tenant ids are 404 without a store round-trip. */
 function tenantIdParam(params: Record<string, string>): string {
@@ -30,12 +34,43 @@ function generateTenantId(name: string): string {
   return slug === '' ? `t-${suffix}` : `${slug}-${suffix}`;
 }
 
-export const listTenants: RouteHandler = async (s) => {
+/** `?with=spend`: each tenant also gets this UTC month's spend and budget use, as GET /v1/usage reports them (needs usage:read). */
+export const listTenants: RouteHandler = async (s, { query, principal }) => {
+  const withSpend = parseWith(query);
+  if (withSpend && !hasPermission(principal.role, 'usage:read')) throw missingPermission(principal, 'usage:read');
   const nowMs = s.now();
   const records = await s.tenants.list();
   records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return json(200, list(records.map((r) => tenantView(r, nowMs))));
+  const views = records.map((r) => tenantView(r, nowMs));
+  if (!withSpend) return json(200, list(views));
+  const spend = await monthSpend(s, records, nowMs);
+  return json(
+    200,
+    list(views.map((v, i) => ({ ...v, spend_usd_month: spend[i] as number, budget_used_pct: budgetUsedPct(spend[i] as number, v.budget_usd) }))),
+  );
 };
+
+function parseWith(query: URLSearchParams): boolean {
+  const value = query.get('with');
+  if (value === null) return false;
+  if (value !== 'spend') throw invalid('with', 'expected "spend"');
+  return true;
+}
+
+/** Each tenant's cost this UTC month up to now, a few tenants at a time; 0 without a usage store. */
+async function monthSpend(s: AdminServices, records: readonly TenantRecord[], nowMs: number): Promise<number[]> {
+  const reader = s.usage;
+  if (!reader) return records.map(() => 0);
+  const now = new Date(nowMs);
+  const from = iso(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const to = iso(nowMs);
+  const out: number[] = [];
+  for (let i = 0; i < records.length; i += SPEND_BATCH) {
+    const batch = records.slice(i, i + SPEND_BATCH);
+    out.push(...(await Promise.all(batch.map(async (r) => (await reader.totals(r.id, from, to)).cost_usd))));
+  }
+  return out;
+}
 
 export const getTenant: RouteHandler = async (s, { params }) => {
   const id = tenantIdParam(params);

@@ -10,6 +10,7 @@ import { conflict } from './tenant-write';
 import { parseUserCreate, parseUserUpdate, USERNAME_PATTERN } from './user-input';
 import { TENANT_ID_PATTERN } from './tenant-input';
 import { userView } from './views';
+import { parseIsoParam } from './usage-range';
 
 const userNotFound = (username: string) => notFound(`Admin user "${username}" does not exist.`);
 
@@ -84,15 +85,26 @@ export const deleteUser: RouteHandler = async (s, { params, principal }) => {
 
 const MAX_AUDIT_LIMIT = 1000;
 
+/** GET /admin/audit?tenant_id&actor&action&from&to&limit: newest first, every given filter applied. */
 export const listAudit: RouteHandler = async (s, { query }) => {
   const tenantId = query.get('tenant_id') ?? undefined;
   if (tenantId !== undefined && !TENANT_ID_PATTERN.test(tenantId)) throw invalid('tenant_id', 'expected a tenant id');
+  const actor = query.get('actor') ?? undefined;
+  if (actor !== undefined && !USERNAME_PATTERN.test(actor)) throw invalid('actor', 'expected an admin username');
+  const action = query.get('action') ?? undefined;
+  if (action !== undefined && !/^[a-z_]{1,32}\.[a-z_]{1,32}$/.test(action)) throw invalid('action', 'expected an action such as "tenant.create"');
+  const fromText = query.get('from');
+  const toText = query.get('to');
+  const from = fromText === null ? undefined : iso(parseIsoParam(fromText, 'from'));
+  const to = toText === null ? undefined : iso(parseIsoParam(toText, 'to'));
+  if (from !== undefined && to !== undefined && from > to) throw invalid('from', '"from" must not be after "to"');
   const limitText = query.get('limit');
   let limit = 100;
   if (limitText !== null) {
     limit = /^\d{1,7}$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_AUDIT_LIMIT)) throw invalid('limit', `expected an integer between 1 and ${MAX_AUDIT_LIMIT}`);
   }
-  const entries = await s.audit.list(tenantId === undefined ? { limit } : { tenant_id: tenantId, limit });
+  const filters = Object.fromEntries(Object.entries({ tenant_id: tenantId, actor, action, from, to }).filter(([, v]) => v !== undefined));
+  const entries = await s.audit.list({ ...filters, limit });
   return json(200, list(entries));
 };

@@ -37,6 +37,8 @@ export interface ApiResponse {
   headers: Record<string, string>;
   /** A whole body, or SSE text chunks to be written (and flushed) as they come. */
   body: string | AsyncIterable<string>;
+  /** 'base64': the whole `body` is binary content in base64 (a static file), sent as its bytes. */
+  bodyEncoding?: 'base64';
 }
 
 /** One HTTP contract for every route and runtime: the local server and each Lambda edge call these. */

@@ -2,7 +2,7 @@
 // aggregates usage, from the month's counted spend. "Once per threshold per period" is a claim
 // in a shared store: the first to claim sends; a failed send gives the claim back for a retry.
 import type { Logger } from './logger';
-import type { AlertClaims, AlertPublisher, BudgetAlert, UsageEvent } from './ports';
+import type { AlertClaimRecord, AlertClaims, AlertPublisher, BudgetAlert, UsageEvent } from './ports';
 
 const ALERT_THRESHOLDS = [50, 80, 100] as const;
 
@@ -54,4 +54,9 @@ export class BudgetAlerter {
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.publishers[i]?.name}: ${String(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(failed.join('; '));
   }
+}
+
+/** The order every AlertClaims.list answers in: newest period first, higher threshold first within one. */
+export function newestClaimsFirst(claims: AlertClaimRecord[]): AlertClaimRecord[] {
+  return [...claims].sort((a, b) => (a.period !== b.period ? (a.period < b.period ? 1 : -1) : b.threshold_pct - a.threshold_pct));
 }

@@ -3,6 +3,7 @@
 // serves nothing else (the usage Lambda) composes nothing else.
 import { jsonResponse, type ApiRequest, type ApiResponse } from './api-types';
 import type { Tenant, UsageReader } from './ports';
+import { budgetUsedPct, requestRate } from './usage-totals';
 
 export const USAGE_PATH = '/v1/usage';
 
@@ -24,12 +25,12 @@ export function usageRoute(deps: UsageRouteDeps): (req: ApiRequest) => Promise<A
       period_start: periodStart.toISOString().replace('.000Z', 'Z'),
       total_cost_usd: t.cost_usd,
       budget_usd: tenant.budget_usd,
-      budget_used_pct: tenant.budget_usd > 0 ? Math.round((t.cost_usd / tenant.budget_usd) * 100 * 1e6) / 1e6 : 0,
+      budget_used_pct: budgetUsedPct(t.cost_usd, tenant.budget_usd),
       request_count: t.request_count,
       prompt_tokens: t.prompt_tokens,
       completion_tokens: t.completion_tokens,
       cache_hits: t.cache_hits,
-      cache_hit_rate: t.request_count > 0 ? Math.round((t.cache_hits / t.request_count) * 1e4) / 1e4 : 0,
+      cache_hit_rate: requestRate(t.cache_hits, t.request_count),
     });
   };
 }

@@ -3,7 +3,7 @@ import type { UsageEvent, UsageTotals } from './ports';
 
 export const roundUsd = (usd: number): number => Math.round(usd * 1e10) / 1e10;
 
-export const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+export const emptyTotals = (): UsageTotals => ({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0, errors: 0 });
 
 /** Adds `b` into `a`. */
 export function addTotals(a: UsageTotals, b: UsageTotals): void {
@@ -12,6 +12,7 @@ export function addTotals(a: UsageTotals, b: UsageTotals): void {
   a.completion_tokens += b.completion_tokens;
   a.cost_usd = roundUsd(a.cost_usd + b.cost_usd);
   a.cache_hits += b.cache_hits;
+  a.errors += b.errors;
 }
 
 /** The totals one event adds. */
@@ -21,7 +22,17 @@ export const eventTotals = (e: UsageEvent): UsageTotals => ({
   completion_tokens: e.completion_tokens,
   cost_usd: e.cost_usd,
   cache_hits: e.cache_hit ? 1 : 0,
+  errors: isErrorStatus(e.status) ? 1 : 0,
 });
+
+/** Budget used in percent, to 1e-6 (as GET /v1/usage reports it); 0 without a budget. */
+export const budgetUsedPct = (costUsd: number, budgetUsd: number): number => (budgetUsd > 0 ? Math.round((costUsd / budgetUsd) * 100 * 1e6) / 1e6 : 0);
+
+/** A share of requests (cache hits, errors) to four decimals (as GET /v1/usage reports it); 0 without requests. */
+export const requestRate = (count: number, requests: number): number => (requests > 0 ? Math.round((count / requests) * 1e4) / 1e4 : 0);
+
+/** An event's status that counts as an error in the totals. */
+export const isErrorStatus = (status: number): boolean => status >= 400;
 
 export function sumTotals(byModel: Record<string, UsageTotals>): UsageTotals {
   const sum = emptyTotals();

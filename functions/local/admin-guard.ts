@@ -23,20 +23,25 @@ export function isLoopbackHost(host: string): boolean {
 export function adminRefusal(req: Pick<ApiRequest, 'headers' | 'remoteAddress'>, authEnabled: boolean): ApiResponse | undefined {
   if (isLoopbackAddress(req.remoteAddress)) return undefined;
   if (!authEnabled) {
-    return forbidden(
+    const refused = forbidden(
       'The admin API is unauthenticated (ADMIN_AUTH_ENABLED is not true), ' +
         'so it answers only on loopback; set ADMIN_AUTH_ENABLED=true to use it from another host.',
     );
+    return jsonResponse(refused.status, refused.toBody());
   }
   const creds = parseBasicAuth(req.headers.authorization);
-  if (creds?.username === 'admin' && creds.password === 'admin') {
-    return forbidden(
-      'The default admin credential admin:admin works only from loopback (even with ADMIN_AUTH_ENABLED=true); change the password or set ADMIN_PASSWORD.',
-    );
-  }
-  return undefined;
+  const refused = creds ? defaultCredentialRefusal(req, creds.username, creds.password) : undefined;
+  return refused ? jsonResponse(refused.status, refused.toBody()) : undefined;
 }
 
-function forbidden(message: string): ApiResponse {
-  return jsonResponse(403, new GatewayError(403, message, { type: 'permission_error', code: 'admin_loopback_only' }).toBody());
+/** The refusal of the seed's admin:admin from beyond loopback (Basic auth or console sign-in); undefined: go on. */
+export function defaultCredentialRefusal(req: Pick<ApiRequest, 'remoteAddress'>, username: string, password: string): GatewayError | undefined {
+  if (isLoopbackAddress(req.remoteAddress) || username !== 'admin' || password !== 'admin') return undefined;
+  return forbidden(
+    'The default admin credential admin:admin works only from loopback (even with ADMIN_AUTH_ENABLED=true); change the password or set ADMIN_PASSWORD.',
+  );
+}
+
+function forbidden(message: string): GatewayError {
+  return new GatewayError(403, message, { type: 'permission_error', code: 'admin_loopback_only' });
 }

@@ -7,17 +7,22 @@
 // first admin user, the admin API behind the loopback rule (routes.ts) and the HTTP server.
 // Process concerns (signals, exit codes, stderr) stay with the caller, bin/local.ts; tests start
 // exactly this.
-import { createAdminApi, ensureBootstrapAdmin } from '../admin';
+import { createAdminApi, deriveSessionKey, ensureBootstrapAdmin, randomSessionKey } from '../admin';
 import { loadOtlpTelemetry } from '../adapters/otel/load';
 import { composeGateway, type ComposedGateway, type ComposeOptions } from '../adapters/compose';
 import type { OpenDatabase } from '../adapters/database';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../core/logger';
-import { isLoopbackHost } from './admin-guard';
+import { defaultCredentialRefusal, isLoopbackHost } from './admin-guard';
 import { invalidatingTenants } from './invalidating-tenants';
 import { localRoutes } from './routes';
 import { startServer, type RunningServer, type ServerOptions } from './server';
 import { providerNames } from '../core/provider-names';
+import { resolve } from 'node:path';
+import { consoleFiles } from '../admin/console-files';
+
+/** Where `npm run build` leaves the console, from the working directory `npm start` runs in. */
+const DEFAULT_CONSOLE_DIR = 'dist/console';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry' | 'openDatabase'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
@@ -55,7 +60,8 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
   const { stores, tenantCache } = composed;
   // The admin API shares the process locally; in AWS it is its own function behind API Gateway.
   const { authEnabled, password } = config.admin;
-  if (authEnabled && (await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password) {
+  // The console's sign-in checks the admin users even with auth off, so the first admin exists either way.
+  if ((await ensureBootstrapAdmin(stores.users, { password: password ?? 'admin' })) && !password && authEnabled) {
     logger.warn('created admin user "admin" with the default password "admin"; set ADMIN_PASSWORD');
   }
   if (!authEnabled && !isLoopbackHost(config.host)) {
@@ -70,10 +76,23 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
     users: stores.users,
     audit: stores.audit,
     usage: composed.usage.stores.store,
+    alertClaims: composed.usage.stores.claims,
+    providerStatus: {
+      names: composed.configuredProviders,
+      breakers: composed.state.breakerStore,
+      cooldowns: composed.state.cooldownStore,
+      breaker: config.routing.circuit_breaker,
+    },
     tenantDefaults: config.tenantDefaults,
     providerNames: providerNames(config.routing),
     authEnabled,
     trustProxy: config.trustProxy,
+    // One process signs and verifies: without ADMIN_SESSION_SECRET, sessions end when it stops.
+    signInGuard: defaultCredentialRefusal,
+    sessions: {
+      key: config.admin.sessionSecret ? deriveSessionKey(config.admin.sessionSecret) : randomSessionKey(),
+      ttlSeconds: config.admin.sessionTtlSeconds,
+    },
     logger,
   });
   let server: RunningServer;
@@ -85,7 +104,7 @@ export async function startLocalGateway(config: GatewayConfig, logger: Logger, o
       requestTimeoutMs: config.requestTimeoutMs,
       logger,
       ...opts.server,
-      ...localRoutes(composed.gateway, admin, authEnabled),
+      ...localRoutes(composed.gateway, admin, authEnabled, consoleFiles({ dir: resolve(config.admin.consoleDir ?? DEFAULT_CONSOLE_DIR) })),
     });
   } catch (err) {
     await Promise.all([composed.close(), exporting?.shutdown()]);

@@ -1,10 +1,11 @@
-// What the local server serves: /admin/* through the admin API (behind the loopback rule),
-// everything else through the gateway core. Shared by bin/local.ts and the tests, so the tests
+// What the local server serves: /admin/* through the admin API (behind the loopback rule), the
+// web console's files at /console/, everything else through the gateway core. Shared by bin/local.ts and the tests, so the tests
 // exercise the wiring `npm start` runs.
 import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
 import type { GatewayError } from '../core/errors';
 import type { Gateway } from '../core/gateway';
 import { isAdminPath } from '../admin/api';
+import { isConsolePath } from '../admin/console-files';
 import { adminRefusal } from './admin-guard';
 
 export interface LocalRoutes {
@@ -14,13 +15,23 @@ export interface LocalRoutes {
   errorAnswer: (path: string, error: GatewayError) => { status: number; body: unknown };
 }
 
-export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>, admin: ApiHandler, adminAuthEnabled: boolean): LocalRoutes {
+/** `consoleFiles`: the console's static files (public: they hold no data; the API behind them asks for a session). */
+export function localRoutes(
+  gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>,
+  admin: ApiHandler,
+  adminAuthEnabled: boolean,
+  consoleFiles?: ApiHandler,
+): LocalRoutes {
   return {
     handle: async (req) => {
+      if (consoleFiles && isConsolePath(req.path)) return consoleFiles(req);
       if (!isAdminPath(req.path)) return gateway.handle(req);
       return adminRefusal(req, adminAuthEnabled) ?? admin(req);
     },
-    refuseBeforeBody: async (req) => (isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req)),
+    refuseBeforeBody: async (req) => {
+      if (consoleFiles && isConsolePath(req.path)) return undefined;
+      return isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req);
+    },
     errorAnswer: (path, error) => gateway.errorAnswer(path, error),
   };
 }

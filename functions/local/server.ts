@@ -208,8 +208,9 @@ function readBody(req: http.IncomingMessage, limit: number, budget: BodyBudget):
 
 async function write(res: http.ServerResponse, response: ApiResponse): Promise<void> {
   if (typeof response.body === 'string') {
-    res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
-    res.end(response.body);
+    const bytes = response.bodyEncoding === 'base64' ? Buffer.from(response.body, 'base64') : response.body;
+    res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(bytes) });
+    res.end(bytes);
     return;
   }
   res.writeHead(response.status, response.headers);

@@ -1,5 +1,7 @@
 // The management plane on an API Gateway HTTP API: /admin/* (tenant and user management, Basic
-// auth with RBAC in the function) and GET /v1/usage (a tenant's own spend, tenant key auth).
+// auth or console sessions with RBAC in the function), the web console's static files at
+// /console/ (from the admin function's own asset: same origin as the API, no bucket to secure or
+// keep in step with the code) and GET /v1/usage (a tenant's own spend, tenant key auth).
 // Separate functions from chat: neither needs the provider keys nor streaming, and the admin
 // function is the only one that may write tenants.
 import { Duration } from 'aws-cdk-lib';
@@ -60,12 +62,19 @@ export class AdminApi extends Construct {
       retention: props.retention,
       environment: { ...storeEnvironment, ...props.adminEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn, STATE_TABLE: props.state.tableName },
       extraExternalModules: ['ioredis'],
+      // The console's files, built into console/ beside the bundle, where the function serves them from.
+      afterBundling: (outputDir) => [
+        `node --require tsx/cjs -e 'require("./console/build.ts").buildConsole(process.argv[1]).catch((e) => { console.error(e); process.exit(1); })' "${outputDir}/console"`,
+      ],
     });
     props.tenants.grantReadWriteData(this.admin.fn);
     props.usage.grantReadData(this.admin.fn);
     // Login throttling counts failures per minute in the state table, so every instance sees
-    // them: one consistent read and one counter update, nothing else there.
-    this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.state.tableArn] }));
+    // them: one consistent read and one counter update.
+    // The provider list reads the chat function's breaker and cooldown partitions there (Query).
+    this.admin.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [props.state.tableArn] }),
+    );
     // GetSecretValue on the admin credential only (grantRead would add DescribeSecret). No
     // statement names the provider secret: this function cannot read provider keys.
     this.admin.fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.adminSecret.secretArn] }));
@@ -137,12 +146,14 @@ export class AdminApi extends Construct {
       });
     }
 
-    const adminRoutes = this.api.addRoutes({
-      path: '/admin/{proxy+}',
-      methods: [HttpMethod.ANY],
-      integration: new HttpLambdaIntegration('AdminIntegration', this.admin.fn),
-      authorizer,
-    });
+    // One integration (and one invoke permission) for the admin API and the console's files;
+    // the allowlist, when set, guards both.
+    const adminIntegration = new HttpLambdaIntegration('AdminIntegration', this.admin.fn);
+    const adminRoutes = [
+      ...this.api.addRoutes({ path: '/admin/{proxy+}', methods: [HttpMethod.ANY], integration: adminIntegration, authorizer }),
+      ...this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET, HttpMethod.HEAD], integration: adminIntegration, authorizer }),
+      ...this.api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET, HttpMethod.HEAD], integration: adminIntegration, authorizer }),
+    ];
     const usageRoutes = this.api.addRoutes({
       path: '/v1/usage',
       methods: [HttpMethod.GET],
@@ -155,7 +166,8 @@ export class AdminApi extends Construct {
         'AwsSolutions-APIG4',
         'Authentication happens in the functions, on every request: /admin/* checks Basic credentials ' +
           'against scrypt hashes with RBAC and failed-login throttling; ' +
-          '/v1/usage checks the tenant key (Bearer gw-...) like every gateway route. ' +
+          '/v1/usage checks the tenant key (Bearer gw-...) like every gateway route; ' +
+          '/console/* serves the static console, which holds no data (its API calls are /admin/*). ' +
           'No API Gateway authorizer can verify either scheme without duplicating that logic.',
       );
     }
@@ -164,5 +176,10 @@ export class AdminApi extends Construct {
   /** https://<id>.execute-api.<region>.amazonaws.com/ */
   get url(): string {
     return this.api.apiEndpoint + '/';
+  }
+
+  /** The web console: https://<id>.execute-api.<region>.amazonaws.com/console/ */
+  get consoleUrl(): string {
+    return `${this.api.apiEndpoint}/console/`;
   }
 }

@@ -27,14 +27,15 @@ const BUNDLE_FILE = 'gateway.js';
  * index.js is a three-line loader that require()s the bundle, which is then loaded without that
  * scan. The source map keeps its name (index.js.map): the bundle's sourceMappingURL points to it.
  */
-const BUNDLE_BEHIND_LOADER = {
+const bundleBehindLoader = (extra: (outputDir: string) => string[]) => ({
   beforeBundling: (): string[] => [],
   beforeInstall: (): string[] => [],
   afterBundling: (_inputDir: string, outputDir: string): string[] => [
     `mv "${outputDir}/index.js" "${outputDir}/${BUNDLE_FILE}"`,
     `printf '%s\n' '"use strict";' 'const gateway = require("./${BUNDLE_FILE}");' 'exports.handler = gateway.handler;' > "${outputDir}/index.js"`,
+    ...extra(outputDir),
   ],
-};
+});
 
 export interface GatewayFunctionProps {
   description: string;
@@ -48,6 +49,8 @@ export interface GatewayFunctionProps {
   extraExternalModules?: string[];
   /** VPC placement, only for the opt-in ElastiCache backend. */
   network?: Pick<FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+  /** Shell commands run in the project root after bundling, to add files to the asset (`outputDir`). */
+  afterBundling?: (outputDir: string) => string[];
 }
 
 export class GatewayFunction extends Construct {
@@ -100,7 +103,7 @@ export class GatewayFunction extends Construct {
         externalModules: ['@aws-sdk/*', '@smithy/*', ...(props.extraExternalModules ?? [])],
         // esbuild's per-file size summary is noise in synth and test output; warnings still show.
         logLevel: LogLevel.WARNING,
-        commandHooks: BUNDLE_BEHIND_LOADER,
+        commandHooks: bundleBehindLoader(props.afterBundling ?? (() => [])),
       },
     });
 

@@ -39,6 +39,30 @@ export function alertClaimsContract(name: string, make: () => Promise<ClaimsUnde
       expect(await claims.claim(uid(), '2030-01', 50)).toBe(true);
     });
 
+    it("lists a tenant's claims, newest period and highest threshold first, without released ones", async () => {
+      for (const [period, pct] of [
+        ['2030-01', 50],
+        ['2030-02', 50],
+        ['2030-02', 100],
+        ['2030-02', 80],
+        ['2030-01', 80],
+      ] as const) {
+        expect(await claims.claim(tenant, period, pct)).toBe(true);
+      }
+      await claims.claim(uid(), '2030-02', 50);
+      await claims.release(tenant, '2030-01', 80);
+      const listed = await claims.list(tenant, 10);
+      expect(listed.map((c) => [c.period, c.threshold_pct])).toEqual([
+        ['2030-02', 100],
+        ['2030-02', 80],
+        ['2030-02', 50],
+        ['2030-01', 50],
+      ]);
+      for (const c of listed) expect(Number.isNaN(Date.parse(c.claimed_at))).toBe(false);
+      expect(await claims.list(tenant, 2)).toHaveLength(2);
+      expect(await claims.list(uid(), 10)).toEqual([]);
+    });
+
     it('of 4 instances claiming at once, exactly one wins', async () => {
       const peers = await under.peers(4);
       const results = await Promise.all(peers.flatMap((p) => [p.claim(tenant, '2030-01', 100), p.claim(tenant, '2030-01', 100)]));

@@ -49,6 +49,28 @@ export function auditLogContract(name: string, makeLog: () => Promise<StoreUnder
       expect(await log.list({ tenant_id: 'gamma' })).toEqual([]);
     });
 
+    it('filters by actor, action and time (both ends included), all conditions together', async () => {
+      for (let i = 0; i < 12; i++) {
+        await log.append(entry(i, { actor: i % 2 === 0 ? 'ann' : 'bob', action: i % 3 === 0 ? 'tenant.create' : 'tenant.update', tenant_id: 'alpha' }));
+      }
+      const ids = async (q: Parameters<AuditLog['list']>[0]) => (await log.list(q)).map((e) => e.id);
+      expect(await ids({ actor: 'ann' })).toEqual(['e0010', 'e0008', 'e0006', 'e0004', 'e0002', 'e0000']);
+      expect(await ids({ action: 'tenant.create' })).toEqual(['e0009', 'e0006', 'e0003', 'e0000']);
+      expect(await ids({ actor: 'ann', action: 'tenant.create', tenant_id: 'alpha' })).toEqual(['e0006', 'e0000']);
+      expect(await ids({ from: entry(3).at, to: entry(5).at })).toEqual(['e0005', 'e0004', 'e0003']);
+      expect(await ids({ from: entry(3).at, actor: 'bob', limit: 2 })).toEqual(['e0011', 'e0009']);
+      expect(await ids({ to: entry(1).at })).toEqual(['e0001', 'e0000']);
+      expect(await ids({ actor: 'nobody' })).toEqual([]);
+    });
+
+    it('reaches back to the month a `from` names', async () => {
+      const old = new Date(base - 70 * DAY).toISOString();
+      await log.append(entry(0, { at: old, id: 'old' }));
+      await log.append(entry(1));
+      expect((await log.list({ from: new Date(base - 80 * DAY).toISOString() })).map((e) => e.id)).toEqual(['e0001', 'old']);
+      expect((await log.list({ from: new Date(base - 60 * DAY).toISOString() })).map((e) => e.id)).toEqual(['e0001']);
+    });
+
     it('returns at most `limit` entries, 100 by default', async () => {
       await Promise.all(Array.from({ length: 105 }, (_, i) => log.append(entry(i))));
       expect((await log.list({ limit: 3 })).map((e) => e.id)).toEqual(['e0104', 'e0103', 'e0102']);

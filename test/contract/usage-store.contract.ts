@@ -81,6 +81,25 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
       expect(byModel['claude-haiku-4-5']?.cost_usd).toBeCloseTo(0.05, 10);
     });
 
+    it('answers per UTC day in one read, days without usage absent', async () => {
+      await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.1, timestamp: '2030-01-14T23:59:59.000Z' }), none);
+      await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.2, timestamp: '2030-01-15T00:00:00.000Z' }), none);
+      await store.apply(usageEvent({ tenant_id: tenant, model: 'claude-haiku-4-5', cost_usd: 0.4, status: 500, timestamp: '2030-01-15T22:00:00.000Z' }), none);
+      await store.apply(usageEvent({ tenant_id: tenant, cost_usd: 0.8, timestamp: '2030-01-17T08:00:00.000Z' }), none);
+      const byDay = await store.totalsByDay?.(tenant, '2030-01-15T00:00:00.000Z', '2030-01-17T23:59:59.999Z');
+      expect(Object.keys(byDay ?? {}).sort()).toEqual(['2030-01-15', '2030-01-17']);
+      expect(byDay?.['2030-01-15']).toMatchObject({ request_count: 2, errors: 1 });
+      expect(byDay?.['2030-01-15']?.cost_usd).toBeCloseTo(0.6, 10);
+      expect(byDay?.['2030-01-17']?.cost_usd).toBeCloseTo(0.8, 10);
+    });
+
+    it('counts requests answered with an error status (400 and above) as errors', async () => {
+      for (const status of [200, 400, 429, 502, 200]) await store.apply(usageEvent({ tenant_id: tenant, status }), none);
+      const t = await store.totals(tenant, '2030-01-01', '2030-12-31');
+      expect(t).toMatchObject({ request_count: 5, errors: 3 });
+      expect((await store.totalsByModel(tenant, '2030-01-01', '2030-12-31'))['gpt-4o']?.errors).toBe(3);
+    });
+
     it('counts a repeated request id once, and says so', async () => {
       const e = usageEvent({ tenant_id: tenant, cost_usd: 0.25 });
       expect(await store.apply(e, none)).toEqual({ counted: true, month_cost_usd: 0.25 });
@@ -123,6 +142,7 @@ export function usageStoreContract(name: string, make: () => Promise<UsageStoreU
         completion_tokens: 0,
         cost_usd: 0,
         cache_hits: 0,
+        errors: 0,
       });
     });
 

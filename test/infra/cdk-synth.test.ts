@@ -52,7 +52,10 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
     const key = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     expect(existsSync(assetDir)).toBe(true);
-    expect(readdirSync(assetDir).sort()).toEqual(['gateway.js', 'index.js', 'index.js.map']);
+    // The admin function also carries the built console, which it serves at /console/.
+    const consoleDir = id.startsWith('AdminApiAdminFunction') ? ['console'] : [];
+    expect(readdirSync(assetDir).sort()).toEqual([...consoleDir, 'gateway.js', 'index.js', 'index.js.map']);
+    if (consoleDir.length > 0) expect(existsSync(join(assetDir, 'console', 'index.html'))).toBe(true);
     // index.js only loads the bundle (the runtime's import() then scans three lines, not the bundle).
     expect(readFileSync(join(assetDir, 'index.js'), 'utf8')).toBe(
       '"use strict";\nconst gateway = require("./gateway.js");\nexports.handler = gateway.handler;\n',

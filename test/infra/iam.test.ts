@@ -44,7 +44,7 @@ test('chat: tenants read only, state and usage read/write, send to the usage que
   expect(bedrock[0]?.Resource).toEqual([arn(['::foundation-model/*']), arn([':', { Ref: 'AWS::AccountId' }, ':inference-profile/*'])]);
 });
 
-test('admin: tenants read/write, usage read only, failed-login counters in the state table, the admin secret and never the provider secret', () => {
+test('admin: tenants read/write, usage read only, failed-login counters and provider state in the state table, the admin secret and never the provider secret', () => {
   const s = statements.admin;
   expect(actionsOn(s, ids.tenants)).toEqual(expect.arrayContaining([...READS, 'dynamodb:Scan', ...WRITES]));
   const usage = actionsOn(s, ids.usage);
@@ -54,7 +54,8 @@ test('admin: tenants read/write, usage read only, failed-login counters in the s
   expect(statementsOn(s, ids.providerSecret)).toEqual([]);
   // Nor through a wildcard: no secretsmanager action on anything but the admin secret.
   for (const st of s.filter((x) => actionsOf(x).some((a) => a.startsWith('secretsmanager:')))) expect(st.Resource).toEqual({ Ref: ids.adminSecret });
-  expect(actionsOn(s, ids.state).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+  // Failed-login counters (GetItem, UpdateItem); the breaker and cooldown partitions for the provider list (Query).
+  expect(actionsOn(s, ids.state).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   for (const other of [ids.queue, ids.topic]) expect(statementsOn(s, other)).toEqual([]);
 });
 

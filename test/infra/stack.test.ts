@@ -202,9 +202,11 @@ describe('cost pipeline', () => {
 });
 
 describe('admin and usage API', () => {
-  test('one HTTP API: ANY /admin/{proxy+} to the admin function, GET /v1/usage to the usage function', () => {
+  test('one HTTP API: ANY /admin/{proxy+} and GET/HEAD /console[/{proxy+}] to the admin function, GET /v1/usage to the usage function', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 6);
+    // The console's files and the admin API share one integration: one invoke permission.
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
     const integrationFor = (fnPrefix: string): string => {
       const fnId = resourceId(template, 'AWS::Lambda::Function', fnPrefix);
       const [id] = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration'))
@@ -214,6 +216,10 @@ describe('admin and usage API', () => {
     };
     for (const [routeKey, fnPrefix] of [
       ['ANY /admin/{proxy+}', FUNCTIONS.admin],
+      ['GET /console', FUNCTIONS.admin],
+      ['HEAD /console', FUNCTIONS.admin],
+      ['GET /console/{proxy+}', FUNCTIONS.admin],
+      ['HEAD /console/{proxy+}', FUNCTIONS.admin],
       ['GET /v1/usage', FUNCTIONS.usage],
     ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -345,6 +351,9 @@ test('outputs: endpoints, topic, secrets, tables and queues', () => {
   template.hasOutput('OpenAIBaseUrl', { Value: { 'Fn::Join': ['', [url, 'v1']] } });
   template.hasOutput('AdminApiUrl', {
     Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [resourceId(template, 'AWS::ApiGatewayV2::Api', 'AdminApiHttpApi'), 'ApiEndpoint'] }, '/']] },
+  });
+  template.hasOutput('ConsoleUrl', {
+    Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [resourceId(template, 'AWS::ApiGatewayV2::Api', 'AdminApiHttpApi'), 'ApiEndpoint'] }, '/console/']] },
   });
   template.hasOutput('AlertTopicArn', { Value: ref(template, 'AWS::SNS::Topic', 'CostPipelineAlertTopic') });
   template.hasOutput('ProviderSecretArn', { Value: ref(template, 'AWS::SecretsManager::Secret', 'SecretsProviderKeys') });

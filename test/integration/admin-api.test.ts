@@ -561,7 +561,7 @@ describe('usage', () => {
       from: '2026-03-01T00:00:00.000Z',
       to: new Date(T0).toISOString(),
       group_by: null,
-      totals: { request_count: 3, prompt_tokens: 30, completion_tokens: 15, cost_usd: 0.52, cache_hits: 1 },
+      totals: { request_count: 3, prompt_tokens: 30, completion_tokens: 15, cost_usd: 0.52, cache_hits: 1, errors: 0 },
     });
   });
 
@@ -583,8 +583,8 @@ describe('usage', () => {
     expect(r.status).toBe(200);
     expect(r.json.group_by).toBe('model');
     expect(r.json.groups).toEqual([
-      { model: 'claude-haiku-4-5', request_count: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.25, cache_hits: 0 },
-      { model: 'gpt-4o', request_count: 4, prompt_tokens: 40, completion_tokens: 20, cost_usd: 9.52, cache_hits: 1 },
+      { model: 'claude-haiku-4-5', request_count: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 0.25, cache_hits: 0, errors: 0 },
+      { model: 'gpt-4o', request_count: 4, prompt_tokens: 40, completion_tokens: 20, cost_usd: 9.52, cache_hits: 1, errors: 0 },
     ]);
     expect(r.json.totals).toMatchObject({ request_count: 5, cost_usd: 9.77 });
   });
@@ -605,7 +605,7 @@ describe('usage', () => {
     await e.tenants.create(record('acme'));
     const r = await e.as('admin', { method: 'GET', path: '/admin/tenants/acme/usage?group_by=day' });
     expect(r.status).toBe(200);
-    expect(r.json.totals).toEqual({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0 });
+    expect(r.json.totals).toEqual({ request_count: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cache_hits: 0, errors: 0 });
     expect(r.json.note).toMatch(/No usage store/);
   });
 });

@@ -2,6 +2,9 @@
 // (dynalite) behind it, auth always on. The first admin credential comes from Secrets Manager:
 // the real SDK client against a fake endpoint speaking its JSON protocol, which records each
 // request and answers with the generated credential.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { apigwEvent } from '../fixtures/apigw/events';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/aws-services';
@@ -81,6 +84,17 @@ describe('admin Lambda entry', () => {
       const tenants = JSON.parse(String(list.body)) as { data: Array<{ id: string }> };
       expect(tenants.data.map((t) => t.id)).toEqual([body.id]); // the default tenant is off in a deployment
       expect(String(list.body)).not.toContain(body.api_key);
+      // The console's reads: providers from the state table the chat function writes, the overview from the usage table.
+      const providers = (await handler(apigwEvent({ method: 'GET', path: '/admin/providers', auth }), context)) as Result;
+      expect(providers.statusCode).toBe(200);
+      expect(JSON.parse(String(providers.body))).toMatchObject({
+        object: 'list',
+        data: expect.arrayContaining([expect.objectContaining({ name: 'ollama', breaker: 'closed' })]),
+      });
+      const overview = (await handler(apigwEvent({ method: 'GET', path: '/admin/overview', auth }), context)) as Result;
+      expect(JSON.parse(String(overview.body))).toMatchObject({ object: 'admin.overview', totals: { request_count: 0 }, top_tenants: [] });
+      const alerts = (await handler(apigwEvent({ method: 'GET', path: `/admin/tenants/${body.id}/alerts`, auth }), context)) as Result;
+      expect(JSON.parse(String(alerts.body))).toMatchObject({ object: 'list', data: [] });
       const usage = (await handler(apigwEvent({ method: 'GET', path: `/admin/tenants/${body.id}/usage`, auth }), context)) as Result;
       expect(usage.statusCode).toBe(200);
       expect(JSON.parse(String(usage.body))).toMatchObject({ tenant_id: body.id, totals: { request_count: 0 } });
@@ -111,5 +125,58 @@ describe('admin Lambda entry', () => {
     const res = (await handler(apigwEvent({ method: 'GET', path: '/admin/tenants', auth: ['admin', 'first-admin-password'] }), context)) as Result;
     expect(res.statusCode).toBe(200);
     expect(secrets.requests.length).toBe(before);
+  });
+
+  describe('the web console', () => {
+    let work: string;
+    beforeAll(() => {
+      work = mkdtempSync(join(tmpdir(), 'admin-lambda-console-'));
+      writeFileSync(join(work, 'index.html'), '<!doctype html><title>console</title>');
+      writeFileSync(join(work, 'icon.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]));
+    });
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+    test('serves its files (binary ones base64-encoded for API Gateway) beside the admin API', async () => {
+      secrets.text = JSON.stringify({ username: 'admin', password: GENERATED_PASSWORD });
+      const handler = await coldStart(dynalite, { ADMIN_SECRET_ARN, CONSOLE_DIR: work });
+      const index = (await handler(apigwEvent({ method: 'GET', path: '/console/' }), context)) as Result;
+      expect(index.statusCode).toBe(200);
+      expect(index.headers?.['content-security-policy']).toContain("default-src 'self'");
+      expect(index.isBase64Encoded).toBe(false);
+      expect(String(index.body)).toContain('<title>console</title>');
+      const icon = (await handler(apigwEvent({ method: 'GET', path: '/console/icon.png' }), context)) as Result;
+      expect(icon.isBase64Encoded).toBe(true);
+      expect(Buffer.from(String(icon.body), 'base64')).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]));
+      const route = (await handler(apigwEvent({ method: 'GET', path: '/console/tenants/x' }), context)) as Result;
+      expect(String(route.body)).toContain('<title>console</title>');
+    });
+
+    test('a session opened on one instance works on another (the key derives from the shared admin secret), over https only', async () => {
+      secrets.text = JSON.stringify({ username: 'admin', password: GENERATED_PASSWORD });
+      const env = { ADMIN_SECRET_ARN, TENANTS_TABLE: `admin-lambda-shared-${Date.now()}` };
+      const first = await coldStart(dynalite, env);
+      const host = 'abc123.execute-api.us-east-1.amazonaws.com';
+      const signIn = (await first(
+        apigwEvent({ method: 'POST', path: '/admin/session', headers: { host }, body: { username: 'admin', password: GENERATED_PASSWORD } }),
+        context,
+      )) as Result;
+      expect(signIn.statusCode).toBe(200);
+      // Payload 2.0 returns cookies in their own field, which API Gateway turns into Set-Cookie headers.
+      expect(signIn.headers?.['set-cookie']).toBeUndefined();
+      const setCookie = String(signIn.cookies?.[0]);
+      expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Path=\/admin; Max-Age=28800; Secure$/);
+      const csrf = (JSON.parse(String(signIn.body)) as { csrf_token: string }).csrf_token;
+      const cookie = setCookie.split(';')[0] as string;
+
+      const second = await coldStart(dynalite, env);
+      const write = (origin: string) => {
+        const event = apigwEvent({ method: 'POST', path: '/admin/tenants', headers: { host, origin, 'x-csrf-token': csrf }, body: { name: 'via-console' } });
+        // API Gateway hands cookies over in their own field, not as a header.
+        event.cookies = [cookie];
+        return second(event, context) as Promise<Result>;
+      };
+      expect((await write(`http://${host}`)).statusCode).toBe(403);
+      expect((await write(`https://${host}`)).statusCode).toBe(201);
+    });
   });
 });

@@ -81,6 +81,24 @@ describe('REQUEST_TIMEOUT', () => {
   });
 });
 
+describe('console settings', () => {
+  it('default to an 8-hour session, no configured secret and the runtime’s console directory', () => {
+    expect(load({}).admin).toMatchObject({ sessionTtlSeconds: 28_800, sessionSecret: undefined, consoleDir: undefined });
+    const set = load({ ADMIN_SESSION_TTL: '3600', ADMIN_SESSION_SECRET: 'x'.repeat(32), CONSOLE_DIR: '/srv/console' }).admin;
+    expect(set).toMatchObject({ sessionTtlSeconds: 3600, sessionSecret: 'x'.repeat(32), consoleDir: '/srv/console' });
+  });
+
+  it.each([
+    [{ ADMIN_SESSION_TTL: '59' }, /^ADMIN_SESSION_TTL must be a whole number of seconds from 60 to 604800; got "59"$/],
+    [{ ADMIN_SESSION_TTL: '8h' }, /^ADMIN_SESSION_TTL /],
+    [{ ADMIN_SESSION_SECRET: 'too-short' }, /^ADMIN_SESSION_SECRET must be at least 32 characters \(its value is not shown\)$/],
+  ])('refuses %j', (env, message) => {
+    const error = configError(env);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('too-short');
+  });
+});
+
 describe('bad environment values fail with a ConfigError naming the variable', () => {
   it.each<[string, Env]>([
     ['PORT', { PORT: 'abc' }],

@@ -37,6 +37,8 @@ export interface ComposedGateway {
   backends: Backends;
   /** The tenant cache in front of a shared tenant store (absent for memory). */
   tenantCache?: CachedTenantStore;
+  /** The names of the providers that are configured (what the admin API's provider list shows). */
+  configuredProviders: string[];
   /** Closes the connections this composition opened (Redis, PostgreSQL). */
   close(): Promise<void>;
 }
@@ -128,5 +130,6 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     await state.close();
     await ownDatabase?.close();
   };
-  return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, close };
+  const configured = [...byName.values()].filter((p) => p.configured).map((p) => p.name);
+  return { gateway, stores, state, usage, metrics, guards, backends, tenantCache, configuredProviders: configured, close };
 }

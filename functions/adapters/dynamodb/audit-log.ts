@@ -1,11 +1,21 @@
 // The audit trail in the "tenants" table: pk AUDIT#<yyyy-mm> (the month of `at`), sk <at>#<id>.
 // One partition per month keeps writes spread and lets a Query read newest first without an
 // index. The price: list() reads only the most recent `months` partitions (current and previous
-// by default), so older history is not reachable through this port; it stays in the table.
+// by default), or those a `from` reaches back to (at most 13), so older history is not reachable
+// through this port; it stays in the table.
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditLog } from '../../core/ports';
+import type { AuditEntry, AuditLog, AuditQuery } from '../../core/ports';
 
 const DEFAULT_LIST_LIMIT = 100;
+/** The most monthly partitions one listing reads (a from/to range of about a year). */
+const MAX_MONTHS = 13;
+
+/** Whole months from the month of `fromMs` to the month of `toMs` (0: the same month). */
+function monthsBetween(fromMs: number, toMs: number): number {
+  const a = new Date(fromMs);
+  const b = new Date(toMs);
+  return Math.max(0, (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth());
+}
 
 export interface DynamoAuditLogOptions {
   tableName: string;
@@ -49,23 +59,40 @@ export class DynamoAuditLog implements AuditLog {
     );
   }
 
-  async list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]> {
+  /**
+   * The months from `to`'s (or now's) back to `from`'s, newest first, each read backwards within
+   * the sort-key range `from`..`to`; without `from`, the most recent `months` partitions.
+   */
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
     const limit = query.limit ?? DEFAULT_LIST_LIMIT;
     const entries: AuditEntry[] = [];
-    const nowMs = this.now();
-    for (let back = 0; back < this.months && entries.length < limit; back++) {
+    const lastMs = query.to === undefined ? this.now() : Math.min(Date.parse(query.to), this.now());
+    const partitions = query.from === undefined ? this.months : Math.min(MAX_MONTHS, monthsBetween(Date.parse(query.from), lastMs) + 1);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':lo': query.from ?? '0000', ':hi': `${query.to ?? '9999'}\uffff` };
+    const filters: string[] = [];
+    for (const [field, value] of [
+      ['tenant_id', query.tenant_id],
+      ['actor', query.actor],
+      ['action', query.action],
+    ] as const) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      filters.push(`#${field} = :${field}`);
+    }
+    for (let back = 0; back < partitions && entries.length < limit; back++) {
       let start: Record<string, unknown> | undefined;
       do {
         const out = await this.doc.send(
           new QueryCommand({
             TableName: this.opts.tableName,
-            KeyConditionExpression: 'pk = :pk',
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
             ScanIndexForward: false,
             // Limit counts items before the filter, so a filtered read may need several pages.
-            Limit: Math.max(limit - entries.length, query.tenant_id === undefined ? 1 : 100),
-            ...(query.tenant_id === undefined
-              ? { ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}` } }
-              : { FilterExpression: 'tenant_id = :t', ExpressionAttributeValues: { ':pk': `AUDIT#${monthOf(nowMs, back)}`, ':t': query.tenant_id } }),
+            Limit: Math.max(limit - entries.length, filters.length === 0 ? 1 : 100),
+            ExpressionAttributeValues: { ...values, ':pk': `AUDIT#${monthOf(lastMs, back)}` },
+            ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
             ExclusiveStartKey: start,
           }),
         );

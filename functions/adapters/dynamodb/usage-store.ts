@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { addTotals, emptyTotals, roundUsd, sumTotals } from '../../core/usage-totals';
+import { addTotals, emptyTotals, isErrorStatus, roundUsd, sumTotals } from '../../core/usage-totals';
 import { isConditionFailed } from './client';
 
 /** How long a delivery may hold an event before another may take it over. */
@@ -54,6 +54,7 @@ const dayValues = (e: UsageEvent): Record<string, number> => ({
   cached_tokens: e.cached_tokens,
   cost_usd: roundUsd(e.cost_usd),
   cache_hits: e.cache_hit ? 1 : 0,
+  errors: isErrorStatus(e.status) ? 1 : 0,
 });
 const monthValues = (e: UsageEvent): Record<string, number> => ({ request_count: 1, cost_usd: roundUsd(e.cost_usd) });
 
@@ -376,6 +377,18 @@ export class DynamoUsageStore implements UsageStore {
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
     const byModel: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
+    return byModel;
+  }
+
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byDay: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
+    return byDay;
+  }
+
+  /** Every day-and-model counter item of the tenant in the range (whole UTC days), in one paged query. */
+  private async readDays(tenantId: string, fromIso: string, toIso: string, visit: (day: string, model: string, totals: UsageTotals) => void): Promise<void> {
     const from = `DAY#${fromIso.slice(0, 10)}`;
     const to = `DAY#${toIso.slice(0, 10)}#\uffff`;
     let start: Record<string, unknown> | undefined;
@@ -389,17 +402,17 @@ export class DynamoUsageStore implements UsageStore {
         }),
       );
       for (const item of out.Items ?? []) {
-        const model = String(item.sk).slice('DAY#YYYY-MM-DD#'.length);
-        addTotals((byModel[model] ??= emptyTotals()), {
+        const sk = String(item.sk);
+        visit(sk.slice('DAY#'.length, 'DAY#YYYY-MM-DD'.length), sk.slice('DAY#YYYY-MM-DD#'.length), {
           request_count: Number(item.request_count ?? 0),
           prompt_tokens: Number(item.prompt_tokens ?? 0),
           completion_tokens: Number(item.completion_tokens ?? 0),
           cost_usd: Number(item.cost_usd ?? 0),
           cache_hits: Number(item.cache_hits ?? 0),
+          errors: Number(item.errors ?? 0),
         });
       }
       start = out.LastEvaluatedKey;
     } while (start);
-    return byModel;
   }
 }

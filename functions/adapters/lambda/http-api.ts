@@ -35,10 +35,12 @@ export function fromHttpApiEvent(event: HttpApiEvent, maxBodyBytes: number, pars
   return { kind: 'request', request: parsedJson ? { ...request, parsedJson } : request };
 }
 
-/** The structured result for API Gateway; a streamed body is collected. */
+/** The structured result for API Gateway; a streamed body is collected, a Set-Cookie goes where payload 2.0 takes cookies. */
 export async function toHttpApiResult(response: ApiResponse): Promise<HttpApiResult> {
   let body = '';
   if (typeof response.body === 'string') body = response.body;
   else for await (const chunk of response.body) body += chunk;
-  return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: false };
+  const { 'set-cookie': setCookie, ...headers } = response.headers;
+  const result: HttpApiResult = { statusCode: response.status, headers, body, isBase64Encoded: response.bodyEncoding === 'base64' };
+  return setCookie === undefined ? result : { ...result, cookies: [setCookie] };
 }

@@ -1,6 +1,6 @@
 // In-process audit trail (the embedded default), bounded so a long-running local gateway does not
 // grow without limit: only the newest `maxEntries` are kept.
-import type { AuditEntry, AuditLog } from '../../core/ports';
+import { auditMatches, type AuditEntry, type AuditLog, type AuditQuery } from '../../core/ports';
 
 const DEFAULT_AUDIT_MAX_ENTRIES = 10_000;
 const DEFAULT_LIST_LIMIT = 100;
@@ -26,12 +26,12 @@ export class MemoryAuditLog implements AuditLog {
     if (this.entries.length > this.maxEntries) this.entries.length = this.maxEntries;
   }
 
-  async list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]> {
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
     const limit = query.limit ?? DEFAULT_LIST_LIMIT;
     const out: AuditEntry[] = [];
     for (const entry of this.entries) {
       if (out.length >= limit) break;
-      if (query.tenant_id === undefined || entry.tenant_id === query.tenant_id) out.push(structuredClone(entry));
+      if (auditMatches(entry, query)) out.push(structuredClone(entry));
     }
     return out;
   }

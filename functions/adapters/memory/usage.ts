@@ -59,6 +59,17 @@ export class MemoryUsageStore implements UsageStore {
     return sumTotals(await this.totalsByModel(tenantId, fromIso, toIso));
   }
 
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byDay: Record<string, UsageTotals> = {};
+    const from = fromIso.slice(0, 10);
+    const to = toIso.slice(0, 10);
+    for (const [day, models] of this.daily.get(tenantId) ?? []) {
+      if (day < from || day > to) continue;
+      for (const t of models.values()) addTotals((byDay[day] ??= emptyTotals()), t);
+    }
+    return byDay;
+  }
+
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
     const byModel: Record<string, UsageTotals> = {};
     const from = fromIso.slice(0, 10);

@@ -4,7 +4,7 @@
 // hash tag ({tenant}) and so a cluster slot, which a multi-key script needs.
 import type { Redis } from 'ioredis';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { addTotals, emptyTotals, sumTotals } from '../../core/usage-totals';
+import { addTotals, emptyTotals, isErrorStatus, sumTotals } from '../../core/usage-totals';
 import { fromUnits, toUnits } from './money';
 
 const DAY_MS = 86_400_000;
@@ -15,10 +15,10 @@ const KEEP_MS = 400 * DAY_MS;
 /** The longest range one read covers, in days. */
 const MAX_DAYS = 400;
 const SEP = '\u0000';
-const COUNTERS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost', 'cache_hits'] as const;
+const COUNTERS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost', 'cache_hits', 'errors'] as const;
 
 // KEYS[1] marker, KEYS[2] day hash, KEYS[3] month hash. ARGV[1] marker ms, ARGV[2] keep ms,
-// ARGV[3] model, ARGV[4..9] the COUNTERS' increments (ARGV[8]: cost). Returns {counted 0|1, month cost}.
+// ARGV[3] model, ARGV[4..10] the COUNTERS' increments (ARGV[8]: cost). Returns {counted 0|1, month cost}.
 const APPLY = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
   return {0, redis.call('HGET', KEYS[3], 'cost') or '0'}
@@ -66,6 +66,7 @@ export class RedisUsageStore implements UsageStore {
       event.cached_tokens,
       toUnits(event.cost_usd),
       event.cache_hit ? 1 : 0,
+      isErrorStatus(event.status) ? 1 : 0,
     );
     if (!Array.isArray(out) || out.length !== 2) throw new Error('unexpected reply from the usage script');
     const applied: UsageApplied = { counted: Number(out[0]) === 1, month_cost_usd: fromUnits(out[1] as string) };
@@ -78,15 +79,27 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byModel: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
+    return byModel;
+  }
+
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const byDay: Record<string, UsageTotals> = {};
+    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
+    return byDay;
+  }
+
+  /** Every day's per-model counters of the tenant in the range (whole UTC days), in one pipeline. */
+  private async readDays(tenantId: string, fromIso: string, toIso: string, visit: (day: string, model: string, totals: UsageTotals) => void): Promise<void> {
     const days: string[] = [];
     const last = Date.parse(toIso.slice(0, 10));
     for (let d = Date.parse(fromIso.slice(0, 10)); d <= last && days.length < MAX_DAYS; d += DAY_MS) days.push(new Date(d).toISOString().slice(0, 10));
-    if (days.length === 0) return {};
+    if (days.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const day of days) pipeline.hgetall(`${this.base(tenantId)}:day:${day}`);
     const replies = (await pipeline.exec()) ?? [];
-    const byModel: Record<string, UsageTotals> = {};
-    for (const [err, hash] of replies) {
+    replies.forEach(([err, hash], i) => {
       if (err) throw err;
       const perModel = new Map<string, Record<string, number>>();
       for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
@@ -97,15 +110,15 @@ export class RedisUsageStore implements UsageStore {
         counters[field.slice(cut + 1)] = Number(value);
       }
       for (const [model, c] of perModel) {
-        addTotals((byModel[model] ??= emptyTotals()), {
+        visit(days[i] as string, model, {
           request_count: c.requests ?? 0,
           prompt_tokens: c.prompt_tokens ?? 0,
           completion_tokens: c.completion_tokens ?? 0,
           cost_usd: fromUnits(c.cost),
           cache_hits: c.cache_hits ?? 0,
+          errors: c.errors ?? 0,
         });
       }
-    }
-    return byModel;
+    });
   }
 }

@@ -66,7 +66,7 @@ export async function createUsageStores(
   return {
     store: usageOn?.store ?? memoryStore,
     reader: usageOn?.reader ?? memoryStore,
-    claims: claimsOn?.claims ?? new MemoryAlertClaims(),
+    claims: claimsOn?.claims ?? new MemoryAlertClaims(now),
     backend: usageOn ? backends.usage : 'memory',
   };
 }

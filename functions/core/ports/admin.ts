@@ -32,8 +32,30 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** Which entries to list: every given condition holds; `from`/`to` bound `at` (ISO, both ends included). */
+export interface AuditQuery {
+  tenant_id?: string;
+  actor?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  /** At most this many (default 100). */
+  limit?: number;
+}
+
 export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
-  /** Newest first; optionally only one tenant's entries; at most `limit` (default 100). */
-  list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first, the entries matching the query. */
+  list(query: AuditQuery): Promise<AuditEntry[]>;
+}
+
+/** True when the entry satisfies the query's conditions (the limit aside). */
+export function auditMatches(entry: AuditEntry, q: AuditQuery): boolean {
+  return (
+    (q.tenant_id === undefined || entry.tenant_id === q.tenant_id) &&
+    (q.actor === undefined || entry.actor === q.actor) &&
+    (q.action === undefined || entry.action === q.action) &&
+    (q.from === undefined || entry.at >= q.from) &&
+    (q.to === undefined || entry.at <= q.to)
+  );
 }

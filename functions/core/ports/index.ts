@@ -5,7 +5,8 @@
 // contract suite (test/contract). A port is async: a memory store answers with a resolved promise.
 export type { Tenant, TenantStore, ApiKeyRecord, TenantRecord, TenantRepository } from './tenants';
 export { StoreConflictError } from './tenants';
-export type { AdminRole, AdminUser, AdminUserRepository, AuditEntry, AuditLog } from './admin';
+export type { AdminRole, AdminUser, AdminUserRepository, AuditEntry, AuditLog, AuditQuery } from './admin';
+export { auditMatches } from './admin';
 export type { RateLimitDecision, RateLimiter } from './limits';
 export type { CachedCompletion, ResponseCache } from './cache';
 export type { BreakerPhase, BreakerState, BreakerStateStore } from './breaker';
@@ -13,6 +14,6 @@ export type { Cooldown, CooldownStore } from './cooldowns';
 export type { UsageEvent, UsageSink, UsageTotals, UsageReader, UsageApplied, UsageStore } from './usage';
 export type { Hold, BudgetChange, Reservation, BudgetLedger } from './budget';
 export { LedgerCallNotSent } from './budget';
-export type { BudgetAlert, AlertClaims, AlertPublisher } from './alerts';
+export type { BudgetAlert, AlertClaimRecord, AlertClaims, AlertPublisher } from './alerts';
 export type { StoredResponse, ResponseStore } from './responses';
 export { StoredResponseTooLarge, storedResponseBytes, storedResponseKey } from './responses';

@@ -43,12 +43,16 @@ export interface UsageTotals {
   completion_tokens: number;
   cost_usd: number;
   cache_hits: number;
+  /** Requests answered with an error status (400 or above) that were billed or counted. */
+  errors: number;
 }
 
 /** Read side of accounting: per-tenant totals for a period, overall or per model. */
 export interface UsageReader {
   totals(tenantId: string, fromIso: string, toIso: string): Promise<UsageTotals>;
   totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
+  /** Optional: per UTC day ("YYYY-MM-DD", days without usage absent) in one read; callers fall back to `totals` per day. */
+  totalsByDay?(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>>;
 }
 
 /** What applying one usage event left behind. */
