@@ -19,7 +19,7 @@ import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 import { attemptSpans, endAttempt, markFirstChunk } from './attempt-spans';
 import type { Attributes, Span } from './ports/telemetry';
-import { chatRequestAttributes, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
+import { chatRequestAttributes, collectFinishReasons, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
 interface NativeResult {
@@ -110,6 +110,7 @@ export class ChatPipeline {
         this.fallback,
         async (provider, target, span) => {
           const traceparent = span === NO_SPAN ? undefined : span.traceparent();
+          const tracestate = span === NO_SPAN ? undefined : span.tracestate();
           const sameModel = target.model === request.model;
           // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
           // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
@@ -128,6 +129,7 @@ export class ChatPipeline {
                   timeoutMs: deps.config.upstreamTimeoutMs,
                   maxResponseBytes: deps.config.maxResponseBytes,
                   traceparent,
+                  tracestate,
                 };
                 const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
                 return { kind: 'native', answer, via: native };
@@ -139,6 +141,7 @@ export class ChatPipeline {
                 rawBody: sameModel && ingress.passThrough ? req.body : undefined,
                 maxResponseBytes: deps.config.maxResponseBytes,
                 traceparent,
+                tracestate,
               });
               // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
               return result.kind === 'stream' ? primeStream(result) : result;
@@ -414,10 +417,13 @@ export class ChatPipeline {
       let failure: GatewayError | undefined;
       const capture = span !== NO_SPAN && deps.config.captureMessageContent === true;
       const assembler = key || capture ? new StreamAssembler() : undefined;
+      // Read off each chunk's text as it passes, so no stream is assembled for its finish reasons alone.
+      const finishReasons: string[] | undefined = span === NO_SPAN ? undefined : [];
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const chunk of result.chunks) {
           if (chunk.usage) usage = chunk.usage;
+          if (finishReasons) collectFinishReasons(chunk.json, finishReasons);
           assembler?.add(chunk.json);
           streamed.add(chunk.json); // what the provider bills even if the stream never finishes
           const text = writer.chunk(chunk);
@@ -448,7 +454,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
-        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, usage, costUsd: cost, error: streamError(status, failure) });
+        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, finishReasons, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };

@@ -20,7 +20,7 @@ import { providerNames } from '../core/provider-names';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
-  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
+  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer' | 'refusalSpan'>>;
 }
 
 export interface LocalGateway extends ComposedGateway {

@@ -4,6 +4,7 @@
 import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
 import type { GatewayError } from '../core/errors';
 import type { Gateway } from '../core/gateway';
+import type { Span } from '../core/ports/telemetry';
 import { isAdminPath } from '../admin/api';
 import { adminRefusal } from './admin-guard';
 
@@ -12,9 +13,15 @@ export interface LocalRoutes {
   refuseBeforeBody: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
   /** The server's own refusals in the shape of the client API on their path. */
   errorAnswer: (path: string, error: GatewayError) => { status: number; body: unknown };
+  /** The SERVER span of a request the server refuses itself. */
+  refusalSpan: (req: Omit<ApiRequest, 'body'>, startMs: number) => Span;
 }
 
-export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>, admin: ApiHandler, adminAuthEnabled: boolean): LocalRoutes {
+export function localRoutes(
+  gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer' | 'refusalSpan'>,
+  admin: ApiHandler,
+  adminAuthEnabled: boolean,
+): LocalRoutes {
   return {
     handle: async (req) => {
       if (!isAdminPath(req.path)) return gateway.handle(req);
@@ -22,5 +29,6 @@ export function localRoutes(gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody'
     },
     refuseBeforeBody: async (req) => (isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req)),
     errorAnswer: (path, error) => gateway.errorAnswer(path, error),
+    refusalSpan: (req, startMs) => gateway.refusalSpan(req, startMs),
   };
 }
