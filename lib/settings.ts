@@ -35,6 +35,8 @@ export interface GatewaySettings {
   /** Limits of a tenant created through the admin API without them (0: unlimited / no budget). */
   tenantDefaults?: { rpm?: string; tpm?: string; budgetUsd?: string };
   redis?: RedisSettings;
+  /** OTLP_ENDPOINT of the chat function: the collector's OTLP/HTTP base URL; no OTLP export when absent. */
+  otlpEndpoint?: string;
 }
 
 /** Lambda refuses environments over 4 KB in total; the rest of the variables need some of it. */
@@ -52,7 +54,7 @@ class SettingsError extends Error {
  * openaiBaseUrl, anthropicBaseUrl, ollamaBaseUrl, gatewayConfig (object or JSON text),
  * gatewayConfigFile (path to a JSON file), alertEmail, tenantDefaultRpm, tenantDefaultTpm,
  * tenantDefaultBudgetUsd, redisUrl + redisVpcId + redisSubnetIds + redisSecurityGroupIds (lists as
- * JSON arrays or comma-separated).
+ * JSON arrays or comma-separated), otlpEndpoint.
  */
 export function settingsFromContext(node: Node): GatewaySettings {
   const raw = (key: string): unknown => {
@@ -76,7 +78,25 @@ export function settingsFromContext(node: Node): GatewaySettings {
     alertEmail: text('alertEmail'),
     tenantDefaults: { rpm: text('tenantDefaultRpm'), tpm: text('tenantDefaultTpm'), budgetUsd: text('tenantDefaultBudgetUsd') },
     redis: redisFromContext(text('redisUrl'), raw('redisVpcId'), raw('redisSubnetIds'), raw('redisSecurityGroupIds')),
+    otlpEndpoint: otlpEndpointFromContext(text('otlpEndpoint')),
   };
+}
+
+/** The collector's base URL: http(s) only, as the exporter speaks OTLP/HTTP. */
+function otlpEndpointFromContext(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SettingsError(
+      `context otlpEndpoint must be an http(s) URL, the collector's OTLP/HTTP base (e.g. https://collector.example.com:4318); got "${value}"`,
+    );
+  }
+  return value;
 }
 
 function gatewayConfigFromContext(inline: unknown, file: string | undefined): Record<string, unknown> | undefined {
@@ -155,6 +175,7 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (settings.openaiBaseUrl) chat.OPENAI_BASE_URL = settings.openaiBaseUrl;
   if (settings.anthropicBaseUrl) chat.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   if (settings.ollamaBaseUrl) chat.OLLAMA_BASE_URL = settings.ollamaBaseUrl;
+  if (settings.otlpEndpoint) chat.OTLP_ENDPOINT = settings.otlpEndpoint;
   if (settings.redis) {
     chat.REDIS_URL = settings.redis.url;
     // With a shared Redis the breaker state goes there too, instead of the DynamoDB state table.

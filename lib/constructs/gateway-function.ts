@@ -46,6 +46,8 @@ export interface GatewayFunctionProps {
   environment: Record<string, string>;
   /** Packages left out of the bundle in addition to the AWS SDK (e.g. ioredis when unused). */
   extraExternalModules?: string[];
+  /** Commands run once the bundle is built (`inputDir`: the project root), e.g. to add another file to the asset. */
+  afterBundling?: (inputDir: string, outputDir: string) => string[];
   /** VPC placement, only for the opt-in ElastiCache backend. */
   network?: Pick<FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 }
@@ -100,7 +102,13 @@ export class GatewayFunction extends Construct {
         externalModules: ['@aws-sdk/*', '@smithy/*', ...(props.extraExternalModules ?? [])],
         // esbuild's per-file size summary is noise in synth and test output; warnings still show.
         logLevel: LogLevel.WARNING,
-        commandHooks: BUNDLE_BEHIND_LOADER,
+        commandHooks: {
+          ...BUNDLE_BEHIND_LOADER,
+          afterBundling: (inputDir, outputDir) => [
+            ...BUNDLE_BEHIND_LOADER.afterBundling(inputDir, outputDir),
+            ...(props.afterBundling?.(inputDir, outputDir) ?? []),
+          ],
+        },
       },
     });
 

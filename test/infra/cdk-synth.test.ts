@@ -52,7 +52,9 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
     const key = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     expect(existsSync(assetDir)).toBe(true);
-    expect(readdirSync(assetDir).sort()).toEqual(['gateway.js', 'index.js', 'index.js.map']);
+    // The chat function also carries the OTLP exporter, loaded only when OTLP_ENDPOINT is set.
+    const exporter = id.startsWith('ChatApiChatFunction') ? ['otel.js', 'otel.js.map'] : [];
+    expect(readdirSync(assetDir).sort()).toEqual(['gateway.js', 'index.js', 'index.js.map', ...exporter]);
     // index.js only loads the bundle (the runtime's import() then scans three lines, not the bundle).
     expect(readFileSync(join(assetDir, 'index.js'), 'utf8')).toBe(
       '"use strict";\nconst gateway = require("./gateway.js");\nexports.handler = gateway.handler;\n',
@@ -77,6 +79,8 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
   expect(sizes[chatId]).toBeLessThan(500 * 1024);
   // Minified: a few hundred bytes per line on average, not source-like short lines.
   expect(chat.length / chat.split('\n').length).toBeGreaterThan(1000);
+  // Nothing of the OpenTelemetry SDK (its exporters' user agent marks it) in the chat bundle.
+  expect(chat.includes('OTel-OTLP-Exporter-JavaScript')).toBe(false);
   // The SDK clients are required where first used, not at the top (so not loaded at cold start).
   expect(/require\("@aws-sdk\/client-bedrock-runtime"\)/.test(chat)).toBe(true);
 }, 180_000);
