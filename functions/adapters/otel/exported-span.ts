@@ -44,7 +44,13 @@ export const hrTimeOf = (ms: number): HrTime => {
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
 export class ExportedSpan implements Span, ReadableSpan {
-  readonly attributes: SdkAttributes = {};
+  /**
+   * Keys and values as they were set, in order (a later value of a key wins): one array per span
+   * while it waits for its batch, rather than an object of twenty-odd dotted keys, which V8 keeps
+   * as a hash table and the garbage collector then copies and promotes with every waiting span.
+   */
+  private readonly pairs: Array<string | SdkAttributeValue> = [];
+  private attributeObject: SdkAttributes | undefined;
   readonly links = NO_LINKS;
   status = UNSET;
   ended = false;
@@ -84,6 +90,15 @@ export class ExportedSpan implements Span, ReadableSpan {
     return hrTimeOf(Math.max(0, this.endMs - this.startMs));
   }
 
+  /** The attributes as the exporters read them: made once, when the span's batch is serialised. */
+  get attributes(): SdkAttributes {
+    if (this.attributeObject) return this.attributeObject;
+    const out: SdkAttributes = {};
+    for (let i = 0; i < this.pairs.length; i += 2) out[this.pairs[i] as string] = this.pairs[i + 1] as SdkAttributeValue;
+    if (this.ended) this.attributeObject = out;
+    return out;
+  }
+
   get events(): TimedEvent[] {
     return this.eventList ?? NO_EVENTS;
   }
@@ -119,12 +134,12 @@ export class ExportedSpan implements Span, ReadableSpan {
   setAttributes(attributes: Attributes): void {
     if (this.ended) return;
     // The port's arrays are readonly; the exporters only read them.
-    for (const key in attributes) this.attributes[key] = attributes[key] as SdkAttributeValue;
+    for (const key in attributes) this.pairs.push(key, attributes[key] as SdkAttributeValue);
   }
 
   recordError(type: string, message: string): void {
     if (this.ended) return;
-    this.attributes['error.type'] = type;
+    this.pairs.push('error.type', type);
     this.status = { code: SpanStatusCode.ERROR, message };
   }
 
@@ -147,21 +162,26 @@ export class ExportedSpan implements Span, ReadableSpan {
     if (this.providerCall) this.recordMetrics(this.endMs - this.startMs);
   }
 
+  /** The value last set for `key`. */
+  private valueOf(key: string): SdkAttributeValue | undefined {
+    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.pairs[i + 1] as SdkAttributeValue;
+    return undefined;
+  }
+
   private recordMetrics(durationMs: number): void {
-    const a = this.attributes;
-    const operation = a['gen_ai.operation.name'];
+    const operation = this.valueOf('gen_ai.operation.name');
     if (typeof operation !== 'string') return;
     this.home.metrics.record({
       operation,
-      provider: text(a['gen_ai.provider.name']),
-      requestModel: text(a['gen_ai.request.model']),
-      responseModel: text(a['gen_ai.response.model']),
-      serverAddress: text(a['server.address']),
-      errorType: text(a['error.type']),
+      provider: text(this.valueOf('gen_ai.provider.name')),
+      requestModel: text(this.valueOf('gen_ai.request.model')),
+      responseModel: text(this.valueOf('gen_ai.response.model')),
+      serverAddress: text(this.valueOf('server.address')),
+      errorType: text(this.valueOf('error.type')),
       durationS: durationMs / 1000,
       firstChunkS: this.firstChunkAfterMs === undefined ? undefined : this.firstChunkAfterMs / 1000,
-      inputTokens: count(a['gen_ai.usage.input_tokens']),
-      outputTokens: count(a['gen_ai.usage.output_tokens']),
+      inputTokens: count(this.valueOf('gen_ai.usage.input_tokens')),
+      outputTokens: count(this.valueOf('gen_ai.usage.output_tokens')),
     });
   }
 }
