@@ -175,7 +175,12 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (settings.openaiBaseUrl) chat.OPENAI_BASE_URL = settings.openaiBaseUrl;
   if (settings.anthropicBaseUrl) chat.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   if (settings.ollamaBaseUrl) chat.OLLAMA_BASE_URL = settings.ollamaBaseUrl;
-  if (settings.otlpEndpoint) chat.OTLP_ENDPOINT = settings.otlpEndpoint;
+  if (settings.otlpEndpoint) {
+    chat.OTLP_ENDPOINT = settings.otlpEndpoint;
+    // Each invocation waits for its export before it returns: a collector that does not answer
+    // holds it 2 s at most (the local default, 10 s, suits a long-lived process).
+    chat.OTEL_EXPORTER_OTLP_TIMEOUT = '2000';
+  }
   if (settings.redis) {
     chat.REDIS_URL = settings.redis.url;
     // With a shared Redis the breaker state goes there too, instead of the DynamoDB state table.

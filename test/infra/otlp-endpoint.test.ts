@@ -10,9 +10,9 @@ const variablesOf = (template: Template, prefix: string): Record<string, unknown
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 };
 
-test('otlpEndpoint reaches the chat function only, as OTLP_ENDPOINT', () => {
+test('otlpEndpoint reaches the chat function only, as OTLP_ENDPOINT, with a short export timeout (an invocation waits for it)', () => {
   const { template } = synth({ otlpEndpoint: 'https://collector.example.com:4318' });
-  expect(variablesOf(template, 'ChatApiChat').OTLP_ENDPOINT).toBe('https://collector.example.com:4318');
+  expect(variablesOf(template, 'ChatApiChat')).toMatchObject({ OTLP_ENDPOINT: 'https://collector.example.com:4318', OTEL_EXPORTER_OTLP_TIMEOUT: '2000' });
   for (const prefix of FUNCTIONS.slice(1)) expect(variablesOf(template, prefix).OTLP_ENDPOINT).toBeUndefined();
 });
 
