@@ -90,14 +90,17 @@ export function completionAttributes(completion: ChatCompletion): Attributes {
 }
 
 const FINISH_REASON_KEY = '"finish_reason"';
+/** Where an Anthropic Messages answer (or its `message_delta` event) says why it stopped. */
+export const STOP_REASON_KEY = '"stop_reason"';
 
 /**
  * Adds the finish reasons a chat chunk's JSON names (`"finish_reason":"stop"`, one per choice
- * that ended) to `into`, by scanning the text: a stream's chunks are not parsed for telemetry.
+ * that ended; `key` names another field) to `into`, by scanning the text: a stream's chunks are
+ * not parsed for telemetry.
  */
-export function collectFinishReasons(json: string, into: string[]): void {
-  for (let at = json.indexOf(FINISH_REASON_KEY); at !== -1; at = json.indexOf(FINISH_REASON_KEY, at + FINISH_REASON_KEY.length)) {
-    let i = at + FINISH_REASON_KEY.length;
+export function collectFinishReasons(json: string, into: string[], key: string = FINISH_REASON_KEY): void {
+  for (let at = json.indexOf(key); at !== -1; at = json.indexOf(key, at + key.length)) {
+    let i = at + key.length;
     while (json[i] === ' ' || json[i] === ':') i++;
     if (json[i] !== '"') continue; // null: that choice goes on
     const end = json.indexOf('"', i + 1);

@@ -368,7 +368,7 @@ describe('telemetry spans with message content captured', () => {
 });
 
 describe('telemetry spans of a request forwarded natively', () => {
-  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic, and the upstream gets its traceparent', async () => {
+  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic and its stop reason (whole or streamed), and the upstream gets its traceparent', async () => {
     const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
     const telemetry = new RecordingTelemetry();
     const gw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-upstream-key', ANTHROPIC_BASE_URL: anthropic.url }, { telemetry });
@@ -389,8 +389,25 @@ describe('telemetry spans of a request forwarded natively', () => {
         attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.max_tokens': 64 },
       });
       expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+      const answer = (await res.json()) as { stop_reason: string };
+      expect(client.attributes['gen_ai.response.finish_reasons']).toEqual([answer.stop_reason]);
       expect(anthropic.requests.at(-1)?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
       expect(telemetry.everything()).not.toContain('sk-ant-upstream-key');
+
+      // Streamed: the reason comes with the message_delta event, as the stream passes.
+      telemetry.spans.length = 0;
+      const streamed = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': DEFAULT_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', traceparent: TRACEPARENT },
+        body: JSON.stringify({ model: 'claude-3-5-haiku-latest', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const events = await streamed.text();
+      const delta = /event: message_delta\ndata: (.*)\n/.exec(events)?.[1];
+      const stopReason = (JSON.parse(delta ?? '{}') as { delta?: { stop_reason?: string } }).delta?.stop_reason;
+      expect(stopReason).toEqual(expect.any(String));
+      const streamedCall = only(telemetry.ofKind('client'));
+      expect(streamedCall.ended).toBe(true);
+      expect(streamedCall.attributes['gen_ai.response.finish_reasons']).toEqual([stopReason]);
     } finally {
       await gw.close();
       await anthropic.close();
