@@ -44,6 +44,8 @@ export interface GatewaySettings {
   redis?: RedisSettings;
   /** The optional CloudFront edge and the admin API's IP allowlist. */
   edge?: EdgeSettings;
+  /** OTLP_ENDPOINT of the chat function: the collector's OTLP/HTTP base URL; no OTLP export when absent. */
+  otlpEndpoint?: string;
 }
 
 /** Lambda refuses environments over 4 KB in total; the rest of the variables need some of it. */
@@ -60,6 +62,7 @@ const CONTEXT_KEY_OF_VARIABLE: Record<string, string> = {
   TENANT_DEFAULT_TPM: 'tenantDefaultTpm',
   TENANT_DEFAULT_BUDGET_USD: 'tenantDefaultBudgetUsd',
   REDIS_URL: 'redisUrl',
+  OTLP_ENDPOINT: 'otlpEndpoint',
 };
 
 /** "TENANT_DEFAULT_RPM must be …" → "context tenantDefaultRpm must be …"; a message naming no such variable is kept. */
@@ -74,7 +77,7 @@ function inContextTerms(message: string): string {
  * openaiBaseUrl, anthropicBaseUrl, ollamaBaseUrl, gatewayConfig (object or JSON text),
  * gatewayConfigFile (path to a JSON file), alertEmail, tenantDefaultRpm, tenantDefaultTpm,
  * tenantDefaultBudgetUsd, redisUrl + redisVpcId + redisSubnetIds + redisSecurityGroupIds (lists as
- * JSON arrays or comma-separated), and the edge keys of edge-settings.ts.
+ * JSON arrays or comma-separated), otlpEndpoint, and the edge keys of edge-settings.ts.
  */
 export function settingsFromContext(node: Node): GatewaySettings {
   const raw = (key: string): unknown => {
@@ -99,7 +102,25 @@ export function settingsFromContext(node: Node): GatewaySettings {
     tenantDefaults: { rpm: text('tenantDefaultRpm'), tpm: text('tenantDefaultTpm'), budgetUsd: text('tenantDefaultBudgetUsd') },
     redis: redisFromContext(text('redisUrl'), raw('redisVpcId'), raw('redisSubnetIds'), raw('redisSecurityGroupIds')),
     edge: edgeSettingsFromContext(raw),
+    otlpEndpoint: otlpEndpointFromContext(text('otlpEndpoint')),
   };
+}
+
+/** The collector's base URL: http(s) only, as the exporter speaks OTLP/HTTP. */
+function otlpEndpointFromContext(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SettingsError(
+      `context otlpEndpoint must be an http(s) URL, the collector's OTLP/HTTP base (e.g. https://collector.example.com:4318); got "${value}"`,
+    );
+  }
+  return value;
 }
 
 function gatewayConfigFromContext(inline: unknown, file: string | undefined): Pick<GatewaySettings, 'gatewayConfig' | 'gatewayConfigSource'> {
@@ -184,6 +205,12 @@ export function resolveSettings(settings: GatewaySettings): ResolvedSettings {
   if (settings.openaiBaseUrl) chat.OPENAI_BASE_URL = settings.openaiBaseUrl;
   if (settings.anthropicBaseUrl) chat.ANTHROPIC_BASE_URL = settings.anthropicBaseUrl;
   if (settings.ollamaBaseUrl) chat.OLLAMA_BASE_URL = settings.ollamaBaseUrl;
+  if (settings.otlpEndpoint) {
+    chat.OTLP_ENDPOINT = settings.otlpEndpoint;
+    // Each invocation waits for its export before it returns: a collector that does not answer
+    // holds it 2 s at most (the local default, 10 s, suits a long-lived process).
+    chat.OTEL_EXPORTER_OTLP_TIMEOUT = '2000';
+  }
   if (settings.redis) {
     chat.REDIS_URL = settings.redis.url;
     // With a shared Redis the breaker state goes there too, instead of the DynamoDB state table.

@@ -14,6 +14,7 @@ import { keyedGateway } from '../adapters/aws/keyed-gateway';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
 import { namedKeyFields, providerKeysSecret } from '../adapters/aws/provider-keys';
 import { loadTracing } from '../adapters/aws/tracing';
+import { loadBundledOtlpTelemetry } from '../adapters/otel/bundled';
 import { jsonResponse, type ApiResponse } from '../core/api-types';
 import { loadConfig } from '../config';
 import { GatewayError } from '../core/errors';
@@ -26,6 +27,9 @@ const config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'), ver
 const logger = createLambdaLogger(config.logLevel);
 const metrics = createEmfMetrics();
 const tracing = loadTracing();
+// OTLP_ENDPOINT set: the same spans as the local server, handed over by the gateway's flush before
+// each invocation returns; X-Ray tracing (Powertools) goes on beside them.
+const telemetry = loadBundledOtlpTelemetry(config, logger);
 const { providerSecretArn, providerSecretRefreshMs } = config.secrets;
 // Started during init; the first invocation waits for it (the secret read, stores setting up).
 const gateways = keyedGateway({
@@ -35,7 +39,7 @@ const gateways = keyedGateway({
     ? providerKeysSecret({ secretId: providerSecretArn, namedFields: namedKeyFields(config), refreshMs: providerSecretRefreshMs, logger })
     : undefined,
   // No budget leases here: an environment can be frozen and recycled while holding one.
-  compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false }),
+  compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false, telemetry }),
 });
 
 /** What the client gets when this instance could not set up its gateway (the log says why). */

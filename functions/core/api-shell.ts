@@ -135,6 +135,13 @@ export function endSpan(span: Span, status: number, code: string | null): void {
   span.end();
 }
 
+/** Ends the SERVER span of a request refused before any route saw it: the status, and the refusal's code as `error.type`. */
+export function endRefusalSpan(span: Span, status: number, code: string | null): void {
+  if (span === NO_SPAN) return;
+  span.setAttributes({ 'error.type': code ?? String(status) });
+  endSpan(span, status, code);
+}
+
 /** The answer with its SERVER span ended once the answer is written: a stream's when it ends. */
 function endingSpan(res: ApiResponse, span: Span): ApiResponse {
   if (typeof res.body === 'string') {

@@ -15,7 +15,7 @@ import { clientSpanName, FIRST_CHUNK_EVENT, genAiProviderName, NO_SPAN, TIME_TO_
  */
 export function attemptSpans(
   telemetry: Telemetry,
-  ctx: RequestContext,
+  ctx: Pick<RequestContext, 'span'>,
   directory: ProviderDirectory,
   operation: GenAiOperation,
   shared: Attributes,

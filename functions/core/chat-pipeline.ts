@@ -19,7 +19,15 @@ import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 import { attemptSpans, endAttempt, markFirstChunk } from './attempt-spans';
 import type { Attributes, Span } from './ports/telemetry';
-import { chatRequestAttributes, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
+import {
+  chatRequestAttributes,
+  collectFinishReasons,
+  completionAttributes,
+  inputMessagesJson,
+  NO_SPAN,
+  outputMessagesJson,
+  STOP_REASON_KEY,
+} from './telemetry';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
 interface NativeResult {
@@ -110,6 +118,7 @@ export class ChatPipeline {
         this.fallback,
         async (provider, target, span) => {
           const traceparent = span === NO_SPAN ? undefined : span.traceparent();
+          const tracestate = span === NO_SPAN ? undefined : span.tracestate();
           const sameModel = target.model === request.model;
           // The call is cancelled when the client leaves or when REQUEST_DEADLINE passes before the
           // answer (sync) or the first chunk (stream) is in: the idle timeout alone lets an upstream
@@ -128,6 +137,7 @@ export class ChatPipeline {
                   timeoutMs: deps.config.upstreamTimeoutMs,
                   maxResponseBytes: deps.config.maxResponseBytes,
                   traceparent,
+                  tracestate,
                 };
                 const answer = await provider.forward(native.api, { body, model: target.model, headers: native.forwardedHeaders(req.headers) }, call);
                 return { kind: 'native', answer, via: native };
@@ -139,6 +149,7 @@ export class ChatPipeline {
                 rawBody: sameModel && ingress.passThrough ? req.body : undefined,
                 maxResponseBytes: deps.config.maxResponseBytes,
                 traceparent,
+                tracestate,
               });
               // A stream may still fail before its first chunk: wait for it so that failure can fall back too.
               return result.kind === 'stream' ? primeStream(result) : result;
@@ -250,7 +261,7 @@ export class ChatPipeline {
       const model = final.model ?? targetModel;
       const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
       budget.settle(cost);
-      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost });
+      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost, finishReasons: nativeStopReason(native, answer.raw) });
       const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
     }
@@ -265,9 +276,11 @@ export class ChatPipeline {
       let settled = false; // the final event's cost is recorded: nothing after it is billed again
       let cost = 0;
       let failure: GatewayError | undefined;
+      const finishReasons = span === NO_SPAN ? undefined : nativeStopReason(native, undefined);
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
+          if (finishReasons && event.type === 'message_delta') collectFinishReasons(event.data, finishReasons, STOP_REASON_KEY);
           if (settled || !writer.isFinal(event)) {
             // What the provider bills even if the stream never finishes: the generated text it sent.
             if (!settled && writer.carriesText(event)) streamed.add(event.data);
@@ -298,7 +311,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499 && !settled) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
-        if (span !== NO_SPAN) endAttempt(span, { model, usage, costUsd: cost, error: streamError(status, failure) });
+        if (span !== NO_SPAN) endAttempt(span, { model, usage, costUsd: cost, finishReasons, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
@@ -414,10 +427,13 @@ export class ChatPipeline {
       let failure: GatewayError | undefined;
       const capture = span !== NO_SPAN && deps.config.captureMessageContent === true;
       const assembler = key || capture ? new StreamAssembler() : undefined;
+      // Read off each chunk's text as it passes, so no stream is assembled for its finish reasons alone.
+      const finishReasons: string[] | undefined = span === NO_SPAN ? undefined : [];
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const chunk of result.chunks) {
           if (chunk.usage) usage = chunk.usage;
+          if (finishReasons) collectFinishReasons(chunk.json, finishReasons);
           assembler?.add(chunk.json);
           streamed.add(chunk.json); // what the provider bills even if the stream never finishes
           const text = writer.chunk(chunk);
@@ -448,7 +464,7 @@ export class ChatPipeline {
         deps.metrics.gauge(METRIC.activeStreams, {}, --self.activeStreams);
         if (status === 499) budget.settle(deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true, streamed }));
         self.closeAttempt(provider, admission, status, providerFailed);
-        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, usage, costUsd: cost, error: streamError(status, failure) });
+        if (span !== NO_SPAN) endAttempt(span, { model, id: result.id, finishReasons, usage, costUsd: cost, error: streamError(status, failure) });
       }
     }
     return { status: 200, headers: { ...ingress.streamHeaders, ...gatewayHeaders(ctx, provider) }, body: body() };
@@ -476,4 +492,16 @@ function streamError(status: number, failure: GatewayError | undefined): { type:
   if (status === 200) return undefined;
   if (status === 499) return { type: 'client_closed_request', message: 'The client closed the request.' };
   return { type: failure?.code ?? String(status), message: failure?.message ?? `HTTP ${status}` };
+}
+
+/**
+ * An Anthropic Messages answer's `stop_reason` (its own values: `end_turn`, `max_tokens`, ...), read
+ * off the upstream's JSON text: the last one, the message's own, follows its content. Undefined for
+ * another native API; empty, to be filled from the stream's `message_delta`, when `raw` is absent.
+ */
+function nativeStopReason(native: NativeIngress, raw: string | undefined): string[] | undefined {
+  if (native.api !== 'anthropic-messages') return undefined;
+  const found: string[] = [];
+  if (raw !== undefined) collectFinishReasons(raw, found, STOP_REASON_KEY);
+  return raw === undefined ? found : found.slice(-1);
 }

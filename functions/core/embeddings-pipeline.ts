@@ -76,6 +76,7 @@ export class EmbeddingsPipeline {
               rawBody: sameModel ? req.body : undefined,
               maxResponseBytes: deps.config.maxResponseBytes,
               traceparent: span === NO_SPAN ? undefined : span.traceparent(),
+              tracestate: span === NO_SPAN ? undefined : span.tracestate(),
             }),
         );
       },

@@ -38,7 +38,7 @@ import { responseIdFromPath, responseRoutes, RESPONSES_PATH } from './responses-
 import type { StoreStatus } from './store-guard';
 import { TenantGate } from './tenant-gate';
 import { usageRoute } from './usage-route';
-import type { Telemetry } from './ports/telemetry';
+import type { Span, Telemetry } from './ports/telemetry';
 import { NO_SPAN } from './telemetry';
 
 const HEALTH_CACHE_MS = 5000;
@@ -152,6 +152,8 @@ export class Gateway {
       now: deps.now,
       upstreamTimeoutMs: deps.config.upstreamTimeoutMs,
       logger: deps.logger,
+      telemetry: deps.telemetry,
+      directory: deps.config.routing,
     });
     this.routes[COUNT_TOKENS_PATH] = { POST: (req, ids) => countTokens.handle(req, ids) };
     this.clientApis.set(COUNT_TOKENS_PATH, countTokens);
@@ -194,6 +196,16 @@ export class Gateway {
    */
   async flush(): Promise<void> {
     await Promise.all([this.budget.settled(), this.deps.usage.flush(), this.keptResponses?.flush(), this.deps.telemetry?.flush?.()]);
+  }
+
+  /**
+   * The SERVER span of a request a server refuses before `handle` sees it (a body over the limit,
+   * a request that is not valid HTTP), begun at `startMs` (epoch ms); NO_SPAN when telemetry is
+   * off. The server ends it with `endRefusalSpan`.
+   */
+  refusalSpan(req: Omit<ApiRequest, 'body'>, startMs: number): Span {
+    const { telemetry } = this.deps;
+    return telemetry?.enabled ? serverSpan(telemetry, req, routeKeyFor(this.routes, routedPath(req.path)), startMs) : NO_SPAN;
   }
 
   /**

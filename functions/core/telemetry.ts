@@ -31,7 +31,8 @@ export const FIRST_CHUNK_EVENT = 'ai_gateway.first_chunk';
 /** The first-chunk event's attribute: milliseconds from the provider call's start. */
 export const TIME_TO_FIRST_CHUNK_MS = 'ai_gateway.time_to_first_chunk_ms';
 
-export type GenAiOperation = 'chat' | 'embeddings';
+/** `chat` and `embeddings` are the conventions' names; `count_tokens` (Anthropic's input-token count) has none there. */
+export type GenAiOperation = 'chat' | 'embeddings' | 'count_tokens';
 
 /** `gen_ai.provider.name`: the conventions' well-known value for each kind of upstream; a name the conventions lack stays as it is. */
 export function genAiProviderName(type: ProviderType | undefined, name: string): string {
@@ -86,6 +87,25 @@ export function completionAttributes(completion: ChatCompletion): Attributes {
     'gen_ai.response.finish_reasons': finish,
     ...usageAttributes(completion.usage),
   };
+}
+
+const FINISH_REASON_KEY = '"finish_reason"';
+/** Where an Anthropic Messages answer (or its `message_delta` event) says why it stopped. */
+export const STOP_REASON_KEY = '"stop_reason"';
+
+/**
+ * Adds the finish reasons a chat chunk's JSON names (`"finish_reason":"stop"`, one per choice
+ * that ended; `key` names another field) to `into`, by scanning the text: a stream's chunks are
+ * not parsed for telemetry.
+ */
+export function collectFinishReasons(json: string, into: string[], key: string = FINISH_REASON_KEY): void {
+  for (let at = json.indexOf(key); at !== -1; at = json.indexOf(key, at + key.length)) {
+    let i = at + key.length;
+    while (json[i] === ' ' || json[i] === ':') i++;
+    if (json[i] !== '"') continue; // null: that choice goes on
+    const end = json.indexOf('"', i + 1);
+    if (end !== -1) into.push(json.slice(i + 1, end));
+  }
 }
 
 /** One message part in the conventions' shape. */

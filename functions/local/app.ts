@@ -26,7 +26,7 @@ const DEFAULT_CONSOLE_DIR = 'dist/console';
 
 export interface LocalGatewayOptions extends Pick<ComposeOptions, 'now' | 'providers' | 'stores' | 'ingresses' | 'sleep' | 'telemetry' | 'openDatabase'> {
   /** Server settings beyond the configuration's (linger bounds, body budget, a logger of its own). */
-  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>>;
+  server?: Partial<Omit<ServerOptions, 'handle' | 'refuseBeforeBody' | 'errorAnswer' | 'refusalSpan'>>;
 }
 
 export interface LocalGateway extends ComposedGateway {

@@ -5,11 +5,14 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { logAccess, withApiHeaders } from '../core/access-log';
-import { jsonResponse } from '../core/api-types';
+import { endRefusalSpan } from '../core/api-shell';
+import { jsonResponse, type ApiRequest } from '../core/api-types';
 import { CancelSignal } from '../core/cancel';
 import { GatewayError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { Span } from '../core/ports/telemetry';
 import { requestIds } from '../core/request-context';
+import { NO_SPAN } from '../core/telemetry';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -18,7 +21,12 @@ function pendingResponse(socket: Duplex): http.ServerResponse | undefined {
   return (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage ?? undefined;
 }
 
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+export function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  logger: Logger,
+  refusalSpan?: (req: Omit<ApiRequest, 'body'>, startMs: number) => Span,
+): void {
   const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   const error = timedOut
     ? new GatewayError(408, 'The request was not received within REQUEST_TIMEOUT; the connection is closed.', { code: 'request_timeout' })
@@ -31,12 +39,16 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, lo
     query: new URLSearchParams(),
     headers: (req?.headers as Record<string, string | undefined>) ?? {},
   };
-  const ids = requestIds({ ...head, body: EMPTY, signal: new CancelSignal() });
   // A reset or a client that already left needs no answer, nor an access line of its own.
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
+  // HTTP's conventions name a method the server could not read `_OTHER`.
+  const request = { ...head, method: req?.method ?? '_OTHER', signal: new CancelSignal() };
+  const span = refusalSpan?.(request, Date.now()) ?? NO_SPAN;
+  const ids = requestIds({ ...request, body: EMPTY }, span);
+  endRefusalSpan(span, error.status, error.code);
   logAccess(logger, head, { requestId: ids.requestId, correlationId: ids.correlationId, status: error.status, code: error.code, latencyMs: 0 });
   if (!res?.headersSent) {
     // The same shape and headers as every other answer, written straight to the socket: Node has

@@ -4,6 +4,7 @@
 import type { ApiHandler, ApiRequest, ApiResponse } from '../core/api-types';
 import type { GatewayError } from '../core/errors';
 import type { Gateway } from '../core/gateway';
+import type { Span } from '../core/ports/telemetry';
 import { isAdminPath } from '../admin/api';
 import { isConsolePath } from '../admin/console-files';
 import { adminRefusal } from './admin-guard';
@@ -13,11 +14,13 @@ export interface LocalRoutes {
   refuseBeforeBody: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
   /** The server's own refusals in the shape of the client API on their path. */
   errorAnswer: (path: string, error: GatewayError) => { status: number; body: unknown };
+  /** The SERVER span of a request the server refuses itself. */
+  refusalSpan: (req: Omit<ApiRequest, 'body'>, startMs: number) => Span;
 }
 
 /** `consoleFiles`: the console's static files (public: they hold no data; the API behind them asks for a session). */
 export function localRoutes(
-  gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer'>,
+  gateway: Pick<Gateway, 'handle' | 'refuseBeforeBody' | 'errorAnswer' | 'refusalSpan'>,
   admin: ApiHandler,
   adminAuthEnabled: boolean,
   consoleFiles?: ApiHandler,
@@ -33,5 +36,6 @@ export function localRoutes(
       return isAdminPath(req.path) ? adminRefusal(req, adminAuthEnabled) : gateway.refuseBeforeBody(req);
     },
     errorAnswer: (path, error) => gateway.errorAnswer(path, error),
+    refusalSpan: (req, startMs) => gateway.refusalSpan(req, startMs),
   };
 }

@@ -8,6 +8,9 @@ import { CancelSignal } from '../core/cancel';
 import { jsonResponse } from '../core/api-types';
 import { bodyTooLarge, GatewayError } from '../core/errors';
 import { logAccess, withApiHeaders } from '../core/access-log';
+import { endRefusalSpan } from '../core/api-shell';
+import type { Span } from '../core/ports/telemetry';
+import { NO_SPAN } from '../core/telemetry';
 import { requestIds } from '../core/request-context';
 import type { Logger } from '../core/logger';
 import { BodyBudget, defaultBodyBudget } from './body-budget';
@@ -24,6 +27,8 @@ export interface ServerOptions {
   refuseBeforeBody?: (req: Omit<ApiRequest, 'body'>) => Promise<ApiResponse | undefined>;
   /** The status and JSON body of the server's own refusals on a path (a body over the limit); the error's own and OpenAI's shape when absent. */
   errorAnswer?: (path: string, error: GatewayError) => { status: number; body: unknown };
+  /** The SERVER span of a request the server refuses itself (begun at `startMs`, epoch ms); none when absent. */
+  refusalSpan?: (req: Omit<ApiRequest, 'body'>, startMs: number) => Span;
   maxBodyBytes: number;
   /** Deadline for receiving a request's headers and body (never its response); default 30 s. */
   requestTimeoutMs?: number;
@@ -95,7 +100,7 @@ function createServer(opts: ServerOptions): { server: http.Server; inFlight: () 
   );
   // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): Node would invite the body at
   // once; instead the request is judged first and only invited when it may send it (see serve).
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, opts.logger));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, opts.logger, opts.refusalSpan));
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => server.emit('request', req, res));
   trackPendingConnections(server, opts.maxPendingConnections ?? defaultPendingCap());
   return {
@@ -144,9 +149,16 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, cancel
 }
 
 /** The server's own refusal, shaped and access-logged as the core's are (ids, nosniff, no-store). */
-function refusal(head: Omit<ApiRequest, 'body'>, error: GatewayError, opts: Pick<ServerOptions, 'logger' | 'errorAnswer'>, startedMs: number): ApiResponse {
-  const ids = requestIds({ ...head, body: EMPTY });
+function refusal(
+  head: Omit<ApiRequest, 'body'>,
+  error: GatewayError,
+  opts: Pick<ServerOptions, 'logger' | 'errorAnswer' | 'refusalSpan'>,
+  startedMs: number,
+): ApiResponse {
+  const span = opts.refusalSpan?.(head, startedMs) ?? NO_SPAN;
+  const ids = requestIds({ ...head, body: EMPTY }, span);
   const { status, body } = opts.errorAnswer?.(head.path, error) ?? { status: error.status, body: error.toBody() };
+  endRefusalSpan(span, status, error.code);
   logAccess(opts.logger, head, {
     requestId: ids.requestId,
     correlationId: ids.correlationId,

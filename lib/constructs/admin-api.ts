@@ -63,7 +63,7 @@ export class AdminApi extends Construct {
       environment: { ...storeEnvironment, ...props.adminEnvironment, ADMIN_SECRET_ARN: props.adminSecret.secretArn, STATE_TABLE: props.state.tableName },
       extraExternalModules: ['ioredis'],
       // The console's files, built into console/ beside the bundle, where the function serves them from.
-      afterBundling: (outputDir) => [
+      afterBundling: (_inputDir, outputDir) => [
         `node --require tsx/cjs -e 'require("./console/build.ts").buildConsole(process.argv[1]).catch((e) => { console.error(e); process.exit(1); })' "${outputDir}/console"`,
       ],
     });

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 import type { RedisSettings } from '../settings';
 import { GatewayFunction, type GatewayFunctionProps } from './gateway-function';
+import { otelExporterBuild } from './otel-bundle';
 
 export interface ChatApiProps {
   tenants: Table;
@@ -61,6 +62,8 @@ export class ChatApi extends Construct {
       // ioredis serves only the opt-in Redis backend; left out of the bundle otherwise, it keeps
       // the cold start small.
       extraExternalModules: props.redis ? [] : ['ioredis'],
+      // The OTLP exporter beside the bundle, loaded only when OTLP_ENDPOINT is set.
+      afterBundling: otelExporterBuild,
       network: props.redis ? this.network(props.redis) : undefined,
     });
     const fn = this.function.fn;

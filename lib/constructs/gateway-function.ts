@@ -27,13 +27,13 @@ const BUNDLE_FILE = 'gateway.js';
  * index.js is a three-line loader that require()s the bundle, which is then loaded without that
  * scan. The source map keeps its name (index.js.map): the bundle's sourceMappingURL points to it.
  */
-const bundleBehindLoader = (extra: (outputDir: string) => string[]) => ({
+const bundleBehindLoader = (extra: (inputDir: string, outputDir: string) => string[]) => ({
   beforeBundling: (): string[] => [],
   beforeInstall: (): string[] => [],
-  afterBundling: (_inputDir: string, outputDir: string): string[] => [
+  afterBundling: (inputDir: string, outputDir: string): string[] => [
     `mv "${outputDir}/index.js" "${outputDir}/${BUNDLE_FILE}"`,
     `printf '%s\n' '"use strict";' 'const gateway = require("./${BUNDLE_FILE}");' 'exports.handler = gateway.handler;' > "${outputDir}/index.js"`,
-    ...extra(outputDir),
+    ...extra(inputDir, outputDir),
   ],
 });
 
@@ -47,10 +47,10 @@ export interface GatewayFunctionProps {
   environment: Record<string, string>;
   /** Packages left out of the bundle in addition to the AWS SDK (e.g. ioredis when unused). */
   extraExternalModules?: string[];
+  /** Commands run once the bundle is built (`inputDir`: the project root), e.g. to add another file to the asset. */
+  afterBundling?: (inputDir: string, outputDir: string) => string[];
   /** VPC placement, only for the opt-in ElastiCache backend. */
   network?: Pick<FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
-  /** Shell commands run in the project root after bundling, to add files to the asset (`outputDir`). */
-  afterBundling?: (outputDir: string) => string[];
 }
 
 export class GatewayFunction extends Construct {

@@ -52,9 +52,11 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
     const key = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     expect(existsSync(assetDir)).toBe(true);
-    // The admin function also carries the built console, which it serves at /console/.
+    // The admin function also carries the built console, which it serves at /console/; the chat
+    // function carries the OTLP exporter, loaded only when OTLP_ENDPOINT is set.
     const consoleDir = id.startsWith('AdminApiAdminFunction') ? ['console'] : [];
-    expect(readdirSync(assetDir).sort()).toEqual([...consoleDir, 'gateway.js', 'index.js', 'index.js.map']);
+    const exporter = id.startsWith('ChatApiChatFunction') ? ['otel.js', 'otel.js.map'] : [];
+    expect(readdirSync(assetDir).sort()).toEqual([...consoleDir, 'gateway.js', 'index.js', 'index.js.map', ...exporter]);
     if (consoleDir.length > 0) expect(existsSync(join(assetDir, 'console', 'index.html'))).toBe(true);
     // index.js only loads the bundle (the runtime's import() then scans three lines, not the bundle).
     expect(readFileSync(join(assetDir, 'index.js'), 'utf8')).toBe(
@@ -80,6 +82,8 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
   expect(sizes[chatId]).toBeLessThan(500 * 1024);
   // Minified: a few hundred bytes per line on average, not source-like short lines.
   expect(chat.length / chat.split('\n').length).toBeGreaterThan(1000);
+  // Nothing of the OpenTelemetry SDK (its exporters' user agent marks it) in the chat bundle.
+  expect(chat.includes('OTel-OTLP-Exporter-JavaScript')).toBe(false);
   // The SDK clients are required where first used, not at the top (so not loaded at cold start).
   expect(/require\("@aws-sdk\/client-bedrock-runtime"\)/.test(chat)).toBe(true);
 }, 180_000);

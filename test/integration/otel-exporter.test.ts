@@ -125,6 +125,20 @@ describe('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP)', () => {
     expect(receiver.spans).toHaveLength(0);
   });
 
+  test.each(['garbage', `ff-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, `00-${'0'.repeat(32)}-${CLIENT_SPAN}-01`])(
+    'a traceparent that is not valid W3C trace context (%p) starts a trace of its own',
+    async (traceparent) => {
+      const t = open();
+      const span = t.startSpan('POST /v1/chat/completions', { kind: 'server', parent: { traceparent, tracestate: 'vendor=x' } });
+      span.end();
+      await t.flush();
+      expect(span.traceId).toMatch(/^[\da-f]{32}$/);
+      expect(span.traceId).not.toBe(CLIENT_TRACE);
+      expect(span.tracestate()).toBeUndefined();
+      expect(receiver.spans.find((s) => s.spanId === span.spanId)).toMatchObject({ traceId: span.traceId, parentSpanId: '' });
+    },
+  );
+
   test('a collector that refuses exports costs the caller nothing: spans and flushes still complete', async () => {
     receiver.failWith(503);
     try {

@@ -2,8 +2,10 @@
 // continuing the client's trace, one CLIENT span per provider attempt with the GenAI semantic
 // conventions' attributes, the upstream called inside that trace, and no message content (nor any
 // key) unless content capture is on.
+import { connect } from 'node:net';
 import { startAnthropicUpstream } from '../fakes/anthropic-upstream';
 import { startOllamaUpstream } from '../fakes/ollama-upstream';
+import { startFourProviders } from '../helpers/four-providers';
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { DEFAULT_KEY, startGateway, type TestGateway } from '../helpers/gateway';
 import { RecordingTelemetry, type RecordedSpan } from '../helpers/recording-telemetry';
@@ -123,6 +125,8 @@ describe('telemetry spans', () => {
     // The upstream was called inside the client's trace, as the CLIENT span's child.
     const upstream = g.openai.requests[before];
     expect(upstream?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+    // The client's vendors' trace state goes along with it.
+    expect(upstream?.headers.tracestate).toBe('vendor=1');
 
     // No message content by default, and no key anywhere.
     expect(client.attributes['gen_ai.input.messages']).toBeUndefined();
@@ -149,6 +153,8 @@ describe('telemetry spans', () => {
     }
     expect(client.ended).toBe(true);
     expect(client.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'gen_ai.response.model': expect.any(String) });
+    // Read off the chunks as they passed: no cache and no content capture assembled this stream.
+    expect(client.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
     expect(client.attributes['gen_ai.usage.output_tokens']).toEqual(expect.any(Number));
     expect(client.error).toBeUndefined();
     const server = only(g.telemetry.ofKind('server'));
@@ -219,6 +225,100 @@ describe('telemetry spans', () => {
   });
 });
 
+describe("telemetry spans of the local server's own refusals", () => {
+  let g: Gateways;
+  beforeAll(async () => {
+    g = await start({ MAX_BODY_BYTES: '1024' });
+  });
+  afterAll(() => stop(g));
+  beforeEach(() => {
+    g.telemetry.spans.length = 0;
+  });
+
+  test('a body over MAX_BODY_BYTES: a SERVER span in the client trace with 413 and error.type, named by its route', async () => {
+    const res = await chat(g, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] });
+    expect(res.status).toBe(413);
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server).toMatchObject({
+      name: 'POST /v1/chat/completions',
+      traceId: CLIENT_TRACE,
+      parentSpanId: CLIENT_PARENT,
+      ended: true,
+      attributes: { 'http.route': '/v1/chat/completions', 'http.response.status_code': 413, 'error.type': 'request_too_large' },
+    });
+    expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect(g.telemetry.ofKind('client')).toHaveLength(0);
+  });
+
+  test('a request that is not valid HTTP: a SERVER span with 400 and error.type', async () => {
+    const answer = await rawExchange(new URL(g.gw.url), 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
+    expect(answer.startsWith('HTTP/1.1 400')).toBe(true);
+    const server = only(g.telemetry.ofKind('server'));
+    expect(server).toMatchObject({ ended: true, attributes: { 'http.response.status_code': 400, 'error.type': 'bad_http_request' } });
+  });
+});
+
+/** Writes `request` on a fresh connection and reads until the server closes it. */
+function rawExchange(url: URL, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('telemetry spans of a token count', () => {
+  test("count_tokens counted by Anthropic: a CLIENT span for the call, the upstream in the client's trace", async () => {
+    const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
+    const telemetry = new RecordingTelemetry();
+    const gw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-upstream-key', ANTHROPIC_BASE_URL: anthropic.url }, { telemetry });
+    try {
+      const res = await fetch(`${gw.url}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: {
+          'x-api-key': DEFAULT_KEY,
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          traceparent: TRACEPARENT,
+          tracestate: 'vendor=1',
+        },
+        body: JSON.stringify({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-gateway-token-count')).toBe('exact');
+      const { input_tokens } = (await res.json()) as { input_tokens: number };
+      const server = only(telemetry.ofKind('server'));
+      expect(server).toMatchObject({ name: 'POST /v1/messages/count_tokens', traceId: CLIENT_TRACE, attributes: { 'http.response.status_code': 200 } });
+      const client = only(telemetry.ofKind('client'));
+      expect(client).toMatchObject({
+        name: 'count_tokens claude-3-5-haiku-latest',
+        parentSpanId: server.spanId,
+        ended: true,
+        attributes: {
+          'gen_ai.operation.name': 'count_tokens',
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.request.model': 'claude-3-5-haiku-latest',
+          'ai_gateway.counted_input_tokens': input_tokens,
+        },
+      });
+      // A count is not usage: no token attributes that a metric would add up.
+      expect(client.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+      const upstream = anthropic.requests.at(-1);
+      expect(upstream?.path).toBe('/v1/messages/count_tokens');
+      expect(upstream?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+      expect(upstream?.headers.tracestate).toBe('vendor=1');
+    } finally {
+      await gw.close();
+      await anthropic.close();
+    }
+  });
+});
+
 describe('telemetry spans with the response cache', () => {
   let g: Gateways;
   beforeAll(async () => {
@@ -268,7 +368,7 @@ describe('telemetry spans with message content captured', () => {
 });
 
 describe('telemetry spans of a request forwarded natively', () => {
-  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic, and the upstream gets its traceparent', async () => {
+  test('Anthropic Messages to Anthropic: the CLIENT span names anthropic and its stop reason (whole or streamed), and the upstream gets its traceparent', async () => {
     const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
     const telemetry = new RecordingTelemetry();
     const gw = await startGateway({ ANTHROPIC_API_KEY: 'sk-ant-upstream-key', ANTHROPIC_BASE_URL: anthropic.url }, { telemetry });
@@ -289,11 +389,64 @@ describe('telemetry spans of a request forwarded natively', () => {
         attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.max_tokens': 64 },
       });
       expect(client.attributes['gen_ai.usage.input_tokens']).toEqual(expect.any(Number));
+      const answer = (await res.json()) as { stop_reason: string };
+      expect(client.attributes['gen_ai.response.finish_reasons']).toEqual([answer.stop_reason]);
       expect(anthropic.requests.at(-1)?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
       expect(telemetry.everything()).not.toContain('sk-ant-upstream-key');
+
+      // Streamed: the reason comes with the message_delta event, as the stream passes.
+      telemetry.spans.length = 0;
+      const streamed = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': DEFAULT_KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', traceparent: TRACEPARENT },
+        body: JSON.stringify({ model: 'claude-3-5-haiku-latest', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const events = await streamed.text();
+      const delta = /event: message_delta\ndata: (.*)\n/.exec(events)?.[1];
+      const stopReason = (JSON.parse(delta ?? '{}') as { delta?: { stop_reason?: string } }).delta?.stop_reason;
+      expect(stopReason).toEqual(expect.any(String));
+      const streamedCall = only(telemetry.ofKind('client'));
+      expect(streamedCall.ended).toBe(true);
+      expect(streamedCall.attributes['gen_ai.response.finish_reasons']).toEqual([stopReason]);
     } finally {
       await gw.close();
       await anthropic.close();
+    }
+  });
+});
+
+describe('telemetry spans of a Bedrock call', () => {
+  test("chat and embeddings: Bedrock is sent the attempt's traceparent and the client's tracestate, signed with the request", async () => {
+    const telemetry = new RecordingTelemetry();
+    const four = await startFourProviders({ telemetry });
+    try {
+      const bedrock = four.fakes.bedrock;
+      const sent = { ...headers, authorization: `Bearer ${DEFAULT_KEY}` };
+      const res = await fetch(`${four.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: sent,
+        body: JSON.stringify({ model: 'bedrock/anthropic.claude-3-haiku-20240307-v1:0', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      const client = only(telemetry.ofKind('client'));
+      expect(client.attributes['gen_ai.provider.name']).toBe('aws.bedrock');
+      const call = bedrock.requests.at(-1);
+      expect(call?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${client.spanId}-01`);
+      expect(call?.headers.tracestate).toBe('vendor=1');
+      // Added before signing: the fake checks the SigV4 signature over the headers it names.
+      expect(String(call?.headers.authorization)).toContain('traceparent');
+
+      telemetry.spans.length = 0;
+      const embedded = await fetch(`${four.gw.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: sent,
+        body: JSON.stringify({ model: 'bedrock/amazon.titan-embed-text-v2:0', input: 'hi' }),
+      });
+      expect(embedded.status).toBe(200);
+      const embedding = only(telemetry.ofKind('client'));
+      expect(bedrock.requests.at(-1)?.headers.traceparent).toBe(`00-${CLIENT_TRACE}-${embedding.spanId}-01`);
+    } finally {
+      await four.close();
     }
   });
 });

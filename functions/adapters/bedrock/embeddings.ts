@@ -8,6 +8,7 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/openai-ty
 import type { CallContext, EmbeddingsResult } from '../../core/providers/provider';
 import { CallGuard } from './call';
 import { PROVIDER } from './errors';
+import { withTraceContext } from './trace-context';
 
 export type EmbeddingFamily = 'titan-v1' | 'titan-v2' | 'cohere';
 
@@ -111,12 +112,15 @@ interface Invoked {
 }
 
 async function invoke(client: BedrockRuntimeClient, modelId: string, body: Record<string, unknown>, ctx: CallContext): Promise<Invoked> {
-  const command = new InvokeModelCommand({
-    modelId,
-    body: new TextEncoder().encode(JSON.stringify(body)),
-    contentType: 'application/json',
-    accept: 'application/json',
-  });
+  const command = withTraceContext(
+    new InvokeModelCommand({
+      modelId,
+      body: new TextEncoder().encode(JSON.stringify(body)),
+      contentType: 'application/json',
+      accept: 'application/json',
+    }),
+    ctx,
+  );
   let headerTokens = 0;
   // The token-count header is not part of the modelled output: read it off the raw response.
   command.middlewareStack.add(

@@ -22,6 +22,7 @@ import { PROVIDER } from './errors';
 import { cappedEvents, capResponse } from './response-cap';
 import { toOpenAIChunks, toOpenAICompletion, type AnswerMeta } from './from-converse';
 import { toConverseInput } from './to-converse';
+import { withTraceContext } from './trace-context';
 
 export interface BedrockOptions {
   /** The provider's name in routes, metrics and usage: `bedrock`, or a named region's (`bedrock-west`). */
@@ -75,7 +76,7 @@ export class BedrockProvider implements Provider {
     const guard = new CallGuard(ctx);
     const maxBytes = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (!request.stream) {
-      const command = new ConverseCommand(input);
+      const command = withTraceContext(new ConverseCommand(input), ctx);
       capResponse(command, maxBytes, false);
       try {
         const out = await guard.run((abortSignal) => client.send(command, { abortSignal }));
@@ -86,7 +87,7 @@ export class BedrockProvider implements Provider {
     }
     // Resolves with the response head; the events are read as the client reads the chunks.
     let stream: ConverseStreamCommandOutput['stream'];
-    const command = new ConverseStreamCommand(input);
+    const command = withTraceContext(new ConverseStreamCommand(input), ctx);
     const cap = capResponse(command, maxBytes, true);
     try {
       stream = (await guard.run((abortSignal) => client.send(command, { abortSignal }))).stream;

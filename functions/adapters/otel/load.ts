@@ -2,11 +2,11 @@
 // export loads nothing of the OpenTelemetry SDK (the local build puts it in a chunk of its own).
 import type { GatewayConfig } from '../../config';
 import type { Logger } from '../../core/logger';
-import { redactText } from '../../core/redact';
+import { logExportFailure } from './export-failure';
 import type { ExportingTelemetry } from './telemetry';
 
 export async function loadOtlpTelemetry(config: GatewayConfig, logger: Logger): Promise<ExportingTelemetry | undefined> {
   if (!config.otlp) return undefined;
   const { exportingTelemetry } = await import('./telemetry');
-  return exportingTelemetry(config.otlp, config.version, (err) => logger.warn('telemetry export failed', { error: redactText(String(err)) }));
+  return exportingTelemetry(config.otlp, config.version, logExportFailure(logger));
 }

@@ -61,6 +61,7 @@ export class OpenAIProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (request.stream) {
@@ -81,6 +82,7 @@ export class OpenAIProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const raw = await readText(res, this.name, ctx.maxResponseBytes);
@@ -108,6 +110,7 @@ export class OpenAIProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (res.headers['content-type']?.toLowerCase().startsWith('text/event-stream')) return responsesStream(res, ctx.maxResponseBytes);

@@ -23,10 +23,12 @@ export interface CallContext {
   maxResponseBytes?: number;
   /**
    * The W3C `traceparent` of this attempt's CLIENT span, when telemetry is on: HTTP upstreams are
-   * sent it (upstream-http.ts). Bedrock's calls go through the AWS SDK, which does not send it:
-   * in Lambda the SDK adds X-Ray's own `X-Amzn-Trace-Id` when X-Ray tracing is active.
+   * sent it (upstream-http.ts), Bedrock through a middleware on its SDK command; X-Ray's own
+   * `X-Amzn-Trace-Id` is left to the SDK.
    */
   traceparent?: string;
+  /** The W3C `tracestate` the client sent, forwarded with `traceparent`. */
+  tracestate?: string;
 }
 
 export interface EmbeddingsResult {

@@ -18,6 +18,8 @@ export interface UpstreamRequest {
   timeoutMs: number;
   /** The W3C trace context of the CLIENT span this call is made in, sent as `traceparent`. */
   traceparent?: string;
+  /** The trace's W3C `tracestate` (the client's vendors' entries), sent with `traceparent`. */
+  tracestate?: string;
 }
 
 export type UpstreamResponse = http.IncomingMessage & { statusCode: number };
@@ -77,7 +79,10 @@ export function sendUpstream(req: UpstreamRequest): Promise<UpstreamResponse> {
   const headers: Record<string, string | number> = { ...req.headers };
   if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
   // Every HTTP upstream (OpenAI, Azure, Anthropic, Ollama) continues the request's trace.
-  if (req.traceparent) headers.traceparent = req.traceparent;
+  if (req.traceparent) {
+    headers.traceparent = req.traceparent;
+    if (req.tracestate) headers.tracestate = req.tracestate;
+  }
 
   return new Promise((resolve, reject) => {
     if (req.signal?.cancelled) {

@@ -26,6 +26,11 @@ import { ANTHROPIC_KEY, type ApiKeySource } from '../../tenant-auth';
 import { estimateTokens } from '../../usage-estimate';
 import { parseJsonBody, type Json } from '../../validate';
 import type { AnthropicErrorBody } from '../../providers/anthropic/types';
+import { attemptSpans } from '../../attempt-spans';
+import type { Telemetry } from '../../ports/telemetry';
+import type { ProviderDirectory } from '../../provider-names';
+import { redactText } from '../../redact';
+import { NO_SPAN } from '../../telemetry';
 import { messagesErrorBody, messagesErrorStatus } from './errors';
 import { forwardedHeaders, MESSAGES_API, messagesBody } from './native';
 
@@ -46,6 +51,10 @@ export interface CountTokensDeps {
   /** Milliseconds an upstream may stay silent (UPSTREAM_TIMEOUT). */
   upstreamTimeoutMs: number;
   logger: Logger;
+  /** Where the provider's count call gets its CLIENT span; none when absent or off. */
+  telemetry?: Telemetry;
+  /** Provider names to their types, for `gen_ai.provider.name`. */
+  directory: ProviderDirectory;
 }
 
 /** The count_tokens route, with the key source and the error shape of the Messages API. */
@@ -74,23 +83,43 @@ export class CountTokensRoute {
     const target = deps.plan({ model, forcedProvider: req.headers['x-provider'], tenant })[0];
     const provider = target && deps.providers.get(target.provider);
     if (target && provider?.configured && provider.countInputTokens && forwardsNatively(provider, MESSAGES_API)) {
-      const counted = await this.countAt(provider, target.model, body, req, ids);
+      const counted = await this.countAt(provider, target, body, req, ids);
       if (counted !== undefined) return count(counted, 'exact', provider.name);
     }
     return count(estimateTokens(req.body.length), 'estimate', target?.provider);
   }
 
   /** The provider's own count; undefined when its breaker is open or it failed on its side. */
-  private async countAt(provider: Provider, model: string, body: Json, req: ApiRequest, ids: RequestIds): Promise<number | undefined> {
+  private async countAt(provider: Provider, target: PlannedTarget, body: Json, req: ApiRequest, ids: RequestIds): Promise<number | undefined> {
     const { deps } = this;
+    const { model } = target;
     const admission = await deps.breaker.admit(provider.name, deps.now());
     if (admission === 'rejected' || !provider.countInputTokens) return undefined;
     const call: NativeCall = { body: messagesBody(body, req.body, model), model, headers: forwardedHeaders(req.headers) };
+    const { telemetry } = deps;
+    const span = telemetry?.enabled && ids.span !== NO_SPAN ? attemptSpans(telemetry, ids, deps.directory, 'count_tokens', {})(provider, target) : NO_SPAN;
+    const traced = span !== NO_SPAN;
     try {
-      const counted = await provider.countInputTokens(MESSAGES_API, call, { signal: req.signal, requestId: ids.requestId, timeoutMs: deps.upstreamTimeoutMs });
+      const counted = await provider.countInputTokens(MESSAGES_API, call, {
+        signal: req.signal,
+        requestId: ids.requestId,
+        timeoutMs: deps.upstreamTimeoutMs,
+        traceparent: traced ? span.traceparent() : undefined,
+        tracestate: traced ? span.tracestate() : undefined,
+      });
       void deps.breaker.recordSuccess(provider.name, admission);
+      if (traced) {
+        // The count is not tokens used: it stays out of gen_ai.usage.* and the token-usage metric.
+        span.setAttributes({ 'ai_gateway.counted_input_tokens': counted });
+        span.end();
+      }
       return counted;
     } catch (err) {
+      if (traced) {
+        const type = err instanceof GatewayError ? (err.code ?? String(err.status)) : 'error';
+        span.recordError(type, redactText(err instanceof Error ? err.message : String(err)));
+        span.end();
+      }
       // The client's own mistake (an invalid request, an unknown model) is its to see; a provider fault is not.
       if (!(err instanceof GatewayError) || (!err.retryable && err.status !== 504)) {
         deps.breaker.release(provider.name, admission);

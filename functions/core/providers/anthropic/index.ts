@@ -67,6 +67,7 @@ export class AnthropicProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     if (request.stream) {
@@ -116,6 +117,7 @@ export class AnthropicProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw errorFromBody(res.statusCode, await readText(res, this.name, ERROR_BODY_BYTES).catch(() => ''), res.headers);
     return res;

@@ -37,6 +37,7 @@ export class OllamaProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     if (!request.stream) {
@@ -85,6 +86,7 @@ export class OllamaProvider implements Provider {
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
       traceparent: ctx.traceparent,
+      tracestate: ctx.tracestate,
     });
     if (res.statusCode >= 300) throw await errorFrom(res, this.name);
     const parsed = parseUpstreamJson<{ model?: string; embeddings?: number[][]; prompt_eval_count?: number }>(

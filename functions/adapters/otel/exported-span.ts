@@ -1,0 +1,190 @@
+// One span of the port (core/ports/telemetry.ts) held as the SDK's exporters read a finished span
+// (ReadableSpan): its attributes are kept in one plain object as the core sets them, and when it
+// ends it goes straight to the batch span processor. The SDK's own Span would copy and validate
+// every attribute, read the clock through its own conversions and go through a Tracer, per span.
+import {
+  SpanStatusCode,
+  TraceFlags,
+  type AttributeValue as SdkAttributeValue,
+  type Attributes as SdkAttributes,
+  type HrTime,
+  type Link,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
+} from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import type { Attributes, Span } from '../../core/ports/telemetry';
+import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../core/telemetry';
+import type { GenAiMetrics } from './genai-metrics';
+
+/** Where a span's facts go: what every span of the process shares. */
+export interface SpanHome {
+  resource: Resource;
+  scope: InstrumentationScope;
+  /** Takes a finished, sampled span (the batch span processor). */
+  finished(span: ReadableSpan): void;
+  /** The GenAI metrics a provider call (CLIENT span) feeds as it ends. */
+  metrics: GenAiMetrics;
+}
+
+const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
+const NO_LINKS: Link[] = [];
+const NO_EVENTS: TimedEvent[] = [];
+
+/** Epoch milliseconds (fractions kept) as OpenTelemetry's [seconds, nanoseconds]. */
+export const hrTimeOf = (ms: number): HrTime => {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+};
+
+/** Now, in epoch milliseconds with sub-millisecond precision. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+export class ExportedSpan implements Span, ReadableSpan {
+  /**
+   * Keys and values as they were set, in order (a later value of a key wins): one array per span
+   * while it waits for its batch, rather than an object of twenty-odd dotted keys, which V8 keeps
+   * as a hash table and the garbage collector then copies and promotes with every waiting span.
+   */
+  private readonly pairs: Array<string | SdkAttributeValue> = [];
+  private attributeObject: SdkAttributes | undefined;
+  readonly links = NO_LINKS;
+  status = UNSET;
+  ended = false;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+  /** Milliseconds from the call's start to its first chunk, for a stream. */
+  private firstChunkAfterMs: number | undefined;
+  /** Made by the first event: most spans have none. */
+  private eventList: TimedEvent[] | undefined;
+  private endMs = 0;
+
+  constructor(
+    readonly name: string,
+    readonly kind: SpanKind,
+    private readonly context: SpanContext,
+    readonly parentSpanContext: SpanContext | undefined,
+    private readonly startMs: number,
+    attributes: Attributes | undefined,
+    private readonly home: SpanHome,
+    /** A provider call: its end feeds the GenAI metrics. */
+    private readonly providerCall: boolean,
+  ) {
+    if (attributes) this.setAttributes(attributes);
+  }
+
+  // Times are kept as numbers and converted when the exporter reads them, once per span.
+  get startTime(): HrTime {
+    return hrTimeOf(this.startMs);
+  }
+
+  get endTime(): HrTime {
+    return hrTimeOf(this.endMs);
+  }
+
+  get duration(): HrTime {
+    return hrTimeOf(Math.max(0, this.endMs - this.startMs));
+  }
+
+  /** The attributes as the exporters read them: made once, when the span's batch is serialised. */
+  get attributes(): SdkAttributes {
+    if (this.attributeObject) return this.attributeObject;
+    const out: SdkAttributes = {};
+    for (let i = 0; i < this.pairs.length; i += 2) out[this.pairs[i] as string] = this.pairs[i + 1] as SdkAttributeValue;
+    if (this.ended) this.attributeObject = out;
+    return out;
+  }
+
+  get events(): TimedEvent[] {
+    return this.eventList ?? NO_EVENTS;
+  }
+
+  get traceId(): string {
+    return this.context.traceId;
+  }
+
+  get spanId(): string {
+    return this.context.spanId;
+  }
+
+  get resource(): Resource {
+    return this.home.resource;
+  }
+
+  get instrumentationScope(): InstrumentationScope {
+    return this.home.scope;
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+
+  traceparent(): string {
+    return `00-${this.context.traceId}-${this.context.spanId}-${this.context.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
+  }
+
+  tracestate(): string | undefined {
+    return this.context.traceState?.serialize() || undefined;
+  }
+
+  setAttributes(attributes: Attributes): void {
+    if (this.ended) return;
+    // The port's arrays are readonly; the exporters only read them.
+    for (const key in attributes) this.pairs.push(key, attributes[key] as SdkAttributeValue);
+  }
+
+  recordError(type: string, message: string): void {
+    if (this.ended) return;
+    this.pairs.push('error.type', type);
+    this.status = { code: SpanStatusCode.ERROR, message };
+  }
+
+  addEvent(name: string, attributes?: Attributes, atMs?: number): void {
+    if (this.ended) return;
+    const at = atMs ?? nowMs();
+    this.eventList ??= [];
+    this.eventList.push({ name, attributes: attributes as SdkAttributes | undefined, time: hrTimeOf(at), droppedAttributesCount: 0 });
+    if (name !== FIRST_CHUNK_EVENT) return;
+    // The core measures it on its own clock; the event's time is the fallback.
+    const measured = attributes?.[TIME_TO_FIRST_CHUNK_MS];
+    this.firstChunkAfterMs = typeof measured === 'number' ? measured : at - this.startMs;
+  }
+
+  end(endMs?: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endMs = endMs ?? nowMs();
+    if (this.context.traceFlags & TraceFlags.SAMPLED) this.home.finished(this);
+    if (this.providerCall) this.recordMetrics(this.endMs - this.startMs);
+  }
+
+  /** The value last set for `key`. */
+  private valueOf(key: string): SdkAttributeValue | undefined {
+    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.pairs[i + 1] as SdkAttributeValue;
+    return undefined;
+  }
+
+  private recordMetrics(durationMs: number): void {
+    const operation = this.valueOf('gen_ai.operation.name');
+    if (typeof operation !== 'string') return;
+    this.home.metrics.record({
+      operation,
+      provider: text(this.valueOf('gen_ai.provider.name')),
+      requestModel: text(this.valueOf('gen_ai.request.model')),
+      responseModel: text(this.valueOf('gen_ai.response.model')),
+      serverAddress: text(this.valueOf('server.address')),
+      errorType: text(this.valueOf('error.type')),
+      durationS: durationMs / 1000,
+      firstChunkS: this.firstChunkAfterMs === undefined ? undefined : this.firstChunkAfterMs / 1000,
+      inputTokens: count(this.valueOf('gen_ai.usage.input_tokens')),
+      outputTokens: count(this.valueOf('gen_ai.usage.output_tokens')),
+    });
+  }
+}
+
+const text = (value: SdkAttributeValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+const count = (value: SdkAttributeValue | undefined): number | undefined => (typeof value === 'number' ? value : undefined);
