@@ -27,7 +27,7 @@ test.each(['collector:4318', 'grpc://collector:4317', 'not a url'])('otlpEndpoin
   } catch (err) {
     message = (err as Error).message;
   }
-  expect(message).toMatch(/^AiGatewayStack: context otlpEndpoint must be an http\(s\) URL/);
+  expect(message).toMatch(/^AiGateway: context otlpEndpoint must be an http\(s\) URL/);
   expect(message).toContain(value);
   expect(message).not.toContain('\n');
 });
