@@ -8,7 +8,6 @@ import { startLocalGateway, type LocalGateway } from '../../functions/local/app'
 import { startOpenAIUpstream, type FakeUpstream } from '../fakes/openai-upstream';
 import { usePostgres } from '../helpers/postgres';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- parsed response JSON in assertions */
 const postgres = usePostgres();
 let openai: FakeUpstream;
 let gw: LocalGateway;
@@ -27,11 +26,20 @@ afterAll(async () => {
   await openai?.close();
 });
 
-const read = async (path: string): Promise<any> => {
+/** What the assertions read of the admin API's answers. */
+interface Overview {
+  totals: { request_count: number; errors: number; error_rate: number };
+  per_day: Array<{ date: string; request_count: number }>;
+}
+interface Listing<T> {
+  data: T[];
+}
+
+async function read<T>(path: string): Promise<T> {
   const r = await fetch(`${gw.url}${path}`);
   expect(r.status).toBe(200);
-  return r.json();
-};
+  return (await r.json()) as T;
+}
 const complete = (key: string): Promise<Response> =>
   fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -46,23 +54,23 @@ test('a tenant spends and meets an upstream error: the overview counts the error
     body: JSON.stringify({ id: 'pg-console', name: 'PG console', budget_usd: 0.0005, allow_overage: true }),
   });
   expect(created.status).toBe(201);
-  const { api_key: key } = (await created.json()) as any;
+  const { api_key: key } = (await created.json()) as { api_key: string };
 
   expect((await complete(key)).status).toBe(200);
   openai.setBehaviour({ status: 400, times: 1 });
   expect((await complete(key)).status).toBe(400);
   await gw.gateway.flush();
 
-  const overview = await read('/admin/overview');
+  const overview = await read<Overview>('/admin/overview');
   expect(overview.totals).toMatchObject({ request_count: 2, errors: 1, error_rate: 0.5 });
   const today = new Date().toISOString().slice(0, 10);
-  expect(overview.per_day.find((d: any) => d.date === today)).toMatchObject({ request_count: 2 });
+  expect(overview.per_day.find((d) => d.date === today)).toMatchObject({ request_count: 2 });
 
-  const alerts = (await read('/admin/tenants/pg-console/alerts')).data;
-  expect(alerts.map((a: any) => a.threshold_pct)).toContain(50);
-  expect(alerts[0].period).toBe(today.slice(0, 7));
+  const alerts = (await read<Listing<{ period: string; threshold_pct: number }>>('/admin/tenants/pg-console/alerts')).data;
+  expect(alerts.map((a) => a.threshold_pct)).toContain(50);
+  expect(alerts[0]?.period).toBe(today.slice(0, 7));
 
-  const audit = (await read('/admin/audit?actor=anonymous&action=tenant.create&tenant_id=pg-console')).data;
+  const audit = (await read<Listing<unknown>>('/admin/audit?actor=anonymous&action=tenant.create&tenant_id=pg-console')).data;
   expect(audit).toHaveLength(1);
-  expect((await read('/admin/audit?action=tenant.delete')).data).toEqual([]);
+  expect((await read<Listing<unknown>>('/admin/audit?action=tenant.delete')).data).toEqual([]);
 });
