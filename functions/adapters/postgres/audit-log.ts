@@ -1,9 +1,22 @@
 // The audit trail in PostgreSQL: one row per admin write, read newest first (by time, then id,
-// as every backend orders it), optionally one tenant's.
-import type { AuditEntry, AuditLog } from '../../core/ports';
+// as every backend orders it), filtered as the query asks.
+import type { AuditEntry, AuditLog, AuditQuery } from '../../core/ports';
 import type { PgDatabase } from './pool';
 
 const DEFAULT_LIST_LIMIT = 100;
+const COLUMNS = 'id, at, actor, action, tenant_id, details';
+
+/**
+ * Each condition a query may set, as SQL on its parameter. `at` is ISO text in the "C" collation,
+ * so the bounds compare byte by byte, as auditMatches compares them.
+ */
+const FILTERS: ReadonlyArray<{ field: Exclude<keyof AuditQuery, 'limit'>; test: (param: string) => string }> = [
+  { field: 'tenant_id', test: (p) => `tenant_id = ${p}` },
+  { field: 'actor', test: (p) => `actor = ${p}` },
+  { field: 'action', test: (p) => `action = ${p}` },
+  { field: 'from', test: (p) => `at >= ${p}` },
+  { field: 'to', test: (p) => `at <= ${p}` },
+];
 
 interface Row {
   id: string;
@@ -35,16 +48,17 @@ export class PgAuditLog implements AuditLog {
     ]);
   }
 
-  async list(query: { tenant_id?: string; limit?: number }): Promise<AuditEntry[]> {
-    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-    const columns = 'id, at, actor, action, tenant_id, details';
-    const rows =
-      query.tenant_id === undefined
-        ? await this.db.query<Row>({ text: `SELECT ${columns} FROM audit_log ORDER BY at DESC, id DESC LIMIT $1` }, [limit])
-        : await this.db.query<Row>({ text: `SELECT ${columns} FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2` }, [
-            query.tenant_id,
-            limit,
-          ]);
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
+    const values: unknown[] = [];
+    const conditions = FILTERS.flatMap(({ field, test }) => {
+      const value = query[field];
+      if (value === undefined) return [];
+      values.push(value);
+      return [test(`$${values.length}`)];
+    });
+    values.push(query.limit ?? DEFAULT_LIST_LIMIT);
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')} ` : '';
+    const rows = await this.db.query<Row>({ text: `SELECT ${COLUMNS} FROM audit_log ${where}ORDER BY at DESC, id DESC LIMIT $${values.length}` }, values);
     return rows.map(toEntry);
   }
 }

@@ -67,7 +67,7 @@ export async function openPostgresStores(settings: DatabaseSettings, opts: OpenD
     responses: new PgResponseStore(requestPath),
     usage,
     usageReader: new PgUsageStore(requestPath),
-    claims: new PgAlertClaims(db),
+    claims: new PgAlertClaims(db, { now: opts.now }),
     ping: () => requestPath.query({ name: 'ping', text: 'SELECT 1' }),
     async close() {
       stopPruning();

@@ -7,13 +7,14 @@ import type { PgDatabase } from './pool';
 const PRUNE = [
   "DELETE FROM usage_requests WHERE counted_at < now() - interval '15 days'",
   "DELETE FROM budget_accounts WHERE updated_at < now() - interval '45 days'",
-  "DELETE FROM alert_claims WHERE claimed_at < now() - interval '45 days'",
 ];
 
 const HOUR_MS = 3_600_000;
 
 export async function prune(db: PgDatabase, nowMs: number): Promise<void> {
   for (const text of PRUNE) await db.query({ text });
+  // Claims and stored responses carry the gateway's clock, so they age by it too.
+  await db.query({ text: "DELETE FROM alert_claims WHERE claimed_at < to_timestamp($1::double precision / 1000) - interval '45 days'" }, [nowMs]);
   await db.query({ text: 'DELETE FROM stored_responses WHERE expires_at_ms <= $1' }, [nowMs]);
 }
 

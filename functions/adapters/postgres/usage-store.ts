@@ -3,11 +3,11 @@
 // statement: the marker insert gates both upserts, so a redelivered event, even at the same time
 // on another replica, changes nothing (the second insert waits for the first and finds its row).
 // A batch (applyMany) is one statement too, updating each counter row once for all its events.
-// The counted columns are listed once (COUNTERS): the statements and the read are built from it.
+// The counted columns are listed once (COUNTERS): the statements and the reads are built from it.
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { emptyTotals, roundUsd, sumTotals } from '../../core/usage-totals';
+import { emptyTotals, isErrorStatus, roundUsd, sumTotals } from '../../core/usage-totals';
 import { usdText } from './money';
-import type { PgDatabase } from './pool';
+import type { PgDatabase, Statement } from './pool';
 
 /** One counted column of usage_daily: what an event adds to it, and where its sum goes in UsageTotals. */
 interface Counter {
@@ -25,6 +25,7 @@ const COUNTERS: readonly Counter[] = [
   { column: 'cached_tokens', sqlType: 'bigint', of: (e) => e.cached_tokens },
   { column: 'cost_usd', sqlType: 'numeric', of: (e) => usdText(e.cost_usd), total: 'cost_usd' },
   { column: 'cache_hits', sqlType: 'bigint', of: (e) => (e.cache_hit ? 1 : 0), total: 'cache_hits' },
+  { column: 'errors', sqlType: 'bigint', of: (e) => (isErrorStatus(e.status) ? 1 : 0), total: 'errors' },
 ];
 
 // $1 request id, $2 tenant, $3 day, $4 model, $5 month, $6 the event's cost, then one per counter.
@@ -79,15 +80,24 @@ LEFT JOIN usage_monthly um ON um.tenant_id = i.tenant_id AND um.month = i.month
 ORDER BY i.ord`,
 };
 
+const SUMS = COUNTERS.filter((c) => c.total)
+  .map((c) => `sum(${c.column})::text AS ${c.column}`)
+  .join(', ');
+
+// $1 tenant, $2 first day, $3 last day (both included).
 const BY_MODEL = {
   name: 'usage_by_model',
-  text: `SELECT model, ${COUNTERS.filter((c) => c.total)
-    .map((c) => `sum(${c.column})::text AS ${c.column}`)
-    .join(', ')}
-FROM usage_daily WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY model`,
+  text: `SELECT model AS key, ${SUMS} FROM usage_daily WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY model`,
 };
 
-type TotalsRow = { model: string } & Record<string, string>;
+// Days as "YYYY-MM-DD" whatever the session's DateStyle.
+const BY_DAY = {
+  name: 'usage_by_day',
+  text: `SELECT to_char(day, 'YYYY-MM-DD') AS key, ${SUMS} FROM usage_daily WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date GROUP BY day`,
+};
+
+/** A model's or a day's sums, as text (numeric sums exceed a double's exact range). */
+type TotalsRow = { key: string } & Record<string, string>;
 
 /** The one place a row of sums becomes UsageTotals. */
 function totalsOf(row: TotalsRow): UsageTotals {
@@ -166,7 +176,16 @@ export class PgUsageStore implements UsageStore {
   }
 
   async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    const rows = await this.db.query<TotalsRow>(BY_MODEL, [tenantId, fromIso.slice(0, 10), toIso.slice(0, 10)]);
-    return Object.fromEntries(rows.map((r) => [r.model, totalsOf(r)]));
+    return this.sums(BY_MODEL, tenantId, fromIso, toIso);
+  }
+
+  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    return this.sums(BY_DAY, tenantId, fromIso, toIso);
+  }
+
+  /** The tenant's totals over whole UTC days, grouped as `statement` groups them. */
+  private async sums(statement: Statement, tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    const rows = await this.db.query<TotalsRow>(statement, [tenantId, fromIso.slice(0, 10), toIso.slice(0, 10)]);
+    return Object.fromEntries(rows.map((r) => [r.key, totalsOf(r)]));
   }
 }
