@@ -169,7 +169,10 @@ export async function invokeBundle(o: { taskRoot: string; nodePath: string; env:
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  // A handler that never settles would keep the process alive: the invocation's timeout ends it.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
   const line = output.split('\n').find((l) => l.startsWith('INVOCATION_RESULT '));
   return { result: line ? JSON.parse(line.slice('INVOCATION_RESULT '.length)) : undefined, output, exitCode };
 }
