@@ -65,12 +65,29 @@ export interface ComposeOptions {
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
+  return assembleGateway(config, logger, await composeFoundation(config, logger, opts), opts);
+}
+
+/**
+ * What a gateway stands on that the provider keys do not change: the stores, the usage pipeline,
+ * the metrics and the store guards. The chat Lambda composes it while it reads the keys, and
+ * keeps it when new keys recompose the gateway.
+ */
+export interface GatewayFoundation {
+  stores: Stores;
+  state: StateStores;
+  usage: UsagePipeline;
+  usageReader: ReturnType<typeof guardedUsageReader>;
+  tenants: ReturnType<typeof tenantLookup>['tenants'];
+  tenantCache?: CachedTenantStore;
+  guards: StoreGuards;
+  backends: Backends;
+  metrics: MetricsRegistry;
+  recorder: Metrics;
+}
+
+export async function composeFoundation(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<GatewayFoundation> {
   const now = opts.now ?? Date.now;
-  const prices = new PriceBook(config.routing.prices);
-  const byName = new Map<string, Provider>();
-  for (const p of [...configuredProviders(config, prices), ...(opts.providers ?? [])]) {
-    byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
-  }
   const metrics = new MetricsRegistry();
   const recorder: Metrics = opts.metrics ?? metrics;
   const guards = new StoreGuards({ now, logger, metrics: recorder });
@@ -87,6 +104,19 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     backends,
   );
   const usage = await createUsagePipeline(config, usageStores, logger);
+  const usageReader = guardedUsageReader(usageStores, guards);
+  return { stores, state, usage, usageReader, tenants, tenantCache, guards, backends, metrics, recorder };
+}
+
+/** The gateway over a foundation, with the providers of `config` (whose keys it holds). */
+export function assembleGateway(config: GatewayConfig, logger: Logger, foundation: GatewayFoundation, opts: ComposeOptions = {}): ComposedGateway {
+  const now = opts.now ?? Date.now;
+  const { stores, state, usage, usageReader, tenants, tenantCache, guards, backends, metrics, recorder } = foundation;
+  const prices = new PriceBook(config.routing.prices);
+  const byName = new Map<string, Provider>();
+  for (const p of [...configuredProviders(config, prices), ...(opts.providers ?? [])]) {
+    byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
+  }
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
@@ -102,7 +132,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     cooldowns: new Cooldowns(state.cooldownStore, config.cooldowns, now, opts.sleep ?? sleep),
     usage: usage.sink,
-    usageReader: guardedUsageReader(usageStores, guards),
+    usageReader,
     budgetLedger: budgetLedgerStack(state.budgetLedger, {
       guard: state.budgetGuard,
       leases: opts.budgetLeases !== false,
