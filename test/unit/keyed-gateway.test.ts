@@ -12,16 +12,24 @@ import { silentLogger } from '../../functions/core/logger';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ai-gateway/provider-keys-AbCdEf';
 
-/** A Secrets Manager client whose answers the test releases one by one. */
+/**
+ * A Secrets Manager client whose answers the test releases one by one. Like the SDK's, it runs the
+ * command's own middleware before the request leaves; then the answer is up to the test.
+ */
 class HeldClient implements SecretsClient {
   readonly pending: Array<(text: string) => void> = [];
-  send(_command: GetSecretValueCommand): Promise<GetSecretValueCommandOutput> {
+  async send(command: GetSecretValueCommand): Promise<GetSecretValueCommandOutput> {
+    const leave = command.middlewareStack.resolve(async () => ({ output: { $metadata: {} }, response: {} }), {});
+    await leave({ input: command.input });
     return new Promise((resolve) => this.pending.push((text) => resolve({ $metadata: {}, ARN, SecretString: text })));
   }
 }
 
 const keys = (openai: string): string => JSON.stringify({ OPENAI_API_KEY: openai });
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Lets the pending callbacks run (a few turns of the event loop; no timers involved). */
+const settle = async (): Promise<void> => {
+  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 function setup(foundation: () => Promise<{ id: number }>) {
   const client = new HeldClient();
@@ -41,7 +49,7 @@ function setup(foundation: () => Promise<{ id: number }>) {
   return { client, source, composed, secret, advance: (ms: number) => (clock += ms) };
 }
 
-test('the stores are composed while the secret is read, then the gateway with the keys over them', async () => {
+test('the stores are composed once the secret request has left, during its round trip; then the gateway with the keys over them', async () => {
   let started = 0;
   const { client, source, composed } = setup(async () => ({ id: ++started }));
   const ready = source.get();

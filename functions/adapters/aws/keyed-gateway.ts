@@ -27,6 +27,8 @@ export interface KeyedGatewayOptions<TConfig extends ProviderSettings, TFoundati
   logger: Logger;
 }
 
+const settledAnyway = (): void => undefined;
+
 export function keyedGateway<TConfig extends ProviderSettings, TFoundation = undefined>({
   config,
   foundation,
@@ -35,11 +37,22 @@ export function keyedGateway<TConfig extends ProviderSettings, TFoundation = und
   logger,
 }: KeyedGatewayOptions<TConfig, TFoundation>): GatewaySource {
   const startFoundation = (): Promise<TFoundation> => (foundation ? foundation() : Promise.resolve(undefined as TFoundation));
+  // Composing the stores is CPU work (loading the DynamoDB client), and the SDK reads its config
+  // files before it sends: the stores are composed once the secret's request has left (or the
+  // read is over, whichever comes first), so that its round trip overlaps them.
+  const startFoundationOnceSent = (sent: Promise<void>, read: Promise<unknown>): Promise<TFoundation> =>
+    Promise.race([sent, read.then(settledAnyway, settledAnyway)])
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(startFoundation);
   let base: Promise<TFoundation> | undefined;
   const setup = async (): Promise<ComposedGateway> => {
     // The secret's request goes out first; the foundation is composed during its round trip.
-    const keys = secret?.load();
-    base ??= startFoundation();
+    let sent: () => void = settledAnyway;
+    const requestSent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const keys = secret?.load(() => sent());
+    base ??= keys ? startFoundationOnceSent(requestSent, keys) : startFoundation();
     const mine = base;
     try {
       if (!keys) return compose(config, await mine);
