@@ -27,7 +27,8 @@ export interface KeyedGatewayOptions<TConfig extends ProviderSettings, TFoundati
   logger: Logger;
 }
 
-const settledAnyway = (): void => undefined;
+/** For a promise whose outcome does not matter, only that it settled. */
+const ignore = (): void => undefined;
 
 export function keyedGateway<TConfig extends ProviderSettings, TFoundation = undefined>({
   config,
@@ -41,13 +42,13 @@ export function keyedGateway<TConfig extends ProviderSettings, TFoundation = und
   // files before it sends: the stores are composed once the secret's request has left (or the
   // read is over, whichever comes first), so that its round trip overlaps them.
   const startFoundationOnceSent = (sent: Promise<void>, read: Promise<unknown>): Promise<TFoundation> =>
-    Promise.race([sent, read.then(settledAnyway, settledAnyway)])
+    Promise.race([sent, read.then(ignore, ignore)])
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(startFoundation);
   let base: Promise<TFoundation> | undefined;
   const setup = async (): Promise<ComposedGateway> => {
     // The secret's request goes out first; the foundation is composed during its round trip.
-    let sent: () => void = settledAnyway;
+    let sent: () => void = ignore;
     const requestSent = new Promise<void>((resolve) => {
       sent = resolve;
     });

@@ -62,7 +62,7 @@ const CLIENT_PACKAGE = '@aws-sdk/client-bedrock-runtime';
 /**
  * The HTTP/1.1 handler of the very SDK the client comes from (a dependency the client package
  * declares), so client and handler always match: in Lambda both are the runtime's, and the
- * bundles carry no @smithy code of their own.
+ * bundles carry no HTTP handler of their own.
  */
 function sdkHttp1Handler(options: NodeHttpHandlerOptions): NodeHttpHandler {
   const requireFromClient = createRequire(require.resolve(CLIENT_PACKAGE));
