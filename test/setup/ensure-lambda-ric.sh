@@ -41,18 +41,19 @@ ensure_node() {
 
 ensure_build_tools() {
   local missing=()
-  for tool in cmake autoconf automake libtoolize make g++; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  # node-gyp needs python3; the bundled sources are .tar.xz archives.
+  for tool in cmake autoconf automake libtoolize make g++ python3 xz; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
   [ ${#missing[@]} -eq 0 ] && return
   echo "ensure-lambda-ric: ${missing[*]} not found: installing Debian's build tools" >&2
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      echo "cannot install build tools without root: run 'apt-get install -y cmake autoconf automake libtool make g++' first" >&2
+      echo "cannot install build tools without root: run 'apt-get install -y cmake autoconf automake libtool make g++ python3 xz-utils' first" >&2
       exit 1
     fi
   fi
   $sudo apt-get update >&2
-  $sudo apt-get install -y cmake autoconf automake libtool make g++ python3 >&2
+  $sudo apt-get install -y cmake autoconf automake libtool make g++ python3 xz-utils >&2
 }
 
 ensure_ric() {
