@@ -4,7 +4,7 @@
 // What a client sees: chunks as the provider produces them, a failing provider ending the stream
 // visibly, usage handed over before the invocation ends, the admin API answering an HTTP API event.
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openaiChunk, SSE_HEAD } from '../fakes/scripted-upstream';
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** A Runtime API and the runtime client on it, serving the bundle in workdir/<name>. */
 async function startFunction(
-  name: 'chat' | 'admin',
+  name: string,
   env: Record<string, string>,
   onNext?: (nth: number) => void,
 ): Promise<{ api: RuntimeApi; client: RunningRuntimeClient }> {
@@ -163,6 +163,28 @@ describe('chat function under the runtime client', () => {
     expect(client.output()).not.toContain('Missing AWS Lambda trace data');
     expect(client.output()).not.toMatch(/Cannot find (module|package)/);
   });
+});
+
+test('the emulator speaks the streaming protocol: a handler failing mid-stream is reported in the trailers and the client is cut off', async () => {
+  // The smallest streaming handler that fails after its first chunk, as the runtime client runs it.
+  mkdirSync(path.join(workdir, 'failing'), { recursive: true });
+  writeFileSync(
+    path.join(workdir, 'failing', 'index.js'),
+    `exports.handler = awslambda.streamifyResponse(async (event, stream) => {
+  stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { 'content-type': 'text/plain' } });
+  stream.write('first part;');
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new Error('broke after the first part');
+});
+`,
+  );
+  const { api } = await startFunction('failing', { AWS_REGION: 'us-east-1' });
+  const call = post(`${api.functionUrl}/`, {});
+  expect(await call.status).toBe(200);
+  expect(await call.ended).toBe('cut');
+  expect(call.text()).toBe('first part;');
+  await eventually('the outcome', () => api.outcomes.length > 0);
+  expect(api.outcomes[0]).toMatchObject({ kind: 'streamed', error: { errorType: 'Error', errorMessage: 'broke after the first part' } });
 });
 
 test('a bad setting fails the init, reported to the Runtime API with the variable named', async () => {
