@@ -8,7 +8,7 @@
 // Lambda entry for the chat function URL (invoke mode RESPONSE_STREAM): the same core as the
 // local server, with SSE chunks written to the client as they come.
 import { readFileSync } from 'node:fs';
-import { composeGateway, type ComposedGateway } from '../adapters/compose';
+import { assembleGateway, composeFoundation, type ComposedGateway } from '../adapters/compose';
 import { createEmfMetrics } from '../adapters/aws/emf-metrics';
 import { keyedGateway } from '../adapters/aws/keyed-gateway';
 import { createLambdaLogger } from '../adapters/aws/powertools-logger';
@@ -38,8 +38,11 @@ const gateways = keyedGateway({
   secret: providerSecretArn
     ? providerKeysSecret({ secretId: providerSecretArn, namedFields: namedKeyFields(config), refreshMs: providerSecretRefreshMs, logger })
     : undefined,
+  // The stores are composed while the keys are read; the providers then join them.
+  foundation: () => composeFoundation(config, logger, { metrics }),
   // No budget leases here: an environment can be frozen and recycled while holding one.
-  compose: async (c) => composeGateway(c, logger, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false, telemetry }),
+  compose: async (c, foundation) =>
+    assembleGateway(c, logger, foundation, { metrics, wrapProvider: (await tracing)?.wrapProvider, budgetLeases: false, telemetry }),
 });
 
 /** What the client gets when this instance could not set up its gateway (the log says why). */

@@ -2,8 +2,9 @@
 // admin and usage API, observability), each granting its functions only what they use. Every
 // function is a GatewayFunction (this file); the stack (../ai-gateway-stack.ts) composes the parts.
 //
-// One gateway Lambda function as every function of the stack needs it: Node.js 22 on arm64,
-// bundled by the local esbuild as minified CommonJS with a source map (behind a small loader), its own log group with the
+// One gateway Lambda function as every function of the stack needs it: Node.js 24 on arm64,
+// bundled by the local esbuild as minified CommonJS with a source map (behind a small loader),
+// holding everything it needs but the AWS SDK the runtime provides; its own log group with the
 // configured retention, active X-Ray tracing, and its own role that can write only to that
 // log group (no AWS managed policy: AWSLambdaBasicExecutionRole may write to any log group).
 import { join } from 'node:path';
@@ -19,7 +20,28 @@ import { acknowledge } from '../nag';
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
 /** The bundle's file name once the loader takes the handler's place (index.js). */
-const BUNDLE_FILE = 'gateway.js';
+export const BUNDLE_FILE = 'gateway.js';
+
+/** index.js: loads the bundle and hands its handler to the runtime. */
+export const BUNDLE_LOADER = `"use strict";\nconst gateway = require("./${BUNDLE_FILE}");\nexports.handler = gateway.handler;\n`;
+
+/** The esbuild target: the functions' runtime (Runtime.NODEJS_24_X below). */
+export const BUNDLE_TARGET = 'node24';
+
+/**
+ * import() of a package the bundle leaves out becomes require(): the runtime's packages are found
+ * through NODE_PATH (/var/runtime/node_modules), which only require() follows, and Node's ES
+ * module loader would also scan each CommonJS package's source for its export names.
+ */
+export const BUNDLE_SUPPORTED = { 'dynamic-import': false };
+
+/**
+ * What the Lambda Node.js runtime provides beside the function's code: the AWS SDK for JavaScript
+ * v3, its `@aws-sdk/*` packages (with their own dependencies, which may be other versions than
+ * this project's). Everything else, @smithy/* included, is bundled: the runtime does not promise
+ * it, and a package such as the X-Ray SDK depends on @smithy versions the runtime's SDK may not hold.
+ */
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'];
 
 /**
  * The Node.js runtime loads the handler file with import(), and for a CommonJS file Node then
@@ -73,7 +95,9 @@ export class GatewayFunction extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      // The newest Lambda runtime; CI runs the suite on Node 20, 22 and 24, and the runtime-client
+      // tests run the bundles on 24 (npm run bench: cold init measured there too).
+      runtime: Runtime.NODEJS_24_X,
       // Graviton: ~20% cheaper per GB-second, and the bundles are plain JS with no native modules.
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -90,7 +114,8 @@ export class GatewayFunction extends Construct {
         // make to the top, loading Bedrock, SNS and the rest at cold start; CommonJS keeps each
         // require where the module is first used (about half the cold init, see npm run bench).
         format: OutputFormat.CJS,
-        target: 'node22',
+        target: BUNDLE_TARGET,
+        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_SUPPORTED).map(([feature, on]) => [`--supported:${feature}`, String(on)])),
         minify: true,
         sourceMap: true,
         // Linked (a separate .map plus a sourceMappingURL comment): EXTERNAL drops the comment, and
@@ -98,21 +123,15 @@ export class GatewayFunction extends Construct {
         sourceMapMode: SourceMapMode.DEFAULT,
         // Stack traces still map to file:line without embedding every source in the map.
         sourcesContent: false,
-        // The AWS SDK and its @smithy building blocks come with the Node.js runtime: taking both
-        // from there keeps the bundles small and their versions consistent with each other.
-        externalModules: ['@aws-sdk/*', '@smithy/*', ...(props.extraExternalModules ?? [])],
+        // Only what the runtime documents it provides stays out (test/integration/lambda-bundles.test.ts
+        // runs each bundle with nothing else beside it).
+        externalModules: [...RUNTIME_PROVIDED_MODULES, ...(props.extraExternalModules ?? [])],
         // esbuild's per-file size summary is noise in synth and test output; warnings still show.
         logLevel: LogLevel.WARNING,
         commandHooks: bundleBehindLoader(props.afterBundling ?? (() => [])),
       },
     });
 
-    acknowledge(
-      this.fn,
-      'AwsSolutions-L1',
-      'Node.js 22 is the newest runtime the code is built for and tested on (bundles target node22; the test toolchain runs Node 20 and 22). ' +
-        'Moving to 24 is a deliberate upgrade after the suite passes on it, not a side effect of a CDK release.',
-    );
     if (props.network?.vpc) {
       // Lambda creates and removes the function's network interfaces in the VPC with the role's
       // permissions. Written out rather than AWSLambdaVPCAccessExecutionRole, which would also

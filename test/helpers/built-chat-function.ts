@@ -1,5 +1,5 @@
 // The chat function as the stack ships it: the bundle behind its loader (built with the stack's
-// esbuild settings, test/bench/lambda-bundle.ts) and the OTLP exporter beside it (built by the
+// esbuild settings, test/helpers/lambda-bundles.ts) and the OTLP exporter beside it (built by the
 // stack's own afterBundling commands), invoked once in a fresh Node process that provides the
 // runtime's streaming globals.
 import { execFile, execFileSync } from 'node:child_process';
@@ -7,13 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/constructs/gateway-function';
 import { otelExporterBuild } from '../../lib/constructs/otel-bundle';
-import { buildChatBundle } from '../bench/lambda-bundle';
+import { buildFunction } from './lambda-bundles';
 import type { FunctionUrlEvent } from '../../functions/adapters/lambda/function-url';
 
 /** Builds the asset into `dir` (gateway.js, index.js, otel.js) and returns the folder of the loader. */
 export async function buildChatAsset(dir: string): Promise<string> {
-  const { file } = await buildChatBundle(PROJECT_ROOT, dir, 'cjs');
-  const assetDir = join(file, '..');
+  const { dir: assetDir } = await buildFunction('functions/chat/handler.ts', join(dir, 'chat'));
   for (const command of otelExporterBuild(PROJECT_ROOT, assetDir)) execFileSync('bash', ['-c', command], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   return assetDir;
 }

@@ -71,6 +71,9 @@ test('npx cdk synth: offline, no credentials, all four functions bundled, cdk-na
     expect(code.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true); // what --enable-source-maps follows
     // The AWS SDK comes from the runtime: bundles may import it, never contain it.
     expect(code.includes('class NodeHttpHandler')).toBe(false);
+    // ...through require(), which finds the runtime's packages (NODE_PATH); nothing else from outside.
+    expect(/\bimport\("@aws-sdk\//.test(code)).toBe(false);
+    expect(/require\("@smithy\//.test(code)).toBe(false);
   }
 
   const chatId = functions.map(([id]) => id).find((id) => id.startsWith('ChatApiChatFunction')) as string;

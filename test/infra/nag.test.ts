@@ -53,7 +53,6 @@ test('acknowledgements: exact finding ids, each with a reason, none of them blan
   const summary = [...new Set(acks.map((a) => `${a.path.replace(/^AiGateway\//, '')} ${a.id}`))].sort();
   expect(summary).toEqual(
     [
-      'AdminApi/Admin/Function AwsSolutions-L1',
       'AdminApi/Admin/Role AwsSolutions-IAM5[Resource::*]',
       'AdminApi/HttpApi/GET--v1--usage AwsSolutions-APIG4',
       'AdminApi/HttpApi/HEAD--console AwsSolutions-APIG4',
@@ -61,13 +60,10 @@ test('acknowledgements: exact finding ids, each with a reason, none of them blan
       'AdminApi/HttpApi/ANY--admin--{proxy+} AwsSolutions-APIG4',
       'AdminApi/HttpApi/GET--console AwsSolutions-APIG4',
       'AdminApi/HttpApi/GET--console--{proxy+} AwsSolutions-APIG4',
-      'AdminApi/Usage/Function AwsSolutions-L1',
       'AdminApi/Usage/Role AwsSolutions-IAM5[Resource::*]',
-      'ChatApi/Chat/Function AwsSolutions-L1',
       'ChatApi/Chat/Role AwsSolutions-IAM5[Resource::*]',
       'ChatApi/Chat/Role AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]',
       'ChatApi/Chat/Role AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]',
-      'CostPipeline/Aggregator/Function AwsSolutions-L1',
       'CostPipeline/Aggregator/Role AwsSolutions-IAM5[Resource::*]',
       'Secrets/AdminCredential AwsSolutions-SMG4',
       'Secrets/ProviderKeys AwsSolutions-SMG4',

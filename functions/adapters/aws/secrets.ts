@@ -31,10 +31,21 @@ export class SecretFormatError extends Error {
   }
 }
 
-/** The secret's current text (AWSCURRENT). */
-export async function readSecretText(client: SecretsClient, secretId: string): Promise<string> {
+/** The secret's current text (AWSCURRENT). `onSent`: called as the signed request leaves for Secrets Manager. */
+export async function readSecretText(client: SecretsClient, secretId: string, onSent?: () => void): Promise<string> {
   const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const command = new GetSecretValueCommand({ SecretId: secretId });
+  if (onSent) {
+    // The last middleware before the HTTP handler: the request is built and signed.
+    command.middlewareStack.add(
+      (next) => (args) => {
+        onSent();
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'secretRequestSent' },
+    );
+  }
+  const out = await client.send(command);
   if (typeof out.SecretString !== 'string') throw new SecretFormatError(`secret ${secretId} has no text value (binary secrets are not supported)`);
   return out.SecretString;
 }
@@ -86,9 +97,12 @@ export class CachedSecret<T> {
     this.retryMs = opts.retryMs ?? Math.min(30_000, opts.refreshMs);
   }
 
-  /** Reads the secret now (cold start). Rejects when it cannot be read or parsed. */
-  async load(): Promise<T> {
-    const value = await this.fetch();
+  /**
+   * Reads the secret now (cold start). Rejects when it cannot be read or parsed. `onSent` is called
+   * once the request is on its way, for work that can overlap the round trip.
+   */
+  async load(onSent?: () => void): Promise<T> {
+    const value = await this.fetch(onSent);
     this.accept(value);
     return value;
   }
@@ -129,9 +143,9 @@ export class CachedSecret<T> {
     }
   }
 
-  private async fetch(): Promise<T> {
+  private async fetch(onSent?: () => void): Promise<T> {
     this.client ??= this.opts.client();
-    const text = await readSecretText(await this.client, this.opts.secretId);
+    const text = await readSecretText(await this.client, this.opts.secretId, onSent);
     try {
       return this.opts.parse(text);
     } catch (err) {

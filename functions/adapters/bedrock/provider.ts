@@ -8,8 +8,9 @@
 // events), errors.ts (exceptions), embeddings.ts (InvokeModel for Titan and Cohere).
 // It lives outside functions/core because it needs the AWS SDK (SigV4, the event-stream codec).
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler, NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { GatewayError } from '../../core/errors';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../core/providers/stream-framing';
 import type { ChatCompletionRequest, StreamResult, SyncResult } from '../../core/chat/model';
@@ -52,8 +53,22 @@ function bedrockClient(region: string): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     region,
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: agent, httpsAgent: agent }),
+    requestHandler: sdkHttp1Handler({ httpAgent: agent, httpsAgent: agent }),
   });
+}
+
+/** A name rather than a literal: bundlers then leave the lookup to run time, where it belongs. */
+const CLIENT_PACKAGE = '@aws-sdk/client-bedrock-runtime';
+
+/**
+ * The HTTP/1.1 handler of the very SDK the client comes from (a dependency the client package
+ * declares), so client and handler always match: in Lambda both are the runtime's, and the
+ * bundles carry no HTTP handler of their own.
+ */
+function sdkHttp1Handler(options: NodeHttpHandlerOptions): NodeHttpHandler {
+  const requireFromClient = createRequire(require.resolve(CLIENT_PACKAGE));
+  const { NodeHttpHandler: Handler } = requireFromClient('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
+  return new Handler(options);
 }
 
 export class BedrockProvider implements Provider {

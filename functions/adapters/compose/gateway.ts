@@ -70,18 +70,36 @@ export interface ComposeOptions {
 }
 
 export async function composeGateway(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<ComposedGateway> {
+  return assembleGateway(config, logger, await composeFoundation(config, logger, opts), opts);
+}
+
+/**
+ * What a gateway stands on that the provider keys do not change: the stores, the usage pipeline,
+ * the metrics and the store guards. The chat Lambda composes it while it reads the keys, and
+ * keeps it when new keys recompose the gateway.
+ */
+export interface GatewayFoundation {
+  stores: Stores;
+  state: StateStores;
+  usage: UsagePipeline;
+  usageReader: ReturnType<typeof guardedUsageReader>;
+  tenants: ReturnType<typeof tenantLookup>['tenants'];
+  tenantCache?: CachedTenantStore;
+  guards: StoreGuards;
+  backends: Backends;
+  metrics: MetricsRegistry;
+  recorder: Metrics;
+  /** A database this foundation opened, closed with the gateway (one passed in stays its owner's). */
+  ownDatabase?: Stores['database'];
+}
+
+export async function composeFoundation(config: GatewayConfig, logger: Logger, opts: ComposeOptions = {}): Promise<GatewayFoundation> {
   const now = opts.now ?? Date.now;
-  const prices = new PriceBook(config.routing.prices);
-  const byName = new Map<string, Provider>();
-  for (const p of [...configuredProviders(config, prices), ...(opts.providers ?? [])]) {
-    byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
-  }
   const metrics = new MetricsRegistry();
   const recorder: Metrics = opts.metrics ?? metrics;
   const guards = new StoreGuards({ now, logger, metrics: recorder });
   const backends = selectBackends(config);
   const stores = opts.stores ?? (await createStores(config, now, { open: opts.openDatabase, logger }));
-  // A database this composition opened is closed with it; one passed in stays its owner's.
   const ownDatabase = opts.stores ? undefined : stores.database;
   const state = await createStateStores(config, backends, now, guards, logger, { dynamo: stores.requestPathDynamo, database: stores.database });
   const { tenants, cache: tenantCache } = tenantLookup(config, stores, guards, now);
@@ -94,6 +112,19 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     backends,
   );
   const usage = await createUsagePipeline(config, usageStores, logger);
+  const usageReader = guardedUsageReader(usageStores, guards);
+  return { stores, state, usage, usageReader, tenants, tenantCache, guards, backends, metrics, recorder, ownDatabase };
+}
+
+/** The gateway over a foundation, with the providers of `config` (whose keys it holds). */
+export function assembleGateway(config: GatewayConfig, logger: Logger, foundation: GatewayFoundation, opts: ComposeOptions = {}): ComposedGateway {
+  const now = opts.now ?? Date.now;
+  const { stores, state, usage, usageReader, tenants, tenantCache, guards, backends, metrics, recorder, ownDatabase } = foundation;
+  const prices = new PriceBook(config.routing.prices);
+  const byName = new Map<string, Provider>();
+  for (const p of [...configuredProviders(config, prices), ...(opts.providers ?? [])]) {
+    byName.set(p.name, opts.wrapProvider ? opts.wrapProvider(p) : p);
+  }
   const onPhase = (provider: string, phase: keyof typeof BREAKER_STATE_VALUE): void => {
     recorder.gauge(METRIC.breakerState, { provider }, BREAKER_STATE_VALUE[phase]);
     logger.warn('circuit breaker changed state', { provider, state: phase });
@@ -109,7 +140,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger, opts
     breaker: new CircuitBreaker(state.breakerStore, config.routing.circuit_breaker, onPhase),
     cooldowns: new Cooldowns(state.cooldownStore, config.cooldowns, now, opts.sleep ?? sleep),
     usage: usage.sink,
-    usageReader: guardedUsageReader(usageStores, guards),
+    usageReader,
     budgetLedger: budgetLedgerStack(state.budgetLedger, {
       guard: state.budgetGuard,
       leases: opts.budgetLeases !== false,
