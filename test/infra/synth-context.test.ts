@@ -22,7 +22,8 @@ function cdkSynth(context: Record<string, string>): { status: number | null; std
   for (const [key, value] of Object.entries(context)) args.push('-c', `${key}=${value}`);
   const run = spawnSync('npx', args, {
     cwd: PROJECT_ROOT,
-    env: { ...env, HOME: workdir, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
+    // A fresh HOME has no npm cache, so npm would print its update notice: keep it quiet.
+    env: { ...env, HOME: workdir, npm_config_update_notifier: 'false', AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
     encoding: 'utf8',
     timeout: 60_000,
   });
