@@ -1,7 +1,17 @@
 // The admin API's shapes as the console reads them (see README "Admin API").
 
-export type Role = 'admin' | 'editor' | 'viewer';
-export type Permission = 'tenant:read' | 'tenant:write' | 'tenant:delete' | 'usage:read' | 'admin:manage';
+// Shapes the server defines are imported as types only (erased from the bundle), so the two
+// cannot drift apart; the rest are the answers of the console's own read endpoints.
+import type { Permission } from '../../functions/admin/rbac';
+import type { TenantView, UserView } from '../../functions/admin/views';
+import type { ApiKeyView } from '../../functions/admin/keys';
+import type { AdminRole, AuditEntry } from '../../functions/core/ports/admin';
+import type { UsageTotals } from '../../functions/core/ports/usage';
+
+export type { AuditEntry, Permission, UsageTotals };
+export type Role = AdminRole;
+export type ApiKey = ApiKeyView;
+export type AdminUser = UserView;
 
 export interface Session {
   object: 'admin.session';
@@ -17,26 +27,7 @@ export interface ListOf<T> {
   data: T[];
 }
 
-export interface ApiKey {
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-}
-
-export interface Tenant {
-  id: string;
-  name: string;
-  enabled: boolean;
-  rate_limit_rpm: number;
-  rate_limit_tpm: number;
-  budget_usd: number;
-  allow_overage: boolean;
-  allowed_models: string[];
-  default_provider: string | null;
-  fallback_providers: string[] | null;
-  created_at: string;
-  updated_at: string;
-  keys: ApiKey[];
+export interface Tenant extends TenantView {
   /** This UTC month's spend and budget share (`?with=spend`), as GET /v1/usage reports them. */
   spend_usd_month?: number;
   budget_used_pct?: number;
@@ -45,14 +36,6 @@ export interface Tenant {
 /** Create and rotate answers: the only time the plaintext key is seen. */
 export interface TenantWithKey extends Tenant {
   api_key: string;
-}
-
-export interface UsageTotals {
-  request_count: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  cache_hits: number;
 }
 
 export interface TenantUsage<G> {
@@ -70,7 +53,7 @@ export type ModelUsage = UsageTotals & { model: string };
 export interface Overview {
   from: string;
   to: string;
-  totals: UsageTotals & { cache_hit_rate: number; errors: number; error_rate: number };
+  totals: UsageTotals & { cache_hit_rate: number; error_rate: number };
   per_day: Array<{ date: string; cost_usd: number; request_count: number }>;
   top_tenants: Array<{ tenant_id: string; name: string; cost_usd: number; request_count: number }>;
   top_models: Array<{ model: string; cost_usd: number; request_count: number }>;
@@ -98,20 +81,4 @@ export interface TenantAlert {
 
 export interface TenantAlerts extends ListOf<TenantAlert> {
   budget_usd: number;
-}
-
-export interface AdminUser {
-  username: string;
-  role: Role;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  tenant_id?: string;
-  details?: Record<string, unknown>;
 }

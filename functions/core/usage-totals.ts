@@ -39,3 +39,13 @@ export function sumTotals(byModel: Record<string, UsageTotals>): UsageTotals {
   for (const t of Object.values(byModel)) addTotals(sum, t);
   return sum;
 }
+
+/** Walks a tenant's day-and-model counters, calling `visit` once per counter. */
+export type DayModelWalk = (visit: (day: string, model: string, totals: UsageTotals) => void) => Promise<void>;
+
+/** Sums the counters a walk visits into one total per day (`YYYY-MM-DD`) or per model. */
+export async function groupTotals(walk: DayModelWalk, by: 'day' | 'model'): Promise<Record<string, UsageTotals>> {
+  const groups: Record<string, UsageTotals> = {};
+  await walk((day, model, t) => addTotals((groups[by === 'day' ? day : model] ??= emptyTotals()), t));
+  return groups;
+}

@@ -23,7 +23,14 @@ function cdkSynth(context: Record<string, string>): { status: number | null; std
   const run = spawnSync('npx', args, {
     cwd: PROJECT_ROOT,
     // A fresh HOME has no npm cache, so npm would print its update notice: keep it quiet.
-    env: { ...env, HOME: workdir, npm_config_update_notifier: 'false', AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
+    env: {
+      ...env,
+      HOME: workdir,
+      npm_config_update_notifier: 'false',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      CDK_DISABLE_CLI_TELEMETRY: 'true',
+      CDK_DISABLE_VERSION_CHECK: 'true',
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { addTotals, emptyTotals, isErrorStatus, roundUsd, sumTotals } from '../../core/usage-totals';
+import { groupTotals, isErrorStatus, roundUsd, sumTotals } from '../../core/usage-totals';
 import { isConditionFailed } from './client';
 
 /** How long a delivery may hold an event before another may take it over. */
@@ -375,16 +375,12 @@ export class DynamoUsageStore implements UsageStore {
     return sumTotals(await this.totalsByModel(tenantId, fromIso, toIso));
   }
 
-  async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    const byModel: Record<string, UsageTotals> = {};
-    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
-    return byModel;
+  totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    return groupTotals((visit) => this.readDays(tenantId, fromIso, toIso, visit), 'model');
   }
 
-  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    const byDay: Record<string, UsageTotals> = {};
-    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
-    return byDay;
+  totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    return groupTotals((visit) => this.readDays(tenantId, fromIso, toIso, visit), 'day');
   }
 
   /** Every day-and-model counter item of the tenant in the range (whole UTC days), in one paged query. */

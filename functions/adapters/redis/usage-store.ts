@@ -4,7 +4,7 @@
 // hash tag ({tenant}) and so a cluster slot, which a multi-key script needs.
 import type { Redis } from 'ioredis';
 import type { UsageApplied, UsageEvent, UsageStore, UsageTotals } from '../../core/ports';
-import { addTotals, emptyTotals, isErrorStatus, sumTotals } from '../../core/usage-totals';
+import { groupTotals, isErrorStatus, sumTotals } from '../../core/usage-totals';
 import { fromUnits, toUnits } from './money';
 
 const DAY_MS = 86_400_000;
@@ -78,16 +78,12 @@ export class RedisUsageStore implements UsageStore {
     return sumTotals(await this.totalsByModel(tenantId, fromIso, toIso));
   }
 
-  async totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    const byModel: Record<string, UsageTotals> = {};
-    await this.readDays(tenantId, fromIso, toIso, (_day, model, t) => addTotals((byModel[model] ??= emptyTotals()), t));
-    return byModel;
+  totalsByModel(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    return groupTotals((visit) => this.readDays(tenantId, fromIso, toIso, visit), 'model');
   }
 
-  async totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
-    const byDay: Record<string, UsageTotals> = {};
-    await this.readDays(tenantId, fromIso, toIso, (day, _model, t) => addTotals((byDay[day] ??= emptyTotals()), t));
-    return byDay;
+  totalsByDay(tenantId: string, fromIso: string, toIso: string): Promise<Record<string, UsageTotals>> {
+    return groupTotals((visit) => this.readDays(tenantId, fromIso, toIso, visit), 'day');
   }
 
   /** Every day's per-model counters of the tenant in the range (whole UTC days), in one pipeline. */
