@@ -19,15 +19,7 @@ import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 import { attemptSpans, endAttempt, markFirstChunk } from './attempt-spans';
 import type { Attributes, Span } from './ports/telemetry';
-import {
-  chatRequestAttributes,
-  collectFinishReasons,
-  completionAttributes,
-  inputMessagesJson,
-  NO_SPAN,
-  outputMessagesJson,
-  STOP_REASON_KEY,
-} from './telemetry';
+import { chatRequestAttributes, collectFinishReasons, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
 interface NativeResult {
@@ -276,11 +268,12 @@ export class ChatPipeline {
       let settled = false; // the final event's cost is recorded: nothing after it is billed again
       let cost = 0;
       let failure: GatewayError | undefined;
+      const reasonAt = native.finishReason;
       const finishReasons = span === NO_SPAN ? undefined : nativeStopReason(native, undefined);
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
-          if (finishReasons && event.type === 'message_delta') collectFinishReasons(event.data, finishReasons, STOP_REASON_KEY);
+          if (finishReasons && event.type === reasonAt?.streamEvent) collectFinishReasons(event.data, finishReasons, reasonAt.key);
           if (settled || !writer.isFinal(event)) {
             // What the provider bills even if the stream never finishes: the generated text it sent.
             if (!settled && writer.carriesText(event)) streamed.add(event.data);
@@ -495,13 +488,14 @@ function streamError(status: number, failure: GatewayError | undefined): { type:
 }
 
 /**
- * An Anthropic Messages answer's `stop_reason` (its own values: `end_turn`, `max_tokens`, ...), read
- * off the upstream's JSON text: the last one, the message's own, follows its content. Undefined for
- * another native API; empty, to be filled from the stream's `message_delta`, when `raw` is absent.
+ * A native answer's stop reason, in the API's own values (`end_turn`, `max_tokens`, ...), read off
+ * the upstream's JSON text: the last one, the message's own, follows its content. Undefined when
+ * the API has no such field; empty, to be filled from the stream's events, when `raw` is absent.
  */
 function nativeStopReason(native: NativeIngress, raw: string | undefined): string[] | undefined {
-  if (native.api !== 'anthropic-messages') return undefined;
+  const at = native.finishReason;
+  if (at === undefined) return undefined;
   const found: string[] = [];
-  if (raw !== undefined) collectFinishReasons(raw, found, STOP_REASON_KEY);
+  if (raw !== undefined) collectFinishReasons(raw, found, at.key);
   return raw === undefined ? found : found.slice(-1);
 }

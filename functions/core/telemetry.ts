@@ -90,8 +90,6 @@ export function completionAttributes(completion: ChatCompletion): Attributes {
 }
 
 const FINISH_REASON_KEY = '"finish_reason"';
-/** Where an Anthropic Messages answer (or its `message_delta` event) says why it stopped. */
-export const STOP_REASON_KEY = '"stop_reason"';
 
 /**
  * Adds the finish reasons a chat chunk's JSON names (`"finish_reason":"stop"`, one per choice

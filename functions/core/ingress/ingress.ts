@@ -147,6 +147,12 @@ export interface NativeIngress {
   answer(raw: string, wire: WireRequest): NativeFinal;
   /** A writer for one streamed answer to `wire`. */
   openStream(wire: WireRequest): NativeStreamWriter;
+  /**
+   * Where the upstream's answer says why it stopped (the attempt's span reports it): the JSON key
+   * (quoted, as it appears in the text) and the stream event that carries it; absent when the API
+   * has no such field.
+   */
+  readonly finishReason?: { readonly key: string; readonly streamEvent: string };
 }
 
 /** One request of an API that keeps its answers: what to serve, and who answers it. */

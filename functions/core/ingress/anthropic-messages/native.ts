@@ -36,6 +36,8 @@ export type TranslatedRefusal = (wire: WireRequest) => GatewayError | undefined;
 
 export class NativeMessages implements NativeIngress {
   readonly api = MESSAGES_API;
+  /** The answer's `stop_reason` (`end_turn`, `max_tokens`, ...), streamed in `message_delta`. */
+  readonly finishReason = { key: '"stop_reason"', streamEvent: 'message_delta' };
 
   /** `refusal`: the Messages ingress's rule for requests only Anthropic can serve (none when absent). */
   constructor(private readonly refusal: TranslatedRefusal = () => undefined) {}
