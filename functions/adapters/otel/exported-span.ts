@@ -12,23 +12,28 @@ import {
   type SpanContext,
   type SpanKind,
   type SpanStatus,
+  type TraceState,
 } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { Attributes, Span } from '../../core/ports/telemetry';
 import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../core/telemetry';
-import type { GenAiMetrics } from './genai-metrics';
+import type { ProviderCall } from './genai-metrics';
 
 /** Where a span's facts go: what every span of the process shares. */
 export interface SpanHome {
   resource: Resource;
   scope: InstrumentationScope;
-  /** Takes a finished, sampled span (the batch span processor). */
-  finished(span: ReadableSpan): void;
-  /** The GenAI metrics a provider call (CLIENT span) feeds as it ends. */
-  metrics: GenAiMetrics;
+  /** Takes an ended span that is sampled, or a provider call (whose end feeds the GenAI metrics). */
+  ended(span: ExportedSpan): void;
 }
+
+/** One value of a span's record in a batch (see `writeTo`): what structured cloning carries as it is. */
+export type SpanRecordValue = string | number | boolean | undefined | Array<string | SdkAttributeValue> | TimedEvent[];
+
+/** Values per span in a batch's flat record list. */
+export const SPAN_RECORD_LENGTH = 16;
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
 const NO_LINKS: Link[] = [];
@@ -49,7 +54,7 @@ export class ExportedSpan implements Span, ReadableSpan {
    * while it waits for its batch, rather than an object of twenty-odd dotted keys, which V8 keeps
    * as a hash table and the garbage collector then copies and promotes with every waiting span.
    */
-  private readonly pairs: Array<string | SdkAttributeValue> = [];
+  private pairs: Array<string | SdkAttributeValue> = [];
   private attributeObject: SdkAttributes | undefined;
   readonly links = NO_LINKS;
   status = UNSET;
@@ -158,8 +163,60 @@ export class ExportedSpan implements Span, ReadableSpan {
     if (this.ended) return;
     this.ended = true;
     this.endMs = endMs ?? nowMs();
-    if (this.context.traceFlags & TraceFlags.SAMPLED) this.home.finished(this);
-    if (this.providerCall) this.recordMetrics(this.endMs - this.startMs);
+    if (this.sampled || this.providerCall) this.home.ended(this);
+  }
+
+  /** Whether the span is exported (else it only feeds the metrics). */
+  get sampled(): boolean {
+    return (this.context.traceFlags & TraceFlags.SAMPLED) !== 0;
+  }
+
+  /**
+   * Appends the ended span to a batch's flat list as SPAN_RECORD_LENGTH values: no object per
+   * span, and the attribute pairs go as the one array they already are.
+   */
+  writeTo(out: SpanRecordValue[]): void {
+    const c = this.context;
+    const p = this.parentSpanContext;
+    out.push(
+      this.name,
+      this.kind,
+      c.traceId,
+      c.spanId,
+      c.traceFlags,
+      c.traceState?.serialize(),
+      p?.spanId,
+      p?.isRemote === true,
+      p?.traceFlags ?? 0,
+      this.startMs,
+      this.endMs,
+      this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? '') : undefined,
+      this.providerCall,
+      this.firstChunkAfterMs,
+      this.pairs,
+      this.eventList,
+    );
+  }
+
+  /** The ended span written by `writeTo` at `at` in `records`, in `home` (which hears nothing of it). */
+  static readFrom(records: readonly SpanRecordValue[], at: number, home: SpanHome, traceStateOf: (serialized: string) => TraceState): ExportedSpan {
+    const r = (i: number) => records[at + i];
+    const state = r(5) as string | undefined;
+    const traceState = state === undefined ? undefined : traceStateOf(state);
+    const traceId = r(2) as string;
+    const parentId = r(6) as string | undefined;
+    const parent: SpanContext | undefined =
+      parentId === undefined ? undefined : { traceId, spanId: parentId, isRemote: r(7) as boolean, traceFlags: r(8) as number, traceState };
+    const context: SpanContext = { traceId, spanId: r(3) as string, traceFlags: r(4) as number, traceState };
+    const span = new ExportedSpan(r(0) as string, r(1) as SpanKind, context, parent, r(9) as number, undefined, home, r(12) as boolean);
+    span.endMs = r(10) as number;
+    const error = r(11) as string | undefined;
+    if (error !== undefined) span.status = { code: SpanStatusCode.ERROR, message: error };
+    span.firstChunkAfterMs = r(13) as number | undefined;
+    span.pairs = r(14) as Array<string | SdkAttributeValue>;
+    span.eventList = r(15) as TimedEvent[] | undefined;
+    span.ended = true;
+    return span;
   }
 
   /** The value last set for `key`. */
@@ -168,10 +225,12 @@ export class ExportedSpan implements Span, ReadableSpan {
     return undefined;
   }
 
-  private recordMetrics(durationMs: number): void {
+  /** What a provider call gives the GenAI metrics; nothing for any other span. */
+  providerCallFacts(): ProviderCall | undefined {
     const operation = this.valueOf('gen_ai.operation.name');
-    if (typeof operation !== 'string') return;
-    this.home.metrics.record({
+    if (!this.providerCall || typeof operation !== 'string') return undefined;
+    const durationMs = this.endMs - this.startMs;
+    return {
       operation,
       provider: text(this.valueOf('gen_ai.provider.name')),
       requestModel: text(this.valueOf('gen_ai.request.model')),
@@ -182,7 +241,7 @@ export class ExportedSpan implements Span, ReadableSpan {
       firstChunkS: this.firstChunkAfterMs === undefined ? undefined : this.firstChunkAfterMs / 1000,
       inputTokens: count(this.valueOf('gen_ai.usage.input_tokens')),
       outputTokens: count(this.valueOf('gen_ai.usage.output_tokens')),
-    });
+    };
   }
 }
 

@@ -1,32 +1,22 @@
-// The Telemetry port (core/ports/telemetry.ts) over OTLP/HTTP with the OpenTelemetry SDK: spans
-// exported in batches by its BatchSpanProcessor, off the request path, and the GenAI metrics the
-// conventions define (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`, time to
-// first chunk) derived from each provider call's span as it ends, so the core reports each fact
-// once; the SDK's exporters send both, its samplers decide which traces are kept.
+// The Telemetry port (core/ports/telemetry.ts) over OTLP/HTTP with the OpenTelemetry SDK. Spans
+// are made and sampled here, on the request path's thread; as they end they are written to a flat
+// batch that goes to a worker thread every BATCH_SPANS spans or BATCH_MS milliseconds. The worker
+// (export-worker.ts, started from this same file, so the Lambda's otel.js holds it too) exports
+// them with the SDK's BatchSpanProcessor and OTLP exporters and derives the GenAI metrics
+// (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`, time to first chunk) from each
+// provider call's span, so the core reports each fact once and export costs requests no CPU.
 //
 // Load this module only when an endpoint is set (`import()` in the composition, a file of its own
 // on Lambda): nothing of the SDK is then loaded by a gateway that does not export.
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes as SdkAttributes, type SpanContext } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SamplingDecision,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import type { OtlpExport } from '../../config/otlp';
 import type { Attributes, RemoteParent, Span, SpanOptions, Telemetry } from '../../core/ports/telemetry';
-import { ExportedSpan, nowMs, type SpanHome } from './exported-span';
-import { GenAiMetrics } from './genai-metrics';
+import { gatewayResource, isExportWorkerData, serveExports, type ExportWorkerData, type FromExportWorker, type ToExportWorker } from './export-worker';
+import { ExportedSpan, nowMs, SPAN_RECORD_LENGTH, type SpanHome, type SpanRecordValue } from './exported-span';
 import { newSpanId, newTraceId } from './ids';
 
 export interface ExportingTelemetry extends Telemetry {
@@ -39,33 +29,17 @@ export interface ExportingTelemetry extends Telemetry {
   shutdown(): Promise<void>;
 }
 
-/**
- * Batches: a busy gateway ends thousands of spans a second. A batch leaves when it holds 512 spans
- * (a fraction of a second under load: spans held longer cost the garbage collector more than the
- * extra requests cost the exporter) or after 2 s; the queue holds a few seconds' worth while the
- * collector is slow, then drops.
- */
-const BATCH = { maxQueueSize: 16_384, maxExportBatchSize: 512, scheduledDelayMillis: 2000 } as const;
+/** Spans per message to the worker, and the longest an ended span waits for its message. */
+const BATCH_SPANS = 256;
+const BATCH_MS = 100;
 
 /** Decides whether a new span is recorded and exported. */
 type SampleDecision = (traceId: string, name: string, kind: SpanKind, attributes: Attributes | undefined, parent: SpanContext | undefined) => boolean;
 
 /** An exporting Telemetry for `settings`; `version` names the service's version in the resource. */
 export function exportingTelemetry(settings: OtlpExport, version: string, onExportError: (err: unknown) => void = () => undefined): ExportingTelemetry {
-  const resource = resourceFromAttributes({ ...settings.resourceAttributes, 'service.name': settings.serviceName, 'service.version': version });
-  const json = settings.protocol === 'http/json';
-  const common = { headers: settings.headers, timeoutMillis: settings.timeoutMs };
-  const traceExporter = json ? new JsonTraceExporter({ url: settings.tracesUrl, ...common }) : new ProtoTraceExporter({ url: settings.tracesUrl, ...common });
-  const metricExporter = json
-    ? new JsonMetricExporter({ url: settings.metricsUrl, ...common })
-    : new ProtoMetricExporter({ url: settings.metricsUrl, ...common });
-  const processor = new BatchSpanProcessor({ exporter: traceExporter, exportTimeoutMillis: settings.timeoutMs, ...BATCH });
-  const metrics = new GenAiMetrics(resource);
-  const meterProvider = new MeterProvider({
-    resource,
-    readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 15_000, metricProducers: [metrics] })],
-  });
-  const home: SpanHome = { resource, scope: { name: 'ai-gateway' }, finished: (span) => processor.onEnd(span), metrics };
+  const worker = new ExportWorker({ otlpExport: { settings, version } }, onExportError);
+  const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: (span) => worker.add(span) };
   const sampled = samplerOf(settings.sampler);
 
   return {
@@ -82,13 +56,93 @@ export function exportingTelemetry(settings: OtlpExport, version: string, onExpo
       };
       return new ExportedSpan(name, kind, context, parent, options.startMs ?? nowMs(), options.attributes, home, options.kind === 'client');
     },
-    async flush() {
-      await Promise.all([processor.forceFlush().catch(onExportError), meterProvider.forceFlush().catch(onExportError)]);
-    },
-    async shutdown() {
-      await Promise.all([processor.shutdown().catch(onExportError), meterProvider.shutdown().catch(onExportError)]);
-    },
+    flush: () => worker.request('flush'),
+    shutdown: () => worker.request('shutdown'),
   };
+}
+
+/** This module's own file: the worker runs it too. */
+const thisFile = (): string => (typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
+
+/** The worker thread that exports, and the batch of ended spans on its way there. */
+class ExportWorker {
+  private readonly worker: Worker;
+  private records: SpanRecordValue[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<number, () => void>();
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(
+    data: ExportWorkerData,
+    private readonly onExportError: (err: unknown) => void,
+  ) {
+    const file = thisFile();
+    // From source (tests, tsx) the worker compiles TypeScript as it loads; a build runs as it is.
+    this.worker = file.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: data })
+      : new Worker(file, { workerData: data });
+    this.worker.unref();
+    this.worker.on('message', (message: FromExportWorker) => {
+      if ('exportError' in message) this.onExportError(new Error(message.exportError));
+      else this.settle(message.done);
+    });
+    this.worker.on('error', (err) => {
+      this.onExportError(err);
+      this.stop();
+    });
+    this.worker.on('exit', () => this.stop());
+  }
+
+  add(span: ExportedSpan): void {
+    if (this.stopped) return;
+    span.writeTo(this.records);
+    if (this.records.length >= BATCH_SPANS * SPAN_RECORD_LENGTH) this.send();
+    else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
+  }
+
+  /** Sends what is batched, then has the worker flush (or shut down); resolves when it has. */
+  request(what: 'flush' | 'shutdown'): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.send();
+    const id = this.nextId++;
+    const done = new Promise<void>((resolve) => this.pending.set(id, resolve));
+    // The process waits for the answer, not for an idle worker.
+    this.worker.ref();
+    this.post(what === 'flush' ? { flush: id } : { shutdown: id });
+    if (what === 'flush') return done;
+    this.stopped = true;
+    return done.then(async () => {
+      await this.worker.terminate();
+    });
+  }
+
+  private send(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.records.length === 0) return;
+    this.post({ spans: this.records });
+    this.records = [];
+  }
+
+  private post(message: ToExportWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private settle(id: number): void {
+    this.pending.get(id)?.();
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  /** The worker is gone: what waits on it resolves, and spans are dropped from now on. */
+  private stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.records = [];
+    for (const resolve of this.pending.values()) resolve();
+    this.pending.clear();
+  }
 }
 
 /** The configured sampler; the default (parent-based, always on) decided without the SDK's context objects. */
@@ -140,3 +194,6 @@ function parentOf(parent: Span | RemoteParent | undefined): SpanContext | undefi
     traceState: typeof state === 'string' && state.trim() !== '' ? new TraceState(state) : undefined,
   };
 }
+
+// Started as the export worker: serve the main thread.
+if (!isMainThread && parentPort && isExportWorkerData(workerData)) serveExports(parentPort, workerData);
