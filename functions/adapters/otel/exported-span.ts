@@ -219,28 +219,25 @@ export class ExportedSpan implements Span, ReadableSpan {
     return span;
   }
 
-  /** The value last set for `key`. */
-  private valueOf(key: string): SdkAttributeValue | undefined {
-    for (let i = this.pairs.length - 2; i >= 0; i -= 2) if (this.pairs[i] === key) return this.pairs[i + 1] as SdkAttributeValue;
-    return undefined;
-  }
-
   /** What a provider call gives the GenAI metrics; nothing for any other span. */
   providerCallFacts(): ProviderCall | undefined {
-    const operation = this.valueOf('gen_ai.operation.name');
-    if (!this.providerCall || typeof operation !== 'string') return undefined;
+    if (!this.providerCall) return undefined;
+    // The attribute object the exporter reads (made once per ended span) answers each lookup.
+    const a = this.attributes;
+    const operation = a['gen_ai.operation.name'];
+    if (typeof operation !== 'string') return undefined;
     const durationMs = this.endMs - this.startMs;
     return {
       operation,
-      provider: text(this.valueOf('gen_ai.provider.name')),
-      requestModel: text(this.valueOf('gen_ai.request.model')),
-      responseModel: text(this.valueOf('gen_ai.response.model')),
-      serverAddress: text(this.valueOf('server.address')),
-      errorType: text(this.valueOf('error.type')),
+      provider: text(a['gen_ai.provider.name']),
+      requestModel: text(a['gen_ai.request.model']),
+      responseModel: text(a['gen_ai.response.model']),
+      serverAddress: text(a['server.address']),
+      errorType: text(a['error.type']),
       durationS: durationMs / 1000,
       firstChunkS: this.firstChunkAfterMs === undefined ? undefined : this.firstChunkAfterMs / 1000,
-      inputTokens: count(this.valueOf('gen_ai.usage.input_tokens')),
-      outputTokens: count(this.valueOf('gen_ai.usage.output_tokens')),
+      inputTokens: count(a['gen_ai.usage.input_tokens']),
+      outputTokens: count(a['gen_ai.usage.output_tokens']),
     };
   }
 }
