@@ -1,22 +1,23 @@
 // The Telemetry port (core/ports/telemetry.ts) over OTLP/HTTP with the OpenTelemetry SDK. Spans
-// are made and sampled here, on the request path's thread; as they end they are written to a flat
-// batch that goes to a worker thread every BATCH_SPANS spans or BATCH_MS milliseconds. The worker
-// (export-worker.ts, started from this same file, so the Lambda's otel.js holds it too) exports
-// them with the SDK's BatchSpanProcessor and OTLP exporters and derives the GenAI metrics
-// (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`, time to first chunk) from each
-// provider call's span, so the core reports each fact once and export costs requests no CPU.
+// are made and sampled here, on the request path's thread; as they end they go in flat batches to
+// a worker thread (export-worker-client.ts). The worker (export-worker.ts, started from this same
+// file, so the Lambda's otel.js holds it too) exports them with the SDK's BatchSpanProcessor and
+// OTLP exporters and derives the GenAI metrics (`gen_ai.client.token.usage`,
+// `gen_ai.client.operation.duration`, time to first chunk) from each provider call's span: the
+// core reports each fact once, and serialisation and HTTP export stay off the request path's thread.
 //
 // Load this module only when an endpoint is set (`import()` in the composition, a file of its own
 // on Lambda): nothing of the SDK is then loaded by a gateway that does not export.
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes as SdkAttributes, type SpanContext } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import type { OtlpExport } from '../../config/otlp';
 import type { Attributes, RemoteParent, Span, SpanOptions, Telemetry } from '../../core/ports/telemetry';
-import { gatewayResource, isExportWorkerData, serveExports, type ExportWorkerData, type FromExportWorker, type ToExportWorker } from './export-worker';
-import { ExportedSpan, nowMs, SPAN_RECORD_LENGTH, type SpanHome, type SpanRecordValue } from './exported-span';
+import { gatewayResource, isExportWorkerData, serveExports } from './export-worker';
+import { ExportWorkerClient } from './export-worker-client';
+import { ExportedSpan, nowMs, type SpanHome } from './exported-span';
 import { newSpanId, newTraceId } from './ids';
 
 export interface ExportingTelemetry extends Telemetry {
@@ -29,16 +30,12 @@ export interface ExportingTelemetry extends Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Spans per message to the worker, and the longest an ended span waits for its message. */
-const BATCH_SPANS = 256;
-const BATCH_MS = 100;
-
 /** Decides whether a new span is recorded and exported. */
 type SampleDecision = (traceId: string, name: string, kind: SpanKind, attributes: Attributes | undefined, parent: SpanContext | undefined) => boolean;
 
 /** An exporting Telemetry for `settings`; `version` names the service's version in the resource. */
 export function exportingTelemetry(settings: OtlpExport, version: string, onExportError: (err: unknown) => void = () => undefined): ExportingTelemetry {
-  const worker = new ExportWorker({ otlpExport: { settings, version } }, onExportError);
+  const worker = new ExportWorkerClient(thisFile(), { otlpExport: { settings, version } }, onExportError);
   const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: (span) => worker.add(span) };
   const sampled = samplerOf(settings.sampler);
 
@@ -61,89 +58,8 @@ export function exportingTelemetry(settings: OtlpExport, version: string, onExpo
   };
 }
 
-/** This module's own file: the worker runs it too. */
+/** This module's own file (a chunk of the local build, otel.js on Lambda, the source in tests): the worker runs it too. */
 const thisFile = (): string => (typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
-
-/** The worker thread that exports, and the batch of ended spans on its way there. */
-class ExportWorker {
-  private readonly worker: Worker;
-  private records: SpanRecordValue[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly pending = new Map<number, () => void>();
-  private nextId = 1;
-  private stopped = false;
-
-  constructor(
-    data: ExportWorkerData,
-    private readonly onExportError: (err: unknown) => void,
-  ) {
-    const file = thisFile();
-    // From source (tests, tsx) the worker compiles TypeScript as it loads; a build runs as it is.
-    this.worker = file.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: data })
-      : new Worker(file, { workerData: data });
-    this.worker.unref();
-    this.worker.on('message', (message: FromExportWorker) => {
-      if ('exportError' in message) this.onExportError(new Error(message.exportError));
-      else this.settle(message.done);
-    });
-    this.worker.on('error', (err) => {
-      this.onExportError(err);
-      this.stop();
-    });
-    this.worker.on('exit', () => this.stop());
-  }
-
-  add(span: ExportedSpan): void {
-    if (this.stopped) return;
-    span.writeTo(this.records);
-    if (this.records.length >= BATCH_SPANS * SPAN_RECORD_LENGTH) this.send();
-    else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
-  }
-
-  /** Sends what is batched, then has the worker flush (or shut down); resolves when it has. */
-  request(what: 'flush' | 'shutdown'): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.send();
-    const id = this.nextId++;
-    const done = new Promise<void>((resolve) => this.pending.set(id, resolve));
-    // The process waits for the answer, not for an idle worker.
-    this.worker.ref();
-    this.post(what === 'flush' ? { flush: id } : { shutdown: id });
-    if (what === 'flush') return done;
-    this.stopped = true;
-    return done.then(async () => {
-      await this.worker.terminate();
-    });
-  }
-
-  private send(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.records.length === 0) return;
-    this.post({ spans: this.records });
-    this.records = [];
-  }
-
-  private post(message: ToExportWorker): void {
-    this.worker.postMessage(message);
-  }
-
-  private settle(id: number): void {
-    this.pending.get(id)?.();
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker.unref();
-  }
-
-  /** The worker is gone: what waits on it resolves, and spans are dropped from now on. */
-  private stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.records = [];
-    for (const resolve of this.pending.values()) resolve();
-    this.pending.clear();
-  }
-}
 
 /** The configured sampler; the default (parent-based, always on) decided without the SDK's context objects. */
 function samplerOf({ name, ratio }: OtlpExport['sampler']): SampleDecision {

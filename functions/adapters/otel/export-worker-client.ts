@@ -1,0 +1,92 @@
+// The main thread's side of the export worker (export-worker.ts): ended spans are written to a
+// flat batch that goes to the worker every BATCH_SPANS spans or BATCH_MS milliseconds, never per
+// span; a flush or shutdown sends what is batched and resolves once the worker has exported it.
+import { Worker } from 'node:worker_threads';
+import type { ExportWorkerData, FromExportWorker, ToExportWorker } from './export-worker';
+import { SPAN_RECORD_LENGTH, type ExportedSpan, type SpanRecordValue } from './exported-span';
+
+/** Spans per message to the worker, and the longest an ended span waits for its message. */
+const BATCH_SPANS = 256;
+const BATCH_MS = 100;
+
+/** The worker thread that exports, and the batch of ended spans on its way there. */
+export class ExportWorkerClient {
+  private readonly worker: Worker;
+  private records: SpanRecordValue[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<number, () => void>();
+  private nextId = 1;
+  private stopped = false;
+
+  /** `file` is the module that serves the worker when run as one (telemetry.ts, built or not). */
+  constructor(
+    file: string,
+    data: ExportWorkerData,
+    private readonly onExportError: (err: unknown) => void,
+  ) {
+    // From source (tests, tsx) the worker compiles TypeScript as it loads; a build runs as it is.
+    this.worker = file.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: data })
+      : new Worker(file, { workerData: data });
+    this.worker.unref();
+    this.worker.on('message', (message: FromExportWorker) => {
+      if ('exportError' in message) this.onExportError(new Error(message.exportError));
+      else this.settle(message.done);
+    });
+    this.worker.on('error', (err) => {
+      this.onExportError(err);
+      this.stop();
+    });
+    this.worker.on('exit', () => this.stop());
+  }
+
+  add(span: ExportedSpan): void {
+    if (this.stopped) return;
+    span.writeTo(this.records);
+    if (this.records.length >= BATCH_SPANS * SPAN_RECORD_LENGTH) this.send();
+    else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
+  }
+
+  /** Sends what is batched, then has the worker flush (or shut down); resolves when it has. */
+  request(what: 'flush' | 'shutdown'): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.send();
+    const id = this.nextId++;
+    const done = new Promise<void>((resolve) => this.pending.set(id, resolve));
+    // The process waits for the answer, not for an idle worker.
+    this.worker.ref();
+    this.post(what === 'flush' ? { flush: id } : { shutdown: id });
+    if (what === 'flush') return done;
+    this.stopped = true;
+    return done.then(async () => {
+      await this.worker.terminate();
+    });
+  }
+
+  private send(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.records.length === 0) return;
+    this.post({ spans: this.records });
+    this.records = [];
+  }
+
+  private post(message: ToExportWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private settle(id: number): void {
+    this.pending.get(id)?.();
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  /** The worker is gone: what waits on it resolves, and spans are dropped from now on. */
+  private stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.records = [];
+    for (const resolve of this.pending.values()) resolve();
+    this.pending.clear();
+  }
+}
