@@ -12,7 +12,8 @@ const CLIENT_SPAN = '00f067aa0ba902b7';
 const T0 = Date.UTC(2026, 11, 3, 12);
 const ns = (ms: number): bigint => BigInt(T0 + ms) * 1_000_000n;
 
-describe('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP)', () => {
+// Each case runs with the export pipeline on the request path's thread (a Lambda) and in the worker thread (the server).
+describe.each(['inline', 'worker'] as const)('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP), exporting %s', (thread) => {
   let receiver: OtlpReceiver;
   const opened: ExportingTelemetry[] = [];
   beforeAll(async () => {
@@ -40,7 +41,7 @@ describe('the exporting Telemetry (OpenTelemetry SDK → OTLP/HTTP)', () => {
     ...over,
   });
   const open = (over: Partial<OtlpExport> = {}): ExportingTelemetry => {
-    const t = exportingTelemetry(settings(over), '1.2.3');
+    const t = exportingTelemetry(settings(over), '1.2.3', undefined, thread);
     opened.push(t);
     return t;
   };

@@ -2,6 +2,7 @@
 // flat batch that goes to the worker every BATCH_SPANS spans or BATCH_MS milliseconds, never per
 // span; a flush or shutdown sends what is batched and resolves once the worker has exported it.
 import { Worker } from 'node:worker_threads';
+import type { ExportPipeline } from './export-pipeline';
 import type { ExportWorkerData, FromExportWorker, ToExportWorker } from './export-worker';
 import { SPAN_RECORD_LENGTH, type ExportedSpan, type SpanRecordValue } from './exported-span';
 
@@ -10,7 +11,7 @@ const BATCH_SPANS = 256;
 const BATCH_MS = 100;
 
 /** The worker thread that exports, and the batch of ended spans on its way there. */
-export class ExportWorkerClient {
+export class ExportWorkerClient implements ExportPipeline {
   private readonly worker: Worker;
   private records: SpanRecordValue[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -40,15 +41,23 @@ export class ExportWorkerClient {
     this.worker.on('exit', () => this.stop());
   }
 
-  add(span: ExportedSpan): void {
+  take(span: ExportedSpan): void {
     if (this.stopped) return;
     span.writeTo(this.records);
     if (this.records.length >= BATCH_SPANS * SPAN_RECORD_LENGTH) this.send();
     else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
   }
 
+  flush(): Promise<void> {
+    return this.request('flush');
+  }
+
+  shutdown(): Promise<void> {
+    return this.request('shutdown');
+  }
+
   /** Sends what is batched, then has the worker flush (or shut down); resolves when it has. */
-  request(what: 'flush' | 'shutdown'): Promise<void> {
+  private request(what: 'flush' | 'shutdown'): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.send();
     const id = this.nextId++;

@@ -8,5 +8,6 @@ import type { ExportingTelemetry } from './telemetry';
 export async function loadOtlpTelemetry(config: GatewayConfig, logger: Logger): Promise<ExportingTelemetry | undefined> {
   if (!config.otlp) return undefined;
   const { exportingTelemetry } = await import('./telemetry');
-  return exportingTelemetry(config.otlp, config.version, logExportFailure(logger));
+  // A long-running server: serialisation and export go to a worker thread, off the request path's.
+  return exportingTelemetry(config.otlp, config.version, logExportFailure(logger), 'worker');
 }

@@ -1,10 +1,12 @@
 // The Telemetry port (core/ports/telemetry.ts) over OTLP/HTTP with the OpenTelemetry SDK. Spans
-// are made and sampled here, on the request path's thread; as they end they go in flat batches to
-// a worker thread (export-worker-client.ts). The worker (export-worker.ts, started from this same
-// file, so the Lambda's otel.js holds it too) exports them with the SDK's BatchSpanProcessor and
-// OTLP exporters and derives the GenAI metrics (`gen_ai.client.token.usage`,
-// `gen_ai.client.operation.duration`, time to first chunk) from each provider call's span: the
-// core reports each fact once, and serialisation and HTTP export stay off the request path's thread.
+// are made and sampled here, on the request path's thread. As they end they go to the export
+// pipeline (export-pipeline.ts: the SDK's BatchSpanProcessor and OTLP exporters, and the GenAI
+// metrics each provider call's span feeds), which runs either
+// - in a worker thread (`thread: 'worker'`, the long-running server): spans go there in flat
+//   batches (export-worker-client.ts), so serialisation and HTTP export stay off the request
+//   path's thread; the worker runs this same file (export-worker.ts); or
+// - on this thread (`'inline'`, a Lambda): one request at a time, flushed before the handler
+//   returns, with no worker to start on a cold start.
 //
 // Load this module only when an endpoint is set (`import()` in the composition, a file of its own
 // on Lambda): nothing of the SDK is then loaded by a gateway that does not export.
@@ -15,7 +17,8 @@ import { TraceState } from '@opentelemetry/core';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import type { OtlpExport } from '../../config/otlp';
 import type { Attributes, RemoteParent, Span, SpanOptions, Telemetry } from '../../core/ports/telemetry';
-import { gatewayResource, isExportWorkerData, serveExports } from './export-worker';
+import { exportPipeline, gatewayResource } from './export-pipeline';
+import { isExportWorkerData, serveExports } from './export-worker';
 import { ExportWorkerClient } from './export-worker-client';
 import { ExportedSpan, nowMs, type SpanHome } from './exported-span';
 import { newSpanId, newTraceId } from './ids';
@@ -33,10 +36,21 @@ export interface ExportingTelemetry extends Telemetry {
 /** Decides whether a new span is recorded and exported. */
 type SampleDecision = (traceId: string, name: string, kind: SpanKind, attributes: Attributes | undefined, parent: SpanContext | undefined) => boolean;
 
+/** Where the export pipeline runs: a worker thread, or the request path's own. */
+export type ExportThread = 'worker' | 'inline';
+
 /** An exporting Telemetry for `settings`; `version` names the service's version in the resource. */
-export function exportingTelemetry(settings: OtlpExport, version: string, onExportError: (err: unknown) => void = () => undefined): ExportingTelemetry {
-  const worker = new ExportWorkerClient(thisFile(), { otlpExport: { settings, version } }, onExportError);
-  const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: (span) => worker.add(span) };
+export function exportingTelemetry(
+  settings: OtlpExport,
+  version: string,
+  onExportError: (err: unknown) => void = () => undefined,
+  thread: ExportThread = 'inline',
+): ExportingTelemetry {
+  const pipeline =
+    thread === 'worker'
+      ? new ExportWorkerClient(thisFile(), { otlpExport: { settings, version } }, onExportError)
+      : exportPipeline(settings, version, onExportError);
+  const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: (span) => pipeline.take(span) };
   const sampled = samplerOf(settings.sampler);
 
   return {
@@ -53,8 +67,8 @@ export function exportingTelemetry(settings: OtlpExport, version: string, onExpo
       };
       return new ExportedSpan(name, kind, context, parent, options.startMs ?? nowMs(), options.attributes, home, options.kind === 'client');
     },
-    flush: () => worker.request('flush'),
-    shutdown: () => worker.request('shutdown'),
+    flush: () => pipeline.flush(),
+    shutdown: () => pipeline.shutdown(),
   };
 }
 
