@@ -16,7 +16,7 @@ export function otelExporterBuild(inputDir: string, outputDir: string): string[]
       `"${esbuild}" "${join(inputDir, OTEL_EXPORTER_ENTRY)}"`,
       '--bundle --platform=node --format=cjs --target=node22 --minify',
       `--outfile="${join(outputDir, OTEL_BUNDLE_FILE)}"`,
-      // The exporter finds its own file (for its worker) by __filename here, by import.meta in the local build.
+      // The module names its own file by import.meta only in the local build (for its export worker); here it is unused.
       '--sourcemap --sources-content=false --log-level=warning --log-override:empty-import-meta=silent',
     ].join(' '),
   ];
