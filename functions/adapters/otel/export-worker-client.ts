@@ -4,7 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { ExportPipeline } from './export-pipeline';
 import type { ExportWorkerData, FromExportWorker, ToExportWorker } from './export-worker';
-import { SPAN_RECORD_LENGTH, type ExportedSpan, type SpanRecordValue } from './exported-span';
+import type { ExportedSpan, SpanRecordValue } from './exported-span';
+import { TextIndex } from './span-texts';
 
 /** Spans per message to the worker, and the longest an ended span waits for its message. */
 const BATCH_SPANS = 256;
@@ -14,6 +15,9 @@ const BATCH_MS = 100;
 export class ExportWorkerClient implements ExportPipeline {
   private readonly worker: Worker;
   private records: SpanRecordValue[] = [];
+  private spans = 0;
+  private readonly texts = new TextIndex();
+  private readonly ref = (text: string) => this.texts.ref(text);
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, () => void>();
   private nextId = 1;
@@ -43,8 +47,8 @@ export class ExportWorkerClient implements ExportPipeline {
 
   take(span: ExportedSpan): void {
     if (this.stopped) return;
-    span.writeTo(this.records);
-    if (this.records.length >= BATCH_SPANS * SPAN_RECORD_LENGTH) this.send();
+    span.writeTo(this.records, this.ref);
+    if (++this.spans >= BATCH_SPANS) this.send();
     else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
   }
 
@@ -75,9 +79,10 @@ export class ExportWorkerClient implements ExportPipeline {
   private send(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.records.length === 0) return;
-    this.post({ spans: this.records });
+    if (this.spans === 0) return;
+    this.post({ texts: this.texts.takeAdded(), spans: this.records });
     this.records = [];
+    this.spans = 0;
   }
 
   private post(message: ToExportWorker): void {
@@ -95,6 +100,7 @@ export class ExportWorkerClient implements ExportPipeline {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.records = [];
+    this.spans = 0;
     for (const resolve of this.pending.values()) resolve();
     this.pending.clear();
   }

@@ -6,7 +6,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { TraceState } from '@opentelemetry/core';
 import type { OtlpExport } from '../../config/otlp';
 import { exportPipeline, gatewayResource } from './export-pipeline';
-import { ExportedSpan, SPAN_RECORD_LENGTH, type SpanHome, type SpanRecordValue } from './exported-span';
+import { ExportedSpan, type SpanHome, type SpanRecordValue } from './exported-span';
+import { TextTable } from './span-texts';
 
 /** What the worker is started with. */
 export interface ExportWorkerData {
@@ -14,7 +15,7 @@ export interface ExportWorkerData {
 }
 
 /** Main thread → worker. */
-export type ToExportWorker = { spans: SpanRecordValue[] } | { flush: number } | { shutdown: number };
+export type ToExportWorker = { texts: string[]; spans: SpanRecordValue[] } | { flush: number } | { shutdown: number };
 /** Worker → main thread: a flush or shutdown done, or an export that failed. */
 export type FromExportWorker = { done: number } | { exportError: string };
 
@@ -27,6 +28,8 @@ export function serveExports(port: MessagePort, { otlpExport: { settings, versio
   const pipeline = exportPipeline(settings, version, (err) => reply({ exportError: err instanceof Error ? err.message : String(err) }));
   const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: () => undefined };
   // Trace states repeat (a client's vendor entries): one object per distinct text.
+  const texts = new TextTable();
+  const text = (ref: unknown) => texts.text(ref);
   const traceStates = new Map<string, TraceState>();
   const traceStateOf = (serialized: string): TraceState => {
     let state = traceStates.get(serialized);
@@ -40,9 +43,13 @@ export function serveExports(port: MessagePort, { otlpExport: { settings, versio
 
   port.on('message', (message: ToExportWorker) => {
     if ('spans' in message) {
+      texts.add(message.texts);
       const records = message.spans;
-      for (let at = 0; at + SPAN_RECORD_LENGTH <= records.length; at += SPAN_RECORD_LENGTH)
-        pipeline.take(ExportedSpan.readFrom(records, at, home, traceStateOf));
+      for (let at = 0; at < records.length; ) {
+        const { span, next } = ExportedSpan.readFrom(records, at, home, text, traceStateOf);
+        pipeline.take(span);
+        at = next;
+      }
       return;
     }
     const id = 'shutdown' in message ? message.shutdown : message.flush;

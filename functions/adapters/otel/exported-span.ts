@@ -30,10 +30,13 @@ export interface SpanHome {
 }
 
 /** One value of a span's record in a batch (see `writeTo`): what structured cloning carries as it is. */
-export type SpanRecordValue = string | number | boolean | undefined | Array<string | SdkAttributeValue> | TimedEvent[];
+export type SpanRecordValue = SdkAttributeValue | undefined | TimedEvent[];
 
-/** Values per span in a batch's flat record list. */
-export const SPAN_RECORD_LENGTH = 16;
+/** Bits of a record's flags value, beside the span kind in its low three bits. */
+const SAMPLED_BIT = 8;
+const PROVIDER_CALL_BIT = 16;
+const PARENT_REMOTE_BIT = 32;
+const PARENT_SAMPLED_BIT = 64;
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
 const NO_LINKS: Link[] = [];
@@ -54,7 +57,7 @@ export class ExportedSpan implements Span, ReadableSpan {
    * while it waits for its batch, rather than an object of twenty-odd dotted keys, which V8 keeps
    * as a hash table and the garbage collector then copies and promotes with every waiting span.
    */
-  private pairs: Array<string | SdkAttributeValue> = [];
+  private readonly pairs: Array<string | SdkAttributeValue> = [];
   private attributeObject: SdkAttributes | undefined;
   readonly links = NO_LINKS;
   status = UNSET;
@@ -172,51 +175,76 @@ export class ExportedSpan implements Span, ReadableSpan {
   }
 
   /**
-   * Appends the ended span to a batch's flat list as SPAN_RECORD_LENGTH values: no object per
-   * span, and the attribute pairs go as the one array they already are.
+   * Appends the ended span to a batch's flat list: twelve values, then its attribute pairs, with
+   * the name and the keys as `ref` gives them (see span-texts.ts). No object or array per span
+   * crosses to the worker but the rare events.
    */
-  writeTo(out: SpanRecordValue[]): void {
+  writeTo(out: SpanRecordValue[], ref: (text: string) => number | string): void {
     const c = this.context;
     const p = this.parentSpanContext;
+    const flags =
+      this.kind |
+      (c.traceFlags & TraceFlags.SAMPLED ? SAMPLED_BIT : 0) |
+      (this.providerCall ? PROVIDER_CALL_BIT : 0) |
+      (p?.isRemote ? PARENT_REMOTE_BIT : 0) |
+      (p && p.traceFlags & TraceFlags.SAMPLED ? PARENT_SAMPLED_BIT : 0);
     out.push(
-      this.name,
-      this.kind,
+      ref(this.name),
+      flags,
       c.traceId,
       c.spanId,
-      c.traceFlags,
       c.traceState?.serialize(),
       p?.spanId,
-      p?.isRemote === true,
-      p?.traceFlags ?? 0,
       this.startMs,
       this.endMs,
       this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? '') : undefined,
-      this.providerCall,
       this.firstChunkAfterMs,
-      this.pairs,
       this.eventList,
+      this.pairs.length / 2,
     );
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i += 2) out.push(ref(pairs[i] as string), pairs[i + 1]);
   }
 
-  /** The ended span written by `writeTo` at `at` in `records`, in `home` (which hears nothing of it). */
-  static readFrom(records: readonly SpanRecordValue[], at: number, home: SpanHome, traceStateOf: (serialized: string) => TraceState): ExportedSpan {
+  /**
+   * The ended span `writeTo` wrote at `at` in `records`, in `home` (which hears nothing of it), and
+   * where the next record starts; `text` reads a name or key back.
+   */
+  static readFrom(
+    records: readonly SpanRecordValue[],
+    at: number,
+    home: SpanHome,
+    text: (ref: unknown) => string,
+    traceStateOf: (serialized: string) => TraceState,
+  ): { span: ExportedSpan; next: number } {
     const r = (i: number) => records[at + i];
-    const state = r(5) as string | undefined;
+    const flags = r(1) as number;
+    const state = r(4) as string | undefined;
     const traceState = state === undefined ? undefined : traceStateOf(state);
     const traceId = r(2) as string;
-    const parentId = r(6) as string | undefined;
+    const parentId = r(5) as string | undefined;
     const parent: SpanContext | undefined =
-      parentId === undefined ? undefined : { traceId, spanId: parentId, isRemote: r(7) as boolean, traceFlags: r(8) as number, traceState };
-    const context: SpanContext = { traceId, spanId: r(3) as string, traceFlags: r(4) as number, traceState };
-    const span = new ExportedSpan(r(0) as string, r(1) as SpanKind, context, parent, r(9) as number, undefined, home, r(12) as boolean);
-    span.endMs = r(10) as number;
-    const error = r(11) as string | undefined;
+      parentId === undefined
+        ? undefined
+        : {
+            traceId,
+            spanId: parentId,
+            isRemote: (flags & PARENT_REMOTE_BIT) !== 0,
+            traceFlags: flags & PARENT_SAMPLED_BIT ? TraceFlags.SAMPLED : TraceFlags.NONE,
+            traceState,
+          };
+    const context: SpanContext = { traceId, spanId: r(3) as string, traceFlags: flags & SAMPLED_BIT ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
+    const span = new ExportedSpan(text(r(0)), (flags & 7) as SpanKind, context, parent, r(6) as number, undefined, home, (flags & PROVIDER_CALL_BIT) !== 0);
+    span.endMs = r(7) as number;
+    const error = r(8) as string | undefined;
     if (error !== undefined) span.status = { code: SpanStatusCode.ERROR, message: error };
-    span.firstChunkAfterMs = r(13) as number | undefined;
-    span.pairs = r(14) as Array<string | SdkAttributeValue>;
-    span.eventList = r(15) as TimedEvent[] | undefined;
+    span.firstChunkAfterMs = r(9) as number | undefined;
+    span.eventList = r(10) as TimedEvent[] | undefined;
+    const pairCount = r(11) as number;
+    let i = at + 12;
+    for (let n = 0; n < pairCount; n++, i += 2) span.pairs.push(text(records[i]), records[i + 1] as SdkAttributeValue);
     span.ended = true;
-    return span;
+    return { span, next: i };
   }
 
   /** What a provider call gives the GenAI metrics; nothing for any other span. */
