@@ -19,7 +19,7 @@ import { estimateTokens, StreamTally } from './usage-estimate';
 import type { PipelineDeps } from './pipeline-deps';
 import { attemptSpans, endAttempt, markFirstChunk } from './attempt-spans';
 import type { Attributes, Span } from './ports/telemetry';
-import { chatRequestAttributes, collectFinishReasons, completionAttributes, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
+import { chatRequestAttributes, collectFinishReasons, finishReasonsOf, inputMessagesJson, NO_SPAN, outputMessagesJson } from './telemetry';
 
 /** An answer from a provider that speaks the request's API itself (ChatIngress.native). */
 interface NativeResult {
@@ -216,9 +216,8 @@ export class ChatPipeline {
     const cost = this.deps.accountant.record(ctx, { provider, model, usage: completion.usage, status: 200, cacheHit: false, stream: false });
     budget.settle(cost);
     if (span !== NO_SPAN) {
-      span.setAttributes(completionAttributes(completion));
       const outputMessages = this.deps.config.captureMessageContent ? outputMessagesJson(completion) : undefined;
-      endAttempt(span, { model, id: completion.id, usage: completion.usage, costUsd: cost, outputMessages });
+      endAttempt(span, { model, id: completion.id, finishReasons: finishReasonsOf(completion), usage: completion.usage, costUsd: cost, outputMessages });
     }
     let raw = result.raw;
     if (key && completion.choices?.length) {
@@ -437,10 +436,8 @@ export class ChatPipeline {
         budget.settle(cost);
         const assembled = assembler?.result();
         if (key && assembled) self.store(ctx, key, JSON.stringify(assembled), provider, model, ttl);
-        if (assembled && span !== NO_SPAN) {
-          span.setAttributes(completionAttributes(assembled));
-          if (capture) span.setAttributes({ 'gen_ai.output.messages': outputMessagesJson(assembled) });
-        }
+        // The span's model, id, finish reasons and usage come with endAttempt; only the captured output is the assembled answer's.
+        if (assembled && capture) span.setAttributes({ 'gen_ai.output.messages': outputMessagesJson(assembled) });
         yield writer.end(usage, gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       } catch (err) {
         // After the first byte there is no falling back: the stream ends with the API's error event.

@@ -77,16 +77,11 @@ export function usageAttributes(usage: Usage | undefined): Attributes {
   return attributes;
 }
 
-/** The answer's model, id and finish reasons. */
-export function completionAttributes(completion: ChatCompletion): Attributes {
+/** Why each choice of an answer stopped, in choice order (choices still going are skipped). */
+export function finishReasonsOf(completion: ChatCompletion): string[] {
   const finish: string[] = [];
   for (const choice of completion.choices ?? []) if (choice.finish_reason) finish.push(choice.finish_reason);
-  return {
-    'gen_ai.response.model': completion.model,
-    'gen_ai.response.id': completion.id,
-    'gen_ai.response.finish_reasons': finish,
-    ...usageAttributes(completion.usage),
-  };
+  return finish;
 }
 
 const FINISH_REASON_KEY = '"finish_reason"';

@@ -1,14 +1,15 @@
-// The "telemetry" section: what exporting traces and GenAI metrics over OTLP costs. Two gateway
-// processes on one fake OpenAI upstream, one without an endpoint (nothing of the SDK loaded) and
-// one exporting over http/protobuf to a sink in this process that answers 200 and counts what it
-// got. Per round, in alternating order, a closed-loop wrk run per gateway: throughput, gateway
-// CPU ms per request and latency p99; "added" is export-on minus export-off in the same round.
+// The "telemetry" section: what exporting traces and GenAI metrics over OTLP costs. Three gateway
+// processes on one fake OpenAI upstream: two without an endpoint (nothing of the SDK loaded; the
+// second is a control) and one exporting over http/protobuf to a sink in this process that
+// answers 200 and counts what it got. Per round, in rotating order with a pause between runs, a
+// closed-loop wrk run per gateway: throughput, gateway CPU ms per request (its export worker
+// included) and latency p99; "added" is export-on minus export-off in the same round.
 // A shared machine's speed drifts by a fifth between consecutive runs of one gateway, so the
 // section runs ROUNDS_PER_RUN short rounds per BENCH_RUNS and reports medians of the per-round
-// differences and ratios, with their range.
+// differences and ratios, with their range, and the control's ratio as the noise floor.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, type Child } from './children';
+import { freePort, sleep, type Child } from './children';
 import { cpuTimeMs } from './procstat';
 import { spawnGatewayWithEnv, startUpstream, waitHealthy, type BenchPaths } from './processes';
 import { median } from './stats';
@@ -31,7 +32,18 @@ interface RowResult {
 
 export interface TelemetryResult {
   config: { rounds: number; durationS: number; connections: number };
-  summary: { off: RowResult; on: RowResult; addedCpuMs: number; rpsRatio: number; rpsRatioRange: [number, number] };
+  summary: {
+    off: RowResult;
+    /** The second gateway without export. */
+    control: RowResult;
+    on: RowResult;
+    addedCpuMs: number;
+    rpsRatio: number;
+    rpsRatioRange: [number, number];
+    /** The control's throughput against export off's: how far two identical gateways differ here. */
+    controlRatio: number;
+    controlRatioRange: [number, number];
+  };
   /** What the sink received over the whole section. */
   sink: { exports: number; bytes: number };
 }
@@ -57,18 +69,32 @@ async function startSink(): Promise<{ url: string; counts: { exports: number; by
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts, server };
 }
 
+type Label = 'off' | 'control' | 'on';
+/** Run orders, one per round in turn: each gateway runs first, second and last equally often. */
+const ORDERS: readonly Label[][] = [
+  ['off', 'control', 'on'],
+  ['on', 'off', 'control'],
+  ['control', 'on', 'off'],
+];
+/** Pause between runs, so what one gateway does after its load (export, GC) is not counted against the next. */
+const SETTLE_MS = 1000;
+
 export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult> {
   const [upstream, sink] = await Promise.all([startUpstream(o.dirs), startSink()]);
   const base = { OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-test' };
-  const start = async (label: 'off' | 'on', extra: Record<string, string>): Promise<{ child: Child; url: string }> => {
+  const start = async (label: Label, extra: Record<string, string>): Promise<{ child: Child; url: string }> => {
     const port = await freePort();
     const child = spawnGatewayWithEnv(o.dirs, o.gatewayEntry, port, { ...base, ...extra }, `gateway-telemetry-${label}`);
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(child, url, 30_000);
     return { child, url };
   };
-  const off = await start('off', {});
-  const on = await start('on', { OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+  const gateways: Record<Label, { child: Child; url: string }> = {
+    off: await start('off', {}),
+    // A second gateway without export: how far two identical gateways differ here is the noise floor.
+    control: await start('control', {}),
+    on: await start('on', { OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }),
+  };
   const wrkAt = (url: string, durationS: number) =>
     runWrk({
       url: `${url}/v1/chat/completions`,
@@ -80,54 +106,50 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
       luaDir: o.dirs.benchDir,
     });
   try {
-    for (const g of [off, on]) await wrkAt(g.url, 1); // warm-up
-    const rounds: Array<{ off: RowResult; on: RowResult }> = [];
+    for (const g of Object.values(gateways)) await wrkAt(g.url, 1); // warm-up
+    const rounds: Array<Record<Label, RowResult>> = [];
     const roundCount = o.runs * ROUNDS_PER_RUN;
     for (let r = 0; r < roundCount; r++) {
-      const round = {} as { off: RowResult; on: RowResult };
-      const order: Array<['off' | 'on', { child: Child; url: string }]> =
-        r % 2 === 0
-          ? [
-              ['off', off],
-              ['on', on],
-            ]
-          : [
-              ['on', on],
-              ['off', off],
-            ];
-      for (const [label, g] of order) {
+      const round = {} as Record<Label, RowResult>;
+      for (const label of ORDERS[r % ORDERS.length] ?? []) {
+        await sleep(SETTLE_MS);
+        const g = gateways[label];
         const cpu0 = cpuTimeMs(g.child.pid);
         const wrk = await wrkAt(g.url, o.durationS);
         const cpu1 = cpuTimeMs(g.child.pid);
-        checkWrkErrors(`telemetry export ${label}`, wrk);
+        checkWrkErrors(`telemetry ${label}`, wrk);
         round[label] = { rps: wrk.rps, cpuMsPerRequest: (cpu1 - cpu0) / Math.max(1, wrk.requests), p99Ms: wrk.latencyMs.p99 };
       }
       rounds.push(round);
       console.log(
-        `telemetry ${r + 1}/${roundCount}: off ${round.off.rps.toFixed(0)} req/s ${round.off.cpuMsPerRequest.toFixed(4)} ms CPU, ` +
-          `on ${round.on.rps.toFixed(0)} req/s ${round.on.cpuMsPerRequest.toFixed(4)} ms CPU`,
+        `telemetry ${r + 1}/${roundCount}: ` +
+          (['off', 'control', 'on'] as const).map((l) => `${l} ${round[l].rps.toFixed(0)} req/s ${round[l].cpuMsPerRequest.toFixed(4)} ms CPU`).join(', '),
       );
     }
     if (sink.counts.exports === 0) warn('telemetry: the exporting gateway sent the sink nothing');
-    const pick = (label: 'off' | 'on'): RowResult => ({
+    const pick = (label: Label): RowResult => ({
       rps: median(rounds.map((x) => x[label].rps)),
       cpuMsPerRequest: median(rounds.map((x) => x[label].cpuMsPerRequest)),
       p99Ms: median(rounds.map((x) => x[label].p99Ms)),
     });
     const ratios = rounds.map((x) => x.on.rps / x.off.rps);
+    const controlRatios = rounds.map((x) => x.control.rps / x.off.rps);
     return {
       config: { rounds: roundCount, durationS: o.durationS, connections: CONNECTIONS },
       summary: {
         off: pick('off'),
+        control: pick('control'),
         on: pick('on'),
         addedCpuMs: median(rounds.map((x) => x.on.cpuMsPerRequest - x.off.cpuMsPerRequest)),
         rpsRatio: median(ratios),
         rpsRatioRange: [Math.min(...ratios), Math.max(...ratios)],
+        controlRatio: median(controlRatios),
+        controlRatioRange: [Math.min(...controlRatios), Math.max(...controlRatios)],
       },
       sink: { ...sink.counts },
     };
   } finally {
-    await Promise.all([off.child.stop(), on.child.stop(), upstream.child.stop()]);
+    await Promise.all([...Object.values(gateways).map((g) => g.child.stop()), upstream.child.stop()]);
     await new Promise<void>((resolve) => sink.server.close(() => resolve()));
   }
 }
@@ -142,7 +164,8 @@ export function formatTelemetryTable(t: TelemetryResult): string {
     '| gateway | req/s | gateway CPU ms/req | latency p99 ms |',
     '|---|---|---|---|',
     row('export off', s.off),
+    row('export off (control)', s.control),
     row('export on', s.on),
-    `added CPU per request ${(s.addedCpuMs * 1000).toFixed(1)} µs (target ≤ 50 µs: ${cpuVerdict}); throughput ${(s.rpsRatio * 100).toFixed(1)} % of export off (rounds ${(s.rpsRatioRange[0] * 100).toFixed(0)}–${(s.rpsRatioRange[1] * 100).toFixed(0)} %; target ≥ 90 %: ${rpsVerdict}); the sink got ${t.sink.exports} exports, ${t.sink.bytes} bytes`,
+    `added CPU per request ${(s.addedCpuMs * 1000).toFixed(1)} µs (target ≤ 50 µs: ${cpuVerdict}); throughput ${(s.rpsRatio * 100).toFixed(1)} % of export off (rounds ${(s.rpsRatioRange[0] * 100).toFixed(0)}–${(s.rpsRatioRange[1] * 100).toFixed(0)} %; target ≥ 90 %: ${rpsVerdict}); noise floor: the control at ${(s.controlRatio * 100).toFixed(1)} % of export off (rounds ${(s.controlRatioRange[0] * 100).toFixed(0)}–${(s.controlRatioRange[1] * 100).toFixed(0)} %); the sink got ${t.sink.exports} exports, ${t.sink.bytes} bytes`,
   ].join('\n');
 }
