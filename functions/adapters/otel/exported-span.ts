@@ -70,6 +70,8 @@ export class ExportedSpan implements Span, ReadableSpan {
   /** Made by the first event: most spans have none. */
   private eventList: TimedEvent[] | undefined;
   private endMs = 0;
+  private startHr: HrTime | undefined;
+  private endHr: HrTime | undefined;
 
   constructor(
     readonly name: string,
@@ -85,13 +87,18 @@ export class ExportedSpan implements Span, ReadableSpan {
     if (attributes) this.setAttributes(attributes);
   }
 
-  // Times are kept as numbers and converted when the exporter reads them, once per span.
+  // Times are kept as numbers and converted when the exporter reads them, once per span (its
+  // protobuf serialiser reads them twice: once to size the message, once to write it).
   get startTime(): HrTime {
-    return hrTimeOf(this.startMs);
+    if (!this.ended) return hrTimeOf(this.startMs);
+    this.startHr ??= hrTimeOf(this.startMs);
+    return this.startHr;
   }
 
   get endTime(): HrTime {
-    return hrTimeOf(this.endMs);
+    if (!this.ended) return hrTimeOf(this.endMs);
+    this.endHr ??= hrTimeOf(this.endMs);
+    return this.endHr;
   }
 
   get duration(): HrTime {
