@@ -252,7 +252,8 @@ export class ChatPipeline {
       const model = final.model ?? targetModel;
       const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
       budget.settle(cost);
-      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost, finishReasons: nativeStopReason(native, answer.raw) });
+      if (span !== NO_SPAN)
+        endAttempt(span, { model, usage: answer.usage, costUsd: cost, finishReasons: final.finishReasons ?? nativeStopReason(native, answer.raw) });
       const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
     }
@@ -268,7 +269,7 @@ export class ChatPipeline {
       let cost = 0;
       let failure: GatewayError | undefined;
       const reasonAt = native.finishReason;
-      const finishReasons = span === NO_SPAN ? undefined : nativeStopReason(native, undefined);
+      let finishReasons = span === NO_SPAN ? undefined : nativeStopReason(native, undefined);
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
@@ -282,6 +283,7 @@ export class ChatPipeline {
           usage = event.usage;
           const final = writer.final(event);
           model = final.model ?? model;
+          if (span !== NO_SPAN && final.finishReasons) finishReasons = [...final.finishReasons];
           status = 200;
           settled = true;
           cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });

@@ -368,6 +368,34 @@ describe('telemetry spans with message content captured', () => {
 });
 
 describe('telemetry spans of a request forwarded natively', () => {
+  test('the Responses API forwarded to OpenAI: the CLIENT span has the response status as its finish reason, whole or streamed', async () => {
+    const g = await start();
+    try {
+      const body = { model: 'gpt-4o', input: 'Hello' };
+      const res = await fetch(`${g.gw.url}/v1/responses`, { method: 'POST', headers, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as { status: string; id: string };
+      expect(answer.status).toBe('completed');
+      const client = only(g.telemetry.ofKind('client'));
+      expect(client).toMatchObject({
+        name: 'chat gpt-4o',
+        ended: true,
+        attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.response.finish_reasons': ['completed'] },
+      });
+      expect(g.openai.requests.at(-1)?.path).toBe('/v1/responses');
+
+      g.telemetry.spans.length = 0;
+      const streamed = await fetch(`${g.gw.url}/v1/responses`, { method: 'POST', headers, body: JSON.stringify({ ...body, stream: true }) });
+      const events = await streamed.text();
+      expect(events).toContain('event: response.completed');
+      const streamedCall = only(g.telemetry.ofKind('client'));
+      expect(streamedCall.ended).toBe(true);
+      expect(streamedCall.attributes['gen_ai.response.finish_reasons']).toEqual(['completed']);
+    } finally {
+      await stop(g);
+    }
+  });
+
   test('Anthropic Messages to Anthropic: the CLIENT span names anthropic and its stop reason (whole or streamed), and the upstream gets its traceparent', async () => {
     const anthropic = await startAnthropicUpstream({ apiKey: 'sk-ant-upstream-key' });
     const telemetry = new RecordingTelemetry();

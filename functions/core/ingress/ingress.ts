@@ -100,6 +100,11 @@ export interface ChatIngress {
 export interface NativeFinal {
   /** The model that answered, as the upstream reports it (absent when it did not). */
   readonly model: string | undefined;
+  /**
+   * Why the answer stopped, in the API's own values, when the ingress reads it off the answer it
+   * parsed anyway (the attempt's span reports it); else `NativeIngress.finishReason` says where to look.
+   */
+  readonly finishReasons?: readonly string[];
   /** The answer's wire text with the gateway's metadata in it. */
   render(metadata: GatewayMetadata): string;
 }

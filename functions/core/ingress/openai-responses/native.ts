@@ -68,6 +68,7 @@ export class NativeResponses implements NativeIngress {
     const previous = previousOf(wire);
     return {
       model: typeof response.model === 'string' ? response.model : undefined,
+      finishReasons: stopReasonOf(response),
       render: (metadata) => {
         // The upstream was sent the conversation instead of the gateway's id: the answer names it as the client did.
         if (previous !== undefined) response.previous_response_id = previous;
@@ -119,6 +120,7 @@ class ForwardedStream implements NativeStreamWriter {
     const response = parsed.response;
     return {
       model: typeof response?.model === 'string' ? response.model : undefined,
+      finishReasons: response ? stopReasonOf(response) : undefined,
       render: (metadata) => {
         this.sent += 1;
         if (!response) return sseEvent(event.type, event.data);
@@ -134,6 +136,15 @@ class ForwardedStream implements NativeStreamWriter {
     const data = { type: 'error', sequence_number: this.sent++, code: err.code ?? 'server_error', message: redactText(err.message), param: null };
     return sseEvent('error', JSON.stringify(data));
   }
+}
+
+/**
+ * Why a response stopped, as the Responses API says it: why it is incomplete
+ * (`max_output_tokens`, `content_filter`), else its status (`completed`, `failed`, ...).
+ */
+function stopReasonOf(response: ResponseObject): string[] | undefined {
+  const reason = response.incomplete_details?.reason ?? response.status;
+  return typeof reason === 'string' ? [reason] : undefined;
 }
 
 /** A response's JSON text (or an event's carrying one) with its `previous_response_id` set, without re-encoding it. */
