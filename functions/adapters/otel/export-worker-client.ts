@@ -8,8 +8,14 @@ import type { ExportedSpan, SpanRecordValue } from './exported-span';
 import { TextIndex } from './span-texts';
 
 /** Spans per message to the worker, and the longest an ended span waits for its message. */
-const BATCH_SPANS = 256;
+export const BATCH_SPANS = 256;
 const BATCH_MS = 100;
+/**
+ * Batches the worker may have yet to read: 16384 spans, as many as its batch processor queues.
+ * The worker runs at a lower CPU priority (export-worker.ts); on a machine that is busy serving,
+ * it may fall this far behind, and then batches are dropped rather than queued without bound.
+ */
+export const MAX_UNREAD_BATCHES = 64;
 
 /** The worker thread that exports, and the batch of ended spans on its way there. */
 export class ExportWorkerClient implements ExportPipeline {
@@ -22,6 +28,10 @@ export class ExportWorkerClient implements ExportPipeline {
   private readonly pending = new Map<number, () => void>();
   private nextId = 1;
   private stopped = false;
+  /** Batches posted that the worker has not said it took. */
+  private unread = 0;
+  /** Dropping batches since the worker fell behind (reported once per such spell). */
+  private dropping = false;
 
   /** `file` is the module that serves the worker when run as one (telemetry.ts, built or not). */
   constructor(
@@ -35,7 +45,8 @@ export class ExportWorkerClient implements ExportPipeline {
       : new Worker(file, { workerData: data });
     this.worker.unref();
     this.worker.on('message', (message: FromExportWorker) => {
-      if ('exportError' in message) this.onExportError(new Error(message.exportError));
+      if ('taken' in message) this.unread -= 1;
+      else if ('exportError' in message) this.onExportError(new Error(message.exportError));
       else this.settle(message.done);
     });
     this.worker.on('error', (err) => {
@@ -80,7 +91,15 @@ export class ExportWorkerClient implements ExportPipeline {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.spans === 0) return;
-    this.post({ texts: this.texts.takeAdded(), spans: this.records });
+    if (this.unread >= MAX_UNREAD_BATCHES) {
+      // New texts stay listed: they travel with the next batch that is sent.
+      if (!this.dropping) this.onExportError(new Error('the export worker is behind: spans are dropped until it catches up'));
+      this.dropping = true;
+    } else {
+      this.dropping = false;
+      this.unread += 1;
+      this.post({ texts: this.texts.takeAdded(), spans: this.records });
+    }
     this.records = [];
     this.spans = 0;
   }
