@@ -15,6 +15,7 @@ import { spawnGatewayWithEnv, startUpstream, waitHealthy, type BenchPaths } from
 import { median } from './stats';
 import { checkWrkErrors, warn } from './warnings';
 import { runWrk } from './wrk';
+import { measureExportThreads, type ThreadCost } from './telemetry-threads';
 
 export interface TelemetryOptions {
   dirs: BenchPaths;
@@ -46,6 +47,8 @@ export interface TelemetryResult {
   };
   /** What the sink received over the whole section. */
   sink: { exports: number; bytes: number };
+  /** In process: what the request path's thread and the process pay per request, export inline and in the worker. */
+  threads: Record<'inline' | 'worker', ThreadCost>;
 }
 
 const CONNECTIONS = 64;
@@ -80,6 +83,8 @@ const ORDERS: readonly Label[][] = [
 const SETTLE_MS = 1000;
 
 export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult> {
+  // First, while nothing else runs: the in-process measure of each export thread.
+  const threads = await measureExportThreads();
   const [upstream, sink] = await Promise.all([startUpstream(o.dirs), startSink()]);
   const base = { OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-test' };
   const start = async (label: Label, extra: Record<string, string>): Promise<{ child: Child; url: string }> => {
@@ -147,6 +152,7 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
         controlRatioRange: [Math.min(...controlRatios), Math.max(...controlRatios)],
       },
       sink: { ...sink.counts },
+      threads,
     };
   } finally {
     await Promise.all([...Object.values(gateways).map((g) => g.child.stop()), upstream.child.stop()]);
@@ -167,5 +173,11 @@ export function formatTelemetryTable(t: TelemetryResult): string {
     row('export off (control)', s.control),
     row('export on', s.on),
     `added CPU per request ${(s.addedCpuMs * 1000).toFixed(1)} µs (target ≤ 50 µs: ${cpuVerdict}); throughput ${(s.rpsRatio * 100).toFixed(1)} % of export off (rounds ${(s.rpsRatioRange[0] * 100).toFixed(0)}–${(s.rpsRatioRange[1] * 100).toFixed(0)} %; target ≥ 90 %: ${rpsVerdict}); noise floor: the control at ${(s.controlRatio * 100).toFixed(1)} % of export off (rounds ${(s.controlRatioRange[0] * 100).toFixed(0)}–${(s.controlRatioRange[1] * 100).toFixed(0)} %); the sink got ${t.sink.exports} exports, ${t.sink.bytes} bytes`,
+    '',
+    "in process, two spans per request at 6,000 req/s: µs per request on the request path's thread / process CPU (worker included) / OTLP bytes",
+    ...(['inline', 'worker'] as const).map((k) => {
+      const c = t.threads[k];
+      return `- export ${k === 'inline' ? "on the request path's thread (Lambda)" : 'in the worker (local server)'}: ${c.requestThreadUs.toFixed(2)} / ${c.processCpuUs.toFixed(2)} µs, ${c.bytesPerRequest.toFixed(0)} bytes`;
+    }),
   ].join('\n');
 }
