@@ -5,8 +5,6 @@
 // over http/protobuf to a sink in this process. Reported per request: the time the loop spends
 // making and ending the spans (the request path's share), and the process's CPU (the worker's and
 // the sink's included).
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportingTelemetry, type ExportThread, type ExportingTelemetry } from '../../functions/adapters/otel/telemetry';
 import type { OtlpExport } from '../../functions/config/otlp';
 
@@ -52,7 +50,14 @@ function oneRequest(t: ExportingTelemetry, i: number): void {
   server.end();
 }
 
-async function measure(thread: ExportThread, base: string, counted: { bytes: number }): Promise<ThreadCost> {
+/** The section's sink: where it listens, and the bytes it has received so far. */
+export interface Sink {
+  url: string;
+  counts: { bytes: number };
+}
+
+async function measure(thread: ExportThread, sink: Sink): Promise<ThreadCost> {
+  const base = sink.url;
   const settings: OtlpExport = {
     tracesUrl: `${base}/v1/traces`,
     metricsUrl: `${base}/v1/metrics`,
@@ -78,33 +83,24 @@ async function measure(thread: ExportThread, base: string, counted: { bytes: num
     await run(WARM_UP);
     await t.flush();
     busyMs = 0;
-    counted.bytes = 0;
+    const bytes0 = sink.counts.bytes;
     const cpu0 = process.cpuUsage();
     await run(REQUESTS);
     await t.flush();
     const cpu = process.cpuUsage(cpu0);
-    return { requestThreadUs: (busyMs * 1000) / REQUESTS, processCpuUs: (cpu.user + cpu.system) / REQUESTS, bytesPerRequest: counted.bytes / REQUESTS };
+    return {
+      requestThreadUs: (busyMs * 1000) / REQUESTS,
+      processCpuUs: (cpu.user + cpu.system) / REQUESTS,
+      bytesPerRequest: (sink.counts.bytes - bytes0) / REQUESTS,
+    };
   } finally {
     await t.shutdown();
   }
 }
 
-/** The request path's and the process's cost per request, export inline and in the worker. */
-export async function measureExportThreads(): Promise<Record<ExportThread, ThreadCost>> {
-  const counted = { bytes: 0 };
-  const sink = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      counted.bytes += c.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  try {
-    const inline = await measure('inline', base, counted);
-    const worker = await measure('worker', base, counted);
-    return { inline, worker };
-  } finally {
-    await new Promise<void>((resolve) => sink.close(() => resolve()));
-  }
+/** The request path's and the process's cost per request, export inline and in the worker, exporting to `sink`. */
+export async function measureExportThreads(sink: Sink): Promise<Record<ExportThread, ThreadCost>> {
+  const inline = await measure('inline', sink);
+  const worker = await measure('worker', sink);
+  return { inline, worker };
 }

@@ -83,9 +83,12 @@ const ORDERS: readonly Label[][] = [
 const SETTLE_MS = 1000;
 
 export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult> {
-  // First, while nothing else runs: the in-process measure of each export thread.
-  const threads = await measureExportThreads();
-  const [upstream, sink] = await Promise.all([startUpstream(o.dirs), startSink()]);
+  const sink = await startSink();
+  // First, while nothing else runs: the in-process measure of each export thread (its bytes are not the gateways').
+  const threads = await measureExportThreads(sink);
+  sink.counts.bytes = 0;
+  sink.counts.exports = 0;
+  const upstream = await startUpstream(o.dirs);
   const base = { OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-test' };
   const start = async (label: Label, extra: Record<string, string>): Promise<{ child: Child; url: string }> => {
     const port = await freePort();
