@@ -252,8 +252,7 @@ export class ChatPipeline {
       const model = final.model ?? targetModel;
       const cost = deps.accountant.record(ctx, { provider, model, usage: answer.usage, status: 200, cacheHit: false, stream: false });
       budget.settle(cost);
-      if (span !== NO_SPAN)
-        endAttempt(span, { model, usage: answer.usage, costUsd: cost, finishReasons: final.finishReasons ?? nativeStopReason(native, answer.raw) });
+      if (span !== NO_SPAN) endAttempt(span, { model, usage: answer.usage, costUsd: cost, finishReasons: final.finishReasons?.() });
       const body = final.render(gatewayMetadata(ctx, deps.now(), provider, model, cost, false));
       return { status: 200, headers: { ...ingress.jsonHeaders, ...gatewayHeaders(ctx, provider) }, body };
     }
@@ -268,12 +267,10 @@ export class ChatPipeline {
       let settled = false; // the final event's cost is recorded: nothing after it is billed again
       let cost = 0;
       let failure: GatewayError | undefined;
-      const reasonAt = native.finishReason;
-      let finishReasons = span === NO_SPAN ? undefined : nativeStopReason(native, undefined);
+      let finishReasons: readonly string[] | undefined;
       deps.metrics.gauge(METRIC.activeStreams, {}, ++self.activeStreams);
       try {
         for await (const event of events) {
-          if (finishReasons && event.type === reasonAt?.streamEvent) collectFinishReasons(event.data, finishReasons, reasonAt.key);
           if (settled || !writer.isFinal(event)) {
             // What the provider bills even if the stream never finishes: the generated text it sent.
             if (!settled && writer.carriesText(event)) streamed.add(event.data);
@@ -283,7 +280,7 @@ export class ChatPipeline {
           usage = event.usage;
           const final = writer.final(event);
           model = final.model ?? model;
-          if (span !== NO_SPAN && final.finishReasons) finishReasons = [...final.finishReasons];
+          if (span !== NO_SPAN) finishReasons = final.finishReasons?.();
           status = 200;
           settled = true;
           cost = deps.accountant.record(ctx, { provider, model, usage, status, cacheHit: false, stream: true });
@@ -484,17 +481,4 @@ function streamError(status: number, failure: GatewayError | undefined): { type:
   if (status === 200) return undefined;
   if (status === 499) return { type: 'client_closed_request', message: 'The client closed the request.' };
   return { type: failure?.code ?? String(status), message: failure?.message ?? `HTTP ${status}` };
-}
-
-/**
- * A native answer's stop reason, in the API's own values (`end_turn`, `max_tokens`, ...), read off
- * the upstream's JSON text: the last one, the message's own, follows its content. Undefined when
- * the API has no such field; empty, to be filled from the stream's events, when `raw` is absent.
- */
-function nativeStopReason(native: NativeIngress, raw: string | undefined): string[] | undefined {
-  const at = native.finishReason;
-  if (at === undefined) return undefined;
-  const found: string[] = [];
-  if (raw !== undefined) collectFinishReasons(raw, found, at.key);
-  return raw === undefined ? found : found.slice(-1);
 }

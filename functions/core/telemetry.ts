@@ -88,12 +88,11 @@ const FINISH_REASON_KEY = '"finish_reason"';
 
 /**
  * Adds the finish reasons a chat chunk's JSON names (`"finish_reason":"stop"`, one per choice
- * that ended; `key` names another field) to `into`, by scanning the text: a stream's chunks are
- * not parsed for telemetry.
+ * that ended) to `into`, by scanning the text: a stream's chunks are not parsed for telemetry.
  */
-export function collectFinishReasons(json: string, into: string[], key: string = FINISH_REASON_KEY): void {
-  for (let at = json.indexOf(key); at !== -1; at = json.indexOf(key, at + key.length)) {
-    let i = at + key.length;
+export function collectFinishReasons(json: string, into: string[]): void {
+  for (let at = json.indexOf(FINISH_REASON_KEY); at !== -1; at = json.indexOf(FINISH_REASON_KEY, at + FINISH_REASON_KEY.length)) {
+    let i = at + FINISH_REASON_KEY.length;
     while (json[i] === ' ' || json[i] === ':') i++;
     if (json[i] !== '"') continue; // null: that choice goes on
     const end = json.indexOf('"', i + 1);

@@ -9,19 +9,19 @@ const recorded = fixtureJson<Record<string, unknown>>('openai/responses-text.rec
 
 test('a completed response: its status', () => {
   expect(recorded.status).toBe('completed');
-  expect(new NativeResponses().answer(JSON.stringify(recorded), wire).finishReasons).toEqual(['completed']);
+  expect(new NativeResponses().answer(JSON.stringify(recorded), wire).finishReasons?.()).toEqual(['completed']);
 });
 
 test('an incomplete response: why it is incomplete, whole or as the final stream event', () => {
   const incomplete = { ...recorded, status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
-  expect(new NativeResponses().answer(JSON.stringify(incomplete), wire).finishReasons).toEqual(['max_output_tokens']);
+  expect(new NativeResponses().answer(JSON.stringify(incomplete), wire).finishReasons?.()).toEqual(['max_output_tokens']);
   const writer = new NativeResponses().openStream(wire);
   const event = { type: 'response.incomplete', data: JSON.stringify({ type: 'response.incomplete', sequence_number: 9, response: incomplete }) };
   expect(writer.isFinal(event)).toBe(true);
-  expect(writer.final(event).finishReasons).toEqual(['max_output_tokens']);
+  expect(writer.final(event).finishReasons?.()).toEqual(['max_output_tokens']);
 });
 
 test('a failed response: failed', () => {
   const failed = { ...recorded, status: 'failed', error: { code: 'server_error', message: 'The model failed' } };
-  expect(new NativeResponses().answer(JSON.stringify(failed), wire).finishReasons).toEqual(['failed']);
+  expect(new NativeResponses().answer(JSON.stringify(failed), wire).finishReasons?.()).toEqual(['failed']);
 });

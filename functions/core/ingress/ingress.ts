@@ -101,10 +101,10 @@ export interface NativeFinal {
   /** The model that answered, as the upstream reports it (absent when it did not). */
   readonly model: string | undefined;
   /**
-   * Why the answer stopped, in the API's own values, when the ingress reads it off the answer it
-   * parsed anyway (the attempt's span reports it); else `NativeIngress.finishReason` says where to look.
+   * Why the answer stopped, in the API's own values (the attempt's span reports it); absent when
+   * the API has no such field. Asked only when a span records it.
    */
-  readonly finishReasons?: readonly string[];
+  finishReasons?(): readonly string[] | undefined;
   /** The answer's wire text with the gateway's metadata in it. */
   render(metadata: GatewayMetadata): string;
 }
@@ -152,12 +152,6 @@ export interface NativeIngress {
   answer(raw: string, wire: WireRequest): NativeFinal;
   /** A writer for one streamed answer to `wire`. */
   openStream(wire: WireRequest): NativeStreamWriter;
-  /**
-   * Where the upstream's answer says why it stopped (the attempt's span reports it): the JSON key
-   * (quoted, as it appears in the text) and the stream event that carries it; absent when the API
-   * has no such field.
-   */
-  readonly finishReason?: { readonly key: string; readonly streamEvent: string };
 }
 
 /** One request of an API that keeps its answers: what to serve, and who answers it. */

@@ -36,9 +36,6 @@ export type TranslatedRefusal = (wire: WireRequest) => GatewayError | undefined;
 
 export class NativeMessages implements NativeIngress {
   readonly api = MESSAGES_API;
-  /** The answer's `stop_reason` (`end_turn`, `max_tokens`, ...), streamed in `message_delta`. */
-  readonly finishReason = { key: '"stop_reason"', streamEvent: 'message_delta' };
-
   /** `refusal`: the Messages ingress's rule for requests only Anthropic can serve (none when absent). */
   constructor(private readonly refusal: TranslatedRefusal = () => undefined) {}
 
@@ -56,7 +53,8 @@ export class NativeMessages implements NativeIngress {
   }
 
   answer(raw: string): NativeFinal {
-    return { model: modelOf(JSON.parse(raw)), render: (metadata) => spliceMetadata(raw, metadata) };
+    const message = JSON.parse(raw) as { stop_reason?: unknown };
+    return { model: modelOf(message), finishReasons: () => stopReasons(message.stop_reason), render: (metadata) => spliceMetadata(raw, metadata) };
   }
 
   openStream(): NativeStreamWriter {
@@ -82,7 +80,12 @@ class ForwardedMessagesStream implements NativeStreamWriter {
   }
 
   final(event: NativeStreamEvent): NativeFinal {
-    return { model: this.model, render: (metadata) => sseEvent(event.type, spliceMetadata(event.data, metadata)) };
+    return {
+      model: this.model,
+      // The final event carries the stop reason (`delta.stop_reason`): parsed only when asked.
+      finishReasons: () => stopReasons((JSON.parse(event.data) as { delta?: { stop_reason?: unknown } }).delta?.stop_reason),
+      render: (metadata) => sseEvent(event.type, spliceMetadata(event.data, metadata)),
+    };
   }
 
   error(err: GatewayError): string {
@@ -134,6 +137,9 @@ const modelOf = (message: unknown): string | undefined => {
   const model = typeof message === 'object' && message !== null ? (message as { model?: unknown }).model : undefined;
   return typeof model === 'string' && model !== '' ? model : undefined;
 };
+
+/** An answer's `stop_reason` (`end_turn`, `max_tokens`, ...) as the span's finish reasons. */
+const stopReasons = (reason: unknown): string[] | undefined => (typeof reason === 'string' ? [reason] : undefined);
 
 /** `event: <type>\ndata: <json>\n\n`, as Anthropic frames every event. */
 const sseEvent = (type: string, data: string): string => `event: ${type}\ndata: ${data}\n\n`;

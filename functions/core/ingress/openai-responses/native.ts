@@ -68,7 +68,7 @@ export class NativeResponses implements NativeIngress {
     const previous = previousOf(wire);
     return {
       model: typeof response.model === 'string' ? response.model : undefined,
-      finishReasons: stopReasonOf(response),
+      finishReasons: () => stopReasonOf(response),
       render: (metadata) => {
         // The upstream was sent the conversation instead of the gateway's id: the answer names it as the client did.
         if (previous !== undefined) response.previous_response_id = previous;
@@ -120,7 +120,7 @@ class ForwardedStream implements NativeStreamWriter {
     const response = parsed.response;
     return {
       model: typeof response?.model === 'string' ? response.model : undefined,
-      finishReasons: response ? stopReasonOf(response) : undefined,
+      finishReasons: () => (response ? stopReasonOf(response) : undefined),
       render: (metadata) => {
         this.sent += 1;
         if (!response) return sseEvent(event.type, event.data);
