@@ -91,7 +91,7 @@ test('a worker that falls behind: batches past the limit are dropped, said once,
     const { parentPort } = require('node:worker_threads');
     let batches = 0, untaken = 0;
     parentPort.on('message', (m) => {
-      if (m.spans) { batches += 1; untaken += 1; return; }
+      if (m.batch) { batches += 1; untaken += 1; return; }
       for (; untaken > 0; untaken--) parentPort.postMessage({ taken: true });
       parentPort.postMessage({ exportError: 'batches ' + batches });
       parentPort.postMessage({ done: m.flush ?? m.shutdown });

@@ -1,10 +1,11 @@
-// An ended span's trip to the export worker: written to a batch's flat list with its name and keys
-// as table indexes, and read back on the other side as the same span (context, parent, kind, times,
+// An ended span's trip to the export worker: written to a batch (numbers in a transferred buffer,
+// strings in one text, name and keys as table indexes), and read back on the other side as the same span (context, parent, kind, times,
 // error, events, attributes, with a later value of a key winning), also once the table is full.
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ExportedSpan, type SpanHome, type SpanRecordValue } from '../../functions/adapters/otel/exported-span';
+import { ExportedSpan, type SpanHome } from '../../functions/adapters/otel/exported-span';
+import { SpanBatchReader, SpanBatchWriter } from '../../functions/adapters/otel/span-batch';
 import { TextIndex, TextTable } from '../../functions/adapters/otel/span-texts';
 import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../functions/core/telemetry';
 
@@ -13,24 +14,17 @@ const T0 = Date.UTC(2026, 11, 3, 12);
 function trip(spans: (home: SpanHome) => void): ExportedSpan[] {
   const index = new TextIndex();
   const table = new TextTable();
-  const records: SpanRecordValue[] = [];
-  const home: SpanHome = { resource: resourceFromAttributes({}), scope: { name: 'ai-gateway' }, ended: (s) => s.writeTo(records, (t) => index.ref(t)) };
+  const writer = new SpanBatchWriter(index);
+  const home: SpanHome = { resource: resourceFromAttributes({}), scope: { name: 'ai-gateway' }, ended: (s) => s.writeTo(writer) };
   spans(home);
-  // As a batch travels: its new texts first, then its records, through a structured clone.
-  const message = structuredClone({ texts: index.takeAdded(), spans: records });
+  // As a batch travels: its new texts, then the batch, its numbers' buffer moved rather than copied.
+  const batch = writer.take();
+  const message = structuredClone({ texts: index.takeAdded(), batch }, { transfer: [batch.numbers] });
+  expect(batch.numbers.byteLength).toBe(0);
   table.add(message.texts);
+  const reader = new SpanBatchReader(message.batch, table);
   const out: ExportedSpan[] = [];
-  for (let at = 0; at < message.spans.length; ) {
-    const { span, next } = ExportedSpan.readFrom(
-      message.spans,
-      at,
-      home,
-      (r) => table.text(r),
-      (s) => new TraceState(s),
-    );
-    out.push(span);
-    at = next;
-  }
+  while (!reader.done) out.push(ExportedSpan.readFrom(reader, home, (s) => new TraceState(s)));
   return out;
 }
 
@@ -116,4 +110,32 @@ test('names beyond the table (client-chosen model names) travel as themselves', 
   expect(back.map((s) => s.name)).toEqual(names);
   expect(back.map((s) => s.attributes['gen_ai.request.model'])).toEqual(names.map((n) => n.slice('chat '.length)));
   expect(back.every((s) => s.spanContext().traceFlags === TraceFlags.NONE && s.parentSpanContext === undefined)).toBe(true);
+});
+
+test('every kind of attribute value comes back as it was set, strings of any script included', () => {
+  const [span] = trip((home) => {
+    const context = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00000000000000aa', traceFlags: TraceFlags.SAMPLED };
+    const s = new ExportedSpan('chat gpt-4o', SpanKind.CLIENT, context, undefined, T0, undefined, home, true);
+    s.setAttributes({
+      'gen_ai.request.stream': true,
+      'ai_gateway.cache_hit': false,
+      'ai_gateway.cost_usd': 0.000405,
+      'gen_ai.usage.input_tokens': 0,
+      'gen_ai.request.temperature': -0.5,
+      'gen_ai.response.id': 'chatcmpl-ü✓😀',
+      'gen_ai.output.messages': '',
+      'gen_ai.response.finish_reasons': ['stop', 'length'],
+    });
+    s.end(T0 + 1);
+  });
+  expect(span?.attributes).toEqual({
+    'gen_ai.request.stream': true,
+    'ai_gateway.cache_hit': false,
+    'ai_gateway.cost_usd': 0.000405,
+    'gen_ai.usage.input_tokens': 0,
+    'gen_ai.request.temperature': -0.5,
+    'gen_ai.response.id': 'chatcmpl-ü✓😀',
+    'gen_ai.output.messages': '',
+    'gen_ai.response.finish_reasons': ['stop', 'length'],
+  });
 });

@@ -1,10 +1,12 @@
 // The main thread's side of the export worker (export-worker.ts): ended spans are written to a
-// flat batch that goes to the worker every BATCH_SPANS spans or BATCH_MS milliseconds, never per
-// span; a flush or shutdown sends what is batched and resolves once the worker has exported it.
+// batch (span-batch.ts) that goes to the worker every BATCH_SPANS spans or BATCH_MS milliseconds,
+// never per span; a flush or shutdown sends what is batched and resolves once the worker has
+// exported it.
 import { Worker } from 'node:worker_threads';
 import type { ExportPipeline } from './export-pipeline';
 import type { ExportWorkerData, FromExportWorker, ToExportWorker } from './export-worker';
-import type { ExportedSpan, SpanRecordValue } from './exported-span';
+import type { ExportedSpan } from './exported-span';
+import { SpanBatchWriter } from './span-batch';
 import { TextIndex } from './span-texts';
 
 /** Spans per message to the worker, and the longest an ended span waits for its message. */
@@ -20,10 +22,9 @@ export const MAX_UNREAD_BATCHES = 64;
 /** The worker thread that exports, and the batch of ended spans on its way there. */
 export class ExportWorkerClient implements ExportPipeline {
   private readonly worker: Worker;
-  private records: SpanRecordValue[] = [];
-  private spans = 0;
   private readonly texts = new TextIndex();
-  private readonly ref = (text: string) => this.texts.ref(text);
+  private readonly batch = new SpanBatchWriter(this.texts);
+  private spans = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, () => void>();
   private nextId = 1;
@@ -58,7 +59,7 @@ export class ExportWorkerClient implements ExportPipeline {
 
   take(span: ExportedSpan): void {
     if (this.stopped) return;
-    span.writeTo(this.records, this.ref);
+    span.writeTo(this.batch);
     if (++this.spans >= BATCH_SPANS) this.send();
     else this.timer ??= setTimeout(() => this.send(), BATCH_MS).unref();
   }
@@ -95,17 +96,19 @@ export class ExportWorkerClient implements ExportPipeline {
       // New texts stay listed: they travel with the next batch that is sent.
       if (!this.dropping) this.onExportError(new Error('the export worker is behind: spans are dropped until it catches up'));
       this.dropping = true;
+      this.batch.discard();
     } else {
       this.dropping = false;
       this.unread += 1;
-      this.post({ texts: this.texts.takeAdded(), spans: this.records });
+      const batch = this.batch.take();
+      this.post({ texts: this.texts.takeAdded(), batch }, [batch.numbers]);
     }
-    this.records = [];
     this.spans = 0;
   }
 
-  private post(message: ToExportWorker): void {
-    this.worker.postMessage(message);
+  /** `transfer`: buffers that move to the worker rather than being copied. */
+  private post(message: ToExportWorker, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
   }
 
   private settle(id: number): void {
@@ -118,7 +121,7 @@ export class ExportWorkerClient implements ExportPipeline {
   private stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.records = [];
+    this.batch.discard();
     this.spans = 0;
     for (const resolve of this.pending.values()) resolve();
     this.pending.clear();

@@ -1,5 +1,5 @@
 // The export worker thread the long-running server starts (telemetry.ts): it rebuilds the
-// gateway's ended spans from the flat batches the main thread posts (export-worker-client.ts) and
+// gateway's ended spans from the batches the main thread posts (export-worker-client.ts) and
 // hands them to the export pipeline, so serialisation and HTTP export never take the request
 // path's thread.
 import { readlinkSync } from 'node:fs';
@@ -8,7 +8,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { TraceState } from '@opentelemetry/core';
 import type { OtlpExport } from '../../config/otlp';
 import { exportPipeline, gatewayResource } from './export-pipeline';
-import { ExportedSpan, type SpanHome, type SpanRecordValue } from './exported-span';
+import { ExportedSpan, type SpanHome } from './exported-span';
+import { type SpanBatch, SpanBatchReader } from './span-batch';
 import { TextTable } from './span-texts';
 
 /** What the worker is started with. */
@@ -17,7 +18,7 @@ export interface ExportWorkerData {
 }
 
 /** Main thread → worker. */
-export type ToExportWorker = { texts: string[]; spans: SpanRecordValue[] } | { flush: number } | { shutdown: number };
+export type ToExportWorker = { texts: string[]; batch: SpanBatch } | { flush: number } | { shutdown: number };
 /** Worker → main thread: a batch taken, a flush or shutdown done, or an export that failed. */
 export type FromExportWorker = { taken: true } | { done: number } | { exportError: string };
 
@@ -49,7 +50,6 @@ export function serveExports(port: MessagePort, { otlpExport: { settings, versio
   const home: SpanHome = { resource: gatewayResource(settings, version), scope: { name: 'ai-gateway' }, ended: () => undefined };
   // Trace states repeat (a client's vendor entries): one object per distinct text.
   const texts = new TextTable();
-  const text = (ref: unknown) => texts.text(ref);
   const traceStates = new Map<string, TraceState>();
   const traceStateOf = (serialized: string): TraceState => {
     let state = traceStates.get(serialized);
@@ -62,14 +62,10 @@ export function serveExports(port: MessagePort, { otlpExport: { settings, versio
   };
 
   port.on('message', (message: ToExportWorker) => {
-    if ('spans' in message) {
+    if ('batch' in message) {
       texts.add(message.texts);
-      const records = message.spans;
-      for (let at = 0; at < records.length; ) {
-        const { span, next } = ExportedSpan.readFrom(records, at, home, text, traceStateOf);
-        pipeline.take(span);
-        at = next;
-      }
+      const batch = new SpanBatchReader(message.batch, texts);
+      while (!batch.done) pipeline.take(ExportedSpan.readFrom(batch, home, traceStateOf));
       reply({ taken: true });
       return;
     }

@@ -20,6 +20,7 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { Attributes, Span } from '../../core/ports/telemetry';
 import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../core/telemetry';
 import type { ProviderCall } from './genai-metrics';
+import type { SpanBatchReader, SpanBatchWriter } from './span-batch';
 
 /** Where a span's facts go: what every span of the process shares. */
 export interface SpanHome {
@@ -29,14 +30,17 @@ export interface SpanHome {
   ended(span: ExportedSpan): void;
 }
 
-/** One value of a span's record in a batch (see `writeTo`): what structured cloning carries as it is. */
-export type SpanRecordValue = SdkAttributeValue | undefined | TimedEvent[];
-
-/** Bits of a record's flags value, beside the span kind in its low three bits. */
+/** Bits of a span's flags in a batch (see `writeTo`), beside the span kind in its low three bits. */
+const KIND_BITS = 7;
 const SAMPLED_BIT = 8;
 const PROVIDER_CALL_BIT = 16;
 const PARENT_REMOTE_BIT = 32;
 const PARENT_SAMPLED_BIT = 64;
+const HAS_PARENT_BIT = 128;
+const HAS_STATE_BIT = 256;
+const HAS_ERROR_BIT = 512;
+const HAS_FIRST_CHUNK_BIT = 1024;
+const HAS_EVENTS_BIT = 2048;
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
 const NO_LINKS: Link[] = [];
@@ -182,54 +186,53 @@ export class ExportedSpan implements Span, ReadableSpan {
   }
 
   /**
-   * Appends the ended span to a batch's flat list: twelve values, then its attribute pairs, with
-   * the name and the keys as `ref` gives them (see span-texts.ts). No object or array per span
-   * crosses to the worker but the rare events.
+   * Writes the ended span to a batch (span-batch.ts): its name, flags, ids, times and attribute
+   * pairs, with the name and keys as table indexes.
    */
-  writeTo(out: SpanRecordValue[], ref: (text: string) => number | string): void {
+  writeTo(batch: SpanBatchWriter): void {
     const c = this.context;
     const p = this.parentSpanContext;
+    const state = c.traceState?.serialize();
+    const error = this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? '') : undefined;
     const flags =
       this.kind |
       (c.traceFlags & TraceFlags.SAMPLED ? SAMPLED_BIT : 0) |
       (this.providerCall ? PROVIDER_CALL_BIT : 0) |
+      (p ? HAS_PARENT_BIT : 0) |
       (p?.isRemote ? PARENT_REMOTE_BIT : 0) |
-      (p && p.traceFlags & TraceFlags.SAMPLED ? PARENT_SAMPLED_BIT : 0);
-    out.push(
-      ref(this.name),
-      flags,
-      c.traceId,
-      c.spanId,
-      c.traceState?.serialize(),
-      p?.spanId,
-      this.startMs,
-      this.endMs,
-      this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? '') : undefined,
-      this.firstChunkAfterMs,
-      this.eventList,
-      this.pairs.length / 2,
-    );
+      (p && p.traceFlags & TraceFlags.SAMPLED ? PARENT_SAMPLED_BIT : 0) |
+      (state !== undefined ? HAS_STATE_BIT : 0) |
+      (error !== undefined ? HAS_ERROR_BIT : 0) |
+      (this.firstChunkAfterMs !== undefined ? HAS_FIRST_CHUNK_BIT : 0) |
+      (this.eventList ? HAS_EVENTS_BIT : 0);
+    batch.recurring(this.name);
+    batch.number(flags);
+    batch.string(c.traceId);
+    batch.string(c.spanId);
+    if (p) batch.string(p.spanId);
+    if (state !== undefined) batch.string(state);
+    if (error !== undefined) batch.string(error);
+    batch.number(this.startMs);
+    batch.number(this.endMs);
+    if (this.firstChunkAfterMs !== undefined) batch.number(this.firstChunkAfterMs);
+    if (this.eventList) batch.object(this.eventList);
     const pairs = this.pairs;
-    for (let i = 0; i < pairs.length; i += 2) out.push(ref(pairs[i] as string), pairs[i + 1]);
+    batch.number(pairs.length / 2);
+    for (let i = 0; i < pairs.length; i += 2) {
+      batch.recurring(pairs[i] as string);
+      writeValue(batch, pairs[i + 1] as SdkAttributeValue);
+    }
   }
 
-  /**
-   * The ended span `writeTo` wrote at `at` in `records`, in `home` (which hears nothing of it), and
-   * where the next record starts; `text` reads a name or key back.
-   */
-  static readFrom(
-    records: readonly SpanRecordValue[],
-    at: number,
-    home: SpanHome,
-    text: (ref: unknown) => string,
-    traceStateOf: (serialized: string) => TraceState,
-  ): { span: ExportedSpan; next: number } {
-    const r = (i: number) => records[at + i];
-    const flags = r(1) as number;
-    const state = r(4) as string | undefined;
-    const traceState = state === undefined ? undefined : traceStateOf(state);
-    const traceId = r(2) as string;
-    const parentId = r(5) as string | undefined;
+  /** The next ended span `batch` reads (as `writeTo` wrote it), in `home`, which hears nothing of it. */
+  static readFrom(batch: SpanBatchReader, home: SpanHome, traceStateOf: (serialized: string) => TraceState): ExportedSpan {
+    const name = batch.recurring();
+    const flags = batch.number();
+    const traceId = batch.string();
+    const spanId = batch.string();
+    const parentId = flags & HAS_PARENT_BIT ? batch.string() : undefined;
+    const traceState = flags & HAS_STATE_BIT ? traceStateOf(batch.string()) : undefined;
+    const error = flags & HAS_ERROR_BIT ? batch.string() : undefined;
     const parent: SpanContext | undefined =
       parentId === undefined
         ? undefined
@@ -240,18 +243,16 @@ export class ExportedSpan implements Span, ReadableSpan {
             traceFlags: flags & PARENT_SAMPLED_BIT ? TraceFlags.SAMPLED : TraceFlags.NONE,
             traceState,
           };
-    const context: SpanContext = { traceId, spanId: r(3) as string, traceFlags: flags & SAMPLED_BIT ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
-    const span = new ExportedSpan(text(r(0)), (flags & 7) as SpanKind, context, parent, r(6) as number, undefined, home, (flags & PROVIDER_CALL_BIT) !== 0);
-    span.endMs = r(7) as number;
-    const error = r(8) as string | undefined;
+    const context: SpanContext = { traceId, spanId, traceFlags: flags & SAMPLED_BIT ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
+    const span = new ExportedSpan(name, (flags & KIND_BITS) as SpanKind, context, parent, batch.number(), undefined, home, (flags & PROVIDER_CALL_BIT) !== 0);
+    span.endMs = batch.number();
     if (error !== undefined) span.status = { code: SpanStatusCode.ERROR, message: error };
-    span.firstChunkAfterMs = r(9) as number | undefined;
-    span.eventList = r(10) as TimedEvent[] | undefined;
-    const pairCount = r(11) as number;
-    let i = at + 12;
-    for (let n = 0; n < pairCount; n++, i += 2) span.pairs.push(text(records[i]), records[i + 1] as SdkAttributeValue);
+    if (flags & HAS_FIRST_CHUNK_BIT) span.firstChunkAfterMs = batch.number();
+    if (flags & HAS_EVENTS_BIT) span.eventList = batch.object() as TimedEvent[];
+    const pairCount = batch.number();
+    for (let n = 0; n < pairCount; n++) span.pairs.push(batch.recurring(), readValue(batch));
     span.ended = true;
-    return { span, next: i };
+    return span;
   }
 
   /** What a provider call gives the GenAI metrics; nothing for any other span. */
@@ -279,3 +280,40 @@ export class ExportedSpan implements Span, ReadableSpan {
 
 const text = (value: SdkAttributeValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 const count = (value: SdkAttributeValue | undefined): number | undefined => (typeof value === 'number' ? value : undefined);
+
+/** How an attribute value travels in a batch: its kind, then the value itself unless it is a boolean. */
+const ValueKind = { Number: 0, True: 1, False: 2, String: 3, /** An array, among the batch's objects. */ Object: 4 } as const;
+
+function writeValue(batch: SpanBatchWriter, value: SdkAttributeValue): void {
+  switch (typeof value) {
+    case 'number':
+      batch.number(ValueKind.Number);
+      batch.number(value);
+      return;
+    case 'boolean':
+      batch.number(value ? ValueKind.True : ValueKind.False);
+      return;
+    case 'string':
+      batch.number(ValueKind.String);
+      batch.string(value);
+      return;
+    default:
+      batch.number(ValueKind.Object);
+      batch.object(value);
+  }
+}
+
+function readValue(batch: SpanBatchReader): SdkAttributeValue {
+  switch (batch.number()) {
+    case ValueKind.Number:
+      return batch.number();
+    case ValueKind.True:
+      return true;
+    case ValueKind.False:
+      return false;
+    case ValueKind.String:
+      return batch.string();
+    default:
+      return batch.object() as SdkAttributeValue;
+  }
+}
