@@ -20,17 +20,19 @@ export function attemptSpans(
   operation: GenAiOperation,
   shared: Attributes,
 ): AttemptSpans {
-  return (provider, target) =>
-    telemetry.startSpan(clientSpanName(operation, target.model), {
+  return (provider, target) => {
+    const span = telemetry.startSpan(clientSpanName(operation, target.model), {
       kind: 'client',
       parent: ctx.span,
       attributes: {
         'gen_ai.operation.name': operation,
         'gen_ai.provider.name': genAiProviderName(providerType(provider.name, directory), provider.name),
         'gen_ai.request.model': target.model,
-        ...shared,
       },
     });
+    span.setAttributes(shared);
+    return span;
+  };
 }
 
 /** What the gateway knows once an attempt's answer is complete. */
@@ -53,12 +55,12 @@ export function endAttempt(span: Span, outcome: AttemptOutcome): void {
     'gen_ai.response.model': outcome.model,
     'ai_gateway.cache_hit': false,
     'ai_gateway.cost_usd': outcome.costUsd,
-    ...usageAttributes(outcome.usage),
   };
   if (outcome.id) attributes['gen_ai.response.id'] = outcome.id;
   if (outcome.finishReasons) attributes['gen_ai.response.finish_reasons'] = outcome.finishReasons;
   if (outcome.outputMessages !== undefined) attributes['gen_ai.output.messages'] = outcome.outputMessages;
   span.setAttributes(attributes);
+  if (outcome.usage) span.setAttributes(usageAttributes(outcome.usage));
   if (outcome.error) span.recordError(outcome.error.type, redactText(outcome.error.message));
   span.end();
 }

@@ -62,8 +62,7 @@ export function chatRequestAttributes(request: ChatCompletionRequest): Attribute
 }
 
 /** Token counts the upstream reported; the cache and reasoning breakdowns only where known. */
-export function usageAttributes(usage: Usage | undefined): Attributes {
-  if (!usage) return {};
+export function usageAttributes(usage: Usage): Attributes {
   const attributes: Record<string, number> = {
     'gen_ai.usage.input_tokens': usage.prompt_tokens,
     'gen_ai.usage.output_tokens': usage.completion_tokens,

@@ -31,7 +31,6 @@ describe('GenAI span attributes', () => {
   });
 
   test('usage carries the cache and reasoning breakdowns where the upstream reported them', () => {
-    expect(usageAttributes(undefined)).toEqual({});
     expect(
       usageAttributes({
         prompt_tokens: 100,

@@ -63,12 +63,8 @@ export class ExportedSpan implements Span, ReadableSpan {
    */
   private readonly pairs: Array<string | SdkAttributeValue> = [];
   private attributeObject: SdkAttributes | undefined;
-  readonly links = NO_LINKS;
   status = UNSET;
   ended = false;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
   /** Milliseconds from the call's start to its first chunk, for a stream. */
   private firstChunkAfterMs: number | undefined;
   /** Made by the first event: most spans have none. */
@@ -116,6 +112,23 @@ export class ExportedSpan implements Span, ReadableSpan {
     for (let i = 0; i < this.pairs.length; i += 2) out[this.pairs[i] as string] = this.pairs[i + 1] as SdkAttributeValue;
     if (this.ended) this.attributeObject = out;
     return out;
+  }
+
+  // The same for every span, so kept off each one.
+  get links(): Link[] {
+    return NO_LINKS;
+  }
+
+  get droppedAttributesCount(): number {
+    return 0;
+  }
+
+  get droppedEventsCount(): number {
+    return 0;
+  }
+
+  get droppedLinksCount(): number {
+    return 0;
   }
 
   get events(): TimedEvent[] {
@@ -249,8 +262,11 @@ export class ExportedSpan implements Span, ReadableSpan {
     if (error !== undefined) span.status = { code: SpanStatusCode.ERROR, message: error };
     if (flags & HAS_FIRST_CHUNK_BIT) span.firstChunkAfterMs = batch.number();
     if (flags & HAS_EVENTS_BIT) span.eventList = batch.object() as TimedEvent[];
+    // Read straight into the object the exporters read (a later value of a key wins, as when set).
+    const attributes: SdkAttributes = {};
     const pairCount = batch.number();
-    for (let n = 0; n < pairCount; n++) span.pairs.push(batch.recurring(), readValue(batch));
+    for (let n = 0; n < pairCount; n++) attributes[batch.recurring()] = readValue(batch);
+    span.attributeObject = attributes;
     span.ended = true;
     return span;
   }
