@@ -1,6 +1,6 @@
 // Texts that recur in every span (attribute keys, span names) travel to the export worker as
-// numbers: each is sent once, then named by its index, so a batch's structured clone copies a few
-// numbers where it would copy twenty-odd strings per span. Both threads append to their tables in
+// numbers: each is sent once, then named by its index, so a batch (span-batch.ts) carries a few
+// numbers where it would carry twenty-odd strings per span. Both threads append to their tables in
 // the order the batches travel, which a MessagePort keeps.
 
 /** Distinct texts kept before new ones travel as themselves (span names hold client-chosen model names). */
@@ -38,7 +38,7 @@ export class TextTable {
     for (const t of texts) this.texts.push(t);
   }
 
-  text(ref: unknown): string {
-    return typeof ref === 'number' ? (this.texts[ref] ?? '') : String(ref);
+  text(index: number): string {
+    return this.texts[index] ?? '';
   }
 }
