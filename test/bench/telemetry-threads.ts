@@ -6,7 +6,7 @@
 // making and ending the spans (the request path's share), and the process's CPU (the worker's and
 // the sink's included).
 import { exportingTelemetry, type ExportThread, type ExportingTelemetry } from '../../functions/adapters/otel/telemetry';
-import type { OtlpExport } from '../../functions/config/otlp';
+import { loadOtlpSettings } from '../../functions/config/otlp';
 
 export interface ThreadCost {
   /** µs per request spent on the request path's thread. */
@@ -57,17 +57,9 @@ export interface Sink {
 }
 
 async function measure(thread: ExportThread, sink: Sink): Promise<ThreadCost> {
-  const base = sink.url;
-  const settings: OtlpExport = {
-    tracesUrl: `${base}/v1/traces`,
-    metricsUrl: `${base}/v1/metrics`,
-    protocol: 'http/protobuf',
-    headers: {},
-    serviceName: 'ai-gateway',
-    resourceAttributes: {},
-    sampler: { name: 'parentbased_always_on', ratio: 1 },
-    timeoutMs: 10_000,
-  };
+  // The settings a gateway reads from OTLP_ENDPOINT alone: http/protobuf, every span sampled.
+  const settings = loadOtlpSettings({ OTLP_ENDPOINT: sink.url }).otlp;
+  if (!settings) throw new Error('OTLP_ENDPOINT gave no export settings');
   const t = exportingTelemetry(settings, 'bench', undefined, thread);
   let busyMs = 0;
   let n = 0;
