@@ -1,5 +1,6 @@
 // Modals on the native <dialog>: the browser traps focus, Escape closes them, and focus returns
-// to what opened them.
+// to what opened them. The browser may also close one without a cancel event (Chromium does for an
+// Escape with no user activation since the dialog opened); its close event then closes it here too.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ErrorNotice } from './error-notice';
@@ -13,12 +14,15 @@ interface DialogProps {
 export function Dialog({ title, onClose, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  /** Set as the console itself closes the dialog, whose close event is then not news. */
+  const closing = useRef(false);
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     dialog.showModal();
     return () => {
+      closing.current = true;
       dialog.close();
       opener?.focus();
     };
@@ -30,6 +34,9 @@ export function Dialog({ title, onClose, children }: DialogProps) {
       onCancel={(e) => {
         e.preventDefault();
         onClose();
+      }}
+      onClose={() => {
+        if (!closing.current) onClose();
       }}
     >
       <h2 id={titleId}>{title}</h2>
