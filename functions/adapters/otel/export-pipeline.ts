@@ -14,10 +14,10 @@ import type { ExportedSpan } from './exported-span';
 import { GenAiMetrics } from './genai-metrics';
 
 /**
- * Batches: a busy gateway ends thousands of spans a second. A batch leaves when it holds 512 spans
+ * Batches: a busy gateway ends thousands of spans a second. A batch leaves when it holds 1024 spans
  * or after 2 s; the queue holds a few seconds' worth while the collector is slow, then drops.
  */
-const BATCH = { maxQueueSize: 16_384, maxExportBatchSize: 512, scheduledDelayMillis: 2000 } as const;
+const BATCH = { maxQueueSize: 16_384, maxExportBatchSize: 1024, scheduledDelayMillis: 2000 } as const;
 
 export interface ExportPipeline {
   /** Takes an ended span: exported if sampled, and counted in the metrics if it is a provider call. */
