@@ -60,3 +60,15 @@ test('past 2000 attribute sets, new ones share one overflow series', async () =>
   expect(points).toHaveLength(2001);
   expect(points.find((p) => p.attributes['otel.metric.overflow'] === true)?.value.count).toBe(5);
 });
+
+test('token usage past the limit: input and output each go to the overflow set, still told apart by type', async () => {
+  const metrics = new GenAiMetrics(resourceFromAttributes({}));
+  for (let i = 0; i < 2003; i++) metrics.record(call({ requestModel: `model-${i}`, inputTokens: 10, outputTokens: 1 }));
+  const points = (await collected(metrics)).get('gen_ai.client.token.usage')?.dataPoints ?? [];
+  const overflow = points.filter((p) => p.attributes['otel.metric.overflow'] === true);
+  expect(overflow.map((p) => [p.attributes['gen_ai.token.type'], p.value.count, p.value.sum]).sort()).toEqual([
+    ['input', 3, 30],
+    ['output', 3, 3],
+  ]);
+  expect(points).toHaveLength(2 * 2000 + 2);
+});
