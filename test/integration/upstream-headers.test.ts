@@ -33,7 +33,10 @@ const pairsOf = (raw: string[]): Array<[string, string]> => {
   for (let i = 0; i < raw.length; i += 2) pairs.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
   return pairs;
 };
-const valuesOf = (raw: string[], name: string): string[] => pairsOf(raw).filter(([n]) => n === name).map(([, v]) => v);
+const valuesOf = (raw: string[], name: string): string[] =>
+  pairsOf(raw)
+    .filter(([n]) => n === name)
+    .map(([, v]) => v);
 
 test("a POST carries the caller's headers as given, the URL's host, the body's length and the trace context, each once", async () => {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -72,7 +75,11 @@ test('a GET without a body or a trace sends neither a length nor a trace context
   await readText(res);
   const [raw] = heads;
   if (!raw) throw new Error('the upstream saw no request');
-  expect(pairsOf(raw).map(([name]) => name).sort()).toEqual(['authorization', 'connection', 'host']);
+  expect(
+    pairsOf(raw)
+      .map(([name]) => name)
+      .sort(),
+  ).toEqual(['authorization', 'connection', 'host']);
 });
 
 test('a header value that could split the head is refused before anything is sent', async () => {
