@@ -298,7 +298,18 @@ const text = (value: SdkAttributeValue | undefined): string | undefined => (type
 const count = (value: SdkAttributeValue | undefined): number | undefined => (typeof value === 'number' ? value : undefined);
 
 /** How an attribute value travels in a batch: its kind, then the value itself unless it is a boolean. */
-const ValueKind = { Number: 0, True: 1, False: 2, String: 3, /** An array, among the batch's objects. */ Object: 4 } as const;
+const ValueKind = {
+  Number: 0,
+  True: 1,
+  False: 2,
+  String: 3,
+  /** An array of strings (finish reasons): its length, then each string. */
+  Strings: 4,
+  /** Any other array, among the batch's objects. */
+  Object: 5,
+} as const;
+
+const allStrings = (values: readonly unknown[]): values is readonly string[] => values.every((v) => typeof v === 'string');
 
 function writeValue(batch: SpanBatchWriter, value: SdkAttributeValue): void {
   switch (typeof value) {
@@ -314,6 +325,12 @@ function writeValue(batch: SpanBatchWriter, value: SdkAttributeValue): void {
       batch.string(value);
       return;
     default:
+      if (allStrings(value)) {
+        batch.number(ValueKind.Strings);
+        batch.number(value.length);
+        for (const item of value) batch.string(item);
+        return;
+      }
       batch.number(ValueKind.Object);
       batch.object(value);
   }
@@ -329,6 +346,11 @@ function readValue(batch: SpanBatchReader): SdkAttributeValue {
       return false;
     case ValueKind.String:
       return batch.string();
+    case ValueKind.Strings: {
+      const values: string[] = new Array(batch.number());
+      for (let i = 0; i < values.length; i++) values[i] = batch.string();
+      return values;
+    }
     default:
       return batch.object() as SdkAttributeValue;
   }

@@ -5,7 +5,8 @@
 //   array of mixed values;
 // - strings are appended to one text, with each one's length among the numbers, so the message
 //   copies one string rather than thousands;
-// - the rare values that are neither (arrays of finish reasons, events) travel beside them.
+// - an array of strings (finish reasons) goes as its length and its strings; the rare values that
+//   are none of these (events) travel beside them.
 // Names and attribute keys go as indexes into the text table both threads keep (span-texts.ts).
 import type { TextIndex, TextTable } from './span-texts';
 
