@@ -40,6 +40,13 @@ function keepsConnection(err: unknown): boolean {
 }
 
 /**
+ * What a connection reported before a lease listened. pg hands a new connection over from inside
+ * the read that brought its ReadyForQuery, and a server shutting down may send its FATAL in that
+ * same read: the error is emitted before the caller's continuation can listen.
+ */
+const unheardFailures = new WeakMap<PoolClient, Error>();
+
+/**
  * A connection taken from the pool. pg emits a connection's failure (a server shutting down) as an
  * 'error' event even while a query is running on it, and a checked-out connection has no
  * listener: the lease listens, so the failure reaches the query alone, and gives the connection
@@ -72,6 +79,12 @@ export class PgDatabase implements Queryable {
     // An idle connection the server dropped (a restart) is removed by the pool; the error must
     // not become an uncaught exception.
     pool.on('error', () => undefined);
+    // Every connection is heard from the start, so a failure in its hand-over is kept for its lease.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        if (!unheardFailures.has(client)) unheardFailures.set(client, err);
+      });
+    });
     return new PgDatabase(pool, undefined);
   }
 
@@ -138,7 +151,7 @@ export class PgDatabase implements Queryable {
 
   private async lease(): Promise<Lease> {
     const client = await this.connect();
-    let failed: Error | undefined;
+    let failed: Error | undefined = unheardFailures.get(client);
     const onError = (err: Error): void => {
       failed = err;
     };
