@@ -17,7 +17,7 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import type { Attributes, Span } from '../../core/ports/telemetry';
+import type { AttributeValue, Attributes, Span } from '../../core/ports/telemetry';
 import { FIRST_CHUNK_EVENT, TIME_TO_FIRST_CHUNK_MS } from '../../core/telemetry';
 import type { ProviderCall } from './genai-metrics';
 import type { SpanBatchReader, SpanBatchWriter } from './span-batch';
@@ -61,7 +61,7 @@ export class ExportedSpan implements Span, ReadableSpan {
    * while it waits for its batch, rather than an object of twenty-odd dotted keys, which V8 keeps
    * as a hash table and the garbage collector then copies and promotes with every waiting span.
    */
-  private readonly pairs: Array<string | SdkAttributeValue> = [];
+  private readonly pairs: Array<string | AttributeValue> = [];
   private attributeObject: SdkAttributes | undefined;
   status = UNSET;
   ended = false;
@@ -109,6 +109,7 @@ export class ExportedSpan implements Span, ReadableSpan {
   get attributes(): SdkAttributes {
     if (this.attributeObject) return this.attributeObject;
     const out: SdkAttributes = {};
+    // The port's arrays are readonly; the exporters only read them.
     for (let i = 0; i < this.pairs.length; i += 2) out[this.pairs[i] as string] = this.pairs[i + 1] as SdkAttributeValue;
     if (this.ended) this.attributeObject = out;
     return out;
@@ -165,8 +166,7 @@ export class ExportedSpan implements Span, ReadableSpan {
 
   setAttributes(attributes: Attributes): void {
     if (this.ended) return;
-    // The port's arrays are readonly; the exporters only read them.
-    for (const key in attributes) this.pairs.push(key, attributes[key] as SdkAttributeValue);
+    for (const key in attributes) this.pairs.push(key, attributes[key] as AttributeValue);
   }
 
   recordError(type: string, message: string): void {
@@ -233,7 +233,7 @@ export class ExportedSpan implements Span, ReadableSpan {
     batch.number(pairs.length / 2);
     for (let i = 0; i < pairs.length; i += 2) {
       batch.recurring(pairs[i] as string);
-      writeValue(batch, pairs[i + 1] as SdkAttributeValue);
+      writeValue(batch, pairs[i + 1] as AttributeValue);
     }
   }
 
@@ -298,20 +298,9 @@ const text = (value: SdkAttributeValue | undefined): string | undefined => (type
 const count = (value: SdkAttributeValue | undefined): number | undefined => (typeof value === 'number' ? value : undefined);
 
 /** How an attribute value travels in a batch: its kind, then the value itself unless it is a boolean. */
-const ValueKind = {
-  Number: 0,
-  True: 1,
-  False: 2,
-  String: 3,
-  /** An array of strings (finish reasons): its length, then each string. */
-  Strings: 4,
-  /** Any other array, among the batch's objects. */
-  Object: 5,
-} as const;
+const ValueKind = { Number: 0, True: 1, False: 2, String: 3, /** The port's only arrays: its length, then each string. */ Strings: 4 } as const;
 
-const allStrings = (values: readonly unknown[]): values is readonly string[] => values.every((v) => typeof v === 'string');
-
-function writeValue(batch: SpanBatchWriter, value: SdkAttributeValue): void {
+function writeValue(batch: SpanBatchWriter, value: AttributeValue): void {
   switch (typeof value) {
     case 'number':
       batch.number(ValueKind.Number);
@@ -325,14 +314,9 @@ function writeValue(batch: SpanBatchWriter, value: SdkAttributeValue): void {
       batch.string(value);
       return;
     default:
-      if (allStrings(value)) {
-        batch.number(ValueKind.Strings);
-        batch.number(value.length);
-        for (const item of value) batch.string(item);
-        return;
-      }
-      batch.number(ValueKind.Object);
-      batch.object(value);
+      batch.number(ValueKind.Strings);
+      batch.number(value.length);
+      for (const item of value) batch.string(item);
   }
 }
 
@@ -346,12 +330,10 @@ function readValue(batch: SpanBatchReader): SdkAttributeValue {
       return false;
     case ValueKind.String:
       return batch.string();
-    case ValueKind.Strings: {
+    default: {
       const values: string[] = new Array(batch.number());
       for (let i = 0; i < values.length; i++) values[i] = batch.string();
       return values;
     }
-    default:
-      return batch.object() as SdkAttributeValue;
   }
 }
