@@ -40,18 +40,15 @@ function keepsConnection(err: unknown): boolean {
 }
 
 /**
- * What a connection reported before a lease listened. pg hands a new connection over from inside
- * the read that brought its ReadyForQuery, and a server shutting down may send its FATAL in that
- * same read: the error is emitted before the caller's continuation can listen.
+ * The first failure each connection reported. pg emits a connection's failure (a server shutting
+ * down) as an 'error' event, even while a query runs on it, and pg-pool listens only while the
+ * connection is idle. So every connection is listened to from the moment the pool makes it: a
+ * checked-out connection too, and one handed over from inside the very read that also brought its
+ * FATAL (pg does that for a new connection), before its caller could listen.
  */
-const unheardFailures = new WeakMap<PoolClient, Error>();
+const connectionFailures = new WeakMap<PoolClient, Error>();
 
-/**
- * A connection taken from the pool. pg emits a connection's failure (a server shutting down) as an
- * 'error' event even while a query is running on it, and a checked-out connection has no
- * listener: the lease listens, so the failure reaches the query alone, and gives the connection
- * back destroyed.
- */
+/** A connection taken from the pool: its failure reaches the query alone, and it goes back destroyed. */
 export interface Lease {
   client: PoolClient;
   /** Back to the pool; dropped instead if it failed or `err` says it cannot be trusted. */
@@ -79,10 +76,9 @@ export class PgDatabase implements Queryable {
     // An idle connection the server dropped (a restart) is removed by the pool; the error must
     // not become an uncaught exception.
     pool.on('error', () => undefined);
-    // Every connection is heard from the start, so a failure in its hand-over is kept for its lease.
     pool.on('connect', (client) => {
       client.on('error', (err) => {
-        if (!unheardFailures.has(client)) unheardFailures.set(client, err);
+        if (!connectionFailures.has(client)) connectionFailures.set(client, err);
       });
     });
     return new PgDatabase(pool, undefined);
@@ -151,16 +147,10 @@ export class PgDatabase implements Queryable {
 
   private async lease(): Promise<Lease> {
     const client = await this.connect();
-    let failed: Error | undefined = unheardFailures.get(client);
-    const onError = (err: Error): void => {
-      failed = err;
-    };
-    client.on('error', onError);
     return {
       client,
       release: (err) => {
-        client.removeListener('error', onError);
-        client.release(failed ?? (err !== undefined && !keepsConnection(err) ? (err as Error) : undefined));
+        client.release(connectionFailures.get(client) ?? (err !== undefined && !keepsConnection(err) ? (err as Error) : undefined));
       },
     };
   }
