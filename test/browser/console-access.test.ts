@@ -156,6 +156,9 @@ test('a dialog the browser closes without a cancel event is closed in the consol
     await page.keyboard.press('Enter');
     await page.waitForSelector('dialog[open] #tenant-name:focus');
     await page.evaluate(() => document.querySelector<HTMLDialogElement>('dialog[open]')?.close());
+    // The browser gives focus back at once; the console closes its dialog on the close event that
+    // follows, and only then does the button open a new one.
+    await page.waitForFunction(() => document.querySelectorAll('dialog').length === 0);
     await page.waitForFunction(() => document.activeElement?.textContent === 'Create tenant');
     await page.keyboard.press('Enter');
     await page.waitForSelector('dialog[open] #tenant-name:focus');
