@@ -3,7 +3,11 @@
 //   a redis-server (with `persist`: append-only file, fsync on every write, in a tmp dir);
 //   dynalite (an embedded DynamoDB) in a child Node process (with `persist`: its LevelDB in a tmp
 //   dir), so that killing it cuts every connection exactly like a stopped DynamoDB endpoint.
-// Every tmp dir is removed by stop(). Each start waits until the store answers; nothing sleeps.
+// Every tmp dir is removed by stop(). Each start waits until the store answers a real request (a
+// Redis PING, a DynamoDB ListTables), not only until its port is open: a store that has just come
+// back may accept connections well before it serves them (reading its data back from disk, a cold
+// process), and that time is the store's own, not that of whoever waits for it. Nothing sleeps.
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -19,7 +23,7 @@ export interface StoreProcess {
   readonly running: boolean;
   /** SIGKILL, resolved once the process has exited (its port is then closed). */
   kill(): Promise<void>;
-  /** Starts it again on the same port (and data dir); resolves once it accepts requests. */
+  /** Starts it again on the same port (and data dir); resolves once it answers a request. */
   restart(): Promise<void>;
   /** Kills it if running and removes its tmp dir. */
   stop(): Promise<void>;
@@ -95,16 +99,41 @@ function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
   });
 }
 
-/** Whether something accepts TCP connections on the port right now. */
-function accepts(port: number): Promise<boolean> {
+/** Whether a redis-server on the port answers PING with PONG right now (not LOADING, not silent). */
+function redisAnswers(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
+    let reply = '';
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
       s.destroy();
-      resolve(true);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1_000);
+    s.once('connect', () => s.write('PING\r\n'));
+    s.on('data', (chunk: Buffer) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
-    s.once('error', () => resolve(false));
+    s.once('error', () => done(false));
   });
+}
+
+/** Whether dynalite on the port answers a DynamoDB request right now. */
+async function dynaliteAnswers(port: number): Promise<boolean> {
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 1_000, connectionTimeout: 1_000 },
+  });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+    return true;
+  } finally {
+    client.destroy();
+  }
 }
 
 /**
@@ -112,13 +141,19 @@ function accepts(port: number): Promise<boolean> {
  * the port was taken meanwhile (only possible for the very first start, from a port picked free)
  * is retried on a fresh port.
  */
-async function restartable(name: string, spawnIt: (port: number) => { child: ChildProcess; ready: RegExp }, cleanup: () => void): Promise<StoreProcess> {
+async function restartable(
+  name: string,
+  spawnIt: (port: number) => { child: ChildProcess; ready: RegExp },
+  answers: (port: number) => Promise<boolean>,
+  cleanup: () => void,
+): Promise<StoreProcess> {
   let port = 0;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     const { child: c, ready } = spawnIt(port);
     child = c;
     await waitForOutput(c, name, ready, 15_000);
+    await eventually(`${name} on ${port} answering a request`, () => answers(port), 15_000, 20);
   };
   let last: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -153,7 +188,6 @@ async function restartable(name: string, spawnIt: (port: number) => { child: Chi
     async restart() {
       if (child && !exited(child)) await killAndWait(child, 'SIGKILL');
       await start();
-      await eventually(`something listening on ${port}`, () => accepts(port), 5_000, 20);
     },
     async stop() {
       if (child) await killAndWait(child, 'SIGKILL');
@@ -179,6 +213,7 @@ export async function startRestartableRedis(opts: RedisProcessOptions = {}): Pro
       const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       return { child, ready: /Ready to accept connections/ };
     },
+    redisAnswers,
     () => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
@@ -224,6 +259,7 @@ export async function startRestartableDynalite(opts: DynaliteProcessOptions = {}
       });
       return { child, ready: /listening \d+/ };
     },
+    dynaliteAnswers,
     () => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
