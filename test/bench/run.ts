@@ -1,11 +1,11 @@
-// `npm run bench`: six sections, each process under test in its own process.
+// `npm run bench`: seven sections, each process under test in its own process.
 //   core        direct vs floor (bare proxy) vs gateway on a fake OpenAI upstream (core.ts)
 //   translation gateway → each provider's fake vs direct to it, against the OpenAI pass-through (translation.ts)
 //   storage     the gateway on memory vs on DynamoDB (dynalite) vs on PostgreSQL, with and without limits (storage.ts)
 //   lambda      the chat Lambda bundle: size, SDK left to the runtime, cold init in fresh processes (lambda-bundle.ts)
 //   outage      two gateways under a paced load while Redis, then DynamoDB, is killed for 5 s (outage.ts)
 //   balance     gateway CPU per request on a route of 1 vs 8 deployments, weighted and least-latency (balance.ts)
-//   telemetry   gateway CPU per request, throughput and p99 with OTLP export on (to a local sink) vs off (telemetry.ts)
+//   telemetry   gateway CPU per request, throughput and p99 with OTLP export on (to a local sink) vs off, and off beside the export's work in another process (telemetry.ts)
 // Env: BENCH_SECTIONS (default "core,translation,storage,lambda,outage,balance,telemetry"), BENCH_RUNS (default 3), BENCH_DURATION
 // (seconds per core wrk run, default 5), BENCH_TRANSLATION_DURATION (seconds per translation wrk
 // run, default min(3, BENCH_DURATION)), BENCH_GATEWAY_ENTRY (default dist/local.mjs; built with
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     balance = await runBalance({ ...common, durationS: balanceDurationS });
   }
   if (sections.includes('telemetry')) {
-    console.log('telemetry section: two gateways on one fake, OTLP export off and on (to a local sink)');
+    console.log("telemetry section: gateways on one fake, OTLP export off and on (to a local sink), and off beside the export's work");
     telemetry = await runTelemetry({ ...common, durationS: balanceDurationS });
   }
 

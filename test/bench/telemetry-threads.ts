@@ -23,7 +23,7 @@ const REQUESTS = 30_000;
 const WARM_UP = 6_000;
 
 /** One sync chat request's spans, as the gateway makes them. */
-function oneRequest(t: ExportingTelemetry, i: number): void {
+export function oneRequest(t: ExportingTelemetry, i: number): void {
   const server = t.startSpan('POST /v1/chat/completions', {
     kind: 'server',
     attributes: { 'http.request.method': 'POST', 'url.path': '/v1/chat/completions', 'http.route': '/v1/chat/completions' },

@@ -9,9 +9,14 @@
 // differences and ratios, with their range, and the control's ratio as the noise floor. The
 // verdict compares export on with both export-off gateways of its round (their mean), the
 // reference least moved by either one's noise; the ratio to each is reported beside it.
+// A fourth run per round asks where a loss comes from: the first export-off gateway again, while
+// a bystander process (telemetry-bystander.ts) does the export's work for it — makes and exports
+// the same spans at the rate export on last ran at — so the gateway's path is untouched and only
+// the CPU is used. Its ratio to export off is what that much work anywhere on this machine costs.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, sleep, type Child } from './children';
+import path from 'node:path';
+import { freePort, sleep, startChild, type Child } from './children';
 import { cpuTimeMs } from './procstat';
 import { spawnGatewayWithEnv, startUpstream, waitHealthy, type BenchPaths } from './processes';
 import { median } from './stats';
@@ -40,6 +45,8 @@ export interface TelemetryResult {
     /** The second gateway without export. */
     control: RowResult;
     on: RowResult;
+    /** Export off (the first gateway) while the bystander does the export's work beside it. */
+    bystander: RowResult;
     addedCpuMs: number;
     /** Export on's throughput against the mean of the two export-off gateways' in its round: the verdict's. */
     rpsRatio: number;
@@ -50,6 +57,11 @@ export interface TelemetryResult {
     /** The control's throughput against export off's: how far two identical gateways differ here. */
     controlRatio: number;
     controlRatioRange: [number, number];
+    /** Export off beside the bystander against export off alone: what the same work costs from outside the gateway. */
+    bystanderRatio: number;
+    bystanderRatioRange: [number, number];
+    /** The bystander's CPU per request it stood for, µs: that it did as much work as the export. */
+    bystanderCpuUs: number;
   };
   /** What the sink received over the whole section. */
   sink: { exports: number; bytes: number };
@@ -58,7 +70,7 @@ export interface TelemetryResult {
 }
 
 const CONNECTIONS = 64;
-const ROUNDS_PER_RUN = 6;
+const ROUNDS_PER_RUN = 8;
 const WRK_THREADS = 2;
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hi' }] });
 
@@ -78,15 +90,17 @@ async function startSink(): Promise<{ url: string; counts: { exports: number; by
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts, server };
 }
 
-type Label = 'off' | 'control' | 'on';
-/** Run orders, one per round in turn: each gateway runs first, second and last equally often, before and after each other. */
+type Label = 'off' | 'control' | 'on' | 'bystander';
+const LABELS: readonly Label[] = ['off', 'control', 'on', 'bystander'];
+/**
+ * Run orders, one per round in turn (a balanced Latin square): each run is in each place once,
+ * and follows each other run once.
+ */
 const ORDERS: readonly Label[][] = [
-  ['off', 'control', 'on'],
-  ['on', 'off', 'control'],
-  ['control', 'on', 'off'],
-  ['off', 'on', 'control'],
-  ['control', 'off', 'on'],
-  ['on', 'control', 'off'],
+  ['off', 'control', 'bystander', 'on'],
+  ['control', 'on', 'off', 'bystander'],
+  ['on', 'bystander', 'control', 'off'],
+  ['bystander', 'off', 'on', 'control'],
 ];
 /** Pause between runs, so what one gateway does after its load (export, GC) is not counted against the next. */
 const SETTLE_MS = 1000;
@@ -106,11 +120,21 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
     await waitHealthy(child, url, 30_000);
     return { child, url };
   };
-  const gateways: Record<Label, { child: Child; url: string }> = {
+  const gateways: Record<Exclude<Label, 'bystander'>, { child: Child; url: string }> = {
     off: await start('off', {}),
     // A second gateway without export: how far two identical gateways differ here is the noise floor.
     control: await start('control', {}),
     on: await start('on', { OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }),
+  };
+  const bystander = startChild('telemetry-bystander', process.execPath, ['--import', 'tsx', path.join(o.dirs.benchDir, 'telemetry-bystander.ts'), sink.url], {
+    cwd: o.dirs.root,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    stdin: true,
+  });
+  const setRate = async (rate: number): Promise<void> => {
+    const ok = bystander.waitForLine((l) => l === 'ok', 5_000);
+    bystander.writeLine(JSON.stringify({ rate }));
+    await ok;
   };
   const wrkAt = (url: string, durationS: number) =>
     runWrk({
@@ -123,24 +147,38 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
       luaDir: o.dirs.benchDir,
     });
   try {
-    for (const g of Object.values(gateways)) await wrkAt(g.url, 1); // warm-up
+    await bystander.waitForLine((l) => l === 'ready', 30_000);
+    let onRps = 0; // the rate the bystander works at: export on's last throughput
+    for (const [label, g] of Object.entries(gateways)) {
+      const warm = await wrkAt(g.url, 1); // warm-up
+      if (label === 'on') onRps = warm.rps;
+    }
     const rounds: Array<Record<Label, RowResult>> = [];
+    const bystanderCpuUs: number[] = [];
     const roundCount = o.runs * ROUNDS_PER_RUN;
     for (let r = 0; r < roundCount; r++) {
       const round = {} as Record<Label, RowResult>;
       for (const label of ORDERS[r % ORDERS.length] ?? []) {
         await sleep(SETTLE_MS);
-        const g = gateways[label];
+        const g = gateways[label === 'bystander' ? 'off' : label];
+        const rate = onRps;
+        if (label === 'bystander') await setRate(rate);
         const cpu0 = cpuTimeMs(g.child.pid);
+        const side0 = cpuTimeMs(bystander.pid);
         const wrk = await wrkAt(g.url, o.durationS);
         const cpu1 = cpuTimeMs(g.child.pid);
+        if (label === 'bystander') {
+          bystanderCpuUs.push(((cpuTimeMs(bystander.pid) - side0) * 1000) / Math.max(1, rate * o.durationS));
+          await setRate(0);
+        }
         checkWrkErrors(`telemetry ${label}`, wrk);
+        if (label === 'on') onRps = wrk.rps;
         round[label] = { rps: wrk.rps, cpuMsPerRequest: (cpu1 - cpu0) / Math.max(1, wrk.requests), p99Ms: wrk.latencyMs.p99 };
       }
       rounds.push(round);
       console.log(
         `telemetry ${r + 1}/${roundCount}: ` +
-          (['off', 'control', 'on'] as const).map((l) => `${l} ${round[l].rps.toFixed(0)} req/s ${round[l].cpuMsPerRequest.toFixed(4)} ms CPU`).join(', '),
+          LABELS.map((l) => `${l} ${round[l].rps.toFixed(0)} req/s ${round[l].cpuMsPerRequest.toFixed(4)} ms CPU`).join(', '),
       );
     }
     if (sink.counts.exports === 0) warn('telemetry: the exporting gateway sent the sink nothing');
@@ -151,12 +189,14 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
     });
     const ratios = rounds.map((x) => x.on.rps / ((x.off.rps + x.control.rps) / 2));
     const controlRatios = rounds.map((x) => x.control.rps / x.off.rps);
+    const bystanderRatios = rounds.map((x) => x.bystander.rps / x.off.rps);
     return {
       config: { rounds: roundCount, durationS: o.durationS, connections: CONNECTIONS },
       summary: {
         off: pick('off'),
         control: pick('control'),
         on: pick('on'),
+        bystander: pick('bystander'),
         addedCpuMs: median(rounds.map((x) => x.on.cpuMsPerRequest - x.off.cpuMsPerRequest)),
         rpsRatio: median(ratios),
         rpsRatioRange: [Math.min(...ratios), Math.max(...ratios)],
@@ -164,12 +204,15 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
         rpsRatioToControl: median(rounds.map((x) => x.on.rps / x.control.rps)),
         controlRatio: median(controlRatios),
         controlRatioRange: [Math.min(...controlRatios), Math.max(...controlRatios)],
+        bystanderRatio: median(bystanderRatios),
+        bystanderRatioRange: [Math.min(...bystanderRatios), Math.max(...bystanderRatios)],
+        bystanderCpuUs: median(bystanderCpuUs),
       },
       sink: { ...sink.counts },
       threads,
     };
   } finally {
-    await Promise.all([...Object.values(gateways).map((g) => g.child.stop()), upstream.child.stop()]);
+    await Promise.all([...Object.values(gateways).map((g) => g.child.stop()), bystander.stop(), upstream.child.stop()]);
     await new Promise<void>((resolve) => sink.server.close(() => resolve()));
   }
 }
@@ -186,7 +229,9 @@ export function formatTelemetryTable(t: TelemetryResult): string {
     row('export off', s.off),
     row('export off (control)', s.control),
     row('export on', s.on),
+    row('export off, export work beside it', s.bystander),
     `added CPU per request ${(s.addedCpuMs * 1000).toFixed(1)} µs (target ≤ 50 µs: ${cpuVerdict}); throughput ${(s.rpsRatio * 100).toFixed(1)} % of export off, both gateways (rounds ${(s.rpsRatioRange[0] * 100).toFixed(0)}–${(s.rpsRatioRange[1] * 100).toFixed(0)} %; target ≥ 90 %: ${rpsVerdict}), ${(s.rpsRatioToOff * 100).toFixed(1)} % of the first alone, ${(s.rpsRatioToControl * 100).toFixed(1)} % of the control alone; noise floor: the control at ${(s.controlRatio * 100).toFixed(1)} % of export off (rounds ${(s.controlRatioRange[0] * 100).toFixed(0)}–${(s.controlRatioRange[1] * 100).toFixed(0)} %); the sink got ${t.sink.exports} exports, ${t.sink.bytes} bytes`,
+    `where the loss comes from: export off with a bystander process doing the export's work beside it (${s.bystanderCpuUs.toFixed(1)} µs of its CPU per request it stood for) ran at ${(s.bystanderRatio * 100).toFixed(1)} % of export off alone (rounds ${(s.bystanderRatioRange[0] * 100).toFixed(0)}–${(s.bystanderRatioRange[1] * 100).toFixed(0)} %)`,
     '',
     "in process, two spans per request at 6,000 req/s: µs per request on the request path's thread / process CPU (worker included) / OTLP bytes",
     ...(['inline', 'worker'] as const).map((k) => {
