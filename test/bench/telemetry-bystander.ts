@@ -1,6 +1,6 @@
 // Part of the "telemetry" section: the export's work done beside a gateway instead of in it. A
 // process of its own that makes a sync chat request's two spans and exports them from its worker
-// thread over http/protobuf to the section's sink, exactly as an exporting gateway would, at a
+// thread over http/protobuf to a sink the section gives it, exactly as an exporting gateway would, at a
 // rate it is told: so that an export-off gateway can be run beside the same CPU use. If that
 // gateway loses as much throughput as export on does, the loss is the machine's (cores shared
 // with the load generator and the upstream), not the export path's.

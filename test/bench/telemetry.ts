@@ -126,11 +126,18 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
     control: await start('control', {}),
     on: await start('on', { OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }),
   };
-  const bystander = startChild('telemetry-bystander', process.execPath, ['--import', 'tsx', path.join(o.dirs.benchDir, 'telemetry-bystander.ts'), sink.url], {
-    cwd: o.dirs.root,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
-    stdin: true,
-  });
+  // A sink of its own, so the section's counts stay the exporting gateway's.
+  const bystanderSink = await startSink();
+  const bystander = startChild(
+    'telemetry-bystander',
+    process.execPath,
+    ['--import', 'tsx', path.join(o.dirs.benchDir, 'telemetry-bystander.ts'), bystanderSink.url],
+    {
+      cwd: o.dirs.root,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+      stdin: true,
+    },
+  );
   const setRate = async (rate: number): Promise<void> => {
     const ok = bystander.waitForLine((l) => l === 'ok', 5_000);
     bystander.writeLine(JSON.stringify({ rate }));
@@ -213,7 +220,7 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
     };
   } finally {
     await Promise.all([...Object.values(gateways).map((g) => g.child.stop()), bystander.stop(), upstream.child.stop()]);
-    await new Promise<void>((resolve) => sink.server.close(() => resolve()));
+    await Promise.all([sink, bystanderSink].map((k) => new Promise<void>((resolve) => k.server.close(() => resolve()))));
   }
 }
 
