@@ -34,6 +34,20 @@ export async function startUpstream(p: BenchPaths, provider: ProviderName = 'ope
   return { child, url };
 }
 
+/**
+ * The telemetry section's bystander (telemetry-bystander.ts) in its own process, exporting to
+ * `sinkUrl`; resolves once it is ready for its rate.
+ */
+export async function startTelemetryBystander(p: BenchPaths, sinkUrl: string): Promise<Child> {
+  const child = startChild('telemetry-bystander', process.execPath, ['--import', 'tsx', path.join(p.benchDir, 'telemetry-bystander.ts'), sinkUrl], {
+    cwd: p.root,
+    env: childEnv({}),
+    stdin: true,
+  });
+  await child.waitForLine((l) => l === 'ready', 30_000);
+  return child;
+}
+
 export async function setBehaviour(upstream: Child, behaviour: { streamChunks?: number } | null): Promise<void> {
   const reply = upstream.waitForLine((l) => l === 'ok' || l.startsWith('error '), 5000);
   upstream.writeLine(JSON.stringify({ behaviour }));

@@ -7,6 +7,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** The smallest and the largest value. */
+export function range(xs: readonly number[]): [number, number] {
+  return [Math.min(...xs), Math.max(...xs)];
+}
+
 /** Nearest-rank percentile (p in 0..100), the same definition as wrk's histogram. */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;

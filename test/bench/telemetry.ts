@@ -15,11 +15,10 @@
 // the CPU is used. Its ratio to export off is what that much work anywhere on this machine costs.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { freePort, sleep, startChild, type Child } from './children';
+import { freePort, sleep, type Child } from './children';
 import { cpuTimeMs } from './procstat';
-import { spawnGatewayWithEnv, startUpstream, waitHealthy, type BenchPaths } from './processes';
-import { median } from './stats';
+import { spawnGatewayWithEnv, startTelemetryBystander, startUpstream, waitHealthy, type BenchPaths } from './processes';
+import { median, range } from './stats';
 import { checkWrkErrors, warn } from './warnings';
 import { runWrk } from './wrk';
 import { measureExportThreads, type ThreadCost } from './telemetry-threads';
@@ -128,16 +127,7 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
   };
   // A sink of its own, so the section's counts stay the exporting gateway's.
   const bystanderSink = await startSink();
-  const bystander = startChild(
-    'telemetry-bystander',
-    process.execPath,
-    ['--import', 'tsx', path.join(o.dirs.benchDir, 'telemetry-bystander.ts'), bystanderSink.url],
-    {
-      cwd: o.dirs.root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
-      stdin: true,
-    },
-  );
+  const bystander = await startTelemetryBystander(o.dirs, bystanderSink.url);
   const setRate = async (rate: number): Promise<void> => {
     const ok = bystander.waitForLine((l) => l === 'ok', 5_000);
     bystander.writeLine(JSON.stringify({ rate }));
@@ -154,7 +144,6 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
       luaDir: o.dirs.benchDir,
     });
   try {
-    await bystander.waitForLine((l) => l === 'ready', 30_000);
     let onRps = 0; // the rate the bystander works at: export on's last throughput
     for (const [label, g] of Object.entries(gateways)) {
       const warm = await wrkAt(g.url, 1); // warm-up
@@ -206,13 +195,13 @@ export async function runTelemetry(o: TelemetryOptions): Promise<TelemetryResult
         bystander: pick('bystander'),
         addedCpuMs: median(rounds.map((x) => x.on.cpuMsPerRequest - x.off.cpuMsPerRequest)),
         rpsRatio: median(ratios),
-        rpsRatioRange: [Math.min(...ratios), Math.max(...ratios)],
+        rpsRatioRange: range(ratios),
         rpsRatioToOff: median(rounds.map((x) => x.on.rps / x.off.rps)),
         rpsRatioToControl: median(rounds.map((x) => x.on.rps / x.control.rps)),
         controlRatio: median(controlRatios),
-        controlRatioRange: [Math.min(...controlRatios), Math.max(...controlRatios)],
+        controlRatioRange: range(controlRatios),
         bystanderRatio: median(bystanderRatios),
-        bystanderRatioRange: [Math.min(...bystanderRatios), Math.max(...bystanderRatios)],
+        bystanderRatioRange: range(bystanderRatios),
         bystanderCpuUs: median(bystanderCpuUs),
       },
       sink: { ...sink.counts },
